@@ -1,0 +1,60 @@
+// A small argv parser: `--name value`, `--name=value`, repeated options, boolean flags, positionals.
+import { UsageError } from '../errors';
+
+export interface ParsedArgs {
+  positionals: string[];
+  /** Every value given for an option, in order. Flags map to ['true']. */
+  options: Map<string, string[]>;
+}
+
+export interface ArgSpec {
+  /** Options that take a value. */
+  values?: readonly string[];
+  /** Options that take no value. */
+  flags?: readonly string[];
+}
+
+export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
+  const values = new Set(spec.values ?? []);
+  const flags = new Set(spec.flags ?? []);
+  const options = new Map<string, string[]>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
+    if (!a.startsWith('--')) { positionals.push(a); continue; }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    let value: string;
+    if (flags.has(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      value = 'true';
+    } else if (values.has(name)) {
+      if (eq >= 0) value = a.slice(eq + 1);
+      else if (i + 1 < argv.length) value = argv[++i];
+      else throw new UsageError(`--${name} needs a value`);
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+    options.set(name, [...(options.get(name) ?? []), value]);
+  }
+  return { positionals, options };
+}
+
+/** The last value of an option, or `fallback`. */
+export function option(args: ParsedArgs, name: string, fallback?: string): string | undefined {
+  const v = args.options.get(name);
+  return v ? v[v.length - 1] : fallback;
+}
+
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.options.has(name);
+}
+
+export function intOption(args: ParsedArgs, name: string, fallback?: number): number | undefined {
+  const v = option(args, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(v)}`);
+  return n;
+}

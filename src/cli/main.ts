@@ -1,0 +1,39 @@
+// `bridgetower <command> ...`: each command lives in its own module and returns an exit status.
+// Expected failures (BridgeTowerError) print one line, never a stack trace.
+import { BridgeTowerError } from '../errors';
+
+type Command = { summary: string; load: () => Promise<{ default: (argv: string[]) => Promise<number> }> };
+
+const commands: Record<string, Command> = {
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  return ['usage: bridgetower <command> [options]', '', ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`bridgetower: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).default(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof BridgeTowerError) {
+      console.error(`bridgetower: ${e.message}`);
+      process.exit(e.code === 'usage' ? 2 : 1);
+    }
+    console.error('bridgetower: internal error (please report):', e);
+    process.exit(70);
+  },
+);
