@@ -1,0 +1,45 @@
+// The browser kernel page: the same cases as the Node suite, on navigator.gpu. When done,
+// document.title is `kernels: N passed, M failed` (the e2e test and a user both read it).
+import { Gpu } from '../../src/gpu/runtime';
+import { allCases } from './cases';
+
+function cell(row: HTMLTableRowElement, text: string, cls = ''): void {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (cls) td.className = cls;
+}
+
+async function main(): Promise<void> {
+  const adapterLine = document.getElementById('adapter')!;
+  const body = document.getElementById('results') as HTMLTableSectionElement;
+  let gpu: Gpu;
+  try {
+    gpu = await Gpu.create();
+  } catch (e) {
+    adapterLine.textContent = (e as Error).message;
+    adapterLine.className = 'fail';
+    document.title = `kernels: 0 passed, ${allCases.length} failed`;
+    return;
+  }
+  adapterLine.textContent = `Adapter: ${gpu.adapterDescription}; shader-f16 ${gpu.caps.f16 ? 'yes' : 'no'}; ` +
+    `max storage binding ${(gpu.caps.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
+  let passed = 0, failed = 0;
+  for (const c of allCases) {
+    const row = body.insertRow();
+    const t0 = performance.now();
+    try {
+      const r = await c.run(gpu);
+      r.pass ? passed++ : failed++;
+      cell(row, c.kernel); cell(row, c.name); cell(row, r.pass ? 'pass' : 'FAIL', r.pass ? 'pass' : 'fail');
+      cell(row, r.maxAbsErr.toExponential(2)); cell(row, r.tolerance); cell(row, r.detail);
+    } catch (e) {
+      failed++;
+      cell(row, c.kernel); cell(row, c.name); cell(row, 'ERROR', 'fail'); cell(row, ''); cell(row, ''); cell(row, (e as Error).message);
+    }
+    cell(row, (performance.now() - t0).toFixed(0));
+    document.getElementById('summary')!.textContent = `${passed} passed, ${failed} failed of ${allCases.length}`;
+  }
+  document.title = `kernels: ${passed} passed, ${failed} failed`;
+}
+
+void main();
