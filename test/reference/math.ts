@@ -1,0 +1,135 @@
+// Float64 references for the kernel tests: erf and the activations built on it, a matmul, and the
+// float16 rounding the GPU applies to f16-stored weights. Plain loops, written for clarity, not speed.
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * erf(x) to ~1e-16 absolute. For |x| < 6 it sums erf(x) = 2/√π · e^(-x²) · Σ x·(2x²)^n / (2n+1)!!, whose terms
+ * are all positive (no cancellation); beyond 6, |erf| = 1 - erfc with erfc(6) ≈ 2e-17 below float64 resolution.
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax >= 6) return Math.sign(x);
+  const x2 = ax * ax;
+  let term = ax;
+  let sum = ax;
+  for (let n = 1; term > 1e-17 * sum; n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+}
+
+/** GELU with the exact erf (PyTorch's default `nn.GELU()` / HF `gelu`). */
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + erf(x / Math.SQRT2));
+}
+
+/** CLIP's QuickGELU: x·sigmoid(1.702x). */
+export function quickGelu(x: number): number {
+  return x / (1 + Math.exp(-1.702 * x));
+}
+
+export const tanh = Math.tanh;
+
+export type Activation = 'gelu' | 'quickgelu' | 'tanh';
+
+export const ACTIVATIONS: Record<Activation, (x: number) => number> = { gelu, quickgelu: quickGelu, tanh };
+
+/**
+ * y[m, n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, n] in float64; x is [M, K], w is [N, K]
+ * (PyTorch's Linear layout), residual is [M, N]. Returns [M, N].
+ */
+export function linearRef(
+  x: ArrayLike<number>, w: ArrayLike<number>, M: number, K: number, N: number,
+  opts: { bias?: ArrayLike<number>; activation?: Activation; residual?: ArrayLike<number> } = {},
+): Float64Array {
+  const y = new Float64Array(M * N);
+  const act = opts.activation ? ACTIVATIONS[opts.activation] : undefined;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = opts.bias ? opts.bias[n] : 0;
+      for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
+      if (act) s = act(s);
+      if (opts.residual) s += opts.residual[m * N + n];
+      y[m * N + n] = s;
+    }
+  }
+  return y;
+}
+
+/** C[m, n] = Σ_k A[m, k]·B[k, n] in float64 (A [M, K], B [K, N], row-major). */
+export function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let k = 0; k < K; k++) {
+      const av = a[m * K + k];
+      for (let n = 0; n < N; n++) c[m * N + n] += av * b[k * N + n];
+    }
+  }
+  return c;
+}
+
+/** Largest Σ_k |x[m,k]·w[n,k]| over outputs: scales the float32 accumulation error bound of a dot product. */
+export function maxAbsDotSum(x: ArrayLike<number>, w: ArrayLike<number>, M: number, K: number, N: number): number {
+  let worst = 0;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.abs(x[m * K + k] * w[n * K + k]);
+      worst = Math.max(worst, s);
+    }
+  }
+  return worst;
+}
+
+const f32Buf = new Float32Array(1);
+const u32Buf = new Uint32Array(f32Buf.buffer);
+
+/** IEEE binary16 bits of a number, rounded to nearest even (as torch's .half() does); overflow gives ±inf. */
+export function f16Bits(value: number): number {
+  f32Buf[0] = value;
+  const x = u32Buf[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let r = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    if (rest > half || (rest === half && (r & 1))) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (r & 1))) r++;
+  return sign | r;
+}
+
+/** The value of IEEE binary16 bits. */
+export function f16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >>> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/** Round values to float16: the bits to upload (two per u32 word) and the values the GPU will read. */
+export function toF16(values: ArrayLike<number>): { bits: Uint16Array; values: Float32Array } {
+  const bits = new Uint16Array(values.length + (values.length & 1));
+  const rounded = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    bits[i] = f16Bits(values[i]);
+    rounded[i] = f16Value(bits[i]);
+  }
+  return { bits, values: rounded };
+}
