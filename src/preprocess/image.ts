@@ -1,0 +1,126 @@
+// RGB image -> `pixel_values` in the three preprocessing modes of ../shared/MODEL.md, each reproducing its
+// reference pipeline on a PIL image (resizes are PIL bicubic, see resize.ts):
+//   hf    HF BridgeTowerImageProcessor: shortest edge S, long side capped at int(1333/800*S), sides rounded
+//         with int(x + 0.5) then floored to a multiple of 32, centre crop top = (h-S)//2, left = (w-S)//2
+//         (zero padding when the resized image is smaller than S), x * (1/255), then CLIP mean/std.
+//   blip  the original's blip_transform: torchvision Resize((S, S)), i.e. a bicubic squash to S x S.
+//   clip  the original's clip_transform: torchvision Resize(S) (short side S, long side int(S*long/short))
+//         and CenterCrop(S) with offsets int(round((h-S)/2)) (Python rounds half to even).
+// blip/clip then apply ToTensor (x / 255) and Normalize in float32, as torchvision does.
+import { ImageError } from '../errors';
+import type { ImagePreprocess } from '../model/config';
+import { resizeBicubic } from './resize';
+import { checkRgbImage, type RgbImage } from './rgb-image';
+
+export type { ImagePreprocess };
+export const IMAGE_PREPROCESS_MODES: readonly ImagePreprocess[] = ['hf', 'blip', 'clip'];
+
+/** OpenAI CLIP's normalisation, used by all three modes. */
+export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+
+export interface PreprocessOptions {
+  /** Output side S. */
+  size: number;
+  mode: ImagePreprocess;
+}
+
+/** Where the S x S window comes from: the resized size, then the window's top-left corner in it. */
+export interface Geometry {
+  resizedWidth: number;
+  resizedHeight: number;
+  /** Negative when the resized image is smaller than S (hf pads it with zeros, centred). */
+  top: number;
+  left: number;
+}
+
+/** Python's round(): half to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Python's floor division for the integers we meet. */
+const floorDiv = (a: number, b: number) => Math.floor(a / b);
+
+export function geometry(width: number, height: number, { size, mode }: PreprocessOptions): Geometry {
+  if (!Number.isSafeInteger(size) || size < 1) throw new ImageError(`preprocess: size must be a positive integer, got ${size}`);
+  switch (mode) {
+    case 'blip':
+      return { resizedWidth: size, resizedHeight: size, top: 0, left: 0 };
+    case 'clip': {
+      const [short, long] = width <= height ? [width, height] : [height, width];
+      const newLong = Math.trunc((size * long) / short);
+      const [w, h] = width <= height ? [size, newLong] : [newLong, size];
+      return { resizedWidth: w, resizedHeight: h, top: roundHalfEven((h - size) / 2), left: roundHalfEven((w - size) / 2) };
+    }
+    case 'hf': {
+      if (size < 32) throw new ImageError(`preprocess: hf mode floors sides to multiples of 32, so size must be at least 32, got ${size}`);
+      const longer = Math.trunc((1333 / 800) * size);
+      const scale = size / Math.min(width, height);
+      let [h, w] = height < width ? [size, scale * width] : [scale * height, size];
+      if (Math.max(h, w) > longer) {
+        const s = longer / Math.max(h, w);
+        h = s * h;
+        w = s * w;
+      }
+      h = floorDiv(Math.trunc(h + 0.5), 32) * 32;
+      w = floorDiv(Math.trunc(w + 0.5), 32) * 32;
+      // HF's center_crop: a window larger than the image is centred with ceil((S - side) / 2) of padding.
+      const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
+      return { resizedWidth: w, resizedHeight: h, top: offset(h), left: offset(w) };
+    }
+    default:
+      throw new ImageError(`preprocess: unknown mode ${JSON.stringify(mode)} (expected ${IMAGE_PREPROCESS_MODES.join(', ')})`);
+  }
+}
+
+/** Per-channel lookup from a uint8 value to its normalised float32, with the reference's float steps. */
+function normalisationTables(mode: ImagePreprocess): Float32Array[] {
+  const f = Math.fround;
+  return [0, 1, 2].map((c) => {
+    const mean = f(CLIP_MEAN[c]), std = f(CLIP_STD[c]);
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) {
+      // HF rescale multiplies in float64 by 1/255 and stores float32; torchvision divides in float32.
+      const x = mode === 'hf' ? f(v * (1 / 255)) : f(v / 255);
+      table[v] = f(f(x - mean) / std);
+    }
+    return table;
+  });
+}
+
+/** Preprocess one image into a [3, S, S] float32 array (channel-major), ready for `pixel_values`. */
+export function preprocessImage(image: RgbImage, options: PreprocessOptions): Float32Array {
+  const out = new Float32Array(3 * options.size * options.size);
+  preprocessInto(image, options, out, 0);
+  return out;
+}
+
+/** `pixel_values` [B, 3, S, S] for a batch of images. */
+export function pixelValues(images: readonly RgbImage[], options: PreprocessOptions): { data: Float32Array; shape: [number, number, number, number] } {
+  const S = options.size;
+  const data = new Float32Array(images.length * 3 * S * S);
+  images.forEach((im, b) => preprocessInto(im, options, data, b * 3 * S * S));
+  return { data, shape: [images.length, 3, S, S] };
+}
+
+function preprocessInto(image: RgbImage, options: PreprocessOptions, out: Float32Array, offset: number): void {
+  checkRgbImage(image);
+  const g = geometry(image.width, image.height, options);
+  const resized = resizeBicubic(image, g.resizedWidth, g.resizedHeight);
+  const tables = normalisationTables(options.mode);
+  const S = options.size;
+  for (let c = 0; c < 3; c++) {
+    const table = tables[c];
+    const plane = offset + c * S * S;
+    for (let y = 0; y < S; y++) {
+      const sy = y + g.top;
+      for (let x = 0; x < S; x++) {
+        const sx = x + g.left;
+        const inside = sy >= 0 && sy < resized.height && sx >= 0 && sx < resized.width;
+        out[plane + y * S + x] = table[inside ? resized.data[(sy * resized.width + sx) * 3 + c] : 0];
+      }
+    }
+  }
+}
