@@ -66,6 +66,7 @@ export function geometry(width: number, height: number, { size, mode }: Preproce
       }
       h = floorDiv(Math.trunc(h + 0.5), 32) * 32;
       w = floorDiv(Math.trunc(w + 0.5), 32) * 32;
+      if (h === 0 || w === 0) throw new ImageError(`preprocess: a ${width}x${height} image is too elongated for hf mode at size ${size} (it resizes to ${w}x${h})`);
       // HF's center_crop: a window larger than the image is centred with ceil((S - side) / 2) of padding.
       const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
       return { resizedWidth: w, resizedHeight: h, top: offset(h), left: offset(w) };
