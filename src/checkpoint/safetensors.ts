@@ -1,6 +1,8 @@
 // safetensors: 8-byte little-endian header length N, N bytes of JSON
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}, then the data.
 import { CheckpointError } from '../errors';
+import type { ByteSource } from './byte-source';
+import type { RawCheckpoint, TensorRecord } from './records';
 import { DTYPE_BYTES, numel, type DType, type HostTensor, type TypedData } from './tensor';
 
 const DTYPES: Record<string, DType> = {
@@ -82,7 +84,8 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
 /** View `bytes` (exactly one tensor's data) as a typed array of its dtype, copying only if misaligned. */
 export function typedView(dtype: DType, bytes: Uint8Array): TypedData {
   const width = DTYPE_BYTES[dtype];
-  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+  // Uint8Array.prototype.slice copies even when `bytes` is a Node Buffer (whose own slice is a view).
+  const aligned = bytes.byteOffset % width === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
   const { buffer, byteOffset, byteLength } = aligned;
   const n = byteLength / width;
   switch (dtype) {
@@ -106,4 +109,21 @@ export function readSafetensors(bytes: Uint8Array, file: string): Map<string, Ho
     out.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, bytes.subarray(e.begin, e.end)) });
   }
   return out;
+}
+
+/** Open a safetensors file for lazy reads: only the header is read now. */
+export async function openSafetensors(source: ByteSource): Promise<RawCheckpoint> {
+  const file = source.name;
+  let header = parseSafetensorsHeader(await source.read(0, Math.min(8, source.size)), source.size, file);
+  if ('need' in header) header = parseSafetensorsHeader(await source.read(0, header.need), source.size, file);
+  if ('need' in header) throw new CheckpointError(file, 'safetensors header could not be read');
+  const tensors = new Map<string, TensorRecord>();
+  for (const e of header.entries.values()) {
+    tensors.set(e.name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      read: async () => ({ dtype: e.dtype, shape: e.shape.slice(), data: typedView(e.dtype, await source.read(e.begin, e.end - e.begin)) }),
+    });
+  }
+  return { file, format: 'safetensors', tensors, close: () => source.close() };
 }

@@ -5,6 +5,7 @@ import { BridgeTowerError } from '../errors';
 type Command = { summary: string; load: () => Promise<{ default: (argv: string[]) => Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
 };
 
 function usage(): string {

@@ -1,0 +1,195 @@
+// openWeights: any weight source -> a WeightSet under canonical names with a checked configuration.
+// The format is chosen by content (magic bytes), never by the file name alone:
+//   zip (torch.save >= 1.6, HF pytorch_model.bin), legacy torch.save, safetensors, a sharded index
+//   (model.safetensors.index.json / pytorch_model.bin.index.json), or a web-format manifest / directory.
+import { CheckpointError, ConfigError, MissingTensorError } from '../errors';
+import type { BridgeTowerConfig, ImagePreprocess } from '../model/config';
+import { readJson, type ByteSource, type Directory } from './byte-source';
+import { checkTensors, configFacts, expectedTensors, hfConfigFacts, hyperFacts, isBridgeTowerConfig, resolveConfig, shapeFacts, type Facts } from './describe';
+import { toFloatDtype } from './f16';
+import { regridPositionalEmbedding } from './interpolate';
+import { hfToCanonical, usesHfNames } from './names';
+import type { RawCheckpoint, TensorRecord } from './records';
+import { openSafetensors } from './safetensors';
+import { LEGACY_MAGIC, readTorchLegacy, readTorchZip } from './torch';
+import type { HostTensor } from './tensor';
+import { MANIFEST, WebFormatWeights, type ConvertibleWeights } from './web-format';
+import type { TensorInfo, TokenizerFiles } from './weight-set';
+import { looksLikeZip } from './zip';
+
+export interface OpenOptions {
+  /** The directory around a single file: shards of an index, config.json. */
+  dir?: Directory;
+  /** A configuration given by the user (--config): HF config.json, the original config, or a BridgeTowerConfig. */
+  config?: unknown;
+  /** Re-grid the positional embedding for this image size (original `adapt_position_encoding`). */
+  imageSize?: number;
+  imagePreprocess?: ImagePreprocess;
+  tokenizer?: TokenizerFiles;
+  labels?: string[];
+}
+
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+const POSITIONAL = 'vit_model.visual.positional_embedding';
+
+function startsWith(head: Uint8Array, magic: Uint8Array): boolean {
+  return head.length >= magic.length && magic.every((b, i) => head[i] === b);
+}
+
+function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
+  if (head.length < 9) return false;
+  const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  return n >= 2n && 8n + n <= BigInt(size) && head[8] === 0x7b;
+}
+
+function firstNonSpace(head: Uint8Array): number | undefined {
+  return head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
+}
+
+/** Open any weight source as a checked, canonical WeightSet. */
+export async function openWeights(input: ByteSource | Directory, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
+  if ('open' in input) return openDirectory(input, opts);
+  const source = input;
+  const head = await source.read(0, Math.min(64, source.size));
+  if (looksLikeZip(head)) return describe(await readTorchZip(source), opts);
+  if (startsWith(head, LEGACY_MAGIC)) return describe(await readTorchLegacy(source), opts);
+  if (looksLikeSafetensors(head, source.size)) return describe(await openSafetensors(source), opts);
+  if (firstNonSpace(head) === 0x7b && source.size <= MAX_JSON_BYTES) {
+    const json = (await readJson(source)) as Record<string, unknown>;
+    if (json?.format !== undefined && json.format === 'bridgetower-web') {
+      if (!opts.dir) throw new CheckpointError(source.name, 'a web-format manifest needs its directory');
+      return WebFormatWeights.open(opts.dir, source);
+    }
+    if (json?.weight_map && typeof json.weight_map === 'object') return describe(await openSharded(source.name, json.weight_map as Record<string, unknown>, opts.dir), opts);
+    throw new CheckpointError(source.name, 'a JSON file that is neither a sharded-checkpoint index (weight_map) nor a web-format manifest');
+  }
+  const shown = [...head.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new CheckpointError(source.name, `not a checkpoint: not a torch.save zip or legacy file, safetensors, sharded index or web-format manifest (first bytes ${shown || 'none: empty file'})`);
+}
+
+async function openDirectory(dir: Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
+  const manifest = await dir.open(MANIFEST);
+  if (manifest) return WebFormatWeights.open(dir, manifest);
+  for (const file of ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin']) {
+    const src = await dir.open(file);
+    if (src) return openWeights(src, { ...opts, dir });
+  }
+  throw new CheckpointError(dir.name, `no ${MANIFEST}, model.safetensors(.index.json) or pytorch_model.bin(.index.json) in this directory`);
+}
+
+async function openSharded(file: string, weightMap: Record<string, unknown>, dir: Directory | undefined): Promise<RawCheckpoint> {
+  if (!dir) throw new CheckpointError(file, 'a sharded-checkpoint index needs the directory of its shards');
+  const shards = new Map<string, RawCheckpoint>();
+  const tensors = new Map<string, TensorRecord>();
+  const closeAll = (): Promise<unknown> => Promise.all([...shards.values()].map((s) => s.close()));
+  try {
+    for (const [name, shardName] of Object.entries(weightMap)) {
+      if (typeof shardName !== 'string' || shardName.includes('/') || shardName.includes('\\')) throw new CheckpointError(file, `weight_map: tensor ${name} maps to ${JSON.stringify(shardName)}, not a file name`);
+      let shard = shards.get(shardName);
+      if (!shard) {
+        const src = await dir.open(shardName);
+        if (!src) throw new CheckpointError(file, `shard ${shardName} (holding ${name}) is missing`);
+        const head = await src.read(0, Math.min(64, src.size));
+        shard = looksLikeZip(head) ? await readTorchZip(src) : await openSafetensors(src);
+        shards.set(shardName, shard);
+      }
+      const record = shard.tensors.get(name);
+      if (!record) throw new CheckpointError(shard.file, `tensor ${name} is not in this shard, though ${file} says it is`);
+      tensors.set(name, record);
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const first = shards.values().next().value;
+  return { file, format: first?.format === 'torch-zip' ? 'bin-sharded' : 'safetensors-sharded', tensors, close: async () => { await closeAll(); } };
+}
+
+/** Declared facts: --config first, then the checkpoint's hyper_parameters, then an HF config.json beside the weights. */
+async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOptions): Promise<{ facts: Facts; labels?: string[] }> {
+  let config = opts.config;
+  let origin = 'the config given';
+  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper) };
+  if (config === undefined && hfNames && opts.dir) {
+    const src = await opts.dir.open('config.json');
+    if (src) { config = await readJson(src); origin = src.name; await src.close(); }
+  }
+  if (config === undefined) return { facts: new Map() };
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`${origin}: not a JSON object`);
+  if (isBridgeTowerConfig(config)) return { facts: configFacts(config, origin) };
+  const c = config as Record<string, unknown>;
+  if ('text_config' in c || 'vision_config' in c) {
+    const facts = hfConfigFacts(c);
+    const vqa = facts.get('heads.vqa.outFeatures')?.value;
+    const id2label = c.id2label && typeof c.id2label === 'object' ? Object.entries(c.id2label as Record<string, unknown>) : [];
+    const labels = id2label.length && id2label.length === vqa && id2label.every(([k, v], i) => Number(k) === i && typeof v === 'string') ? id2label.map(([, v]) => v as string) : undefined;
+    return { facts, labels };
+  }
+  const hyper = (c.hyper_parameters as Record<string, unknown> | undefined)?.config ?? c;
+  if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper) return { facts: hyperFacts(hyper as Record<string, unknown>) };
+  throw new ConfigError(`${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`);
+}
+
+class CheckpointWeights implements ConvertibleWeights {
+  constructor(
+    private readonly raw: RawCheckpoint,
+    readonly config: BridgeTowerConfig,
+    private readonly kept: Map<string, TensorRecord>,
+    readonly skipped: readonly string[],
+    readonly tokenizer?: TokenizerFiles,
+    readonly labels?: string[],
+  ) {}
+  get source(): string { return this.raw.file; }
+  get format(): string { return this.raw.format; }
+  names(): string[] { return [...this.kept.keys()]; }
+  info(name: string): TensorInfo | undefined {
+    const r = this.kept.get(name);
+    return r && { dtype: r.dtype, shape: r.shape.slice() };
+  }
+  async read(name: string): Promise<HostTensor> {
+    const r = this.kept.get(name);
+    if (!r) throw new MissingTensorError(name, this.raw.file);
+    return r.read();
+  }
+  close(): Promise<void> { return this.raw.close(); }
+}
+
+/** Canonical names, configuration, shape check, kept/skipped split, optional image-size change. */
+async function describe(raw: RawCheckpoint, opts: OpenOptions): Promise<ConvertibleWeights> {
+  try {
+    const hfNames = usesHfNames(raw.tensors.keys());
+    const canonical = new Map<string, TensorRecord>();
+    for (const [name, record] of raw.tensors) {
+      const c = hfNames ? hfToCanonical(name) : name;
+      if (canonical.has(c)) throw new CheckpointError(raw.file, `tensors ${name} and another both map to ${c}`);
+      canonical.set(c, record);
+    }
+    const infos = new Map<string, TensorInfo>([...canonical].map(([n, r]) => [n, { dtype: r.dtype, shape: r.shape }]));
+    const declared = await declaredFacts(raw, hfNames, opts);
+    let config = resolveConfig(declared.facts, shapeFacts(infos), { file: raw.file, hfNames });
+    checkTensors(config, infos, raw.file);
+    if (opts.imagePreprocess) config = { ...config, imagePreprocess: opts.imagePreprocess };
+    const kept = new Map<string, TensorRecord>();
+    for (const [name] of expectedTensors(config)) kept.set(name, canonical.get(name)!);
+    const skipped = [...canonical.keys()].filter((n) => !kept.has(n));
+    if (opts.imageSize !== undefined && opts.imageSize !== config.vision.imageSize) {
+      const S = opts.imageSize, P = config.vision.patchSize;
+      if (!Number.isSafeInteger(S) || S < P || S % P) throw new ConfigError(`image size ${S} is not a positive multiple of the patch size ${P}`);
+      const grid = S / P, width = config.vision.width;
+      const original = kept.get(POSITIONAL)!;
+      kept.set(POSITIONAL, {
+        dtype: 'f32',
+        shape: [grid * grid + 1, width],
+        read: async () => {
+          const pos = toFloatDtype(await original.read(), 'f32', POSITIONAL).data as Float32Array;
+          return { dtype: 'f32', shape: [grid * grid + 1, width], data: regridPositionalEmbedding(pos, width, grid) };
+        },
+      });
+      config = { ...config, vision: { ...config.vision, imageSize: S } };
+    }
+    return new CheckpointWeights(raw, config, kept, skipped, opts.tokenizer, opts.labels ?? declared.labels);
+  } catch (e) {
+    await raw.close();
+    throw e;
+  }
+}

@@ -1,0 +1,100 @@
+// Node file access for the checkpoint readers: the only module here that imports node:fs, so everything
+// else bundles for the browser.
+import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { CheckpointError } from '../errors';
+import { checkRange, type ByteSource, type Directory } from './byte-source';
+import type { FileSink, WebFormatSink } from './web-format';
+
+export class NodeFileSource implements ByteSource {
+  private constructor(private readonly handle: FileHandle, readonly size: number, readonly name: string) {}
+
+  static async open(path: string): Promise<NodeFileSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      throw new CheckpointError(path, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const { size } = await handle.stat();
+    return new NodeFileSource(handle, size, path);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) throw new CheckpointError(this.name, `truncated: the file ended at byte ${offset + done} while reading [${offset}, ${offset + length})`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+export class NodeDirectory implements Directory {
+  constructor(readonly name: string) {}
+  async open(relative: string): Promise<ByteSource | undefined> {
+    const path = join(this.name, relative);
+    try {
+      if (!(await stat(path)).isFile()) return undefined;
+    } catch {
+      return undefined;
+    }
+    return NodeFileSource.open(path);
+  }
+}
+
+/** A file, or a directory (web format, HF snapshot), as a source plus the directory around it. */
+export async function openPath(path: string): Promise<{ source?: ByteSource; dir: Directory }> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (e) {
+    throw new CheckpointError(path, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (isDir) return { dir: new NodeDirectory(path) };
+  return { source: await NodeFileSource.open(path), dir: new NodeDirectory(dirname(resolve(path))) };
+}
+
+/** Writes a web-format directory. Files are written under a temporary name and renamed when complete. */
+export class NodeDirSink implements WebFormatSink {
+  constructor(readonly name: string) {}
+
+  async begin(): Promise<void> {
+    await mkdir(this.name, { recursive: true });
+  }
+
+  async create(file: string): Promise<FileSink> {
+    const path = join(this.name, file);
+    const partial = `${path}.partial`;
+    const handle = await open(partial, 'w');
+    return {
+      write: async (bytes) => {
+        let done = 0;
+        while (done < bytes.byteLength) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
+      },
+      close: async () => {
+        await handle.close();
+        await rename(partial, path);
+      },
+      abort: async () => {
+        await handle.close().catch(() => {});
+        await rm(partial, { force: true });
+      },
+    };
+  }
+
+  async writeFile(file: string, bytes: Uint8Array): Promise<void> {
+    await writeFile(join(this.name, file), bytes);
+  }
+
+  async remove(file: string): Promise<void> {
+    await rm(join(this.name, file), { force: true });
+  }
+}
