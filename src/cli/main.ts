@@ -5,6 +5,8 @@ import { BridgeTowerError } from '../errors';
 type Command = { summary: string; load: () => Promise<{ default: (argv: string[]) => Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  preprocess: { summary: 'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors', load: () => import('./preprocess') },
+  tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: --vocab V --merges M [--max-length N] "<text>"', load: () => import('./tokenize') },
   convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
 };
 

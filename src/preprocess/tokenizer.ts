@@ -96,13 +96,13 @@ export class RobertaTokenizer {
   }
 
   /** From the text of vocab.json and merges.txt. */
-  static fromVocabMerges(vocabJson: string, mergesTxt: string): RobertaTokenizer {
-    return new RobertaTokenizer({ vocab: parseVocabJson(vocabJson), merges: parseMerges(mergesTxt) });
+  static fromVocabMerges(vocabJson: string, mergesTxt: string, vocabFile = 'vocab.json'): RobertaTokenizer {
+    return new RobertaTokenizer({ vocab: parseVocabJson(vocabJson, vocabFile), merges: parseMerges(mergesTxt) });
   }
 
   /** From the text of a Hugging Face tokenizer.json with a BPE model. */
-  static fromTokenizerJson(text: string): RobertaTokenizer {
-    const { files, options } = parseTokenizerJson(text);
+  static fromTokenizerJson(text: string, file = 'tokenizer.json'): RobertaTokenizer {
+    const { files, options } = parseTokenizerJson(text, file);
     return new RobertaTokenizer(files, options);
   }
 
