@@ -1,0 +1,22 @@
+// [a, b] along the last dimension of two [B, D] tensors (cls_feats = [text pooled, image pooled]).
+import source from '../../shaders/concat.wgsl?raw';
+import type { Gpu } from '../gpu/runtime';
+import { expectShape, type GpuTensor } from '../gpu/tensor';
+import { foldGrid } from './grid';
+
+export function concat(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: { out?: GpuTensor } = {}): GpuTensor {
+  expectShape('concat: a', a, [-1, -1], ['f32']);
+  const [B, D1] = a.shape;
+  expectShape('concat: b', b, [B, -1], ['f32']);
+  const D2 = b.shape[1];
+  const out = opts.out ?? gpu.tensor([B, D1 + D2], 'f32', 'concat');
+  expectShape('concat: out', out, [B, D1 + D2], ['f32']);
+  gpu.dispatch({
+    pipeline: gpu.pipeline('concat', () => source),
+    bindings: [a, b, out],
+    uniforms: new Uint32Array([B, D1, D2]),
+    workgroups: foldGrid(gpu, Math.ceil((B * (D1 + D2)) / 256), 'concat'),
+    label: 'concat',
+  });
+  return out;
+}
