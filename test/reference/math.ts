@@ -1,5 +1,6 @@
 // Float64 references for the kernel tests: erf and the activations built on it, a matmul, and the
 // float16 rounding the GPU applies to f16-stored weights. Plain loops, written for clarity, not speed.
+import { f16BitsToF32, f32ToF16Bits } from '../../src/checkpoint/f16';
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -84,52 +85,13 @@ export function maxAbsDotSum(x: ArrayLike<number>, w: ArrayLike<number>, M: numb
   return worst;
 }
 
-const f32Buf = new Float32Array(1);
-const u32Buf = new Uint32Array(f32Buf.buffer);
-
-/** IEEE binary16 bits of a number, rounded to nearest even (as torch's .half() does); overflow gives ±inf. */
-export function f16Bits(value: number): number {
-  f32Buf[0] = value;
-  const x = u32Buf[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let r = m >>> shift;
-    const rest = m & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (r & 1))) r++;
-    return sign | r;
-  }
-  let r = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (r & 1))) r++;
-  return sign | r;
-}
-
-/** The value of IEEE binary16 bits. */
-export function f16Value(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 /** Round values to float16: the bits to upload (two per u32 word) and the values the GPU will read. */
 export function toF16(values: ArrayLike<number>): { bits: Uint16Array; values: Float32Array } {
   const bits = new Uint16Array(values.length + (values.length & 1));
   const rounded = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    bits[i] = f16Bits(values[i]);
-    rounded[i] = f16Value(bits[i]);
+    bits[i] = f32ToF16Bits(values[i]);
+    rounded[i] = f16BitsToF32(bits[i]);
   }
   return { bits, values: rounded };
 }

@@ -1,0 +1,113 @@
+// linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims.
+// Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
+// workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
+import { ShapeError } from '../errors';
+import type { Gpu } from '../gpu/runtime';
+import { GpuTensor, expectShape } from '../gpu/tensor';
+import activations from '../../shaders/lib/activations.wgsl?raw';
+import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
+import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
+import { composeWgsl } from './wgsl';
+
+export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh';
+export type LinearVariant = 'blocked' | 'tiled';
+
+export interface LinearOptions {
+  /** [N] f32, added before the activation. */
+  bias?: GpuTensor;
+  activation?: LinearActivation;
+  /** Added after the activation; the shape of the output ([...lead, N], or `out`'s shape when `out` is given). */
+  residual?: GpuTensor;
+  /** Write into this [...lead, C] f32 tensor (C >= outColumnOffset + N) instead of a new one. */
+  out?: GpuTensor;
+  /** First column of `out` to write (for a weight split into row chunks). */
+  outColumnOffset?: number;
+  /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
+  variant?: LinearVariant;
+}
+
+/** Output rows and columns one workgroup covers. */
+const VARIANTS: Record<LinearVariant, { source: string; rows: number; cols: number }> = {
+  blocked: { source: blockedSource, rows: 32, cols: 32 },
+  tiled: { source: tiledSource, rows: 64, cols: 64 },
+};
+
+const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh'];
+
+export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOptions = {}): GpuTensor {
+  if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
+  const K = x.shape[x.shape.length - 1];
+  const lead = x.shape.slice(0, -1);
+  expectShape('linear: x', x, [...lead, K], ['f32']);
+  expectShape('linear: weight', weight, [-1, K], ['f32', 'f16']);
+  const N = weight.shape[0];
+  const M = lead.reduce((a, b) => a * b, 1);
+  if (opts.bias) expectShape('linear: bias', opts.bias, [N], ['f32']);
+  if (opts.activation !== undefined && !ACTIVATIONS.includes(opts.activation)) {
+    throw new ShapeError(`linear: unknown activation ${JSON.stringify(opts.activation)} (expected ${ACTIVATIONS.join(', ')})`);
+  }
+  gpu.checkBindingSize(`linear: x [${x.shape.join(', ')}]`, x.byteLength);
+  gpu.checkBindingSize(`linear: weight ${weight.label ? weight.label + ' ' : ''}[${N}, ${K}] ${weight.dtype}`, weight.byteLength);
+  const offset = opts.outColumnOffset ?? 0;
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new ShapeError(`linear: outColumnOffset must be a non-negative integer, got ${offset}`);
+  if (offset > 0 && !opts.out) throw new ShapeError('linear: outColumnOffset needs an `out` tensor to write into');
+  let out: GpuTensor;
+  if (opts.out) {
+    out = opts.out;
+    expectShape('linear: out', out, [...lead, -1], ['f32']);
+    const width = out.shape[out.shape.length - 1];
+    if (offset + N > width) {
+      throw new ShapeError(`linear: out has ${width} columns, too few for ${N} columns at offset ${offset}`);
+    }
+  } else {
+    out = gpu.tensor([...lead, N], 'f32', 'linear');
+  }
+  const outStride = out.shape[out.shape.length - 1];
+  if (opts.residual) {
+    expectShape('linear: residual', opts.residual, out.shape, ['f32']);
+    if (opts.residual.buffer === out.buffer) throw new ShapeError('linear: residual must not be the output tensor (WebGPU forbids aliasing a written binding)');
+  }
+  if (x.buffer === out.buffer) throw new ShapeError('linear: x must not be the output tensor');
+
+  gpu.checkBindingSize(`linear: out [${out.shape.join(', ')}]`, out.byteLength);
+  if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
+
+  const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'blocked' : 'tiled');
+  const v = VARIANTS[variant];
+  if (!v) throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
+  const vec4 = K % 4 === 0;
+  const f16 = weight.dtype === 'f16';
+  const act = opts.activation;
+  const flags: Record<string, boolean> = {
+    VEC4: vec4,
+    W_F32_VEC4: !f16 && vec4,
+    W_F16_VEC4: f16 && vec4,
+    W_F32_SCALAR: !f16 && !vec4,
+    W_F16_SCALAR: f16 && !vec4,
+    BIAS: !!opts.bias,
+    RESIDUAL: !!opts.residual,
+    ACT_NONE: !act,
+    ACT_GELU: act === 'gelu',
+    ACT_QUICKGELU: act === 'quickgelu',
+    ACT_TANH: act === 'tanh',
+  };
+  const key = `linear-${variant}:${Object.keys(flags).filter((f) => flags[f]).join(',')}`;
+  const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, v.source, { libs: [activations], flags }));
+
+  const tilesN = Math.ceil(N / v.cols);
+  const tiles = tilesN * Math.ceil(M / v.rows);
+  const maxDim = gpu.caps.maxComputeWorkgroupsPerDimension;
+  const gx = Math.min(tiles, maxDim);
+  const bindings = [x, weight];
+  if (opts.bias) bindings.push(opts.bias);
+  if (opts.residual) bindings.push(opts.residual);
+  bindings.push(out);
+  gpu.dispatch({
+    pipeline,
+    bindings,
+    uniforms: new Uint32Array([M, N, K, outStride, offset, tilesN, tiles]),
+    workgroups: [gx, Math.ceil(tiles / Math.max(gx, 1))],
+    label: `linear ${M}x${K}x${N}`,
+  });
+  return out;
+}

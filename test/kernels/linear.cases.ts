@@ -1,0 +1,191 @@
+// linear: both variants (blocked, tiled) on every shape against a float64 reference, plus erf_f32 on a grid and
+// the error paths (wrong shapes, a weight over the binding limit).
+//
+// Tolerance: a float32 dot product of length K summed in order has a rounding error of about
+// u·σ·K/√2 (u = 2^-24, σ = the spread of the terms x·w; partial sums grow like √k), so with x ∈ [-1, 1) and
+// w ∈ [-2, 2)/√K (σ ≈ 0.67/√K) the typical error is ≈ 3e-8·√K and the largest of many outputs a few times
+// that: measured on SwiftShader, 2.3e-6 (blocked) and 4.1e-6 (tiled) over the 10^6 outputs at K = 768. The bound
+// |a-b| <= 1e-6 + 6e-7·√K + 2e-6·|b| (1.8e-5 at K = 768) leaves room for other summation orders, yet stays far
+// below what a wrong index, a missed term or a dropped epilogue gives (>= 1e-2). The 2e-6·|b| covers the
+// activation (erf_f32 1.4e-7, exp/tanh a few ulp) and the rounding of the residual add.
+import { LimitError, ShapeError } from '../../src/errors';
+import type { Gpu } from '../../src/gpu/runtime';
+import { GpuTensor } from '../../src/gpu/tensor';
+import { linear, type LinearActivation, type LinearVariant } from '../../src/kernels/linear';
+import { composeWgsl } from '../../src/kernels/wgsl';
+import activations from '../../shaders/lib/activations.wgsl?raw';
+import { erf, linearRef, toF16 } from '../reference/math';
+import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
+
+interface LinearSpec {
+  name: string;
+  lead: number[];
+  K: number;
+  N: number;
+  bias?: boolean;
+  activation?: LinearActivation;
+  residual?: boolean;
+  f16?: boolean;
+  /** Write into a wider output of this many columns, at outColumnOffset. */
+  outWidth?: number;
+  outColumnOffset?: number;
+  seed: number;
+}
+
+const SPECS: LinearSpec[] = [
+  { name: 'M=1 (pooler) 1x768x768, bias + tanh', lead: [1], K: 768, N: 768, bias: true, activation: 'tanh', seed: 1 },
+  { name: 'primes 7x13x17, K % 4 != 0, bias + gelu', lead: [7], K: 13, N: 17, bias: true, activation: 'gelu', seed: 2 },
+  { name: 'batched [2, 3, 5] x 20 -> 33, bias + quickgelu', lead: [2, 3, 5], K: 20, N: 33, bias: true, activation: 'quickgelu', seed: 3 },
+  { name: '37x64x70, bias + residual', lead: [37], K: 64, N: 70, bias: true, residual: true, seed: 4 },
+  { name: '41x36x65, no bias, no activation', lead: [41], K: 36, N: 65, seed: 5 },
+  { name: 'gelu + residual, no bias, 3x[11] x 96 -> 130', lead: [3, 11], K: 96, N: 130, activation: 'gelu', residual: true, seed: 6 },
+  { name: 'outColumnOffset: 19 of 50 columns at 23, residual', lead: [5, 9], K: 24, N: 19, bias: true, residual: true, outWidth: 50, outColumnOffset: 23, seed: 7 },
+  { name: 'f16 weights, K % 4 == 0, 9x36x10 bias + gelu', lead: [9], K: 36, N: 10, bias: true, activation: 'gelu', f16: true, seed: 8 },
+  { name: 'f16 weights, odd K and N*K, 6x15x11 bias', lead: [6], K: 15, N: 11, bias: true, f16: true, seed: 9 },
+  { name: 'f16 weights at an outColumnOffset, 66x40x67 tanh', lead: [66], K: 40, N: 67, activation: 'tanh', f16: true, outWidth: 140, outColumnOffset: 70, seed: 10 },
+  { name: 'largest: 325x768x3072 (ViT-B/16 MLP at 288px), bias + quickgelu', lead: [1, 325], K: 768, N: 3072, bias: true, activation: 'quickgelu', seed: 11 },
+];
+
+/** The value outside the written columns of a wider `out`; the kernel must leave it alone. */
+const UNTOUCHED = 3.25;
+
+interface Prepared {
+  x: Float32Array;
+  w: Float32Array;
+  wBits?: Uint16Array;
+  bias?: Float32Array;
+  residual?: Float32Array;
+  expected: Float64Array;
+}
+
+/** Inputs and the float64 reference, built once per spec and shared by both variants. */
+const prepared = new Map<LinearSpec, Prepared>();
+
+function prepare(s: LinearSpec): Prepared {
+  const cached = prepared.get(s);
+  if (cached) return cached;
+  const rand = rng(s.seed);
+  const M = s.lead.reduce((a, b) => a * b, 1);
+  const width = s.outWidth ?? s.N;
+  const off = s.outColumnOffset ?? 0;
+  const x = randomF32(M * s.K, rand);
+  let w = randomF32(s.N * s.K, rand, -2 / Math.sqrt(s.K), 2 / Math.sqrt(s.K));
+  let wBits: Uint16Array | undefined;
+  if (s.f16) ({ bits: wBits, values: w } = toF16(w));
+  const bias = s.bias ? randomF32(s.N, rand) : undefined;
+  const residual = s.residual ? randomF32(M * width, rand) : undefined;
+  const y = linearRef(x, w, M, s.K, s.N, { bias, activation: s.activation });
+  const expected = new Float64Array(M * width).fill(UNTOUCHED);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < s.N; n++) {
+      const i = m * width + off + n;
+      expected[i] = y[m * s.N + n] + (residual ? residual[i] : 0);
+    }
+  }
+  const p = { x, w, wBits, bias, residual, expected };
+  prepared.set(s, p);
+  return p;
+}
+
+async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant): Promise<CaseResult> {
+  const p = prepare(s);
+  const M = s.lead.reduce((a, b) => a * b, 1);
+  const width = s.outWidth ?? s.N;
+  const x = gpu.upload(p.x, [...s.lead, s.K], 'f32', 'x');
+  const w = p.wBits ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w') : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
+  const bias = p.bias && gpu.upload(p.bias, [s.N], 'f32', 'bias');
+  const residual = p.residual && gpu.upload(p.residual, [...s.lead, width], 'f32', 'residual');
+  let out: GpuTensor | undefined;
+  if (s.outWidth) {
+    // NaN where the kernel must write, UNTOUCHED where it must not.
+    const init = new Float32Array(M * width).fill(UNTOUCHED);
+    for (let m = 0; m < M; m++) init.fill(NaN, m * width + s.outColumnOffset!, m * width + s.outColumnOffset! + s.N);
+    out = gpu.upload(init, [...s.lead, width], 'f32', 'out');
+  }
+  const y = linear(gpu, x, w, { bias, activation: s.activation, residual, out, outColumnOffset: s.outColumnOffset, variant });
+  // The dispatch is only recorded so far; the queue write lands before the submit that runs it.
+  if (!out) poison(gpu, y);
+  const [actual] = await gpu.read(y);
+  for (const t of [x, w, bias, residual, y]) t?.release();
+  const r = compare(actual, p.expected, 1e-6 + 6e-7 * Math.sqrt(s.K), 2e-6);
+  return { ...r, detail: `M=${M} K=${s.K} N=${s.N}${s.f16 ? ' f16 weights' : ''}: ${r.detail}` };
+}
+
+// erf_f32 on a dense grid: one invocation per point.
+const ERF_GRID = `
+@group(0) @binding(0) var<storage, read> xs: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ys: array<f32>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x < arrayLength(&xs)) { ys[id.x] = erf_f32(xs[id.x]); }
+}`;
+
+/** erf_f32 against float64 erf on [-6, 6] in steps of 2^-12 (49153 points, every float32 region of the fit). */
+async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
+  const n = 12 * 4096 + 1;
+  const xs = Float32Array.from({ length: n }, (_, i) => -6 + i / 4096);
+  const expected = Float64Array.from(xs, erf);
+  const pipeline = gpu.pipeline('test:erf-grid', () => composeWgsl('erf-grid', ERF_GRID, { libs: [activations] }));
+  const x = gpu.upload(xs, [n], 'f32', 'grid');
+  const y = gpu.tensor([n], 'f32', 'erf');
+  poison(gpu, y);
+  gpu.dispatch({ pipeline, bindings: [x, y], workgroups: [Math.ceil(n / 64)], label: 'erf grid' });
+  const [actual] = await gpu.read(y);
+  x.release();
+  y.release();
+  // Float32 can't do better than half an ulp of the result (6e-8 just below 1); the fits add < 3e-9.
+  const r = compare(actual, expected, 2.5e-7, 0);
+  return { ...r, detail: `max |erf_f32 - erf| = ${r.maxAbsErr.toExponential(2)} on [-6, 6] step 2^-12: ${r.detail}` };
+}
+
+/** Passes when `fn` throws an instance of `type` whose message contains every one of `words`. */
+function expectThrow(fn: () => unknown, type: abstract new (...args: never[]) => Error, words: string[]): CaseResult {
+  const tolerance = `throws ${type.name} naming ${words.join(', ')}`;
+  try {
+    fn();
+  } catch (e) {
+    const ok = e instanceof type && words.every((w) => (e as Error).message.includes(w));
+    return { pass: ok, maxAbsErr: 0, tolerance, detail: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+  return { pass: false, maxAbsErr: 0, tolerance, detail: 'no error was thrown' };
+}
+
+/** A tensor whose shape claims more bytes than its buffer holds: enough for wrappers that only validate. */
+function fakeTensor(gpu: Gpu, shape: number[], dtype: 'f32' | 'f16', label: string): GpuTensor {
+  const buffer = gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label });
+  return new GpuTensor(buffer, shape, dtype, (b) => b.destroy(), label);
+}
+
+export const linearCases: KernelCase[] = [
+  { kernel: 'linear', name: 'erf_f32 on a dense grid', run: runErfGrid },
+  ...SPECS.flatMap((s) => (['blocked', 'tiled'] as const).map((variant): KernelCase => ({
+    kernel: 'linear',
+    name: `${variant}: ${s.name}`,
+    run: (gpu) => runLinear(gpu, s, variant),
+  }))),
+  {
+    kernel: 'linear',
+    name: 'rejects a weight whose K differs from x',
+    run: async (gpu) => {
+      const x = fakeTensor(gpu, [4, 8], 'f32', 'x');
+      const w = fakeTensor(gpu, [3, 9], 'f32', 'w');
+      const r = expectThrow(() => linear(gpu, x, w), ShapeError, ['linear: weight', '[?, 8]', '[3, 9]']);
+      x.release();
+      w.release();
+      return r;
+    },
+  },
+  {
+    kernel: 'linear',
+    name: 'a weight over maxStorageBufferBindingSize is a LimitError naming it',
+    run: async (gpu) => {
+      // Rows enough to exceed the device's binding limit by one row (no memory is allocated for them).
+      const rows = Math.floor(gpu.caps.maxStorageBufferBindingSize / (768 * 4)) + 1;
+      const x = fakeTensor(gpu, [2, 768], 'f32', 'x');
+      const w = fakeTensor(gpu, [rows, 768], 'f32', 'decoder');
+      const r = expectThrow(() => linear(gpu, x, w), LimitError, ['linear: weight decoder', 'maxStorageBufferBindingSize']);
+      x.release();
+      w.release();
+      return r;
+    },
+  },
+];
