@@ -1,15 +1,25 @@
 // Every kernel case, for the Node suite (kernels.test.ts) and the browser page (kernels.html).
 import type { KernelCase } from './harness';
 import { linearCases } from './linear.cases';
+import { patchEmbedCases } from './patch-embed.cases';
 import { addCases } from './add.cases';
 import { takeTokenCases } from './take-token.cases';
 import { concatCases } from './concat.cases';
+import { classPositionEmbedCases } from './class-position-embed.cases';
 import { l2NormalizeCases } from './l2-normalize.cases';
+import { layerNormCases } from './layernorm.cases';
+import { attentionCases } from './attention.cases';
+import { textEmbeddingsCases } from './text-embeddings.cases';
 
 export const allCases: KernelCase[] = [
   ...linearCases,
+  ...patchEmbedCases,
   ...addCases,
   ...takeTokenCases,
   ...concatCases,
+  ...classPositionEmbedCases,
   ...l2NormalizeCases,
+  ...layerNormCases,
+  ...attentionCases,
+  ...textEmbeddingsCases,
 ];

@@ -1,0 +1,81 @@
+// layerNorm: out[r, :] = act((v - mean) / sqrt(var + eps) * weight + bias), v = x[r, :] (+ residual[r, :]),
+// with the biased variance over the D columns of row r (PyTorch's LayerNorm). act = GELU (erf) with flag
+// GELU (the task heads' Linear -> LN -> GELU), identity otherwise; flag RESIDUAL adds `residual` first
+// (the bridge layer LN(x + y) and BERT's post-LN blocks).
+// Numerics (eps is 1e-12 in the cross-modal layers, so var must be accurate far below 1e-5): mean and
+// variance take two passes over the row, both on values shifted by the row's first element (pivot), so
+// v - pivot is exact for a row whose spread is small next to its mean, and the variance sums squares of
+// ((v - pivot) - shift) with shift = mean - pivot kept apart from the pivot instead of rounded into it.
+// Bindings (in order; flags drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (RESIDUAL);
+//   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
+// Workgroup: 64 invocations per row, each over a strided slice (columns lid, lid+64, ...); the two sums are
+// tree-reduced in workgroup memory. The grid of R workgroups is folded into x*y.
+// One invocation: every 64th element of one output row.
+
+const WG: u32 = 64u;
+
+struct Params { rows: u32, dim: u32, eps: f32 }
+
+@group(0) @binding(#) var<storage, read> x: array<f32>;
+#if RESIDUAL
+@group(0) @binding(#) var<storage, read> residual: array<f32>;
+#endif
+@group(0) @binding(#) var<storage, read> weight: array<f32>;
+@group(0) @binding(#) var<storage, read> bias: array<f32>;
+@group(0) @binding(#) var<storage, read_write> out: array<f32>;
+@group(0) @binding(#) var<uniform> p: Params;
+
+var<workgroup> partial: array<f32, WG>;
+
+fn input(i: u32) -> f32 {
+#if RESIDUAL
+  return x[i] + residual[i];
+#else
+  return x[i];
+#endif
+}
+
+fn workgroup_sum(v: f32, lid: u32) -> f32 {
+  partial[lid] = v;
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+  }
+  workgroupBarrier();
+  let total = partial[0];
+  // Every invocation has read the total before `partial` is written again.
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  // Uniform per workgroup: the barriers below stay in uniform control flow.
+  if (row >= p.rows) {
+    return;
+  }
+  let base = row * p.dim;
+  let pivot = input(base);
+  var s = 0.0;
+  for (var c = lid; c < p.dim; c += WG) {
+    s += input(base + c) - pivot;
+  }
+  let shift = workgroup_sum(s, lid) / f32(p.dim);
+  var q = 0.0;
+  for (var c = lid; c < p.dim; c += WG) {
+    let d = (input(base + c) - pivot) - shift;
+    q += d * d;
+  }
+  let inv = 1.0 / sqrt(workgroup_sum(q, lid) / f32(p.dim) + p.eps);
+  for (var c = lid; c < p.dim; c += WG) {
+    let y = ((input(base + c) - pivot) - shift) * inv * weight[c] + bias[c];
+#if GELU
+    out[base + c] = gelu_erf(y);
+#else
+    out[base + c] = y;
+#endif
+  }
+}

@@ -1,0 +1,49 @@
+// act(LayerNorm_eps(x + residual)) over the last dimension, biased variance, f32 parameters.
+import activations from '../../shaders/lib/activations.wgsl?raw';
+import source from '../../shaders/layernorm.wgsl?raw';
+import { ShapeError } from '../errors';
+import type { Gpu } from '../gpu/runtime';
+import { expectShape, type GpuTensor } from '../gpu/tensor';
+import { foldGrid } from './grid';
+import { composeWgsl } from './wgsl';
+
+export interface LayerNormOptions {
+  /** Added to x before normalising (same shape as x): the bridge layer LN(x + y), BERT's post-LN blocks. */
+  residual?: GpuTensor;
+  /** Applied after the affine transform (the task heads: Linear -> LN -> GELU -> Linear). */
+  activation?: 'gelu';
+  out?: GpuTensor;
+}
+
+export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTensor, eps: number, opts: LayerNormOptions = {}): GpuTensor {
+  if (x.shape.length < 1) throw new ShapeError('layerNorm: x must have at least one dimension [..., D]');
+  expectShape('layerNorm: x', x, x.shape, ['f32']);
+  const D = x.shape[x.shape.length - 1];
+  const rows = x.size / Math.max(D, 1);
+  expectShape('layerNorm: weight', weight, [D], ['f32']);
+  expectShape('layerNorm: bias', bias, [D], ['f32']);
+  if (!(eps > 0)) throw new ShapeError(`layerNorm: eps must be positive, got ${eps}`);
+  if (opts.activation !== undefined && opts.activation !== 'gelu') {
+    throw new ShapeError(`layerNorm: unknown activation ${JSON.stringify(opts.activation)} (expected gelu)`);
+  }
+  if (opts.residual) expectShape('layerNorm: residual', opts.residual, x.shape, ['f32']);
+  const out = opts.out ?? gpu.tensor(x.shape, 'f32', 'layerNorm');
+  expectShape('layerNorm: out', out, x.shape, ['f32']);
+  if (out.buffer === x.buffer || out.buffer === opts.residual?.buffer) {
+    throw new ShapeError('layerNorm: out must not be an input tensor (WebGPU forbids aliasing a written binding)');
+  }
+  const flags = { RESIDUAL: !!opts.residual, GELU: opts.activation === 'gelu' };
+  const key = `layerNorm:${flags.RESIDUAL ? 'residual' : ''}:${flags.GELU ? 'gelu' : ''}`;
+  const pipeline = gpu.pipeline(key, () => composeWgsl('layernorm', source, { libs: flags.GELU ? [activations] : [], flags }));
+  const u = new ArrayBuffer(12);
+  new Uint32Array(u, 0, 2).set([rows, D]);
+  new Float32Array(u, 8, 1)[0] = eps;
+  gpu.dispatch({
+    pipeline,
+    bindings: opts.residual ? [x, opts.residual, weight, bias, out] : [x, weight, bias, out],
+    uniforms: u,
+    workgroups: foldGrid(gpu, rows, 'layerNorm'),
+    label: `layerNorm ${rows}x${D}`,
+  });
+  return out;
+}

@@ -1,0 +1,57 @@
+import { layerNorm } from '../../src/kernels/layernorm';
+import { layerNormRef } from '../reference/ops';
+import { compare, poison, randomF32, rng, type KernelCase } from './harness';
+
+interface Shape {
+  what: string;
+  shape: number[];
+  eps: number;
+  residual?: boolean;
+  gelu?: boolean;
+  /** x = center + spread·U(-1, 1): a small spread next to the center is where eps and the mean's accuracy matter. */
+  center?: number;
+  spread?: number;
+}
+
+const SHAPES: Shape[] = [
+  { what: 'text embeddings (tiny)', shape: [2, 7, 32], eps: 1e-5 },
+  { what: 'bridge LN(x + y), odd width', shape: [3, 13, 67], eps: 1e-12, residual: true },
+  { what: 'one element (variance 0)', shape: [1, 1], eps: 1e-12 },
+  { what: 'task head LN + GELU', shape: [3, 1536], eps: 1e-5, gelu: true },
+  { what: 'base width with residual', shape: [1, 325, 768], eps: 1e-5, residual: true },
+  // Spread 1e-6 around 0.5: the variance (~3e-13) is below eps 1e-5, which then dominates; with eps 1e-12
+  // the output is O(1). Both eps values must give their own, very different, reference.
+  { what: 'variance ~3e-13, eps 1e-12', shape: [4, 257], eps: 1e-12, center: 0.5, spread: 1e-6 },
+  { what: 'variance ~3e-13, eps 1e-5', shape: [4, 257], eps: 1e-5, center: 0.5, spread: 1e-6 },
+  // Mean 1000, spread 0.01: a one-pass E[v²] - E[v]² loses the variance entirely in float32.
+  { what: 'mean 1000, spread 0.01, eps 1e-12', shape: [3, 768], eps: 1e-12, center: 1000, spread: 0.01 },
+];
+
+export const layerNormCases: KernelCase[] = SHAPES.map((s, n) => ({
+  kernel: 'layerNorm',
+  name: `[${s.shape.join(', ')}] ${s.what}`,
+  async run(gpu) {
+    const rand = rng(600 + n);
+    const D = s.shape[s.shape.length - 1];
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const spread = s.spread ?? 2;
+    const x = randomF32(size, rand, (s.center ?? 0) - spread, (s.center ?? 0) + spread);
+    const w = randomF32(D, rand, 0.5, 1.5), b = randomF32(D, rand, -0.5, 0.5);
+    const r = s.residual ? randomF32(size, rand, -2, 2) : undefined;
+    const tx = gpu.upload(x, s.shape, 'f32', 'x');
+    const tw = gpu.upload(w, [D], 'f32', 'weight'), tb = gpu.upload(b, [D], 'f32', 'bias');
+    const tr = r ? gpu.upload(r, s.shape, 'f32', 'residual') : undefined;
+    const out = gpu.tensor(s.shape, 'f32', 'out');
+    poison(gpu, out);
+    layerNorm(gpu, tx, tw, tb, s.eps, { residual: tr, activation: s.gelu ? 'gelu' : undefined, out });
+    const [y] = await gpu.read(out);
+    for (const t of [tx, tw, tb, tr, out]) t?.release();
+    // The residual is added in float32 by the kernel: the reference normalises that same float32 sum.
+    const v = r ? Float32Array.from(x, (xi, i) => xi + r[i]) : x;
+    const expected = layerNormRef(v, size / D, D, w, b, s.eps, { activation: s.gelu ? 'gelu' : undefined });
+    // Outputs are O(1) (|normalised| <= sqrt(D), times w <= 1.5, plus |b| <= 0.5). Error sources: the float32
+    // shifted sums over <= 1536 terms (relative ~1e-6 of the spread), 1/sqrt, and the 4-flop epilogue;
+    // the erf approximation adds ~1e-7. Measured max error on SwiftShader: 8.6e-7; the bound leaves 4x.
+    return compare(y, expected, 4e-6, 4e-6);
+  },
+}));
