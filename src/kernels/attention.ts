@@ -1,8 +1,12 @@
-// Multi-head scaled dot-product attention, fused with an online softmax (shaders/attention.wgsl).
+// Multi-head scaled dot-product attention, fused with an online softmax (shaders/attention.wgsl), and the
+// probabilities of one query row (shaders/attention-probs.wgsl + softmax) for the app's heatmap.
+import probsSource from '../../shaders/attention-probs.wgsl?raw';
 import source from '../../shaders/attention.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
+import { foldGrid } from './grid';
+import { softmax } from './softmax';
 import { composeWgsl } from './wgsl';
 
 export interface AttentionOptions {
@@ -76,5 +80,32 @@ export function attention(
     workgroups: [Math.ceil(g.Lq / 64), g.B * g.heads],
     label: `attention ${g.B}x${g.heads}x${g.Lq}x${g.Lk}`,
   });
+  return out;
+}
+
+/** softmax(q_i·kᵀ/√d + mask) of query row `queryIndex`, per batch and head -> [B, heads, Lk]. */
+export function attentionProbs(
+  gpu: Gpu, q: GpuTensor, k: GpuTensor, opts: AttentionOptions & { queryIndex: number; out?: GpuTensor },
+): GpuTensor {
+  const g = attentionGeometry('attentionProbs', q, k, null, opts);
+  const i = opts.queryIndex;
+  if (!Number.isInteger(i) || i < 0 || i >= g.Lq) {
+    throw new ShapeError(`attentionProbs: queryIndex ${i} is outside [0, ${g.Lq}) of q [${q.shape.join(', ')}]`);
+  }
+  const scores = gpu.tensor([g.B, g.heads, g.Lk], 'f32', 'attentionProbs scores');
+  const pipeline = gpu.pipeline(`attentionProbs:${opts.mask ? 'mask' : ''}`,
+    () => composeWgsl('attention-probs', probsSource, { flags: { MASK: !!opts.mask } }));
+  const u = new ArrayBuffer(44);
+  new Uint32Array(u, 0, 10).set([g.B, g.Lq, g.Lk, g.heads, g.headDim, g.Wq, g.Wk, g.qOffset, g.kOffset, i]);
+  new Float32Array(u, 40, 1)[0] = 1 / Math.sqrt(g.headDim);
+  gpu.dispatch({
+    pipeline,
+    bindings: opts.mask ? [q, k, opts.mask, scores] : [q, k, scores],
+    uniforms: u,
+    workgroups: foldGrid(gpu, Math.ceil((g.B * g.heads * g.Lk) / 64), 'attentionProbs'),
+    label: `attentionProbs ${g.B}x${g.heads}x${g.Lk}`,
+  });
+  const out = softmax(gpu, scores, { out: opts.out });
+  scores.release();
   return out;
 }

@@ -10,6 +10,8 @@ import { l2NormalizeCases } from './l2-normalize.cases';
 import { layerNormCases } from './layernorm.cases';
 import { attentionCases } from './attention.cases';
 import { textEmbeddingsCases } from './text-embeddings.cases';
+import { softmaxCases } from './softmax.cases';
+import { attentionProbsCases } from './attention-probs.cases';
 
 export const allCases: KernelCase[] = [
   ...linearCases,
@@ -22,4 +24,6 @@ export const allCases: KernelCase[] = [
   ...layerNormCases,
   ...attentionCases,
   ...textEmbeddingsCases,
+  ...softmaxCases,
+  ...attentionProbsCases,
 ];
