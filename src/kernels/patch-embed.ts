@@ -1,0 +1,38 @@
+// The ViT patch embedding: conv1 (stride P, kernel P, no bias) as im2col (shaders/im2col.wgsl) followed by linear.
+import { ShapeError } from '../errors';
+import type { Gpu } from '../gpu/runtime';
+import { GpuTensor, expectShape } from '../gpu/tensor';
+import source from '../../shaders/im2col.wgsl?raw';
+import { linear, type LinearVariant } from './linear';
+
+export interface PatchEmbedOptions {
+  /** Force the matmul variant (tests, benchmarks). */
+  variant?: LinearVariant;
+}
+
+/** pixels [B, 3, S, S] f32, conv1 [Hv, 3, P, P] f32|f16 -> [B, (S/P)², Hv], patches in row-major order. */
+export function patchEmbed(gpu: Gpu, pixels: GpuTensor, conv1: GpuTensor, opts: PatchEmbedOptions = {}): GpuTensor {
+  expectShape('patchEmbed: pixels', pixels, [-1, 3, -1, -1], ['f32']);
+  expectShape('patchEmbed: conv1', conv1, [-1, 3, -1, -1], ['f32', 'f16']);
+  const [B, , S, S2] = pixels.shape;
+  const [Hv, , P, P2] = conv1.shape;
+  if (S !== S2) throw new ShapeError(`patchEmbed: pixels must be square, got [${pixels.shape.join(', ')}]`);
+  if (P !== P2 || P === 0) throw new ShapeError(`patchEmbed: conv1 must have square non-empty kernels, got [${conv1.shape.join(', ')}]`);
+  if (S % P !== 0) throw new ShapeError(`patchEmbed: image size ${S} is not a multiple of the patch size ${P}`);
+  const G = S / P;
+  const K = 3 * P * P;
+  const patches = gpu.tensor([B, G * G, K], 'f32', 'patches');
+  const total = B * G * G * K;
+  const groups = Math.ceil(total / 256);
+  const gx = Math.min(groups, gpu.caps.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    pipeline: gpu.pipeline('im2col', () => source),
+    bindings: [pixels, patches],
+    uniforms: new Uint32Array([total, S, P, G]),
+    workgroups: [gx, Math.ceil(groups / Math.max(gx, 1))],
+    label: `im2col ${B}x${S}/${P}`,
+  });
+  const out = linear(gpu, patches, conv1.reshape([Hv, K]), { variant: opts.variant });
+  patches.release();
+  return out;
+}
