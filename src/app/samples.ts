@@ -1,0 +1,28 @@
+// Pictures from the demo model's held-out eval set (../shared/demo-model/eval, byte-identical copies), with
+// the questions and captions the eval set asks about each one, offered as examples when the demo is loaded.
+import samples from './samples/samples.json';
+
+const urls = import.meta.glob<string>('./samples/*.png', { eager: true, query: '?url', import: 'default' });
+
+export interface Sample {
+  file: string;
+  url: string;
+  questions: string[];
+  captions: string[];
+}
+
+export const SAMPLES: Sample[] = samples.map((s) => {
+  const url = urls[`./samples/${s.file}`];
+  if (!url) throw new Error(`samples.json names ${s.file}, which is not in src/app/samples/`);
+  return { ...s, url };
+});
+
+export function sampleNamed(file: string): Sample | undefined {
+  return SAMPLES.find((s) => s.file === file);
+}
+
+export async function sampleBlob(s: Sample): Promise<Blob> {
+  const res = await fetch(s.url);
+  if (!res.ok) throw new Error(`${s.url}: HTTP ${res.status}`);
+  return res.blob();
+}

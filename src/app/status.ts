@@ -1,0 +1,39 @@
+// The header's model status pill and the page's one error banner. Every failure ends up here in words.
+import { AbortedError, BridgeTowerError } from '../errors';
+import { byTestId } from './dom';
+
+/** The text of data-testid="status"; `ready` means a model is loaded and tasks can run. */
+export type ModelState = 'starting' | 'no model' | 'loading' | 'converting' | 'ready' | 'cancelled' | 'error';
+
+export function setStatus(state: ModelState, detail = ''): void {
+  const el = byTestId('status');
+  el.textContent = state;
+  el.dataset.state = state.replace(' ', '-');
+  el.title = detail;
+}
+
+export function isAbort(e: unknown): boolean {
+  return e instanceof AbortedError || (e instanceof DOMException && e.name === 'AbortError');
+}
+
+/** One line for a person: our errors carry their own words; anything else is a bug, said so with its message. */
+export function errorMessage(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (e instanceof BridgeTowerError) return e.message;
+  if (isAbort(e)) return 'cancelled';
+  if (e instanceof Error) return `unexpected error (${e.name}): ${e.message}`;
+  return `unexpected error: ${String(e)}`;
+}
+
+/** Show `context: message` in the error banner (context says what was being done); `e` may be the words themselves. */
+export function showError(e: unknown, context: string): void {
+  const text = `${context}: ${errorMessage(e)}`;
+  byTestId('error').textContent = text;
+  byTestId('error-banner').hidden = false;
+  if (e instanceof Error && !(e instanceof BridgeTowerError) && !isAbort(e)) console.error(e);
+}
+
+export function clearError(): void {
+  byTestId('error').textContent = '';
+  byTestId('error-banner').hidden = true;
+}
