@@ -8,6 +8,7 @@ const commands: Record<string, Command> = {
   preprocess: { summary: 'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors', load: () => import('./preprocess') },
   tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: --vocab V --merges M [--max-length N] "<text>"', load: () => import('./tokenize') },
   convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
+  verify: { summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors', load: () => import('./verify') },
 };
 
 function usage(): string {

@@ -1,0 +1,61 @@
+// Node helpers shared by `verify` and `run`: open any weight source by path, optionally through a
+// temporary web-format conversion, and read safetensors files whole.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointError } from '../errors';
+import { openWeights, type OpenOptions } from '../checkpoint/open';
+import { readSafetensors } from '../checkpoint/safetensors';
+import { NodeDirSink, NodeDirectory, openPath } from '../checkpoint/source-node';
+import type { HostTensor } from '../checkpoint/tensor';
+import { writeWebFormat, type ConvertibleWeights } from '../checkpoint/web-format';
+import type { Gpu } from '../gpu/runtime';
+import { BridgeTowerModel } from '../model/bridgetower';
+
+/** Open a checkpoint file, HF safetensors, sharded index or web-format directory. */
+export async function openWeightPath(path: string, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
+  const { source, dir } = await openPath(path);
+  return openWeights(source ?? dir, { dir, ...opts });
+}
+
+/**
+ * Load a model onto the GPU from `path`. With `convertTo`, the weights first go through the web format in
+ * that dtype (written to a temporary directory, removed once uploaded), exactly as a browser would get them.
+ */
+export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & { convertTo?: 'f32' | 'f16' } = {}): Promise<BridgeTowerModel> {
+  const { convertTo, ...open } = opts;
+  const weights = await openWeightPath(path, open);
+  if (!convertTo) {
+    try {
+      return await BridgeTowerModel.load(gpu, weights);
+    } finally {
+      await weights.close();
+    }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'bridgetower-web-'));
+  try {
+    try {
+      await writeWebFormat(weights, new NodeDirSink(dir), { dtype: convertTo });
+    } finally {
+      await weights.close();
+    }
+    const web = await openWeights(new NodeDirectory(dir));
+    try {
+      return await BridgeTowerModel.load(gpu, web);
+    } finally {
+      await web.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function readSafetensorsFile(path: string): Promise<Map<string, HostTensor>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new CheckpointError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return readSafetensors(bytes, path);
+}

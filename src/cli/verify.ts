@@ -1,0 +1,264 @@
+// `bridgetower verify <fixture-dir>`: load a golden fixture's model (from its .ckpt, its HF safetensors,
+// or through the web format), run its inputs and compare every tensor with expected.safetensors.
+// Works on any directory in the fixture format (fixtures/README.md).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointError, UsageError } from '../errors';
+import type { HostTensor } from '../checkpoint/tensor';
+import { f16BitsToF32 } from '../checkpoint/f16';
+import { createNodeGpu } from '../gpu/node';
+import type { Gpu } from '../gpu/runtime';
+import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model/bridgetower';
+import { decodeImage } from '../preprocess/decode';
+import { preprocessImage } from '../preprocess/image';
+import { flag, option, parseArgs } from './args';
+import { loadModel, readSafetensorsFile } from './load-model';
+
+const HELP = `usage: bridgetower verify <fixture-dir> [--from ckpt|hf|web] [--dtype f32|f16] [--weights <path>] [--limits adapter|default]
+  --from     ckpt: model.ckpt; hf: model-hf.safetensors + config-hf.json; web: model.ckpt converted to the web format
+  --dtype    f16: web format with float16 weights (implies --from web), compared with the f16 tolerance plus exact top-1
+  --weights  use this weight file or web-format directory instead of the fixture's
+  --limits   default: request WebGPU's default limits (128 MiB bindings) to exercise chunked weights`;
+
+export type WeightOrigin = 'ckpt' | 'hf' | 'web';
+
+export interface VerifyOptions {
+  from?: WeightOrigin;
+  dtype?: 'f32' | 'f16';
+  /** A weight file or web-format directory to use instead of the fixture's own. */
+  weights?: string;
+}
+
+export interface Check {
+  name: string;
+  pass: boolean;
+  /** Largest |a - b| (Infinity for a shape mismatch or NaN). */
+  maxAbs: number;
+  detail: string;
+}
+
+export interface VerifyReport {
+  checks: Check[];
+  passed: number;
+  failed: number;
+  tolerance: string;
+}
+
+/**
+ * f16 weights against float32 expectations (justified in the README, "f16 weights"): each weight is rounded
+ * to 11 significant bits (relative error <= 2^-11), which moves outputs by up to ~1e-2 of their scale after
+ * 10+ layers; top-1 of every head must still be exact.
+ */
+export const F16_TOLERANCE = { atol: 2e-2, rtol: 2e-2 } as const;
+
+/** The fixtures README's bar for a bicubic resampler that is not PIL's own. */
+const PNG_MEAN_ABS = 0.01;
+const PNG_MAX_ABS = 0.1;
+
+const HEAD_LOGITS = ['vqa_logits', 'itm_logits', 'snli_logits', 'nlvr2_logits', 'mlm_logits'];
+
+interface Manifest {
+  required_outputs?: string[];
+  tolerance?: { atol?: number; rtol?: number };
+}
+
+async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new CheckpointError(path, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function weightPath(dir: string, from: WeightOrigin): string {
+  const file = from === 'hf' ? 'model-hf.safetensors' : 'model.ckpt';
+  const path = join(dir, file);
+  if (!existsSync(path)) throw new UsageError(`${dir}: no ${file} for --from ${from}`);
+  return path;
+}
+
+/** Load the fixture's model the way `opts` says. */
+export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOptions = {}): Promise<BridgeTowerModel> {
+  const dtype = opts.dtype ?? 'f32';
+  const from = opts.from ?? (dtype === 'f16' ? 'web' : 'ckpt');
+  if (dtype === 'f16' && from !== 'web') throw new UsageError('--dtype f16 is the web format with float16 weights: use it with --from web');
+  if (opts.weights) return loadModel(gpu, opts.weights, { convertTo: from === 'web' && dtype === 'f16' ? 'f16' : undefined });
+  const hfConfig = join(dir, 'config-hf.json');
+  const config = from === 'hf' && existsSync(hfConfig) ? JSON.parse(await readFile(hfConfig, 'utf8')) as unknown : undefined;
+  return loadModel(gpu, weightPath(dir, from), { config, convertTo: from === 'web' ? dtype : undefined });
+}
+
+function values(t: HostTensor): Float64Array {
+  switch (t.dtype) {
+    case 'f16': return Float64Array.from(t.data as Uint16Array, f16BitsToF32);
+    case 'i64': return Float64Array.from(t.data as BigInt64Array, Number);
+    default: return Float64Array.from(t.data as Float32Array);
+  }
+}
+
+function compare(name: string, got: OutputTensor, want: HostTensor, atol: number, rtol: number): Check {
+  if (got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i])) {
+    return { name, pass: false, maxAbs: Infinity, detail: `shape [${got.shape.join(', ')}], expected [${want.shape.join(', ')}]` };
+  }
+  const b = values(want);
+  let maxAbs = 0, bad = 0, first = -1;
+  for (let i = 0; i < b.length; i++) {
+    const err = Math.abs(got.data[i] - b[i]);
+    if (!(err <= atol + rtol * Math.abs(b[i]))) {
+      bad++;
+      if (first < 0) first = i;
+    }
+    if (!(err <= maxAbs)) maxAbs = Number.isNaN(err) ? Infinity : err;
+  }
+  const detail = bad ? `${bad} of ${b.length} out of tolerance, first at ${first}: ${got.data[first]} vs ${b[first]}` : `${b.length} values`;
+  return { name, pass: bad === 0, maxAbs, detail };
+}
+
+/** Row-wise argmax over the last dimension. */
+function argmaxRows(data: ArrayLike<number>, cols: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < data.length / cols; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (data[r * cols + c] > data[r * cols + best]) best = c;
+    out.push(best);
+  }
+  return out;
+}
+
+function top1(name: string, got: ArrayLike<number>, want: ArrayLike<number>, cols: number): Check {
+  const a = argmaxRows(got, cols), b = argmaxRows(want, cols);
+  const wrong = a.map((v, i) => (v === b[i] ? -1 : i)).filter((i) => i >= 0);
+  return {
+    name: `top1(${name})`, pass: wrong.length === 0, maxAbs: 0,
+    detail: wrong.length ? `${wrong.length} of ${a.length} rows differ, first row ${wrong[0]}: ${a[wrong[0]]} vs ${b[wrong[0]]}` : `${a.length} rows`,
+  };
+}
+
+/** text-to-image ITC similarities itc_text · itc_imageᵀ [B, B]. */
+function similarities(text: ArrayLike<number>, image: ArrayLike<number>, B: number, D: number): Float64Array {
+  const s = new Float64Array(B * B);
+  for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
+    let d = 0;
+    for (let k = 0; k < D; k++) d += text[i * D + k] * image[j * D + k];
+    s[i * B + j] = d;
+  }
+  return s;
+}
+
+/** Exact top-1 of every head (f16 weights): logits per row, rank_score over the batch, ITC retrieval per text. */
+function top1Checks(got: Map<string, OutputTensor>, expected: Map<string, HostTensor>): Check[] {
+  const checks: Check[] = [];
+  for (const name of HEAD_LOGITS) {
+    const g = got.get(name), e = expected.get(name);
+    if (g && e) checks.push(top1(name, g.data, values(e), e.shape[e.shape.length - 1]));
+  }
+  const rank = got.get('rank_score'), rankE = expected.get('rank_score');
+  if (rank && rankE && rank.data.length > 1) checks.push(top1('rank_score', rank.data, values(rankE), rank.data.length));
+  const [t, i, tE, iE] = [got.get('itc_text'), got.get('itc_image'), expected.get('itc_text'), expected.get('itc_image')];
+  if (t && i && tE && iE && t.shape[0] > 1) {
+    const [B, D] = t.shape;
+    checks.push(top1('itc', similarities(t.data, i.data, B, D), similarities(values(tE), values(iE), B, D), B));
+  }
+  return checks;
+}
+
+/** hf preprocessing of image.png against png_pixel_values* (the README's bar for a non-PIL bicubic). */
+async function pngChecks(dir: string, inputs: Map<string, HostTensor>): Promise<Check[]> {
+  const png = join(dir, 'image.png');
+  const refs = [...inputs.keys()].filter((n) => n.startsWith('png_pixel_values'));
+  if (!existsSync(png) || !refs.length) return [];
+  const image = await decodeImage(new Uint8Array(await readFile(png)), png);
+  return refs.map((name) => {
+    const ref = inputs.get(name)!;
+    const size = ref.shape[3];
+    const got = preprocessImage(image, { size, mode: 'hf' });
+    const want = values(ref);
+    let max = 0, sum = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(got[i] - want[i]);
+      sum += d;
+      if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
+    }
+    const mean = sum / want.length;
+    const pass = got.length === want.length && mean <= PNG_MEAN_ABS && max <= PNG_MAX_ABS;
+    return { name: `${name} (hf preprocessing of image.png)`, pass, maxAbs: max, detail: `mean abs ${mean.toExponential(2)} (bar: mean <= ${PNG_MEAN_ABS}, max <= ${PNG_MAX_ABS})` };
+  });
+}
+
+function hostArray<T>(inputs: Map<string, HostTensor>, name: string): HostArray<T> | undefined {
+  const t = inputs.get(name);
+  return t && { shape: t.shape, data: t.data as T };
+}
+
+/** Run a fixture through `model` and check every expected tensor, the required outputs, and (f16) top-1. */
+export async function verifyFixture(model: BridgeTowerModel, dir: string, opts: { dtype?: 'f32' | 'f16' } = {}): Promise<VerifyReport> {
+  const manifest = await readManifest(dir);
+  const inputs = await readSafetensorsFile(join(dir, 'inputs.safetensors'));
+  const expected = await readSafetensorsFile(join(dir, 'expected.safetensors'));
+  const f16 = opts.dtype === 'f16';
+  const atol = f16 ? F16_TOLERANCE.atol : manifest.tolerance?.atol ?? 1e-4;
+  const rtol = f16 ? F16_TOLERANCE.rtol : manifest.tolerance?.rtol ?? 1e-3;
+  const known = new Set(model.knownOutputs());
+  const required = manifest.required_outputs ?? [];
+  const names = [...new Set([...expected.keys(), ...required])].filter((n) => known.has(n));
+  const got = await model.forward({
+    inputIds: hostArray<IdData>(inputs, 'input_ids'),
+    attentionMask: hostArray<IdData>(inputs, 'attention_mask'),
+    pixelValues: hostArray<Float32Array>(inputs, 'pixel_values'),
+    pixelValues2: hostArray<Float32Array>(inputs, 'pixel_values_2'),
+  }, { outputs: names });
+  const checks: Check[] = [];
+  for (const [name, want] of expected) {
+    const g = got.get(name);
+    checks.push(g ? compare(name, g, want, atol, rtol) : { name, pass: false, maxAbs: Infinity, detail: 'not produced' });
+  }
+  for (const name of required) {
+    if (!expected.has(name)) checks.push({ name, pass: false, maxAbs: Infinity, detail: 'required by the manifest but not in expected.safetensors' });
+  }
+  if (f16) checks.push(...top1Checks(got, expected));
+  checks.push(...await pngChecks(dir, inputs));
+  const failed = checks.filter((c) => !c.pass).length;
+  return { checks, passed: checks.length - failed, failed, tolerance: `|a-b| <= ${atol} + ${rtol}|b|` };
+}
+
+export default async function verify(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { values: ['from', 'dtype', 'weights', 'limits'], flags: ['help'] });
+  if (flag(args, 'help')) {
+    console.log(HELP);
+    return 0;
+  }
+  if (args.positionals.length !== 1) throw new UsageError(`verify takes one fixture directory\n${HELP}`);
+  const dir = args.positionals[0];
+  const from = option(args, 'from');
+  if (from !== undefined && from !== 'ckpt' && from !== 'hf' && from !== 'web') throw new UsageError(`--from must be ckpt, hf or web, got ${JSON.stringify(from)}`);
+  const dtype = option(args, 'dtype', 'f32');
+  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${JSON.stringify(dtype)}`);
+  const limits = option(args, 'limits', 'adapter');
+  if (limits !== 'adapter' && limits !== 'default') throw new UsageError(`--limits must be adapter or default, got ${JSON.stringify(limits)}`);
+  if (!existsSync(join(dir, 'inputs.safetensors')) || !existsSync(join(dir, 'expected.safetensors'))) {
+    throw new UsageError(`${dir}: not a fixture directory (needs inputs.safetensors and expected.safetensors)`);
+  }
+
+  const gpu = await createNodeGpu({ limits });
+  try {
+    const model = await loadFixtureModel(gpu, dir, { from, dtype, weights: option(args, 'weights') });
+    try {
+      const report = await verifyFixture(model, dir, { dtype });
+      console.log(`${dir}: weights from ${option(args, 'weights') ?? from ?? (dtype === 'f16' ? 'web' : 'ckpt')} (${dtype}) on ${gpu.adapterDescription}; ${report.tolerance}`);
+      const width = Math.max(...report.checks.map((c) => c.name.length));
+      for (const c of report.checks) {
+        const err = Number.isFinite(c.maxAbs) ? c.maxAbs.toExponential(2) : 'inf';
+        console.log(`${c.name.padEnd(width)}  ${err.padStart(9)}  ${c.pass ? 'pass' : 'FAIL'}  ${c.detail}`);
+      }
+      console.log(`${report.passed} passed, ${report.failed} failed`);
+      return report.failed === 0 ? 0 : 1;
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    gpu.destroy();
+  }
+}

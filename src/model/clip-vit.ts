@@ -1,0 +1,62 @@
+// The CLIP ViT image tower (pre-LN resblocks, QuickGELU, fused in_proj q/k/v), fixtures README step 3.
+import type { Gpu } from '../gpu/runtime';
+import type { GpuTensor } from '../gpu/tensor';
+import { attention } from '../kernels/attention';
+import { classPositionEmbed } from '../kernels/class-position-embed';
+import { layerNorm } from '../kernels/layernorm';
+import { linear } from '../kernels/linear';
+import { patchEmbed } from '../kernels/patch-embed';
+import type { BridgeTowerConfig } from './config';
+import type { ModelWeights } from './weights';
+
+/** Every CLIP LayerNorm (ln_pre, ln_1, ln_2, ln_post, ln_separate) uses PyTorch's default eps. */
+export const CLIP_LN_EPS = 1e-5;
+
+const V = 'vit_model.visual';
+
+export class ClipVisionTower {
+  readonly width: number;
+  readonly heads: number;
+
+  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, config: BridgeTowerConfig) {
+    this.width = config.vision.width;
+    this.heads = config.vision.heads;
+  }
+
+  /** image_pre = ln_pre(class token + patch embeddings + positional embedding) [B, N, Hv]. */
+  embed(pixels: GpuTensor): GpuTensor {
+    const patches = patchEmbed(this.gpu, pixels, this.w.get(`${V}.conv1.weight`));
+    const tokens = classPositionEmbed(this.gpu, patches, this.w.get(`${V}.class_embedding`), this.w.get(`${V}.positional_embedding`));
+    patches.release();
+    const x = this.layerNorm(tokens, `${V}.ln_pre`);
+    tokens.release();
+    return x;
+  }
+
+  /** Resblock i: x + out_proj(attn(ln_1 x)), then + c_proj(quickgelu(c_fc(ln_2 x))). */
+  resblock(i: number, x: GpuTensor): GpuTensor {
+    const g = this.gpu, p = `${V}.transformer.resblocks.${i}`, W = this.width;
+    const h = this.layerNorm(x, `${p}.ln_1`);
+    const qkv = linear(g, h, this.w.get(`${p}.attn.in_proj_weight`), { bias: this.w.get(`${p}.attn.in_proj_bias`) });
+    h.release();
+    const ctx = attention(g, qkv, qkv, qkv, { heads: this.heads, width: W, qOffset: 0, kOffset: W, vOffset: 2 * W });
+    qkv.release();
+    const a = linear(g, ctx, this.w.get(`${p}.attn.out_proj.weight`), { bias: this.w.get(`${p}.attn.out_proj.bias`), residual: x });
+    ctx.release();
+    const h2 = this.layerNorm(a, `${p}.ln_2`);
+    const m = linear(g, h2, this.w.get(`${p}.mlp.c_fc.weight`), { bias: this.w.get(`${p}.mlp.c_fc.bias`), activation: 'quickgelu' });
+    h2.release();
+    const y = linear(g, m, this.w.get(`${p}.mlp.c_proj.weight`), { bias: this.w.get(`${p}.mlp.c_proj.bias`), residual: a });
+    m.release();
+    a.release();
+    return y;
+  }
+
+  /** ln_post (the one feeding the cross-modal stack), or ln_separate.{i}. */
+  layerNorm(x: GpuTensor, prefix: string): GpuTensor {
+    return layerNorm(this.gpu, x, this.w.get(`${prefix}.weight`), this.w.get(`${prefix}.bias`), CLIP_LN_EPS);
+  }
+}
+
+export const LN_POST = `${V}.ln_post`;
+export const lnSeparate = (i: number): string => `${V}.ln_separate.${i}`;

@@ -1,0 +1,81 @@
+// The poolers and task heads on top of the cross-modal encoder, and the ITC heads on the uni-modal
+// towers (fixtures README steps 8-9).
+import type { Gpu } from '../gpu/runtime';
+import type { GpuTensor } from '../gpu/tensor';
+import { concat } from '../kernels/concat';
+import { l2Normalize } from '../kernels/l2-normalize';
+import { layerNorm } from '../kernels/layernorm';
+import { linear } from '../kernels/linear';
+import { takeToken } from '../kernels/take-token';
+import type { TaskHeadConfig } from './config';
+import { MLM_BIAS, MLM_DECODER, type ModelWeights } from './weights';
+
+/** Task-head LayerNorms are nn.LayerNorm defaults. */
+export const HEAD_LN_EPS = 1e-5;
+/** The MLM head's transform LN comes from BertConfig: 1e-12. */
+export const MLM_LN_EPS = 1e-12;
+
+export class Heads {
+  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights) {}
+
+  private linear(x: GpuTensor, name: string, opts: Parameters<typeof linear>[3] = {}): GpuTensor {
+    return linear(this.gpu, x, this.w.get(`${name}.weight`), { bias: this.w.get(`${name}.bias`), ...opts });
+  }
+
+  /** cls_feats = [tanh(text_pooler(x[:, 0])), tanh(image_pooler(y[:, 0]))] [B, 2H]. */
+  clsFeats(textFeats: GpuTensor, imageFeats: GpuTensor): GpuTensor {
+    const pool = (x: GpuTensor, name: string) => {
+      const first = takeToken(this.gpu, x, 0);
+      const pooled = this.linear(first, name, { activation: 'tanh' });
+      first.release();
+      return pooled;
+    };
+    const t = pool(textFeats, 'cross_modal_text_pooler.dense');
+    const i = pool(imageFeats, 'cross_modal_image_pooler.dense');
+    const cls = concat(this.gpu, t, i);
+    t.release();
+    i.release();
+    return cls;
+  }
+
+  /** vqa_classifier / snli_classifier / nlvr2_classifier: Linear, or Linear -> LN -> GELU -> Linear. */
+  classifier(name: string, cfg: TaskHeadConfig, x: GpuTensor): GpuTensor {
+    if (cfg.layers === 1) return this.linear(x, `${name}.0`);
+    const h = this.linear(x, `${name}.0`);
+    const n = layerNorm(this.gpu, h, this.w.get(`${name}.1.weight`), this.w.get(`${name}.1.bias`), HEAD_LN_EPS, { activation: 'gelu' });
+    h.release();
+    const y = this.linear(n, `${name}.3`);
+    n.release();
+    return y;
+  }
+
+  itm(cls: GpuTensor): GpuTensor { return this.linear(cls, 'itm_score.fc'); }
+
+  /** rank_output(cls_feats) [B, 1]; rank_score is its column 0. */
+  rank(cls: GpuTensor): GpuTensor { return this.linear(cls, 'rank_output'); }
+
+  /** decoder(LN_1e-12(gelu(transform.dense(text_feats)))) + bias [B, L, V], the decoder in row chunks. */
+  mlm(textFeats: GpuTensor): GpuTensor {
+    const h = this.linear(textFeats, 'mlm_score.transform.dense', { activation: 'gelu' });
+    const t = layerNorm(this.gpu, h, this.w.get('mlm_score.transform.LayerNorm.weight'), this.w.get('mlm_score.transform.LayerNorm.bias'), MLM_LN_EPS);
+    h.release();
+    const chunks = this.w.chunks(MLM_DECODER), biases = this.w.chunks(MLM_BIAS);
+    const V = chunks.reduce((s, c) => s + c.shape[0], 0);
+    const out = this.gpu.tensor([...textFeats.shape.slice(0, -1), V], 'f32', 'mlm_logits');
+    let offset = 0;
+    chunks.forEach((c, i) => {
+      linear(this.gpu, t, c, { bias: biases[i], out, outColumnOffset: offset });
+      offset += c.shape[0];
+    });
+    t.release();
+    return out;
+  }
+
+  /** l2norm(itc_{side}_head.fc(x)) for token-0 features x [B, D]. */
+  itc(side: 'text' | 'image', first: GpuTensor): GpuTensor {
+    const f = this.linear(first, `itc_${side}_head.fc`);
+    const y = l2Normalize(this.gpu, f);
+    f.release();
+    return y;
+  }
+}

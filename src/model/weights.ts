@@ -1,0 +1,205 @@
+// The model's weights on the GPU, uploaded once from a WeightSet.
+// Matrices (Linear weights, conv1, the text embedding tables, the MLM decoder) keep their stored dtype, so
+// an f16 web format stays f16 on the GPU and the kernels widen it to f32 as they load it. Everything else
+// (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
+//
+// Three changes of layout, none of which changes a computed value beyond float32 rounding of one addition:
+// - q/k/v projections that read the same input are stacked into one matrix (`...self.qkv`, `...self.kv`):
+//   every output element is still the same dot product;
+// - the cross-modal token-type row is folded into the transform bias (`cross_modal_*_transform.bias+tt{k}`):
+//   the original computes (x·Wᵀ + b) + tt[k], we compute x·Wᵀ + (b + tt[k]) with b + tt[k] rounded once from
+//   float64, a difference of about one float32 ulp of the sum (~1e-7 relative), far inside the 1e-3 tolerance;
+// - a matrix larger than one storage binding may hold is split into consecutive row chunks.
+import { AbortedError, ConfigError, LimitError } from '../errors';
+import type { Gpu } from '../gpu/runtime';
+import type { GpuTensor } from '../gpu/tensor';
+import type { WeightSet } from '../checkpoint/weight-set';
+import { DTYPE_BYTES, numel, type HostTensor } from '../checkpoint/tensor';
+import { toFloatDtype } from '../checkpoint/f16';
+import { expectedTensors } from '../checkpoint/describe';
+import type { LoadProgress } from '../tasks/types';
+import type { BridgeTowerConfig } from './config';
+
+export interface WeightUploadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** A host tensor ready for upload: f32 values, or f16 bits. */
+interface Upload { dtype: 'f32' | 'f16'; shape: number[]; data: Float32Array | Uint16Array }
+
+export const WORD_EMBEDDINGS = 'text_transformer.embeddings.word_embeddings.weight';
+export const MLM_DECODER = 'mlm_score.decoder.weight';
+export const MLM_BIAS = 'mlm_score.bias';
+const TOKEN_TYPES = 'token_type_embeddings.weight';
+
+/** Name of a transform bias with token-type row k folded in. */
+export const foldedBias = (side: 'text' | 'image', k: number): string => `cross_modal_${side}_transform.bias+tt${k}`;
+
+export class ModelWeights {
+  private readonly tensors = new Map<string, GpuTensor>();
+  private readonly chunked = new Map<string, GpuTensor[]>();
+  private uploadedBytes = 0;
+
+  private constructor(private readonly gpu: Gpu, readonly source: string) {}
+
+  /** Upload every tensor `config` uses, reading each from `ws` once. */
+  static async upload(gpu: Gpu, ws: WeightSet, config: BridgeTowerConfig, opts: WeightUploadOptions = {}): Promise<ModelWeights> {
+    const w = new ModelWeights(gpu, ws.source);
+    try {
+      await w.load(ws, config, opts);
+    } catch (e) {
+      w.dispose();
+      throw e;
+    }
+    return w;
+  }
+
+  /** A whole tensor. */
+  get(name: string): GpuTensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new ConfigError(`${this.source}: weight ${name} was not uploaded (the config has no such layer or head)`);
+    return t;
+  }
+
+  /** Consecutive row chunks of a chunked tensor (one chunk when it fits a binding). */
+  chunks(name: string): GpuTensor[] {
+    const c = this.chunked.get(name);
+    if (!c) throw new ConfigError(`${this.source}: weight ${name} was not uploaded`);
+    return c;
+  }
+
+  /** Bytes held on the GPU. */
+  get bytes(): number { return this.uploadedBytes; }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.release();
+    for (const c of this.chunked.values()) for (const t of c) t.release();
+    this.tensors.clear();
+    this.chunked.clear();
+    this.uploadedBytes = 0;
+  }
+
+  private async load(ws: WeightSet, c: BridgeTowerConfig, opts: WeightUploadOptions): Promise<void> {
+    const names = expectedTensors(c).map(([n]) => n);
+    const totalBytes = names.reduce((s, n) => {
+      const info = ws.info(n);
+      return s + (info ? numel(info.shape) * DTYPE_BYTES[info.dtype] : 0);
+    }, 0);
+    let loadedBytes = 0, done = 0;
+    const read = async (name: string): Promise<HostTensor> => {
+      if (opts.signal?.aborted) throw new AbortedError('loading the model was aborted');
+      const t = await ws.read(name);
+      loadedBytes += t.data.byteLength;
+      opts.onProgress?.({ phase: 'upload', loadedBytes, totalBytes, tensors: ++done, totalTensors: names.length });
+      return t;
+    };
+    const handled = new Set<string>();
+    const take = async (name: string): Promise<HostTensor> => { handled.add(name); return read(name); };
+
+    // Stacked projections.
+    const stack = async (prefix: string, parts: string[], fused: string): Promise<void> => {
+      for (const what of ['weight', 'bias']) {
+        const hosts = await Promise.all(parts.map((p) => take(`${prefix}.${p}.${what}`)));
+        const keepF16 = what === 'weight' && hosts.every((h) => h.dtype === 'f16');
+        this.put(`${prefix}.${fused}.${what}`, concatRows(hosts.map((h, i) => asUpload(h, `${prefix}.${parts[i]}.${what}`, keepF16))));
+      }
+    };
+    for (let i = 0; i < c.text.layers; i++) {
+      await stack(`text_transformer.encoder.layer.${i}.attention.self`, ['query', 'key', 'value'], 'qkv');
+    }
+    for (const side of ['text', 'image']) {
+      for (let j = 0; j < c.numLayers; j++) {
+        const p = `cross_modal_${side}_layers.${j}`;
+        await stack(`${p}.attention.self`, ['query', 'key', 'value'], 'qkv');
+        await stack(`${p}.crossattention.self`, ['key', 'value'], 'kv');
+      }
+    }
+
+    // Token-type rows folded into the transform biases (row 0 for text, 1.. for images).
+    const tt = toFloat64(await take(TOKEN_TYPES), TOKEN_TYPES);
+    const H = c.hiddenSize;
+    for (const side of ['text', 'image'] as const) {
+      const name = `cross_modal_${side}_transform.bias`;
+      const b = toFloat64(await take(name), name);
+      const rows = side === 'text' ? [0] : Array.from({ length: c.tokenTypes - 1 }, (_, i) => i + 1);
+      for (const k of rows) {
+        const folded = new Float32Array(H);
+        for (let d = 0; d < H; d++) folded[d] = b[d] + tt[k * H + d];
+        this.put(foldedBias(side, k), { dtype: 'f32', shape: [H], data: folded });
+      }
+    }
+
+    // The large tables: row chunks. The MLM bias is split like the decoder's rows.
+    const words = await take(WORD_EMBEDDINGS);
+    this.putChunked(WORD_EMBEDDINGS, asUpload(words, WORD_EMBEDDINGS, true));
+    if (c.heads.mlm) {
+      const rows = this.putChunked(MLM_DECODER, asUpload(await take(MLM_DECODER), MLM_DECODER, true));
+      const bias = asUpload(await take(MLM_BIAS), MLM_BIAS, false);
+      this.chunked.set(MLM_BIAS, rows.map(([r, n]) => this.upload(`${MLM_BIAS}[${r}:${r + n}]`, {
+        dtype: 'f32', shape: [n], data: bias.data.subarray(r, r + n),
+      })));
+    }
+
+    for (const name of names) {
+      if (handled.has(name)) continue;
+      const t = await read(name);
+      const matrix = t.shape.length >= 2 && !name.startsWith('vit_model.visual.positional_embedding');
+      this.put(name, asUpload(t, name, matrix));
+    }
+  }
+
+  private upload(name: string, t: Upload): GpuTensor {
+    const g = this.gpu.upload(t.data, t.shape, t.dtype, name);
+    this.uploadedBytes += g.byteLength;
+    return g;
+  }
+
+  private put(name: string, t: Upload): void {
+    this.tensors.set(name, this.upload(name, t));
+  }
+
+  /** Upload a 2-D tensor as row chunks within the binding and buffer limits; returns [firstRow, rows] per chunk. */
+  private putChunked(name: string, t: Upload): Array<[number, number]> {
+    const [rows, cols] = t.shape;
+    const rowBytes = cols * (t.dtype === 'f16' ? 2 : 4);
+    const limit = Math.min(this.gpu.caps.maxStorageBufferBindingSize, this.gpu.caps.maxBufferSize);
+    // Even row counts keep every f16 chunk a whole number of u32 words.
+    const perChunk = Math.floor(limit / rowBytes / 2) * 2;
+    if (perChunk < 2) throw new LimitError(`${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`);
+    const ranges: Array<[number, number]> = [];
+    const chunks: GpuTensor[] = [];
+    for (let r = 0; r < rows; r += perChunk) {
+      const n = Math.min(perChunk, rows - r);
+      ranges.push([r, n]);
+      chunks.push(this.upload(`${name}[${r}:${r + n}]`, { dtype: t.dtype, shape: [n, cols], data: t.data.subarray(r * cols, (r + n) * cols) }));
+    }
+    this.chunked.set(name, chunks);
+    return ranges;
+  }
+}
+
+/** f16 kept only where asked (matrices); every other float dtype becomes f32. */
+function asUpload(t: HostTensor, name: string, keepF16: boolean): Upload {
+  const dtype = keepF16 && t.dtype === 'f16' ? 'f16' : 'f32';
+  const u = toFloatDtype(t, dtype, name);
+  return { dtype, shape: u.shape, data: u.data as Float32Array | Uint16Array };
+}
+
+/** Stack same-dtype tensors along their first dimension. */
+function concatRows(parts: Upload[]): Upload {
+  const dtype = parts[0].dtype;
+  const n = parts.reduce((s, p) => s + p.data.length, 0);
+  const data = dtype === 'f16' ? new Uint16Array(n) : new Float32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    if (p.dtype === 'f16') (data as Uint16Array).set(p.data as Uint16Array, o);
+    else (data as Float32Array).set(p.data as Float32Array, o);
+    o += p.data.length;
+  }
+  return { dtype, shape: [parts.reduce((s, p) => s + p.shape[0], 0), ...parts[0].shape.slice(1)], data };
+}
+
+function toFloat64(t: HostTensor, name: string): Float64Array {
+  return Float64Array.from(toFloatDtype(t, 'f32', name).data as Float32Array);
+}
