@@ -1,0 +1,342 @@
+// The public task API: load a BridgeTower once, then ask it questions about images.
+// Each task tokenises, preprocesses, runs one forward pass (one submit, one readback) and turns logits
+// into what a user wants to read: answers with probabilities, match scores, rankings.
+import { AbortedError, HeadUnavailableError, ShapeError, TokenizerError } from '../errors';
+import { UrlDirectory, type Directory } from '../checkpoint/byte-source';
+import { openWeights } from '../checkpoint/open';
+import type { WeightSet } from '../checkpoint/weight-set';
+import { Gpu } from '../gpu/runtime';
+import { BridgeTowerModel, type OutputTensor } from '../model/bridgetower';
+import type { BridgeTowerConfig, ImagePreprocess } from '../model/config';
+import { decodeImage } from '../preprocess/decode';
+import { loadBrowserImage } from '../preprocess/image-browser';
+import { pixelValues } from '../preprocess/image';
+import { checkRgbImage, rgbaToRgb, type RgbImage } from '../preprocess/rgb-image';
+import { RobertaTokenizer } from '../preprocess/tokenizer';
+import type {
+  Answer, AttentionMap, EntailmentResult, FillMaskToken, HeadName, ImageInput, LoadOptions, MatchResult, Nlvr2Result,
+  RetrievalHit, VqaResult,
+} from './types';
+
+export interface BridgeTowerLoadOptions extends LoadOptions {
+  /** A runtime to use; it stays the caller's (dispose() leaves it alive). */
+  gpu?: Gpu;
+  /** Otherwise the runtime is created with this (default Gpu.create(): navigator.gpu) and owned by the model. */
+  createGpu?: () => Promise<Gpu>;
+  /**
+   * How VQA logits become probabilities. The original fine-tunes VQAv2 (3129 answers) with binary
+   * cross-entropy, so each answer's probability is sigmoid(logit); models trained with softmax
+   * cross-entropy (the demo) use softmax. Default: sigmoid for 3129 labels, softmax otherwise.
+   */
+  vqaScoring?: 'softmax' | 'sigmoid';
+}
+
+/** SNLI-VE classes in the original's label order (src/utils/write_snli.py). */
+const SNLI_LABELS = ['contradiction', 'neutral', 'entailment'] as const;
+/** The size of the VQAv2 answer vocabulary of the released VQA checkpoints. */
+const VQAV2_ANSWERS = 3129;
+/** Images per forward pass when encoding many images for retrieval. */
+const IMAGE_BATCH = 8;
+
+export class BridgeTower {
+  private constructor(
+    readonly gpu: Gpu,
+    readonly model: BridgeTowerModel,
+    private readonly tokenizerOrUndefined: RobertaTokenizer | undefined,
+    readonly labels: string[] | undefined,
+    readonly imagePreprocess: ImagePreprocess,
+    private readonly vqaScoring: 'softmax' | 'sigmoid',
+    private readonly ownsGpu: boolean,
+    readonly source: string,
+  ) {}
+
+  /**
+   * Load from a WeightSet, a Directory, or (browser) a URL base of a web-format directory such as
+   * '/weights/demo/'. Node callers use loadBridgeTower() in ./node.ts for paths.
+   */
+  static async load(source: string | URL | WeightSet | Directory, opts: BridgeTowerLoadOptions = {}): Promise<BridgeTower> {
+    const signal = opts.signal;
+    const check = () => { if (signal?.aborted) throw new AbortedError('loading the model was cancelled'); };
+    check();
+    let weights: WeightSet;
+    let opened = false;
+    if (typeof source === 'string' || source instanceof URL) {
+      weights = await openWeights(new ProgressDirectory(new UrlDirectory(String(source), (input, init) => fetch(input, { ...init, signal })), opts));
+      opened = true;
+    } else if ('open' in source) {
+      weights = await openWeights(new ProgressDirectory(source, opts));
+      opened = true;
+    } else {
+      weights = source;
+    }
+    const gpu = opts.gpu ?? (await (opts.createGpu ?? (() => Gpu.create()))());
+    try {
+      check();
+      const model = await BridgeTowerModel.load(gpu, weights, { onProgress: opts.onProgress, signal });
+      const tokenizer = weights.tokenizer ? new RobertaTokenizer(weights.tokenizer) : undefined;
+      const labels = weights.labels;
+      const vqa = weights.config.heads.vqa;
+      const scoring = opts.vqaScoring ?? (vqa?.outFeatures === VQAV2_ANSWERS ? 'sigmoid' : 'softmax');
+      return new BridgeTower(gpu, model, tokenizer, labels, opts.imagePreprocess ?? weights.config.imagePreprocess,
+        scoring, !opts.gpu, weights.source);
+    } catch (e) {
+      if (!opts.gpu) gpu.destroy();
+      if (signal?.aborted) throw new AbortedError('loading the model was cancelled');
+      throw e;
+    } finally {
+      if (opened) await weights.close();
+    }
+  }
+
+  get config(): BridgeTowerConfig { return this.model.config; }
+  get numCrossLayers(): number { return this.config.numLayers; }
+
+  hasHead(head: HeadName): boolean {
+    return !!this.config.heads[head];
+  }
+
+  /** The tokenizer that came with the weights (web format: vocab.json + merges.txt in the directory). */
+  get tokenizer(): RobertaTokenizer {
+    if (!this.tokenizerOrUndefined) {
+      throw new TokenizerError(`${this.source} has no tokenizer files; convert it with --vocab/--merges or --tokenizer`);
+    }
+    return this.tokenizerOrUndefined;
+  }
+
+  /** Visual question answering: the top-k answers, best first. */
+  async vqa(image: ImageInput, question: string, { topK = 5 }: { topK?: number } = {}): Promise<VqaResult> {
+    const head = this.requireHead('vqa', 'visual question answering');
+    const t0 = now();
+    const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) }, { outputs: ['vqa_logits'] });
+    const logits = out.get('vqa_logits')!.data;
+    const probs = this.vqaScoring === 'softmax' ? softmax(logits) : logits.map(sigmoid);
+    const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({ answer: this.labels?.[i] ?? String(i), score: probs[i] }));
+    return { answers, ms: now() - t0 };
+  }
+
+  /** Image-text matching for one image and several texts: ITM probability and ITC cosine similarity, in the order given. */
+  async match(image: ImageInput, texts: readonly string[]): Promise<MatchResult[]> {
+    this.requireHead('itm', 'image-text matching');
+    if (texts.length === 0) return [];
+    const features = this.model.imageFeatures(await this.pixels([image]));
+    try {
+      const wanted = this.hasHead('itc') ? ['itm_logits', 'itc_text', 'itc_image'] : ['itm_logits'];
+      const out = await this.model.forward({ ...this.encodeTexts(texts), image: features }, { outputs: wanted });
+      const itm = out.get('itm_logits')!;
+      const itc = this.hasHead('itc') ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
+      return texts.map((text, b) => ({ text, itm: softmax(itm.data.subarray(2 * b, 2 * b + 2))[1], itc: itc ? itc[b] : NaN }));
+    } finally {
+      features.dispose();
+    }
+  }
+
+  /** Rank images for a text: ITC over all, then ITM re-ranking of the best `rerank` (as the original evaluates). */
+  async retrieveImages(text: string, images: readonly ImageInput[], { topK = images.length, rerank = 16 }: { topK?: number; rerank?: number } = {}): Promise<RetrievalHit[]> {
+    this.requireHead('itc', 'contrastive retrieval');
+    const textFeature = (await this.model.encodeText(...this.textArrays([text])));
+    const sims: number[] = [];
+    for (let i = 0; i < images.length; i += IMAGE_BATCH) {
+      const batch = await this.pixels(images.slice(i, i + IMAGE_BATCH));
+      const feats = await this.model.encodeImage(batch);
+      sims.push(...cosines(textFeature, feats, 'all'));
+    }
+    const hits: RetrievalHit[] = sims.map((itc, index) => ({ index, itc }));
+    return this.rerank(hits, rerank, topK, async (hit) => (await this.match(images[hit.index], [text]))[0].itm);
+  }
+
+  /** Rank texts for an image: ITC over all, then ITM re-ranking of the best `rerank`; image features computed once. */
+  async retrieveTexts(image: ImageInput, texts: readonly string[], { topK = texts.length, rerank = 16 }: { topK?: number; rerank?: number } = {}): Promise<RetrievalHit[]> {
+    this.requireHead('itc', 'contrastive retrieval');
+    const pixels = await this.pixels([image]);
+    const imageFeature = await this.model.encodeImage(pixels);
+    const textFeatures = await this.model.encodeText(...this.textArrays(texts));
+    const hits: RetrievalHit[] = cosines(imageFeature, textFeatures, 'all').map((itc, index) => ({ index, itc }));
+    if (!this.hasHead('itm')) return hits.sort((a, b) => b.itc - a.itc).slice(0, topK);
+    const features = this.model.imageFeatures(pixels);
+    try {
+      const top = [...hits].sort((a, b) => b.itc - a.itc).slice(0, rerank);
+      const out = await this.model.forward({ ...this.encodeTexts(top.map((h) => texts[h.index])), image: features }, { outputs: ['itm_logits'] });
+      const itm = out.get('itm_logits')!.data;
+      const scores = new Map(top.map((h, b) => [h.index, softmax(itm.subarray(2 * b, 2 * b + 2))[1]]));
+      return this.rerank(hits, rerank, topK, async (hit) => scores.get(hit.index)!);
+    } finally {
+      features.dispose();
+    }
+  }
+
+  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image. */
+  async fillMask(image: ImageInput, text: string, { topK = 5 }: { topK?: number } = {}): Promise<FillMaskToken[]> {
+    this.requireHead('mlm', 'fill-mask');
+    const tok = this.tokenizer;
+    if (tok.maskId === undefined) throw new TokenizerError(`${this.source}: the vocabulary has no <mask> token`);
+    const ids = tok.encode(text, this.maxTextLength);
+    const position = ids.indexOf(tok.maskId);
+    if (position < 0) throw new TokenizerError(`fill-mask needs a <mask> in the text: ${JSON.stringify(text)}`);
+    const out = await this.model.forward({ ...this.idsToArrays([ids]), pixelValues: await this.pixels([image]) }, { outputs: ['mlm_logits'] });
+    const V = this.config.text.vocabSize;
+    const probs = softmax(out.get('mlm_logits')!.data.subarray(position * V, (position + 1) * V));
+    return topIndices(probs, topK).map((id) => {
+      const filled = ids.slice();
+      filled[position] = id;
+      return { token: tok.decode([id]), tokenId: id, score: probs[id], sequence: tok.decode(filled) };
+    });
+  }
+
+  /** NLVR2: is the statement true of the pair of images? */
+  async nlvr2(left: ImageInput, right: ImageInput, statement: string): Promise<Nlvr2Result> {
+    this.requireHead('nlvr2', 'NLVR2');
+    const out = await this.model.forward({
+      ...this.encodeTexts([statement]), pixelValues: await this.pixels([left]), pixelValues2: await this.pixels([right]),
+    }, { outputs: ['nlvr2_logits'] });
+    const p = softmax(out.get('nlvr2_logits')!.data);
+    return { answer: p[1] > p[0], score: Math.max(p[0], p[1]) };
+  }
+
+  /** SNLI-VE: does the image entail, contradict or leave open the hypothesis? */
+  async entailment(image: ImageInput, hypothesis: string): Promise<EntailmentResult> {
+    this.requireHead('snli', 'visual entailment');
+    const out = await this.model.forward({ ...this.encodeTexts([hypothesis]), pixelValues: await this.pixels([image]) }, { outputs: ['snli_logits'] });
+    const p = softmax(out.get('snli_logits')!.data);
+    const best = topIndices(p, 1)[0];
+    return { label: SNLI_LABELS[best], scores: { contradiction: p[0], neutral: p[1], entailment: p[2] } };
+  }
+
+  /**
+   * Where text token 0 looks in the image at cross-modal layer `layer` (0-based): the text-to-image
+   * cross-attention probabilities, averaged over heads, laid out on the patch grid.
+   */
+  async crossAttention(image: ImageInput, text: string, { layer = this.numCrossLayers - 1 }: { layer?: number } = {}): Promise<AttentionMap> {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numCrossLayers) {
+      throw new ShapeError(`cross-modal layer ${layer} does not exist: this model has layers 0..${this.numCrossLayers - 1}`);
+    }
+    const name = `cross_attn_probs.${layer}`;
+    const out = (await this.model.forward({ ...this.encodeTexts([text]), pixelValues: await this.pixels([image]) }, { outputs: [name] })).get(name)!;
+    const [, heads, N] = out.shape;
+    const mean = new Float32Array(N);
+    for (let h = 0; h < heads; h++) for (let n = 0; n < N; n++) mean[n] += out.data[h * N + n] / heads;
+    const grid = this.config.vision.imageSize / this.config.vision.patchSize;
+    return { layer, gridHeight: grid, gridWidth: grid, weights: mean.slice(1), classWeight: mean[0] };
+  }
+
+  /** Free GPU memory (and the device, if this object created it). */
+  dispose(): void {
+    this.model.dispose();
+    if (this.ownsGpu) this.gpu.destroy();
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------------
+
+  /** Longest text the model takes: the trained max_text_len, bounded by the position table. */
+  private get maxTextLength(): number {
+    const t = this.config.text;
+    return Math.min(t.maxTextLen, t.maxPositionEmbeddings - t.padTokenId - 1);
+  }
+
+  private requireHead<H extends HeadName>(head: H, task: string): NonNullable<BridgeTowerConfig['heads'][H]> {
+    const h = this.config.heads[head];
+    if (!h) {
+      const have = (Object.keys(this.config.heads) as HeadName[]).filter((k) => this.config.heads[k]).join(', ') || 'none';
+      throw new HeadUnavailableError(head, `${task} needs the ${head} head, which ${this.source} does not have (its heads: ${have})`);
+    }
+    return h as NonNullable<BridgeTowerConfig['heads'][H]>;
+  }
+
+  private encodeTexts(texts: readonly string[]) {
+    return this.idsToArrays(texts.map((t) => this.tokenizer.encode(t, this.maxTextLength)));
+  }
+
+  private textArrays(texts: readonly string[]) {
+    const { inputIds, attentionMask } = this.encodeTexts(texts);
+    return [inputIds, attentionMask] as const;
+  }
+
+  private idsToArrays(rows: readonly number[][]) {
+    const L = Math.max(...rows.map((r) => r.length));
+    const ids = new Int32Array(rows.length * L).fill(this.tokenizer.padId);
+    const mask = new Int32Array(rows.length * L);
+    rows.forEach((r, b) => { ids.set(r, b * L); mask.fill(1, b * L, b * L + r.length); });
+    return { inputIds: { shape: [rows.length, L], data: ids }, attentionMask: { shape: [rows.length, L], data: mask } };
+  }
+
+  private async pixels(images: readonly ImageInput[]) {
+    const rgb = await Promise.all(images.map(toRgb));
+    return pixelValues(rgb, { size: this.config.vision.imageSize, mode: this.imagePreprocess });
+  }
+
+  private async rerank(hits: RetrievalHit[], rerank: number, topK: number, itm: (hit: RetrievalHit) => Promise<number>): Promise<RetrievalHit[]> {
+    const byItc = [...hits].sort((a, b) => b.itc - a.itc);
+    if (!this.hasHead('itm')) return byItc.slice(0, topK);
+    const head = byItc.slice(0, rerank);
+    for (const h of head) h.itm = await itm(h);
+    head.sort((a, b) => b.itm! - a.itm!);
+    return [...head, ...byItc.slice(rerank)].slice(0, topK);
+  }
+}
+
+/** Decode any accepted image form to 8-bit RGB. */
+export async function toRgb(image: ImageInput): Promise<RgbImage> {
+  if (image instanceof Uint8Array) return decodeImage(image);
+  if (image instanceof ArrayBuffer) return decodeImage(new Uint8Array(image));
+  if (typeof image === 'object' && 'data' in image && 'width' in image && !(typeof ImageData !== 'undefined' && image instanceof ImageData)) {
+    const { width, height, data } = image;
+    const channels = 'channels' in image && image.channels ? image.channels : data.length === width * height * 4 ? 4 : 3;
+    if (channels === 4) return rgbaToRgb(width, height, data);
+    const rgb = { width, height, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
+    checkRgbImage(rgb);
+    return rgb;
+  }
+  return loadBrowserImage(image as Parameters<typeof loadBrowserImage>[0]);
+}
+
+/** Reports bytes read from a directory as 'read' progress (totals from the manifest's shard list once known). */
+class ProgressDirectory implements Directory {
+  private loaded = 0;
+  constructor(private readonly inner: Directory, private readonly opts: LoadOptions) {}
+  get name(): string { return this.inner.name; }
+  async open(relative: string) {
+    if (this.opts.signal?.aborted) throw new AbortedError('loading the model was cancelled');
+    const src = await this.inner.open(relative);
+    if (src) {
+      this.loaded += src.size;
+      this.opts.onProgress?.({ phase: 'read', loadedBytes: this.loaded, totalBytes: 0, tensors: 0, totalTensors: 0 });
+    }
+    return src;
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+export function softmax(x: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, x[i]);
+  const out = new Float64Array(x.length);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += (out[i] = Math.exp(x[i] - max));
+  for (let i = 0; i < x.length; i++) out[i] /= sum;
+  return out;
+}
+
+function topIndices(x: ArrayLike<number>, k: number): number[] {
+  return Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b).slice(0, Math.max(0, k));
+}
+
+/**
+ * Cosine similarities of L2-normalised feature rows (plain dot products). Mode 0: row b of `a` with row 0
+ * of `other`, for every b; 'all': row 0 of `a` with every row of `other`.
+ */
+function cosines(a: OutputTensor, other: OutputTensor, mode: 0 | 'all'): number[] {
+  const D = a.shape[a.shape.length - 1];
+  const dot = (x: Float32Array, i: number, y: Float32Array, j: number) => {
+    let s = 0;
+    for (let d = 0; d < D; d++) s += x[i * D + d] * y[j * D + d];
+    return s;
+  };
+  if (mode === 0) return Array.from({ length: a.shape[0] }, (_, b) => dot(a.data, b, other.data, 0));
+  return Array.from({ length: other.shape[0] }, (_, b) => dot(a.data, 0, other.data, b));
+}

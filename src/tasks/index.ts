@@ -1,0 +1,7 @@
+// The package's public entry (browser and Node). Node-only helpers (file paths, Dawn) are in ./node.
+export { BridgeTower, softmax, toRgb, type BridgeTowerLoadOptions } from './bridgetower';
+export type * from './types';
+export { BridgeTowerError } from '../errors';
+export { Gpu } from '../gpu/runtime';
+export { BridgeTowerModel } from '../model/bridgetower';
+export type { BridgeTowerConfig } from '../model/config';
