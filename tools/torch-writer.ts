@@ -96,7 +96,7 @@ export class MemorySink implements PositionedSink {
   bytes(): Uint8Array { return this.buf.slice(0, this.length); }
 }
 
-interface Written { name: Uint8Array; crc: number; size: number; offset: number }
+interface Written { name: Uint8Array; crc: number; size: number; compressedSize: number; method: number; offset: number }
 
 export class ZipWriter {
   private pos = 0;
@@ -108,8 +108,19 @@ export class ZipWriter {
     this.pos += bytes.length;
   }
 
-  /** A stored entry from chunks; `size` must be known up front (the CRC is filled in afterwards). */
-  async add(name: string, size: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  /** A deflated entry (torch never writes one; other zip tools do). */
+  async addDeflated(name: string, data: Uint8Array): Promise<void> {
+    const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'));
+    const compressed = new Uint8Array(await new Response(stream).arrayBuffer());
+    await this.add(name, compressed.length, [compressed], { size: data.length, crc: crc32(data) });
+  }
+
+  /**
+   * A stored entry from chunks; `size` must be known up front (the CRC is filled in afterwards).
+   * `deflated` marks the chunks as a deflate stream of `deflated.size` bytes with CRC `deflated.crc`.
+   */
+  async add(name: string, compressedSize: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, deflated?: { size: number; crc: number }): Promise<void> {
+    const size = deflated?.size ?? compressedSize;
     const nameBytes = new TextEncoder().encode(name);
     const offset = this.pos;
     const zip64 = this.forceZip64 || size >= 0xffffffff || offset >= 0xffffffff;
@@ -121,7 +132,8 @@ export class ZipWriter {
     const hv = new DataView(header.buffer);
     hv.setUint32(0, 0x04034b50, true);
     hv.setUint16(4, zip64 ? 45 : 20, true);
-    hv.setUint32(18, zip64 ? 0xffffffff : size, true);
+    hv.setUint16(8, deflated ? 8 : 0, true);
+    hv.setUint32(18, zip64 ? 0xffffffff : compressedSize, true);
     hv.setUint32(22, zip64 ? 0xffffffff : size, true);
     hv.setUint16(26, nameBytes.length, true);
     hv.setUint16(28, extraLen + pad, true);
@@ -129,7 +141,7 @@ export class ZipWriter {
     let x = 30 + nameBytes.length;
     if (zip64) {
       hv.setUint16(x, 1, true); hv.setUint16(x + 2, 16, true);
-      hv.setBigUint64(x + 4, BigInt(size), true); hv.setBigUint64(x + 12, BigInt(size), true);
+      hv.setBigUint64(x + 4, BigInt(size), true); hv.setBigUint64(x + 12, BigInt(compressedSize), true);
       x += 20;
     }
     hv.setUint16(x, 0x4654, true); hv.setUint16(x + 2, pad - 4, true);
@@ -140,11 +152,12 @@ export class ZipWriter {
       got += chunk.length;
       await this.put(chunk);
     }
-    if (got !== size) throw new Error(`zip entry ${name}: wrote ${got} bytes, declared ${size}`);
+    if (got !== compressedSize) throw new Error(`zip entry ${name}: wrote ${got} bytes, declared ${compressedSize}`);
+    if (deflated) crc = deflated.crc;
     const c = new Uint8Array(4);
     new DataView(c.buffer).setUint32(0, crc, true);
     await this.sink.write(c, offset + 14);
-    this.entries.push({ name: nameBytes, crc, size, offset });
+    this.entries.push({ name: nameBytes, crc, size, compressedSize, method: deflated ? 8 : 0, offset });
   }
 
   async finish(): Promise<void> {
@@ -156,8 +169,9 @@ export class ZipWriter {
       const v = new DataView(h.buffer);
       v.setUint32(0, 0x02014b50, true);
       v.setUint16(4, 45, true); v.setUint16(6, zip64 ? 45 : 20, true);
+      v.setUint16(10, e.method, true);
       v.setUint32(16, e.crc, true);
-      v.setUint32(20, zip64 ? 0xffffffff : e.size, true);
+      v.setUint32(20, zip64 ? 0xffffffff : e.compressedSize, true);
       v.setUint32(24, zip64 ? 0xffffffff : e.size, true);
       v.setUint16(28, e.name.length, true);
       v.setUint16(30, extraLen, true);
@@ -166,7 +180,7 @@ export class ZipWriter {
       if (zip64) {
         const x = 46 + e.name.length;
         v.setUint16(x, 1, true); v.setUint16(x + 2, 24, true);
-        v.setBigUint64(x + 4, BigInt(e.size), true); v.setBigUint64(x + 12, BigInt(e.size), true); v.setBigUint64(x + 20, BigInt(e.offset), true);
+        v.setBigUint64(x + 4, BigInt(e.size), true); v.setBigUint64(x + 12, BigInt(e.compressedSize), true); v.setBigUint64(x + 20, BigInt(e.offset), true);
       }
       await this.put(h);
     }
@@ -200,12 +214,12 @@ export class ZipWriter {
 }
 
 /** A torch.save zip checkpoint in memory: `storages` maps key -> raw bytes. */
-export async function torchZip(root: string, top: PickleValue, storages: Map<string, Uint8Array>, forceZip64 = false): Promise<Uint8Array> {
+export async function torchZip(root: string, top: PickleValue, storages: Map<string, Uint8Array>, opts: { forceZip64?: boolean; deflate?: boolean } = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  const zip = new ZipWriter(sink, forceZip64);
-  const pkl = pickle(top);
-  await zip.add(`${root}/data.pkl`, pkl.length, [pkl]);
-  for (const [key, data] of storages) await zip.add(`${root}/data/${key}`, data.length, [data]);
+  const zip = new ZipWriter(sink, opts.forceZip64);
+  const add = (name: string, data: Uint8Array) => (opts.deflate ? zip.addDeflated(name, data) : zip.add(name, data.length, [data]));
+  await add(`${root}/data.pkl`, pickle(top));
+  for (const [key, data] of storages) await add(`${root}/data/${key}`, data);
   const version = new TextEncoder().encode('3\n');
   await zip.add(`${root}/version`, version.length, [version]);
   await zip.finish();
