@@ -1,0 +1,36 @@
+// Visual entailment (SNLI-VE): does the picture entail, contradict, or say nothing about a hypothesis?
+import type { AppContext, TaskView } from '../context';
+import { renderBars } from '../bars';
+import { formatMs, h } from '../dom';
+import { showError } from '../status';
+
+export function entailmentView(ctx: AppContext): TaskView {
+  const hypothesis = h('input', { testid: 'entailment-input', attrs: { id: 'entailment-text', type: 'text', autocomplete: 'off', placeholder: 'there is a red circle' } });
+  const button = h('button', { class: 'button primary', testid: 'entailment-button', text: 'Judge', attrs: { type: 'submit' } });
+  const form = h('form', { class: 'ask' },
+    h('label', { class: 'field-label', text: 'Hypothesis about the picture', attrs: { for: 'entailment-text' } }),
+    h('div', { class: 'input-row' }, hypothesis, button));
+  const timing = h('p', { class: 'timing', testid: 'entailment-time', attrs: { 'aria-live': 'polite' } });
+  const results = h('ol', { class: 'bars', testid: 'entailment-results', attrs: { 'aria-label': 'Entailment' } });
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const img = ctx.image.image;
+    const t = hypothesis.value.trim();
+    if (!img) { showError('pick or drop a picture first', 'Judging the hypothesis'); return; }
+    if (!t) { hypothesis.focus(); return; }
+    void ctx.run(button, 'Judging the hypothesis', async (m) => {
+      const t0 = performance.now();
+      const r = await m.model.entailment(img.blob, t);
+      const ms = performance.now() - t0;
+      renderBars(results, Object.entries(r.scores).sort((a, b) => b[1] - a[1]).map(([label, score]) => ({
+        label, score, testid: 'entailment-result', data: { label, score: String(score) },
+      })));
+      timing.dataset.ms = ms.toFixed(1);
+      timing.textContent = `Judged in ${formatMs(ms)}.`;
+    });
+  });
+
+  return { id: 'entailment', title: 'Entailment', heads: ['snli'], panel, setModel() { results.replaceChildren(); timing.textContent = ''; } };
+}

@@ -1,0 +1,56 @@
+// Image-text matching: one picture, several captions, ranked by the ITM probability ("this caption
+// describes the picture"), with the contrastive (ITC) similarity of the uni-modal features beside it.
+import type { AppContext, TaskView } from '../context';
+import { renderBars } from '../bars';
+import { formatMs, h } from '../dom';
+import { showError } from '../status';
+import { suggestions } from './suggestions';
+
+export function matchView(ctx: AppContext): TaskView {
+  const texts = h('textarea', {
+    testid: 'match-text-input',
+    attrs: { id: 'match-texts', rows: 4, placeholder: 'a red circle\na blue square and a yellow triangle', 'aria-describedby': 'match-help' },
+  });
+  const button = h('button', { class: 'button primary', testid: 'match-button', text: 'Match', attrs: { type: 'submit' } });
+  const chips = suggestions('match-suggestions', (t) => { texts.value = t; form.requestSubmit(); });
+  const form = h('form', { class: 'ask' },
+    h('label', { class: 'field-label', text: 'Captions, one per line', attrs: { for: 'match-texts' } }),
+    texts,
+    h('div', { class: 'input-row end' },
+      h('p', { class: 'muted small grow', attrs: { id: 'match-help' }, text: 'Ranked by ITM, the probability that the caption describes the picture. ITC is the cosine similarity of the text and image features before they meet.' }),
+      button),
+    chips.element);
+  const timing = h('p', { class: 'timing', testid: 'match-time', attrs: { 'aria-live': 'polite' } });
+  const results = h('ol', { class: 'bars', testid: 'match-results', attrs: { 'aria-label': 'Captions ranked' } });
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const img = ctx.image.image;
+    const lines = texts.value.split('\n').map((t) => t.trim()).filter(Boolean);
+    if (!img) { showError('pick or drop a picture first', 'Matching'); return; }
+    if (!lines.length) { texts.focus(); return; }
+    void ctx.run(button, 'Matching captions', async (m) => {
+      const t0 = performance.now();
+      const ranked = (await m.model.match(img.blob, lines)).slice().sort((a, b) => b.itm - a.itm);
+      const ms = performance.now() - t0;
+      renderBars(results, ranked.map((r) => ({
+        label: r.text, score: r.itm, value: `ITM ${(r.itm * 100).toFixed(1)}%`,
+        second: { score: Math.max(0, r.itc), value: r.itc.toFixed(3), label: 'ITC' },
+        testid: 'match-result', data: { text: r.text, score: String(r.itm), itc: String(r.itc) },
+      })));
+      timing.dataset.ms = ms.toFixed(1);
+      timing.textContent = `${lines.length} caption${lines.length > 1 ? 's' : ''} scored in ${formatMs(ms)}.`;
+    });
+  });
+  const refreshChips = () => {
+    const caps = ctx.loaded?.isDemo ? ctx.image.image?.sample?.captions ?? [] : [];
+    chips.set(caps.length ? [{ label: `this picture's ${caps.length} eval captions`, text: caps.join('\n') }] : []);
+  };
+  ctx.image.onChange(() => { results.replaceChildren(); timing.textContent = ''; refreshChips(); });
+
+  return {
+    id: 'match', title: 'Match captions', heads: ['itm'], panel,
+    setModel() { results.replaceChildren(); timing.textContent = ''; refreshChips(); },
+  };
+}
