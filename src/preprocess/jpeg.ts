@@ -159,8 +159,9 @@ export function decodeJpeg(bytes: Uint8Array, file = 'JPEG'): RgbImage {
     return decode(bytes, file);
   } catch (e) {
     if (e instanceof Truncated) throw new ImageError(`${file}: truncated JPEG: the file ends before the image data does (${bytes.length} bytes)`);
-    if (e instanceof ImageError && !e.message.startsWith(file)) throw new ImageError(`${file}: ${e.message}`);
-    throw e;
+    if (e instanceof ImageError) throw e.message.startsWith(file) ? e : new ImageError(`${file}: ${e.message}`);
+    // Bytes we did not foresee must still give a message, not a crash.
+    throw new ImageError(`${file}: corrupt JPEG (${(e as Error).message})`);
   }
 }
 
@@ -403,55 +404,65 @@ const CONST_BITS = 13, PASS1_BITS = 2;
 const F0_298 = 2446, F0_390 = 3196, F0_541 = 4433, F0_765 = 6270, F0_899 = 7373, F1_175 = 9633, F1_501 = 12299;
 const F1_847 = 15137, F1_961 = 16069, F2_053 = 16819, F2_562 = 20995, F3_072 = 25172;
 
-/** Arithmetic right shift with rounding, on integers that may exceed 32 bits. */
-const descale = (x: number, n: number) => Math.floor((x + 2 ** (n - 1)) / 2 ** n);
-
 /** libjpeg's post-IDCT range limit: centre on 128, clamp, and wrap wild values the way its table does. */
 function rangeLimit(x: number): number {
   const v = (((x + 512) & 1023) - 512) + 128;
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** One 1-D pass of libjpeg's islow IDCT (exact integers, descaled by the caller). */
-function idct1d(i0: number, i1: number, i2: number, i3: number, i4: number, i5: number, i6: number, i7: number, out: Float64Array): void {
+/**
+ * One 1-D pass of libjpeg's islow IDCT on io[o + k*step], k = 0..7, in place, before descaling. All
+ * intermediate values are exact integers (doubles, as corrupt data can exceed 32 bits).
+ */
+function idct1d(io: Float64Array, o: number, step: number): void {
+  const i0 = io[o], i1 = io[o + step], i2 = io[o + 2 * step], i3 = io[o + 3 * step];
+  const i4 = io[o + 4 * step], i5 = io[o + 5 * step], i6 = io[o + 6 * step], i7 = io[o + 7 * step];
   let z1 = (i2 + i6) * F0_541;
   const t2 = z1 - i6 * F1_847;
   const t3 = z1 + i2 * F0_765;
-  const t0 = (i0 + i4) * 2 ** CONST_BITS;
-  const t1 = (i0 - i4) * 2 ** CONST_BITS;
+  const t0 = (i0 + i4) * 8192;
+  const t1 = (i0 - i4) * 8192;
   const t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
-  let o0 = i7, o1 = i5, o2 = i3, o3 = i1;
-  z1 = o0 + o3;
-  let z2 = o1 + o2, z3 = o0 + o2, z4 = o1 + o3;
+  z1 = i7 + i1;
+  let z2 = i5 + i3, z3 = i7 + i3, z4 = i5 + i1;
   const z5 = (z3 + z4) * F1_175;
-  o0 *= F0_298; o1 *= F2_053; o2 *= F3_072; o3 *= F1_501;
-  z1 *= -F0_899; z2 *= -F2_562; z3 *= -F1_961; z4 *= -F0_390;
-  z3 += z5; z4 += z5;
-  o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4;
-  out[0] = t10 + o3; out[7] = t10 - o3; out[1] = t11 + o2; out[6] = t11 - o2;
-  out[2] = t12 + o1; out[5] = t12 - o1; out[3] = t13 + o0; out[4] = t13 - o0;
+  z1 *= -F0_899; z2 *= -F2_562; z3 = z3 * -F1_961 + z5; z4 = z4 * -F0_390 + z5;
+  const o0 = i7 * F0_298 + z1 + z3, o1 = i5 * F2_053 + z2 + z4, o2 = i3 * F3_072 + z2 + z3, o3 = i1 * F1_501 + z1 + z4;
+  io[o] = t10 + o3; io[o + 7 * step] = t10 - o3; io[o + step] = t11 + o2; io[o + 6 * step] = t11 - o2;
+  io[o + 2 * step] = t12 + o1; io[o + 5 * step] = t12 - o1; io[o + 3 * step] = t13 + o0; io[o + 4 * step] = t13 - o0;
 }
+
+// DESCALE(x, n) = (x + 2^(n-1)) >> n of the two passes: n = CONST_BITS - PASS1_BITS, then CONST_BITS + PASS1_BITS + 3.
+const PASS1_ROUND = 2 ** (CONST_BITS - PASS1_BITS - 1), PASS1_SCALE = 2 ** -(CONST_BITS - PASS1_BITS);
+const PASS2_ROUND = 2 ** (CONST_BITS + PASS1_BITS + 2), PASS2_SCALE = 2 ** -(CONST_BITS + PASS1_BITS + 3);
 
 /** Dequantise and inverse-DCT every stored block of a component into a sample plane (stride*8 wide). */
 function idctComponent(c: Component, q: Int32Array): Uint8Array {
   const planeWidth = c.stride * 8;
   const plane = new Uint8Array(planeWidth * c.rows * 8);
   const ws = new Float64Array(64);
-  const tmp = new Float64Array(8);
+  const z = c.coefficients;
   for (let by = 0; by < c.rows; by++) {
     for (let bx = 0; bx < c.stride; bx++) {
       const off = (by * c.stride + bx) * 64;
-      const z = c.coefficients;
       for (let col = 0; col < 8; col++) {
-        const d = (k: number) => z[off + k * 8 + col] * q[k * 8 + col];
-        idct1d(d(0), d(1), d(2), d(3), d(4), d(5), d(6), d(7), tmp);
-        for (let r = 0; r < 8; r++) ws[r * 8 + col] = descale(tmp[r], CONST_BITS - PASS1_BITS);
+        let ac = 0;
+        for (let k = 1; k < 8; k++) ac |= z[off + k * 8 + col];
+        if (ac === 0) {
+          // Only the DC term: the full pass would give exactly DC << PASS1_BITS in every row.
+          const dc = z[off + col] * q[col] * 4;
+          for (let r = 0; r < 8; r++) ws[r * 8 + col] = dc;
+          continue;
+        }
+        for (let k = 0; k < 8; k++) ws[k * 8 + col] = z[off + k * 8 + col] * q[k * 8 + col];
+        idct1d(ws, col, 8);
+        for (let r = 0; r < 8; r++) ws[r * 8 + col] = Math.floor((ws[r * 8 + col] + PASS1_ROUND) * PASS1_SCALE);
       }
       for (let r = 0; r < 8; r++) {
         const w = r * 8;
-        idct1d(ws[w], ws[w + 1], ws[w + 2], ws[w + 3], ws[w + 4], ws[w + 5], ws[w + 6], ws[w + 7], tmp);
+        idct1d(ws, w, 1);
         const o = (by * 8 + r) * planeWidth + bx * 8;
-        for (let x = 0; x < 8; x++) plane[o + x] = rangeLimit(descale(tmp[x], CONST_BITS + PASS1_BITS + 3));
+        for (let x = 0; x < 8; x++) plane[o + x] = rangeLimit(Math.floor((ws[w + x] + PASS2_ROUND) * PASS2_SCALE));
       }
     }
   }
@@ -469,7 +480,6 @@ function upsample(frame: Frame, c: Component, plane: Uint8Array): Uint8Array {
   const pw = c.stride * 8;
   const out = new Uint8Array(width * height);
   const dw = c.width, dh = c.height;
-  const at = (x: number, y: number) => plane[y * pw + x];
   if (!Number.isInteger(fx) || !Number.isInteger(fy)) throw new ImageError('unsupported JPEG: non-integral sampling ratio');
   if (fx === 1 && fy === 1) {
     for (let y = 0; y < height; y++) out.set(plane.subarray(y * pw, y * pw + width), y * width);
@@ -478,11 +488,12 @@ function upsample(frame: Frame, c: Component, plane: Uint8Array): Uint8Array {
   const horizontalFancy = fx === 2 && dw > 2;
   if (fx === 2 && fy === 1 && horizontalFancy) {
     for (let y = 0; y < height; y++) {
+      const row = y * pw;
       for (let x = 0; x < width; x++) {
         const i = x >> 1;
-        const cur = at(i, y) * 3;
-        if (x & 1) out[y * width + x] = i === dw - 1 ? at(i, y) : (cur + at(i + 1, y) + 2) >> 2;
-        else out[y * width + x] = i === 0 ? at(0, y) : (cur + at(i - 1, y) + 1) >> 2;
+        const cur = plane[row + i];
+        if (x & 1) out[y * width + x] = i === dw - 1 ? cur : (cur * 3 + plane[row + i + 1] + 2) >> 2;
+        else out[y * width + x] = i === 0 ? cur : (cur * 3 + plane[row + i - 1] + 1) >> 2;
       }
     }
     return out;
@@ -492,28 +503,34 @@ function upsample(frame: Frame, c: Component, plane: Uint8Array): Uint8Array {
       const i = y >> 1;
       const far = y & 1 ? Math.min(i + 1, dh - 1) : Math.max(i - 1, 0);
       const bias = y & 1 ? 2 : 1;
-      for (let x = 0; x < width; x++) out[y * width + x] = (at(x, i) * 3 + at(x, far) + bias) >> 2;
+      for (let x = 0; x < width; x++) out[y * width + x] = (plane[i * pw + x] * 3 + plane[far * pw + x] + bias) >> 2;
     }
     return out;
   }
   if (fx === 2 && fy === 2 && horizontalFancy) {
+    // Vertical triangle first (3 * nearer row + farther row), then horizontal, with libjpeg's 8/7 biases.
     const sums = new Int32Array(dw);
     for (let y = 0; y < height; y++) {
-      const i = y >> 1;
-      const far = y & 1 ? Math.min(i + 1, dh - 1) : Math.max(i - 1, 0);
-      for (let x = 0; x < dw; x++) sums[x] = at(x, i) * 3 + at(x, far);
-      for (let x = 0; x < width; x++) {
-        const j = x >> 1;
-        const cur = sums[j];
-        if (x & 1) out[y * width + x] = j === dw - 1 ? (cur * 4 + 7) >> 4 : (cur * 3 + sums[j + 1] + 7) >> 4;
-        else out[y * width + x] = j === 0 ? (cur * 4 + 8) >> 4 : (cur * 3 + sums[j - 1] + 8) >> 4;
+      const near = (y >> 1) * pw;
+      const far = (y & 1 ? Math.min((y >> 1) + 1, dh - 1) : Math.max((y >> 1) - 1, 0)) * pw;
+      for (let x = 0; x < dw; x++) sums[x] = plane[near + x] * 3 + plane[far + x];
+      const o = y * width;
+      const put = (x: number, v: number) => { if (x < width) out[o + x] = v; };
+      put(0, (sums[0] * 4 + 8) >> 4);
+      put(1, (sums[0] * 3 + sums[1] + 7) >> 4);
+      for (let j = 1; j < dw - 1; j++) {
+        const cur = sums[j] * 3;
+        put(2 * j, (cur + sums[j - 1] + 8) >> 4);
+        put(2 * j + 1, (cur + sums[j + 1] + 7) >> 4);
       }
+      put(2 * dw - 2, (sums[dw - 1] * 3 + sums[dw - 2] + 8) >> 4);
+      put(2 * dw - 1, (sums[dw - 1] * 4 + 7) >> 4);
     }
     return out;
   }
   for (let y = 0; y < height; y++) {
     const sy = Math.floor(y / fy);
-    for (let x = 0; x < width; x++) out[y * width + x] = at(Math.floor(x / fx), sy);
+    for (let x = 0; x < width; x++) out[y * width + x] = plane[sy * pw + Math.floor(x / fx)];
   }
   return out;
 }
@@ -530,7 +547,7 @@ function colorTransform(frame: Frame, jfif: boolean, adobe: number | undefined):
 // libjpeg's jdcolor.c tables, 16-bit fixed point: FIX(x) = floor(x * 2^16 + 0.5).
 const SCALE = 2 ** 16;
 const FIX = (x: number) => Math.floor(x * SCALE + 0.5);
-const CR_R = new Int32Array(256), CB_B = new Int32Array(256), CR_G = new Float64Array(256), CB_G = new Float64Array(256);
+const CR_R = new Int32Array(256), CB_B = new Int32Array(256), CR_G = new Int32Array(256), CB_G = new Int32Array(256);
 for (let i = 0; i < 256; i++) {
   const x = i - 128;
   CR_R[i] = Math.floor((FIX(1.402) * x + SCALE / 2) / SCALE);
@@ -554,7 +571,7 @@ function toRgb(frame: Frame, planes: Uint8Array[], transform: 'ycc' | 'rgb' | 'g
     for (let i = 0; i < n; i++) {
       const y = Y[i], cb = Cb[i], cr = Cr[i];
       out[3 * i] = clamp8(y + CR_R[cr]);
-      out[3 * i + 1] = clamp8(y + Math.floor((CB_G[cb] + CR_G[cr]) / SCALE));
+      out[3 * i + 1] = clamp8(y + ((CB_G[cb] + CR_G[cr]) >> 16));
       out[3 * i + 2] = clamp8(y + CB_B[cb]);
     }
   }
