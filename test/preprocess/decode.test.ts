@@ -98,3 +98,19 @@ describe('RGBA input', () => {
     expect(() => rgbaToRgb(2, 2, new Uint8Array(8))).toThrow(ImageError);
   });
 });
+
+describe('PNG image data that does not inflate', () => {
+  it('is an ImageError even when the chunk CRCs are right', async () => {
+    const { crc32Of } = await import('./png-helpers');
+    const good = bytesOf('rgb8.png');
+    const out = good.slice();
+    const v = new DataView(out.buffer);
+    for (const [pos, type] of chunks(out)) {
+      if (type !== 'IDAT') continue;
+      const len = v.getUint32(pos);
+      out.fill(0xff, pos + 10, pos + 8 + len); // keep the zlib header of the first IDAT, garble the rest
+      v.setUint32(pos + 8 + len, crc32Of(out.subarray(pos + 4, pos + 8 + len)));
+    }
+    await expect(decodePng(out, 'garbled.png')).rejects.toThrow(/garbled\.png: (corrupt|truncated) PNG: image data/);
+  });
+});
