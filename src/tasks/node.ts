@@ -2,7 +2,7 @@
 // Dawn device. Without a path, the bundled demo model.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openWeights } from '../checkpoint/open';
+import { openWeights, type OpenOptions } from '../checkpoint/open';
 import { openPath } from '../checkpoint/source-node';
 import { createNodeGpu } from '../gpu/node';
 import { BridgeTower, type BridgeTowerLoadOptions } from './bridgetower';
@@ -18,9 +18,10 @@ export function demoModelPath(): string {
   return fileURLToPath(new URL('../../weights/demo', import.meta.url));
 }
 
-export async function loadBridgeTower(path: string = demoModelPath(), opts: BridgeTowerLoadOptions = {}): Promise<BridgeTower> {
+/** `open`: what a bare checkpoint lacks (tokenizer files, labels, a config), as `bridgetower convert` takes them. */
+export async function loadBridgeTower(path: string = demoModelPath(), opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {}): Promise<BridgeTower> {
   const { source, dir } = await openPath(path);
-  const weights = await openWeights(source ?? dir, { dir });
+  const weights = await openWeights(source ?? dir, { dir, ...opts.open });
   try {
     return await BridgeTower.load(weights, { createGpu: () => createNodeGpu(), ...opts });
   } finally {
