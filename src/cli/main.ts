@@ -5,10 +5,13 @@ import { BridgeTowerError } from '../errors';
 type Command = { summary: string; load: () => Promise<{ default: (argv: string[]) => Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  vqa: { summary: 'answer a question about an image: --image F --question "..." [--top-k K] [--json] [--model DIR]', load: () => import('./vqa') },
+  match: { summary: 'image-text matching scores: --image F --text "..." [--text "..."] [--json] [--model DIR]', load: () => import('./match') },
   preprocess: { summary: 'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors', load: () => import('./preprocess') },
   tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: --vocab V --merges M [--max-length N] "<text>"', load: () => import('./tokenize') },
   convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
   verify: { summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors', load: () => import('./verify') },
+  bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
 };
 
 function usage(): string {
