@@ -12,6 +12,7 @@ const commands: Record<string, Command> = {
   convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
   verify: { summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors', load: () => import('./verify') },
   bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
+  bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
 };
 
 function usage(): string {
