@@ -44,5 +44,6 @@ export function formatMs(ms: number): string {
 }
 
 export function percent(p: number): string {
+  if (p > 0 && p < 0.0001) return '<0.01%';
   return `${(p * 100).toFixed(p >= 0.1 ? 1 : 2)}%`;
 }

@@ -8,7 +8,7 @@ import type { AttentionMap } from '../tasks/types';
 /** Canvas pixels along the picture's longer side (the canvas is scaled with the picture). */
 const CANVAS_LONG_SIDE = 640;
 /** Patch opacity from the weakest to the strongest patch: dark and faint to bright and strong. */
-const ALPHA_MIN = 0.1, ALPHA_MAX = 0.72;
+const ALPHA_MIN = 0.02, ALPHA_MAX = 0.75;
 
 /** Colour stops of a dark-to-bright ramp (magma-like), for t in [0, 1]. */
 const RAMP: Array<[number, number, number]> = [

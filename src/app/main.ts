@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   } catch (e) {
     adapter.textContent = 'no usable WebGPU adapter';
     setStatus('error');
-    showError(e, 'WebGPU');
+    showError(e, 'This browser cannot run the model (conversion still works)');
     return;
   }
   const requested = new URLSearchParams(location.search).get('model');

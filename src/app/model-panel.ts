@@ -239,7 +239,10 @@ export class ModelPanel {
         ...fact('Towers', `ViT ${c.vision.layers}×${c.vision.width} · RoBERTa ${c.text.layers}×${c.text.hiddenSize}`),
         ...fact('Cross-modal', `${c.numLayers} layers × ${c.hiddenSize}, ${c.numHeads} heads`),
         ...fact('Answers', m.model.labels ? `${m.model.labels.length} labels` : c.heads.vqa ? 'no label list: answers are indices' : '—'),
-        ...fact('Loaded in', formatMs(m.loadMs))));
+        ...fact('Loaded in', formatMs(m.loadMs))),
+      hasTokenizer(m.model) ? '' : h('p', { class: 'warning small', testid: 'no-tokenizer',
+        text: 'This model came without tokenizer files, so it cannot read questions or captions. Convert it again with its ' +
+          'vocab.json + merges.txt (roberta-base\'s for the released checkpoints) or tokenizer.json.' }));
   }
 }
 
@@ -250,6 +253,14 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+function hasTokenizer(model: BridgeTower): boolean {
+  try {
+    return model.tokenizer !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** A stored model's name from its file name: the extension dropped, characters storage refuses replaced. */

@@ -38,6 +38,7 @@ export class Tabs {
 
   select(id: string): void {
     this.active = id;
+    document.body.dataset.tab = id;
     for (const v of this.views) {
       const on = v.id === id;
       const b = this.buttons.get(v.id)!;

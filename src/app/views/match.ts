@@ -2,7 +2,7 @@
 // describes the picture"), with the contrastive (ITC) similarity of the uni-modal features beside it.
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
-import { formatMs, h } from '../dom';
+import { formatMs, h, percent } from '../dom';
 import { showError } from '../status';
 import { suggestions } from './suggestions';
 
@@ -35,7 +35,7 @@ export function matchView(ctx: AppContext): TaskView {
       const ranked = (await m.model.match(img.blob, lines)).slice().sort((a, b) => b.itm - a.itm);
       const ms = performance.now() - t0;
       renderBars(results, ranked.map((r) => ({
-        label: r.text, score: r.itm, value: `ITM ${(r.itm * 100).toFixed(1)}%`,
+        label: r.text, score: r.itm, value: `ITM ${percent(r.itm)}`,
         second: { score: Math.max(0, r.itc), value: r.itc.toFixed(3), label: 'ITC' },
         testid: 'match-result', data: { text: r.text, score: String(r.itm), itc: String(r.itc) },
       })));

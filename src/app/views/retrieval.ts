@@ -2,13 +2,15 @@
 // as the original evaluates; the view shows the ranking with thumbnails.
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
-import { formatMs, h } from '../dom';
+import { formatMs, h, percent } from '../dom';
 import { SAMPLES, sampleBlob } from '../samples';
 import { showError } from '../status';
 
 interface GalleryItem { blob: Blob; name: string; url: string }
 
+/** Pictures shown, and how many of the best by ITC are re-ranked by ITM (the original's default k). */
 const TOP_K = 5;
+const RERANK = 16;
 
 export function retrievalView(ctx: AppContext): TaskView {
   const gallery: GalleryItem[] = [];
@@ -24,7 +26,7 @@ export function retrievalView(ctx: AppContext): TaskView {
     h('div', { class: 'input-row' }, h('label', { class: 'button secondary file-button' }, 'Add pictures…', input), addSamples, clear),
     h('label', { class: 'field-label', text: 'Caption', attrs: { for: 'retrieval-text' } }),
     h('div', { class: 'input-row' }, text, button),
-    h('p', { class: 'muted small', text: `All pictures are ranked by ITC; the top ${TOP_K} are re-ranked by ITM, as the original BridgeTower evaluates retrieval.` }));
+    h('p', { class: 'muted small', text: `All pictures are ranked by ITC (cosine similarity); the best ${RERANK} are re-ranked by ITM, as the original BridgeTower evaluates retrieval. The top ${TOP_K} are shown.` }));
   const timing = h('p', { class: 'timing', testid: 'retrieval-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'retrieval-results', attrs: { 'aria-label': 'Pictures ranked' } });
   const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
@@ -67,14 +69,14 @@ export function retrievalView(ctx: AppContext): TaskView {
     const items = gallery.slice();
     void ctx.run(button, 'Searching the pictures', async (m) => {
       const t0 = performance.now();
-      const hits = await m.model.retrieveImages(caption, items.map((g) => g.blob), { topK: TOP_K });
+      const hits = await m.model.retrieveImages(caption, items.map((g) => g.blob), { topK: TOP_K, rerank: RERANK });
       const ms = performance.now() - t0;
       renderBars(results, hits.map((hit) => {
         const g = items[hit.index];
         return {
           label: g.name, thumbnail: g.url,
           score: hit.itm ?? Math.max(0, hit.itc),
-          value: hit.itm !== undefined ? `ITM ${(hit.itm * 100).toFixed(1)}%` : `ITC ${hit.itc.toFixed(3)}`,
+          value: hit.itm !== undefined ? `ITM ${percent(hit.itm)}` : `ITC ${hit.itc.toFixed(3)}`,
           second: hit.itm !== undefined ? { score: Math.max(0, hit.itc), value: hit.itc.toFixed(3), label: 'ITC' } : undefined,
           testid: 'retrieval-result', data: { name: g.name, index: String(hit.index), score: String(hit.itm ?? hit.itc) },
         };
