@@ -144,8 +144,9 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
   if (H !== undefined && ratio !== undefined) set('crossIntermediateSize', Math.trunc(H * ratio), 'hidden_size * mlp_ratio');
 
   const vit = typeof h.vit === 'string' ? NAMED_VIT[h.vit] : undefined;
-  const width = num(h, 'vit_width') ?? vit?.width;
-  set('vision.width', width, num(h, 'vit_width') !== undefined ? 'vit_width' : 'vit');
+  if (num(h, 'vit_width') !== undefined) set('vision.width', num(h, 'vit_width'), 'vit_width');
+  else if (vit) set('vision.width', vit.width, 'vit');
+  else set('vision.width', num(h, 'input_image_embed_size'), 'input_image_embed_size');
   set('vision.layers', num(h, 'vit_layers') ?? vit?.layers, num(h, 'vit_layers') !== undefined ? 'vit_layers' : 'vit');
   if (num(h, 'vit_heads') !== undefined) set('vision.heads', num(h, 'vit_heads'), 'vit_heads');
   else if (vit) set('vision.heads', vit.width / 64, 'vit (heads = width / 64)');

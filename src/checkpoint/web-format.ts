@@ -212,7 +212,7 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
   }
   const labels = opts.labels ?? weights.labels;
   if (labels) manifest.labels = labels;
-  await sink.writeFile(MANIFEST, new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
+  await sink.writeFile(MANIFEST, new TextEncoder().encode(manifestJson(manifest)));
   return {
     tensorsKept: names.length,
     tensorsSkipped: weights.skipped.length,
@@ -220,6 +220,14 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
     shards: shardLengths.length,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Indented JSON with one line per shard and per tensor, so manifests stay readable and diff well. */
+function manifestJson(m: Manifest): string {
+  const { shards, tensors, ...rest } = m;
+  const head = JSON.stringify(rest, null, 1).replace(/\n}$/, '');
+  const list = (xs: unknown[]): string => `[\n${xs.map((x) => `  ${JSON.stringify(x)}`).join(',\n')}\n ]`;
+  return `${head},\n "shards": ${list(shards)},\n "tensors": ${list(tensors)}\n}\n`;
 }
 
 function validateManifest(x: unknown, file: string): Manifest {

@@ -12,7 +12,7 @@ import { parseTokenizerJson } from '../../src/checkpoint/tokenizer-files';
 import { writeWebFormat, type ConvertibleWeights, type Manifest } from '../../src/checkpoint/web-format';
 import type { HostTensor } from '../../src/checkpoint/tensor';
 import type { TensorInfo } from '../../src/checkpoint/weight-set';
-import { ConfigError } from '../../src/errors';
+import { AbortedError, ConfigError } from '../../src/errors';
 import { fixtureBytes, fixtureJson, fixturePath, memory, PRESETS, rawBytes, sameBytes, tempDir, writeSafetensors } from './helpers';
 
 /** The config the fixture's manifest `resolved_config` describes, written out by hand from its keys. */
@@ -229,5 +229,33 @@ describe('checkpoint details', () => {
     const web = await openWeights(new NodeDirectory(out));
     expect(web.tokenizer).toEqual({ vocab, merges: ['a b'] });
     await web.close();
+  });
+
+  it('reports progress, stops on abort without leaving a loadable directory, and re-converts web to web', async () => {
+    const out = tempDir();
+    const seen: number[] = [];
+    const w = await openCkpt('tiny');
+    const summary = await writeWebFormat(w, new NodeDirSink(out), { onProgress: (p) => { seen.push(p.bytes); expect(p.totalTensors).toBe(271); } });
+    await w.close();
+    expect(seen.length).toBe(271);
+    expect(seen.every((b, i) => i === 0 || b > seen[i - 1])).toBe(true);
+    expect(seen[seen.length - 1]).toBe(summary.bytes);
+
+    const stopped = tempDir();
+    const controller = new AbortController();
+    const w2 = await openCkpt('tiny');
+    const run = writeWebFormat(w2, new NodeDirSink(stopped), { signal: controller.signal, onProgress: (p) => { if (p.tensors === 10) controller.abort(); } });
+    await expect(run).rejects.toThrow(AbortedError);
+    await w2.close();
+    expect(readdirSync(stopped)).toEqual([]);
+
+    const again = tempDir();
+    const web = await openWeights(new NodeDirectory(out));
+    await writeWebFormat(web, new NodeDirSink(again), { dtype: 'f16' });
+    const half = await openWeights(new NodeDirectory(again));
+    const name = 'text_transformer.embeddings.word_embeddings.weight';
+    expect(Array.from((await half.read(name)).data as Uint16Array)).toEqual(Array.from((await web.read(name)).data as Float32Array, f32ToF16Bits));
+    await web.close();
+    await half.close();
   });
 });
