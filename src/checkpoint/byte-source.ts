@@ -37,7 +37,12 @@ export class BlobSource implements ByteSource {
   constructor(readonly blob: Blob, readonly name: string) { this.size = blob.size; }
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
-    return new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
+    try {
+      return new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
+    } catch (e) {
+      // e.g. NotReadableError when the user's file changed or vanished after it was picked.
+      throw new CheckpointError(this.name, `cannot read bytes [${offset}, ${offset + length}) (${(e as Error).message})`);
+    }
   }
   async close(): Promise<void> {}
 }

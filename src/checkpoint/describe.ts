@@ -19,10 +19,11 @@ const TASK_CLASSIFIER: Record<TaskHead, string> = { vqa: 'vqa_classifier', snli:
 
 /** Released towers the original config names instead of giving their sizes (MODEL.md). */
 const NAMED_VIT: Record<string, { width: number; layers: number; patch: number }> = {
-  'CLIP-ViT-B/16': { width: 768, layers: 12, patch: 16 },
-  'CLIP-ViT-B/32': { width: 768, layers: 12, patch: 32 },
-  'CLIP-ViT-L/14': { width: 1024, layers: 24, patch: 14 },
-  'CLIP-ViT-L/14@336px': { width: 1024, layers: 24, patch: 14 },
+  'ViT-B/16': { width: 768, layers: 12, patch: 16 },
+  'ViT-B/32': { width: 768, layers: 12, patch: 32 },
+  'ViT-L/14': { width: 1024, layers: 24, patch: 14 },
+  'ViT-L/14@336px': { width: 1024, layers: 24, patch: 14 },
+  'ViT-L/14-336': { width: 1024, layers: 24, patch: 14 },
 };
 const NAMED_TEXT: Record<string, { hidden: number; layers: number; heads: number; intermediate: number; positions: number; types: number }> = {
   'roberta-base': { hidden: 768, layers: 12, heads: 12, intermediate: 3072, positions: 514, types: 1 },
@@ -143,7 +144,8 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
   const ratio = num(h, 'mlp_ratio');
   if (H !== undefined && ratio !== undefined) set('crossIntermediateSize', Math.trunc(H * ratio), 'hidden_size * mlp_ratio');
 
-  const vit = typeof h.vit === 'string' ? NAMED_VIT[h.vit] : undefined;
+  // The original names CLIP towers 'CLIP-ViT-B/16' and strips the prefix before loading them.
+  const vit = typeof h.vit === 'string' ? NAMED_VIT[h.vit.replace(/^CLIP-/, '')] : undefined;
   if (num(h, 'vit_width') !== undefined) set('vision.width', num(h, 'vit_width'), 'vit_width');
   else if (vit) set('vision.width', vit.width, 'vit');
   else set('vision.width', num(h, 'input_image_embed_size'), 'input_image_embed_size');

@@ -25,7 +25,12 @@ export class NodeFileSource implements ByteSource {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await this.handle.read(out, done, length - done, offset + done));
+      } catch (e) {
+        throw new CheckpointError(this.name, `cannot read at byte ${offset + done} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
       if (bytesRead === 0) throw new CheckpointError(this.name, `truncated: the file ended at byte ${offset + done} while reading [${offset}, ${offset + length})`);
       done += bytesRead;
     }
@@ -62,27 +67,36 @@ export async function openPath(path: string): Promise<{ source?: ByteSource; dir
   return { source: await NodeFileSource.open(path), dir: new NodeDirectory(dirname(resolve(path))) };
 }
 
+/** Run a file-system write, turning Node's errors into a one-line CheckpointError naming the path. */
+async function writing<T>(path: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw new CheckpointError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** Writes a web-format directory. Files are written under a temporary name and renamed when complete. */
 export class NodeDirSink implements WebFormatSink {
   constructor(readonly name: string) {}
 
   async begin(): Promise<void> {
-    await mkdir(this.name, { recursive: true });
+    await writing(this.name, () => mkdir(this.name, { recursive: true }));
   }
 
   async create(file: string): Promise<FileSink> {
     const path = join(this.name, file);
     const partial = `${path}.partial`;
-    const handle = await open(partial, 'w');
+    const handle = await writing(partial, () => open(partial, 'w'));
     return {
-      write: async (bytes) => {
+      write: (bytes) => writing(partial, async () => {
         let done = 0;
         while (done < bytes.byteLength) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
-      },
-      close: async () => {
+      }),
+      close: () => writing(path, async () => {
         await handle.close();
         await rename(partial, path);
-      },
+      }),
       abort: async () => {
         await handle.close().catch(() => {});
         await rm(partial, { force: true });
@@ -91,10 +105,12 @@ export class NodeDirSink implements WebFormatSink {
   }
 
   async writeFile(file: string, bytes: Uint8Array): Promise<void> {
-    await writeFile(join(this.name, file), bytes);
+    const path = join(this.name, file);
+    await writing(path, () => writeFile(path, bytes));
   }
 
   async remove(file: string): Promise<void> {
-    await rm(join(this.name, file), { force: true });
+    const path = join(this.name, file);
+    await writing(path, () => rm(path, { force: true }));
   }
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { BridgeTowerConfig } from '../../src/model/config';
 import { hyperFacts, resolveConfig, shapeFacts, type Facts } from '../../src/checkpoint/describe';
 import { f32ToF16Bits, f16BitsToF32 } from '../../src/checkpoint/f16';
+import { UrlDirectory } from '../../src/checkpoint/byte-source';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource, openPath } from '../../src/checkpoint/source-node';
 import { parseTokenizerJson } from '../../src/checkpoint/tokenizer-files';
@@ -257,5 +258,28 @@ describe('checkpoint details', () => {
     expect(Array.from((await half.read(name)).data as Uint16Array)).toEqual(Array.from((await web.read(name)).data as Float32Array, f32ToF16Bits));
     await web.close();
     await half.close();
+  });
+
+  it('reads a web-format directory from a URL base (fetch)', async () => {
+    const out = tempDir();
+    const w = await openCkpt('tiny');
+    await writeWebFormat(w, new NodeDirSink(out));
+    const fetched: string[] = [];
+    const fakeFetch = (async (url: string | URL) => {
+      const u = String(url);
+      fetched.push(u);
+      const path = join(out, u.slice('https://example.test/m/'.length));
+      try {
+        return new Response(readFileSync(path));
+      } catch {
+        return new Response('missing', { status: 404 });
+      }
+    }) as typeof fetch;
+    const web = await openWeights(new UrlDirectory('https://example.test/m', fakeFetch));
+    expect(web.config).toEqual(w.config);
+    for (const n of w.names()) expect(sameBytes(rawBytes(await web.read(n)), rawBytes(await w.read(n))), n).toBe(true);
+    expect(fetched).toEqual(['https://example.test/m/manifest.json', 'https://example.test/m/weights-00000.bin']);
+    await w.close();
+    await web.close();
   });
 });
