@@ -26,6 +26,8 @@ function copyWeights(): Plugin {
 
 export default defineConfig({
   base: './',
+  // Two pages, and a missing file must be a 404 (not index.html) so that a wrong model URL says so.
+  appType: 'mpa',
   plugins: [copyWeights()],
   build: {
     outDir: OUT_DIR,

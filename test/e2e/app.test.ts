@@ -145,6 +145,24 @@ describe('the app on the demo model', () => {
     }
   }, 60_000);
 
+  it('loads from a URL and from a local folder; a wrong URL is an error in words', async () => {
+    await fill(page, 'url-input', 'weights/no-such-model/');
+    await page.click(sel('load-url-button'));
+    expect(await waitForStatus(page, ['error', 'ready'], 30_000)).toBe('error');
+    expect(await text(page, 'error')).toMatch(/no-such-model.*(not found|no manifest\.json)/);
+
+    await fill(page, 'url-input', 'weights/demo/');
+    await page.click(sel('load-url-button'));
+    expect(await waitForStatus(page, ['ready', 'error'], 60_000), await text(page, 'error')).toBe('ready');
+    expect(await text(page, 'model-name')).toBe('weights/demo/');
+
+    await upload(page, 'folder-input', resolve('weights/demo'));
+    await page.waitForFunction((name: string, err: string) => document.querySelector(name)?.textContent === 'demo' || document.querySelector(err)?.textContent,
+      { timeout: 60_000 }, sel('model-name'), sel('error'));
+    expect(await text(page, 'error')).toBe('');
+    expect(await text(page, 'status')).toBe('ready');
+  }, 120_000);
+
   it('converts a .ckpt in the page, lists it after a reload, and deletes it', async () => {
     await upload(page, 'checkpoint-input', TINY_CKPT);
     expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
