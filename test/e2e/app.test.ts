@@ -163,7 +163,25 @@ describe('the app on the demo model', () => {
     expect(await text(page, 'status')).toBe('ready');
   }, 120_000);
 
+  it('cancels a conversion: nothing is stored and the loaded model stays', async () => {
+    // Slow the page's CPU so that the conversion is still running when Cancel is pressed.
+    await page.emulateCPUThrottling(20);
+    try {
+      await upload(page, 'checkpoint-input', TINY_CKPT);
+      await page.waitForFunction((s: string) => document.querySelector(s)?.textContent?.startsWith('Converting:'),
+        { timeout: 30_000, polling: 'mutation' }, sel('progress-detail'));
+      await page.click(sel('cancel-button'));
+    } finally {
+      await page.emulateCPUThrottling(null);
+    }
+    expect(await waitForError(page)).toBe('Converting model.ckpt was cancelled: nothing was stored');
+    expect(await waitForStatus(page, ['ready', 'cancelled', 'error'], 10_000)).toBe('ready');
+    expect(await text(page, 'model-name')).toBe('demo');
+    expect(await page.$$(sel('stored-model'))).toHaveLength(0);
+  }, 60_000);
+
   it('converts a .ckpt in the page, lists it after a reload, and deletes it', async () => {
+    await dismissError(page);
     await upload(page, 'checkpoint-input', TINY_CKPT);
     expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
     expect(await text(page, 'model-name')).toBe('model');
