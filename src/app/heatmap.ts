@@ -15,7 +15,7 @@ const RAMP: Array<[number, number, number]> = [
   [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164],
 ];
 
-export function rampColour(t: number): [number, number, number] {
+function rampColour(t: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, t)) * (RAMP.length - 1);
   const i = Math.min(RAMP.length - 2, Math.floor(x));
   const f = x - i;

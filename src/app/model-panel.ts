@@ -1,6 +1,7 @@
-// The model panel: which model is loaded, and every way to load another one — the bundled demo, a URL, a
-// local folder in our web format, or a .ckpt / .safetensors / .bin converted in the page into browser
-// storage — with a progress bar (bytes and tensors), Cancel, and the list of models stored in this browser.
+// The model panel: which model is loaded, and every way to load another one — the bundled demo, a URL of a
+// web-format folder, a local folder (web format or an HF model folder), or a .ckpt / .safetensors / .bin
+// converted in the page into browser storage — with a progress bar (bytes and tensors), Cancel, and the list
+// of models stored in this browser.
 import type { Directory } from '../checkpoint/byte-source';
 import type { ConvertProgress } from '../checkpoint/web-format';
 import type { WeightSet } from '../checkpoint/weight-set';
@@ -69,8 +70,6 @@ export class ModelPanel {
       if (files.length) void this.convert(files);
     });
   }
-
-  get current(): LoadedModel | null { return this.loaded; }
 
   onModel(fn: (m: LoadedModel | null) => void): void { this.listeners.push(fn); }
 

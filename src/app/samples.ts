@@ -17,10 +17,6 @@ export const SAMPLES: Sample[] = samples.map((s) => {
   return { ...s, url };
 });
 
-export function sampleNamed(file: string): Sample | undefined {
-  return SAMPLES.find((s) => s.file === file);
-}
-
 export async function sampleBlob(s: Sample): Promise<Blob> {
   const res = await fetch(s.url);
   if (!res.ok) throw new Error(`${s.url}: HTTP ${res.status}`);

@@ -3,7 +3,7 @@ import { AbortedError, BridgeTowerError } from '../errors';
 import { byTestId } from './dom';
 
 /** The text of data-testid="status"; `ready` means a model is loaded and tasks can run. */
-export type ModelState = 'starting' | 'no model' | 'loading' | 'converting' | 'ready' | 'cancelled' | 'error';
+export type ModelState = 'starting' | 'loading' | 'converting' | 'ready' | 'cancelled' | 'error';
 
 export function setStatus(state: ModelState, detail = ''): void {
   const el = byTestId('status');
@@ -17,7 +17,7 @@ export function isAbort(e: unknown): boolean {
 }
 
 /** One line for a person: our errors carry their own words; anything else is a bug, said so with its message. */
-export function errorMessage(e: unknown): string {
+function errorMessage(e: unknown): string {
   if (typeof e === 'string') return e;
   if (e instanceof BridgeTowerError) return e.message;
   if (isAbort(e)) return 'cancelled';
