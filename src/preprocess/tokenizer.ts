@@ -4,6 +4,7 @@
 // ids looked up in vocab.json, `<s> … </s>` around the result.
 import { TokenizerError } from '../errors';
 import type { TokenizerFiles } from '../checkpoint/weight-set';
+import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 
 /**
  * GPT-2's pattern. `\s` is spelt `\p{White_Space}` because JS's `\s` also matches U+FEFF and misses U+0085,
@@ -96,14 +97,13 @@ export class RobertaTokenizer {
   }
 
   /** From the text of vocab.json and merges.txt. */
-  static fromVocabMerges(vocabJson: string, mergesTxt: string, vocabFile = 'vocab.json'): RobertaTokenizer {
-    return new RobertaTokenizer({ vocab: parseVocabJson(vocabJson, vocabFile), merges: parseMerges(mergesTxt) });
+  static fromVocabMerges(vocabJson: string, mergesTxt: string, vocabFile = 'vocab.json', mergesFile = 'merges.txt'): RobertaTokenizer {
+    return new RobertaTokenizer({ vocab: parseVocabJson(vocabJson, vocabFile), merges: parseMergesTxt(mergesTxt, mergesFile) });
   }
 
   /** From the text of a Hugging Face tokenizer.json with a BPE model. */
   static fromTokenizerJson(text: string, file = 'tokenizer.json'): RobertaTokenizer {
-    const { files, options } = parseTokenizerJson(text, file);
-    return new RobertaTokenizer(files, options);
+    return new RobertaTokenizer(parseTokenizerJson(text, file), tokenizerJsonOptions(text, file));
   }
 
   get vocabSize(): number {
@@ -216,36 +216,13 @@ export class RobertaTokenizer {
   }
 }
 
-export function parseVocabJson(text: string, file = 'vocab.json'): Record<string, number> {
-  let json: unknown;
-  try { json = JSON.parse(text); } catch (e) { throw new TokenizerError(`${file}: not valid JSON (${(e as Error).message})`); }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerError(`${file}: expected a JSON object of token -> id`);
-  return json as Record<string, number>;
-}
-
-/** merges.txt lines after the optional `#version` header, blank lines dropped. */
-export function parseMerges(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  if (lines[0]?.startsWith('#version')) lines.shift();
-  return lines.filter((l) => l.length > 0);
-}
-
-export function parseTokenizerJson(text: string, file = 'tokenizer.json'): { files: TokenizerFiles; options: TokenizerOptions } {
+/** The tokenizer options a Hugging Face tokenizer.json carries besides its vocabulary and merges. */
+export function tokenizerJsonOptions(text: string, file = 'tokenizer.json'): TokenizerOptions {
   let json: {
-    model?: { type?: string; vocab?: unknown; merges?: unknown };
     added_tokens?: Array<{ id: number; content: string; lstrip?: boolean; rstrip?: boolean }>;
     pre_tokenizer?: { add_prefix_space?: boolean };
   };
   try { json = JSON.parse(text); } catch (e) { throw new TokenizerError(`${file}: not valid JSON (${(e as Error).message})`); }
-  const model = json.model;
-  if (!model || (model.type !== undefined && model.type !== 'BPE')) throw new TokenizerError(`${file}: model.type is ${JSON.stringify(model?.type)}, expected "BPE"`);
-  if (typeof model.vocab !== 'object' || model.vocab === null) throw new TokenizerError(`${file}: model.vocab is missing`);
-  if (!Array.isArray(model.merges)) throw new TokenizerError(`${file}: model.merges is missing`);
-  // Newer files store each merge as a [left, right] pair, older ones as "left right".
-  const merges = model.merges.map((m: unknown) => (Array.isArray(m) ? m.join(' ') : String(m)));
   const addedTokens = json.added_tokens?.map((t) => ({ content: t.content, id: t.id, lstrip: !!t.lstrip, rstrip: !!t.rstrip }));
-  return {
-    files: { vocab: model.vocab as Record<string, number>, merges },
-    options: { addedTokens, addPrefixSpace: json.pre_tokenizer?.add_prefix_space ?? false },
-  };
+  return { addedTokens, addPrefixSpace: json.pre_tokenizer?.add_prefix_space ?? false };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseMerges, parseTokenizerJson, RobertaTokenizer } from '../../src/preprocess/tokenizer';
+import { parseMergesTxt } from '../../src/checkpoint/tokenizer-files';
+import { RobertaTokenizer, tokenizerJsonOptions } from '../../src/preprocess/tokenizer';
 import { TokenizerError } from '../../src/errors';
 
 const dir = new URL('../fixtures/demo-model/', import.meta.url);
@@ -104,7 +105,7 @@ describe('BPE merge order on a hand-made vocabulary', () => {
       const fromJson = RobertaTokenizer.fromTokenizerJson(JSON.stringify(json));
       expect(fromJson.encode('aab <mask> ab')).toEqual([0, 10, 11, 8, 2]);
     }
-    const { options } = parseTokenizerJson(JSON.stringify({ model: { vocab: files.vocab, merges: [] }, pre_tokenizer: { add_prefix_space: true } }));
+    const options = tokenizerJsonOptions(JSON.stringify({ model: { vocab: files.vocab, merges: [] }, pre_tokenizer: { add_prefix_space: true } }));
     expect(options.addPrefixSpace).toBe(true);
   });
 
@@ -112,7 +113,7 @@ describe('BPE merge order on a hand-made vocabulary', () => {
     expect(() => new RobertaTokenizer({ vocab: { a: 0 }, merges: [] })).toThrow(/no <s>/);
     expect(() => new RobertaTokenizer({ ...files, merges: ['a'] })).toThrow(TokenizerError);
     expect(() => RobertaTokenizer.fromVocabMerges('{', '')).toThrow(/vocab.json: not valid JSON/);
-    expect(() => RobertaTokenizer.fromTokenizerJson('{"model":{"type":"WordPiece"}}')).toThrow(/expected "BPE"/);
-    expect(parseMerges('#version: 0.2\na b\n\n')).toEqual(['a b']);
+    expect(() => RobertaTokenizer.fromTokenizerJson('{"model":{"type":"WordPiece"}}')).toThrow(/no BPE model/);
+    expect(parseMergesTxt('#version: 0.2\na b\n\n', 'merges.txt')).toEqual(['a b']);
   });
 });
