@@ -28,7 +28,7 @@ export interface LinearOptions {
 
 /** Output rows and columns one workgroup covers. */
 const VARIANTS: Record<LinearVariant, { source: string; rows: number; cols: number }> = {
-  blocked: { source: blockedSource, rows: 32, cols: 32 },
+  blocked: { source: blockedSource, rows: 64, cols: 64 },
   tiled: { source: tiledSource, rows: 64, cols: 64 },
 };
 
