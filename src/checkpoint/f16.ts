@@ -8,7 +8,11 @@ const u32 = new Uint32Array(f32.buffer);
 
 export function f32ToF16Bits(x: number): number {
   f32[0] = x;
-  const u = u32[0];
+  return f32BitsToF16Bits(u32[0]);
+}
+
+/** The same on the raw bits of an f32 (so whole arrays convert through a Uint32Array view). */
+export function f32BitsToF16Bits(u: number): number {
   const sign = (u >>> 16) & 0x8000;
   const exp = (u >>> 23) & 0xff;
   const mant = u & 0x7fffff;
@@ -68,6 +72,7 @@ export function toFloatDtype(t: HostTensor, dtype: 'f32' | 'f16', name: string):
   }
   if (dtype === 'f32') return { dtype, shape: t.shape, data: asF32 };
   const out = new Uint16Array(n);
-  for (let i = 0; i < n; i++) out[i] = f32ToF16Bits(asF32[i]);
+  const bits = new Uint32Array(asF32.buffer, asF32.byteOffset, n);
+  for (let i = 0; i < n; i++) out[i] = f32BitsToF16Bits(bits[i]);
   return { dtype, shape: t.shape, data: out };
 }
