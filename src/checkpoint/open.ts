@@ -48,6 +48,10 @@ function firstNonSpace(head: Uint8Array): number | undefined {
 
 /** Open any weight source as a checked, canonical WeightSet. */
 export async function openWeights(input: ByteSource | Directory, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
+  return withOverrides(await openAny(input, opts), opts);
+}
+
+async function openAny(input: ByteSource | Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
   if ('open' in input) return openDirectory(input, opts);
   const source = input;
   const head = await source.read(0, Math.min(64, source.size));
@@ -72,7 +76,7 @@ async function openDirectory(dir: Directory, opts: OpenOptions): Promise<Convert
   if (manifest) return WebFormatWeights.open(dir, manifest);
   for (const file of ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin']) {
     const src = await dir.open(file);
-    if (src) return openWeights(src, { ...opts, dir });
+    if (src) return openAny(src, { ...opts, dir });
   }
   throw new CheckpointError(dir.name, `no ${MANIFEST}, model.safetensors(.index.json) or pytorch_model.bin(.index.json) in this directory`);
 }
@@ -154,7 +158,7 @@ class CheckpointWeights implements ConvertibleWeights {
   close(): Promise<void> { return this.raw.close(); }
 }
 
-/** Canonical names, configuration, shape check, kept/skipped split, optional image-size change. */
+/** Canonical names, configuration, shape check, kept/skipped split. */
 async function describe(raw: RawCheckpoint, opts: OpenOptions): Promise<ConvertibleWeights> {
   try {
     const hfNames = usesHfNames(raw.tensors.keys());
@@ -166,30 +170,63 @@ async function describe(raw: RawCheckpoint, opts: OpenOptions): Promise<Converti
     }
     const infos = new Map<string, TensorInfo>([...canonical].map(([n, r]) => [n, { dtype: r.dtype, shape: r.shape }]));
     const declared = await declaredFacts(raw, hfNames, opts);
-    let config = resolveConfig(declared.facts, shapeFacts(infos), { file: raw.file, hfNames });
+    const config = resolveConfig(declared.facts, shapeFacts(infos), { file: raw.file, hfNames });
     checkTensors(config, infos, raw.file);
-    if (opts.imagePreprocess) config = { ...config, imagePreprocess: opts.imagePreprocess };
     const kept = new Map<string, TensorRecord>();
     for (const [name] of expectedTensors(config)) kept.set(name, canonical.get(name)!);
     const skipped = [...canonical.keys()].filter((n) => !kept.has(n));
-    if (opts.imageSize !== undefined && opts.imageSize !== config.vision.imageSize) {
-      const S = opts.imageSize, P = config.vision.patchSize;
-      if (!Number.isSafeInteger(S) || S < P || S % P) throw new ConfigError(`image size ${S} is not a positive multiple of the patch size ${P}`);
-      const grid = S / P, width = config.vision.width;
-      const original = kept.get(POSITIONAL)!;
-      kept.set(POSITIONAL, {
-        dtype: 'f32',
-        shape: [grid * grid + 1, width],
-        read: async () => {
-          const pos = toFloatDtype(await original.read(), 'f32', POSITIONAL).data as Float32Array;
-          return { dtype: 'f32', shape: [grid * grid + 1, width], data: regridPositionalEmbedding(pos, width, grid) };
-        },
-      });
-      config = { ...config, vision: { ...config.vision, imageSize: S } };
-    }
-    return new CheckpointWeights(raw, config, kept, skipped, opts.tokenizer, opts.labels ?? declared.labels);
+    return new CheckpointWeights(raw, config, kept, skipped, undefined, declared.labels);
   } catch (e) {
     await raw.close();
     throw e;
   }
+}
+
+/** The user's choices over what the source says: preprocessing, tokenizer, labels, and a re-gridded image size. */
+class OverriddenWeights implements ConvertibleWeights {
+  constructor(
+    private readonly inner: ConvertibleWeights,
+    readonly config: BridgeTowerConfig,
+    private readonly replaced: Map<string, TensorRecord>,
+    readonly tokenizer?: TokenizerFiles,
+    readonly labels?: string[],
+  ) {}
+  get source(): string { return this.inner.source; }
+  get format(): string { return this.inner.format; }
+  get skipped(): readonly string[] { return this.inner.skipped; }
+  names(): string[] { return this.inner.names(); }
+  info(name: string): TensorInfo | undefined {
+    const r = this.replaced.get(name);
+    return r ? { dtype: r.dtype, shape: r.shape.slice() } : this.inner.info(name);
+  }
+  read(name: string): Promise<HostTensor> {
+    const r = this.replaced.get(name);
+    return r ? r.read() : this.inner.read(name);
+  }
+  close(): Promise<void> { return this.inner.close(); }
+}
+
+async function withOverrides(weights: ConvertibleWeights, opts: OpenOptions): Promise<ConvertibleWeights> {
+  let config = weights.config;
+  if (opts.imagePreprocess) config = { ...config, imagePreprocess: opts.imagePreprocess };
+  const replaced = new Map<string, TensorRecord>();
+  if (opts.imageSize !== undefined && opts.imageSize !== config.vision.imageSize) {
+    const S = opts.imageSize, P = config.vision.patchSize;
+    if (!Number.isSafeInteger(S) || S < P || S % P) {
+      await weights.close();
+      throw new ConfigError(`image size ${S} is not a positive multiple of the patch size ${P}`);
+    }
+    const grid = S / P, width = config.vision.width;
+    replaced.set(POSITIONAL, {
+      dtype: 'f32',
+      shape: [grid * grid + 1, width],
+      read: async () => {
+        const pos = toFloatDtype(await weights.read(POSITIONAL), 'f32', POSITIONAL).data as Float32Array;
+        return { dtype: 'f32', shape: [grid * grid + 1, width], data: regridPositionalEmbedding(pos, width, grid) };
+      },
+    });
+    config = { ...config, vision: { ...config.vision, imageSize: S } };
+  }
+  if (config === weights.config && !opts.tokenizer && !opts.labels) return weights;
+  return new OverriddenWeights(weights, config, replaced, opts.tokenizer ?? weights.tokenizer, opts.labels ?? weights.labels);
 }

@@ -195,6 +195,15 @@ describe('checkpoint details', () => {
     }
   });
 
+  it('accepts one of our BridgeTowerConfig objects as the config, and checks it', async () => {
+    const hf = fixtureBytes('tiny-nlvr2', 'model-hf.safetensors');
+    const w = await openWeights(memory(hf, 'nlvr2.safetensors'), { config: expectedConfig('tiny-nlvr2') });
+    expect(w.config).toEqual(expectedConfig('tiny-nlvr2'));
+    const wrong = expectedConfig('tiny-nlvr2');
+    wrong.vision.width = 32;
+    await expect(openWeights(memory(hf, 'nlvr2.safetensors'), { config: wrong })).rejects.toThrow(/vision\.width = 32, but tensor vit_model\.visual\.class_embedding \[48\]/);
+  });
+
   it('takes heads = width / 64 when widths are multiples of 64 and nothing declares them', async () => {
     const w = await openCkpt('small');
     const infos = new Map<string, TensorInfo>(w.names().map((n) => [n, w.info(n)!]));
@@ -214,6 +223,13 @@ describe('checkpoint details', () => {
     const orig = await base.read('vit_model.visual.positional_embedding');
     expect(pos.shape).toEqual([37, 32]);
     expect(Array.from((pos.data as Float32Array).subarray(0, 32))).toEqual(Array.from((orig.data as Float32Array).subarray(0, 32)));
+    // The same re-grid applies to a web-format source.
+    const out = tempDir();
+    await writeWebFormat(base, new NodeDirSink(out));
+    const web = await openWeights(new NodeDirectory(out), { imageSize: 48, imagePreprocess: 'clip' });
+    expect(web.config).toEqual({ ...w.config, imagePreprocess: 'clip' });
+    expect(sameBytes(rawBytes(await web.read('vit_model.visual.positional_embedding')), rawBytes(pos))).toBe(true);
+    await web.close();
     await w.close();
     await base.close();
     await expect(openWeights(await NodeFileSource.open(fixturePath('tiny', 'model.ckpt')), { imageSize: 50 })).rejects.toThrow(ConfigError);
