@@ -11,6 +11,7 @@ const commands: Record<string, Command> = {
   tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: --vocab V --merges M [--max-length N] "<text>"', load: () => import('./tokenize') },
   convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
   verify: { summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors', load: () => import('./verify') },
+  run: { summary: 'one forward pass for scripts: --model M --pixels F.safetensors --input-ids "0,713,2" [--outputs a,b] --out F.safetensors', load: () => import('./run') },
   'bench-model': { summary: 'time a forward pass of a random-weight base model and report GPU memory: bench-model [--preset base-vqa] [--profile]', load: () => import('./bench-model') },
   bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
   bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
