@@ -17,9 +17,10 @@ export function matchView(ctx: AppContext): TaskView {
     h('label', { class: 'field-label', text: 'Captions, one per line', attrs: { for: 'match-texts' } }),
     texts,
     h('div', { class: 'input-row end' },
-      h('p', { class: 'muted small grow', attrs: { id: 'match-help' }, text: 'Ranked by ITM, the probability that the caption describes the picture. ITC is the cosine similarity of the text and image features before they meet.' }),
+      h('p', { class: 'muted small grow', attrs: { id: 'match-help' }, text: 'Ranked by ITM, the probability that the caption describes the picture. ITC is the cosine similarity of the text and image features before they meet. Ctrl+Enter matches.' }),
       button),
     chips.element);
+  texts.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) form.requestSubmit(); });
   const timing = h('p', { class: 'timing', testid: 'match-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'match-results', attrs: { 'aria-label': 'Captions ranked' } });
   const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
