@@ -1,17 +1,21 @@
-// attention: out[b, i, h*d : (h+1)*d] = softmax_j(q_i·k_j / sqrt(d) + mask[b, j]) · v_j for every head h,
+// attention (streaming variant, for CPU adapters): out[b, i, h*d : (h+1)*d] = softmax_j(q_i·k_j / sqrt(d) + mask[b, j]) · v_j for every head h,
 // where q_i = q[b, i, qOff + h*d : ...], k_j = k[b, j, kOff + h*d : ...], v_j = v[b, j, vOff + h*d : ...]
 // (heads are contiguous chunks of d columns; the offsets select q, k, v inside CLIP's fused [B, N, 3W] qkv).
-// Fused, flash-attention style: one invocation streams over the keys of its (b, h, query row) with an online
+// Fused, flash-attention style: one invocation streams over the keys of its (b, h, query rows) with an online
 // softmax (running max m, running sum l, accumulator rescaled by exp(m_old - m_new) when the max grows), so
-// no Lq x Lk score matrix exists and no workgroup barrier is needed (SwiftShader makes barriers expensive).
-// The head dimension is compiled in: the wrapper prepends `const HEAD_DIM: u32`, so q and the accumulator
-// live in fixed-size private arrays the compiler can keep in registers.
+// no Lq x Lk score matrix exists and no workgroup memory or barrier is needed.
+// Cost on SwiftShader (the CPU adapter CI runs on): a storage load with a run-time index is a per-lane
+// gather, ~20x the cost of a vec4 multiply-add, so the loads of k and v bound this kernel.
+// Register blocking: one invocation handles ROWS query rows, so each k and v vector it loads (a per-lane
+// gather on SwiftShader) serves ROWS dot products / accumulations. The head dimension is compiled in and the
+// `#for` blocks are unrolled by the wrapper (src/kernels/unroll.ts), so q and the accumulators are named
+// values held in registers, not private arrays (dynamically indexed, those become gathers on CPU adapters).
 // Flags: VEC4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
 //        MASK (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
 // Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (MASK);
 //   out: [B, Lq, width] (written); uniform Params (strides and offsets in units of VT).
-// Workgroup: 64 invocations along query rows; grid x = ceil(Lq / 64), y = B * heads.
-// One invocation: one query row of one head: d output values.
+// Workgroup: 64 invocations along query rows; grid x = ceil(Lq / (64 * ROWS)), y = B * heads.
+// One invocation: ROWS consecutive query rows of one head: ROWS x d output values.
 
 #if VEC4
 alias VT = vec4f;
@@ -23,7 +27,8 @@ const VW: u32 = 1u;
 fn vdot(a: VT, b: VT) -> f32 { return a * b; }
 #endif
 
-const DV: u32 = HEAD_DIM / VW;
+const DV: u32 = {DV}u;
+const ROWS: u32 = {ROWS}u;
 const WG: u32 = 64u;
 
 struct Params {
@@ -51,52 +56,69 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = wid.x * WG + lid;
-  if (i >= p.lq) {
+  let i0 = (wid.x * WG + lid) * ROWS;
+  if (i0 >= p.lq) {
     return;
   }
   let b = wid.y / p.heads;
   let h = wid.y - b * p.heads;
 
-  var qv: array<VT, DV>;
-  var acc: array<VT, DV>;
-  let q_base = (b * p.lq + i) * p.q_stride + p.q_offset + h * DV;
-  for (var c = 0u; c < DV; c++) {
-    qv[c] = q[q_base + c] * p.scale;
-    acc[c] = VT(0.0);
-  }
-  // Scores are finite, so the first key always raises m from here and zeroes the (empty) accumulator's weight.
-  var m = -3.0e38;
-  var l = 0.0;
+  // Row r of this invocation is query i0 + r; rows past Lq recompute the last query and are not stored.
+  // Every q_r_c / acc_r_c is a named value (see the header): c indexes the DV vectors of one head row.
+#for r < ROWS
+  let q_base_{r} = (b * p.lq + min(i0 + {r}u, p.lq - 1u)) * p.q_stride + p.q_offset + h * DV;
+#for c < DV
+  let q_{r}_{c} = q[q_base_{r} + {c}u] * p.scale;
+  var acc_{r}_{c} = VT(0.0);
+#endfor
+  // Scores are finite, so the first key raises m from here and zeroes the (empty) accumulator's weight.
+  var m_{r} = -3.0e38;
+  var l_{r} = 0.0;
+#endfor
   var k_base = b * p.lk * p.k_stride + p.k_offset + h * DV;
   var v_base = b * p.lk * p.v_stride + p.v_offset + h * DV;
   for (var j = 0u; j < p.lk; j++) {
-    var s = 0.0;
-    for (var c = 0u; c < DV; c++) {
-      s += vdot(qv[c], k[k_base + c]);
-    }
+    // Each k and v vector is loaded once for ROWS query rows: loads, not arithmetic, bound this loop on CPUs.
+#for c < DV
+    let k_{c} = k[k_base + {c}u];
+#endfor
 #if MASK
-    s += mask[b * p.lk + j];
+    let bias = mask[b * p.lk + j];
+#else
+    let bias = 0.0;
 #endif
-    if (s > m) {
-      let correction = exp(m - s);
-      l *= correction;
-      for (var c = 0u; c < DV; c++) {
-        acc[c] *= correction;
-      }
-      m = s;
+#for r < ROWS
+    var s_{r} = bias;
+#for c < DV
+    s_{r} += vdot(q_{r}_{c}, k_{c});
+#endfor
+    if (s_{r} > m_{r}) {
+      let correction = exp(m_{r} - s_{r});
+      l_{r} *= correction;
+#for c < DV
+      acc_{r}_{c} *= correction;
+#endfor
+      m_{r} = s_{r};
     }
-    let w = exp(s - m);
-    l += w;
-    for (var c = 0u; c < DV; c++) {
-      acc[c] += w * v[v_base + c];
-    }
+    let w_{r} = exp(s_{r} - m_{r});
+    l_{r} += w_{r};
+#endfor
+#for c < DV
+    let v_{c} = v[v_base + {c}u];
+#for r < ROWS
+    acc_{r}_{c} += w_{r} * v_{c};
+#endfor
+#endfor
     k_base += p.k_stride;
     v_base += p.v_stride;
   }
-  let inv = 1.0 / l;
-  let out_base = (b * p.lq + i) * p.out_stride + h * DV;
-  for (var c = 0u; c < DV; c++) {
-    out[out_base + c] = acc[c] * inv;
+#for r < ROWS
+  if (i0 + {r}u < p.lq) {
+    let out_base_{r} = (b * p.lq + i0 + {r}u) * p.out_stride + h * DV;
+    let inv_{r} = 1.0 / l_{r};
+#for c < DV
+    out[out_base_{r} + {c}u] = acc_{r}_{c} * inv_{r};
+#endfor
   }
+#endfor
 }

@@ -1,4 +1,5 @@
-import { attention } from '../../src/kernels/attention';
+import { ShapeError } from '../../src/errors';
+import { attention, type AttentionVariant } from '../../src/kernels/attention';
 import type { Gpu } from '../../src/gpu/runtime';
 import { attentionRef, type AttentionDims } from '../reference/ops';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
@@ -16,6 +17,8 @@ export interface AttentionShape {
   scale?: number;
   /** Check every `sample`-th query row only (the largest shape; the float64 reference is slow). */
   sample?: number;
+  /** A BridgeTower-base shape: run once, with the variant the adapter gets by default (not both variants). */
+  base?: boolean;
 }
 
 export const ATTENTION_SHAPES: AttentionShape[] = [
@@ -29,8 +32,9 @@ export const ATTENTION_SHAPES: AttentionShape[] = [
   { what: 'mask of zeros', B: 2, Lq: 5, Lk: 9, heads: 2, d: 16, mask: 'zeros' },
   { what: 'unaligned columns (scalar path), d 6', B: 2, Lq: 11, Lk: 13, heads: 2, d: 6, pad: 3, mask: [13, 2] },
   { what: 'd 128', B: 1, Lq: 5, Lk: 40, heads: 2, d: 128, scale: 2 },
-  { what: 'base cross text->image', B: 1, Lq: 40, Lk: 325, heads: 12, d: 64 },
-  { what: 'base cross image->text, padded', B: 2, Lq: 325, Lk: 40, heads: 12, d: 64, mask: [40, 17], sample: 5 },
+  { what: 'base cross text->image', B: 1, Lq: 40, Lk: 325, heads: 12, d: 64, base: true },
+  { what: 'base cross image->text, padded', B: 2, Lq: 325, Lk: 40, heads: 12, d: 64, mask: [40, 17], sample: 5, base: true },
+  { what: 'base CLIP-B/16 at 576px: N 1297, fused qkv', B: 1, Lq: 1297, Lk: 1297, heads: 12, d: 64, fusedQkv: true, sample: 16, base: true },
 ];
 
 /** Inputs of one shape, uploaded; the float32 values are kept for the reference. */
@@ -75,13 +79,26 @@ export function attentionInputs(gpu: Gpu, s: AttentionShape, seed: number) {
 const ATOL = 2e-5;
 const RTOL = 1e-4;
 
-async function runCase(gpu: Gpu, s: AttentionShape, seed: number): Promise<CaseResult> {
+async function runCase(gpu: Gpu, s: AttentionShape, seed: number, variant?: AttentionVariant): Promise<CaseResult> {
   const x = attentionInputs(gpu, s, seed);
   const { dims } = x;
   const out = gpu.tensor([s.B, s.Lq, dims.width], 'f32', 'out');
   poison(gpu, out);
+  const info = gpu.device.adapterInfo;
+  if (variant === 'subgroup' && !(gpu.caps.subgroups && info?.subgroupMinSize === 4 && info?.subgroupMaxSize === 4)) {
+    // Not this adapter's variant: it must refuse with a ShapeError, not compute garbage.
+    let error: unknown;
+    try {
+      attention(gpu, x.tq, x.tk, x.tv, { heads: s.heads, width: dims.width, qOffset: dims.qOffset, kOffset: dims.kOffset, vOffset: dims.vOffset, out, variant });
+    } catch (e) {
+      error = e;
+    }
+    x.release(); out.release();
+    const refused = error instanceof ShapeError && /4-lane subgroups/.test(error.message);
+    return { pass: refused, maxAbsErr: 0, tolerance: 'a ShapeError', detail: refused ? 'refused: no 4-lane subgroups on this adapter' : `expected a ShapeError, got ${String(error)}` };
+  }
   attention(gpu, x.tq, x.tk, x.tv, {
-    heads: s.heads, width: dims.width, qOffset: dims.qOffset, kOffset: dims.kOffset, vOffset: dims.vOffset, mask: x.maskTensor, out,
+    heads: s.heads, width: dims.width, qOffset: dims.qOffset, kOffset: dims.kOffset, vOffset: dims.vOffset, mask: x.maskTensor, out, variant,
   });
   const [y] = await gpu.read(out);
   x.release(); out.release();
@@ -107,8 +124,17 @@ async function runCase(gpu: Gpu, s: AttentionShape, seed: number): Promise<CaseR
   return r;
 }
 
-export const attentionCases: KernelCase[] = ATTENTION_SHAPES.map((s, n) => ({
-  kernel: 'attention',
-  name: `B ${s.B}, Lq ${s.Lq}, Lk ${s.Lk}, ${s.heads}x${s.d}: ${s.what}`,
-  run: (gpu) => runCase(gpu, s, 700 + n),
-}));
+function variantsFor(s: AttentionShape): (AttentionVariant | undefined)[] {
+  if (s.base) return [undefined];
+  // The subgroup variant reads whole vec4 quarters of a head: d % 16 == 0 and 4-aligned columns.
+  return s.d % 16 === 0 && !s.pad ? ['subgroup', 'streaming', 'tiled'] : ['streaming', 'tiled'];
+}
+
+// Every variant that fits on every small shape (whatever the adapter), the default one on the base shapes.
+// The subgroup variant needs 4-lane subgroups: on other adapters its cases expect the ShapeError saying so.
+export const attentionCases: KernelCase[] = ATTENTION_SHAPES.flatMap((s, n) =>
+  variantsFor(s).map((variant) => ({
+    kernel: 'attention',
+    name: `${variant ?? 'default variant'}: B ${s.B}, Lq ${s.Lq}, Lk ${s.Lk}, ${s.heads}x${s.d}: ${s.what}`,
+    run: (gpu: Gpu) => runCase(gpu, s, 700 + n, variant),
+  })));
