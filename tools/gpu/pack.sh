@@ -3,7 +3,8 @@
 # no npm and no network, into tools/gpu/out/ (gitignored; carry it along with the working tree):
 #   node.xz                 this machine's Node binary, xz-compressed
 #   node_modules/webgpu/    Dawn for Node: index.js, package.json, dist/linux-x64/dawn.node (xz-compressed)
-#   libvulkan1_*.deb        Debian's Vulkan loader (`apt-get download libvulkan1`)
+#   *.deb                   Debian's Vulkan loader and the GL vendor-neutral dispatch libraries that NVIDIA's
+#                           Vulkan ICD (libGLX_nvidia.so.0) links against (`apt-get download ...`)
 #   bin/, dist/             the `bridgetower` CLI bundle (npm run build), without the browser app and source maps
 # Run from the repository root after `npm install`: tools/gpu/pack.sh
 set -euo pipefail
@@ -21,7 +22,7 @@ mkdir -p "$out/node_modules/webgpu/dist/linux-x64" "$out/bin" "$out/dist"
 xz -T0 -6 -c "$(command -v node)" > "$out/node.xz"
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$out/node_modules/webgpu/"
 xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$out/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
-(cd "$out" && apt-get download libvulkan1 >/dev/null)
+(cd "$out" && apt-get download libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null 2>&1)
 cp bin/bridgetower.mjs "$out/bin/"
 cp dist/cli.mjs "$out/dist/"
 mkdir -p "$out/dist/assets"
