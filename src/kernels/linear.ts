@@ -75,7 +75,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'blocked' : 'tiled');
   const v = VARIANTS[variant];
   if (!v) throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
-  const vec4 = K % 4 === 0;
+  // The tiled kernel stages scalars; only the blocked one reads vec4s.
+  const vec4 = variant === 'blocked' && K % 4 === 0;
   const f16 = weight.dtype === 'f16';
   const act = opts.activation;
   const flags: Record<string, boolean> = {
