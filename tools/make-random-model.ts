@@ -35,11 +35,21 @@ export function baseConfig(opts: { textLayers?: number; visionLayers?: number; c
 export const PRESETS: Record<string, () => BridgeTowerConfig> = {
   /** The benchmark: full depth, the heads of a VQA checkpoint. */
   'base-vqa': () => baseConfig(),
-  /** The base-width test: real widths, vocabulary and image tokens, reduced depth, most heads (fractional head scale). */
-  'base-reduced': () => baseConfig({
-    textLayers: 2, visionLayers: 2, crossLayers: 2,
-    heads: { mlm: true, itm: true, itc: { dim: 256 }, vqa: { layers: 2, inFeatures: 1536, hidden: 2304, outFeatures: 3129 } },
-  }),
+  /**
+   * The base-width test: real widths, vocabulary and image tokens, reduced depth, separate ViT LayerNorms, and
+   * heads of both shapes (VQA with 2 layers and head_hidden_scale 1.5, SNLI-VE with 1).
+   */
+  'base-reduced': () => {
+    const c = baseConfig({
+      textLayers: 2, visionLayers: 2, crossLayers: 2,
+      heads: {
+        mlm: true, itm: true, itc: { dim: 256 }, irtr: true,
+        vqa: { layers: 2, inFeatures: 1536, hidden: 2304, outFeatures: 3129 },
+        snli: { layers: 1, inFeatures: 1536, hidden: 0, outFeatures: 3 },
+      },
+    });
+    return { ...c, vision: { ...c.vision, layernormShared: false } };
+  },
 };
 
 /** mulberry32: small, fast and seedable. */

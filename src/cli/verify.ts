@@ -18,7 +18,8 @@ import { loadModel, readSafetensorsFile } from './load-model';
 const HELP = `usage: bridgetower verify <fixture-dir> [--from ckpt|hf|web] [--dtype f32|f16] [--weights <path>] [--limits adapter|default]
   --from     ckpt: model.ckpt; hf: model-hf.safetensors + config-hf.json; web: model.ckpt converted to the web format
   --dtype    f16: web format with float16 weights (implies --from web), compared with the f16 tolerance plus exact top-1
-  --weights  use this weight file or web-format directory instead of the fixture's
+  --weights  use this weight file or web-format directory as it is (no conversion) instead of the fixture's;
+             --dtype then only picks the tolerance
   --limits   default: request WebGPU's default limits (128 MiB bindings) to exercise chunked weights`;
 
 export type WeightOrigin = 'ckpt' | 'hf' | 'web';
@@ -26,7 +27,7 @@ export type WeightOrigin = 'ckpt' | 'hf' | 'web';
 export interface VerifyOptions {
   from?: WeightOrigin;
   dtype?: 'f32' | 'f16';
-  /** A weight file or web-format directory to use instead of the fixture's own. */
+  /** A weight file or web-format directory to use as it is instead of the fixture's own. */
   weights?: string;
 }
 
@@ -82,10 +83,10 @@ function weightPath(dir: string, from: WeightOrigin): string {
 
 /** Load the fixture's model the way `opts` says. */
 export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOptions = {}): Promise<BridgeTowerModel> {
+  if (opts.weights) return loadModel(gpu, opts.weights);
   const dtype = opts.dtype ?? 'f32';
   const from = opts.from ?? (dtype === 'f16' ? 'web' : 'ckpt');
   if (dtype === 'f16' && from !== 'web') throw new UsageError('--dtype f16 is the web format with float16 weights: use it with --from web');
-  if (opts.weights) return loadModel(gpu, opts.weights, { convertTo: from === 'web' && dtype === 'f16' ? 'f16' : undefined });
   const hfConfig = join(dir, 'config-hf.json');
   const config = from === 'hf' && existsSync(hfConfig) ? JSON.parse(await readFile(hfConfig, 'utf8')) as unknown : undefined;
   return loadModel(gpu, weightPath(dir, from), { config, convertTo: from === 'web' ? dtype : undefined });

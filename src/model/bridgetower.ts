@@ -77,6 +77,8 @@ export class ImageFeatures {
 
 const TEXT_ONLY = /^(text_embeddings|text_layer\.\d+|itc_text)$/;
 const IMAGE_ONLY = /^(image_pre|image_layer\.\d+|itc_image)$/;
+/** Image-tower intermediates, which reusable image features do not keep. */
+const PIXEL_ONLY = /^(img2\.)?(image_pre|image_layer\.\d+)$/;
 /** Outputs of the second NLVR2 image, which repeat the image-dependent steps 3-8. */
 const IMG2 = /^img2\./;
 
@@ -148,6 +150,14 @@ export class BridgeTowerModel {
     if (text && (!Number.isInteger(query) || query < 0 || query >= text.length)) {
       throw new ShapeError(`attentionQuery ${query} is outside the text (length ${text.length})`);
     }
+    if (text && wanted.has('mlm_logits')) {
+      // Checked before recording anything: a forward pass never stops half-recorded.
+      this.gpu.checkBindingSize(`mlm_logits [${B}, ${text.length}, ${this.config.text.vocabSize}] (run fewer or shorter texts)`, B * text.length * this.config.text.vocabSize * 4);
+    }
+    for (const [features, prefix] of [[inputs.image, ''], [inputs.image2, 'img2.']] as const) {
+      const pixelOnly = [...wanted].filter((n) => PIXEL_ONLY.test(n) && IMG2.test(n) === (prefix !== ''));
+      if (features && pixelOnly.length) throw new ShapeError(`${pixelOnly.join(', ')} need pixel values: image features from imageFeatures() do not keep the image tower's layers`);
+    }
     if (wanted.has('itc_image') && inputs.image && !inputs.image.itc) {
       throw new HeadUnavailableError('itc', 'itc_image was asked for, but the given image features were computed without the ITC head');
     }
@@ -195,10 +205,10 @@ export class BridgeTowerModel {
         }
         outs.release(cls, ...textInputs);
       }
-      const missing = outs.missing();
-      if (missing.length) throw new ShapeError(`these outputs cannot be computed from the given inputs: ${missing.join(', ')}`);
       const entries = outs.entries();
       const data = await this.gpu.read(...entries.map((e) => e.tensor));
+      const missing = outs.missing();
+      if (missing.length) throw new Error(`internal error: outputs ${missing.join(', ')} were asked for and not produced`);
       return new Map(entries.map((e, i) => [e.name, { shape: e.shape, data: data[i] as Float32Array }]));
     } finally {
       outs.releaseAll();

@@ -46,6 +46,7 @@ describe('model API', () => {
         for (const name of ['cls_feats', 'itm_logits', 'vqa_logits']) expect(maxDiff(reused.get(name)!.data, direct.get(name)!.data), name).toBeLessThan(1e-6);
         expect(maxDiff(reused.get('itc_image')!.data, direct.get('itc_image')!.data.subarray(0, 16))).toBeLessThan(1e-6);
       }
+      await expect(model.forward({ inputIds: ids(), image: features }, { outputs: ['image_layer.1'] })).rejects.toThrow(/need pixel values/);
     } finally {
       features.dispose();
     }

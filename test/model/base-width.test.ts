@@ -1,7 +1,8 @@
 // BridgeTower at base width on a reduced depth (768 hidden, 12 heads, 2 text / 2 vision / 2 cross layers,
 // 288-pixel image = 325 tokens, 40 tokens, the real 50265-row vocabulary) with random weights, on a device
 // with WebGPU's default 128 MiB binding limit so the 154 MB word-embedding table and MLM decoder run in
-// row chunks. Checked per tensor against the float64 reference.
+// row chunks. Separate ViT LayerNorms (vit_layernorm_shared false), a 2-layer VQA head with head_hidden_scale
+// 1.5 and a 1-layer SNLI-VE head. Checked per tensor against the float64 reference.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BridgeTowerModel, type OutputTensor } from '../../src/model/bridgetower';
 import { PRESETS, MemoryWeights, randomWeights } from '../../tools/make-random-model';
