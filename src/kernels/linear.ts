@@ -24,6 +24,8 @@ export interface LinearOptions {
   outColumnOffset?: number;
   /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
   variant?: LinearVariant;
+  /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
+  subgroups?: boolean;
 }
 
 /** Output rows and columns one workgroup covers. */
@@ -77,10 +79,14 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   if (!v) throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
   // The tiled kernel stages scalars; only the blocked one reads vec4s.
   const vec4 = variant === 'blocked' && K % 4 === 0;
+  const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
   const f16 = weight.dtype === 'f16';
   const act = opts.activation;
   const flags: Record<string, boolean> = {
     VEC4: vec4,
+    X_VEC4: vec4 && !subgroups,
+    X_SCALAR: !vec4,
+    SUBGROUPS: subgroups,
     W_F32_VEC4: !f16 && vec4,
     W_F16_VEC4: f16 && vec4,
     W_F32_SCALAR: !f16 && !vec4,
@@ -111,4 +117,10 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     label: `linear ${M}x${K}x${N}`,
   });
   return out;
+}
+
+/** linear-blocked's subgroup path needs subgroups of exactly 4 lanes (SwiftShader's SIMD width). */
+function hasSubgroupsOfFour(gpu: Gpu): boolean {
+  const info = gpu.device.adapterInfo as GPUAdapterInfo | undefined;
+  return gpu.caps.subgroups && info?.subgroupMinSize === 4 && info?.subgroupMaxSize === 4;
 }

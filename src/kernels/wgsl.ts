@@ -1,7 +1,7 @@
 // Builds a kernel's WGSL from its shaders/*.wgsl file: shared library snippets are prepended, `#if FLAG` /
-// `#else` / `#endif` lines (no nesting) keep or drop the lines between them, and each `@binding(#)` is numbered
-// in order of appearance. Kernels declare their bindings in the order the wrapper binds them, uniforms last,
-// which is where Gpu.dispatch puts the uniform block.
+// `#else` / `#endif` lines (no nesting) keep or drop the lines between them, each `@binding(#)` is numbered
+// in order of appearance, and `enable` directives move to the very top. Kernels declare their bindings in the
+// order the wrapper binds them, uniforms last, which is where Gpu.dispatch puts the uniform block.
 // A malformed kernel source is a bug in this project, so it throws a plain Error (the CLI reports it as internal).
 
 export interface WgslOptions {
@@ -36,6 +36,8 @@ export function composeWgsl(name: string, source: string, opts: WgslOptions = {}
   }
   if (block) throw new Error(`${name}.wgsl: #if ${block.flag} is not closed`);
   let slot = 0;
-  const body = kept.join('\n').replace(/@binding\(#\)/g, () => `@binding(${slot++})`);
-  return [...(opts.libs ?? []), body].join('\n');
+  const lines = kept.join('\n').replace(/@binding\(#\)/g, () => `@binding(${slot++})`).split('\n');
+  // `enable` directives must precede every declaration, the libraries' included.
+  const isDirective = (l: string): boolean => /^\s*enable\s/.test(l);
+  return [...lines.filter(isDirective), ...(opts.libs ?? []), ...lines.filter((l) => !isDirective(l))].join('\n');
 }

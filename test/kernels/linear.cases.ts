@@ -1,4 +1,4 @@
-// linear: both variants (blocked, tiled) on every shape against a float64 reference, plus erf_f32 on a grid and
+// linear: both variants (blocked with and without its subgroup path, tiled) on every shape against a float64 reference, plus erf_f32 on a grid and
 // the error paths (wrong shapes, a weight over the binding limit).
 //
 // Tolerance: a float32 dot product of length K summed in order has a rounding error of about
@@ -87,7 +87,14 @@ function prepare(s: LinearSpec): Prepared {
   return p;
 }
 
-async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant): Promise<CaseResult> {
+/** The variants every spec runs with: `blocked` also without its subgroup path (which it takes where it can). */
+const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }[] = [
+  { name: 'blocked', variant: 'blocked' },
+  { name: 'blocked, no subgroups', variant: 'blocked', subgroups: false },
+  { name: 'tiled', variant: 'tiled' },
+];
+
+async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
   const p = prepare(s);
   const M = s.lead.reduce((a, b) => a * b, 1);
   const width = s.outWidth ?? s.N;
@@ -102,7 +109,7 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant): Promi
     for (let m = 0; m < M; m++) init.fill(NaN, m * width + s.outColumnOffset!, m * width + s.outColumnOffset! + s.N);
     out = gpu.upload(init, [...s.lead, width], 'f32', 'out');
   }
-  const y = linear(gpu, x, w, { bias, activation: s.activation, residual, out, outColumnOffset: s.outColumnOffset, variant });
+  const y = linear(gpu, x, w, { bias, activation: s.activation, residual, out, outColumnOffset: s.outColumnOffset, variant, subgroups });
   // The dispatch is only recorded so far; the queue write lands before the submit that runs it.
   if (!out) poison(gpu, y);
   const [actual] = await gpu.read(y);
@@ -157,10 +164,10 @@ function fakeTensor(gpu: Gpu, shape: number[], dtype: 'f32' | 'f16', label: stri
 
 export const linearCases: KernelCase[] = [
   { kernel: 'linear', name: 'erf_f32 on a dense grid', run: runErfGrid },
-  ...SPECS.flatMap((s) => (['blocked', 'tiled'] as const).map((variant): KernelCase => ({
+  ...SPECS.flatMap((s) => RUNS.map((r): KernelCase => ({
     kernel: 'linear',
-    name: `${variant}: ${s.name}`,
-    run: (gpu) => runLinear(gpu, s, variant),
+    name: `${r.name}: ${s.name}`,
+    run: (gpu) => runLinear(gpu, s, r.variant, r.subgroups),
   }))),
   {
     kernel: 'linear',
