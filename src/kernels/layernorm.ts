@@ -1,6 +1,9 @@
-// act(LayerNorm_eps(x + residual)) over the last dimension, biased variance, f32 parameters.
+// act(LayerNorm_eps(x + residual)) over the last dimension, biased variance, f32 parameters. Two variants of
+// one computation: `workgroup` (shaders/layernorm.wgsl: 64 invocations and a tree reduction per row, for
+// GPUs) and `rows` (shaders/layernorm-rows.wgsl: one invocation per row, no barriers, for CPU adapters).
 import activations from '../../shaders/lib/activations.wgsl?raw';
-import source from '../../shaders/layernorm.wgsl?raw';
+import rowsSource from '../../shaders/layernorm-rows.wgsl?raw';
+import workgroupSource from '../../shaders/layernorm.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
@@ -13,7 +16,11 @@ export interface LayerNormOptions {
   /** Applied after the affine transform (the task heads: Linear -> LN -> GELU -> Linear). */
   activation?: 'gelu';
   out?: GpuTensor;
+  /** Default: rows on CPU adapters, workgroup on GPUs. */
+  variant?: LayerNormVariant;
 }
+
+export type LayerNormVariant = 'workgroup' | 'rows';
 
 export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTensor, eps: number, opts: LayerNormOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('layerNorm: x must have at least one dimension [..., D]');
@@ -32,9 +39,12 @@ export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTe
   if (out.buffer === x.buffer || out.buffer === opts.residual?.buffer) {
     throw new ShapeError('layerNorm: out must not be an input tensor (WebGPU forbids aliasing a written binding)');
   }
+  const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'rows' : 'workgroup');
+  if (variant !== 'rows' && variant !== 'workgroup') throw new ShapeError(`layerNorm: unknown variant ${JSON.stringify(variant)}`);
+  const [name, source] = variant === 'rows' ? ['layernorm-rows', rowsSource] : ['layernorm', workgroupSource];
   const flags = { RESIDUAL: !!opts.residual, GELU: opts.activation === 'gelu' };
-  const key = `layerNorm:${flags.RESIDUAL ? 'residual' : ''}:${flags.GELU ? 'gelu' : ''}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl('layernorm', source, { libs: flags.GELU ? [activations] : [], flags }));
+  const key = `${name}:${flags.RESIDUAL ? 'residual' : ''}:${flags.GELU ? 'gelu' : ''}`;
+  const pipeline = gpu.pipeline(key, () => composeWgsl(name, source, { libs: flags.GELU ? [activations] : [], flags }));
   const u = new ArrayBuffer(12);
   new Uint32Array(u, 0, 2).set([rows, D]);
   new Float32Array(u, 8, 1)[0] = eps;
@@ -42,7 +52,7 @@ export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTe
     pipeline,
     bindings: opts.residual ? [x, opts.residual, weight, bias, out] : [x, weight, bias, out],
     uniforms: u,
-    workgroups: foldGrid(gpu, rows, 'layerNorm'),
+    workgroups: foldGrid(gpu, variant === 'rows' ? Math.ceil(rows / 64) : rows, 'layerNorm'),
     label: `layerNorm ${rows}x${D}`,
   });
   return out;

@@ -1,0 +1,71 @@
+// layerNorm, one invocation per row (the variant for CPU adapters, where workgroup barriers are expensive):
+//   out[r, :] = act((v - mean) / sqrt(var + eps) * weight + bias), v = x[r, :] (+ residual[r, :]),
+// biased variance over the D columns of row r; act = GELU (erf) with flag GELU, identity otherwise; flag
+// RESIDUAL adds `residual` first. Same numerics as layernorm.wgsl: two passes on values shifted by the row's
+// first element (pivot), the mean kept as pivot + shift, so a tiny variance survives next to a large mean.
+// Bindings (in order; flags drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (RESIDUAL);
+//   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
+// Workgroup: 64 invocations, one row each; the grid of ceil(R/64) workgroups is folded into x*y.
+// One invocation: one output row.
+
+const WG: u32 = 64u;
+
+struct Params { rows: u32, dim: u32, eps: f32 }
+
+@group(0) @binding(#) var<storage, read> x: array<f32>;
+#if RESIDUAL
+@group(0) @binding(#) var<storage, read> residual: array<f32>;
+#endif
+@group(0) @binding(#) var<storage, read> weight: array<f32>;
+@group(0) @binding(#) var<storage, read> bias: array<f32>;
+@group(0) @binding(#) var<storage, read_write> out: array<f32>;
+@group(0) @binding(#) var<uniform> p: Params;
+
+fn input(i: u32) -> f32 {
+#if RESIDUAL
+  return x[i] + residual[i];
+#else
+  return x[i];
+#endif
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (row >= p.rows) {
+    return;
+  }
+  let base = row * p.dim;
+  let pivot = input(base);
+  // Both sums run as 4 interleaved partial sums (a vec4), which halves the rounding error of one long
+  // sequential sum and gives the CPU independent additions to overlap.
+  let body = p.dim & ~3u;
+  var s4 = vec4f(0.0);
+  for (var c = 0u; c < body; c += 4u) {
+    s4 += vec4f(input(base + c), input(base + c + 1u), input(base + c + 2u), input(base + c + 3u)) - pivot;
+  }
+  var s = (s4.x + s4.y) + (s4.z + s4.w);
+  for (var c = body; c < p.dim; c++) {
+    s += input(base + c) - pivot;
+  }
+  let shift = s / f32(p.dim);
+  var q4 = vec4f(0.0);
+  for (var c = 0u; c < body; c += 4u) {
+    let d = (vec4f(input(base + c), input(base + c + 1u), input(base + c + 2u), input(base + c + 3u)) - pivot) - shift;
+    q4 += d * d;
+  }
+  var q = (q4.x + q4.y) + (q4.z + q4.w);
+  for (var c = body; c < p.dim; c++) {
+    let d = (input(base + c) - pivot) - shift;
+    q += d * d;
+  }
+  let inv = 1.0 / sqrt(q / f32(p.dim) + p.eps);
+  for (var c = 0u; c < p.dim; c++) {
+    let y = ((input(base + c) - pivot) - shift) * inv * weight[c] + bias[c];
+#if GELU
+    out[base + c] = gelu_erf(y);
+#else
+    out[base + c] = y;
+#endif
+  }
+}
