@@ -52,6 +52,30 @@ describe('model API', () => {
     }
   });
 
+  it('takes precomputed features for both NLVR2 images (token types 1 and 2)', async () => {
+    const dir = 'test/fixtures/tiny-nlvr2';
+    const nlvr2 = await loadFixtureModel(model.gpu, dir, { from: 'ckpt' });
+    try {
+      const io = await readSafetensorsFile(`${dir}/inputs.safetensors`);
+      const want = await readSafetensorsFile(`${dir}/expected.safetensors`);
+      const image = nlvr2.imageFeatures(io.get('pixel_values')! as HostArray<Float32Array>);
+      const image2 = nlvr2.imageFeatures(io.get('pixel_values_2')! as HostArray<Float32Array>, { tokenType: 2 });
+      try {
+        const got = await nlvr2.forward({
+          inputIds: io.get('input_ids')! as HostArray<BigInt64Array>, attentionMask: io.get('attention_mask')! as HostArray<BigInt64Array>, image, image2,
+        }, { outputs: ['nlvr2_logits', 'img2.cls_feats'] });
+        for (const name of ['nlvr2_logits', 'img2.cls_feats']) expect(maxDiff(got.get(name)!.data, want.get(name)!.data as Float32Array), name).toBeLessThan(1e-5);
+        await expect(nlvr2.forward({ inputIds: io.get('input_ids')! as HostArray<BigInt64Array>, image: image2, image2 }, { outputs: ['cls_feats'] }))
+          .rejects.toThrow(/token type 2, this input needs 1/);
+      } finally {
+        image.dispose();
+        image2.dispose();
+      }
+    } finally {
+      nlvr2.dispose();
+    }
+  });
+
   it('runs the text and image towers alone for ITC', async () => {
     const text = await model.encodeText(ids(), mask());
     const image = await model.encodeImage(pixels());
