@@ -17,8 +17,11 @@ export interface AttentionShape {
   scale?: number;
   /** Check every `sample`-th query row only (the largest shape; the float64 reference is slow). */
   sample?: number;
-  /** A BridgeTower-base shape: run once, with the variant the adapter gets by default (not both variants). */
-  base?: boolean;
+  /**
+   * Run once, with the variant the adapter gets by default: the BridgeTower-base shapes, and d = 128, whose
+   * unrolled code takes seconds per variant to compile on SwiftShader.
+   */
+  defaultVariantOnly?: boolean;
 }
 
 export const ATTENTION_SHAPES: AttentionShape[] = [
@@ -31,10 +34,10 @@ export const ATTENTION_SHAPES: AttentionShape[] = [
   { what: 'primes, d 64, peaky, padded', B: 2, Lq: 67, Lk: 131, heads: 3, d: 64, mask: [131, 100], scale: 3 },
   { what: 'mask of zeros', B: 2, Lq: 5, Lk: 9, heads: 2, d: 16, mask: 'zeros' },
   { what: 'unaligned columns (scalar path), d 6', B: 2, Lq: 11, Lk: 13, heads: 2, d: 6, pad: 3, mask: [13, 2] },
-  { what: 'd 128', B: 1, Lq: 5, Lk: 40, heads: 2, d: 128, scale: 2 },
-  { what: 'base cross text->image', B: 1, Lq: 40, Lk: 325, heads: 12, d: 64, base: true },
-  { what: 'base cross image->text, padded', B: 2, Lq: 325, Lk: 40, heads: 12, d: 64, mask: [40, 17], sample: 5, base: true },
-  { what: 'base CLIP-B/16 at 576px: N 1297, fused qkv', B: 1, Lq: 1297, Lk: 1297, heads: 12, d: 64, fusedQkv: true, sample: 16, base: true },
+  { what: 'd 128', B: 1, Lq: 5, Lk: 40, heads: 2, d: 128, scale: 2, defaultVariantOnly: true },
+  { what: 'base cross text->image', B: 1, Lq: 40, Lk: 325, heads: 12, d: 64, defaultVariantOnly: true },
+  { what: 'base cross image->text, padded', B: 2, Lq: 325, Lk: 40, heads: 12, d: 64, mask: [40, 17], sample: 5, defaultVariantOnly: true },
+  { what: 'base CLIP-B/16 at 576px: N 1297, fused qkv', B: 1, Lq: 1297, Lk: 1297, heads: 12, d: 64, fusedQkv: true, sample: 16, defaultVariantOnly: true },
 ];
 
 /** Inputs of one shape, uploaded; the float32 values are kept for the reference. */
@@ -74,10 +77,11 @@ export function attentionInputs(gpu: Gpu, s: AttentionShape, seed: number) {
 }
 
 // Outputs are convex combinations of v (|v| <= 1). A float32 score s = q·k/√d is off by ~1e-7·Σ|q_e k_e|
-// (at most ~2e-5 for the peaky scale-3, d-64 case), which perturbs each weight by that relative amount;
-// exp and the final divide add a few ulp. Measured max error on SwiftShader: see the report (~2e-6).
-const ATOL = 2e-5;
-const RTOL = 1e-4;
+// (at most ~2e-6 for the peaky scale-3, d-64 case), which perturbs each weight by that relative amount;
+// exp, the running-max rescaling and the final divide add a few ulp. Measured max error: 1.0e-6 on
+// SwiftShader (every variant), 9.8e-7 on an H200; the bound leaves about 5x.
+const ATOL = 5e-6;
+const RTOL = 2e-5;
 
 async function runCase(gpu: Gpu, s: AttentionShape, seed: number, variant?: AttentionVariant): Promise<CaseResult> {
   const x = attentionInputs(gpu, s, seed);
@@ -125,12 +129,12 @@ async function runCase(gpu: Gpu, s: AttentionShape, seed: number, variant?: Atte
 }
 
 function variantsFor(s: AttentionShape): (AttentionVariant | undefined)[] {
-  if (s.base) return [undefined];
+  if (s.defaultVariantOnly) return [undefined];
   // The subgroup variant reads whole vec4 quarters of a head: d % 16 == 0 and 4-aligned columns.
   return s.d % 16 === 0 && !s.pad ? ['subgroup', 'streaming', 'tiled'] : ['streaming', 'tiled'];
 }
 
-// Every variant that fits on every small shape (whatever the adapter), the default one on the base shapes.
+// Every variant that fits on every small shape (whatever the adapter), the default one where marked.
 // The subgroup variant needs 4-lane subgroups: on other adapters its cases expect the ShapeError saying so.
 export const attentionCases: KernelCase[] = ATTENTION_SHAPES.flatMap((s, n) =>
   variantsFor(s).map((variant) => ({
