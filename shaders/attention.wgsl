@@ -1,9 +1,12 @@
-// attention (streaming variant, for CPU adapters): out[b, i, h*d : (h+1)*d] = softmax_j(q_i·k_j / sqrt(d) + mask[b, j]) · v_j for every head h,
+// attention (streaming variant, for CPU adapters):
+//   out[b, i, h*d : (h+1)*d] = softmax_j(q_i·k_j / sqrt(d) + mask[b, j]) · v_j for every head h,
 // where q_i = q[b, i, qOff + h*d : ...], k_j = k[b, j, kOff + h*d : ...], v_j = v[b, j, vOff + h*d : ...]
 // (heads are contiguous chunks of d columns; the offsets select q, k, v inside CLIP's fused [B, N, 3W] qkv).
 // Fused, flash-attention style: one invocation streams over the keys of its (b, h, query rows) with an online
 // softmax (running max m, running sum l, accumulator rescaled by exp(m_old - m_new) when the max grows), so
 // no Lq x Lk score matrix exists and no workgroup memory or barrier is needed.
+// The wrapper uses it on CPU adapters without 4-lane subgroups, or where d % 16 != 0 (attention-subgroup.wgsl
+// is about 2.5x faster on SwiftShader otherwise).
 // Cost on SwiftShader (the CPU adapter CI runs on): a storage load with a run-time index is a per-lane
 // gather, ~20x the cost of a vec4 multiply-add, so the loads of k and v bound this kernel.
 // Register blocking: one invocation handles ROWS query rows, so each k and v vector it loads (a per-lane
@@ -19,11 +22,9 @@
 
 #if VEC4
 alias VT = vec4f;
-const VW: u32 = 4u;
 fn vdot(a: VT, b: VT) -> f32 { return dot(a, b); }
 #else
 alias VT = f32;
-const VW: u32 = 1u;
 fn vdot(a: VT, b: VT) -> f32 { return a * b; }
 #endif
 
