@@ -14,7 +14,6 @@ const commands: Record<string, Command> = {
   run: { summary: 'one forward pass for scripts: --model M --pixels F.safetensors --input-ids "0,713,2" [--outputs a,b] --out F.safetensors', load: () => import('./run') },
   'bench-model': { summary: 'time a forward pass of a random-weight base model and report GPU memory: bench-model [--preset base-vqa] [--profile]', load: () => import('./bench-model') },
   bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
-  bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
 };
 
 function usage(): string {
