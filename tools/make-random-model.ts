@@ -1,114 +1,17 @@
-// Random-weight BridgeTower models at any size, for tests and benchmarks: every tensor the config implies,
-// drawn from a seeded PRNG with scales that keep activations O(1) (so every parameter affects the outputs).
-// Written in the web format (f32 or f16), or as canonical-name safetensors plus a BridgeTowerConfig JSON.
+// Writes a random-weight BridgeTower (src/model/random-weights.ts) to disk, in the web format (f32 or f16),
+// or as canonical-name safetensors plus a BridgeTowerConfig JSON.
 //
 //   npx tsx tools/make-random-model.ts --preset base-vqa --out /tmp/bt-base [--format web|safetensors] [--dtype f32|f16] [--seed 1]
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, option, intOption } from '../src/cli/args';
-import { expectedTensors } from '../src/checkpoint/describe';
 import { NodeDirSink } from '../src/checkpoint/source-node';
 import type { HostTensor } from '../src/checkpoint/tensor';
-import { writeWebFormat, type ConvertibleWeights } from '../src/checkpoint/web-format';
-import type { TensorInfo } from '../src/checkpoint/weight-set';
+import { MemoryWeights, PRESETS, randomWeights } from '../src/model/random-weights';
+import { writeWebFormat } from '../src/checkpoint/web-format';
 import type { BridgeTowerConfig } from '../src/model/config';
-import { MissingTensorError, UsageError } from '../src/errors';
+import { UsageError } from '../src/errors';
 import { writeSafetensors } from '../src/io/safetensors-write';
-
-/** roberta-base + CLIP ViT-B/16 at 288 px with 6 cross-modal layers, and the given heads. */
-export function baseConfig(opts: { textLayers?: number; visionLayers?: number; crossLayers?: number; imageSize?: number; heads?: BridgeTowerConfig['heads'] } = {}): BridgeTowerConfig {
-  const H = 768;
-  const textLayers = opts.textLayers ?? 12;
-  return {
-    hiddenSize: H, numHeads: 12, numLayers: opts.crossLayers ?? 6, crossIntermediateSize: 4 * H,
-    vision: { width: 768, layers: opts.visionLayers ?? textLayers, heads: 12, patchSize: 16, imageSize: opts.imageSize ?? 288, layernormShared: true },
-    text: {
-      hiddenSize: H, layers: textLayers, heads: 12, intermediateSize: 3072, vocabSize: 50265, maxPositionEmbeddings: 514,
-      typeVocabSize: 1, padTokenId: 1, bosTokenId: 0, eosTokenId: 2, maxTextLen: 40,
-    },
-    tokenTypes: 2,
-    heads: opts.heads ?? { vqa: { layers: 2, inFeatures: 2 * H, hidden: 4 * H, outFeatures: 3129 } },
-    imagePreprocess: 'blip',
-  };
-}
-
-export const PRESETS: Record<string, () => BridgeTowerConfig> = {
-  /** The issue's benchmark: full depth, the heads of a VQA checkpoint. */
-  'base-vqa': () => baseConfig(),
-  /**
-   * The base-width test: real widths, vocabulary and image tokens, reduced depth, separate ViT LayerNorms, and
-   * heads of both shapes (VQA with 2 layers and head_hidden_scale 1.5, SNLI-VE with 1).
-   */
-  'base-reduced': () => {
-    const c = baseConfig({
-      textLayers: 2, visionLayers: 2, crossLayers: 2,
-      heads: {
-        mlm: true, itm: true, itc: { dim: 256 }, irtr: true,
-        vqa: { layers: 2, inFeatures: 1536, hidden: 2304, outFeatures: 3129 },
-        snli: { layers: 1, inFeatures: 1536, hidden: 0, outFeatures: 3 },
-      },
-    });
-    return { ...c, vision: { ...c.vision, layernormShared: false } };
-  },
-};
-
-/** mulberry32: small, fast and seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Uniform values whose scale depends on the tensor's role: matrices ±√(3/fan_in) (unit output variance),
- * LayerNorm weights 1 ± 0.2, biases and LayerNorm biases ±0.1, embedding tables ±0.5.
- */
-function randomTensor(name: string, shape: number[], rand: () => number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  const isNorm = /(LayerNorm|ln_\w+|ln_separate\.\d+|layernorm|classifier\.1)\.(weight|bias)$/.test(name);
-  const isEmbedding = /embeddings?\.weight$|class_embedding$|positional_embedding$/.test(name);
-  let lo: number, hi: number;
-  if (isNorm && name.endsWith('.weight')) [lo, hi] = [0.8, 1.2];
-  else if (isEmbedding) [lo, hi] = [-0.5, 0.5];
-  else if (shape.length >= 2) {
-    const a = Math.sqrt(3 / (n / shape[0]));
-    [lo, hi] = [-a, a];
-  } else [lo, hi] = [-0.1, 0.1];
-  for (let i = 0; i < n; i++) data[i] = lo + (hi - lo) * rand();
-  return data;
-}
-
-/** Every tensor `config` implies, under canonical names, f32. */
-export function randomWeights(config: BridgeTowerConfig, seed = 1): Map<string, HostTensor> {
-  const rand = rng(seed);
-  const out = new Map<string, HostTensor>();
-  for (const [name, shape] of expectedTensors(config)) out.set(name, { dtype: 'f32', shape, data: randomTensor(name, shape, rand) });
-  return out;
-}
-
-/** An in-memory weight source (what the web-format writer and BridgeTowerModel.load read). */
-export class MemoryWeights implements ConvertibleWeights {
-  readonly skipped: readonly string[] = [];
-  readonly format = 'random';
-  constructor(readonly config: BridgeTowerConfig, private readonly tensors: Map<string, HostTensor>, readonly source = 'random weights') {}
-  names(): string[] { return [...this.tensors.keys()]; }
-  info(name: string): TensorInfo | undefined {
-    const t = this.tensors.get(name);
-    return t && { dtype: t.dtype, shape: t.shape.slice() };
-  }
-  async read(name: string): Promise<HostTensor> {
-    const t = this.tensors.get(name);
-    if (!t) throw new MissingTensorError(name, this.source);
-    return t;
-  }
-  async close(): Promise<void> {}
-}
 
 /** Write a random model: a web-format directory, or model.safetensors + bridgetower-config.json (pass it as --config). */
 export async function writeRandomModel(dir: string, config: BridgeTowerConfig, opts: { seed?: number; format?: 'web' | 'safetensors'; dtype?: 'f32' | 'f16' } = {}): Promise<Map<string, HostTensor>> {

@@ -6,7 +6,7 @@ import { toFloatDtype } from '../checkpoint/f16';
 import type { HostTensor } from '../checkpoint/tensor';
 import { createNodeGpu } from '../gpu/node';
 import { BridgeTowerModel } from '../model/bridgetower';
-import { MemoryWeights, PRESETS, randomWeights } from '../../tools/make-random-model';
+import { MemoryWeights, PRESETS, randomWeights } from '../model/random-weights';
 import { flag, intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower bench-model [--preset ${Object.keys(PRESETS).join('|')}] [--batch B] [--tokens L]

@@ -5,20 +5,10 @@ import { crc32 } from '../../src/checkpoint/crc32';
 import { openWeights } from '../../src/checkpoint/open';
 import { BridgeTowerError } from '../../src/errors';
 import { fixtureBytes, fixtureJson, memory } from './helpers';
+import { mulberry32 } from '../../src/model/random-weights';
 
 const ITERATIONS = 300;
 const CASE_TIMEOUT_MS = 2000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff];
 const INTERESTING32 = [0, 0xffffffff, 0x7fffffff, 0x80000000, 0xfffffff0, 1];

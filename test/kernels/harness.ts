@@ -18,17 +18,8 @@ export interface KernelCase {
   run(gpu: Gpu): Promise<CaseResult>;
 }
 
-/** Deterministic PRNG (mulberry32), so a failing case can be rerun exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failing case can be rerun exactly. */
+export { mulberry32 as rng } from '../../src/model/random-weights';
 
 /** n values uniform in [lo, hi), as float32 (the kernel's inputs) — the reference reads the same float32 values. */
 export function randomF32(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {

@@ -5,7 +5,7 @@
 // 1.5 and a 1-layer SNLI-VE head. Checked per tensor against the float64 reference.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BridgeTowerModel, type OutputTensor } from '../../src/model/bridgetower';
-import { PRESETS, MemoryWeights, randomWeights } from '../../tools/make-random-model';
+import { PRESETS, MemoryWeights, randomWeights } from '../../src/model/random-weights';
 import { bridgeTowerReference, type T64 } from '../reference/bridgetower';
 import { linearRef } from '../reference/math';
 import { layerNormRef } from '../reference/ops';
