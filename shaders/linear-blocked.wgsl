@@ -86,35 +86,6 @@ fn load_w(i: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
 @group(0) @binding(#) var<uniform> p: Params;
 
-fn activate(v: f32) -> f32 {
-#if ACT_NONE
-  return v;
-#endif
-#if ACT_GELU
-  return gelu_erf(v);
-#endif
-#if ACT_QUICKGELU
-  return quick_gelu(v);
-#endif
-#if ACT_TANH
-  return tanh_f32(v);
-#endif
-}
-
-fn store(m: u32, n: u32, sum: f32) {
-  if (m >= p.M || n >= p.N) { return; }
-  var v = sum;
-#if BIAS
-  v += bias[n];
-#endif
-  v = activate(v);
-  let i = m * p.out_stride + p.out_offset + n;
-#if RESIDUAL
-  v += residual[i];
-#endif
-  y[i] = v;
-}
-
 // Row a against four columns.
 fn dot4(a: XV, b0: XV, b1: XV, b2: XV, b3: XV) -> vec4f {
   return vec4f(dotv(a, b0), dotv(a, b1), dotv(a, b2), dotv(a, b3));

@@ -47,35 +47,6 @@ fn load_w(i: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
 var<workgroup> xs: array<vec4f, 256>;
 var<workgroup> ws: array<vec4f, 256>;
 
-fn activate(v: f32) -> f32 {
-#if ACT_NONE
-  return v;
-#endif
-#if ACT_GELU
-  return gelu_erf(v);
-#endif
-#if ACT_QUICKGELU
-  return quick_gelu(v);
-#endif
-#if ACT_TANH
-  return tanh_f32(v);
-#endif
-}
-
-fn store(m: u32, n: u32, sum: f32) {
-  if (m >= p.M || n >= p.N) { return; }
-  var v = sum;
-#if BIAS
-  v += bias[n];
-#endif
-  v = activate(v);
-  let i = m * p.out_stride + p.out_offset + n;
-#if RESIDUAL
-  v += residual[i];
-#endif
-  y[i] = v;
-}
-
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) t: u32) {

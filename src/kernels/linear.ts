@@ -5,6 +5,7 @@ import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { GpuTensor, expectShape } from '../gpu/tensor';
 import activations from '../../shaders/lib/activations.wgsl?raw';
+import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
 import { composeWgsl } from './wgsl';
@@ -99,7 +100,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     ACT_TANH: act === 'tanh',
   };
   const key = `linear-${variant}:${Object.keys(flags).filter((f) => flags[f]).join(',')}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, v.source, { libs: [activations], flags }));
+  const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, v.source, { libs: [activations, epilogue], flags }));
 
   const tilesN = Math.ceil(N / v.cols);
   const tiles = tilesN * Math.ceil(M / v.rows);

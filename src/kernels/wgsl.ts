@@ -13,6 +13,16 @@ export interface WgslOptions {
 
 export function composeWgsl(name: string, source: string, opts: WgslOptions = {}): string {
   const flags = opts.flags ?? {};
+  let slot = 0;
+  const lines = resolveFlags(name, source, flags).replace(/@binding\(#\)/g, () => `@binding(${slot++})`).split('\n');
+  const libs = (opts.libs ?? []).map((lib) => resolveFlags(`${name} (library)`, lib, flags));
+  // `enable` directives must precede every declaration, the libraries' included.
+  const isDirective = (l: string): boolean => /^\s*enable\s/.test(l);
+  return [...lines.filter(isDirective), ...libs, ...lines.filter((l) => !isDirective(l))].join('\n');
+}
+
+/** Keep or drop the lines of `#if FLAG` / `#else` / `#endif` blocks. */
+function resolveFlags(name: string, source: string, flags: Record<string, boolean>): string {
   const kept: string[] = [];
   let block: { flag: string; keep: boolean } | null = null;
   for (const line of source.split('\n')) {
@@ -35,9 +45,5 @@ export function composeWgsl(name: string, source: string, opts: WgslOptions = {}
     }
   }
   if (block) throw new Error(`${name}.wgsl: #if ${block.flag} is not closed`);
-  let slot = 0;
-  const lines = kept.join('\n').replace(/@binding\(#\)/g, () => `@binding(${slot++})`).split('\n');
-  // `enable` directives must precede every declaration, the libraries' included.
-  const isDirective = (l: string): boolean => /^\s*enable\s/.test(l);
-  return [...lines.filter(isDirective), ...(opts.libs ?? []), ...lines.filter((l) => !isDirective(l))].join('\n');
+  return kept.join('\n');
 }
