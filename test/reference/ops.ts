@@ -66,19 +66,18 @@ export function softmaxRef(x: Vec, R: number, N: number): Float64Array {
 }
 
 /**
- * act(LN_eps(x + residual)) over rows of D, with the biased variance (PyTorch's LayerNorm).
- * `residual` is added in float64 here; a test that wants the float32 sum exactly passes it pre-added.
+ * act(LN_eps(x)) over rows of D, with the biased variance (PyTorch's LayerNorm). For LN(x + residual), pass
+ * the sum (the kernel's float32 sum, to compare with the kernel).
  */
 export function layerNormRef(
-  x: Vec, R: number, D: number, weight: Vec, bias: Vec, eps: number,
-  opts: { residual?: Vec; activation?: 'gelu' } = {},
+  x: Vec, R: number, D: number, weight: Vec, bias: Vec, eps: number, opts: { activation?: 'gelu' } = {},
 ): Float64Array {
   const y = new Float64Array(R * D);
   const row = new Float64Array(D);
   for (let r = 0; r < R; r++) {
     let mean = 0;
     for (let c = 0; c < D; c++) {
-      row[c] = x[r * D + c] + (opts.residual ? opts.residual[r * D + c] : 0);
+      row[c] = x[r * D + c];
       mean += row[c];
     }
     mean /= D;
@@ -148,7 +147,7 @@ export function attentionProbsRef(q: Vec, k: Vec, mask: Vec | undefined, s: Atte
 }
 
 /** RoBERTa position ids of [B, L] ids: pads get padTokenId, real tokens padTokenId+1, +2, ... in order. */
-export function robertaPositionIds(ids: Vec, B: number, L: number, padTokenId: number): Int32Array {
+function robertaPositionIds(ids: Vec, B: number, L: number, padTokenId: number): Int32Array {
   const pos = new Int32Array(B * L);
   for (let b = 0; b < B; b++) {
     let count = 0;
