@@ -28,15 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v = x[base + c];
     s += v * v;
   }
-  partial[lid] = s;
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-  }
-  workgroupBarrier();
-  let inv = 1.0 / max(sqrt(partial[0]), p.eps);
+  let inv = 1.0 / max(sqrt(workgroup_sum(s, lid)), p.eps);
   for (var c = lid; c < p.dim; c += WG) {
     out[base + c] = x[base + c] * inv;
   }

@@ -14,34 +14,6 @@ struct Params { rows: u32, cols: u32 }
 
 var<workgroup> partial: array<f32, WG>;
 
-fn workgroup_max(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) {
-      partial[lid] = max(partial[lid], partial[lid + stride]);
-    }
-  }
-  workgroupBarrier();
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
-
-fn workgroup_sum(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-  }
-  workgroupBarrier();
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.x + wid.y * nwg.x;

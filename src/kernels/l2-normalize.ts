@@ -3,6 +3,8 @@ import source from '../../shaders/l2-normalize.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
+import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
+import { composeWgsl } from './wgsl';
 
 export function l2Normalize(gpu: Gpu, x: GpuTensor, eps = 1e-12, opts: { out?: GpuTensor } = {}): GpuTensor {
   expectShape('l2Normalize: x', x, [-1, -1], ['f32']);
@@ -13,7 +15,7 @@ export function l2Normalize(gpu: Gpu, x: GpuTensor, eps = 1e-12, opts: { out?: G
   new Uint32Array(u, 0, 2).set([B, D]);
   new Float32Array(u, 8, 1)[0] = eps;
   gpu.dispatch({
-    pipeline: gpu.pipeline('l2Normalize', () => source),
+    pipeline: gpu.pipeline('l2Normalize', () => composeWgsl('l2-normalize', source, { libs: [reduce] })),
     bindings: [x, out],
     uniforms: u,
     workgroups: foldGrid(gpu, B, 'l2Normalize'),

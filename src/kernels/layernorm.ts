@@ -2,6 +2,7 @@
 // one computation: `workgroup` (shaders/layernorm.wgsl: 64 invocations and a tree reduction per row, for
 // GPUs) and `rows` (shaders/layernorm-rows.wgsl: one invocation per row, no barriers, for CPU adapters).
 import activations from '../../shaders/lib/activations.wgsl?raw';
+import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import rowsSource from '../../shaders/layernorm-rows.wgsl?raw';
 import workgroupSource from '../../shaders/layernorm.wgsl?raw';
 import { ShapeError } from '../errors';
@@ -44,7 +45,7 @@ export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTe
   const [name, source] = variant === 'rows' ? ['layernorm-rows', rowsSource] : ['layernorm', workgroupSource];
   const flags = { RESIDUAL: !!opts.residual, GELU: opts.activation === 'gelu' };
   const key = `${name}:${flags.RESIDUAL ? 'residual' : ''}:${flags.GELU ? 'gelu' : ''}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl(name, source, { libs: flags.GELU ? [activations] : [], flags }));
+  const pipeline = gpu.pipeline(key, () => composeWgsl(name, source, { libs: [...(variant === 'workgroup' ? [reduce] : []), ...(flags.GELU ? [activations] : [])], flags }));
   const u = new ArrayBuffer(12);
   new Uint32Array(u, 0, 2).set([rows, D]);
   new Float32Array(u, 8, 1)[0] = eps;

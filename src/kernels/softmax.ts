@@ -4,6 +4,8 @@ import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
+import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
+import { composeWgsl } from './wgsl';
 
 export function softmax(gpu: Gpu, x: GpuTensor, opts: { out?: GpuTensor } = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('softmax: x must have at least one dimension [..., N]');
@@ -14,7 +16,7 @@ export function softmax(gpu: Gpu, x: GpuTensor, opts: { out?: GpuTensor } = {}):
   expectShape('softmax: out', out, x.shape, ['f32']);
   if (out.buffer === x.buffer) throw new ShapeError('softmax: out must not be x (WebGPU forbids aliasing a written binding)');
   gpu.dispatch({
-    pipeline: gpu.pipeline('softmax', () => source),
+    pipeline: gpu.pipeline('softmax', () => composeWgsl('softmax', source, { libs: [reduce] })),
     bindings: [x, out],
     uniforms: new Uint32Array([rows, N]),
     workgroups: foldGrid(gpu, rows, 'softmax'),

@@ -67,8 +67,8 @@ export function bridgeTowerReference(
   const lin = (x: T64, prefix: string, activation?: Activation): T64 => linW(x, w(`${prefix}.weight`), w(`${prefix}.bias`), activation);
   const ln = (x: T64, prefix: string, eps: number, opts: { residual?: T64; activation?: 'gelu' } = {}): T64 => ({
     shape: x.shape,
-    data: layerNormRef(x.data, x.data.length / last(x), last(x), w(`${prefix}.weight`), w(`${prefix}.bias`), eps,
-      { residual: opts.residual?.data, activation: opts.activation }),
+    data: layerNormRef(opts.residual ? addRef(x.data, opts.residual.data) : x.data, x.data.length / last(x), last(x),
+      w(`${prefix}.weight`), w(`${prefix}.bias`), eps, { activation: opts.activation }),
   });
   const add = (a: T64, b: T64): T64 => ({ shape: a.shape, data: addRef(a.data, b.data) });
   /** `fusedWidth`: q, k and v are one [B, L, 3W] tensor (CLIP's in_proj) read at column offsets 0, W, 2W. */
