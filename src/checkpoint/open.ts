@@ -53,7 +53,16 @@ export async function openWeights(input: ByteSource | Directory, opts: OpenOptio
 
 async function openAny(input: ByteSource | Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
   if ('open' in input) return openDirectory(input, opts);
-  const source = input;
+  try {
+    return await openSource(input, opts);
+  } catch (e) {
+    await input.close();
+    throw e;
+  }
+}
+
+/** A single file. Its reader keeps `source` open for lazy tensor reads until the WeightSet is closed. */
+async function openSource(source: ByteSource, opts: OpenOptions): Promise<ConvertibleWeights> {
   const head = await source.read(0, Math.min(64, source.size));
   if (looksLikeZip(head)) return describe(await readTorchZip(source), opts);
   if (startsWith(head, LEGACY_MAGIC)) return describe(await readTorchLegacy(source), opts);
@@ -64,7 +73,10 @@ async function openAny(input: ByteSource | Directory, opts: OpenOptions): Promis
       if (!opts.dir) throw new CheckpointError(source.name, 'a web-format manifest needs its directory');
       return WebFormatWeights.open(opts.dir, source);
     }
-    if (json?.weight_map && typeof json.weight_map === 'object') return describe(await openSharded(source.name, json.weight_map as Record<string, unknown>, opts.dir), opts);
+    if (json?.weight_map && typeof json.weight_map === 'object') {
+      await source.close();
+      return describe(await openSharded(source.name, json.weight_map as Record<string, unknown>, opts.dir), opts);
+    }
     throw new CheckpointError(source.name, 'a JSON file that is neither a sharded-checkpoint index (weight_map) nor a web-format manifest');
   }
   const shown = [...head.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');

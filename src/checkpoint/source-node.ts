@@ -37,7 +37,12 @@ export class NodeFileSource implements ByteSource {
     return out;
   }
 
+  private closed = false;
+
+  /** Idempotent: a reader's error path and its caller may both close. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.handle.close();
   }
 }
