@@ -1,8 +1,15 @@
 // Visual entailment (SNLI-VE): does the picture entail, contradict, or say nothing about a hypothesis?
+import type { EntailmentResult } from '../../tasks/types';
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h } from '../dom';
 import { showError } from '../status';
+
+const VERDICT: Record<EntailmentResult['label'], string> = {
+  entailment: 'The picture entails the hypothesis',
+  contradiction: 'The picture contradicts the hypothesis',
+  neutral: 'The picture neither entails nor contradicts the hypothesis',
+};
 
 export function entailmentView(ctx: AppContext): TaskView {
   const hypothesis = h('input', { testid: 'entailment-input', attrs: { id: 'entailment-text', type: 'text', autocomplete: 'off', placeholder: 'there is a red circle' } });
@@ -28,9 +35,10 @@ export function entailmentView(ctx: AppContext): TaskView {
         label, score, testid: 'entailment-result', data: { label, score: String(score) },
       })));
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `Judged in ${formatMs(ms)}.`;
+      timing.dataset.label = r.label;
+      timing.textContent = `${VERDICT[r.label]} (judged in ${formatMs(ms)}).`;
     });
   });
 
-  return { id: 'entailment', title: 'Entailment', heads: ['snli'], panel, setModel() { results.replaceChildren(); timing.textContent = ''; } };
+  return { id: 'entailment', title: 'Entailment', heads: ['snli'], panel, setModel() { results.replaceChildren(); timing.textContent = ''; delete timing.dataset.label; } };
 }

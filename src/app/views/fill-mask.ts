@@ -1,4 +1,6 @@
 // Fill-mask (MLM head): a caption with <mask>, the most likely words for it given the picture.
+import type { BridgeTower } from '../../tasks';
+import type { FillMaskToken } from '../../tasks/types';
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h } from '../dom';
@@ -29,7 +31,7 @@ export function fillMaskView(ctx: AppContext): TaskView {
       const tokens = await m.model.fillMask(img.blob, t, { topK: TOP_K });
       const ms = performance.now() - t0;
       renderBars(results, tokens.map((tok) => ({
-        label: `${tok.token.trim() || tok.token}  —  “${tok.sequence}”`, score: tok.score,
+        label: `${shownToken(m.model, tok)}  —  “${tok.sequence}”`, score: tok.score,
         testid: 'fillmask-result', data: { token: tok.token, score: String(tok.score) },
       })));
       timing.dataset.ms = ms.toFixed(1);
@@ -38,4 +40,12 @@ export function fillMaskView(ctx: AppContext): TaskView {
   });
 
   return { id: 'fillmask', title: 'Fill the mask', heads: ['mlm'], panel, setModel() { results.replaceChildren(); timing.textContent = ''; } };
+}
+
+/**
+ * The candidate as a word; a token that decodes to nothing visible (a special token such as </s>, or a bare
+ * space) as its vocabulary entry, so that no candidate shows as a blank.
+ */
+function shownToken(model: BridgeTower, tok: FillMaskToken): string {
+  return tok.token.trim() || model.tokenizer.idToTokenString(tok.tokenId) || `#${tok.tokenId}`;
 }
