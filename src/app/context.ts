@@ -17,10 +17,29 @@ export interface TaskView {
 }
 
 export class AppContext {
-  loaded: LoadedModel | null = null;
+  private current: LoadedModel | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly image: ImageSlot) {}
+
+  get loaded(): LoadedModel | null { return this.current; }
+
+  /** Switch models; the replaced one is freed after the tasks already queued on it have finished. */
+  setModel(m: LoadedModel | null): void {
+    const previous = this.current;
+    this.current = m;
+    if (previous && previous !== m) {
+      this.queue = this.queue.then(() => previous.model.dispose()).catch((e: unknown) => showError(e, 'Freeing the previous model'));
+    }
+  }
+
+  /** Queue work that no button waits for (e.g. the model's warm-up); a failure shows `what: message`. */
+  background(what: string, fn: (m: LoadedModel) => Promise<unknown>): void {
+    const loaded = this.loaded;
+    if (!loaded) return;
+    // Skipped if another model replaced this one while earlier tasks ran.
+    this.queue = this.queue.then(() => (this.loaded === loaded ? fn(loaded) : undefined)).catch((e: unknown) => showError(e, what));
+  }
 
   /**
    * Run `fn` on the loaded model after earlier tasks finish. While it runs, `button` is disabled and marked

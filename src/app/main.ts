@@ -35,10 +35,12 @@ async function main(): Promise<void> {
   const tabs = new Tabs(byTestId('tabs'), byTestId('tab-panels'), views);
   const panel = new ModelPanel();
   panel.onModel((m) => {
-    ctx.loaded = m;
+    ctx.setModel(m);
     for (const v of views) v.setModel(m);
     tabs.setAvailable((v) => (m ? v.heads.every((head) => m.model.hasHead(head)) : WITHOUT_MODEL.has(v.id)));
     document.body.classList.toggle('demo-loaded', m?.isDemo ?? false);
+    // Compile the shaders while the user picks a picture and types: the first answer is then as quick as the next.
+    ctx.background('Preparing the model', (loaded) => loaded.model.warmUp());
   });
   tabs.setAvailable((v) => WITHOUT_MODEL.has(v.id));
   byTestId('error-dismiss').addEventListener('click', clearError);

@@ -212,8 +212,8 @@ export class ModelPanel {
     await this.refreshStored();
   }
 
+  /** Listeners own the models they are given: the app disposes a replaced one once its queued tasks are done. */
   private setModel(m: LoadedModel | null): void {
-    if (this.loaded && this.loaded !== m) this.loaded.model.dispose();
     this.loaded = m;
     this.renderInfo();
     for (const fn of this.listeners) fn(m);

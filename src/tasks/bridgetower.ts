@@ -218,6 +218,22 @@ export class BridgeTower {
     return { layer, gridHeight: grid, gridWidth: grid, weights: mean.slice(1), classWeight: mean[0] };
   }
 
+  /**
+   * Build every GPU pipeline the tasks use (one forward pass of a blank image and `<s></s>` through all the
+   * heads and a cross-attention map), so the first real question does not pay for shader compilation.
+   * Shapes travel in uniforms, so pipelines built here serve every later text length and batch.
+   */
+  async warmUp(): Promise<void> {
+    const { text, vision } = this.config;
+    const S = vision.imageSize;
+    const outputs = [...this.model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
+      `cross_attn_probs.${this.numCrossLayers - 1}`];
+    await this.model.forward({
+      inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
+      pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
+    }, { outputs });
+  }
+
   /** Free GPU memory (and the device, if this object created it). */
   dispose(): void {
     this.model.dispose();

@@ -92,6 +92,24 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
     await expect(bt.crossAttention(image, 'a cat', { layer: 2 })).rejects.toThrow(/layers 0\.\.1/);
   });
 
+  it('warmUp builds every pipeline the tasks use', async () => {
+    const fresh = await loadBridgeTower('test/fixtures/tiny/model.ckpt', { open });
+    try {
+      await fresh.warmUp();
+      const built = fresh.gpu.pipelineCount;
+      expect(built).toBeGreaterThan(5);
+      await fresh.vqa(image, 'what is it');
+      await fresh.match(image, ['a red ball', 'two dogs']);
+      await fresh.fillMask(image, 'a <mask>');
+      await fresh.entailment(image, 'a cat');
+      await fresh.crossAttention(image, 'a cat', { layer: 1 });
+      await fresh.retrieveTexts(image, ['a', 'b c']);
+      expect(fresh.gpu.pipelineCount).toBe(built);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   it('refuses tasks whose head the checkpoint lacks, naming the head', async () => {
     await expect(bt.nlvr2(image, image, 'a cat')).rejects.toBeInstanceOf(HeadUnavailableError);
     await expect(bt.nlvr2(image, image, 'a cat')).rejects.toThrow(/nlvr2 head.*its heads: .*mlm/);
