@@ -12,6 +12,7 @@
 // of exactly 4 lanes holding consecutive invocations, as on SwiftShader); W_F32_VEC4 / W_F16_VEC4 / W_F32_SCALAR /
 // W_F16_SCALAR (weight type x read width); BIAS, RESIDUAL, ACT_NONE / ACT_GELU / ACT_QUICKGELU / ACT_TANH.
 // Exactly one flag of each group is set. Needs shaders/lib/activations.wgsl in front.
+// The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
 // Workgroup: 8 x 8 invocations own a 64 x 64 tile of y; one invocation computes 8 rows x 8 columns, keeping the
 // 64 sums in registers, and reads each x and w value once per block. Blocks past M or N read clamped rows and
 // write nothing. Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
@@ -106,91 +107,33 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let kv = p.K;
 #endif
   // Row starts (in XV units), clamped into the tensors so edge blocks read valid memory.
-  let xr0 = min(m0 + 0u, p.M - 1u) * kv;
-  let xr1 = min(m0 + 1u, p.M - 1u) * kv;
-  let xr2 = min(m0 + 2u, p.M - 1u) * kv;
-  let xr3 = min(m0 + 3u, p.M - 1u) * kv;
-  let xr4 = min(m0 + 4u, p.M - 1u) * kv;
-  let xr5 = min(m0 + 5u, p.M - 1u) * kv;
-  let xr6 = min(m0 + 6u, p.M - 1u) * kv;
-  let xr7 = min(m0 + 7u, p.M - 1u) * kv;
-  let wr0 = min(n0 + 0u, p.N - 1u) * kv;
-  let wr1 = min(n0 + 1u, p.N - 1u) * kv;
-  let wr2 = min(n0 + 2u, p.N - 1u) * kv;
-  let wr3 = min(n0 + 3u, p.N - 1u) * kv;
-  let wr4 = min(n0 + 4u, p.N - 1u) * kv;
-  let wr5 = min(n0 + 5u, p.N - 1u) * kv;
-  let wr6 = min(n0 + 6u, p.N - 1u) * kv;
-  let wr7 = min(n0 + 7u, p.N - 1u) * kv;
+#for i < R
+  let xr{i} = min(m0 + {i}u, p.M - 1u) * kv;
+#endfor
+#for j < R
+  let wr{j} = min(n0 + {j}u, p.N - 1u) * kv;
+#endfor
   // acc<row>_<column quad>
-  var acc0_0 = vec4f(0.0);
-  var acc0_1 = vec4f(0.0);
-  var acc1_0 = vec4f(0.0);
-  var acc1_1 = vec4f(0.0);
-  var acc2_0 = vec4f(0.0);
-  var acc2_1 = vec4f(0.0);
-  var acc3_0 = vec4f(0.0);
-  var acc3_1 = vec4f(0.0);
-  var acc4_0 = vec4f(0.0);
-  var acc4_1 = vec4f(0.0);
-  var acc5_0 = vec4f(0.0);
-  var acc5_1 = vec4f(0.0);
-  var acc6_0 = vec4f(0.0);
-  var acc6_1 = vec4f(0.0);
-  var acc7_0 = vec4f(0.0);
-  var acc7_1 = vec4f(0.0);
+#for i < R
+  var acc{i}_0 = vec4f(0.0);
+  var acc{i}_1 = vec4f(0.0);
+#endfor
   // Two k-steps per iteration; when kv is odd the last second step reads a clamped k and zeroes the x side.
   for (var k = 0u; k < kv; k += 2u) {
     let k1 = min(k + 1u, kv - 1u);
     let has1 = k + 1u < kv;
-    let b0 = load_w(wr0 + k);
-    let b1 = load_w(wr1 + k);
-    let b2 = load_w(wr2 + k);
-    let b3 = load_w(wr3 + k);
-    let b4 = load_w(wr4 + k);
-    let b5 = load_w(wr5 + k);
-    let b6 = load_w(wr6 + k);
-    let b7 = load_w(wr7 + k);
-    let d0 = load_w(wr0 + k1);
-    let d1 = load_w(wr1 + k1);
-    let d2 = load_w(wr2 + k1);
-    let d3 = load_w(wr3 + k1);
-    let d4 = load_w(wr4 + k1);
-    let d5 = load_w(wr5 + k1);
-    let d6 = load_w(wr6 + k1);
-    let d7 = load_w(wr7 + k1);
-    let a0 = fetch_x(xr0 + k);
-    let e0 = select(XV(0.0), fetch_x(xr0 + k1), has1);
-    acc0_0 += dot4(a0, b0, b1, b2, b3) + dot4(e0, d0, d1, d2, d3);
-    acc0_1 += dot4(a0, b4, b5, b6, b7) + dot4(e0, d4, d5, d6, d7);
-    let a1 = fetch_x(xr1 + k);
-    let e1 = select(XV(0.0), fetch_x(xr1 + k1), has1);
-    acc1_0 += dot4(a1, b0, b1, b2, b3) + dot4(e1, d0, d1, d2, d3);
-    acc1_1 += dot4(a1, b4, b5, b6, b7) + dot4(e1, d4, d5, d6, d7);
-    let a2 = fetch_x(xr2 + k);
-    let e2 = select(XV(0.0), fetch_x(xr2 + k1), has1);
-    acc2_0 += dot4(a2, b0, b1, b2, b3) + dot4(e2, d0, d1, d2, d3);
-    acc2_1 += dot4(a2, b4, b5, b6, b7) + dot4(e2, d4, d5, d6, d7);
-    let a3 = fetch_x(xr3 + k);
-    let e3 = select(XV(0.0), fetch_x(xr3 + k1), has1);
-    acc3_0 += dot4(a3, b0, b1, b2, b3) + dot4(e3, d0, d1, d2, d3);
-    acc3_1 += dot4(a3, b4, b5, b6, b7) + dot4(e3, d4, d5, d6, d7);
-    let a4 = fetch_x(xr4 + k);
-    let e4 = select(XV(0.0), fetch_x(xr4 + k1), has1);
-    acc4_0 += dot4(a4, b0, b1, b2, b3) + dot4(e4, d0, d1, d2, d3);
-    acc4_1 += dot4(a4, b4, b5, b6, b7) + dot4(e4, d4, d5, d6, d7);
-    let a5 = fetch_x(xr5 + k);
-    let e5 = select(XV(0.0), fetch_x(xr5 + k1), has1);
-    acc5_0 += dot4(a5, b0, b1, b2, b3) + dot4(e5, d0, d1, d2, d3);
-    acc5_1 += dot4(a5, b4, b5, b6, b7) + dot4(e5, d4, d5, d6, d7);
-    let a6 = fetch_x(xr6 + k);
-    let e6 = select(XV(0.0), fetch_x(xr6 + k1), has1);
-    acc6_0 += dot4(a6, b0, b1, b2, b3) + dot4(e6, d0, d1, d2, d3);
-    acc6_1 += dot4(a6, b4, b5, b6, b7) + dot4(e6, d4, d5, d6, d7);
-    let a7 = fetch_x(xr7 + k);
-    let e7 = select(XV(0.0), fetch_x(xr7 + k1), has1);
-    acc7_0 += dot4(a7, b0, b1, b2, b3) + dot4(e7, d0, d1, d2, d3);
-    acc7_1 += dot4(a7, b4, b5, b6, b7) + dot4(e7, d4, d5, d6, d7);
+#for j < R
+    let b{j} = load_w(wr{j} + k);
+#endfor
+#for j < R
+    let d{j} = load_w(wr{j} + k1);
+#endfor
+#for i < R
+    let a{i} = fetch_x(xr{i} + k);
+    let e{i} = select(XV(0.0), fetch_x(xr{i} + k1), has1);
+    acc{i}_0 += dot4(a{i}, b0, b1, b2, b3) + dot4(e{i}, d0, d1, d2, d3);
+    acc{i}_1 += dot4(a{i}, b4, b5, b6, b7) + dot4(e{i}, d4, d5, d6, d7);
+#endfor
   }
   let accs = array<vec4f, 16>(acc0_0, acc0_1, acc1_0, acc1_1, acc2_0, acc2_1, acc3_0, acc3_1, acc4_0, acc4_1, acc5_0, acc5_1, acc6_0, acc6_1, acc7_0, acc7_1);
   for (var i = 0u; i < 8u; i++) {

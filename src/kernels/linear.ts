@@ -8,6 +8,7 @@ import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
+import { unrollWgsl } from './unroll';
 import { composeWgsl } from './wgsl';
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh';
@@ -30,6 +31,9 @@ export interface LinearOptions {
 }
 
 /** Output rows and columns one workgroup covers. */
+/** Rows (and columns) of y one blocked invocation computes: the `#for i < R` blocks of linear-blocked.wgsl. */
+const BLOCK = { R: 8 };
+
 const VARIANTS: Record<LinearVariant, { source: string; rows: number; cols: number }> = {
   blocked: { source: blockedSource, rows: 64, cols: 64 },
   tiled: { source: tiledSource, rows: 64, cols: 64 },
@@ -100,7 +104,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     ACT_TANH: act === 'tanh',
   };
   const key = `linear-${variant}:${Object.keys(flags).filter((f) => flags[f]).join(',')}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, v.source, { libs: [activations, epilogue], flags }));
+  const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, unrollWgsl(`linear-${variant}`, v.source, BLOCK), { libs: [activations, epilogue], flags }));
 
   const tilesN = Math.ceil(N / v.cols);
   const tiles = tilesN * Math.ceil(M / v.rows);
