@@ -5,7 +5,10 @@
 set -euo pipefail
 need=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need+=(chromium)
-ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || need+=(libvulkan1)
+# The cache is read whole before matching: `ldconfig -p | grep -q` under pipefail fails at random, because
+# grep exits at the first match and ldconfig then dies of SIGPIPE.
+libs=$({ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null || true)
+[[ $libs == *libvulkan.so.1* ]] || need+=(libvulkan1)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing system packages: ${need[*]}" >&2

@@ -57,11 +57,17 @@ describe('Gpu runtime', () => {
 
   it('reports WGSL that does not compile as an error, not silence', async () => {
     const gpu = await testGpu();
+    // Dawn prints uncaptured errors unless a listener takes them: keep the expected ones out of the test output.
+    const seen: string[] = [];
+    const take = (ev: Event) => { seen.push((ev as GPUUncapturedErrorEvent).error.message); ev.preventDefault(); };
+    gpu.device.addEventListener('uncapturederror', take);
     const bad = gpu.pipeline('test:bad', () => '@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }');
     const y = gpu.tensor([4], 'f32', 'y');
     gpu.dispatch({ pipeline: bad, bindings: [], workgroups: [1], label: 'bad' });
     await expect(gpu.read(y)).rejects.toBeInstanceOf(BridgeTowerError);
     y.release();
+    gpu.device.removeEventListener('uncapturederror', take);
+    expect(seen[0]).toMatch(/Error while parsing WGSL/);
   });
 
   it('refuses a tensor larger than the binding limit with a LimitError naming it', async () => {
