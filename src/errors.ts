@@ -58,6 +58,11 @@ export class TokenizerError extends BridgeTowerError {
   constructor(message: string) { super('tokenizer', message); }
 }
 
+/** Text a task cannot use: empty or only whitespace. */
+export class TextError extends BridgeTowerError {
+  constructor(message: string) { super('text', message); }
+}
+
 /** A task needs a head the loaded checkpoint does not have. */
 export class HeadUnavailableError extends BridgeTowerError {
   constructor(readonly head: string, message: string) { super('head-unavailable', message); }

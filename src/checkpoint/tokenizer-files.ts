@@ -72,3 +72,16 @@ export function parseLabels(text: string, file: string): string[] {
   }
   throw new ConfigError(`${file}: labels must be a JSON array of strings or an id -> label map`);
 }
+
+/**
+ * A tokenizer fits a model when every id it can produce has a row in the word embeddings. A tokenizer with
+ * fewer entries than rows is fine (checkpoints pad the table); one with more is the wrong tokenizer.
+ */
+export function checkTokenizerFits(tokenizer: TokenizerFiles, embeddingRows: number, where: string): void {
+  const ids = Object.values(tokenizer.vocab);
+  const maxId = ids.reduce((m, id) => Math.max(m, id), -1);
+  if (maxId < embeddingRows) return;
+  const entries = ids.length > embeddingRows ? '' : `; its ids go up to ${maxId}`;
+  throw new TokenizerError(`${where}: the tokenizer's vocabulary (${ids.length} entries) does not match the model's `
+    + `(${embeddingRows} rows of word embeddings)${entries}: use the tokenizer the model was trained with`);
+}

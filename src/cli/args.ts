@@ -41,10 +41,35 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   return { positionals, options };
 }
 
-/** The last value of an option, or `fallback`. */
+/**
+ * The value of a single-valued option, or `fallback`. Given twice is a usage error: keeping either value
+ * would silently ignore the other. Options that may repeat are read from `args.options` directly.
+ */
 export function option(args: ParsedArgs, name: string, fallback?: string): string | undefined {
   const v = args.options.get(name);
-  return v ? v[v.length - 1] : fallback;
+  if (v && v.length > 1) throw new UsageError(`--${name} was given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); give it once`);
+  return v ? v[0] : fallback;
+}
+
+/** A usage error naming each option of `names` that was not given. */
+export function requireOptions(args: ParsedArgs, command: string, names: readonly string[]): void {
+  const missing = names.filter((n) => !args.options.has(n)).map((n) => `--${n}`);
+  if (missing.length) {
+    throw new UsageError(`${command} needs ${missing.join(' and ')} (see bridgetower ${command} --help)`);
+  }
+}
+
+/** A usage error for positional arguments a command does not take. */
+export function noPositionals(args: ParsedArgs, command: string): void {
+  if (args.positionals.length) {
+    throw new UsageError(`${command} takes no positional arguments, got ${args.positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+  }
+}
+
+/** A usage error when a text option is empty or only whitespace (it would be answered as if it said something). */
+export function checkText(value: string, what: string): string {
+  if (value.trim() === '') throw new UsageError(`${what} is empty`);
+  return value;
 }
 
 export function flag(args: ParsedArgs, name: string): boolean {

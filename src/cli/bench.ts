@@ -60,17 +60,19 @@ function row(cells: string[], widths: number[]): string {
 }
 
 async function benchKernels(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['variant', 'iterations', 'weights'] });
+  const args = parseArgs(argv, { values: ['variant', 'iterations', 'weights'], flags: ['help'] });
+  if (args.options.has('help')) { console.log(USAGE); return 0; }
   if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}; ${USAGE}`);
   const which = option(args, 'variant', 'all')!;
   if (!['blocked', 'tiled', 'all'].includes(which)) throw new UsageError(`--variant must be blocked, tiled or all; ${USAGE}`);
   const weights = option(args, 'weights', 'f32')!;
   if (weights !== 'f32' && weights !== 'f16') throw new UsageError(`--weights must be f32 or f16; ${USAGE}`);
   const variants: LinearVariant[] = which === 'all' ? ['blocked', 'tiled'] : [which as LinearVariant];
+  const asked = intOption(args, 'iterations');
+  if (asked !== undefined && asked < 1) throw new UsageError(`--iterations must be at least 1, got ${asked}`);
 
   const gpu = await createNodeGpu({ profile: true });
-  const iterations = intOption(args, 'iterations', gpu.caps.cpuAdapter ? 5 : 50)!;
-  if (iterations < 1) throw new UsageError(`--iterations must be at least 1; ${USAGE}`);
+  const iterations = asked ?? (gpu.caps.cpuAdapter ? 5 : 50);
   const clock = gpu.profiling ? 'GPU timestamp queries' : 'wall clock (no timestamp-query on this adapter)';
   const defaultVariant = gpu.caps.cpuAdapter ? 'blocked' : 'tiled';
   console.log(`adapter: ${gpu.adapterDescription}${gpu.caps.cpuAdapter ? ' (CPU adapter)' : ''}`);
@@ -110,6 +112,9 @@ async function benchKernels(argv: string[]): Promise<number> {
 
 export default async function bench(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
-  if (what !== 'kernels') throw new UsageError(USAGE);
+  if (what === '--help' || what === '-h') { console.log(USAGE); return 0; }
+  if (what !== 'kernels') {
+    throw new UsageError(what === undefined ? `bench needs a target: ${USAGE}` : `bench has no target ${JSON.stringify(what)}: ${USAGE}`);
+  }
   return benchKernels(rest);
 }

@@ -1,11 +1,12 @@
 // `bridgetower convert <checkpoint> --out <dir>`: any checkpoint (.ckpt zip or legacy, HF .bin or
 // .safetensors, sharded index, web format) -> the web format, one tensor at a time.
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors';
 import type { ImagePreprocess } from '../model/config';
 import { openWeights } from '../checkpoint/open';
 import { NodeDirSink, openPath } from '../checkpoint/source-node';
-import { parseLabels, parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
+import { checkTokenizerFits, parseLabels, parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 import { writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
 import type { TokenizerFiles } from '../checkpoint/weight-set';
 import { intOption, option, parseArgs } from './args';
@@ -13,6 +14,9 @@ import { intOption, option, parseArgs } from './args';
 const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16] [--image-size S]
          [--config config.json] [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json]
          [--labels labels.json] [--image-preprocess blip|clip|hf]`;
+
+const NO_TOKENIZER = 'warning: no tokenizer files (--vocab with --merges, or --tokenizer): the converted model will run '
+  + '`bridgetower run` and `verify` on token ids, but cannot take text (vqa, match, tokenize, the app) until converted with them';
 
 async function text(path: string, what: string): Promise<string> {
   try {
@@ -58,9 +62,13 @@ export default async function convert(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (args.positionals.length !== 1) throw new UsageError(`convert takes one checkpoint path\n${HELP}`);
+  if (args.positionals.length !== 1) {
+    throw new UsageError(`convert takes one checkpoint path, got ${args.positionals.length} (see bridgetower convert --help)`);
+  }
   const out = option(args, 'out');
-  if (!out) throw new UsageError(`convert needs --out <dir>\n${HELP}`);
+  if (out === undefined) throw new UsageError('convert needs --out <dir> (see bridgetower convert --help)');
+  if (out.trim() === '') throw new UsageError('--out is empty');
+  if (resolve(out) === resolve(args.positionals[0])) throw new UsageError(`--out ${out} is the model being converted; give another folder`);
   const dtype = option(args, 'dtype', 'f32');
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${JSON.stringify(dtype)}`);
   const preprocess = option(args, 'image-preprocess');
@@ -84,9 +92,13 @@ export default async function convert(argv: string[]): Promise<number> {
   try {
     const vqa = weights.config.heads.vqa;
     if (labels && vqa && labels.length !== vqa.outFeatures) throw new UsageError(`--labels ${labelsPath} has ${labels.length} labels, the VQA head has ${vqa.outFeatures} outputs`);
+    if (weights.tokenizer) checkTokenizerFits(weights.tokenizer, weights.config.text.vocabSize, args.positionals[0]);
+    else console.error(NO_TOKENIZER);
+    if (vqa && !weights.labels) console.error('warning: no VQA answer labels (--labels labels.json): vqa will name answers by their index');
     const summary = await writeWebFormat(weights, new NodeDirSink(out), { dtype, onProgress: progressBar() });
     console.log(`converted ${args.positionals[0]} (${weights.format}) -> ${out}: ${summary.tensorsKept} tensors kept, ${summary.tensorsSkipped} skipped, `
-      + `${mib(summary.bytes)} ${dtype} in ${summary.shards} shard${summary.shards === 1 ? '' : 's'}, ${summary.seconds.toFixed(1)} s`);
+      + `${mib(summary.bytes)} ${dtype} in ${summary.shards} shard${summary.shards === 1 ? '' : 's'}, ${summary.seconds.toFixed(1)} s`
+      + `${weights.tokenizer ? '' : ', no tokenizer'}`);
   } finally {
     await weights.close();
   }

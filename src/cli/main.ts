@@ -1,5 +1,6 @@
 // `bridgetower <command> ...`: each command lives in its own module and returns an exit status.
 // Expected failures (BridgeTowerError) print one line, never a stack trace.
+import { version } from '../../package.json';
 import { BridgeTowerError } from '../errors';
 
 type Command = { summary: string; load: () => Promise<{ default: (argv: string[]) => Promise<number> }> };
@@ -8,7 +9,7 @@ const commands: Record<string, Command> = {
   vqa: { summary: 'answer a question about an image: --image F --question "..." [--top-k K] [--json] [--model DIR]', load: () => import('./vqa') },
   match: { summary: 'image-text matching scores: --image F --text "..." [--text "..."] [--json] [--model DIR]', load: () => import('./match') },
   preprocess: { summary: 'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors', load: () => import('./preprocess') },
-  tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: --vocab V --merges M [--max-length N] "<text>"', load: () => import('./tokenize') },
+  tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: [--vocab V --merges M | --model M] [--max-length N] "<text>"', load: () => import('./tokenize') },
   convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
   verify: { summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors', load: () => import('./verify') },
   run: { summary: 'one forward pass for scripts: --model M --pixels F.safetensors --input-ids "0,713,2" [--outputs a,b] --out F.safetensors', load: () => import('./run') },
@@ -18,7 +19,7 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
-  return ['usage: bridgetower <command> [options]', '', ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join('\n');
+  return ['usage: bridgetower <command> [options]   (bridgetower <command> --help; bridgetower --version)', '', ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -26,6 +27,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`bridgetower ${version}`);
+    return 0;
   }
   const command = commands[name];
   if (!command) {

@@ -1,24 +1,27 @@
 // `bridgetower preprocess --image <file> --size S --mode blip|clip|hf --out <file.safetensors>`:
 // writes `pixel_values` F32 [1, 3, S, S] for comparing with other implementations.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ImageError, UsageError } from '../errors';
 import { writeSafetensors } from '../io/safetensors-write';
 import { decodeImage } from '../preprocess/decode';
 import { geometry, IMAGE_PREPROCESS_MODES, preprocessImage, type ImagePreprocess } from '../preprocess/image';
-import { intOption, option, parseArgs } from './args';
+import { intOption, noPositionals, option, parseArgs, requireOptions } from './args';
+import { prepareOutputFile, writeOutputFile } from './output';
 
 const USAGE = 'usage: bridgetower preprocess --image <file> --size S --mode blip|clip|hf --out <file.safetensors>';
 
 export default async function preprocess(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { values: ['image', 'size', 'mode', 'out'], flags: ['help'] });
   if (args.options.has('help')) { console.log(USAGE); return 0; }
-  const file = option(args, 'image');
-  const size = intOption(args, 'size');
-  const mode = option(args, 'mode');
-  const out = option(args, 'out');
-  if (!file || size === undefined || !mode || !out || args.positionals.length) throw new UsageError(USAGE);
+  requireOptions(args, 'preprocess', ['image', 'size', 'mode', 'out']);
+  noPositionals(args, 'preprocess');
+  const file = option(args, 'image')!;
+  const size = intOption(args, 'size')!;
+  const mode = option(args, 'mode')!;
+  const out = option(args, 'out')!;
   if (!(IMAGE_PREPROCESS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${IMAGE_PREPROCESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   if (size < 1) throw new UsageError(`--size must be positive, got ${size}`);
+  await prepareOutputFile(out);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));
@@ -29,7 +32,7 @@ export default async function preprocess(argv: string[]): Promise<number> {
   const options = { size, mode: mode as ImagePreprocess };
   const g = geometry(image.width, image.height, options);
   const data = preprocessImage(image, options);
-  await writeFile(out, writeSafetensors({ pixel_values: { dtype: 'F32', shape: [1, 3, size, size], data } }, { mode, source: file }));
+  await writeOutputFile(out, writeSafetensors({ pixel_values: { dtype: 'F32', shape: [1, 3, size, size], data } }, { mode, source: file }));
   console.log(`${file}: ${image.width}x${image.height} -> resized ${g.resizedWidth}x${g.resizedHeight}, window at (top ${g.top}, left ${g.left}) -> pixel_values [1,3,${size},${size}] (${mode}) in ${out}`);
   return 0;
 }

@@ -1,14 +1,15 @@
 // `bridgetower run`: one forward pass for scripts. Inputs come as token ids on the command line and pixel
 // values in a safetensors file (as `bridgetower preprocess` writes them, or a fixture's inputs.safetensors);
 // the requested outputs are written to a safetensors file as F32.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors';
 import type { HostTensor } from '../checkpoint/tensor';
 import { createNodeGpu } from '../gpu/node';
 import type { HostArray, IdData } from '../model/bridgetower';
 import { writeSafetensors, type WritableTensor } from '../io/safetensors-write';
-import { flag, option, parseArgs } from './args';
+import { flag, noPositionals, option, parseArgs, requireOptions } from './args';
 import { loadModel, readSafetensorsFile } from './load-model';
+import { prepareOutputFile, writeOutputFile } from './output';
 
 const HELP = `usage: bridgetower run --model <dir|file> --pixels <file.safetensors> [--input-ids "0,713,2"]... [--attention-mask "1,1,1"]...
          [--pixels2 <file.safetensors>] [--outputs a,b,...] [--config config.json] --out <file.safetensors>
@@ -59,9 +60,11 @@ export default async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const modelPath = option(args, 'model'), pixelsPath = option(args, 'pixels'), out = option(args, 'out');
-  if (!modelPath || !out) throw new UsageError(`run needs --model and --out\n${HELP}`);
-  if (args.positionals.length) throw new UsageError(`run takes no positional arguments (got ${args.positionals.join(' ')})\n${HELP}`);
+  requireOptions(args, 'run', ['model', 'out']);
+  noPositionals(args, 'run');
+  const modelPath = option(args, 'model')!, pixelsPath = option(args, 'pixels'), out = option(args, 'out')!;
+  const outputs = option(args, 'outputs')?.split(',').map((s) => s.trim()).filter(Boolean);
+  await prepareOutputFile(out);
   const file = pixelsPath ? await readSafetensorsFile(pixelsPath) : new Map<string, HostTensor>();
   const pixels2Path = option(args, 'pixels2');
   const file2 = pixels2Path ? await readSafetensorsFile(pixels2Path) : file;
@@ -103,7 +106,6 @@ export default async function run(argv: string[]): Promise<number> {
   try {
     const model = await loadModel(gpu, modelPath, { config });
     try {
-      const outputs = option(args, 'outputs')?.split(',').map((s) => s.trim()).filter(Boolean);
       const t0 = performance.now();
       const result = await model.forward({
         inputIds, attentionMask,
@@ -116,7 +118,7 @@ export default async function run(argv: string[]): Promise<number> {
         tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
         console.log(`${name} [${t.shape.join(', ')}]`);
       }
-      await writeFile(out, writeSafetensors(tensors, { model: modelPath }));
+      await writeOutputFile(out, writeSafetensors(tensors, { model: modelPath }));
       console.log(`wrote ${result.size} tensors to ${out} (forward ${(ms / 1000).toFixed(2)} s on ${gpu.adapterDescription})`);
     } finally {
       model.dispose();

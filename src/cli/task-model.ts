@@ -26,3 +26,9 @@ export async function readImageFile(path: string): Promise<Uint8Array> {
     throw new ImageError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
+
+/** The stderr line saying that a text was cut to what the model reads. */
+export function truncationNote(model: BridgeTower, what: string, text: string, truncatedTo: number): string {
+  const tokens = model.tokenizer.encode(text).length;
+  return `note: ${what} is ${tokens} tokens long (with <s> and </s>); the model reads ${truncatedTo}, so the rest was cut off`;
+}

@@ -231,7 +231,9 @@ export default async function verify(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (args.positionals.length !== 1) throw new UsageError(`verify takes one fixture directory\n${HELP}`);
+  if (args.positionals.length !== 1) {
+    throw new UsageError(`verify takes one fixture directory, got ${args.positionals.length} (see bridgetower verify --help)`);
+  }
   const dir = args.positionals[0];
   const from = option(args, 'from');
   if (from !== undefined && from !== 'ckpt' && from !== 'hf' && from !== 'web') throw new UsageError(`--from must be ckpt, hf or web, got ${JSON.stringify(from)}`);

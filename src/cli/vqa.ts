@@ -1,24 +1,26 @@
 // `bridgetower vqa --image <file> --question "<text>" [--top-k K] [--json] [--model <dir>]`
 import { UsageError } from '../errors';
-import { flag, intOption, option, parseArgs } from './args';
-import { loadTaskModel, MODEL_OPTIONS, MODEL_USAGE, readImageFile } from './task-model';
+import { checkText, flag, intOption, noPositionals, option, parseArgs, requireOptions } from './args';
+import { loadTaskModel, MODEL_OPTIONS, MODEL_USAGE, readImageFile, truncationNote } from './task-model';
 
 const USAGE = `usage: bridgetower vqa --image <file> --question "<text>" [--top-k K] [--json] ${MODEL_USAGE}`;
 
 export default async function vqa(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { values: ['image', 'question', 'top-k', ...MODEL_OPTIONS], flags: ['json', 'help'] });
   if (flag(args, 'help')) { console.log(USAGE); return 0; }
-  const image = option(args, 'image');
-  const question = option(args, 'question');
+  requireOptions(args, 'vqa', ['image', 'question']);
+  noPositionals(args, 'vqa');
+  const image = option(args, 'image')!;
+  const question = checkText(option(args, 'question')!, '--question');
   const topK = intOption(args, 'top-k', 5)!;
-  if (!image || question === undefined || args.positionals.length) throw new UsageError(USAGE);
   if (topK < 1) throw new UsageError('--top-k must be at least 1');
   const bytes = await readImageFile(image);
   const model = await loadTaskModel(args);
   try {
-    const { answers, ms } = await model.vqa(bytes, question, { topK });
+    const { answers, ms, truncatedTo } = await model.vqa(bytes, question, { topK });
+    if (truncatedTo) console.error(truncationNote(model, 'the question', question, truncatedTo));
     if (flag(args, 'json')) {
-      console.log(JSON.stringify({ answers }));
+      console.log(JSON.stringify({ answers, ...(truncatedTo && { truncatedTo }) }));
     } else {
       const width = Math.max(...answers.map((a) => a.answer.length));
       for (const a of answers) console.log(`${a.answer.padEnd(width)}  ${a.score.toFixed(4)}`);

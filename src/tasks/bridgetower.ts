@@ -1,9 +1,10 @@
 // The public task API: load a BridgeTower once, then ask it questions about images.
 // Each task tokenises, preprocesses, runs one forward pass (one submit, one readback) and turns logits
 // into what a user wants to read: answers with probabilities, match scores, rankings.
-import { AbortedError, HeadUnavailableError, ShapeError, TokenizerError } from '../errors';
+import { AbortedError, HeadUnavailableError, ShapeError, TextError, TokenizerError } from '../errors';
 import { UrlDirectory, type Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
+import { checkTokenizerFits } from '../checkpoint/tokenizer-files';
 import type { WeightSet } from '../checkpoint/weight-set';
 import { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel, type OutputTensor } from '../model/bridgetower';
@@ -72,6 +73,7 @@ export class BridgeTower {
     const gpu = opts.gpu ?? (await (opts.createGpu ?? (() => Gpu.create()))());
     try {
       check();
+      if (weights.tokenizer) checkTokenizerFits(weights.tokenizer, weights.config.text.vocabSize, weights.source);
       const model = await BridgeTowerModel.load(gpu, weights, { onProgress: opts.onProgress, signal });
       const tokenizer = weights.tokenizer ? new RobertaTokenizer(weights.tokenizer) : undefined;
       const labels = weights.labels;
@@ -105,18 +107,20 @@ export class BridgeTower {
 
   /** Visual question answering: the top-k answers, best first. */
   async vqa(image: ImageInput, question: string, { topK = 5 }: { topK?: number } = {}): Promise<VqaResult> {
+    checkTexts([question], 'question');
     const head = this.requireHead('vqa', 'visual question answering');
     const t0 = now();
     const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) }, { outputs: ['vqa_logits'] });
     const logits = out.get('vqa_logits')!.data;
     const probs = this.vqaScoring === 'softmax' ? softmax(logits) : logits.map(sigmoid);
     const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({ answer: this.labels?.[i] ?? String(i), score: probs[i] }));
-    return { answers, ms: now() - t0 };
+    return { answers, ms: now() - t0, ...this.truncation(question) };
   }
 
   /** Image-text matching for one image and several texts: ITM probability and ITC cosine similarity, in the order given. */
   async match(image: ImageInput, texts: readonly string[]): Promise<MatchResult[]> {
     this.requireHead('itm', 'image-text matching');
+    checkTexts(texts, 'text');
     if (texts.length === 0) return [];
     const features = this.model.imageFeatures(await this.pixels([image]));
     try {
@@ -124,7 +128,7 @@ export class BridgeTower {
       const out = await this.model.forward({ ...this.encodeTexts(texts), image: features }, { outputs: wanted });
       const itm = out.get('itm_logits')!;
       const itc = this.hasHead('itc') ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
-      return texts.map((text, b) => ({ text, itm: softmax(itm.data.subarray(2 * b, 2 * b + 2))[1], itc: itc ? itc[b] : NaN }));
+      return texts.map((text, b) => ({ text, itm: softmax(itm.data.subarray(2 * b, 2 * b + 2))[1], itc: itc ? itc[b] : NaN, ...this.truncation(text) }));
     } finally {
       features.dispose();
     }
@@ -133,6 +137,7 @@ export class BridgeTower {
   /** Rank images for a text: ITC over all, then ITM re-ranking of the best `rerank` (as the original evaluates). */
   async retrieveImages(text: string, images: readonly ImageInput[], { topK = images.length, rerank = 16 }: { topK?: number; rerank?: number } = {}): Promise<RetrievalHit[]> {
     this.requireHead('itc', 'contrastive retrieval');
+    checkTexts([text], 'text');
     const textFeature = (await this.model.encodeText(...this.textArrays([text])));
     const sims: number[] = [];
     for (let i = 0; i < images.length; i += IMAGE_BATCH) {
@@ -147,6 +152,7 @@ export class BridgeTower {
   /** Rank texts for an image: ITC over all, then ITM re-ranking of the best `rerank`; image features computed once. */
   async retrieveTexts(image: ImageInput, texts: readonly string[], { topK = texts.length, rerank = 16 }: { topK?: number; rerank?: number } = {}): Promise<RetrievalHit[]> {
     this.requireHead('itc', 'contrastive retrieval');
+    checkTexts(texts, 'text');
     const pixels = await this.pixels([image]);
     const imageFeature = await this.model.encodeImage(pixels);
     const textFeatures = await this.model.encodeText(...this.textArrays(texts));
@@ -167,6 +173,7 @@ export class BridgeTower {
   /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image. */
   async fillMask(image: ImageInput, text: string, { topK = 5 }: { topK?: number } = {}): Promise<FillMaskToken[]> {
     this.requireHead('mlm', 'fill-mask');
+    checkTexts([text], 'text');
     const tok = this.tokenizer;
     if (tok.maskId === undefined) throw new TokenizerError(`${this.source}: the vocabulary has no <mask> token`);
     const ids = tok.encode(text, this.maxTextLength);
@@ -185,6 +192,7 @@ export class BridgeTower {
   /** NLVR2: is the statement true of the pair of images? */
   async nlvr2(left: ImageInput, right: ImageInput, statement: string): Promise<Nlvr2Result> {
     this.requireHead('nlvr2', 'NLVR2');
+    checkTexts([statement], 'statement');
     const out = await this.model.forward({
       ...this.encodeTexts([statement]), pixelValues: await this.pixels([left]), pixelValues2: await this.pixels([right]),
     }, { outputs: ['nlvr2_logits'] });
@@ -195,6 +203,7 @@ export class BridgeTower {
   /** SNLI-VE: does the image entail, contradict or leave open the hypothesis? */
   async entailment(image: ImageInput, hypothesis: string): Promise<EntailmentResult> {
     this.requireHead('snli', 'visual entailment');
+    checkTexts([hypothesis], 'hypothesis');
     const out = await this.model.forward({ ...this.encodeTexts([hypothesis]), pixelValues: await this.pixels([image]) }, { outputs: ['snli_logits'] });
     const p = softmax(out.get('snli_logits')!.data);
     const best = topIndices(p, 1)[0];
@@ -209,6 +218,7 @@ export class BridgeTower {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.numCrossLayers) {
       throw new ShapeError(`cross-modal layer ${layer} does not exist: this model has layers 0..${this.numCrossLayers - 1}`);
     }
+    checkTexts([text], 'text');
     const name = `cross_attn_probs.${layer}`;
     const out = (await this.model.forward({ ...this.encodeTexts([text]), pixelValues: await this.pixels([image]) }, { outputs: [name] })).get(name)!;
     const [, heads, N] = out.shape;
@@ -246,6 +256,12 @@ export class BridgeTower {
   private get maxTextLength(): number {
     const t = this.config.text;
     return Math.min(t.maxTextLen, t.maxPositionEmbeddings - t.padTokenId - 1);
+  }
+
+  /** `{ truncatedTo }` when `text` is longer than the model reads, otherwise nothing. */
+  private truncation(text: string): { truncatedTo?: number } {
+    const max = this.maxTextLength;
+    return this.tokenizer.encode(text).length > max ? { truncatedTo: max } : {};
   }
 
   private requireHead<H extends HeadName>(head: H, task: string): NonNullable<BridgeTowerConfig['heads'][H]> {
@@ -318,6 +334,14 @@ class ProgressDirectory implements Directory {
     }
     return src;
   }
+}
+
+/** Every task text must say something: an empty or blank one would be answered as if it were a question. */
+function checkTexts(texts: readonly string[], what: string): void {
+  texts.forEach((t, i) => {
+    if (typeof t !== 'string') throw new TextError(`the ${what}${texts.length > 1 ? ` #${i + 1}` : ''} is not a string`);
+    if (t.trim() === '') throw new TextError(`the ${what}${texts.length > 1 ? ` #${i + 1}` : ''} is empty`);
+  });
 }
 
 function now(): number {

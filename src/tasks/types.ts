@@ -31,8 +31,9 @@ export interface LoadOptions {
 }
 
 export interface Answer { answer: string; score: number }
-export interface VqaResult { answers: Answer[]; ms: number }
-export interface MatchResult { text: string; itm: number; itc: number }
+/** `truncatedTo`: present when the text was longer than the model reads; the number of tokens it kept (with <s>, </s>). */
+export interface VqaResult { answers: Answer[]; ms: number; truncatedTo?: number }
+export interface MatchResult { text: string; itm: number; itc: number; truncatedTo?: number }
 export interface RetrievalHit { index: number; itc: number; itm?: number }
 export interface FillMaskToken { token: string; tokenId: number; score: number; sequence: string }
 export interface Nlvr2Result { answer: boolean; score: number }

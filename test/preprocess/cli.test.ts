@@ -61,7 +61,7 @@ describe('bridgetower tokenize', () => {
   });
 
   it('rejects missing text or files', async () => {
-    await expect(tokenize(files)).rejects.toThrow(/expected exactly one text, got 0/);
+    await expect(tokenize(files)).rejects.toThrow(/tokenize takes one text, got 0/);
     await expect(tokenize(['--vocab', fixture('demo-model/vocab.json'), 'x'])).rejects.toThrow(UsageError);
   });
 });
