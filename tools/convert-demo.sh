@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Rebuild weights/demo/ (the bundled default model) from the demo checkpoint and its tokenizer and labels.
-# Usage: tools/convert-demo.sh [demo-model-dir]   (default: ../shared/demo-model)
+# Maintainers' command: rebuild weights/demo/ (the bundled default model, already converted in the repository)
+# from the demo model's training output, which is not in the repository: model.ckpt, vocab.json, merges.txt
+# and vqa_labels.json in one folder.
+# Usage: tools/convert-demo.sh [demo-model-dir]   (default: ../shared/demo-model, beside the maintainers' checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src="${1:-../shared/demo-model}"
+for f in model.ckpt vocab.json merges.txt vqa_labels.json; do
+  if [ ! -f "$src/$f" ]; then
+    echo "convert-demo: no $src/$f. This is a maintainers' command: it needs the demo model's training output" \
+      "(model.ckpt, vocab.json, merges.txt, vqa_labels.json; give its folder as the argument)." \
+      "weights/demo/ is already converted in the repository; nothing was changed." >&2
+    exit 1
+  fi
+done
 [ -f dist/cli.mjs ] || npm run build
 node bin/bridgetower.mjs convert "$src/model.ckpt" --out weights/demo \
   --vocab "$src/vocab.json" --merges "$src/merges.txt" --labels "$src/vqa_labels.json"
