@@ -24,9 +24,13 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    console.error(usage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
     console.log(`bridgetower ${version}`);
@@ -34,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    console.error(`bridgetower: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    console.error(`bridgetower: unknown command ${JSON.stringify(name)} (bridgetower --help lists the commands)`);
     return 2;
   }
   return (await command.load()).default(rest);

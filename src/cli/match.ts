@@ -12,10 +12,10 @@ export default async function match(argv: string[]): Promise<number> {
   const image = option(args, 'image')!;
   const texts = args.options.get('text')!;
   texts.forEach((t, i) => checkText(t, texts.length > 1 ? `--text #${i + 1}` : '--text'));
-  const bytes = await readImageFile(image);
+  const picture = await readImageFile(image);
   const model = await loadTaskModel(args);
   try {
-    const results = await model.match(bytes, texts);
+    const results = await model.match(picture, texts);
     for (const r of results) if (r.truncatedTo) console.error(truncationNote(model, JSON.stringify(r.text), r.text, r.truncatedTo));
     if (flag(args, 'json')) {
       console.log(JSON.stringify({ results }));

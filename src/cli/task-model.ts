@@ -2,7 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { ImageError, UsageError } from '../errors';
 import type { ImagePreprocess } from '../model/config';
+import { decodeImage } from '../preprocess/decode';
 import { IMAGE_PREPROCESS_MODES } from '../preprocess/image';
+import type { RgbImage } from '../preprocess/rgb-image';
 import type { BridgeTower } from '../tasks';
 import { demoModelPath, loadBridgeTower } from '../tasks/node';
 import { option, type ParsedArgs } from './args';
@@ -19,12 +21,15 @@ export async function loadTaskModel(args: ParsedArgs): Promise<BridgeTower> {
   return loadBridgeTower(option(args, 'model') ?? demoModelPath(), { imagePreprocess: mode as ImagePreprocess | undefined });
 }
 
-export async function readImageFile(path: string): Promise<Uint8Array> {
+/** An image file, decoded before any model is loaded so that a bad file is named at once. */
+export async function readImageFile(path: string): Promise<RgbImage> {
+  let bytes: Uint8Array;
   try {
-    return new Uint8Array(await readFile(path));
+    bytes = new Uint8Array(await readFile(path));
   } catch (e) {
     throw new ImageError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  return decodeImage(bytes, path);
 }
 
 /** The stderr line saying that a text was cut to what the model reads. */

@@ -14,10 +14,10 @@ export default async function vqa(argv: string[]): Promise<number> {
   const question = checkText(option(args, 'question')!, '--question');
   const topK = intOption(args, 'top-k', 5)!;
   if (topK < 1) throw new UsageError('--top-k must be at least 1');
-  const bytes = await readImageFile(image);
+  const picture = await readImageFile(image);
   const model = await loadTaskModel(args);
   try {
-    const { answers, ms, truncatedTo } = await model.vqa(bytes, question, { topK });
+    const { answers, ms, truncatedTo } = await model.vqa(picture, question, { topK });
     if (truncatedTo) console.error(truncationNote(model, 'the question', question, truncatedTo));
     if (flag(args, 'json')) {
       console.log(JSON.stringify({ answers, ...(truncatedTo && { truncatedTo }) }));
