@@ -29,6 +29,9 @@ export default async function benchModel(argv: string[]): Promise<number> {
   const limits = option(args, 'limits', 'adapter');
   if (limits !== 'adapter' && limits !== 'default') throw new UsageError('--limits must be adapter or default');
   if (B < 1 || L < 2 || iterations < 1) throw new UsageError('--batch, --tokens and --iterations must be positive (tokens >= 2)');
+  // RoBERTa positions start after the padding index.
+  const maxTokens = config.text.maxPositionEmbeddings - config.text.padTokenId - 1;
+  if (L > maxTokens) throw new UsageError(`--tokens must be at most ${maxTokens} (the ${preset} position table), got ${L}`);
 
   let t0 = performance.now();
   const host = randomWeights(config, 1);

@@ -1,6 +1,6 @@
 // `bridgetower convert <checkpoint> --out <dir>`: any checkpoint (.ckpt zip or legacy, HF .bin or
 // .safetensors, sharded index, web format) -> the web format, one tensor at a time.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors';
 import type { ImagePreprocess } from '../model/config';
@@ -69,6 +69,7 @@ export default async function convert(argv: string[]): Promise<number> {
   if (out === undefined) throw new UsageError('convert needs --out <dir> (see bridgetower convert --help)');
   if (out.trim() === '') throw new UsageError('--out is empty');
   if (resolve(out) === resolve(args.positionals[0])) throw new UsageError(`--out ${out} is the model being converted; give another folder`);
+  if ((await stat(out).catch(() => undefined))?.isDirectory() === false) throw new UsageError(`--out ${out} is a file; convert writes a folder`);
   const dtype = option(args, 'dtype', 'f32');
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${JSON.stringify(dtype)}`);
   const preprocess = option(args, 'image-preprocess');

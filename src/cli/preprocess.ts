@@ -8,6 +8,9 @@ import { geometry, IMAGE_PREPROCESS_MODES, preprocessImage, type ImagePreprocess
 import { intOption, noPositionals, option, parseArgs, requireOptions } from './args';
 import { prepareOutputFile, writeOutputFile } from './output';
 
+/** BridgeTower reads 224 to 576 pixels; 3 x 4096^2 floats (192 MiB) is already far past any use. */
+const MAX_SIZE = 4096;
+
 const USAGE = 'usage: bridgetower preprocess --image <file> --size S --mode blip|clip|hf --out <file.safetensors>';
 
 export default async function preprocess(argv: string[]): Promise<number> {
@@ -20,7 +23,7 @@ export default async function preprocess(argv: string[]): Promise<number> {
   const mode = option(args, 'mode')!;
   const out = option(args, 'out')!;
   if (!(IMAGE_PREPROCESS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${IMAGE_PREPROCESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  if (size < 1) throw new UsageError(`--size must be positive, got ${size}`);
+  if (size < 1 || size > MAX_SIZE) throw new UsageError(`--size must be between 1 and ${MAX_SIZE}, got ${size}`);
   await prepareOutputFile(out);
   let bytes: Uint8Array;
   try {

@@ -61,6 +61,7 @@ const cases: Case[] = [
   [['vqa', '--image', at('missing.png'), '--question', 'q'], 1, /missing\.png: cannot read \(ENOENT\)/],
   [['vqa', '--image', at('notes.txt'), '--question', 'q'], 1, /notes\.txt: .*(PNG|JPEG|image)/i],
   [['vqa', '--image', IMAGE, '--question', 'q', '--model', at('no-such-model')], 1, /no-such-model/],
+  [['vqa', '--image', IMAGE, '--question', 'q', '--model', at('notes.txt')], 1, /notes\.txt: not a checkpoint/],
   [['vqa', '--image', IMAGE, '--question', 'q', '--model', at('tiny-no-tokenizer')], 1, /tiny-no-tokenizer has no tokenizer files/],
   [['vqa', '--image', IMAGE, '--question', 'q', '--model', at('demo-big-vocab')], 1,
     /the tokenizer's vocabulary \(1261 entries\) does not match the model's \(761 rows/],
@@ -72,7 +73,8 @@ const cases: Case[] = [
   [['match', '--image', at('notes.txt'), '--text', 'a'], 1, /notes\.txt/],
   // preprocess
   [['preprocess', '--image', IMAGE], 2, /preprocess needs --size and --mode and --out/],
-  [['preprocess', '--image', IMAGE, '--size', '0', '--mode', 'hf', '--out', at('p.safetensors')], 2, /--size must be positive/],
+  [['preprocess', '--image', IMAGE, '--size', '0', '--mode', 'hf', '--out', at('p.safetensors')], 2, /--size must be between 1 and 4096, got 0/],
+  [['preprocess', '--image', IMAGE, '--size', '100000', '--mode', 'hf', '--out', at('p.safetensors')], 2, /--size must be between 1 and 4096/],
   [['preprocess', '--image', IMAGE, '--size', 'big', '--mode', 'hf', '--out', at('p.safetensors')], 2, /--size must be an integer/],
   [['preprocess', '--image', IMAGE, '--size', '64', '--mode', 'squash', '--out', at('p.safetensors')], 2, /--mode must be one of/],
   [['preprocess', '--image', IMAGE, '--size', '64', '--mode', 'hf', '--out', at('notes.txt/p.safetensors')], 2,
@@ -98,6 +100,7 @@ const cases: Case[] = [
   [['convert', TINY, '--out', at('c'), '--dtype', 'f8'], 2, /--dtype must be f32 or f16/],
   [['convert', TINY, '--out', at('c'), '--vocab', VOCAB], 2, /--vocab and --merges go together/],
   [['convert', 'weights/demo', '--out', 'weights/demo/'], 2, /is the model being converted/],
+  [['convert', TINY, '--out', at('notes.txt')], 2, /--out .*notes\.txt is a file; convert writes a folder/],
   [['convert', at('missing.ckpt'), '--out', at('c')], 1, /missing\.ckpt/],
   [['convert', at('notes.txt'), '--out', at('c')], 1, /notes\.txt/],
   [['convert', TINY, '--out', at('c'), '--config', at('notes.txt')], 2, /--config .*notes\.txt: not valid JSON/],
@@ -110,6 +113,7 @@ const cases: Case[] = [
   [['verify', 'test/fixtures/tiny', '--from', 'onnx'], 2, /--from must be ckpt, hf or web, got "onnx"/],
   [['verify', 'test/fixtures/tiny', '--from', 'ckpt', '--from', 'hf'], 2, /--from was given 2 times/],
   [['verify', 'test/fixtures/tiny', '--dtype', 'f8'], 2, /--dtype must be f32 or f16/],
+  [['verify', 'test/fixtures/tiny', '--weights', at('missing')], 1, /missing: cannot open \(ENOENT\)/],
   // run
   [['run'], 2, /run needs --model and --out/],
   [['run', '--model', TINY], 2, /run needs --out/],
@@ -118,6 +122,9 @@ const cases: Case[] = [
     /--attention-mask row 0 has 2 values for 3 ids/],
   [['run', '--model', TINY, '--out', at('r.safetensors'), '--pixels', at('missing.safetensors')], 1, /missing\.safetensors: cannot read/],
   [['run', '--model', TINY, '--out', at('r.safetensors'), '--config', at('notes.txt')], 2, /--config .*notes\.txt/],
+  [['run', '--model', TINY, '--out', at('r.safetensors'), '--pixels', at('notes.txt')], 1, /notes\.txt: not a safetensors file/],
+  [['run', '--model', at('notes.txt'), '--out', at('r.safetensors')], 1, /notes\.txt: not a checkpoint/],
+  [['run', '--model', TINY, '--out', at('r.safetensors'), '--outputs', 'nonsense'], 1, /unknown output "nonsense"/],
   // The output is checked first: a model that does not exist is never opened.
   [['run', '--model', at('no-such-model'), '--out', at('notes.txt/r.safetensors')], 2, /cannot create the folder/],
   [['run', '--model', TINY, '--out', at('r.safetensors'), '--pixels', 'test/fixtures/tiny/inputs.safetensors', '--input-ids', '0,999,2'], 1,
@@ -127,6 +134,7 @@ const cases: Case[] = [
   [['bench-model', '--dtype', 'f8'], 2, /--dtype must be f32 or f16/],
   [['bench-model', '--batch', '0'], 2, /--batch, --tokens and --iterations must be positive/],
   [['bench-model', '--batch', 'two'], 2, /--batch must be an integer/],
+  [['bench-model', '--tokens', '100000'], 2, /--tokens must be at most 512 \(the base-vqa position table\), got 100000/],
   [['bench-model', '--limits', 'max'], 2, /--limits must be adapter or default/],
   // bench
   [['bench'], 2, /bench needs a target/],
