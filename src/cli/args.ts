@@ -47,7 +47,9 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
  */
 export function option(args: ParsedArgs, name: string, fallback?: string): string | undefined {
   const v = args.options.get(name);
-  if (v && v.length > 1) throw new UsageError(`--${name} was given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); give it once`);
+  if (v && v.length > 1) {
+    throw new UsageError(`--${name} was given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); give it once`);
+  }
   return v ? v[0] : fallback;
 }
 
@@ -62,7 +64,8 @@ export function requireOptions(args: ParsedArgs, command: string, names: readonl
 /** A usage error for positional arguments a command does not take. */
 export function noPositionals(args: ParsedArgs, command: string): void {
   if (args.positionals.length) {
-    throw new UsageError(`${command} takes no positional arguments, got ${args.positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+    const got = args.positionals.map((p) => JSON.stringify(p)).join(' ');
+    throw new UsageError(`${command} takes no positional arguments, got ${got}`);
   }
 }
 

@@ -114,7 +114,8 @@ export default async function bench(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
   if (what === '--help' || what === '-h') { console.log(USAGE); return 0; }
   if (what !== 'kernels') {
-    throw new UsageError(what === undefined ? `bench needs a target: ${USAGE}` : `bench has no target ${JSON.stringify(what)}: ${USAGE}`);
+    const problem = what === undefined ? 'bench needs a target' : `bench has no target ${JSON.stringify(what)}`;
+    throw new UsageError(`${problem}: ${USAGE}`);
   }
   return benchKernels(rest);
 }

@@ -15,8 +15,9 @@ const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f
          [--config config.json] [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json]
          [--labels labels.json] [--image-preprocess blip|clip|hf]`;
 
-const NO_TOKENIZER = 'warning: no tokenizer files (--vocab with --merges, or --tokenizer): the converted model will run '
-  + '`bridgetower run` and `verify` on token ids, but cannot take text (vqa, match, tokenize, the app) until converted with them';
+const NO_TOKENIZER = 'warning: no tokenizer files (--vocab with --merges, or --tokenizer): the converted model will '
+  + 'run `bridgetower run` and `verify` on token ids, but cannot take text (vqa, match, tokenize, the app) '
+  + 'until converted with them';
 
 async function text(path: string, what: string): Promise<string> {
   try {
@@ -68,8 +69,12 @@ export default async function convert(argv: string[]): Promise<number> {
   const out = option(args, 'out');
   if (out === undefined) throw new UsageError('convert needs --out <dir> (see bridgetower convert --help)');
   if (out.trim() === '') throw new UsageError('--out is empty');
-  if (resolve(out) === resolve(args.positionals[0])) throw new UsageError(`--out ${out} is the model being converted; give another folder`);
-  if ((await stat(out).catch(() => undefined))?.isDirectory() === false) throw new UsageError(`--out ${out} is a file; convert writes a folder`);
+  if (resolve(out) === resolve(args.positionals[0])) {
+    throw new UsageError(`--out ${out} is the model being converted; give another folder`);
+  }
+  if ((await stat(out).catch(() => undefined))?.isDirectory() === false) {
+    throw new UsageError(`--out ${out} is a file; convert writes a folder`);
+  }
   const dtype = option(args, 'dtype', 'f32');
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${JSON.stringify(dtype)}`);
   const preprocess = option(args, 'image-preprocess');

@@ -339,8 +339,9 @@ class ProgressDirectory implements Directory {
 /** Every task text must say something: an empty or blank one would be answered as if it were a question. */
 function checkTexts(texts: readonly string[], what: string): void {
   texts.forEach((t, i) => {
-    if (typeof t !== 'string') throw new TextError(`the ${what}${texts.length > 1 ? ` #${i + 1}` : ''} is not a string`);
-    if (t.trim() === '') throw new TextError(`the ${what}${texts.length > 1 ? ` #${i + 1}` : ''} is empty`);
+    const name = texts.length > 1 ? `the ${what} #${i + 1}` : `the ${what}`;
+    if (typeof t !== 'string') throw new TextError(`${name} is not a string`);
+    if (t.trim() === '') throw new TextError(`${name} is empty`);
   });
 }
 
