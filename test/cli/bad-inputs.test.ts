@@ -175,10 +175,15 @@ describe('every CLI command answers bad input with one line, a non-zero exit and
     expect(r.code, r.stderr).toBe(code);
   });
 
-  it('prints the usage on stderr with exit 2 when no command is given, and --version', async () => {
+  it('prints the usage on stderr with exit 2 when no command is given; --help of each command; --version', async () => {
     const none = await cli([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^usage: bridgetower <command>/);
+    for (const command of ['vqa', 'match', 'preprocess', 'tokenize', 'convert', 'verify', 'run', 'bench-model', 'bench']) {
+      const help = await cli([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout, command).toMatch(new RegExp(`^usage: bridgetower ${command}\\b`));
+    }
     const version = await cli(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toBe(`bridgetower ${JSON.parse(readFileSync('package.json', 'utf8')).version}`);
