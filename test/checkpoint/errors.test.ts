@@ -151,9 +151,10 @@ describe('convert CLI', () => {
   it('converts with a one-line summary', () => {
     const out = tempDir();
     const r = cli('convert', fixturePath('tiny', 'model.ckpt'), '--out', out, '--dtype', 'f16');
-    expect(r.stderr).toBe('');
+    // The fixture has neither tokenizer files nor answer labels: both are said, once each.
+    expect(r.stderr).toMatch(/^warning: no tokenizer files .*\nwarning: no VQA answer labels .*\n$/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^converted .*model\.ckpt \(torch-zip\) -> .*: 271 tensors kept, 7 skipped, [\d.]+ MiB f16 in 1 shard, [\d.]+ s\n$/);
+    expect(r.stdout).toMatch(/^converted .*model\.ckpt \(torch-zip\) -> .*: 271 tensors kept, 7 skipped, [\d.]+ MiB f16 in 1 shard, [\d.]+ s, no tokenizer\n$/);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).dtype).toBe('f16');
   });
 });
