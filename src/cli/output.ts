@@ -7,8 +7,12 @@ import { BridgeTowerError, UsageError } from '../errors';
 
 const reason = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
-export async function prepareOutputFile(path: string, what = '--out'): Promise<void> {
+/** `inputs`: the files the command reads, which the output must not overwrite. */
+export async function prepareOutputFile(path: string, inputs: readonly (string | undefined)[] = [], what = '--out'): Promise<void> {
   if (path.trim() === '') throw new UsageError(`${what} is empty`);
+  if (inputs.some((p) => p !== undefined && resolve(p) === resolve(path))) {
+    throw new UsageError(`${what} ${path} is also an input of this command; give another file`);
+  }
   const dir = dirname(resolve(path));
   try {
     await mkdir(dir, { recursive: true });

@@ -24,7 +24,7 @@ export default async function preprocess(argv: string[]): Promise<number> {
   const out = option(args, 'out')!;
   if (!(IMAGE_PREPROCESS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${IMAGE_PREPROCESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   if (size < 1 || size > MAX_SIZE) throw new UsageError(`--size must be between 1 and ${MAX_SIZE}, got ${size}`);
-  await prepareOutputFile(out);
+  await prepareOutputFile(out, [file]);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));

@@ -64,7 +64,7 @@ export default async function run(argv: string[]): Promise<number> {
   noPositionals(args, 'run');
   const modelPath = option(args, 'model')!, pixelsPath = option(args, 'pixels'), out = option(args, 'out')!;
   const outputs = option(args, 'outputs')?.split(',').map((s) => s.trim()).filter(Boolean);
-  await prepareOutputFile(out);
+  await prepareOutputFile(out, [modelPath, pixelsPath, option(args, 'pixels2'), option(args, 'config')]);
   const file = pixelsPath ? await readSafetensorsFile(pixelsPath) : new Map<string, HostTensor>();
   const pixels2Path = option(args, 'pixels2');
   const file2 = pixels2Path ? await readSafetensorsFile(pixels2Path) : file;

@@ -81,6 +81,7 @@ const cases: Case[] = [
     /--out .*notes\.txt\/p\.safetensors: cannot create the folder/],
   [['preprocess', '--image', IMAGE, '--size', '64', '--mode', 'hf', '--out', tmp], 2, /is a folder; give a file name/],
   [['preprocess', '--image', IMAGE, '--size', '64', '--mode', 'hf', '--out', ''], 2, /--out is empty/],
+  [['preprocess', '--image', IMAGE, '--size', '64', '--mode', 'hf', '--out', `./${IMAGE}`], 2, /is also an input of this command/],
   [['preprocess', '--image', at('notes.txt'), '--size', '64', '--mode', 'hf', '--out', at('p.safetensors')], 1, /notes\.txt/],
   // tokenize
   [['tokenize'], 2, /tokenize takes one text, got 0/],
@@ -117,6 +118,7 @@ const cases: Case[] = [
   // run
   [['run'], 2, /run needs --model and --out/],
   [['run', '--model', TINY], 2, /run needs --out/],
+  [['run', '--model', TINY, '--pixels', at('p.safetensors'), '--out', at('p.safetensors')], 2, /is also an input of this command/],
   [['run', '--model', TINY, '--out', at('r.safetensors'), '--input-ids', '0,x,2'], 2, /--input-ids row 0: "x" is not an integer/],
   [['run', '--model', TINY, '--out', at('r.safetensors'), '--input-ids', '0,5,2', '--attention-mask', '1,1'], 2,
     /--attention-mask row 0 has 2 values for 3 ids/],
