@@ -8,23 +8,23 @@ import { BridgeTowerError, UsageError } from '../errors';
 const reason = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
 /** `inputs`: the files the command reads, which the output must not overwrite. */
-export async function prepareOutputFile(path: string, inputs: readonly (string | undefined)[] = [], what = '--out'): Promise<void> {
-  if (path.trim() === '') throw new UsageError(`${what} is empty`);
+export async function prepareOutputFile(path: string, inputs: readonly (string | undefined)[] = []): Promise<void> {
+  if (path.trim() === '') throw new UsageError(`--out is empty`);
   if (inputs.some((p) => p !== undefined && resolve(p) === resolve(path))) {
-    throw new UsageError(`${what} ${path} is also an input of this command; give another file`);
+    throw new UsageError(`--out ${path} is also an input of this command; give another file`);
   }
   const dir = dirname(resolve(path));
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new UsageError(`${what} ${path}: cannot create the folder ${dir} (${reason(e)})`);
+    throw new UsageError(`--out ${path}: cannot create the folder ${dir} (${reason(e)})`);
   }
   const existing = await stat(path).catch(() => undefined);
-  if (existing?.isDirectory()) throw new UsageError(`${what} ${path} is a folder; give a file name`);
+  if (existing?.isDirectory()) throw new UsageError(`--out ${path} is a folder; give a file name`);
   try {
     await access(existing ? path : dir, constants.W_OK);
   } catch (e) {
-    throw new UsageError(`${what} ${path}: not writable (${reason(e)})`);
+    throw new UsageError(`--out ${path}: not writable (${reason(e)})`);
   }
 }
 
