@@ -46,9 +46,13 @@ export default defineConfig(({ mode }) => {
       minify: cdn,
       sourcemap: false,
       copyPublicDir: false,
-      lib: cdn
-        ? { entry: { 'bridgetower-webgpu': resolve(root, 'src/tasks/index.ts') }, formats: ['es'], fileName: (_f, name) => `${name}.js` }
-        : { entry: { index: resolve(root, 'src/tasks/index.ts'), node: resolve(root, 'src/tasks/node.ts') }, formats: ['es'], fileName: (_f, name) => `${name}.js` },
+      lib: {
+        entry: cdn
+          ? { 'bridgetower-webgpu': resolve(root, 'src/tasks/index.ts') } as Record<string, string>
+          : { index: resolve(root, 'src/tasks/index.ts'), node: resolve(root, 'src/tasks/node.ts') },
+        formats: ['es'],
+        fileName: (_f, name) => `${name}.js`,
+      },
       rollupOptions: {
         external: cdn ? [] : ['webgpu', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
         output: cdn ? { inlineDynamicImports: true } : { chunkFileNames: 'lib-[name]-[hash].js' },

@@ -1,12 +1,12 @@
 // `bridgetower match --image <file> --text "<t1>" --text "<t2>" ... [--json] [--model <dir>]`
 import { UsageError } from '../errors';
 import { flag, option, parseArgs } from './args';
-import { loadTaskModel, MODEL_OPTIONS, MODEL_USAGE, readImageFile } from './task-model';
+import { loadTaskModel, MODEL_FLAGS, MODEL_OPTIONS, MODEL_USAGE, readImageFile } from './task-model';
 
 const USAGE = `usage: bridgetower match --image <file> --text "<caption>" [--text "<caption>" ...] [--json] ${MODEL_USAGE}`;
 
 export default async function match(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['json', 'help'] });
+  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['json', 'help', ...MODEL_FLAGS] });
   if (flag(args, 'help')) { console.log(USAGE); return 0; }
   const image = option(args, 'image');
   const texts = args.options.get('text') ?? [];

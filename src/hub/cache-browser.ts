@@ -1,7 +1,6 @@
 // The hub cache in a browser: the app's model storage (OPFS, else IndexedDB), one stored model per entry.
 import { openStoredModel, storeWebFormat } from '../checkpoint/web-storage-browser';
 import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
-import type { WeightSet } from '../checkpoint/weight-set';
 import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
 
@@ -9,7 +8,7 @@ export function browserModelCache(): ModelCache | undefined {
   if (typeof navigator === 'undefined' || (!navigator.storage?.getDirectory && typeof indexedDB === 'undefined')) return undefined;
   return {
     where: 'browser storage',
-    async open(key: string): Promise<WeightSet | undefined> {
+    async open(key: string): Promise<ConvertibleWeights | undefined> {
       try {
         return await openStoredModel(key);
       } catch (e) {
@@ -17,7 +16,7 @@ export function browserModelCache(): ModelCache | undefined {
         throw e;
       }
     },
-    async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<WeightSet> {
+    async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
       await storeWebFormat(weights, key, opts);
       return openStoredModel(key);
     },

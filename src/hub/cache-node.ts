@@ -7,7 +7,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeDirectory, NodeDirSink } from '../checkpoint/source-node';
 import { WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertibleWeights, MANIFEST } from '../checkpoint/web-format';
-import type { WeightSet } from '../checkpoint/weight-set';
 import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
 
@@ -22,13 +21,13 @@ export class NodeModelCache implements ModelCache {
     this.where = join(root, 'hub');
   }
 
-  async open(key: string): Promise<WeightSet | undefined> {
+  async open(key: string): Promise<ConvertibleWeights | undefined> {
     const dir = join(this.where, key);
     if (!existsSync(join(dir, MANIFEST))) return undefined;
     return WebFormatWeights.open(new NodeDirectory(dir));
   }
 
-  async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<WeightSet> {
+  async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
     const dir = join(this.where, key);
     const partial = join(this.where, `.${key}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
@@ -38,7 +37,8 @@ export class NodeModelCache implements ModelCache {
       else await rename(partial, dir);
     } catch (e) {
       await rm(partial, { recursive: true, force: true });
-      if ((e as NodeJS.ErrnoException).code) throw new CheckpointError(dir, `cannot write the cache (${(e as NodeJS.ErrnoException).code})`);
+      const errno = e as NodeJS.ErrnoException;
+      if (typeof errno.errno === 'number') throw new CheckpointError(dir, `cannot write the cache (${errno.code})`);
       throw e;
     }
     return WebFormatWeights.open(new NodeDirectory(dir));

@@ -4,15 +4,14 @@
 // leaves nothing a later load would trust.
 import { crc32 } from '../checkpoint/crc32';
 import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
-import type { WeightSet } from '../checkpoint/weight-set';
 
 export interface ModelCache {
   /** For messages: a directory, or the browser storage used. */
   readonly where: string;
   /** A complete entry, or undefined. */
-  open(key: string): Promise<WeightSet | undefined>;
+  open(key: string): Promise<ConvertibleWeights | undefined>;
   /** Convert `weights` into a new entry and open it; on failure nothing stays behind. */
-  store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<WeightSet>;
+  store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights>;
 }
 
 export interface CacheKeyParts {

@@ -5,7 +5,7 @@ import { MemorySource, readJson, readText, type ByteSource, type Directory } fro
 import { openWeights } from '../checkpoint/open';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 import { WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertibleWeights, type FileSink, type WebFormatSink } from '../checkpoint/web-format';
-import type { TokenizerFiles, WeightSet } from '../checkpoint/weight-set';
+import type { TokenizerFiles } from '../checkpoint/weight-set';
 import type { LoadProgress } from '../tasks/types';
 import type { Platform } from '../tasks/platform';
 import { cacheKey } from './cache';
@@ -35,7 +35,7 @@ export interface HubOptions {
   onRequest?: (file: string) => void;
 }
 
-export async function openHubWeights(id: HubId, opts: HubOptions, platform: Platform): Promise<WeightSet> {
+export async function openHubWeights(id: HubId, opts: HubOptions, platform: Platform): Promise<ConvertibleWeights> {
   const repo = new HubRepo(id.repo, {
     endpoint: opts.hubEndpoint ?? platform.env('HF_ENDPOINT'),
     revision: opts.revision ?? id.revision,
@@ -84,7 +84,7 @@ async function readTokenizer(repo: Directory): Promise<TokenizerFiles | undefine
 }
 
 /** Without a cache, the converter still runs (the dtype applies), into memory. */
-async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<WeightSet> {
+async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
   const files = new MemoryFiles(weights.source);
   await writeWebFormat(weights, files, opts);
   return WebFormatWeights.open(files);

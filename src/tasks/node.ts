@@ -9,8 +9,11 @@ import { openWeights, type OpenOptions } from '../checkpoint/open';
 import { NodeDirectory, openPath } from '../checkpoint/source-node';
 import { createNodeGpu } from '../gpu/node';
 import { NodeModelCache } from '../hub/cache-node';
+import { parseHubId } from '../hub/hub-id';
+import { openHubWeights, type HubOptions } from '../hub/load';
+import type { ConvertibleWeights } from '../checkpoint/web-format';
 import { BridgeTower, type BridgeTowerLoadOptions } from './bridgetower';
-import { setPlatform } from './platform';
+import { platform, setPlatform } from './platform';
 
 export * from './index';
 
@@ -31,6 +34,14 @@ export function demoModelPath(): string {
   return paths.find((p) => existsSync(`${p}/manifest.json`)) ?? paths[paths.length - 1];
 }
 
+/** The weights at a path, or of a Hugging Face id written `hf:org/name[@revision]` (through the cache). */
+export async function openModelWeights(path: string, opts: OpenOptions & HubOptions = {}): Promise<ConvertibleWeights> {
+  const hubId = parseHubId(path);
+  if (hubId && path.startsWith('hf:')) return openHubWeights(hubId, opts, platform());
+  const { source, dir } = await openPath(path);
+  return openWeights(source ?? dir, { dir, ...opts });
+}
+
 /**
  * Load a model in Node: a path (web-format directory, .ckpt, .safetensors, .bin, index.json, or a folder in
  * the hub's layout), or a Hugging Face id written `hf:org/name[@revision]`. Without one, the demo model.
@@ -38,8 +49,7 @@ export function demoModelPath(): string {
  */
 export async function loadBridgeTower(path: string = demoModelPath(), opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {}): Promise<BridgeTower> {
   if (path.startsWith('hf:')) return BridgeTower.load(path, opts);
-  const { source, dir } = await openPath(path);
-  const weights = await openWeights(source ?? dir, { dir, ...opts.open });
+  const weights = await openModelWeights(path, opts.open);
   try {
     return await BridgeTower.load(weights, { createGpu: () => createNodeGpu(), ...opts });
   } finally {
