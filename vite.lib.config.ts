@@ -1,7 +1,8 @@
 // Builds the npm package's library (`npm run build:lib`, run by `prepack`):
-//   dist/index.js, dist/node.js (+ shared chunks)   ESM for bundlers and Node; WGSL inlined as strings
-//   dist/bridgetower-webgpu.js                      one self-contained browser ESM file for CDNs (--mode cdn)
-//   dist/demo/                                      the demo model, found beside the bundle
+//   dist/lib/index.js, node.js (+ shared chunks)   ESM for bundlers and Node; WGSL inlined as strings
+//   dist/lib/bridgetower-webgpu.js                  one self-contained browser ESM file for CDNs (--mode cdn)
+//   dist/lib/demo/                                  the demo model, found beside the bundle
+//   dist/lib/types/                                 .d.ts (tsc -p tsconfig.lib.json)
 // The demo's URLs are written into the output as `new URL('./demo/<file>', import.meta.url)` after Vite's
 // own transforms, so this build leaves them alone and the user's bundler (Vite, webpack 5) copies the files.
 import { cpSync, readdirSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { defineConfig, type Plugin } from 'vite';
 const root = import.meta.dirname;
 const DEMO = resolve(root, 'weights/demo');
 const PLACEHOLDER = '__BRIDGETOWER_DEMO_FILES__';
+const OUT_DIR = 'dist/lib';
 
 function demoModel(): Plugin {
   return {
@@ -29,7 +31,7 @@ function demoModel(): Plugin {
       return { code: code.replace(PLACEHOLDER, `{ ${urls.join(', ')} }`), map: null };
     },
     writeBundle() {
-      cpSync(DEMO, resolve(root, 'dist/demo'), { recursive: true });
+      cpSync(DEMO, resolve(root, OUT_DIR, 'demo'), { recursive: true });
     },
   };
 }
@@ -40,8 +42,9 @@ export default defineConfig(({ mode }) => {
     publicDir: false,
     plugins: [demoModel()],
     build: {
-      outDir: 'dist',
-      emptyOutDir: false,
+      outDir: OUT_DIR,
+      // The first build (`npm run build:lib` runs it before the CDN one) starts from an empty dist/lib.
+      emptyOutDir: !cdn,
       target: 'es2022',
       minify: cdn,
       sourcemap: false,

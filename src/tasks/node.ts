@@ -26,11 +26,11 @@ setPlatform({
 });
 
 /**
- * The bundled demo model: dist/demo of the package (beside the built entries and the CLI), or weights/demo
- * of the project when running from the sources.
+ * The bundled demo model: dist/lib/demo of the package (beside this entry, or below the CLI's dist/cli.mjs),
+ * or weights/demo of the project when running from the sources or the contributors' CLI build.
  */
 export function demoModelPath(): string {
-  const paths = ['./demo', '../weights/demo', '../../weights/demo'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  const paths = ['./demo', './lib/demo', '../weights/demo', '../../weights/demo'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   return paths.find((p) => existsSync(`${p}/manifest.json`)) ?? paths[paths.length - 1];
 }
 
