@@ -36,6 +36,13 @@ const isWeights = (file: string) => /\.(safetensors|bin)$/.test(file);
 export async function startHubServer(repos: Record<string, HubRepoFixture>, opts: HubServerOptions = {}): Promise<HubServer> {
   const requests: LoggedRequest[] = [];
   const server = createServer((req, res) => {
+    // CORS as the hub answers it, so a page on another origin (the app under test) can read ranges and headers.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, ETag, X-Linked-Etag, X-Repo-Commit, X-Error-Code');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Headers': 'Range, Authorization', 'Access-Control-Allow-Methods': 'GET, HEAD' }).end();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const log = (file: string, status: number) => requests.push({ path: url.pathname, file, range: req.headers.range, status });
     const hub = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
