@@ -86,6 +86,12 @@ describe('weights from the hub, every layout, equal the local demo model', () =>
     }
   });
 
+  it('converts to the dtype asked for', async () => {
+    const w = await open('demo/bridgetower-demo', { dtype: 'f16' });
+    expect(new Set(w.names().map((n) => w.info(n)!.dtype))).toEqual(new Set(['f16']));
+    await w.close();
+  });
+
   it('prefers model.safetensors over pytorch_model.bin, follows the redirect and reads in ranges', async () => {
     server.requests.length = 0;
     await (await open('demo/both')).close();
