@@ -13,7 +13,8 @@ export default defineConfig({
     rollupOptions: {
       input: { cli: 'src/cli/main.ts' },
       external: ['webgpu', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
-      output: { format: 'es', entryFileNames: '[name].mjs' },
+      // One file: the installed package finds its demo model relative to it (dist/lib/demo).
+      output: { format: 'es', entryFileNames: '[name].mjs', inlineDynamicImports: true },
     },
   },
 });

@@ -18,6 +18,8 @@ import { clearError, isAbort, setStatus, showError } from './status';
 
 /** The demo model, beside the app (vite.config.ts copies weights/demo into the build). */
 export const DEMO_URL = new URL('weights/demo/', document.baseURI).href;
+/** A hub mirror (or a local imitation of the hub) for the model-id field: `?hubEndpoint=http://…` on the page. */
+const HUB_ENDPOINT = new URLSearchParams(location.search).get('hubEndpoint') ?? undefined;
 
 const CHECKPOINT_EXTENSIONS = ['.ckpt', '.safetensors', '.bin', '.pt', '.pth'];
 const HEAD_NAMES: HeadName[] = ['vqa', 'itm', 'itc', 'mlm', 'nlvr2', 'snli', 'irtr'];
@@ -49,6 +51,11 @@ export class ModelPanel {
       ev.preventDefault();
       const url = byTestId<HTMLInputElement>('url-input').value.trim();
       if (url) void this.loadUrl(new URL(url, document.baseURI).href, url, false);
+    });
+    byTestId<HTMLFormElement>('hub-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const id = byTestId<HTMLInputElement>('hub-input').value.trim().replace(/^hf:/, '');
+      if (id) void this.load(id, false, () => `hf:${id}`);
     });
     const folder = byTestId<HTMLInputElement>('folder-input');
     folder.addEventListener('change', () => {
@@ -118,6 +125,7 @@ export class ModelPanel {
     try {
       const loading = BridgeTower.load(await source(), {
         signal: controller.signal,
+        hubEndpoint: HUB_ENDPOINT,
         onProgress: (p) => { if (!controller.signal.aborted) this.showLoadProgress(p); },
       });
       // Cancel answers at once, even while a fetch is in flight; a load that still completes is freed.

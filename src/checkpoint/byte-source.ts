@@ -96,15 +96,19 @@ export class UrlDirectory implements Directory {
     this.name = base;
   }
   async open(relative: string): Promise<ByteSource | undefined> {
-    const url = new URL(relative, this.base.endsWith('/') ? this.base : `${this.base}/`).toString();
-    let res: Response;
-    try {
-      res = await this.fetchFn(url);
-    } catch (e) {
-      throw new CheckpointError(url, `fetch failed (${(e as Error).message})`);
-    }
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new CheckpointError(url, `HTTP ${res.status} ${res.statusText}`);
-    return new MemorySource(new Uint8Array(await res.arrayBuffer()), url);
+    return fetchSource(new URL(relative, this.base.endsWith('/') ? this.base : `${this.base}/`).toString(), this.fetchFn);
   }
+}
+
+/** A whole file fetched over HTTP(S); undefined on 404. */
+export async function fetchSource(url: string, fetchFn: typeof fetch = fetch): Promise<ByteSource | undefined> {
+  let res: Response;
+  try {
+    res = await fetchFn(url);
+  } catch (e) {
+    throw new CheckpointError(url, `fetch failed (${(e as Error).message})`);
+  }
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new CheckpointError(url, `HTTP ${res.status} ${res.statusText}`);
+  return new MemorySource(new Uint8Array(await res.arrayBuffer()), url);
 }

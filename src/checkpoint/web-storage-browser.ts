@@ -6,7 +6,10 @@ import { AbortedError, CheckpointError } from '../errors';
 import type { ImagePreprocess } from '../model/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
-import { MANIFEST, WebFormatWeights, writeWebFormat, type ConvertProgress, type ConvertSummary, type FileSink, type Manifest, type WebFormatSink } from './web-format';
+import {
+  MANIFEST, WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertProgress, type ConvertSummary, type ConvertibleWeights, type FileSink,
+  type Manifest, type WebFormatSink,
+} from './web-format';
 import type { TokenizerFiles } from './weight-set';
 
 const ROOT = 'bridgetower-models';
@@ -174,16 +177,24 @@ export async function convertToBrowserStorage(
   const weights = await openWeights(new BlobSource(file, file.name), {
     config: opts.config, imageSize: opts.imageSize, imagePreprocess: opts.imagePreprocess, tokenizer: opts.tokenizer, labels: opts.labels,
   });
+  try {
+    return await storeWebFormat(weights, name, { dtype: opts.dtype, onProgress, signal });
+  } finally {
+    await weights.close();
+  }
+}
+
+/** Convert opened weights into browser storage under `name`; a failed or cancelled conversion is deleted. */
+export async function storeWebFormat(weights: ConvertibleWeights, name: string, opts: ConvertOptions): Promise<ConvertSummary> {
+  checkName(name);
   await navigator.storage?.persist?.().catch(() => false);
   const root = await opfsRoot();
   const sink = root ? new OpfsSink(name, root) : new IdbSink(name);
   try {
-    return await writeWebFormat(weights, sink, { dtype: opts.dtype, onProgress, signal });
+    return await writeWebFormat(weights, sink, opts);
   } catch (e) {
     await deleteStoredModel(name).catch(() => {});
     throw e;
-  } finally {
-    await weights.close();
   }
 }
 

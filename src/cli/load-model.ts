@@ -6,23 +6,24 @@ import { join } from 'node:path';
 import { CheckpointError } from '../errors';
 import { openWeights, type OpenOptions } from '../checkpoint/open';
 import { readSafetensors } from '../checkpoint/safetensors';
-import { NodeDirSink, NodeDirectory, openPath } from '../checkpoint/source-node';
+import { NodeDirSink, NodeDirectory } from '../checkpoint/source-node';
+import type { HubOptions } from '../hub/load';
+import { openModelWeights } from '../tasks/node';
 import type { HostTensor } from '../checkpoint/tensor';
 import { writeWebFormat, type ConvertibleWeights } from '../checkpoint/web-format';
 import type { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel } from '../model/bridgetower';
 
 /** Open a checkpoint file, HF safetensors, sharded index or web-format directory. */
-export async function openWeightPath(path: string, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
-  const { source, dir } = await openPath(path);
-  return openWeights(source ?? dir, { dir, ...opts });
+export async function openWeightPath(path: string, opts: OpenOptions & HubOptions = {}): Promise<ConvertibleWeights> {
+  return openModelWeights(path, opts);
 }
 
 /**
  * Load a model onto the GPU from `path`. With `convertTo`, the weights first go through the web format in
  * that dtype (written to a temporary directory, removed once uploaded), exactly as a browser would get them.
  */
-export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & { convertTo?: 'f32' | 'f16' } = {}): Promise<BridgeTowerModel> {
+export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubOptions & { convertTo?: 'f32' | 'f16' } = {}): Promise<BridgeTowerModel> {
   const { convertTo, ...open } = opts;
   const weights = await openWeightPath(path, open);
   if (!convertTo) {

@@ -1,11 +1,11 @@
 // `bridgetower match --image <file> --text "<t1>" --text "<t2>" ... [--json] [--model <dir>]`
 import { checkText, flag, noPositionals, option, parseArgs, requireOptions } from './args';
-import { loadTaskModel, MODEL_OPTIONS, MODEL_USAGE, readImageFile, truncationNote } from './task-model';
+import { loadTaskModel, MODEL_FLAGS, MODEL_OPTIONS, MODEL_USAGE, readImageFile, truncationNote } from './task-model';
 
 const USAGE = `usage: bridgetower match --image <file> --text "<caption>" [--text "<caption>" ...] [--json] ${MODEL_USAGE}`;
 
 export default async function match(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['json', 'help'] });
+  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['json', 'help', ...MODEL_FLAGS] });
   if (flag(args, 'help')) { console.log(USAGE); return 0; }
   requireOptions(args, 'match', ['image', 'text']);
   noPositionals(args, 'match');

@@ -13,7 +13,8 @@ import { prepareOutputFile, writeOutputFile } from './output';
 
 const HELP = `usage: bridgetower run --model <dir|file> --pixels <file.safetensors> [--input-ids "0,713,2"]... [--attention-mask "1,1,1"]...
          [--pixels2 <file.safetensors>] [--outputs a,b,...] [--config config.json] --out <file.safetensors>
-  --model           a web-format directory, .ckpt, HF .safetensors/.bin, or sharded index
+  --model           a web-format directory, .ckpt, HF .safetensors/.bin, sharded index, or hf:ORG/NAME[@REV]
+  --no-cache        with hf:, neither read nor write the converted-model cache
   --pixels          safetensors with pixel_values [B|1, 3, S, S]; may also hold input_ids and attention_mask
   --input-ids       one text row per option, comma-separated ids; shorter rows are padded with <pad> (mask 0)
   --attention-mask  one row per --input-ids row (default: 1 for given ids, 0 for padding)
@@ -54,7 +55,7 @@ function repeatBatch(p: HostArray<Float32Array>, B: number): HostArray<Float32Ar
 export default async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'pixels', 'pixels2', 'input-ids', 'attention-mask', 'outputs', 'config', 'out'],
-    flags: ['help'],
+    flags: ['help', 'no-cache'],
   });
   if (flag(args, 'help')) {
     console.log(HELP);
@@ -104,7 +105,7 @@ export default async function run(argv: string[]): Promise<number> {
 
   const gpu = await createNodeGpu();
   try {
-    const model = await loadModel(gpu, modelPath, { config });
+    const model = await loadModel(gpu, modelPath, { config, cache: !flag(args, 'no-cache') });
     try {
       const t0 = performance.now();
       const result = await model.forward({

@@ -7,10 +7,11 @@ import { IMAGE_PREPROCESS_MODES } from '../preprocess/image';
 import type { RgbImage } from '../preprocess/rgb-image';
 import type { BridgeTower } from '../tasks';
 import { demoModelPath, loadBridgeTower } from '../tasks/node';
-import { option, type ParsedArgs } from './args';
+import { flag, option, type ParsedArgs } from './args';
 
 export const MODEL_OPTIONS = ['model', 'image-preprocess'] as const;
-export const MODEL_USAGE = '[--model <web-format dir | .ckpt | .safetensors>] [--image-preprocess hf|blip|clip]';
+export const MODEL_FLAGS = ['no-cache'] as const;
+export const MODEL_USAGE = '[--model <web-format dir | .ckpt | .safetensors | hf:ORG/NAME[@REV]>] [--no-cache] [--image-preprocess hf|blip|clip]';
 
 /** The model named by --model (default: the bundled demo model). */
 export async function loadTaskModel(args: ParsedArgs): Promise<BridgeTower> {
@@ -18,7 +19,7 @@ export async function loadTaskModel(args: ParsedArgs): Promise<BridgeTower> {
   if (mode !== undefined && !IMAGE_PREPROCESS_MODES.includes(mode as ImagePreprocess)) {
     throw new UsageError(`--image-preprocess must be one of ${IMAGE_PREPROCESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   }
-  return loadBridgeTower(option(args, 'model') ?? demoModelPath(), { imagePreprocess: mode as ImagePreprocess | undefined });
+  return loadBridgeTower(option(args, 'model') ?? demoModelPath(), { imagePreprocess: mode as ImagePreprocess | undefined, cache: !flag(args, 'no-cache') });
 }
 
 /** An image file, decoded before any model is loaded so that a bad file is named at once. */

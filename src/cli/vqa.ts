@@ -1,12 +1,12 @@
 // `bridgetower vqa --image <file> --question "<text>" [--top-k K] [--json] [--model <dir>]`
 import { UsageError } from '../errors';
 import { checkText, flag, intOption, noPositionals, option, parseArgs, requireOptions } from './args';
-import { loadTaskModel, MODEL_OPTIONS, MODEL_USAGE, readImageFile, truncationNote } from './task-model';
+import { loadTaskModel, MODEL_FLAGS, MODEL_OPTIONS, MODEL_USAGE, readImageFile, truncationNote } from './task-model';
 
 const USAGE = `usage: bridgetower vqa --image <file> --question "<text>" [--top-k K] [--json] ${MODEL_USAGE}`;
 
 export default async function vqa(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'question', 'top-k', ...MODEL_OPTIONS], flags: ['json', 'help'] });
+  const args = parseArgs(argv, { values: ['image', 'question', 'top-k', ...MODEL_OPTIONS], flags: ['json', 'help', ...MODEL_FLAGS] });
   if (flag(args, 'help')) { console.log(USAGE); return 0; }
   requireOptions(args, 'vqa', ['image', 'question']);
   noPositionals(args, 'vqa');

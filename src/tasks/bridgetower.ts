@@ -1,10 +1,14 @@
 // The public task API: load a BridgeTower once, then ask it questions about images.
 // Each task tokenises, preprocesses, runs one forward pass (one submit, one readback) and turns logits
 // into what a user wants to read: answers with probabilities, match scores, rankings.
-import { AbortedError, HeadUnavailableError, ShapeError, TextError, TokenizerError } from '../errors';
-import { UrlDirectory, type Directory } from '../checkpoint/byte-source';
+import { AbortedError, CheckpointError, HeadUnavailableError, ShapeError, TextError, TokenizerError } from '../errors';
+import { fetchSource, UrlDirectory, type ByteSource, type Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { checkTokenizerFits } from '../checkpoint/tokenizer-files';
+import { openHubWeights, type HubOptions } from '../hub/load';
+import { parseHubId } from '../hub/hub-id';
+import { demoModelFiles } from './demo-files';
+import { platform, resolveUrl } from './platform';
 import type { WeightSet } from '../checkpoint/weight-set';
 import { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel, type OutputTensor } from '../model/bridgetower';
@@ -19,7 +23,7 @@ import type {
   RetrievalHit, VqaResult,
 } from './types';
 
-export interface BridgeTowerLoadOptions extends LoadOptions {
+export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 'signal' | 'onProgress'> {
   /** A runtime to use; it stays the caller's (dispose() leaves it alive). */
   gpu?: Gpu;
   /** Otherwise the runtime is created with this (default Gpu.create(): navigator.gpu) and owned by the model. */
@@ -52,17 +56,22 @@ export class BridgeTower {
   ) {}
 
   /**
-   * Load from a WeightSet, a Directory, or (browser) a URL base of a web-format directory such as
-   * '/weights/demo/'. Node callers use loadBridgeTower() in ./node.ts for paths.
+   * Load from a Hugging Face model id ('org/name', 'hf:org/name@revision'), a URL of a web-format directory
+   * or of a folder in the hub's layout (relative URLs resolve against the page, or the working directory in
+   * Node), a WeightSet or a Directory. Without a source: the demo model shipped with the package.
    */
-  static async load(source: string | URL | WeightSet | Directory, opts: BridgeTowerLoadOptions = {}): Promise<BridgeTower> {
+  static async load(source?: string | URL | WeightSet | Directory, opts: BridgeTowerLoadOptions = {}): Promise<BridgeTower> {
     const signal = opts.signal;
     const check = () => { if (signal?.aborted) throw new AbortedError('loading the model was cancelled'); };
     check();
     let weights: WeightSet;
     let opened = false;
-    if (typeof source === 'string' || source instanceof URL) {
-      weights = await openWeights(new ProgressDirectory(new UrlDirectory(String(source), (input, init) => fetch(input, { ...init, signal })), opts));
+    const hubId = typeof source === 'string' ? parseHubId(source) : undefined;
+    if (hubId) {
+      weights = await openHubWeights(hubId, opts, platform());
+      opened = true;
+    } else if (source === undefined || typeof source === 'string' || source instanceof URL) {
+      weights = await openWeights(new ProgressDirectory(modelDirectory(source, signal), opts));
       opened = true;
     } else if ('open' in source) {
       weights = await openWeights(new ProgressDirectory(source, opts));
@@ -70,7 +79,7 @@ export class BridgeTower {
     } else {
       weights = source;
     }
-    const gpu = opts.gpu ?? (await (opts.createGpu ?? (() => Gpu.create()))());
+    const gpu = opts.gpu ?? (await (opts.createGpu ?? platform().createGpu ?? (() => Gpu.create()))());
     try {
       check();
       if (weights.tokenizer) checkTokenizerFits(weights.tokenizer, weights.config.text.vocabSize, weights.source);
@@ -318,6 +327,33 @@ export async function toRgb(image: ImageInput): Promise<RgbImage> {
     return rgb;
   }
   return loadBrowserImage(image as Parameters<typeof loadBrowserImage>[0]);
+}
+
+/** The directory a URL names (file: URLs through the platform, in Node), or the demo model's files. */
+function modelDirectory(source: string | URL | undefined, signal: AbortSignal | undefined): Directory {
+  const fetchFn: typeof fetch = (input, init) => fetch(input, { ...init, signal });
+  const fileDirectory = platform().fileDirectory;
+  if (source === undefined) {
+    const files: Record<string, string> = demoModelFiles();
+    const manifest = new URL(files['manifest.json']);
+    if (manifest.protocol === 'file:' && fileDirectory) return fileDirectory(new URL('.', manifest));
+    return new FileMapDirectory('the demo model', files, fetchFn);
+  }
+  const url = resolveUrl(source);
+  if (url.protocol === 'file:') {
+    if (!fileDirectory) throw new CheckpointError(url.href, "local files need Node: import { loadBridgeTower } from 'bridgetower-webgpu/node'");
+    return fileDirectory(url);
+  }
+  return new UrlDirectory(url.href, fetchFn);
+}
+
+/** Files at arbitrary URLs (a bundler may rename each one), by name. */
+class FileMapDirectory implements Directory {
+  constructor(readonly name: string, private readonly files: Record<string, string>, private readonly fetchFn: typeof fetch) {}
+  async open(relative: string): Promise<ByteSource | undefined> {
+    const url = this.files[relative];
+    return url === undefined ? undefined : fetchSource(url, this.fetchFn);
+  }
 }
 
 /** Reports bytes read from a directory as 'read' progress (totals from the manifest's shard list once known). */

@@ -1,27 +1,55 @@
-// Loading a model in Node: from a path (web-format directory, .ckpt, .safetensors, .bin, index.json) onto a
-// Dawn device. Without a path, the bundled demo model.
+// The package's Node entry: everything of the main entry, plus loading from paths onto a Dawn device (the
+// `webgpu` package). Importing it makes BridgeTower.load work in Node: relative URLs resolve against the
+// working directory, file: URLs are read from disk, HF_ENDPOINT / HF_TOKEN apply, and models converted from
+// the hub are cached on disk.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openWeights, type OpenOptions } from '../checkpoint/open';
-import { openPath } from '../checkpoint/source-node';
+import { NodeDirectory, openPath } from '../checkpoint/source-node';
 import { createNodeGpu } from '../gpu/node';
+import { NodeModelCache } from '../hub/cache-node';
+import { parseHubId } from '../hub/hub-id';
+import { openHubWeights, type HubOptions } from '../hub/load';
+import type { ConvertibleWeights } from '../checkpoint/web-format';
 import { BridgeTower, type BridgeTowerLoadOptions } from './bridgetower';
+import { platform, setPlatform } from './platform';
+
+export * from './index';
+
+setPlatform({
+  baseUrl: () => pathToFileURL(process.cwd() + sep).href,
+  fileDirectory: (url) => new NodeDirectory(fileURLToPath(url)),
+  createGpu: () => createNodeGpu(),
+  env: (name) => process.env[name] || undefined,
+  modelCache: async (dir) => new NodeModelCache(dir),
+});
 
 /**
- * weights/demo of this package. Sources live in src/tasks/, the CLI bundle in dist/: try both depths.
+ * The bundled demo model: dist/lib/demo of the package (beside this entry, or below the CLI's dist/cli.mjs),
+ * or weights/demo of the project when running from the sources or the contributors' CLI build.
  */
 export function demoModelPath(): string {
-  for (const rel of ['../weights/demo', '../../weights/demo']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(`${p}/manifest.json`)) return p;
-  }
-  return fileURLToPath(new URL('../../weights/demo', import.meta.url));
+  const paths = ['./demo', './lib/demo', '../weights/demo', '../../weights/demo'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return paths.find((p) => existsSync(`${p}/manifest.json`)) ?? paths[paths.length - 1];
 }
 
-/** `open`: what a bare checkpoint lacks (tokenizer files, labels, a config), as `bridgetower convert` takes them. */
-export async function loadBridgeTower(path: string = demoModelPath(), opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {}): Promise<BridgeTower> {
+/** The weights at a path, or of a Hugging Face id written `hf:org/name[@revision]` (through the cache). */
+export async function openModelWeights(path: string, opts: OpenOptions & HubOptions = {}): Promise<ConvertibleWeights> {
+  const hubId = parseHubId(path);
+  if (hubId && path.startsWith('hf:')) return openHubWeights(hubId, opts, platform());
   const { source, dir } = await openPath(path);
-  const weights = await openWeights(source ?? dir, { dir, ...opts.open });
+  return openWeights(source ?? dir, { dir, ...opts });
+}
+
+/**
+ * Load a model in Node: a path (web-format directory, .ckpt, .safetensors, .bin, index.json, or a folder in
+ * the hub's layout), or a Hugging Face id written `hf:org/name[@revision]`. Without one, the demo model.
+ * `open`: what a bare checkpoint lacks (tokenizer files, labels, a config), as `bridgetower convert` takes them.
+ */
+export async function loadBridgeTower(path: string = demoModelPath(), opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {}): Promise<BridgeTower> {
+  if (path.startsWith('hf:')) return BridgeTower.load(path, opts);
+  const weights = await openModelWeights(path, opts.open);
   try {
     return await BridgeTower.load(weights, { createGpu: () => createNodeGpu(), ...opts });
   } finally {

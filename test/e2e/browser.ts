@@ -24,16 +24,7 @@ export async function startBrowserSession(): Promise<BrowserSession> {
   if (!address || typeof address === 'string') throw new Error('vite dev server has no port');
   // WebGPU needs a secure context: http://localhost qualifies, http://127.0.0.1 too.
   const baseUrl = `http://localhost:${address.port}`;
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--disable-quic', '--disable-dev-shm-usage',
-    ],
-    protocolTimeout: 600_000,
-  });
+  const browser = await launchChromium();
   const log: string[] = [];
   return {
     server, browser, baseUrl, log,
@@ -48,4 +39,19 @@ export async function startBrowserSession(): Promise<BrowserSession> {
       await server.close();
     },
   };
+}
+
+/** Headless Chromium with SwiftShader WebGPU. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium)`);
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--disable-quic', '--disable-dev-shm-usage',
+    ],
+    protocolTimeout: 600_000,
+  });
 }

@@ -1,0 +1,24 @@
+// The hub cache in a browser: the app's model storage (OPFS, else IndexedDB), one stored model per entry.
+import { openStoredModel, storeWebFormat } from '../checkpoint/web-storage-browser';
+import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
+import { CheckpointError } from '../errors';
+import type { ModelCache } from './cache';
+
+export function browserModelCache(): ModelCache | undefined {
+  if (typeof navigator === 'undefined' || (!navigator.storage?.getDirectory && typeof indexedDB === 'undefined')) return undefined;
+  return {
+    where: 'browser storage',
+    async open(key: string): Promise<ConvertibleWeights | undefined> {
+      try {
+        return await openStoredModel(key);
+      } catch (e) {
+        if (e instanceof CheckpointError) return undefined;
+        throw e;
+      }
+    },
+    async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
+      await storeWebFormat(weights, key, opts);
+      return openStoredModel(key);
+    },
+  };
+}

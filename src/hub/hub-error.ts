@@ -1,0 +1,10 @@
+// Failures talking to the Hugging Face hub: one line naming the repo and the file.
+import { BridgeTowerError } from '../errors';
+
+export type HubErrorKind = 'not-found' | 'unauthorized' | 'no-weights' | 'network' | 'http';
+
+export class HubError extends BridgeTowerError {
+  constructor(readonly kind: HubErrorKind, readonly repo: string, readonly file: string | undefined, detail: string) {
+    super(`hub-${kind}`, `${repo}${file ? `/${file}` : ''}: ${detail}`);
+  }
+}
