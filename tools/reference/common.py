@@ -55,7 +55,7 @@ def randomize(model, seed, scalars=None):
                 elif p.dim() == 0:
                     raise ValueError(f"scalar parameter {full} needs an explicit value")
                 else:
-                    normal(p, 0.5 if p.dim() == 1 and "embedding" in k else 0.1)
+                    normal(p, 0.5 if "embedding" in k else 0.1)
         for p in m.parameters(recurse=False):
             done.add(id(p))
     missing = [n for n, p in model.named_parameters() if id(p) not in done]
