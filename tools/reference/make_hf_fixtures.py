@@ -120,7 +120,14 @@ def set_cross_heads(model, heads):
             att.attention_head_size = att.all_head_size // heads
 
 
+def set_vision_heads(model, heads):
+    for block in bt_of(model).vision_model.visual.transformer.resblocks:
+        block.attn.num_heads = heads
+        block.attn.head_dim = block.attn.embed_dim // heads
+
+
 VARIANTS = {
+    "vision_heads_rounded_2": lambda m: set_vision_heads(m, 2),
     "eps_top_1e-5": lambda m: set_eps(top_level_lns(m), 1e-5),
     "eps_text_1e-5": lambda m: set_eps(text_and_cross(bt_of(m)), 1e-5),
     "eps_vision_1e-5": lambda m: set_eps([bt_of(m).vision_model], 1e-5),
@@ -225,9 +232,9 @@ def write_tokenizer(folder, vocab_size):
 # ---- the folders ----
 
 def spec(name, cls, cfg, knobs, variants=(), seed=0, scalars=None, safe=True, tokenizer=False, inputs=None,
-         notes=None):
+         notes=None, also=(), shard=None):
     return dict(name=name, cls=cls, cfg=cfg, knobs=knobs, variants=list(variants), seed=seed, scalars=scalars or {},
-                safe=safe, tokenizer=tokenizer, inputs=inputs or {}, notes=notes or [])
+                safe=safe, tokenizer=tokenizer, inputs=inputs or {}, notes=notes or [], also=list(also), shard=shard)
 
 
 def link_scalars(c, param):
@@ -277,7 +284,7 @@ SPECS = [
     spec("hf-itm-w96", BridgeTowerForImageAndTextRetrieval,
          config(text={"num_hidden_layers": 2}, vision={"hidden_size": 96, "num_hidden_layers": 3,
                                                        "remove_last_layer": True, "image_size": 16}),
-         seed=16,
+         seed=16, variants=["vision_heads_rounded_2"],
          knobs={"CLIP width 96": "vision heads = 96 // 64 = 1 (not 96/64 rounded)",
                 "remove_last_layer": "vision_config.num_hidden_layers 3 but only resblocks 0, 1 exist in the file"}),
     spec("hf-itc", BridgeTowerForContrastiveLearning,
@@ -291,6 +298,17 @@ SPECS = [
                 "widths": "CLIP width = cross width = 64: HF's ContrastiveLearning cannot run a CLIP width that differs from "
                           "hidden_size (token_type_embeddings[1] is expanded to ln_post's width before the transform"
                           " and fails)"}),
+    spec("hf-itm-mlm-itc", BridgeTowerForContrastiveLearning,
+         config(top={"hidden_size": 64, "num_attention_heads": 2}, text={"hidden_size": 64, "intermediate_size": 32,
+                                                                        "num_attention_heads": 2}),
+         seed=18, scalars={"logit_scale": uniform(1.5, 3.0)}, inputs={"mask_id": 63},
+         also=[BridgeTowerForImageAndTextRetrieval, BridgeTowerForMaskedLM], shard="400KB",
+         knobs={"layout": "like the hub's bridgetower-large-itm-mlm-itc: one checkpoint holding the ITC, ITM and MLM "
+                          "heads, architectures [BridgeTowerForContrastiveLearning]; sharded safetensors "
+                          "(model.safetensors.index.json + model-0000N-of-0000M.safetensors)"},
+         notes=["expected = the union of what BridgeTowerForContrastiveLearning, ForImageAndTextRetrieval and "
+                "ForMaskedLM each compute after from_pretrained of this folder (each ignores the other heads); "
+                "their shared outputs are identical"]),
 ]
 
 
@@ -310,6 +328,30 @@ def beta_renamed(model):
     return {"missing_keys": beta, "unexpected_keys": sorted(n[:-len("beta")] + "bias" for n in beta)} if beta else None
 
 
+def load_checked(cls, folder, source, allowed_unexpected):
+    """from_pretrained, then check every parameter equals the source model's (beta handled as documented)."""
+    reloaded, info = cls.from_pretrained(folder, output_loading_info=True)
+    reloaded.eval()
+    bad = {k: sorted(set(v) - (allowed_unexpected if k == "unexpected_keys" else set())) for k, v in info.items()}
+    bad = {k: v for k, v in bad.items() if v}
+    as_is = None
+    if bad and bad == beta_renamed(source):
+        # from_pretrained renames every key containing "beta" to "bias" (a legacy TF-name fix in modeling_utils),
+        # so an `interpolate` link tower's beta is dropped and stays at its constructor value 0.5. The expected
+        # outputs use the beta stored in the file (what the saved model computed); the manifest records how far
+        # HF's own reload is from them.
+        as_is = copy.deepcopy(reloaded)
+        with torch.no_grad():
+            for key in bad["missing_keys"]:
+                reloaded.get_parameter(key).copy_(source.get_parameter(key))
+    elif bad:
+        raise RuntimeError(f"{folder}: {cls.__name__}.from_pretrained reported {bad}")
+    for k, v in source.state_dict().items():
+        if not torch.equal(v, reloaded.state_dict()[k]):
+            raise RuntimeError(f"{folder}: {k} differs after the reload")
+    return reloaded, as_is
+
+
 def make(spec_, out_dir):
     name, cls = spec_["name"], spec_["cls"]
     folder = os.path.join(out_dir, name)
@@ -318,25 +360,24 @@ def make(spec_, out_dir):
     torch.manual_seed(spec_["seed"])
     model = cls(spec_["cfg"]).eval()
     randomize(model, spec_["seed"], spec_["scalars"])
-    model.save_pretrained(folder, safe_serialization=spec_["safe"])
-    reloaded, info = cls.from_pretrained(folder, output_loading_info=True)
-    reloaded.eval()
-    bad = {k: sorted(v) for k, v in info.items() if v}
+    # Other classes whose heads share the file (the hub's itm-mlm-itc checkpoints): their own random heads on the
+    # same bridgetower weights, all written by one save_pretrained.
+    sources = {cls: model}
+    merged = model.state_dict()
+    for k, other in enumerate(spec_["also"]):
+        m = other(spec_["cfg"]).eval()
+        randomize(m, spec_["seed"] + 1 + k, spec_["scalars"])
+        m.bridgetower.load_state_dict(model.bridgetower.state_dict())
+        sources[other] = m
+        merged.update({n: t for n, t in m.state_dict().items() if n not in merged})
+    model.save_pretrained(folder, safe_serialization=spec_["safe"], state_dict=merged,
+                          **({"max_shard_size": spec_["shard"]} if spec_["shard"] else {}))
+    models = {}
     from_pretrained_as_is = None
-    if bad and bad == beta_renamed(model):
-        # from_pretrained renames every key containing "beta" to "bias" (a legacy TF-name fix in modeling_utils),
-        # so an `interpolate` link tower's beta is dropped and stays at its constructor value 0.5. The expected
-        # outputs use the beta stored in the file (what the saved model computed); the manifest records how far
-        # HF's own reload is from them.
-        from_pretrained_as_is = copy.deepcopy(reloaded)
-        with torch.no_grad():
-            for key in bad["missing_keys"]:
-                reloaded.get_parameter(key).copy_(model.get_parameter(key))
-    elif bad:
-        raise RuntimeError(f"{name}: from_pretrained reported {bad}")
-    for k, v in model.state_dict().items():
-        if not torch.equal(v, reloaded.state_dict()[k]):
-            raise RuntimeError(f"{name}: {k} differs after the reload")
+    for c, src in sources.items():
+        models[c], as_is = load_checked(c, folder, src, set(merged) - set(src.state_dict()))
+        from_pretrained_as_is = from_pretrained_as_is or as_is
+    reloaded = models[cls]
     cfg = reloaded.config
     text_cfg = cfg.text_config
 
@@ -366,11 +407,16 @@ def make(spec_, out_dir):
         inputs = random_inputs(spec_["seed"], 2, 7, text_cfg.vocab_size, cfg.vision_config.image_size, [0, 2],
                                spec_["inputs"].get("mask_id"))
 
-    expected = run(reloaded, inputs)
-    required = REQUIRED[cls.__name__]
+    expected, f64, required = {}, {}, []
+    for c, m in models.items():
+        for k, v in run(m, inputs).items():
+            if k in expected and not torch.equal(expected[k], v):
+                raise RuntimeError(f"{name}: {k} differs between the classes")
+            expected[k] = v
+        f64.update(run(copy.deepcopy(m).double(), inputs))
+        required += [k for k in REQUIRED[c.__name__] if k not in required]
     for k in required:
         assert k in expected, k
-    f64 = run(copy.deepcopy(reloaded).double(), inputs)
     if from_pretrained_as_is is not None:
         manifest_extra["hf_from_pretrained_drops_beta"] = {
             "what": "transformers v4.40.2 from_pretrained renames checkpoint keys containing 'beta' to 'bias', so "
@@ -391,14 +437,20 @@ def make(spec_, out_dir):
     save_tensors(os.path.join(folder, "inputs.safetensors"), inputs)
     save_tensors(os.path.join(folder, "expected.safetensors"), expected)
     weights = "model.safetensors" if spec_["safe"] else "pytorch_model.bin"
+    if spec_["shard"]:
+        weights = weights.replace(".bin", ".bin.index.json").replace(".safetensors", ".safetensors.index.json")
+        assert os.path.exists(os.path.join(folder, weights)), weights
     split = text_cfg.num_hidden_layers - cfg.num_hidden_layers + 1
     visual = bt_of(reloaded).vision_model.visual
     manifest = {
-        "made_by": f"{HF} {cls.__name__} (transformers' own class, unmodified), save_pretrained("
-                   f"safe_serialization={spec_['safe']}); expected = the model reloaded by from_pretrained",
+        "made_by": f"{HF} {', '.join(c.__name__ for c in models)} (transformers' own classes, unmodified), "
+                   f"save_pretrained(safe_serialization={spec_['safe']}"
+                   f"{', max_shard_size=' + repr(spec_['shard']) if spec_['shard'] else ''}); expected = each class "
+                   "reloaded by from_pretrained from this folder",
         "generator": "tools/reference/make_hf_fixtures.py",
         "definitions": "hf",
         "hf_class": cls.__name__,
+        **({"hf_classes_evaluated": [c.__name__ for c in models]} if len(models) > 1 else {}),
         "architectures": cfg.architectures,
         "seed": spec_["seed"],
         "knobs": spec_["knobs"],
@@ -434,7 +486,7 @@ def make(spec_, out_dir):
         "knob_variants_maxabs": {"what": "max |expected - output| when the knob is put back to the value a reader "
                                          "ignoring it would use (same weights): proves the fixture catches it",
                                  **variants},
-        "state_dict_keys": sorted(reloaded.state_dict().keys()),
+        "state_dict_keys": sorted(merged.keys()),
         **manifest_extra,
     }
     if isinstance(reloaded, BridgeTowerForContrastiveLearning):
