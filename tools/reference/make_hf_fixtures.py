@@ -273,7 +273,8 @@ SPECS = [
          knobs={"tie_word_embeddings": "true: mlm_score.decoder.weight is absent from the file and is "
                                        "text_model.embeddings.word_embeddings.weight",
                 "link_tower_type": "interpolate: LN(x * (1 - beta) + cross * beta), one random beta per tower",
-                "hidden_act": "text_config silu (text layers and cross layers), top-level relu (MLM transform); gelu_new was not used because it is within 1e-3 of gelu, below the tolerance"}),
+                "hidden_act": "text_config silu (text layers and cross layers), top-level relu (MLM transform); "
+                              "not gelu_new: it is within 1e-3 of gelu, below the tolerance"}),
     spec("hf-itm-crosscfg", BridgeTowerForImageAndTextRetrieval,
          config(top={"num_attention_heads": 4, "hidden_act": "gelu"},
                 text={"num_attention_heads": 2, "intermediate_size": 48, "hidden_act": "relu"}),
@@ -295,9 +296,9 @@ SPECS = [
                 "vision deeper than text": "vision 3 layers, text 2: HF runs resblocks 0, 1 only; itc_image uses "
                                            "resblock 1 (index Lt-1), resblock 2 never runs",
                 "share_layernorm false": "ln_separate.* are in the file but HF never uses them (ln_post everywhere)",
-                "widths": "CLIP width = cross width = 64: HF's ContrastiveLearning cannot run a CLIP width that differs from "
-                          "hidden_size (token_type_embeddings[1] is expanded to ln_post's width before the transform"
-                          " and fails)"}),
+                "widths": "CLIP width = cross width = 64: HF's ContrastiveLearning cannot run a CLIP width that "
+                          "differs from hidden_size (token_type_embeddings[1] is expanded to ln_post's width before "
+                          "the transform and fails)"}),
     spec("hf-itm-mlm-itc", BridgeTowerForContrastiveLearning,
          config(top={"hidden_size": 64, "num_attention_heads": 2}, text={"hidden_size": 64, "intermediate_size": 32,
                                                                         "num_attention_heads": 2}),
