@@ -629,7 +629,9 @@ export function checkTensors(config: BridgeTowerConfig, infos: Map<string, Tenso
   for (const [name, shape] of expectedTensors(config)) {
     const info = infos.get(name);
     if (!info) throw new MissingTensorError(name, file);
-    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+    // A 0-d parameter may be stored as [1] (some safetensors writers).
+    const scalar = shape.length === 0 && info.shape.length === 1 && info.shape[0] === 1;
+    if (!scalar && (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i]))) {
       throw new ConfigError(`${file}: tensor ${name} has shape ${JSON.stringify(info.shape)}, the config implies ${JSON.stringify(shape)}`);
     }
   }

@@ -32,6 +32,23 @@ export interface LayerNormEps {
   mlm: number;
 }
 
+/**
+ * An HF `preprocessor_config.json` (BridgeTowerImageProcessor): resize the shortest edge to `shortestEdge` (long side
+ * capped at int(1333/800·shortestEdge), sides floored to multiples of `sizeDivisor`), centre-crop to `cropSize`,
+ * x·rescaleFactor, then (x − mean) / std. Used with `imagePreprocess: 'hf'` in place of HF's defaults.
+ */
+export interface HfImageProcessor {
+  shortestEdge: number;
+  sizeDivisor: number;
+  cropSize: number;
+  doResize: boolean;
+  doRescale: boolean;
+  rescaleFactor: number;
+  doNormalize: boolean;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
 /** A two-layer task head: Linear(in -> hidden), LayerNorm(1e-5), GELU, Linear(hidden -> out); or one Linear. */
 export interface TaskHeadConfig {
   /** 1: a single Linear; 2: Linear, LayerNorm, GELU, Linear (original `task_head_layers`). */
@@ -100,6 +117,8 @@ export interface BridgeTowerConfig {
   };
 
   imagePreprocess: ImagePreprocess;
+  /** The model folder's preprocessor_config.json, when it has one (HF). */
+  imageProcessor?: HfImageProcessor;
 
   // Fields below are absent from configurations written before they existed; `definitions()` gives their
   // values then (the authors' code, which every earlier configuration followed).

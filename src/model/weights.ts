@@ -91,6 +91,7 @@ export class ModelWeights {
 
   private async load(ws: WeightSet, c: BridgeTowerConfig, opts: WeightUploadOptions): Promise<void> {
     const names = expectedTensors(c).map(([n]) => n);
+    const scalarNames = new Set(expectedTensors(c).filter(([, shape]) => shape.length === 0).map(([n]) => n));
     const totalBytes = names.reduce((s, n) => {
       const info = ws.info(n);
       return s + (info ? numel(info.shape) * DTYPE_BYTES[info.dtype] : 0);
@@ -154,7 +155,7 @@ export class ModelWeights {
     for (const name of names) {
       if (handled.has(name)) continue;
       const t = await read(name);
-      if (t.shape.length === 0) {
+      if (scalarNames.has(name)) {
         this.scalars.set(name, (toFloatDtype(t, 'f32', name).data as Float32Array)[0]);
         continue;
       }

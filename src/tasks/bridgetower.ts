@@ -276,7 +276,7 @@ export class BridgeTower {
 
   private async pixels(images: readonly ImageInput[]) {
     const rgb = await Promise.all(images.map(toRgb));
-    return pixelValues(rgb, { size: this.config.vision.imageSize, mode: this.imagePreprocess });
+    return pixelValues(rgb, { size: this.config.vision.imageSize, mode: this.imagePreprocess, processor: this.config.imageProcessor });
   }
 
   private async rerank(hits: RetrievalHit[], rerank: number, topK: number, itm: (hit: RetrievalHit) => Promise<number>): Promise<RetrievalHit[]> {
