@@ -83,7 +83,7 @@ export class ImageFeatures {
 
 const TEXT_ONLY = /^(text_embeddings|text_layer\.\d+|itc_text)$/;
 /** The cross stack of the authors' ITM path (itm_itc models), where it differs from the other heads'. */
-const FUSION = /^fusion\./;
+const FUSION = /^itm\./;
 const IMAGE_ONLY = /^(image_pre|image_layer\.\d+|itc_image)$/;
 /** Image-tower intermediates, which reusable image features do not keep. */
 const PIXEL_ONLY = /^(img2\.)?(image_pre|image_layer\.\d+)$/;
@@ -221,7 +221,7 @@ export class BridgeTowerModel {
         this.runHeads(cls, outs, !needFusion);
         if (needFusion) {
           const fusion = new ImageFeatures(features.batch, features.tokenType, features.fusionInputs!, undefined);
-          const fusionCls = this.crossStack(textInputs, mask, fusion, B, outs, 'fusion.', query);
+          const fusionCls = this.crossStack(textInputs, mask, fusion, B, outs, 'itm.', query);
           if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
           outs.release(fusionCls);
         }
@@ -488,8 +488,8 @@ function knownOutputs(c: BridgeTowerConfig): Set<string> {
   if (h.itc) { names.add('itc_text'); names.add('itc_image'); }
   if (h.itc?.cross) { names.add('itc_cross'); names.add('itc_logits'); }
   if (fusionDiffers(c)) {
-    for (let j = 0; j < c.numLayers; j++) for (const n of ['cross_text_in', 'cross_image_in', 'cross_text', 'cross_image']) names.add(`fusion.${n}.${j}`);
-    for (const n of ['text_feats', 'image_feats', 'cls_feats']) names.add(`fusion.${n}`);
+    for (let j = 0; j < c.numLayers; j++) for (const n of ['cross_text_in', 'cross_image_in', 'cross_text', 'cross_image']) names.add(`itm.${n}.${j}`);
+    for (const n of ['text_feats', 'image_feats', 'cls_feats']) names.add(`itm.${n}`);
   }
   if (h.nlvr2) names.add('nlvr2_logits');
   return names;

@@ -4,7 +4,9 @@
 // expected tensor, per element, within the manifest's |a-b| <= 1e-4 + 1e-3|b|, from each weight source and
 // through the web format.
 import { describe, expect, it } from 'vitest';
+import { readSafetensorsFile } from '../../src/cli/load-model';
 import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/cli/verify';
+import type { HostArray, IdData } from '../../src/model/bridgetower';
 import { testGpu } from '../gpu/node-gpu';
 
 const CASES: { fixture: string; definition: 'hf' | 'authors'; from: VerifyOptions['from'][] }[] = [
@@ -39,4 +41,33 @@ describe('golden data from the code that wrote the checkpoint', () => {
       });
     }
   }
+});
+
+describe('the authors\' ITM path of itm_itc models', () => {
+  it('computes every cross-layer intermediate of infer_fusion (itm.*), and itm_logits from it, not from infer', async () => {
+    const dir = 'test/fixtures/authors-itm-itc';
+    const model = await loadFixtureModel(await testGpu(), dir, { from: 'ckpt' });
+    try {
+      const inputs = await readSafetensorsFile(`${dir}/inputs.safetensors`);
+      const path = await readSafetensorsFile(`${dir}/expected-itm-path.safetensors`);
+      const names = [...path.keys()].filter((n) => n !== 'itm.infer_path_itm_logits');
+      expect(names.length).toBeGreaterThan(8);
+      expect(model.describeDefinitions()).toMatch(/infer_fusion/);
+      const got = await model.forward({
+        inputIds: inputs.get('input_ids') as HostArray<IdData>, attentionMask: inputs.get('attention_mask') as HostArray<IdData>,
+        pixelValues: inputs.get('pixel_values') as HostArray<Float32Array>,
+      }, { outputs: [...names, 'cls_feats'] });
+      for (const name of names) {
+        const want = path.get(name)!.data as Float32Array, have = got.get(name)!.data;
+        let bad = 0;
+        for (let i = 0; i < want.length; i++) if (!(Math.abs(have[i] - want[i]) <= 1e-4 + 1e-3 * Math.abs(want[i]))) bad++;
+        expect(bad, name).toBe(0);
+      }
+      // The infer path's cls_feats differ from the ITM path's here (separate vision LayerNorms, deeper vision).
+      const a = got.get('cls_feats')!.data, b = got.get('itm.cls_feats')!.data;
+      expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-2);
+    } finally {
+      model.dispose();
+    }
+  });
 });
