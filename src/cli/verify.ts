@@ -263,8 +263,8 @@ export default async function verify(argv: string[]): Promise<number> {
     const model = await loadFixtureModel(gpu, dir, { from, dtype, weights: option(args, 'weights') });
     try {
       const report = await verifyFixture(model, dir, { dtype });
-      console.log(`${dir}: weights from ${option(args, 'weights') ?? from ?? defaultOrigin(dir, dtype)} (${dtype}) on ${gpu.adapterDescription}; ${report.tolerance}`);
-      console.log(`definitions: ${model.describeDefinitions()}`);
+      console.log(`${dir}: weights from ${option(args, 'weights') ?? from ?? defaultOrigin(dir, dtype)} (${dtype}) on ${gpu.adapterDescription}; ` +
+        `${report.tolerance}; definitions: ${model.describeDefinitions()}`);
       const width = Math.max(...report.checks.map((c) => c.name.length));
       for (const c of report.checks) {
         const err = Number.isFinite(c.maxAbs) ? c.maxAbs.toExponential(2) : 'inf';
