@@ -391,6 +391,7 @@ export function configFacts(config: BridgeTowerConfig, origin: string): Facts {
     }
   };
   walk(config, '');
+  if (!facts.has('definition')) facts.set('definition', { value: 'authors', from: `${origin} (no definition: the authors')` });
   for (const head of ['mlm', 'itm', 'itc', 'irtr', ...TASK_HEADS]) if (!facts.has(`heads.${head}`)) facts.set(`heads.${head}`, { value: false, from: `${origin} heads` });
   return facts;
 }
@@ -495,8 +496,9 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
   if (get('heads.itm') === true) config.heads.itm = true;
   if (get('heads.irtr') === true) config.heads.irtr = true;
   if (get('heads.itc') === true) config.heads.itc = { dim: need('heads.itc.dim'), ...(get('heads.itc.cross') === true ? { cross: true } : {}) };
+  // Absent fields mean the authors' definitions (config.ts): only what differs from them is written.
   const definition = oneOf('definition', ['authors', 'hf'] as const) ?? (opts.hfNames ? 'hf' : 'authors');
-  config.definition = definition;
+  if (definition === 'hf') config.definition = definition;
   const eps = ['vision', 'text', 'cross', 'bridge', 'mlm'] as const;
   if (eps.some((k) => get(`layerNormEps.${k}`) !== undefined)) {
     const base = definitions(config).layerNormEps;
@@ -510,10 +512,9 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
     };
   }
   const link = oneOf('linkTower', ['add', 'scaled_add', 'interpolate'] as const);
-  if (link) config.linkTower = link;
+  if (link && link !== 'add') config.linkTower = link;
   if (get('tieWordEmbeddings') === true) config.tieWordEmbeddings = true;
-  const itmPath = oneOf('itmPath', ['infer', 'fusion'] as const);
-  if (itmPath) config.itmPath = itmPath;
+  if (oneOf('itmPath', ['infer', 'fusion'] as const) === 'fusion') config.itmPath = 'fusion';
   if (definition === 'hf' && config.heads.itc && config.vision.width !== config.hiddenSize) {
     // BridgeTowerForContrastiveLearning adds token_type_embeddings (hidden_size wide) to ln_post of the vision
     // tower (vision width) before the transform: expand_as fails unless the two widths agree.

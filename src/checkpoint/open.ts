@@ -56,6 +56,14 @@ function firstNonSpace(head: Uint8Array): number | undefined {
  * preprocessor_config.json are used when present; what `opts` gives explicitly wins.
  */
 export async function openWeights(input: ByteSource | Directory, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
+  if ('open' in input) {
+    // A web-format directory names its own tokenizer files, and keeps the preprocessing in its config.
+    const manifest = await input.open(MANIFEST);
+    if (manifest) {
+      if (await isWebManifest(manifest)) return withOverrides(await WebFormatWeights.open(input, manifest), opts);
+      await manifest.close();
+    }
+  }
   const dir = 'open' in input ? input : opts.dir;
   const folder = dir ? { ...await folderFiles(dir), ...withoutUndefined(opts) } : opts;
   return withOverrides(await openAny(input, folder), folder);
@@ -77,13 +85,6 @@ async function folderFiles(dir: Directory): Promise<Pick<OpenOptions, 'tokenizer
     }
   };
   const out: Pick<OpenOptions, 'tokenizer' | 'imageProcessor'> = {};
-  const manifest = await dir.open(MANIFEST);
-  if (manifest) {
-    const web = await isWebManifest(manifest);
-    await manifest.close();
-    // A web-format directory names its own tokenizer files in its manifest.
-    if (web) return out;
-  }
   const [vocab, merges] = [await text('vocab.json'), await text('merges.txt')];
   if (vocab && merges) out.tokenizer = { vocab: parseVocabJson(...vocab), merges: parseMergesTxt(...merges) };
   else {
@@ -146,12 +147,8 @@ async function openSource(source: ByteSource, opts: OpenOptions): Promise<Conver
   throw new CheckpointError(source.name, `not a checkpoint: not a torch.save zip or legacy file, safetensors, sharded index or web-format manifest (first bytes ${shown || 'none: empty file'})`);
 }
 
+/** A directory that is not in the web format (openWeights checked): HF weights. */
 async function openDirectory(dir: Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
-  const manifest = await dir.open(MANIFEST);
-  if (manifest) {
-    if (await isWebManifest(manifest)) return WebFormatWeights.open(dir, manifest);
-    await manifest.close();
-  }
   for (const file of ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin']) {
     const src = await dir.open(file);
     if (src) return openAny(src, { ...opts, dir });
