@@ -1,9 +1,14 @@
 // Which code defines a loaded model, and the configurations refused by name: what transformers v4.40.2 cannot
 // build or run (issue #9), a BERT text tower in an authors' checkpoint, and what HF's defaults mean when
 // save_pretrained left a field out of config.json.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openWeightPath } from '../../src/cli/load-model';
+import { openWeightPath, readSafetensorsFile } from '../../src/cli/load-model';
+import { UrlDirectory } from '../../src/checkpoint/byte-source';
+import { openWeights } from '../../src/checkpoint/open';
+import { RobertaTokenizer } from '../../src/preprocess/tokenizer';
 import { expectedTensors, hfConfigFacts, resolveConfig, shapeFacts } from '../../src/checkpoint/describe';
 import { hfToCanonical, usesHfNames } from '../../src/checkpoint/names';
 import type { TensorInfo } from '../../src/checkpoint/weight-set';
@@ -71,6 +76,37 @@ describe('definitions of a loaded model', () => {
     try {
       expect(w.tokenizer?.vocab['<mask>']).toBeDefined();
       expect(w.config.imageProcessor).toMatchObject({ shortestEdge: 32, sizeDivisor: 16, cropSize: 32, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('an HF folder served over HTTP (as the hub serves a repo)', () => {
+  it('loads weights, config, tokenizer files and preprocessor_config.json; the tokenizer gives HF\'s ids', async () => {
+    const fetched: string[] = [];
+    const fakeFetch = (async (url: string | URL) => {
+      const u = String(url);
+      fetched.push(u.slice('https://hub.test/m/'.length));
+      try {
+        return new Response(readFileSync(join('test/fixtures/hf-model', u.slice('https://hub.test/m/'.length))));
+      } catch {
+        return new Response('missing', { status: 404 });
+      }
+    }) as typeof fetch;
+    const w = await openWeights(new UrlDirectory('https://hub.test/m', fakeFetch));
+    try {
+      expect(fetched).toEqual(expect.arrayContaining(['vocab.json', 'merges.txt', 'preprocessor_config.json', 'model.safetensors', 'config.json']));
+      expect(definitions(w.config).definition).toBe('hf');
+      expect(w.config.imageProcessor?.sizeDivisor).toBe(16);
+      const tok = new RobertaTokenizer(w.tokenizer!);
+      const manifest = JSON.parse(await readFile('test/fixtures/hf-model/manifest.json', 'utf8')) as { texts: string[] };
+      const ids = (await readSafetensorsFile('test/fixtures/hf-model/inputs.safetensors')).get('input_ids')!;
+      const L = ids.shape[1];
+      manifest.texts.forEach((text, b) => {
+        const want = Array.from(ids.data as BigInt64Array, Number).slice(b * L, (b + 1) * L).filter((id) => id !== w.config.text.padTokenId);
+        expect(tok.encode(text, 40)).toEqual(want);
+      });
     } finally {
       await w.close();
     }
