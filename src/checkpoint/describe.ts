@@ -232,7 +232,7 @@ const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object'
 /** HF ACT2FN names -> the activation computed (gelu_new, gelu_fast and gelu_pytorch_tanh are one formula). */
 const HF_ACTIVATIONS: Record<string, HiddenAct> = {
   gelu: 'gelu', gelu_python: 'gelu', gelu_new: 'gelu_tanh', gelu_fast: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh',
-  relu: 'relu', silu: 'silu', swish: 'silu', quick_gelu: 'quickgelu',
+  relu: 'relu', silu: 'silu', swish: 'silu', quick_gelu: 'quickgelu', tanh: 'tanh',
 };
 type Widen<T> = T extends boolean ? boolean : T extends number ? number : string;
 const LINK_TOWERS: readonly LinkTowerType[] = ['add', 'scaled_add', 'interpolate'];
@@ -505,7 +505,7 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
     config.layerNormEps = { ...base };
     for (const k of eps) config.layerNormEps[k] = positive(`layerNormEps.${k}`) ?? base[k];
   }
-  const acts = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quickgelu'] as const;
+  const acts = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quickgelu', 'tanh'] as const;
   if (['text', 'cross', 'mlm'].some((k) => get(`hiddenAct.${k}`) !== undefined)) {
     config.hiddenAct = {
       text: oneOf('hiddenAct.text', acts) ?? 'gelu', cross: oneOf('hiddenAct.cross', acts) ?? 'gelu', mlm: oneOf('hiddenAct.mlm', acts) ?? 'gelu',

@@ -13,7 +13,7 @@ export type ImagePreprocess = 'blip' | 'clip' | 'hf';
 export type Definition = 'authors' | 'hf';
 
 /** Activations of the text, cross-modal and MLM-transform layers (HF `hidden_act`, by its ACT2FN name). */
-export type HiddenAct = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'quickgelu';
+export type HiddenAct = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'quickgelu' | 'tanh';
 
 /** The bridge layer (HF `link_tower_type`): LN(x + y), LN(s·x + y) with a learned s, LN((1−β)·x + β·y). */
 export type LinkTowerType = 'add' | 'scaled_add' | 'interpolate';
