@@ -286,6 +286,12 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
   const [Ht, HtFrom] = txt('hidden_size', 768);
   // HF builds the cross-modal layers from text_config, and feeds them cross_modal_*_transform outputs of hidden_size.
   if (H !== Ht) refuse(`hidden_size ${H} differs from text_config.hidden_size ${Ht}: HF builds the cross-modal layers from text_config and cannot run this model`);
+  const architectures = Array.isArray(c.architectures) ? c.architectures : [];
+  const [width, widthFrom] = vis('hidden_size', 768);
+  if (architectures.includes('BridgeTowerForContrastiveLearning') && width !== H) {
+    refuse(`architectures BridgeTowerForContrastiveLearning with ${widthFrom} ${width} and hidden_size ${H}: its ITC image embedding ` +
+      'adds token_type_embeddings (hidden_size wide) to the vision output; transformers cannot run this model (the widths must agree)');
+  }
   set('definition', 'hf', 'model_type (a transformers BridgeTower model)');
   set('hiddenSize', H, HFrom);
   set('numLayers', numLayers, numLayersFrom);
@@ -301,7 +307,6 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
   set('text.padTokenId', ...txt('pad_token_id', 1));
   set('text.bosTokenId', ...txt('bos_token_id', 0));
   set('text.eosTokenId', ...txt('eos_token_id', 2));
-  const [width, widthFrom] = vis('hidden_size', 768);
   const [layers, layersFrom] = vis('num_hidden_layers', 12);
   const [removeLast] = vis('remove_last_layer', false);
   set('vision.width', width, widthFrom);

@@ -130,6 +130,20 @@ describe('configurations refused by name', () => {
     }
   });
 
+  it('refuses every config.json of hf-refused (what HF\'s own classes fail on) from the config alone', async () => {
+    const manifest = JSON.parse(await readFile('test/fixtures/hf-refused/manifest.json', 'utf8')) as { cases: Record<string, unknown> };
+    const names: Record<string, RegExp> = {
+      'share-cross-modal-false': /share_cross_modal_transformer_layers/, 'share-link-tower-true': /share_link_tower_layers/,
+      'init-ln-from-vision-separate': /init_layernorm_from_vision_encoder/, 'contrastive-clip-width-differs': /BridgeTowerForContrastiveLearning/,
+    };
+    expect(Object.keys(manifest.cases).sort()).toEqual(Object.keys(names).sort());
+    for (const [dir, message] of Object.entries(names)) {
+      const config = JSON.parse(await readFile(`test/fixtures/hf-refused/${dir}/config.json`, 'utf8')) as Record<string, unknown>;
+      expect(() => hfConfigFacts(config), dir).toThrow(ConfigError);
+      expect(() => hfConfigFacts(config), dir).toThrow(message);
+    }
+  });
+
   it('refuses a contrastive model whose CLIP width differs from the cross-modal width', () => {
     const base = {
       hidden_size: 32, num_hidden_layers: 2, contrastive_hidden_size: 8,

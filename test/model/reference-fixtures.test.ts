@@ -17,6 +17,7 @@ const CASES: { fixture: string; definition: 'hf' | 'authors'; from: VerifyOption
   { fixture: 'hf-mlm-eps', definition: 'hf', from: ['hf', 'web'] },
   { fixture: 'hf-mlm-tied', definition: 'hf', from: ['hf', 'web'] },
   { fixture: 'hf-itc', definition: 'hf', from: ['hf', 'web'] },
+  { fixture: 'hf-itm-mlm-itc', definition: 'hf', from: ['hf', 'web'] },
   { fixture: 'authors-itm-itc', definition: 'authors', from: ['ckpt', 'web'] },
   { fixture: 'authors-w96', definition: 'authors', from: ['ckpt', 'web'] },
 ];
