@@ -42,7 +42,10 @@ export interface ForwardInputs {
 export interface ForwardOptions {
   /**
    * Names as in expected.safetensors (`text_layer.2`, `cross_text.1`, `img2.cls_feats`, heads...), plus
-   * `cross_attn_probs.{j}` [B, heads, N]: the text-to-image cross-attention of one text token at cross layer j.
+   * `cross_attn_probs.{j}` [B, heads, N]: the text-to-image cross-attention of one text token at cross layer j;
+   * `itc_cross` [B, D] and `itc_logits` [B, 3, D] (HF's cross-modal embedding and its stack of text, image and cross
+   * embeddings, for BridgeTowerForContrastiveLearning weights); `itm.*` (the cross stack of the authors' ITM path of
+   * itm_itc models, where it differs from the other heads': `itm.cross_text.{j}`, `itm.cls_feats`, ...).
    * Default: text_feats, image_feats, cls_feats and every head the weights have.
    */
   outputs?: readonly string[];
