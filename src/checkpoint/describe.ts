@@ -5,7 +5,9 @@
 // an error, except the documented defaults (heads = width / 64 as in CLIP and RoBERTa, RoBERTa's special
 // token ids, max_text_len = positions - 2).
 import { ConfigError, MissingTensorError } from '../errors';
-import { definitions, type BridgeTowerConfig, type HiddenAct, type ImagePreprocess, type LinkTowerType, type TaskHeadConfig } from '../model/config';
+import {
+  definitions, type BridgeTowerConfig, type HiddenAct, type ImagePreprocess, type LinkTowerType, type TaskHeadConfig,
+} from '../model/config';
 import type { TensorInfo } from './weight-set';
 
 type Value = number | boolean | string;
@@ -251,7 +253,9 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
   /** A field or HF's default for it. */
   const field = <T extends Value>(o: Record<string, unknown>, where: string, key: string, fallback: T): [Widen<T>, string] => {
     const v = o[key];
-    if (v === undefined || v === null) return [fallback as unknown as Widen<T>, `${where}${key} (absent: HF's default ${JSON.stringify(fallback)})`];
+    if (v === undefined || v === null) {
+      return [fallback as unknown as Widen<T>, `${where}${key} (absent: HF's default ${JSON.stringify(fallback)})`];
+    }
     if (typeof v !== typeof fallback || (typeof v === 'number' && !Number.isFinite(v))) {
       throw new ConfigError(`config.json ${where}${key} = ${JSON.stringify(v)} is not a ${typeof fallback}`);
     }
@@ -264,28 +268,38 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
 
   const [numLayers, numLayersFrom] = top('num_hidden_layers', 6);
   if (top('share_cross_modal_transformer_layers', true)[0] === false) {
-    refuse('share_cross_modal_transformer_layers: false: HF builds per-layer transforms its forward pass cannot call; transformers cannot run this model');
+    refuse('share_cross_modal_transformer_layers: false: HF builds per-layer transforms its forward pass cannot call; ' +
+      'transformers cannot run this model');
   }
   if (top('share_link_tower_layers', false)[0] === true && numLayers > 1) {
-    refuse(`share_link_tower_layers: true with ${numLayers} cross-modal layers: HF indexes the shared link tower per layer and fails; transformers cannot run this model`);
+    refuse(`share_link_tower_layers: true with ${numLayers} cross-modal layers: HF indexes the shared link tower per layer ` +
+      'and fails; transformers cannot run this model');
   }
   const [shareLn, shareLnFrom] = vis('share_layernorm', true);
   if (top('init_layernorm_from_vision_encoder', false)[0] === true && !shareLn) {
-    refuse('init_layernorm_from_vision_encoder: true with vision_config.share_layernorm false: HF reads a cross_modal_ln_separate that does not exist; transformers cannot build this model');
+    refuse('init_layernorm_from_vision_encoder: true with vision_config.share_layernorm false: HF reads a ' +
+      'cross_modal_ln_separate that does not exist; transformers cannot build this model');
   }
   const [link, linkFrom] = top('link_tower_type', 'add');
-  if (!LINK_TOWERS.includes(link as LinkTowerType)) refuse(`link_tower_type ${JSON.stringify(link)}: HF implements only ${LINK_TOWERS.join(', ')}`);
+  if (!LINK_TOWERS.includes(link as LinkTowerType)) {
+    refuse(`link_tower_type ${JSON.stringify(link)}: HF implements only ${LINK_TOWERS.join(', ')}`);
+  }
   const act = (value: string, from: string): HiddenAct => HF_ACTIVATIONS[value]
     ?? refuse(`${from} ${JSON.stringify(value)}: not a supported activation (${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   const [textAct, textActFrom] = txt('hidden_act', 'gelu');
   const [mlmAct, mlmActFrom] = top('hidden_act', 'gelu');
   const [position] = txt('position_embedding_type', 'absolute');
-  if (position !== 'absolute') refuse(`text_config.position_embedding_type ${JSON.stringify(position)}: only absolute position embeddings are supported`);
+  if (position !== 'absolute') {
+    refuse(`text_config.position_embedding_type ${JSON.stringify(position)}: only absolute position embeddings are supported`);
+  }
 
   const [H, HFrom] = top('hidden_size', 768);
   const [Ht, HtFrom] = txt('hidden_size', 768);
   // HF builds the cross-modal layers from text_config, and feeds them cross_modal_*_transform outputs of hidden_size.
-  if (H !== Ht) refuse(`hidden_size ${H} differs from text_config.hidden_size ${Ht}: HF builds the cross-modal layers from text_config and cannot run this model`);
+  if (H !== Ht) {
+    refuse(`hidden_size ${H} differs from text_config.hidden_size ${Ht}: HF builds the cross-modal layers from text_config ` +
+      'and cannot run this model');
+  }
   const architectures = Array.isArray(c.architectures) ? c.architectures : [];
   const [width, widthFrom] = vis('hidden_size', 768);
   if (architectures.includes('BridgeTowerForContrastiveLearning') && width !== H) {
@@ -354,7 +368,9 @@ function oracleConfigFacts(c: Record<string, unknown>): Facts {
   set('vision.imageSize', num(vision, 'image_size'), 'vision_config.image_size');
   if (typeof vision.share_layernorm === 'boolean') set('vision.layernormShared', vision.share_layernorm, 'vision_config.share_layernorm');
   if (num(notes, 'vision_num_attention_heads') !== undefined) set('vision.heads', num(notes, 'vision_num_attention_heads'), 'bridgetower_oracle_notes.vision_num_attention_heads');
-  else if (num(vision, 'hidden_size') !== undefined) set('vision.heads', Math.floor(num(vision, 'hidden_size')! / 64), 'vision_config.hidden_size // 64');
+  else if (num(vision, 'hidden_size') !== undefined) {
+    set('vision.heads', Math.floor(num(vision, 'hidden_size')! / 64), 'vision_config.hidden_size // 64');
+  }
   set('text.hiddenSize', num(text, 'hidden_size'), 'text_config.hidden_size');
   set('text.layers', num(text, 'num_hidden_layers'), 'text_config.num_hidden_layers');
   set('text.heads', num(text, 'num_attention_heads'), 'text_config.num_attention_heads');
@@ -446,13 +462,17 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
   const positive = (key: string): number | undefined => {
     const v = get(key);
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not a positive number`);
+    if (typeof v !== 'number' || !(v > 0)) {
+      throw new ConfigError(`${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not a positive number`);
+    }
     return v;
   };
   const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
     const v = get(key);
     if (v === undefined) return undefined;
-    if (!allowed.includes(v as T)) throw new ConfigError(`${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not one of ${allowed.join(', ')}`);
+    if (!allowed.includes(v as T)) {
+      throw new ConfigError(`${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not one of ${allowed.join(', ')}`);
+    }
     return v as T;
   };
   const maxPositions = need('text.maxPositionEmbeddings');
@@ -559,7 +579,9 @@ export function expectedTensors(c: BridgeTowerConfig): Array<[string, number[]]>
   }
   norm(`${V}ln_post`, Hv);
   // HF's BridgeTowerModel never applies ln_separate: only the authors' code reads it.
-  if (!c.vision.layernormShared && definitions(c).definition === 'authors') for (let i = 0; i < c.vision.layers; i++) norm(`${V}ln_separate.${i}`, Hv);
+  if (!c.vision.layernormShared && definitions(c).definition === 'authors') {
+    for (let i = 0; i < c.vision.layers; i++) norm(`${V}ln_separate.${i}`, Hv);
+  }
   out.push([`${T}embeddings.word_embeddings.weight`, [c.text.vocabSize, Ht]]);
   out.push([`${T}embeddings.position_embeddings.weight`, [c.text.maxPositionEmbeddings, Ht]]);
   out.push([`${T}embeddings.token_type_embeddings.weight`, [c.text.typeVocabSize, Ht]]);

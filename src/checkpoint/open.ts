@@ -90,7 +90,9 @@ async function folderFiles(dir: Directory): Promise<Pick<OpenOptions, 'tokenizer
   else {
     const tok = await text('tokenizer.json');
     if (tok) out.tokenizer = parseTokenizerJson(...tok);
-    else if (vocab || merges) throw new CheckpointError((vocab ?? merges)![1], 'a tokenizer needs both vocab.json and merges.txt (or one tokenizer.json)');
+    else if (vocab || merges) {
+      throw new CheckpointError((vocab ?? merges)![1], 'a tokenizer needs both vocab.json and merges.txt (or one tokenizer.json)');
+    }
   }
   const processor = await text('preprocessor_config.json');
   if (processor) {

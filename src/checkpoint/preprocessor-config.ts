@@ -11,7 +11,9 @@ const PIL_BICUBIC = 3;
 export function parsePreprocessorConfig(json: unknown, file: string): HfImageProcessor {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${file}: not a JSON object`);
   const c = json as Record<string, unknown>;
-  const bad = (key: string, what: string): never => { throw new ConfigError(`${file}: ${key} = ${JSON.stringify(c[key])} ${what}`); };
+  const bad = (key: string, what: string): never => {
+    throw new ConfigError(`${file}: ${key} = ${JSON.stringify(c[key])} ${what}`);
+  };
   const type = c.image_processor_type;
   if (type !== undefined && type !== 'BridgeTowerImageProcessor') bad('image_processor_type', 'is not BridgeTowerImageProcessor');
   const bool = (key: string, fallback: boolean): boolean => {
@@ -27,14 +29,17 @@ export function parsePreprocessorConfig(json: unknown, file: string): HfImagePro
     if (v === undefined || v === null) return fallback;
     if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
     const o = v as Record<string, unknown>;
-    if (o && typeof o === 'object' && Number.isSafeInteger(o.shortest_edge) && (o.shortest_edge as number) > 0) return o.shortest_edge as number;
-    if (o && typeof o === 'object' && o.height === o.width && Number.isSafeInteger(o.height) && (o.height as number) > 0) return o.height as number;
+    const whole = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) > 0;
+    if (o && typeof o === 'object' && whole(o.shortest_edge)) return o.shortest_edge;
+    if (o && typeof o === 'object' && o.height === o.width && whole(o.height)) return o.height;
     return bad(key, 'is neither a side nor {"shortest_edge": side} (nor a square {"height", "width"})');
   };
   const triple = (key: string, fallback: readonly number[]): [number, number, number] => {
     const v = c[key] ?? fallback;
     if (typeof v === 'number') return [v, v, v];
-    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v as [number, number, number];
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      return v as [number, number, number];
+    }
     return bad(key, 'is not three numbers');
   };
   const resample = c.resample ?? PIL_BICUBIC;

@@ -24,7 +24,9 @@ export default async function embed(argv: string[]): Promise<number> {
   const texts = args.options.get('text') ?? [];
   if ((!images.length && !texts.length) || args.positionals.length) throw new UsageError(USAGE);
   const pair = flag(args, 'pair');
-  if (pair && images.length !== texts.length) throw new UsageError(`--pair needs as many --image as --text (got ${images.length} and ${texts.length})`);
+  if (pair && images.length !== texts.length) {
+    throw new UsageError(`--pair needs as many --image as --text (got ${images.length} and ${texts.length})`);
+  }
   const bytes = await Promise.all(images.map(readImageFile));
   const model = await loadTaskModel(args);
   try {

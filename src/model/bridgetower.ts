@@ -472,7 +472,8 @@ export class BridgeTowerModel {
 }
 
 const HEAD_OUTPUTS: Record<string, string> = {
-  vqa_logits: 'vqa', itm_logits: 'itm', itc_text: 'itc', itc_image: 'itc', itc_cross: 'itc', itc_logits: 'itc', mlm_logits: 'mlm', snli_logits: 'snli', rank_score: 'irtr', nlvr2_logits: 'nlvr2',
+  vqa_logits: 'vqa', itm_logits: 'itm', itc_text: 'itc', itc_image: 'itc', itc_cross: 'itc', itc_logits: 'itc', mlm_logits: 'mlm',
+  snli_logits: 'snli', rank_score: 'irtr', nlvr2_logits: 'nlvr2',
 };
 
 function knownOutputs(c: BridgeTowerConfig): Set<string> {
@@ -491,7 +492,9 @@ function knownOutputs(c: BridgeTowerConfig): Set<string> {
   if (h.itc) { names.add('itc_text'); names.add('itc_image'); }
   if (h.itc?.cross) { names.add('itc_cross'); names.add('itc_logits'); }
   if (fusionDiffers(c)) {
-    for (let j = 0; j < c.numLayers; j++) for (const n of ['cross_text_in', 'cross_image_in', 'cross_text', 'cross_image']) names.add(`itm.${n}.${j}`);
+    for (let j = 0; j < c.numLayers; j++) {
+      for (const n of ['cross_text_in', 'cross_image_in', 'cross_text', 'cross_image']) names.add(`itm.${n}.${j}`);
+    }
     for (const n of ['text_feats', 'image_feats', 'cls_feats']) names.add(`itm.${n}`);
   }
   if (h.nlvr2) names.add('nlvr2_logits');

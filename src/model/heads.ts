@@ -67,7 +67,8 @@ export class Heads {
   /** decoder(LN(act(transform.dense(text_feats)))) + bias [B, L, V], the decoder in row chunks. */
   mlm(textFeats: GpuTensor): GpuTensor {
     const h = this.linear(textFeats, 'mlm_score.transform.dense', { activation: this.mlmAct });
-    const t = layerNorm(this.gpu, h, this.w.get('mlm_score.transform.LayerNorm.weight'), this.w.get('mlm_score.transform.LayerNorm.bias'), this.mlmEps);
+    const t = layerNorm(this.gpu, h, this.w.get('mlm_score.transform.LayerNorm.weight'), this.w.get('mlm_score.transform.LayerNorm.bias'),
+      this.mlmEps);
     h.release();
     const chunks = this.w.chunks(this.decoder), biases = this.w.chunks(MLM_BIAS);
     const V = chunks.reduce((s, c) => s + c.shape[0], 0);

@@ -65,7 +65,10 @@ export function geometry(width: number, height: number, { size, mode, processor 
         const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
         return { resizedWidth: width, resizedHeight: height, top: offset(height), left: offset(width) };
       }
-      if (edge < divisor) throw new ImageError(`preprocess: hf mode floors sides to multiples of ${divisor}, so the shortest edge must be at least ${divisor}, got ${edge}`);
+      if (edge < divisor) {
+        throw new ImageError(`preprocess: hf mode floors sides to multiples of ${divisor}, so the shortest edge must be at least ${divisor}, ` +
+          `got ${edge}`);
+      }
       const longer = Math.trunc((1333 / 800) * edge);
       const scale = edge / Math.min(width, height);
       let [h, w] = height < width ? [edge, scale * width] : [scale * height, edge];

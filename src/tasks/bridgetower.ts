@@ -114,10 +114,14 @@ export class BridgeTower {
   embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> { return embedImage(this.embedder(), images); }
 
   /** HF's cross-modal embedding of one image-text pair (BridgeTowerForContrastiveLearning models only). */
-  async embedPair(image: ImageInput, text: string): Promise<Float32Array> { return (await embedPairs(this.embedder(), [image], [text]))[0]; }
+  async embedPair(image: ImageInput, text: string): Promise<Float32Array> {
+    return (await embedPairs(this.embedder(), [image], [text]))[0];
+  }
 
   /** embedPair for many pairs, batched. */
-  embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> { return embedPairs(this.embedder(), images, texts); }
+  embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> {
+    return embedPairs(this.embedder(), images, texts);
+  }
 
   private embedder(): Embedder {
     return { model: this.model, source: this.source, encodeTexts: (t) => this.encodeTexts(t), pixels: (i) => this.pixels(i) };
