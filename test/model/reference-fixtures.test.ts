@@ -44,6 +44,23 @@ describe('golden data from the code that wrote the checkpoint', () => {
   }
 });
 
+describe('golden data through the f16 web format (the f16 bar and exact top-1)', () => {
+  for (const fixture of ['hf-mlm-tied', 'hf-itm-bin', 'hf-itc', 'authors-itm-itc']) {
+    it(`${fixture} from web f16`, async () => {
+      const dir = `test/fixtures/${fixture}`;
+      const model = await loadFixtureModel(await testGpu(), dir, { from: 'web', dtype: 'f16' });
+      try {
+        const report = await verifyFixture(model, dir, { dtype: 'f16' });
+        const failures = report.checks.filter((k) => !k.pass).map((k) => `${k.name}: ${k.detail}`);
+        expect(failures, report.tolerance).toEqual([]);
+        expect(report.checks.some((k) => k.name.startsWith('top1('))).toBe(true);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
+
 describe('the authors\' ITM path of itm_itc models', () => {
   it('computes every cross-layer intermediate of infer_fusion (itm.*), and itm_logits from it, not from infer', async () => {
     const dir = 'test/fixtures/authors-itm-itc';
