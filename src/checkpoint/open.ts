@@ -65,7 +65,15 @@ export async function openWeights(input: ByteSource | Directory, opts: OpenOptio
     }
   }
   const dir = 'open' in input ? input : opts.dir;
-  const folder = dir ? { ...await folderFiles(dir), ...withoutUndefined(opts) } : opts;
+  let folder = opts;
+  if (dir) {
+    try {
+      folder = { ...await folderFiles(dir), ...withoutUndefined(opts) };
+    } catch (e) {
+      if (!('open' in input)) await input.close();
+      throw e;
+    }
+  }
   return withOverrides(await openAny(input, folder), folder);
 }
 
@@ -155,6 +163,9 @@ async function openDirectory(dir: Directory, opts: OpenOptions): Promise<Convert
     const src = await dir.open(file);
     if (src) return openAny(src, { ...opts, dir });
   }
+  // A manifest.json that is not a bridgetower-web one and no HF weights: say what is wrong with the manifest.
+  const manifest = await dir.open(MANIFEST);
+  if (manifest) return WebFormatWeights.open(dir, manifest);
   throw new CheckpointError(dir.name, `no ${MANIFEST}, model.safetensors(.index.json) or pytorch_model.bin(.index.json) in this directory`);
 }
 
