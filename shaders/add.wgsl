@@ -1,10 +1,11 @@
-// add: out = a + b, elementwise over n f32 values (residual additions outside a fused epilogue).
+// add: out = alpha·a + beta·b, elementwise over n f32 values (residual additions outside a fused epilogue;
+// the scaled_add and interpolate bridge layers, LN(s·x + y) and LN((1−β)·x + β·y), before their LayerNorm).
 // Bindings: 0 a: array<f32> [n]; 1 b: array<f32> [n]; 2 out: array<f32> [n] (written);
-//           3 uniform { n }.
+//           3 uniform { n, alpha, beta }.
 // Workgroup: 256 invocations; the grid of ceil(n/256) workgroups is folded into x*y.
 // One invocation: one output element.
 
-struct Params { n: u32 }
+struct Params { n: u32, alpha: f32, beta: f32 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -15,6 +16,6 @@ struct Params { n: u32 }
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
   if (i < p.n) {
-    out[i] = a[i] + b[i];
+    out[i] = p.alpha * a[i] + p.beta * b[i];
   }
 }

@@ -4,6 +4,8 @@
 //   gelu_erf(x)    0.5·x·(1 + erf(x/√2)), PyTorch's exact GELU (RoBERTa, BridgeTower cross-modal layers)
 //   quick_gelu(x)  x·sigmoid(1.702x), CLIP's QuickGELU
 //   tanh_f32(x)    tanh, safe for any finite x (the pooler's activation)
+//   gelu_tanh(x)   0.5·x·(1 + tanh(√(2/π)·(x + 0.044715x³))), HF's gelu_new / gelu_fast / gelu_pytorch_tanh
+//   relu(x), silu(x) = x·sigmoid(x)   (HF hidden_act relu, silu / swish)
 // Constants: tools/erf-coefficients.ts prints and checks them.
 
 fn erf_f32(x: f32) -> f32 {
@@ -57,4 +59,16 @@ fn quick_gelu(x: f32) -> f32 {
 fn tanh_f32(x: f32) -> f32 {
   // tanh(±10) is ±1 in float32; clamping keeps exp-based implementations of tanh away from inf/inf.
   return tanh(clamp(x, -10.0, 10.0));
+}
+
+fn gelu_tanh(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + tanh_f32(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+fn relu(x: f32) -> f32 {
+  return max(x, 0.0);
+}
+
+fn silu(x: f32) -> f32 {
+  return x / (1.0 + exp(min(-x, 80.0)));
 }

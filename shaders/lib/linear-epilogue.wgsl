@@ -16,6 +16,15 @@ fn activate(v: f32) -> f32 {
 #if ACT_TANH
   return tanh_f32(v);
 #endif
+#if ACT_GELU_TANH
+  return gelu_tanh(v);
+#endif
+#if ACT_RELU
+  return relu(v);
+#endif
+#if ACT_SILU
+  return silu(v);
+#endif
 }
 
 fn store(m: u32, n: u32, sum: f32) {

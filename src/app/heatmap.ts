@@ -1,7 +1,7 @@
 // Draws a cross-attention map (text token 0 over the image patches) on the canvas that lies over the
 // picture. The model saw an S x S window of the resized picture (preprocess geometry), so the patch grid is
 // placed on that window, and what the model never saw is dimmed.
-import type { ImagePreprocess } from '../model/config';
+import type { HfImageProcessor, ImagePreprocess } from '../model/config';
 import { geometry } from '../preprocess/image';
 import type { AttentionMap } from '../tasks/types';
 
@@ -36,6 +36,8 @@ export interface HeatmapTarget {
   /** Model input side S and how the picture becomes S x S. */
   imageSize: number;
   mode: ImagePreprocess;
+  /** The model folder's preprocessor_config.json (hf mode), when it has one. */
+  processor?: HfImageProcessor;
 }
 
 export function drawHeatmap(target: HeatmapTarget, map: AttentionMap): void {
@@ -48,7 +50,7 @@ export function drawHeatmap(target: HeatmapTarget, map: AttentionMap): void {
 
   // The S x S window in picture pixels: resized picture coordinates mapped back by the resize factors.
   const S = target.imageSize;
-  const g = geometry(width, height, { size: S, mode: target.mode });
+  const g = geometry(width, height, { size: S, mode: target.mode, processor: target.processor });
   const sx = width / g.resizedWidth, sy = height / g.resizedHeight;
   const win = { x: g.left * sx * scale, y: g.top * sy * scale, w: S * sx * scale, h: S * sy * scale };
 

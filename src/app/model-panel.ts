@@ -245,6 +245,7 @@ export class ModelPanel {
         ...fact('Picture', `${c.vision.imageSize}×${c.vision.imageSize}, ${c.vision.patchSize}px patches, ${c.imagePreprocess} preprocessing`),
         ...fact('Towers', `ViT ${c.vision.layers}×${c.vision.width} · RoBERTa ${c.text.layers}×${c.text.hiddenSize}`),
         ...fact('Cross-modal', `${c.numLayers} layers × ${c.hiddenSize}, ${c.numHeads} heads`),
+        ...fact('Computed as', m.model.model.describeDefinitions()),
         ...fact('Answers', m.model.labels ? `${m.model.labels.length} labels` : c.heads.vqa ? 'no label list: answers are indices' : '—'),
         ...fact('Loaded in', formatMs(m.loadMs))),
       hasTokenizer(m.model) ? '' : h('p', { class: 'warning small', testid: 'no-tokenizer',

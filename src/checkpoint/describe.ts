@@ -5,7 +5,9 @@
 // an error, except the documented defaults (heads = width / 64 as in CLIP and RoBERTa, RoBERTa's special
 // token ids, max_text_len = positions - 2).
 import { ConfigError, MissingTensorError } from '../errors';
-import type { BridgeTowerConfig, ImagePreprocess, TaskHeadConfig } from '../model/config';
+import {
+  definitions, type BridgeTowerConfig, type HiddenAct, type ImagePreprocess, type LinkTowerType, type TaskHeadConfig,
+} from '../model/config';
 import type { TensorInfo } from './weight-set';
 
 type Value = number | boolean | string;
@@ -105,11 +107,17 @@ export function shapeFacts(infos: Map<string, TensorInfo>): Facts {
   dim('token_type_embeddings.weight', 0, 'tokenTypes');
 
   const has = (name: string, key: string): void => { facts.set(key, { value: infos.has(name), from: `the presence of ${name}` }); };
-  has('mlm_score.decoder.weight', 'heads.mlm');
+  // The decoder is absent from HF files with tie_word_embeddings; the transform is always there.
+  has('mlm_score.transform.dense.weight', 'heads.mlm');
   has('itm_score.fc.weight', 'heads.itm');
   has('rank_output.weight', 'heads.irtr');
   has('itc_text_head.fc.weight', 'heads.itc');
   dim('itc_text_head.fc.weight', 0, 'heads.itc.dim');
+  if (infos.has('itc_text_head.fc.weight')) has('itc_cross_modal_head.fc.weight', 'heads.itc.cross');
+  for (const [param, type] of [['scaled_factor', 'scaled_add'], ['beta', 'interpolate']] as const) {
+    const name = `cross_modal_text_link_tower.0.${param}`;
+    if (infos.has(name)) facts.set('linkTower', { value: type, from: `the presence of ${name}` });
+  }
   for (const head of TASK_HEADS) {
     const c = TASK_CLASSIFIER[head];
     const first = infos.get(`${c}.0.weight`);
@@ -137,6 +145,20 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
   const set = (key: string, value: Value | undefined, from: string): void => {
     if (value !== undefined) facts.set(key, { value, from: `hyper_parameters.config.${from}` });
   };
+  // The authors build RoBERTa only when the tokenizer's name says so (bt_module.py); otherwise their BertModel,
+  // whose embeddings, positions and eps differ. Likewise a Swin or timm ViT instead of CLIP.
+  if (typeof h.tokenizer === 'string' && !h.tokenizer.includes('roberta')) {
+    throw new ConfigError(`hyper_parameters.config.tokenizer ${JSON.stringify(h.tokenizer)}: the authors build a BERT text tower for it; ` +
+      'only RoBERTa text towers are supported');
+  }
+  if (typeof h.vit === 'string' && !h.vit.includes('CLIP')) {
+    throw new ConfigError(`hyper_parameters.config.vit ${JSON.stringify(h.vit)}: not a CLIP vision tower; only CLIP ViT towers are supported`);
+  }
+  if (h.vit_layernorm_shared === false && h.vit_layernorm_init_from_vit === true) {
+    throw new ConfigError('hyper_parameters.config: vit_layernorm_init_from_vit with vit_layernorm_shared false cannot be built by ' +
+      'the authors\' code (it reads vit_model.visual.cross_modal_ln_separate, which does not exist)');
+  }
+  set('definition', 'authors', 'the original checkpoint');
   const H = num(h, 'hidden_size');
   set('hiddenSize', H, 'hidden_size');
   set('numHeads', num(h, 'num_heads'), 'num_heads');
@@ -149,9 +171,12 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
   if (num(h, 'vit_width') !== undefined) set('vision.width', num(h, 'vit_width'), 'vit_width');
   else if (vit) set('vision.width', vit.width, 'vit');
   else set('vision.width', num(h, 'input_image_embed_size'), 'input_image_embed_size');
-  set('vision.layers', num(h, 'vit_layers') ?? vit?.layers, num(h, 'vit_layers') !== undefined ? 'vit_layers' : 'vit');
+  // vit_remove_last builds one resblock fewer than the tower has layers (clip_model.py, Transformer).
+  const vitLayers = num(h, 'vit_layers') ?? vit?.layers;
+  set('vision.layers', vitLayers !== undefined && h.vit_remove_last === true ? vitLayers - 1 : vitLayers,
+    `${num(h, 'vit_layers') !== undefined ? 'vit_layers' : 'vit'}${h.vit_remove_last === true ? ' - 1 (vit_remove_last)' : ''}`);
   if (num(h, 'vit_heads') !== undefined) set('vision.heads', num(h, 'vit_heads'), 'vit_heads');
-  else if (vit) set('vision.heads', vit.width / 64, 'vit (heads = width / 64)');
+  else if (vit) set('vision.heads', Math.floor(vit.width / 64), 'vit (heads = width // 64)');
   set('vision.patchSize', num(h, 'patch_size') ?? vit?.patch, num(h, 'patch_size') !== undefined ? 'patch_size' : 'vit');
   set('vision.imageSize', num(h, 'image_size'), 'image_size');
   if (typeof h.vit_layernorm_shared === 'boolean') set('vision.layernormShared', h.vit_layernorm_shared, 'vit_layernorm_shared');
@@ -175,6 +200,7 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
     set('heads.itm', on('itm', 'itm_itc', 'irtr_itm_itc'), 'loss_names.itm');
     set('heads.itc', on('itc', 'itm_itc', 'irtr_itm_itc'), 'loss_names.itc');
     set('heads.irtr', on('irtr'), 'loss_names.irtr');
+    set('itmPath', on('itm_itc', 'irtr_itm_itc') ? 'fusion' : 'infer', 'loss_names.itm_itc / irtr_itm_itc');
     set('tokenTypes', on('nlvr2') ? 3 : 2, 'loss_names.nlvr2');
     const layers = num(h, 'task_head_layers');
     const scale = num(h, 'head_hidden_scale');
@@ -203,14 +229,135 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
   return facts;
 }
 
-/** Facts declared by an HF BridgeTower config.json (plus the fixtures' `bridgetower_oracle_notes`). */
+const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+
+/** HF ACT2FN names -> the activation computed (gelu_new, gelu_fast and gelu_pytorch_tanh are one formula). */
+const HF_ACTIVATIONS: Record<string, HiddenAct> = {
+  gelu: 'gelu', gelu_python: 'gelu', gelu_new: 'gelu_tanh', gelu_fast: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh',
+  relu: 'relu', silu: 'silu', swish: 'silu', quick_gelu: 'quickgelu', tanh: 'tanh',
+};
+type Widen<T> = T extends boolean ? boolean : T extends number ? number : string;
+const LINK_TOWERS: readonly LinkTowerType[] = ['add', 'scaled_add', 'interpolate'];
+
+/**
+ * Facts declared by an HF BridgeTower config.json: what transformers v4.40.2 builds from it. save_pretrained
+ * writes only the fields that differ from the class defaults, so an absent field means HF's default.
+ * A configuration HF cannot build or run is a ConfigError naming the field. The project's own fixtures mark
+ * their HF-named copies of original weights with `bridgetower_oracle_notes`: those keep the authors' definitions.
+ */
 export function hfConfigFacts(c: Record<string, unknown>): Facts {
+  if (c.bridgetower_oracle_notes !== undefined) return oracleConfigFacts(c);
   const facts: Facts = new Map();
-  const obj = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const text = obj(c.text_config), vision = obj(c.vision_config);
+  const set = (key: string, value: Value, from: string): void => { facts.set(key, { value, from: `config.json ${from}` }); };
+  /** A field or HF's default for it. */
+  const field = <T extends Value>(o: Record<string, unknown>, where: string, key: string, fallback: T): [Widen<T>, string] => {
+    const v = o[key];
+    if (v === undefined || v === null) {
+      return [fallback as unknown as Widen<T>, `${where}${key} (absent: HF's default ${JSON.stringify(fallback)})`];
+    }
+    if (typeof v !== typeof fallback || (typeof v === 'number' && !Number.isFinite(v))) {
+      throw new ConfigError(`config.json ${where}${key} = ${JSON.stringify(v)} is not a ${typeof fallback}`);
+    }
+    return [v as Widen<T>, `${where}${key}`];
+  };
+  const top = <T extends Value>(key: string, fallback: T) => field(c, '', key, fallback);
+  const txt = <T extends Value>(key: string, fallback: T) => field(text, 'text_config.', key, fallback);
+  const vis = <T extends Value>(key: string, fallback: T) => field(vision, 'vision_config.', key, fallback);
+  const refuse = (what: string): never => { throw new ConfigError(`config.json ${what}`); };
+
+  const [numLayers, numLayersFrom] = top('num_hidden_layers', 6);
+  if (top('share_cross_modal_transformer_layers', true)[0] === false) {
+    refuse('share_cross_modal_transformer_layers: false: HF builds per-layer transforms its forward pass cannot call; ' +
+      'transformers cannot run this model');
+  }
+  if (top('share_link_tower_layers', false)[0] === true && numLayers > 1) {
+    refuse(`share_link_tower_layers: true with ${numLayers} cross-modal layers: HF indexes the shared link tower per layer ` +
+      'and fails; transformers cannot run this model');
+  }
+  const [shareLn, shareLnFrom] = vis('share_layernorm', true);
+  if (top('init_layernorm_from_vision_encoder', false)[0] === true && !shareLn) {
+    refuse('init_layernorm_from_vision_encoder: true with vision_config.share_layernorm false: HF reads a ' +
+      'cross_modal_ln_separate that does not exist; transformers cannot build this model');
+  }
+  const [link, linkFrom] = top('link_tower_type', 'add');
+  if (!LINK_TOWERS.includes(link as LinkTowerType)) {
+    refuse(`link_tower_type ${JSON.stringify(link)}: HF implements only ${LINK_TOWERS.join(', ')}`);
+  }
+  const act = (value: string, from: string): HiddenAct => HF_ACTIVATIONS[value]
+    ?? refuse(`${from} ${JSON.stringify(value)}: not a supported activation (${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  const [textAct, textActFrom] = txt('hidden_act', 'gelu');
+  const [mlmAct, mlmActFrom] = top('hidden_act', 'gelu');
+  const [position] = txt('position_embedding_type', 'absolute');
+  if (position !== 'absolute') {
+    refuse(`text_config.position_embedding_type ${JSON.stringify(position)}: only absolute position embeddings are supported`);
+  }
+
+  const [H, HFrom] = top('hidden_size', 768);
+  const [Ht, HtFrom] = txt('hidden_size', 768);
+  // HF builds the cross-modal layers from text_config, and feeds them cross_modal_*_transform outputs of hidden_size.
+  if (H !== Ht) {
+    refuse(`hidden_size ${H} differs from text_config.hidden_size ${Ht}: HF builds the cross-modal layers from text_config ` +
+      'and cannot run this model');
+  }
+  const architectures = Array.isArray(c.architectures) ? c.architectures : [];
+  const [width, widthFrom] = vis('hidden_size', 768);
+  if (architectures.includes('BridgeTowerForContrastiveLearning') && width !== H) {
+    refuse(`architectures BridgeTowerForContrastiveLearning with ${widthFrom} ${width} and hidden_size ${H}: its ITC image embedding ` +
+      'adds token_type_embeddings (hidden_size wide) to the vision output; transformers cannot run this model (the widths must agree)');
+  }
+  set('definition', 'hf', 'model_type (a transformers BridgeTower model)');
+  set('hiddenSize', H, HFrom);
+  set('numLayers', numLayers, numLayersFrom);
+  set('numHeads', ...txt('num_attention_heads', 12));
+  set('crossIntermediateSize', ...txt('intermediate_size', 3072));
+  set('text.hiddenSize', Ht, HtFrom);
+  set('text.layers', ...txt('num_hidden_layers', 12));
+  set('text.heads', ...txt('num_attention_heads', 12));
+  set('text.intermediateSize', ...txt('intermediate_size', 3072));
+  set('text.vocabSize', ...txt('vocab_size', 50265));
+  set('text.maxPositionEmbeddings', ...txt('max_position_embeddings', 514));
+  set('text.typeVocabSize', ...txt('type_vocab_size', 1));
+  set('text.padTokenId', ...txt('pad_token_id', 1));
+  set('text.bosTokenId', ...txt('bos_token_id', 0));
+  set('text.eosTokenId', ...txt('eos_token_id', 2));
+  const [layers, layersFrom] = vis('num_hidden_layers', 12);
+  const [removeLast] = vis('remove_last_layer', false);
+  set('vision.width', width, widthFrom);
+  set('vision.layers', removeLast ? layers - 1 : layers, removeLast ? `${layersFrom} - 1 (remove_last_layer)` : layersFrom);
+  // nn.MultiheadAttention(width, width // 64) in BridgeTowerResidualAttention.
+  set('vision.heads', Math.floor(width / 64), `${widthFrom} // 64`);
+  set('vision.patchSize', ...vis('patch_size', 16));
+  set('vision.imageSize', ...vis('image_size', 288));
+  set('vision.layernormShared', shareLn, shareLnFrom);
+  set('tokenTypes', 2, 'model_type (HF token_type_embeddings has 2 rows)');
+  if (num(c, 'contrastive_hidden_size') !== undefined) set('heads.itc.dim', num(c, 'contrastive_hidden_size')!, 'contrastive_hidden_size');
+  const [topEps, topEpsFrom] = top('layer_norm_eps', 1e-5);
+  const [textEps, textEpsFrom] = txt('layer_norm_eps', 1e-5);
+  const [visionEps, visionEpsFrom] = vis('layer_norm_eps', 1e-5);
+  set('layerNormEps.vision', visionEps, visionEpsFrom);
+  set('layerNormEps.text', textEps, textEpsFrom);
+  set('layerNormEps.cross', textEps, textEpsFrom);
+  set('layerNormEps.bridge', topEps, topEpsFrom);
+  set('layerNormEps.mlm', topEps, topEpsFrom);
+  set('hiddenAct.text', act(textAct, textActFrom), textActFrom);
+  set('hiddenAct.cross', act(textAct, textActFrom), textActFrom);
+  set('hiddenAct.mlm', act(mlmAct, mlmActFrom), mlmActFrom);
+  set('linkTower', link, linkFrom);
+  set('tieWordEmbeddings', ...top('tie_word_embeddings', false));
+  set('itmPath', 'infer', 'model_type');
+  set('imagePreprocess', 'hf', 'model_type');
+  return facts;
+}
+
+/** The fixtures' HF-named copies of original weights (`bridgetower_oracle_notes`): the authors' definitions. */
+function oracleConfigFacts(c: Record<string, unknown>): Facts {
+  const facts: Facts = new Map();
   const set = (key: string, value: Value | undefined, from: string): void => {
     if (value !== undefined) facts.set(key, { value, from: `config.json ${from}` });
   };
   const text = obj(c.text_config), vision = obj(c.vision_config), notes = obj(c.bridgetower_oracle_notes);
+  set('definition', 'authors', 'bridgetower_oracle_notes');
   const H = num(c, 'hidden_size');
   set('hiddenSize', H, 'hidden_size');
   set('numHeads', num(c, 'num_attention_heads'), 'num_attention_heads');
@@ -221,7 +368,9 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
   set('vision.imageSize', num(vision, 'image_size'), 'vision_config.image_size');
   if (typeof vision.share_layernorm === 'boolean') set('vision.layernormShared', vision.share_layernorm, 'vision_config.share_layernorm');
   if (num(notes, 'vision_num_attention_heads') !== undefined) set('vision.heads', num(notes, 'vision_num_attention_heads'), 'bridgetower_oracle_notes.vision_num_attention_heads');
-  else if (num(vision, 'hidden_size') !== undefined) set('vision.heads', num(vision, 'hidden_size')! / 64, 'vision_config.hidden_size / 64');
+  else if (num(vision, 'hidden_size') !== undefined) {
+    set('vision.heads', Math.floor(num(vision, 'hidden_size')! / 64), 'vision_config.hidden_size // 64');
+  }
   set('text.hiddenSize', num(text, 'hidden_size'), 'text_config.hidden_size');
   set('text.layers', num(text, 'num_hidden_layers'), 'text_config.num_hidden_layers');
   set('text.heads', num(text, 'num_attention_heads'), 'text_config.num_attention_heads');
@@ -263,6 +412,7 @@ export function configFacts(config: BridgeTowerConfig, origin: string): Facts {
     }
   };
   walk(config, '');
+  if (!facts.has('definition')) facts.set('definition', { value: 'authors', from: `${origin} (no definition: the authors')` });
   for (const head of ['mlm', 'itm', 'itc', 'irtr', ...TASK_HEADS]) if (!facts.has(`heads.${head}`)) facts.set(`heads.${head}`, { value: false, from: `${origin} heads` });
   return facts;
 }
@@ -304,8 +454,26 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
   const heads = (key: string, widthKey: string): number => {
     if (get(key) !== undefined) return need(key);
     const width = need(widthKey);
+    // CLIP (the authors' and HF's alike) builds width // 64 heads; RoBERTa-sized towers are multiples of 64.
+    if (key === 'vision.heads') return Math.floor(width / 64);
     if (width % 64) throw new ConfigError(`${opts.file}: the number of attention heads for ${key} is not declared and width ${width} is not a multiple of 64; give a config (--config)`);
     return width / 64;
+  };
+  const positive = (key: string): number | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !(v > 0)) {
+      throw new ConfigError(`${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not a positive number`);
+    }
+    return v;
+  };
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    if (!allowed.includes(v as T)) {
+      throw new ConfigError(`${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not one of ${allowed.join(', ')}`);
+    }
+    return v as T;
   };
   const maxPositions = need('text.maxPositionEmbeddings');
   const taskHead = (head: TaskHead): TaskHeadConfig | undefined => {
@@ -352,7 +520,32 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
   if (get('heads.mlm') === true) config.heads.mlm = true;
   if (get('heads.itm') === true) config.heads.itm = true;
   if (get('heads.irtr') === true) config.heads.irtr = true;
-  if (get('heads.itc') === true) config.heads.itc = { dim: need('heads.itc.dim') };
+  if (get('heads.itc') === true) config.heads.itc = { dim: need('heads.itc.dim'), ...(get('heads.itc.cross') === true ? { cross: true } : {}) };
+  // Absent fields mean the authors' definitions (config.ts): only what differs from them is written.
+  const definition = oneOf('definition', ['authors', 'hf'] as const) ?? (opts.hfNames ? 'hf' : 'authors');
+  if (definition === 'hf') config.definition = definition;
+  const eps = ['vision', 'text', 'cross', 'bridge', 'mlm'] as const;
+  if (eps.some((k) => get(`layerNormEps.${k}`) !== undefined)) {
+    const base = definitions(config).layerNormEps;
+    config.layerNormEps = { ...base };
+    for (const k of eps) config.layerNormEps[k] = positive(`layerNormEps.${k}`) ?? base[k];
+  }
+  const acts = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quickgelu', 'tanh'] as const;
+  if (['text', 'cross', 'mlm'].some((k) => get(`hiddenAct.${k}`) !== undefined)) {
+    config.hiddenAct = {
+      text: oneOf('hiddenAct.text', acts) ?? 'gelu', cross: oneOf('hiddenAct.cross', acts) ?? 'gelu', mlm: oneOf('hiddenAct.mlm', acts) ?? 'gelu',
+    };
+  }
+  const link = oneOf('linkTower', ['add', 'scaled_add', 'interpolate'] as const);
+  if (link && link !== 'add') config.linkTower = link;
+  if (get('tieWordEmbeddings') === true) config.tieWordEmbeddings = true;
+  if (oneOf('itmPath', ['infer', 'fusion'] as const) === 'fusion') config.itmPath = 'fusion';
+  if (definition === 'hf' && config.heads.itc && config.vision.width !== config.hiddenSize) {
+    // BridgeTowerForContrastiveLearning adds token_type_embeddings (hidden_size wide) to ln_post of the vision
+    // tower (vision width) before the transform: expand_as fails unless the two widths agree.
+    throw new ConfigError(`${opts.file}: a contrastive (ITC) model with vision width ${config.vision.width} and cross-modal width ` +
+      `${config.hiddenSize}: transformers' BridgeTowerForContrastiveLearning cannot run it (the widths must agree)`);
+  }
   if (config.numLayers < 1 || config.numLayers > config.text.layers || config.numLayers > config.vision.layers) {
     throw new ConfigError(`${opts.file}: ${config.numLayers} cross-modal layers need at least as many text (${config.text.layers}) and vision (${config.vision.layers}) layers`);
   }
@@ -385,7 +578,10 @@ export function expectedTensors(c: BridgeTowerConfig): Array<[string, number[]]>
     norm(`${p}.ln_2`, Hv);
   }
   norm(`${V}ln_post`, Hv);
-  if (!c.vision.layernormShared) for (let i = 0; i < c.vision.layers; i++) norm(`${V}ln_separate.${i}`, Hv);
+  // HF's BridgeTowerModel never applies ln_separate: only the authors' code reads it.
+  if (!c.vision.layernormShared && definitions(c).definition === 'authors') {
+    for (let i = 0; i < c.vision.layers; i++) norm(`${V}ln_separate.${i}`, Hv);
+  }
   out.push([`${T}embeddings.word_embeddings.weight`, [c.text.vocabSize, Ht]]);
   out.push([`${T}embeddings.position_embeddings.weight`, [c.text.maxPositionEmbeddings, Ht]]);
   out.push([`${T}embeddings.token_type_embeddings.weight`, [c.text.typeVocabSize, Ht]]);
@@ -414,22 +610,32 @@ export function expectedTensors(c: BridgeTowerConfig): Array<[string, number[]]>
   }
   linear('cross_modal_image_pooler.dense', H, H);
   linear('cross_modal_text_pooler.dense', H, H);
+  const d = definitions(c);
   if (c.heads.mlm) {
     out.push(['mlm_score.bias', [c.text.vocabSize]]);
     linear('mlm_score.transform.dense', H, H);
     norm('mlm_score.transform.LayerNorm', H);
-    out.push(['mlm_score.decoder.weight', [c.text.vocabSize, H]]);
+    // Tied: the decoder is the word-embedding table (HF ties the output to the input embeddings).
+    if (!d.tieWordEmbeddings) out.push(['mlm_score.decoder.weight', [c.text.vocabSize, H]]);
   }
   if (c.heads.itm) linear('itm_score.fc', 2, 2 * H);
   if (c.heads.itc) {
     linear('itc_text_head.fc', c.heads.itc.dim, Ht);
-    linear('itc_image_head.fc', c.heads.itc.dim, Hv);
+    // HF projects the image's cross-modal input (width H), the authors the vision tower's output (width Hv).
+    linear('itc_image_head.fc', c.heads.itc.dim, d.definition === 'hf' ? H : Hv);
+    if (c.heads.itc.cross) {
+      linear('itc_cross_modal_head.fc', c.heads.itc.dim, 2 * H);
+      out.push(['logit_scale', []]);
+    }
   }
   norm('cross_modal_text_layernorm', H);
   norm('cross_modal_image_layernorm', H);
   for (let i = 0; i < c.numLayers - 1; i++) {
-    norm(`cross_modal_text_link_tower.${i}.LayerNorm`, H);
-    norm(`cross_modal_image_link_tower.${i}.LayerNorm`, H);
+    for (const side of ['text', 'image']) {
+      norm(`cross_modal_${side}_link_tower.${i}.LayerNorm`, H);
+      if (d.linkTower === 'scaled_add') out.push([`cross_modal_${side}_link_tower.${i}.scaled_factor`, []]);
+      if (d.linkTower === 'interpolate') out.push([`cross_modal_${side}_link_tower.${i}.beta`, []]);
+    }
   }
   for (const head of TASK_HEADS) {
     const h = c.heads[head];
@@ -451,7 +657,9 @@ export function checkTensors(config: BridgeTowerConfig, infos: Map<string, Tenso
   for (const [name, shape] of expectedTensors(config)) {
     const info = infos.get(name);
     if (!info) throw new MissingTensorError(name, file);
-    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+    // A 0-d parameter may be stored as [1] (some safetensors writers).
+    const scalar = shape.length === 0 && info.shape.length === 1 && info.shape[0] === 1;
+    if (!scalar && (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i]))) {
       throw new ConfigError(`${file}: tensor ${name} has shape ${JSON.stringify(info.shape)}, the config implies ${JSON.stringify(shape)}`);
     }
   }

@@ -3,17 +3,19 @@
 //   zip (torch.save >= 1.6, HF pytorch_model.bin), legacy torch.save, safetensors, a sharded index
 //   (model.safetensors.index.json / pytorch_model.bin.index.json), or a web-format manifest / directory.
 import { CheckpointError, ConfigError, MissingTensorError } from '../errors';
-import type { BridgeTowerConfig, ImagePreprocess } from '../model/config';
-import { readJson, type ByteSource, type Directory } from './byte-source';
+import type { BridgeTowerConfig, HfImageProcessor, ImagePreprocess } from '../model/config';
+import { readJson, readText, type ByteSource, type Directory } from './byte-source';
 import { checkTensors, configFacts, expectedTensors, hfConfigFacts, hyperFacts, isBridgeTowerConfig, resolveConfig, shapeFacts, type Facts } from './describe';
 import { toFloatDtype } from './f16';
 import { regridPositionalEmbedding } from './interpolate';
 import { hfToCanonical, usesHfNames } from './names';
+import { parsePreprocessorConfig } from './preprocessor-config';
 import type { RawCheckpoint, TensorRecord } from './records';
 import { openSafetensors } from './safetensors';
 import { LEGACY_MAGIC, readTorchLegacy, readTorchZip } from './torch';
 import type { HostTensor } from './tensor';
 import { MANIFEST, WebFormatWeights, type ConvertibleWeights } from './web-format';
+import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from './tokenizer-files';
 import type { TensorInfo, TokenizerFiles } from './weight-set';
 import { looksLikeZip } from './zip';
 
@@ -27,6 +29,8 @@ export interface OpenOptions {
   imagePreprocess?: ImagePreprocess;
   tokenizer?: TokenizerFiles;
   labels?: string[];
+  /** An HF preprocessor_config.json's parameters for the 'hf' preprocessing mode. */
+  imageProcessor?: HfImageProcessor;
 }
 
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -46,9 +50,79 @@ function firstNonSpace(head: Uint8Array): number | undefined {
   return head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
 }
 
-/** Open any weight source as a checked, canonical WeightSet. */
+/**
+ * Open any weight source as a checked, canonical WeightSet. Beside weights in a directory (a local folder, a
+ * URL base, a hub repo), the HF tokenizer files (vocab.json + merges.txt, or tokenizer.json) and
+ * preprocessor_config.json are used when present; what `opts` gives explicitly wins.
+ */
 export async function openWeights(input: ByteSource | Directory, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
-  return withOverrides(await openAny(input, opts), opts);
+  if ('open' in input) {
+    // A web-format directory names its own tokenizer files, and keeps the preprocessing in its config.
+    const manifest = await input.open(MANIFEST);
+    if (manifest) {
+      if (await isWebManifest(manifest)) return withOverrides(await WebFormatWeights.open(input, manifest), opts);
+      await manifest.close();
+    }
+  }
+  const dir = 'open' in input ? input : opts.dir;
+  let folder = opts;
+  if (dir) {
+    try {
+      folder = { ...await folderFiles(dir), ...withoutUndefined(opts) };
+    } catch (e) {
+      if (!('open' in input)) await input.close();
+      throw e;
+    }
+  }
+  return withOverrides(await openAny(input, folder), folder);
+}
+
+function withoutUndefined(opts: OpenOptions): OpenOptions {
+  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as OpenOptions;
+}
+
+/** The tokenizer and image-processor files HF saves beside its weights. */
+async function folderFiles(dir: Directory): Promise<Pick<OpenOptions, 'tokenizer' | 'imageProcessor'>> {
+  const text = async (name: string): Promise<[string, string] | undefined> => {
+    const src = await dir.open(name);
+    if (!src) return undefined;
+    try {
+      return [await readText(src), src.name];
+    } finally {
+      await src.close();
+    }
+  };
+  const out: Pick<OpenOptions, 'tokenizer' | 'imageProcessor'> = {};
+  const [vocab, merges] = [await text('vocab.json'), await text('merges.txt')];
+  if (vocab && merges) out.tokenizer = { vocab: parseVocabJson(...vocab), merges: parseMergesTxt(...merges) };
+  else {
+    const tok = await text('tokenizer.json');
+    if (tok) out.tokenizer = parseTokenizerJson(...tok);
+    else if (vocab || merges) {
+      throw new CheckpointError((vocab ?? merges)![1], 'a tokenizer needs both vocab.json and merges.txt (or one tokenizer.json)');
+    }
+  }
+  const processor = await text('preprocessor_config.json');
+  if (processor) {
+    let json: unknown;
+    try {
+      json = JSON.parse(processor[0]);
+    } catch (e) {
+      throw new CheckpointError(processor[1], `not valid JSON (${(e as Error).message})`);
+    }
+    out.imageProcessor = parsePreprocessorConfig(json, processor[1]);
+  }
+  return out;
+}
+
+/** True when `source` is a bridgetower-web manifest (not, say, some other tool's manifest.json). */
+async function isWebManifest(source: ByteSource): Promise<boolean> {
+  if (source.size > MAX_JSON_BYTES) return false;
+  try {
+    return (JSON.parse(await readText(source)) as { format?: unknown })?.format === 'bridgetower-web';
+  } catch {
+    return false;
+  }
 }
 
 async function openAny(input: ByteSource | Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
@@ -83,13 +157,15 @@ async function openSource(source: ByteSource, opts: OpenOptions): Promise<Conver
   throw new CheckpointError(source.name, `not a checkpoint: not a torch.save zip or legacy file, safetensors, sharded index or web-format manifest (first bytes ${shown || 'none: empty file'})`);
 }
 
+/** A directory that is not in the web format (openWeights checked): HF weights. */
 async function openDirectory(dir: Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
-  const manifest = await dir.open(MANIFEST);
-  if (manifest) return WebFormatWeights.open(dir, manifest);
   for (const file of ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin']) {
     const src = await dir.open(file);
     if (src) return openAny(src, { ...opts, dir });
   }
+  // A manifest.json that is not a bridgetower-web one and no HF weights: say what is wrong with the manifest.
+  const manifest = await dir.open(MANIFEST);
+  if (manifest) return WebFormatWeights.open(dir, manifest);
   throw new CheckpointError(dir.name, `no ${MANIFEST}, model.safetensors(.index.json) or pytorch_model.bin(.index.json) in this directory`);
 }
 
@@ -221,6 +297,7 @@ class OverriddenWeights implements ConvertibleWeights {
 async function withOverrides(weights: ConvertibleWeights, opts: OpenOptions): Promise<ConvertibleWeights> {
   let config = weights.config;
   if (opts.imagePreprocess) config = { ...config, imagePreprocess: opts.imagePreprocess };
+  if (opts.imageProcessor) config = { ...config, imageProcessor: opts.imageProcessor };
   const replaced = new Map<string, TensorRecord>();
   if (opts.imageSize !== undefined && opts.imageSize !== config.vision.imageSize) {
     const S = opts.imageSize, P = config.vision.patchSize;

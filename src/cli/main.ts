@@ -7,6 +7,7 @@ type Command = { summary: string; load: () => Promise<{ default: (argv: string[]
 
 const commands: Record<string, Command> = {
   vqa: { summary: 'answer a question about an image: --image F --question "..." [--top-k K] [--json] [--model DIR]', load: () => import('./vqa') },
+  embed: { summary: 'contrastive embeddings for search: --image F... --text "..."... [--pair] [--json] [--model DIR]', load: () => import('./embed') },
   match: { summary: 'image-text matching scores: --image F --text "..." [--text "..."] [--json] [--model DIR]', load: () => import('./match') },
   preprocess: { summary: 'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors', load: () => import('./preprocess') },
   tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: [--vocab V --merges M | --model M] [--max-length N] "<text>"', load: () => import('./tokenize') },

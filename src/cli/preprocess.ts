@@ -1,7 +1,9 @@
 // `bridgetower preprocess --image <file> --size S --mode blip|clip|hf --out <file.safetensors>`:
-// writes `pixel_values` F32 [1, 3, S, S] for comparing with other implementations.
+// writes `pixel_values` F32 [1, 3, S, S] for comparing with other implementations. `--preprocessor-config` takes an
+// HF model's preprocessor_config.json for the hf mode (its shortest edge, size divisor, crop, mean/std).
 import { readFile } from 'node:fs/promises';
 import { ImageError, UsageError } from '../errors';
+import { parsePreprocessorConfig } from '../checkpoint/preprocessor-config';
 import { writeSafetensors } from '../io/safetensors-write';
 import { decodeImage } from '../preprocess/decode';
 import { geometry, IMAGE_PREPROCESS_MODES, preprocessImage, type ImagePreprocess } from '../preprocess/image';
@@ -11,10 +13,10 @@ import { prepareOutputFile, writeOutputFile } from './output';
 /** BridgeTower reads 224 to 576 pixels; 3 x 4096^2 floats (192 MiB) is already far past any use. */
 const MAX_SIZE = 4096;
 
-const USAGE = 'usage: bridgetower preprocess --image <file> --size S --mode blip|clip|hf --out <file.safetensors>';
+const USAGE = 'usage: bridgetower preprocess --image <file> --size S --mode blip|clip|hf [--preprocessor-config preprocessor_config.json] --out <file.safetensors>';
 
 export default async function preprocess(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'size', 'mode', 'out'], flags: ['help'] });
+  const args = parseArgs(argv, { values: ['image', 'size', 'mode', 'out', 'preprocessor-config'], flags: ['help'] });
   if (args.options.has('help')) { console.log(USAGE); return 0; }
   requireOptions(args, 'preprocess', ['image', 'size', 'mode', 'out']);
   noPositionals(args, 'preprocess');
@@ -32,7 +34,18 @@ export default async function preprocess(argv: string[]): Promise<number> {
     throw new ImageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const image = await decodeImage(bytes, file);
-  const options = { size, mode: mode as ImagePreprocess };
+  const processorFile = option(args, 'preprocessor-config');
+  if (processorFile && mode !== 'hf') throw new UsageError('--preprocessor-config is the hf mode\'s configuration: use it with --mode hf');
+  let processorJson: unknown;
+  if (processorFile) {
+    try {
+      processorJson = JSON.parse(await readFile(processorFile, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`--preprocessor-config ${processorFile}: ${(e as Error).message}`);
+    }
+  }
+  const processor = processorFile ? parsePreprocessorConfig(processorJson, processorFile) : undefined;
+  const options = { size, mode: mode as ImagePreprocess, processor };
   const g = geometry(image.width, image.height, options);
   const data = preprocessImage(image, options);
   await writeOutputFile(out, writeSafetensors({ pixel_values: { dtype: 'F32', shape: [1, 3, size, size], data } }, { mode, source: file }));

@@ -19,7 +19,9 @@ const HELP = `usage: bridgetower run --model <dir|file> --pixels <file.safetenso
   --input-ids       one text row per option, comma-separated ids; shorter rows are padded with <pad> (mask 0)
   --attention-mask  one row per --input-ids row (default: 1 for given ids, 0 for padding)
   --pixels2         NLVR2's second image (or pixel_values_2 in --pixels)
-  --outputs         names as in expected.safetensors (default: the features and every head the model has)`;
+  --outputs         names as in expected.safetensors (default: the features and every head the model has), e.g.
+                    itc_text, itc_image, itc_cross [B, D] and itc_logits [B, 3, D] (HF contrastive models), itm.* (the
+                    authors' ITM path of itm_itc models where it differs)`;
 
 function parseRows(values: string[], what: string): number[][] {
   return values.map((v, r) => v.split(',').map((s) => {
@@ -107,6 +109,7 @@ export default async function run(argv: string[]): Promise<number> {
   try {
     const model = await loadModel(gpu, modelPath, { config, cache: !flag(args, 'no-cache') });
     try {
+      console.log(`definitions: ${model.describeDefinitions()}`);
       const t0 = performance.now();
       const result = await model.forward({
         inputIds, attentionMask,
@@ -119,7 +122,7 @@ export default async function run(argv: string[]): Promise<number> {
         tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
         console.log(`${name} [${t.shape.join(', ')}]`);
       }
-      await writeOutputFile(out, writeSafetensors(tensors, { model: modelPath }));
+      await writeOutputFile(out, writeSafetensors(tensors, { model: modelPath, definition: model.definition }));
       console.log(`wrote ${result.size} tensors to ${out} (forward ${(ms / 1000).toFixed(2)} s on ${gpu.adapterDescription})`);
     } finally {
       model.dispose();

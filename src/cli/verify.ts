@@ -10,6 +10,7 @@ import { f16BitsToF32 } from '../checkpoint/f16';
 import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model/bridgetower';
+import type { HfImageProcessor } from '../model/config';
 import { decodeImage } from '../preprocess/decode';
 import { preprocessImage } from '../preprocess/image';
 import { flag, option, parseArgs } from './args';
@@ -74,18 +75,32 @@ async function readManifest(dir: string): Promise<Manifest> {
   }
 }
 
+/**
+ * The fixture's weights for `from`: model.ckpt, or the HF weights (model-hf.safetensors beside config-hf.json, or
+ * the folder itself when it is an HF save: config.json beside model.safetensors / pytorch_model.bin). The web
+ * format is converted from the .ckpt, or from the HF folder when there is no .ckpt.
+ */
 function weightPath(dir: string, from: WeightOrigin): string {
-  const file = from === 'hf' ? 'model-hf.safetensors' : 'model.ckpt';
-  const path = join(dir, file);
-  if (!existsSync(path)) throw new UsageError(`${dir}: no ${file} for --from ${from}`);
-  return path;
+  const ckpt = join(dir, 'model.ckpt');
+  if (from !== 'hf' && existsSync(ckpt)) return ckpt;
+  if (from !== 'ckpt') {
+    if (existsSync(join(dir, 'model-hf.safetensors'))) return join(dir, 'model-hf.safetensors');
+    if (existsSync(join(dir, 'config.json'))) return dir;
+  }
+  throw new UsageError(`${dir}: no ${from === 'hf' ? 'model-hf.safetensors or HF folder (config.json)' : 'model.ckpt'} for --from ${from}`);
+}
+
+/** --from when none is given: the .ckpt when the fixture has one, else its HF weights. */
+function defaultOrigin(dir: string, dtype: 'f32' | 'f16'): WeightOrigin {
+  if (dtype === 'f16') return 'web';
+  return existsSync(join(dir, 'model.ckpt')) ? 'ckpt' : 'hf';
 }
 
 /** Load the fixture's model the way `opts` says. */
 export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOptions = {}): Promise<BridgeTowerModel> {
   if (opts.weights) return loadModel(gpu, opts.weights);
   const dtype = opts.dtype ?? 'f32';
-  const from = opts.from ?? (dtype === 'f16' ? 'web' : 'ckpt');
+  const from = opts.from ?? defaultOrigin(dir, dtype);
   if (dtype === 'f16' && from !== 'web') throw new UsageError('--dtype f16 is the web format with float16 weights: use it with --from web');
   const hfConfig = join(dir, 'config-hf.json');
   const config = from === 'hf' && existsSync(hfConfig) ? JSON.parse(await readFile(hfConfig, 'utf8')) as unknown : undefined;
@@ -167,7 +182,7 @@ function top1Checks(got: Map<string, OutputTensor>, expected: Map<string, HostTe
 }
 
 /** hf preprocessing of image.png against png_pixel_values* (the README's bar for a non-PIL bicubic). */
-async function pngChecks(dir: string, inputs: Map<string, HostTensor>): Promise<Check[]> {
+async function pngChecks(dir: string, inputs: Map<string, HostTensor>, processor?: HfImageProcessor): Promise<Check[]> {
   const png = join(dir, 'image.png');
   const refs = [...inputs.keys()].filter((n) => n.startsWith('png_pixel_values'));
   if (!existsSync(png) || !refs.length) return [];
@@ -175,7 +190,7 @@ async function pngChecks(dir: string, inputs: Map<string, HostTensor>): Promise<
   return refs.map((name) => {
     const ref = inputs.get(name)!;
     const size = ref.shape[3];
-    const got = preprocessImage(image, { size, mode: 'hf' });
+    const got = preprocessImage(image, { size, mode: 'hf', processor });
     const want = values(ref);
     let max = 0, sum = 0;
     for (let i = 0; i < want.length; i++) {
@@ -220,7 +235,7 @@ export async function verifyFixture(model: BridgeTowerModel, dir: string, opts: 
     if (!expected.has(name)) checks.push({ name, pass: false, maxAbs: Infinity, detail: 'required by the manifest but not in expected.safetensors' });
   }
   if (f16) checks.push(...top1Checks(got, expected));
-  checks.push(...await pngChecks(dir, inputs));
+  checks.push(...await pngChecks(dir, inputs, model.config.imageProcessor));
   const failed = checks.filter((c) => !c.pass).length;
   return { checks, passed: checks.length - failed, failed, tolerance: `|a-b| <= ${atol} + ${rtol}|b|` };
 }
@@ -250,7 +265,8 @@ export default async function verify(argv: string[]): Promise<number> {
     const model = await loadFixtureModel(gpu, dir, { from, dtype, weights: option(args, 'weights') });
     try {
       const report = await verifyFixture(model, dir, { dtype });
-      console.log(`${dir}: weights from ${option(args, 'weights') ?? from ?? (dtype === 'f16' ? 'web' : 'ckpt')} (${dtype}) on ${gpu.adapterDescription}; ${report.tolerance}`);
+      console.log(`${dir}: weights from ${option(args, 'weights') ?? from ?? defaultOrigin(dir, dtype)} (${dtype}) on ${gpu.adapterDescription}; ` +
+        `${report.tolerance}; definitions: ${model.describeDefinitions()}`);
       const width = Math.max(...report.checks.map((c) => c.name.length));
       for (const c of report.checks) {
         const err = Number.isFinite(c.maxAbs) ? c.maxAbs.toExponential(2) : 'inf';

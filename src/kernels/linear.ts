@@ -11,7 +11,7 @@ import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
 import { unrollWgsl } from './unroll';
 import { composeWgsl } from './wgsl';
 
-export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh';
+export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
 export type LinearVariant = 'blocked' | 'tiled';
 
 export interface LinearOptions {
@@ -39,7 +39,7 @@ const VARIANTS: Record<LinearVariant, { source: string; rows: number; cols: numb
   tiled: { source: tiledSource, rows: 64, cols: 64 },
 };
 
-const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh'];
+const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh', 'gelu_tanh', 'relu', 'silu'];
 
 export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
@@ -102,6 +102,9 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     ACT_GELU: act === 'gelu',
     ACT_QUICKGELU: act === 'quickgelu',
     ACT_TANH: act === 'tanh',
+    ACT_GELU_TANH: act === 'gelu_tanh',
+    ACT_RELU: act === 'relu',
+    ACT_SILU: act === 'silu',
   };
   const key = `linear-${variant}:${Object.keys(flags).filter((f) => flags[f]).join(',')}`;
   const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, unrollWgsl(`linear-${variant}`, v.source, BLOCK), { libs: [activations, epilogue], flags }));

@@ -8,7 +8,7 @@ import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
 import { takeToken } from '../kernels/take-token';
 import type { WeightSet } from '../checkpoint/weight-set';
-import { splitIndex, type BridgeTowerConfig } from './config';
+import { definitions, describeDefinitions, splitIndex, type BridgeTowerConfig, type Definition } from './config';
 import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
 import { CrossModalSide } from './cross-modal';
 import { Heads } from './heads';
@@ -42,7 +42,10 @@ export interface ForwardInputs {
 export interface ForwardOptions {
   /**
    * Names as in expected.safetensors (`text_layer.2`, `cross_text.1`, `img2.cls_feats`, heads...), plus
-   * `cross_attn_probs.{j}` [B, heads, N]: the text-to-image cross-attention of one text token at cross layer j.
+   * `cross_attn_probs.{j}` [B, heads, N]: the text-to-image cross-attention of one text token at cross layer j;
+   * `itc_cross` [B, D] and `itc_logits` [B, 3, D] (HF's cross-modal embedding and its stack of text, image and cross
+   * embeddings, for BridgeTowerForContrastiveLearning weights); `itm.*` (the cross stack of the authors' ITM path of
+   * itm_itc models, where it differs from the other heads': `itm.cross_text.{j}`, `itm.cls_feats`, ...).
    * Default: text_feats, image_feats, cls_feats and every head the weights have.
    */
   outputs?: readonly string[];
@@ -67,15 +70,23 @@ export class ImageFeatures {
     readonly crossInputs: GpuTensor[],
     /** itc_image [B, dim], when the model has the ITC head. */
     readonly itc: GpuTensor | undefined,
+    /**
+     * The bridge inputs of the authors' ITM path (infer_fusion) where they differ from `crossInputs`: the last
+     * numLayers vision layers, through ln_separate[i] when the LayerNorms are not shared.
+     */
+    readonly fusionInputs?: GpuTensor[],
   ) {}
 
   dispose(): void {
     for (const t of this.crossInputs) t.release();
+    for (const t of this.fusionInputs ?? []) t.release();
     this.itc?.release();
   }
 }
 
 const TEXT_ONLY = /^(text_embeddings|text_layer\.\d+|itc_text)$/;
+/** The cross stack of the authors' ITM path (itm_itc models), where it differs from the other heads'. */
+const FUSION = /^itm\./;
 const IMAGE_ONLY = /^(image_pre|image_layer\.\d+|itc_image)$/;
 /** Image-tower intermediates, which reusable image features do not keep. */
 const PIXEL_ONLY = /^(img2\.)?(image_pre|image_layer\.\d+)$/;
@@ -106,8 +117,19 @@ export class BridgeTowerModel {
     this.vision = new ClipVisionTower(gpu, weights, config);
     this.crossText = new CrossModalSide(gpu, weights, 'text', config);
     this.crossImage = new CrossModalSide(gpu, weights, 'image', config);
-    this.heads = new Heads(gpu, weights);
+    this.heads = new Heads(gpu, weights, config);
     this.known = knownOutputs(config);
+  }
+
+  /** Whose code defines this model's computation ('authors' or 'hf'): the source of its weights decides. */
+  get definition(): Definition { return definitions(this.config).definition; }
+
+  /** The definitions this model follows, in words (printed by `verify` and `run`). */
+  describeDefinitions(): string { return describeDefinitions(this.config); }
+
+  /** HF's logit_scale.exp(): the factor HF applies to similarities of the ITC embeddings; undefined without it. */
+  get logitScale(): number | undefined {
+    return this.config.heads.itc?.cross ? Math.exp(this.weights.scalar('logit_scale')) : undefined;
   }
 
   /** Upload the weights once; the WeightSet can be closed afterwards. */
@@ -129,6 +151,7 @@ export class BridgeTowerModel {
     const h = this.config.heads;
     return ['text_feats', 'image_feats', 'cls_feats',
       ...(h.vqa ? ['vqa_logits'] : []), ...(h.itm ? ['itm_logits'] : []), ...(h.itc ? ['itc_text', 'itc_image'] : []),
+      ...(h.itc?.cross ? ['itc_cross', 'itc_logits'] : []),
       ...(h.mlm ? ['mlm_logits'] : []), ...(h.snli ? ['snli_logits'] : []), ...(h.irtr ? ['rank_score'] : []),
       ...(h.nlvr2 ? ['nlvr2_logits', 'img2.text_feats', 'img2.image_feats', 'img2.cls_feats'] : [])];
   }
@@ -141,6 +164,8 @@ export class BridgeTowerModel {
     const needImage = [...wanted].some((n) => !TEXT_ONLY.test(n) && !IMG2.test(n));
     const needCross = [...wanted].some((n) => !TEXT_ONLY.test(n) && !IMAGE_ONLY.test(n));
     const needImage2 = [...wanted].some((n) => IMG2.test(n) || n === 'nlvr2_logits');
+    const needFusion = fusionDiffers(this.config) && [...wanted].some((n) => FUSION.test(n) || n === 'itm_logits');
+    const needItcImage = wanted.has('itc_image') || wanted.has('itc_logits');
 
     const text = needText ? this.checkText(inputs) : undefined;
     const B = text?.batch ?? this.imageBatch(inputs.pixelValues, inputs.image, 'pixelValues');
@@ -158,8 +183,11 @@ export class BridgeTowerModel {
       const pixelOnly = [...wanted].filter((n) => PIXEL_ONLY.test(n) && IMG2.test(n) === (prefix !== ''));
       if (features && pixelOnly.length) throw new ShapeError(`${pixelOnly.join(', ')} need pixel values: image features from imageFeatures() do not keep the image tower's layers`);
     }
-    if (wanted.has('itc_image') && inputs.image && !inputs.image.itc) {
+    if (needItcImage && inputs.image && !inputs.image.itc) {
       throw new HeadUnavailableError('itc', 'itc_image was asked for, but the given image features were computed without the ITC head');
+    }
+    if (needFusion && inputs.image && !inputs.image.fusionInputs) {
+      throw new ShapeError('image features were computed without the inputs of the authors\' ITM path (itm_itc); use imageFeatures()');
     }
 
     const outs = new Outputs(wanted);
@@ -172,14 +200,16 @@ export class BridgeTowerModel {
     const owned: ImageFeatures[] = [];
     try {
       let textSources: GpuTensor[] = [];
+      let textItc: GpuTensor | undefined;
       let mask: GpuTensor | undefined;
       if (text) {
         mask = upload(text.mask, [text.batch, text.length], 'attention mask');
-        textSources = this.textTower(upload(text.ids, [text.batch, text.length], 'input ids'), mask, outs, needCross);
+        ({ sources: textSources, itc: textItc } = this.textTower(upload(text.ids, [text.batch, text.length], 'input ids'), mask, outs, needCross));
       }
       let features: ImageFeatures | undefined;
       if (image) {
-        features = image.features ?? this.imageTower(upload(image.pixels!, image.shape, 'pixel values'), 1, outs, '', needCross, wanted.has('itc_image'));
+        features = image.features
+          ?? this.imageTower(upload(image.pixels!, image.shape, 'pixel values'), 1, outs, '', needCross, needItcImage, needFusion);
         if (image.features) {
           if (features.itc) outs.offer('itc_image', features.itc, features.itc.shape, { borrowed: true });
         } else {
@@ -191,7 +221,25 @@ export class BridgeTowerModel {
         const textInputs = textSources.map((t) => this.crossText.transform(t, 0));
         outs.release(...textSources);
         const cls = this.crossStack(textInputs, mask, features, B, outs, '', query);
-        this.runHeads(cls, outs);
+        this.runHeads(cls, outs, !needFusion);
+        if (needFusion) {
+          const fusion = new ImageFeatures(features.batch, features.tokenType, features.fusionInputs!, undefined);
+          const fusionCls = this.crossStack(textInputs, mask, fusion, B, outs, 'itm.', query);
+          if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
+          outs.release(fusionCls);
+        }
+        if (outs.wants('itc_cross') || outs.wants('itc_logits')) {
+          const cross = outs.offer('itc_cross', this.heads.itc('cross_modal', cls));
+          if (outs.wants('itc_logits')) {
+            const imageItc = features.itc!.shape[0] === B ? features.itc! : broadcastBatch(this.gpu, features.itc!, B);
+            const pair = concat(this.gpu, textItc!, imageItc);
+            const D = cross.shape[1];
+            outs.offer('itc_logits', concat(this.gpu, pair, cross), [B, 3, D]);
+            pair.release();
+            if (imageItc !== features.itc) imageItc.release();
+          }
+          outs.release(cross);
+        }
         if (image2) {
           const features2 = image2.features ?? this.imageTower(upload(image2.pixels!, image2.shape, 'pixel values 2'), 2, outs, 'img2.', true, false);
           if (!image2.features) owned.push(features2);
@@ -205,6 +253,7 @@ export class BridgeTowerModel {
         }
         outs.release(cls, ...textInputs);
       }
+      outs.release(textItc);
       const entries = outs.entries();
       const data = await this.gpu.read(...entries.map((e) => e.tensor));
       const missing = outs.missing();
@@ -227,7 +276,8 @@ export class BridgeTowerModel {
     const B = this.imageBatch(pixelValues, undefined, 'pixelValues');
     const image = this.checkImage(pixelValues, undefined, 'pixelValues', B, k);
     const pixels = this.gpu.upload(image.pixels!, image.shape, 'f32', 'pixel values');
-    const features = this.imageTower(pixels, k, new Outputs(new Set()), '', true, !!this.config.heads.itc && k === 1);
+    const features = this.imageTower(pixels, k, new Outputs(new Set()), '', true, !!this.config.heads.itc && k === 1,
+      k === 1 && fusionDiffers(this.config));
     this.gpu.submit();
     pixels.release();
     return features;
@@ -249,8 +299,11 @@ export class BridgeTowerModel {
 
   // --- towers -------------------------------------------------------------------------------------------
 
-  /** Steps 1-2. Returns the text layers that feed the cross-modal stack (split-1 .. Lt-1) when `needCross`. */
-  private textTower(ids: GpuTensor, mask: GpuTensor, outs: Outputs, needCross: boolean): GpuTensor[] {
+  /**
+   * Steps 1-2. Returns the text layers that feed the cross-modal stack (split-1 .. Lt-1) when `needCross`, and
+   * itc_text when itc_text or itc_logits is asked for.
+   */
+  private textTower(ids: GpuTensor, mask: GpuTensor, outs: Outputs, needCross: boolean): { sources: GpuTensor[]; itc?: GpuTensor } {
     const c = this.config, first = this.split - 1;
     let x = outs.offer('text_embeddings', this.text.embed(ids));
     const sources: GpuTensor[] = [];
@@ -260,23 +313,35 @@ export class BridgeTowerModel {
       if (needCross && i >= first) sources.push(y);
       x = y;
     }
-    if (outs.wants('itc_text')) {
+    let itc: GpuTensor | undefined;
+    if (outs.wants('itc_text') || outs.wants('itc_logits')) {
       const cls = takeToken(this.gpu, x, 0);
-      outs.offer('itc_text', this.heads.itc('text', cls));
+      itc = outs.offer('itc_text', this.heads.itc('text', cls));
       cls.release();
     }
     if (!sources.includes(x)) outs.release(x);
-    return sources;
+    return { sources, itc };
   }
 
-  /** Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under `prefix`. */
-  private imageTower(pixels: GpuTensor, tokenType: number, outs: Outputs, prefix: string, needCross: boolean, needItc: boolean): ImageFeatures {
-    const c = this.config, first = this.split - 1;
+  /**
+   * Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under `prefix`.
+   * ITC image embedding: the authors' l2norm(itc_image_head(LN(last vision layer)[:, 0])), LN = ln_post or
+   * ln_separate[Lv-1]; HF's l2norm(itc_image_head((cross_modal_image_transform(ln_post(x)) + token_type[1])[:, 0]))
+   * with x the vision layer Lt-1, where HF's text-indexed loop stops.
+   */
+  private imageTower(pixels: GpuTensor, tokenType: number, outs: Outputs, prefix: string, needCross: boolean, needItc: boolean,
+    needFusion = false): ImageFeatures {
+    const c = this.config, first = this.split - 1, hf = this.definition === 'hf';
+    const itcLayer = hf ? c.text.layers - 1 : c.vision.layers - 1;
+    const fusionFirst = c.vision.layers - c.numLayers;
     let last = needCross ? c.text.layers - 1 : -1;
-    if (needItc) last = c.vision.layers - 1;
+    if (needItc) last = Math.max(last, itcLayer);
+    if (needFusion) last = c.vision.layers - 1;
     for (let i = 0; i < c.vision.layers; i++) if (outs.wants(`${prefix}image_layer.${i}`)) last = Math.max(last, i);
     let x = outs.offer(`${prefix}image_pre`, this.vision.embed(pixels));
     const crossInputs: GpuTensor[] = [];
+    const fusionInputs: GpuTensor[] = [];
+    let itc: GpuTensor | undefined;
     for (let i = 0; i <= last; i++) {
       const y = outs.offer(`${prefix}image_layer.${i}`, this.vision.resblock(i, x));
       outs.release(x);
@@ -286,17 +351,27 @@ export class BridgeTowerModel {
         crossInputs.push(this.crossImage.transform(post, tokenType));
         post.release();
       }
-    }
-    let itc: GpuTensor | undefined;
-    if (needItc) {
-      const cls = takeToken(this.gpu, x, 0);
-      const normed = this.vision.layerNorm(cls, c.vision.layernormShared ? LN_POST : lnSeparate(c.vision.layers - 1));
-      itc = this.heads.itc('image', normed);
-      cls.release();
-      normed.release();
+      if (needFusion && i >= fusionFirst) {
+        const normed = this.vision.layerNorm(x, c.vision.layernormShared ? LN_POST : lnSeparate(i));
+        fusionInputs.push(this.crossImage.transform(normed, tokenType));
+        normed.release();
+      }
+      if (needItc && i === itcLayer) {
+        const cls = takeToken(this.gpu, x, 0);
+        const normed = this.vision.layerNorm(cls, hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
+        cls.release();
+        if (hf) {
+          const projected = this.crossImage.transform(normed, 1);
+          itc = this.heads.itc('image', projected);
+          projected.release();
+        } else {
+          itc = this.heads.itc('image', normed);
+        }
+        normed.release();
+      }
     }
     outs.release(x);
-    return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc);
+    return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc, needFusion ? fusionInputs : undefined);
   }
 
   /** Steps 5-8 for one image: the cross-modal layers with their bridge inputs; returns cls_feats. */
@@ -323,12 +398,12 @@ export class BridgeTowerModel {
     return cls;
   }
 
-  /** Step 9 heads on cls_feats of the first image. */
-  private runHeads(cls: GpuTensor, outs: Outputs): void {
+  /** Step 9 heads on cls_feats of the first image (ITM too unless it takes the authors' fusion path). */
+  private runHeads(cls: GpuTensor, outs: Outputs, itm: boolean): void {
     const h = this.config.heads;
     if (outs.wants('vqa_logits')) outs.offer('vqa_logits', this.heads.classifier('vqa_classifier', h.vqa!, cls));
     if (outs.wants('snli_logits')) outs.offer('snli_logits', this.heads.classifier('snli_classifier', h.snli!, cls));
-    if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
+    if (itm && outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
     if (outs.wants('rank_score')) outs.offer('rank_score', this.heads.rank(cls), [cls.shape[0]]);
   }
 
@@ -397,7 +472,8 @@ export class BridgeTowerModel {
 }
 
 const HEAD_OUTPUTS: Record<string, string> = {
-  vqa_logits: 'vqa', itm_logits: 'itm', itc_text: 'itc', itc_image: 'itc', mlm_logits: 'mlm', snli_logits: 'snli', rank_score: 'irtr', nlvr2_logits: 'nlvr2',
+  vqa_logits: 'vqa', itm_logits: 'itm', itc_text: 'itc', itc_image: 'itc', itc_cross: 'itc', itc_logits: 'itc', mlm_logits: 'mlm',
+  snli_logits: 'snli', rank_score: 'irtr', nlvr2_logits: 'nlvr2',
 };
 
 function knownOutputs(c: BridgeTowerConfig): Set<string> {
@@ -414,8 +490,23 @@ function knownOutputs(c: BridgeTowerConfig): Set<string> {
   if (h.irtr) names.add('rank_score');
   if (h.mlm) names.add('mlm_logits');
   if (h.itc) { names.add('itc_text'); names.add('itc_image'); }
+  if (h.itc?.cross) { names.add('itc_cross'); names.add('itc_logits'); }
+  if (fusionDiffers(c)) {
+    for (let j = 0; j < c.numLayers; j++) {
+      for (const n of ['cross_text_in', 'cross_image_in', 'cross_text', 'cross_image']) names.add(`itm.${n}.${j}`);
+    }
+    for (const n of ['text_feats', 'image_feats', 'cls_feats']) names.add(`itm.${n}`);
+  }
   if (h.nlvr2) names.add('nlvr2_logits');
   return names;
+}
+
+/**
+ * True when the authors' ITM path (infer_fusion, itm_itc models) computes other bridge inputs than the path of
+ * the other heads: separate vision LayerNorms, or more vision layers than text layers.
+ */
+function fusionDiffers(c: BridgeTowerConfig): boolean {
+  return !!c.heads.itm && definitions(c).itmPath === 'fusion' && (!c.vision.layernormShared || c.vision.layers !== c.text.layers);
 }
 
 /** Repeat a batch-1 tensor B times along the batch (one image shared by B texts). */

@@ -6,21 +6,21 @@ import { classPositionEmbed } from '../kernels/class-position-embed';
 import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { patchEmbed } from '../kernels/patch-embed';
-import type { BridgeTowerConfig } from './config';
+import { definitions, type BridgeTowerConfig } from './config';
 import type { ModelWeights } from './weights';
-
-/** Every CLIP LayerNorm (ln_pre, ln_1, ln_2, ln_post, ln_separate) uses PyTorch's default eps. */
-export const CLIP_LN_EPS = 1e-5;
 
 const V = 'vit_model.visual';
 
 export class ClipVisionTower {
   readonly width: number;
   readonly heads: number;
+  /** Every CLIP LayerNorm (ln_pre, ln_1, ln_2, ln_post, ln_separate): the authors' 1e-5, HF's vision_config eps. */
+  readonly eps: number;
 
   constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, config: BridgeTowerConfig) {
     this.width = config.vision.width;
     this.heads = config.vision.heads;
+    this.eps = definitions(config).layerNormEps.vision;
   }
 
   /** image_pre = ln_pre(class token + patch embeddings + positional embedding) [B, N, Hv]. */
@@ -54,7 +54,7 @@ export class ClipVisionTower {
 
   /** ln_post (the one feeding the cross-modal stack), or ln_separate.{i}. */
   layerNorm(x: GpuTensor, prefix: string): GpuTensor {
-    return layerNorm(this.gpu, x, this.w.get(`${prefix}.weight`), this.w.get(`${prefix}.bias`), CLIP_LN_EPS);
+    return layerNorm(this.gpu, x, this.w.get(`${prefix}.weight`), this.w.get(`${prefix}.bias`), this.eps);
   }
 }
 

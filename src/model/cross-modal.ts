@@ -3,16 +3,16 @@
 // (cross_modal_*_link_tower: LN(uni-modal + previous cross-modal output)), fixtures README steps 5-7.
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
+import { add } from '../kernels/add';
 import { attention, attentionProbs } from '../kernels/attention';
 import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
-import type { BridgeTowerConfig } from './config';
+import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from './config';
 import { foldedBias, type ModelWeights } from './weights';
 
-/** The original builds these layers from a RobertaConfig without layer_norm_eps: BertConfig's default 1e-12. */
-export const CROSS_LN_EPS = 1e-12;
-/** cross_modal_{text,image}_layernorm and the link towers are plain nn.LayerNorm. */
-export const BRIDGE_LN_EPS = 1e-5;
+// The authors build the cross layers from a RobertaConfig without layer_norm_eps (BertConfig's default 1e-12) and
+// the bridge LayerNorms as plain nn.LayerNorm (1e-5); HF takes text_config.layer_norm_eps for the layers and the
+// top-level layer_norm_eps for the bridge (config.ts, LayerNormEps).
 
 export type Side = 'text' | 'image';
 
@@ -24,6 +24,8 @@ export class BertCrossLayer {
     private readonly prefix: string,
     private readonly heads: number,
     private readonly hidden: number,
+    private readonly eps: number,
+    private readonly act: HiddenAct,
   ) {}
 
   /**
@@ -35,7 +37,7 @@ export class BertCrossLayer {
     const lin = (input: GpuTensor, name: string, opts: Parameters<typeof linear>[3] = {}) =>
       linear(g, input, this.w.get(`${this.prefix}.${name}.weight`), { bias: this.w.get(`${this.prefix}.${name}.bias`), ...opts });
     const ln = (input: GpuTensor, name: string) =>
-      layerNorm(g, input, this.w.get(`${this.prefix}.${name}.weight`), this.w.get(`${this.prefix}.${name}.bias`), CROSS_LN_EPS);
+      layerNorm(g, input, this.w.get(`${this.prefix}.${name}.weight`), this.w.get(`${this.prefix}.${name}.bias`), this.eps);
 
     const qkv = lin(h, 'attention.self.qkv');
     const selfCtx = attention(g, qkv, qkv, qkv, { heads, width: H, qOffset: 0, kOffset: H, vOffset: 2 * H, mask: hMask });
@@ -58,7 +60,7 @@ export class BertCrossLayer {
     const c = ln(crossOut, 'crossattention.output.LayerNorm');
     crossOut.release();
 
-    const f = lin(c, 'intermediate.dense', { activation: 'gelu' });
+    const f = lin(c, 'intermediate.dense', { activation: this.act });
     const o = lin(f, 'output.dense', { residual: c });
     f.release();
     c.release();
@@ -71,10 +73,15 @@ export class BertCrossLayer {
 /** One side (text or image) of the cross-modal encoder with its input transform and bridge layers. */
 export class CrossModalSide {
   readonly layers: BertCrossLayer[];
+  private readonly bridgeEps: number;
+  private readonly linkTower: LinkTowerType;
 
   constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, private readonly side: Side, config: BridgeTowerConfig) {
-    this.layers = Array.from({ length: config.numLayers },
-      (_, j) => new BertCrossLayer(gpu, w, `cross_modal_${side}_layers.${j}`, config.numHeads, config.hiddenSize));
+    const d = definitions(config);
+    this.layers = Array.from({ length: config.numLayers }, (_, j) => new BertCrossLayer(gpu, w, `cross_modal_${side}_layers.${j}`,
+      config.numHeads, config.hiddenSize, d.layerNormEps.cross, d.hiddenAct.cross));
+    this.bridgeEps = d.layerNormEps.bridge;
+    this.linkTower = d.linkTower;
   }
 
   /** cross_modal_{side}_transform(x) + token_type_embeddings[k] (the row is folded into the bias). */
@@ -83,11 +90,25 @@ export class CrossModalSide {
   }
 
   /**
-   * Input of cross layer j: LN^{cross_modal_{side}_layernorm}(t) for j = 0, else the bridge layer
-   * LN^{link_tower[j-1]}(t + previous), with t = transform(uni-modal layer) + token type.
+   * Input of cross layer j: LN^{cross_modal_{side}_layernorm}(t) for j = 0, else the bridge layer on t and the
+   * previous cross layer's output, with t = transform(uni-modal layer) + token type: LN(t + previous) ('add'),
+   * LN(s·t + previous) ('scaled_add', learned s), LN((1−β)·t + β·previous) ('interpolate', learned β).
    */
   input(j: number, t: GpuTensor, previous?: GpuTensor): GpuTensor {
-    const name = j === 0 ? `cross_modal_${this.side}_layernorm` : `cross_modal_${this.side}_link_tower.${j - 1}.LayerNorm`;
-    return layerNorm(this.gpu, t, this.w.get(`${name}.weight`), this.w.get(`${name}.bias`), BRIDGE_LN_EPS, { residual: j === 0 ? undefined : previous });
+    const ln = (name: string, x: GpuTensor, residual?: GpuTensor) =>
+      layerNorm(this.gpu, x, this.w.get(`${name}.weight`), this.w.get(`${name}.bias`), this.bridgeEps, { residual });
+    if (j === 0) return ln(`cross_modal_${this.side}_layernorm`, t);
+    const tower = `cross_modal_${this.side}_link_tower.${j - 1}`;
+    if (this.linkTower === 'add') return ln(`${tower}.LayerNorm`, t, previous);
+    let alpha: number, beta: number;
+    if (this.linkTower === 'scaled_add') [alpha, beta] = [this.w.scalar(`${tower}.scaled_factor`), 1];
+    else {
+      const b = this.w.scalar(`${tower}.beta`);
+      [alpha, beta] = [Math.fround(1 - b), b];
+    }
+    const mixed = add(this.gpu, t, previous!, { alpha, beta });
+    const y = ln(`${tower}.LayerNorm`, mixed);
+    mixed.release();
+    return y;
   }
 }

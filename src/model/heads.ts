@@ -7,16 +7,26 @@ import { l2Normalize } from '../kernels/l2-normalize';
 import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { takeToken } from '../kernels/take-token';
-import type { TaskHeadConfig } from './config';
-import { MLM_BIAS, MLM_DECODER, type ModelWeights } from './weights';
+import { definitions, type BridgeTowerConfig, type HiddenAct, type TaskHeadConfig } from './config';
+import { MLM_BIAS, MLM_DECODER, WORD_EMBEDDINGS, type ModelWeights } from './weights';
 
 /** Task-head LayerNorms are nn.LayerNorm defaults. */
 export const HEAD_LN_EPS = 1e-5;
-/** The MLM head's transform LN comes from BertConfig: 1e-12. */
-export const MLM_LN_EPS = 1e-12;
 
 export class Heads {
-  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights) {}
+  /** The MLM transform's LayerNorm eps (the authors' BertConfig 1e-12; HF's top-level layer_norm_eps). */
+  private readonly mlmEps: number;
+  /** The MLM transform's activation (the authors' GELU; HF's top-level hidden_act). */
+  private readonly mlmAct: HiddenAct;
+  /** HF tie_word_embeddings: the MLM decoder is the word-embedding table. */
+  private readonly decoder: string;
+
+  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, config: BridgeTowerConfig) {
+    const d = definitions(config);
+    this.mlmEps = d.layerNormEps.mlm;
+    this.mlmAct = d.hiddenAct.mlm;
+    this.decoder = d.tieWordEmbeddings ? WORD_EMBEDDINGS : MLM_DECODER;
+  }
 
   private linear(x: GpuTensor, name: string, opts: Parameters<typeof linear>[3] = {}): GpuTensor {
     return linear(this.gpu, x, this.w.get(`${name}.weight`), { bias: this.w.get(`${name}.bias`), ...opts });
@@ -54,12 +64,13 @@ export class Heads {
   /** rank_output(cls_feats) [B, 1]; rank_score is its column 0. */
   rank(cls: GpuTensor): GpuTensor { return this.linear(cls, 'rank_output'); }
 
-  /** decoder(LN_1e-12(gelu(transform.dense(text_feats)))) + bias [B, L, V], the decoder in row chunks. */
+  /** decoder(LN(act(transform.dense(text_feats)))) + bias [B, L, V], the decoder in row chunks. */
   mlm(textFeats: GpuTensor): GpuTensor {
-    const h = this.linear(textFeats, 'mlm_score.transform.dense', { activation: 'gelu' });
-    const t = layerNorm(this.gpu, h, this.w.get('mlm_score.transform.LayerNorm.weight'), this.w.get('mlm_score.transform.LayerNorm.bias'), MLM_LN_EPS);
+    const h = this.linear(textFeats, 'mlm_score.transform.dense', { activation: this.mlmAct });
+    const t = layerNorm(this.gpu, h, this.w.get('mlm_score.transform.LayerNorm.weight'), this.w.get('mlm_score.transform.LayerNorm.bias'),
+      this.mlmEps);
     h.release();
-    const chunks = this.w.chunks(MLM_DECODER), biases = this.w.chunks(MLM_BIAS);
+    const chunks = this.w.chunks(this.decoder), biases = this.w.chunks(MLM_BIAS);
     const V = chunks.reduce((s, c) => s + c.shape[0], 0);
     const out = this.gpu.tensor([...textFeats.shape.slice(0, -1), V], 'f32', 'mlm_logits');
     let offset = 0;
@@ -71,8 +82,8 @@ export class Heads {
     return out;
   }
 
-  /** l2norm(itc_{side}_head.fc(x)) for token-0 features x [B, D]. */
-  itc(side: 'text' | 'image', first: GpuTensor): GpuTensor {
+  /** l2norm(itc_{side}_head.fc(x)) for token-0 features x [B, D], or HF's cross-modal head on cls_feats [B, 2H]. */
+  itc(side: 'text' | 'image' | 'cross_modal', first: GpuTensor): GpuTensor {
     const f = this.linear(first, `itc_${side}_head.fc`);
     const y = l2Normalize(this.gpu, f);
     f.release();

@@ -39,6 +39,8 @@ export const foldedBias = (side: 'text' | 'image', k: number): string => `cross_
 export class ModelWeights {
   private readonly tensors = new Map<string, GpuTensor>();
   private readonly chunked = new Map<string, GpuTensor[]>();
+  /** 0-d parameters (link-tower scaled_factor / beta, logit_scale), kept on the host as f32 values. */
+  private readonly scalars = new Map<string, number>();
   private uploadedBytes = 0;
 
   private constructor(private readonly gpu: Gpu, readonly source: string) {}
@@ -69,6 +71,13 @@ export class ModelWeights {
     return c;
   }
 
+  /** A 0-d parameter's value. */
+  scalar(name: string): number {
+    const v = this.scalars.get(name);
+    if (v === undefined) throw new ConfigError(`${this.source}: scalar ${name} was not loaded`);
+    return v;
+  }
+
   /** Bytes held on the GPU. */
   get bytes(): number { return this.uploadedBytes; }
 
@@ -82,6 +91,7 @@ export class ModelWeights {
 
   private async load(ws: WeightSet, c: BridgeTowerConfig, opts: WeightUploadOptions): Promise<void> {
     const names = expectedTensors(c).map(([n]) => n);
+    const scalarNames = new Set(expectedTensors(c).filter(([, shape]) => shape.length === 0).map(([n]) => n));
     const totalBytes = names.reduce((s, n) => {
       const info = ws.info(n);
       return s + (info ? numel(info.shape) * DTYPE_BYTES[info.dtype] : 0);
@@ -132,9 +142,10 @@ export class ModelWeights {
 
     // The large tables: row chunks. The MLM bias is split like the decoder's rows.
     const words = await take(WORD_EMBEDDINGS);
-    this.putChunked(WORD_EMBEDDINGS, asUpload(words, WORD_EMBEDDINGS, true));
+    const wordRows = this.putChunked(WORD_EMBEDDINGS, asUpload(words, WORD_EMBEDDINGS, true));
     if (c.heads.mlm) {
-      const rows = this.putChunked(MLM_DECODER, asUpload(await take(MLM_DECODER), MLM_DECODER, true));
+      // Tied (HF tie_word_embeddings): the decoder is the word-embedding table already uploaded.
+      const rows = c.tieWordEmbeddings ? wordRows : this.putChunked(MLM_DECODER, asUpload(await take(MLM_DECODER), MLM_DECODER, true));
       const bias = asUpload(await take(MLM_BIAS), MLM_BIAS, false);
       this.chunked.set(MLM_BIAS, rows.map(([r, n]) => this.upload(`${MLM_BIAS}[${r}:${r + n}]`, {
         dtype: 'f32', shape: [n], data: bias.data.subarray(r, r + n),
@@ -144,6 +155,10 @@ export class ModelWeights {
     for (const name of names) {
       if (handled.has(name)) continue;
       const t = await read(name);
+      if (scalarNames.has(name)) {
+        this.scalars.set(name, (toFloatDtype(t, 'f32', name).data as Float32Array)[0]);
+        continue;
+      }
       const matrix = t.shape.length >= 2 && !name.startsWith('vit_model.visual.positional_embedding');
       this.put(name, asUpload(t, name, matrix));
     }

@@ -8,7 +8,7 @@
 //         and CenterCrop(S) with offsets int(round((h-S)/2)) (Python rounds half to even).
 // blip/clip then apply ToTensor (x / 255) and Normalize in float32, as torchvision does.
 import { ImageError } from '../errors';
-import type { ImagePreprocess } from '../model/config';
+import type { HfImageProcessor, ImagePreprocess } from '../model/config';
 import { resizeBicubic } from './resize';
 import { checkRgbImage, type RgbImage } from './rgb-image';
 
@@ -23,6 +23,8 @@ export interface PreprocessOptions {
   /** Output side S. */
   size: number;
   mode: ImagePreprocess;
+  /** hf mode: the model's preprocessor_config.json instead of HF's defaults (shortest edge S, divisor 32, CLIP mean/std). */
+  processor?: HfImageProcessor;
 }
 
 /** Where the S x S window comes from: the resized size, then the window's top-left corner in it. */
@@ -43,7 +45,7 @@ function roundHalfEven(x: number): number {
 /** Python's floor division for the integers we meet. */
 const floorDiv = (a: number, b: number) => Math.floor(a / b);
 
-export function geometry(width: number, height: number, { size, mode }: PreprocessOptions): Geometry {
+export function geometry(width: number, height: number, { size, mode, processor }: PreprocessOptions): Geometry {
   if (!Number.isSafeInteger(size) || size < 1) throw new ImageError(`preprocess: size must be a positive integer, got ${size}`);
   switch (mode) {
     case 'blip':
@@ -55,17 +57,28 @@ export function geometry(width: number, height: number, { size, mode }: Preproce
       return { resizedWidth: w, resizedHeight: h, top: roundHalfEven((h - size) / 2), left: roundHalfEven((w - size) / 2) };
     }
     case 'hf': {
-      if (size < 32) throw new ImageError(`preprocess: hf mode floors sides to multiples of 32, so size must be at least 32, got ${size}`);
-      const longer = Math.trunc((1333 / 800) * size);
-      const scale = size / Math.min(width, height);
-      let [h, w] = height < width ? [size, scale * width] : [scale * height, size];
+      const edge = processor?.shortestEdge ?? size, divisor = processor?.sizeDivisor ?? 32;
+      if ((processor?.cropSize ?? size) !== size) {
+        throw new ImageError(`preprocess: preprocessor_config.json crops to ${processor!.cropSize}, but the model takes ${size}x${size} images`);
+      }
+      if (processor && !processor.doResize) {
+        const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
+        return { resizedWidth: width, resizedHeight: height, top: offset(height), left: offset(width) };
+      }
+      if (edge < divisor) {
+        throw new ImageError(`preprocess: hf mode floors sides to multiples of ${divisor}, so the shortest edge must be at least ${divisor}, ` +
+          `got ${edge}`);
+      }
+      const longer = Math.trunc((1333 / 800) * edge);
+      const scale = edge / Math.min(width, height);
+      let [h, w] = height < width ? [edge, scale * width] : [scale * height, edge];
       if (Math.max(h, w) > longer) {
         const s = longer / Math.max(h, w);
         h = s * h;
         w = s * w;
       }
-      h = floorDiv(Math.trunc(h + 0.5), 32) * 32;
-      w = floorDiv(Math.trunc(w + 0.5), 32) * 32;
+      h = floorDiv(Math.trunc(h + 0.5), divisor) * divisor;
+      w = floorDiv(Math.trunc(w + 0.5), divisor) * divisor;
       if (h === 0 || w === 0) throw new ImageError(`preprocess: a ${width}x${height} image is too elongated for hf mode at size ${size} (it resizes to ${w}x${h})`);
       // HF's center_crop: a window larger than the image is centred with ceil((S - side) / 2) of padding.
       const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
@@ -77,15 +90,16 @@ export function geometry(width: number, height: number, { size, mode }: Preproce
 }
 
 /** Per-channel lookup from a uint8 value to its normalised float32, with the reference's float steps. */
-function normalisationTables(mode: ImagePreprocess): Float32Array[] {
+function normalisationTables(mode: ImagePreprocess, processor: HfImageProcessor | undefined): Float32Array[] {
   const f = Math.fround;
+  const hf = mode === 'hf' ? processor : undefined;
   return [0, 1, 2].map((c) => {
-    const mean = f(CLIP_MEAN[c]), std = f(CLIP_STD[c]);
+    const mean = f(hf?.mean[c] ?? CLIP_MEAN[c]), std = f(hf?.std[c] ?? CLIP_STD[c]);
     const table = new Float32Array(256);
     for (let v = 0; v < 256; v++) {
-      // HF rescale multiplies in float64 by 1/255 and stores float32; torchvision divides in float32.
-      const x = mode === 'hf' ? f(v * (1 / 255)) : f(v / 255);
-      table[v] = f(f(x - mean) / std);
+      // HF rescale multiplies in float64 by rescale_factor and stores float32; torchvision divides in float32.
+      const x = mode !== 'hf' ? f(v / 255) : hf && !hf.doRescale ? v : f(v * (hf?.rescaleFactor ?? 1 / 255));
+      table[v] = hf && !hf.doNormalize ? x : f(f(x - mean) / std);
     }
     return table;
   });
@@ -110,7 +124,7 @@ function preprocessInto(image: RgbImage, options: PreprocessOptions, out: Float3
   checkRgbImage(image);
   const g = geometry(image.width, image.height, options);
   const resized = resizeBicubic(image, g.resizedWidth, g.resizedHeight);
-  const tables = normalisationTables(options.mode);
+  const tables = normalisationTables(options.mode, options.processor);
   const S = options.size;
   for (let c = 0; c < 3; c++) {
     const table = tables[c];

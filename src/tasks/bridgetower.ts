@@ -18,6 +18,7 @@ import { loadBrowserImage } from '../preprocess/image-browser';
 import { pixelValues } from '../preprocess/image';
 import { checkRgbImage, rgbaToRgb, type RgbImage } from '../preprocess/rgb-image';
 import { RobertaTokenizer } from '../preprocess/tokenizer';
+import { embedImage, embedPairs, embedText, type Embedder } from './embeddings';
 import type {
   Answer, AttentionMap, EntailmentResult, FillMaskToken, HeadName, ImageInput, LoadOptions, MatchResult, Nlvr2Result,
   RetrievalHit, VqaResult,
@@ -112,6 +113,29 @@ export class BridgeTower {
       throw new TokenizerError(`${this.source} has no tokenizer files; convert it with --vocab/--merges or --tokenizer`);
     }
     return this.tokenizerOrUndefined;
+  }
+
+  /** Whose code defines this model's outputs: 'hf' for transformers files, 'authors' for microsoft/BridgeTower's. */
+  get definition(): 'hf' | 'authors' { return this.model.definition; }
+
+  /** ITC text embeddings [contrastive size], batched; comparable with embedImage (and embedPair): see ./embeddings.ts. */
+  embedText(texts: readonly string[]): Promise<Float32Array[]> { return embedText(this.embedder(), texts); }
+
+  /** ITC image embeddings [contrastive size], batched; comparable with embedText (and embedPair): see ./embeddings.ts. */
+  embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> { return embedImage(this.embedder(), images); }
+
+  /** HF's cross-modal embedding of one image-text pair (BridgeTowerForContrastiveLearning models only). */
+  async embedPair(image: ImageInput, text: string): Promise<Float32Array> {
+    return (await embedPairs(this.embedder(), [image], [text]))[0];
+  }
+
+  /** embedPair for many pairs, batched. */
+  embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> {
+    return embedPairs(this.embedder(), images, texts);
+  }
+
+  private embedder(): Embedder {
+    return { model: this.model, source: this.source, encodeTexts: (t) => this.encodeTexts(t), pixels: (i) => this.pixels(i) };
   }
 
   /** Visual question answering: the top-k answers, best first. */
@@ -301,7 +325,7 @@ export class BridgeTower {
 
   private async pixels(images: readonly ImageInput[]) {
     const rgb = await Promise.all(images.map(toRgb));
-    return pixelValues(rgb, { size: this.config.vision.imageSize, mode: this.imagePreprocess });
+    return pixelValues(rgb, { size: this.config.vision.imageSize, mode: this.imagePreprocess, processor: this.config.imageProcessor });
   }
 
   private async rerank(hits: RetrievalHit[], rerank: number, topK: number, itm: (hit: RetrievalHit) => Promise<number>): Promise<RetrievalHit[]> {

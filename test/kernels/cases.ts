@@ -2,7 +2,7 @@
 import type { KernelCase } from './harness';
 import { linearCases } from './linear.cases';
 import { patchEmbedCases } from './patch-embed.cases';
-import { addCases } from './add.cases';
+import { addCases, scaledAddCases } from './add.cases';
 import { takeTokenCases } from './take-token.cases';
 import { concatCases } from './concat.cases';
 import { classPositionEmbedCases } from './class-position-embed.cases';
@@ -17,6 +17,7 @@ export const allCases: KernelCase[] = [
   ...linearCases,
   ...patchEmbedCases,
   ...addCases,
+  ...scaledAddCases,
   ...takeTokenCases,
   ...concatCases,
   ...classPositionEmbedCases,

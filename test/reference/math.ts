@@ -34,9 +34,16 @@ export function quickGelu(x: number): number {
 
 export const tanh = Math.tanh;
 
-export type Activation = 'gelu' | 'quickgelu' | 'tanh';
+/** HF's gelu_new (tanh approximation). */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
 
-export const ACTIVATIONS: Record<Activation, (x: number) => number> = { gelu, quickgelu: quickGelu, tanh };
+export type Activation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
+
+export const ACTIVATIONS: Record<Activation, (x: number) => number> = {
+  gelu, quickgelu: quickGelu, tanh, gelu_tanh: geluTanh, relu: (x) => Math.max(x, 0), silu: (x) => x / (1 + Math.exp(-x)),
+};
 
 /**
  * y[m, n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, n] in float64; x is [M, K], w is [N, K]

@@ -55,7 +55,8 @@ export function vqaView(ctx: AppContext): TaskView {
     const map: AttentionMap = await m.model.crossAttention(a.blob, a.question, { layer: Number(layer.value) });
     if (asked !== a) return;
     const c = m.model.config;
-    drawHeatmap({ canvas: ctx.image.overlay, width: a.width, height: a.height, imageSize: c.vision.imageSize, mode: c.imagePreprocess }, map);
+    drawHeatmap({ canvas: ctx.image.overlay, width: a.width, height: a.height, imageSize: c.vision.imageSize, mode: c.imagePreprocess,
+      processor: c.imageProcessor }, map);
     ctx.image.overlay.hidden = !toggle.checked;
     let peak = 0;
     for (let i = 1; i < map.weights.length; i++) if (map.weights[i] > map.weights[peak]) peak = i;

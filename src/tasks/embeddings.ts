@@ -1,0 +1,78 @@
+// Contrastive embeddings for search and retrieval-augmented generation: the ITC embeddings a BridgeTower was
+// trained with, L2-normalised Float32Arrays of the model's contrastive size (`contrastive_hidden_size`).
+//
+// Which embeddings are comparable (cosine similarity = dot product, as all are unit length):
+// - embedText and embedImage of one model: yes, text-to-image and image-to-text; both ITC definitions train them
+//   against each other.
+// - embedPair (HF BridgeTowerForContrastiveLearning only, e.g. bridgetower-large-itm-mlm-itc): with embedText and
+//   embedImage of the same model, HF's loss aligns text-image, text-cross and image-cross pairs, so all three
+//   embeddings share one space. The authors' checkpoints have no cross-modal embedding (embedPair refuses them).
+// - Embeddings of different models, or of the same weights under the other definition: no. An HF file and an
+//   authors' .ckpt compute the image embedding differently (model.definition tells which one a model uses).
+// HF scales similarities by `logitScale` (exp of the learned logit_scale) before a softmax; rankings do not change.
+import { HeadUnavailableError, ShapeError } from '../errors';
+import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model/bridgetower';
+import type { ImageInput } from './types';
+
+/** What the task class lends the embedding functions: its model, tokenizer and image preprocessing. */
+export interface Embedder {
+  model: BridgeTowerModel;
+  source: string;
+  encodeTexts(texts: readonly string[]): { inputIds: HostArray<IdData>; attentionMask: HostArray<IdData> };
+  pixels(images: readonly ImageInput[]): Promise<HostArray<Float32Array>>;
+}
+
+/** Texts per forward pass (padded to the longest; padding changes no embedding). */
+const TEXT_BATCH = 32;
+/** Images (or image-text pairs) per forward pass. */
+const IMAGE_BATCH = 8;
+
+function requireItc(e: Embedder, what: string, cross = false): void {
+  const itc = e.model.config.heads.itc;
+  if (!itc) throw new HeadUnavailableError('itc', `${what} needs the contrastive (ITC) heads, which ${e.source} does not have`);
+  if (cross && !itc.cross) {
+    throw new HeadUnavailableError('itc', `${what} needs HF's cross-modal ITC head (itc_cross_modal_head of ` +
+      `BridgeTowerForContrastiveLearning), which ${e.source} does not have; embedText and embedImage work`);
+  }
+}
+
+function rows(t: OutputTensor): Float32Array[] {
+  const D = t.shape[t.shape.length - 1];
+  return Array.from({ length: t.shape[0] }, (_, b) => t.data.slice(b * D, (b + 1) * D));
+}
+
+async function batched<T>(items: readonly T[], size: number,
+  run: (batch: readonly T[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...await run(items.slice(i, i + size)));
+  return out;
+}
+
+/** itc_text of each text: the text tower alone. */
+export async function embedText(e: Embedder, texts: readonly string[]): Promise<Float32Array[]> {
+  requireItc(e, 'embedText');
+  return batched(texts, TEXT_BATCH, async (batch) => {
+    const { inputIds, attentionMask } = e.encodeTexts(batch);
+    return rows(await e.model.encodeText(inputIds, attentionMask));
+  });
+}
+
+/** itc_image of each image: the image tower alone (the authors' or HF's definition, as the model's source says). */
+export async function embedImage(e: Embedder, images: readonly ImageInput[]): Promise<Float32Array[]> {
+  requireItc(e, 'embedImage');
+  return batched(images, IMAGE_BATCH, async (batch) => rows(await e.model.encodeImage(await e.pixels(batch))));
+}
+
+/** HF's cross-modal embedding itc_cross of each (image, text) pair: the whole model, through the pooled output. */
+export async function embedPairs(e: Embedder, images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> {
+  requireItc(e, 'embedPair', true);
+  if (images.length !== texts.length) {
+    throw new ShapeError(`embedPairs: ${images.length} images for ${texts.length} texts (one image per text)`);
+  }
+  const pairs = images.map((image, i) => ({ image, text: texts[i] }));
+  return batched(pairs, IMAGE_BATCH, async (batch) => {
+    const pixelValues = await e.pixels(batch.map((p) => p.image));
+    const out = await e.model.forward({ ...e.encodeTexts(batch.map((p) => p.text)), pixelValues }, { outputs: ['itc_cross'] });
+    return rows(out.get('itc_cross')!);
+  });
+}
