@@ -9,7 +9,8 @@ import { suggestions } from './suggestions';
 export function matchView(ctx: AppContext): TaskView {
   const texts = h('textarea', {
     testid: 'match-text-input',
-    attrs: { id: 'match-texts', rows: 4, placeholder: 'a red circle\na blue square and a yellow triangle', 'aria-describedby': 'match-help' },
+    class: 'placeholder-hint',
+    attrs: { id: 'match-texts', rows: 4, placeholder: 'Type captions, one per line, e.g.\na red circle\na blue square and a yellow triangle', 'aria-describedby': 'match-help' },
   });
   const button = h('button', { class: 'button primary', testid: 'match-button', text: 'Match', attrs: { type: 'submit' } });
   const chips = suggestions('match-suggestions', (t) => { texts.value = t; form.requestSubmit(); });
@@ -23,35 +24,69 @@ export function matchView(ctx: AppContext): TaskView {
   texts.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) form.requestSubmit(); });
   const timing = h('p', { class: 'timing', testid: 'match-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'match-results', attrs: { 'aria-label': 'Captions ranked' } });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
+  const truncated = h('p', { class: 'hint small', testid: 'match-truncated', attrs: { hidden: true } });
+  const staleNote = h('p', { class: 'stale-note small', testid: 'match-stale-note', attrs: { hidden: true } });
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, staleNote, timing, truncated, results));
+  /** The picture and captions the shown ranking belongs to. */
+  let scored: { blob: Blob; texts: string } | null = null;
+  const captionsOnScreen = () => texts.value.split('\n').map((t) => t.trim()).filter(Boolean);
+
+  const markStale = () => {
+    if (!scored || !results.childElementCount) return;
+    const why = ctx.image.image?.blob !== scored.blob ? 'picture' : captionsOnScreen().join('\n') !== scored.texts ? 'captions' : '';
+    if (why) {
+      results.dataset.stale = why;
+      staleNote.textContent = `These scores are for the previous ${why}; match again for the ${why} on screen.`;
+    } else {
+      delete results.dataset.stale;
+    }
+    staleNote.hidden = !why;
+  };
+  const reset = () => {
+    scored = null;
+    results.replaceChildren();
+    delete results.dataset.stale;
+    staleNote.hidden = true;
+    truncated.hidden = true;
+    timing.textContent = '';
+  };
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const img = ctx.image.image;
-    const lines = texts.value.split('\n').map((t) => t.trim()).filter(Boolean);
+    const lines = captionsOnScreen();
     if (!img) { showError('pick or drop a picture first', 'Matching'); return; }
-    if (!lines.length) { texts.focus(); return; }
-    void ctx.run(button, 'Matching captions', async (m) => {
-      const t0 = performance.now();
-      const ranked = (await m.model.match(img.blob, lines)).slice().sort((a, b) => b.itm - a.itm);
-      const ms = performance.now() - t0;
+    if (!lines.length) { showError('type at least one caption, one per line (or pick a suggestion below)', 'Matching'); texts.focus(); return; }
+    const blob = img.blob;
+    void ctx.run(button, 'Matching captions', async (m, run) => {
+      const ranked = (await m.model.match(blob, lines, { signal: run.signal, onProgress: run.onProgress })).slice().sort((a, b) => b.itm - a.itm);
+      const ms = performance.now() - run.clickedAt;
       renderBars(results, ranked.map((r) => ({
         label: r.text, score: r.itm, value: `ITM ${percent(r.itm)}`,
         second: { score: Math.max(0, r.itc), value: r.itc.toFixed(3), label: 'ITC' },
         testid: 'match-result', data: { text: r.text, score: String(r.itm), itc: String(r.itc) },
       })));
+      scored = { blob, texts: lines.join('\n') };
+      const cut = ranked.filter((r) => r.truncatedTo !== undefined);
+      truncated.hidden = cut.length === 0;
+      if (cut.length) {
+        truncated.textContent = `${cut.length === 1 ? 'One caption is' : `${cut.length} captions are`} longer than this model reads: only the first ` +
+          `${cut[0].truncatedTo} tokens were used (${cut.map((r) => `“${r.text.slice(0, 40)}${r.text.length > 40 ? '…' : ''}”`).join(', ')}).`;
+      }
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `${lines.length} caption${lines.length > 1 ? 's' : ''} scored in ${formatMs(ms)}.`;
+      timing.textContent = `${lines.length} caption${lines.length > 1 ? 's' : ''} scored in ${formatMs(ms)} from the click.`;
+      markStale();
     });
   });
+  texts.addEventListener('input', markStale);
   const refreshChips = () => {
     const caps = ctx.loaded?.isDemo ? ctx.image.image?.sample?.captions ?? [] : [];
     chips.set(caps.length ? [{ label: `this picture's ${caps.length} eval captions`, text: caps.join('\n') }] : []);
   };
-  ctx.image.onChange(() => { results.replaceChildren(); timing.textContent = ''; refreshChips(); });
+  ctx.image.onChange(() => { markStale(); refreshChips(); });
 
   return {
     id: 'match', title: 'Match captions', heads: ['itm'], panel,
-    setModel() { results.replaceChildren(); timing.textContent = ''; refreshChips(); },
+    setModel() { reset(); refreshChips(); },
   };
 }
