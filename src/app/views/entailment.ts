@@ -26,7 +26,7 @@ export function entailmentView(ctx: AppContext): TaskView {
     const img = ctx.image.image;
     const t = hypothesis.value.trim();
     if (!img) { showError('pick or drop a picture first', 'Judging the hypothesis'); return; }
-    if (!t) { hypothesis.focus(); return; }
+    if (!t) { showError('type a hypothesis about the picture first', 'Judging the hypothesis'); hypothesis.focus(); return; }
     void ctx.run(button, 'Judging the hypothesis', async (m) => {
       const t0 = performance.now();
       const r = await m.model.entailment(img.blob, t);

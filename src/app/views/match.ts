@@ -81,7 +81,7 @@ export function matchView(ctx: AppContext): TaskView {
   texts.addEventListener('input', markStale);
   const refreshChips = () => {
     const caps = ctx.loaded?.isDemo ? ctx.image.image?.sample?.captions ?? [] : [];
-    chips.set(caps.length ? [{ label: `this picture's ${caps.length} eval captions`, text: caps.join('\n') }] : []);
+    chips.set(caps.length ? [{ label: `${caps.length} captions for this picture`, text: caps.join('\n') }] : []);
   };
   ctx.image.onChange(() => { markStale(); refreshChips(); });
 

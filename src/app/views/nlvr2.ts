@@ -23,7 +23,7 @@ export function nlvr2View(ctx: AppContext): TaskView {
     const left = ctx.image.image, right = second.image;
     const s = statement.value.trim();
     if (!left || !right) { showError('NLVR2 needs two pictures: the main picture and a second one here', 'Checking the statement'); return; }
-    if (!s) { statement.focus(); return; }
+    if (!s) { showError('type a statement about the two pictures first', 'Checking the statement'); statement.focus(); return; }
     void ctx.run(button, 'Checking the statement', async (m) => {
       const t0 = performance.now();
       const r = await m.model.nlvr2(left.blob, right.blob, s);
