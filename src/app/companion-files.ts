@@ -8,7 +8,9 @@ import { CheckpointError } from '../errors';
 type Kind = 'vocab' | 'merges' | 'tokenizer' | 'config' | 'labels';
 
 /** Keys that only a model configuration has (HF BridgeTowerConfig, the original's config dict). */
-const CONFIG_KEYS = ['model_type', 'architectures', 'text_config', 'vision_config', 'loss_names', 'vit', 'hidden_size', 'num_layers'];
+const CONFIG_KEYS = [
+  'model_type', 'architectures', 'text_config', 'vision_config', 'loss_names', 'vit', 'hidden_size', 'num_layers', 'hiddenSize', 'numLayers',
+];
 
 function kindOfJson(file: string, x: unknown): Kind {
   if (Array.isArray(x)) return 'labels';

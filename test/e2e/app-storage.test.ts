@@ -1,0 +1,125 @@
+// The app with a checkpoint of real width (a few hundred MB, made at test time by tools/make-random-model.ts:
+// BridgeTower-base widths and vocabulary, one layer per tower): converting never loses a stored model.
+// Two files named model.safetensors are kept side by side (named from their config, a (2) on the second);
+// a conversion that would replace a model and is cancelled leaves that model stored and loadable; a
+// reload in the middle of a conversion leaves an entry listed as unfinished, which Delete removes. Config
+// files are recognised by content (`config (1).json`), and each stored model shows its dtype and size.
+import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dialog, Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseConfig } from '../../src/model/random-weights';
+import { writeRandomModel } from '../../tools/make-random-model';
+import { sel, text, upload, waitForError, waitForStatus } from './app-page';
+import { startBrowserSession, type BrowserSession } from './browser';
+
+/** Base widths and the full RoBERTa vocabulary with one layer per tower and a 32 px picture: ~300 MB, quick to run. */
+const CONFIG = baseConfig({ textLayers: 1, visionLayers: 1, crossLayers: 1, imageSize: 32, heads: { itm: true } });
+const TITLE = 'BridgeTower base 32px ITM f32';
+
+let session: BrowserSession;
+let page: Page;
+let work: string;
+const ckpt = (n: number) => join(work, `m${n}`, 'model.safetensors');
+const config = (n: number) => join(work, `m${n}`, 'config (1).json');
+/** What the next "replace it?" question is answered (true: replace; false: keep both). */
+let replace = false;
+const questions: string[] = [];
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'bt-e2e-big-'));
+  for (const n of [1, 2]) {
+    await writeRandomModel(join(work, `m${n}`), CONFIG, { format: 'safetensors', seed: n });
+    renameSync(join(work, `m${n}`, 'bridgetower-config.json'), config(n));
+  }
+  session = await startBrowserSession();
+  page = await session.newPage();
+  page.on('dialog', (d: Dialog) => { questions.push(d.message()); void (replace ? d.accept() : d.dismiss()); });
+  await page.setViewport({ width: 1280, height: 900 });
+  await page.goto(`${session.baseUrl}/`);
+  expect(await waitForStatus(page, ['ready', 'error'], 90_000), await text(page, 'error')).toBe('ready');
+}, 180_000);
+afterAll(async () => {
+  await session?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const log = () => session.log.slice(-20).join('\n');
+const stored = () => page.$$eval(sel('stored-model'), (els) => els.map((e) => {
+  const d = (e as HTMLElement).dataset;
+  return { name: d.name!, key: d.key!, dtype: d.dtype!, bytes: Number(d.bytes), facts: e.querySelector('[data-testid="stored-facts"]')?.textContent ?? '' };
+}));
+const partial = () => page.$$(sel('stored-partial'));
+
+async function convert(n: number): Promise<void> {
+  await upload(page, 'checkpoint-input', ckpt(n), config(n));
+  await waitForStatus(page, ['converting'], 30_000);
+}
+
+async function waitForBytes(): Promise<void> {
+  await page.waitForFunction((s: string) => Number((document.querySelector(s) as HTMLElement)?.dataset.bytes ?? 0) > 0,
+    { timeout: 60_000, polling: 50 }, sel('progress'));
+}
+
+describe('stored models at real width', () => {
+  it('keeps two files called model.safetensors as two models, named from the config, with dtype and size', async () => {
+    expect(statSync(ckpt(1)).size).toBeGreaterThan(250e6);
+    await convert(1);
+    expect(await waitForStatus(page, ['ready', 'error'], 240_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
+    expect(await text(page, 'model-name')).toBe(TITLE);
+    replace = false;
+    await convert(2);
+    expect(await waitForStatus(page, ['ready', 'error'], 240_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
+    expect(questions.at(-1)).toMatch(/already stored/);
+    expect(await text(page, 'model-name')).toBe(`${TITLE} (2)`);
+    const list = await stored();
+    expect(list.map((m) => m.name)).toEqual([TITLE, `${TITLE} (2)`]);
+    expect(new Set(list.map((m) => m.key)).size).toBe(2);
+    for (const m of list) {
+      expect(m.dtype).toBe('f32');
+      // The label's MB is 2^20 bytes.
+      expect(m.facts).toContain(`${(m.bytes / 2 ** 20).toFixed(0)} MB`);
+      expect(m.facts).toContain('from model.safetensors');
+    }
+  }, 600_000);
+
+  it('cancelling a conversion that would replace a model keeps that model, stored and loadable', async () => {
+    const before = await stored();
+    replace = true;
+    await page.emulateCPUThrottling(4);
+    try {
+      await convert(1);
+      await waitForBytes();
+      await page.click(sel('cancel-button'));
+    } finally {
+      await page.emulateCPUThrottling(null);
+    }
+    expect(await waitForError(page)).toMatch(/was cancelled: nothing new was stored; the models already stored are untouched/);
+    expect(await waitForStatus(page, ['ready', 'error'], 30_000)).toBe('ready');
+    expect(await text(page, 'model-name')).toBe(`${TITLE} (2)`);
+    expect(await stored()).toEqual(before);
+    expect(await partial()).toHaveLength(0);
+    await page.click(`${sel('stored-model')}[data-name="${TITLE}"] ${sel('stored-load')}`);
+    await page.waitForFunction((s: string, t: string) => document.querySelector(s)?.textContent === t, { timeout: 120_000 }, sel('model-name'), TITLE);
+    expect(await waitForStatus(page, ['ready', 'error'], 120_000), await text(page, 'error')).toBe('ready');
+  }, 600_000);
+
+  it('lists a conversion cut short by a reload as unfinished, and deletes it', async () => {
+    const before = await stored();
+    replace = false;
+    await convert(2);
+    await waitForBytes();
+    await page.reload();
+    expect(await waitForStatus(page, ['ready', 'error'], 90_000)).toBe('ready');
+    await page.waitForSelector(sel('stored-partial'), { timeout: 30_000 });
+    expect(await page.$eval(sel('stored-partial'), (e) => e.textContent ?? '')).toMatch(/unfinished conversion of model\.safetensors/);
+    expect(await stored()).toEqual(before);
+    await page.click(`${sel('stored-partial')} ${sel('stored-delete')}`);
+    await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, sel('stored-partial'));
+    for (let i = 0; i < before.length; i++) {
+      await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
+      await page.waitForFunction((s: string, n: number) => document.querySelectorAll(s).length === n, { timeout: 30_000 }, sel('stored-model'), before.length - i - 1);
+    }
+  }, 300_000);
+});
