@@ -3,9 +3,9 @@
 // the picture or the question are marked stale; an empty box says what is missing; a gallery refuses a
 // non-picture on its own; the suggestion chips are questions the demo gets right; a sweep of bad files and
 // texts always ends in a one-line message with the model still loaded.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dismissError, fill, runTask, sel, text, upload, waitForError, waitForStatus } from './app-page';
@@ -13,6 +13,7 @@ import { startBrowserSession, type BrowserSession } from './browser';
 
 const EVAL = resolve('test/fixtures/demo-model/eval');
 const DEMO_NAME = 'Demo model (synthetic shapes)';
+// The long-name test loads another model: it runs after every test that expects the demo.
 interface Scene { image: string; objects: unknown[] }
 const scenes: Scene[] = JSON.parse(readFileSync(join(EVAL, 'images.json'), 'utf8'));
 
@@ -48,7 +49,7 @@ const staleOf = (testid: string) => page.$eval(sel(testid), (e) => (e as HTMLEle
 
 /** The model in use is still loaded, and the message is one line of words, not a stack trace or a bug report. */
 async function expectOneLineErrorAndModelKept(what: string): Promise<string> {
-  const error = await waitForError(page);
+  const error = await waitForError(page).catch(() => { throw new Error(`${what}: no message in [data-testid=error]\n${log()}`); });
   expect(error, what).not.toMatch(/\n|unexpected error|\bat \S+:\d+|undefined|\[object/);
   expect(await waitForStatus(page, ['ready', 'error', 'cancelled'], 30_000), `${what}: ${error}`).toBe('ready');
   expect(await text(page, 'model-name'), what).toBe(DEMO_NAME);
@@ -184,6 +185,9 @@ describe('the app on careless input', () => {
     const strayJson = file('notes.json', '{"hello": "world"}');
     const lonelyMerges = file('merges.txt', '#version: 0.2\na b\n');
     const picture = join(EVAL, 'img-02.png');
+    const pictureFolder = join(work, 'holiday');
+    mkdirSync(pictureFolder);
+    copyFileSync(picture, join(pictureFolder, 'beach.png'));
     const cases: Array<[string, string, string[], RegExp]> = [
       ['picture: empty file', 'image-input', [empty], /empty\.png: not an image/],
       ['picture: cut PNG', 'image-input', [truncatedPng], /cut\.png: not an image/],
@@ -195,7 +199,7 @@ describe('the app on careless input', () => {
       ['checkpoint: bad config', 'checkpoint-input', [zeroCkpt, badJson], /config\.json: not valid JSON/],
       ['checkpoint: stray JSON', 'checkpoint-input', [zeroCkpt, strayJson], /notes\.json: a JSON file that is neither/],
       ['checkpoint: merges alone', 'checkpoint-input', [zeroCkpt, lonelyMerges], /pick vocab\.json together with merges\.txt/],
-      ['folder: pictures', 'folder-input', [picture], /manifest|not a model|no /i],
+      ['folder: pictures', 'folder-input', [pictureFolder], /^Loading holiday failed \(Demo model \(synthetic shapes\) is still loaded\): holiday: no manifest\.json/],
     ];
     await page.click(sel('tab-vqa'));
     for (const [what, input, files, expected] of cases) {
@@ -216,6 +220,29 @@ describe('the app on careless input', () => {
     expect(await text(page, 'status')).toBe('ready');
     expect(await text(page, 'model-name')).toBe(DEMO_NAME);
   }, 400_000);
+
+  it('wraps a long model name inside the model card, leaving the Load buttons clickable', async () => {
+    const long = join(work, 'BridgeTower_ftfpt_base_vqav2_converted_from_the_authors_release_f16');
+    mkdirSync(long);
+    for (const f of readdirSync('weights/demo')) copyFileSync(join('weights/demo', f), join(long, f));
+    await upload(page, 'folder-input', long);
+    await page.waitForFunction((s: string, n: string) => document.querySelector(s)?.textContent === n, { timeout: 60_000 }, sel('model-name'), basename(long));
+    expect(await waitForStatus(page, ['ready', 'error'], 60_000)).toBe('ready');
+    for (const width of [1280, 1100, 900]) {
+      await page.setViewport({ width, height: 900 });
+      const layout = await page.evaluate((name: string, load: string) => {
+        const n = document.querySelector(name) as HTMLElement;
+        const card = n.closest('.card') as HTMLElement;
+        const button = document.querySelector(load) as HTMLElement;
+        button.scrollIntoView({ block: 'center' });
+        const r = button.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return { overflows: n.scrollWidth > n.clientWidth + 1, cardOverflows: card.scrollWidth > card.clientWidth + 1, clickable: hit === button };
+      }, sel('model-name'), sel('load-url-button'));
+      expect(layout, `viewport ${width}`).toEqual({ overflows: false, cardOverflows: false, clickable: true });
+    }
+    await page.setViewport({ width: 1280, height: 900 });
+  }, 120_000);
 
   it('links the kernels page back to the app and prints rounded numbers', async () => {
     const p = await session.newPage();
