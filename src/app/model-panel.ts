@@ -148,6 +148,8 @@ export class ModelPanel {
       setStatus('ready', name);
     } catch (e) {
       if (!this.endJob(controller)) return;
+      // A stored model deleted in another tab, say: the list shows what is really there.
+      void this.refreshStored();
       const still = previous ? `${previous.name} is still loaded` : 'no model is loaded; pick one in the Model panel';
       if (isAbort(e) || controller.signal.aborted) {
         setStatus(previous ? 'ready' : 'cancelled', previous?.name ?? name);
@@ -268,6 +270,8 @@ export class ModelPanel {
       }));
     }));
     byTestId('stored-empty').hidden = models.length > 0;
+    const persisted = models.length > 0 && (await navigator.storage?.persisted?.().catch(() => false));
+    byTestId('storage-note').hidden = !models.length || !!persisted;
   }
 
   private async deleteStored(m: StoredModel): Promise<void> {
