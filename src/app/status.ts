@@ -44,8 +44,15 @@ export function clearError(): void {
   byTestId('error-banner').hidden = true;
 }
 
-/** Words for a browser user where the library speaks to developers (CLI flags, Node setup). */
+/** The library's advice in command-line words, and what to do in the page instead. */
+const IN_THE_PAGE: Array<[RegExp, string]> = [
+  [/;? ?convert it with --vocab\/--merges or --tokenizer/,
+    ': convert its checkpoint again in the Model panel and pick vocab.json + merges.txt (or tokenizer.json) with it'],
+  [/give a config \(--config\)/, 'pick its config.json together with the checkpoint'],
+  [/choose one with --image-preprocess/, 'pick a config.json that names one together with the checkpoint'],
+];
+
+/** Words for a browser user where the library speaks to developers (CLI flags). */
 export function browserWords(message: string): string {
-  return message.replace(/;? ?convert it with --vocab\/--merges or --tokenizer/,
-    ': convert its checkpoint again in the Model panel and pick vocab.json + merges.txt (or tokenizer.json) with it');
+  return IN_THE_PAGE.reduce((m, [cli, page]) => m.replace(cli, page), message);
 }

@@ -147,6 +147,9 @@ describe('the heads the demo model lacks, on the fixtures converted in the page'
     }
     expect(await page.$eval(sel('entailment-time'), (e) => (e as HTMLElement).dataset.label)).toBe(expected.entailment.label);
     expect(await text(page, 'entailment-time')).toMatch(new RegExp(`^The picture ${VERB[expected.entailment.label]} the hypothesis \\(judged in `));
+    expect(await page.$eval(sel('entailment-results'), (e) => (e as HTMLElement).dataset.stale ?? null)).toBeNull();
+    await fill(page, 'entailment-input', 'there is no circle');
+    expect(await page.$eval(sel('entailment-results'), (e) => (e as HTMLElement).dataset.stale)).toBe('hypothesis');
     console.log(`entailment page vs Node: ${judged.map((j) => `${j.label} ${j.score} / ${expected.entailment.scores[j.label as EntailmentResult['label']]}`).join('; ')}`);
     await screenshot(page, 'entailment');
   }, 180_000);
@@ -170,6 +173,8 @@ describe('the heads the demo model lacks, on the fixtures converted in the page'
     expect(Math.abs(verdict[0].score - expected.nlvr2.score), `page ${verdict[0].score}, Node ${expected.nlvr2.score}`).toBeLessThan(TOLERANCE);
     expect(Math.abs(verdict[0].score + verdict[1].score - 1)).toBeLessThan(1e-6);
     expect(await text(page, 'nlvr2-time')).toMatch(new RegExp(`^The statement is ${expected.nlvr2.answer}`));
+    await fill(page, 'nlvr2-input', 'both pictures have a square');
+    expect(await page.$eval(sel('nlvr2-results'), (e) => (e as HTMLElement).dataset.stale)).toBe('statement');
     console.log(`nlvr2 page vs Node: ${verdict[0].answer} ${verdict[0].score} / ${expected.nlvr2.answer} ${expected.nlvr2.score}`);
     await screenshot(page, 'nlvr2');
   }, 180_000);

@@ -3,6 +3,7 @@
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h, percent } from '../dom';
+import { staleResults } from '../stale';
 import { showError } from '../status';
 import { suggestions } from './suggestions';
 
@@ -25,28 +26,12 @@ export function matchView(ctx: AppContext): TaskView {
   const timing = h('p', { class: 'timing', testid: 'match-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'match-results', attrs: { 'aria-label': 'Captions ranked' } });
   const truncated = h('p', { class: 'hint small', testid: 'match-truncated', attrs: { hidden: true } });
-  const staleNote = h('p', { class: 'stale-note small', testid: 'match-stale-note', attrs: { hidden: true } });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, staleNote, timing, truncated, results));
-  /** The picture and captions the shown ranking belongs to. */
-  let scored: { blob: Blob; texts: string } | null = null;
+  const stale = staleResults(results, 'match-stale-note', 'scores', () => ({ picture: ctx.image.image?.blob, captions: captionsOnScreen().join('\n') }));
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, truncated, results));
   const captionsOnScreen = () => texts.value.split('\n').map((t) => t.trim()).filter(Boolean);
-
-  const markStale = () => {
-    if (!scored || !results.childElementCount) return;
-    const why = ctx.image.image?.blob !== scored.blob ? 'picture' : captionsOnScreen().join('\n') !== scored.texts ? 'captions' : '';
-    if (why) {
-      results.dataset.stale = why;
-      staleNote.textContent = `These scores are for the previous ${why}; match again for the ${why} on screen.`;
-    } else {
-      delete results.dataset.stale;
-    }
-    staleNote.hidden = !why;
-  };
   const reset = () => {
-    scored = null;
     results.replaceChildren();
-    delete results.dataset.stale;
-    staleNote.hidden = true;
+    stale.reset();
     truncated.hidden = true;
     timing.textContent = '';
   };
@@ -58,6 +43,7 @@ export function matchView(ctx: AppContext): TaskView {
     if (!img) { showError('pick or drop a picture first', 'Matching'); return; }
     if (!lines.length) { showError('type at least one caption, one per line (or pick a suggestion below)', 'Matching'); texts.focus(); return; }
     const blob = img.blob;
+    const inputs = stale.inputs();
     void ctx.run(button, 'Matching captions', async (m, run) => {
       const ranked = (await m.model.match(blob, lines, { signal: run.signal, onProgress: run.onProgress })).slice().sort((a, b) => b.itm - a.itm);
       const ms = performance.now() - run.clickedAt;
@@ -66,7 +52,6 @@ export function matchView(ctx: AppContext): TaskView {
         second: { score: Math.max(0, r.itc), value: r.itc.toFixed(3), label: 'ITC' },
         testid: 'match-result', data: { text: r.text, score: String(r.itm), itc: String(r.itc) },
       })));
-      scored = { blob, texts: lines.join('\n') };
       const cut = ranked.filter((r) => r.truncatedTo !== undefined);
       truncated.hidden = cut.length === 0;
       if (cut.length) {
@@ -75,15 +60,15 @@ export function matchView(ctx: AppContext): TaskView {
       }
       timing.dataset.ms = ms.toFixed(1);
       timing.textContent = `${lines.length} caption${lines.length > 1 ? 's' : ''} scored in ${formatMs(ms)} from the click.`;
-      markStale();
+      stale.answered(inputs);
     });
   });
-  texts.addEventListener('input', markStale);
+  texts.addEventListener('input', () => stale.check());
   const refreshChips = () => {
     const caps = ctx.loaded?.isDemo ? ctx.image.image?.sample?.captions ?? [] : [];
     chips.set(caps.length ? [{ label: `${caps.length} captions for this picture`, text: caps.join('\n') }] : []);
   };
-  ctx.image.onChange(() => { markStale(); refreshChips(); });
+  ctx.image.onChange(() => { stale.check(); refreshChips(); });
 
   return {
     id: 'match', title: 'Match captions', heads: ['itm'], panel,

@@ -5,6 +5,7 @@ import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h, percent } from '../dom';
 import { SAMPLES, sampleBlob } from '../samples';
+import { staleResults } from '../stale';
 import { clearError, showError } from '../status';
 import { ImageError } from '../../errors';
 
@@ -31,27 +32,12 @@ export function retrievalView(ctx: AppContext): TaskView {
     h('p', { class: 'muted small', text: `All pictures are ranked by ITC (cosine similarity); the best ${RERANK} are re-ranked by ITM, as the original BridgeTower evaluates retrieval. The top ${TOP_K} are shown.` }));
   const timing = h('p', { class: 'timing', testid: 'retrieval-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'retrieval-results', attrs: { 'aria-label': 'Pictures ranked' } });
-  const staleNote = h('p', { class: 'stale-note small', testid: 'retrieval-stale-note', attrs: { hidden: true } });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, staleNote, timing, results));
-  /** The pictures and caption the shown ranking belongs to. */
-  let searched: { items: GalleryItem[]; caption: string } | null = null;
-  function markStale(): void {
-    if (!searched || !results.childElementCount) return;
-    const samePictures = searched.items.length === gallery.length && searched.items.every((g, i) => g === gallery[i]);
-    const why = !samePictures ? 'pictures' : text.value.trim() !== searched.caption ? 'caption' : '';
-    if (why) {
-      results.dataset.stale = why;
-      staleNote.textContent = `This ranking is for the previous ${why}; search again for the ${why} on screen.`;
-    } else {
-      delete results.dataset.stale;
-    }
-    staleNote.hidden = !why;
-  }
+  const stale = staleResults(results, 'retrieval-stale-note', 'rankings', () => ({ pictures: gallery.map((g) => g.url).join('\n'), caption: text.value.trim() }));
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
+  const markStale = () => stale.check();
   function reset(): void {
-    searched = null;
     results.replaceChildren();
-    delete results.dataset.stale;
-    staleNote.hidden = true;
+    stale.reset();
     timing.textContent = '';
   }
   text.addEventListener('input', markStale);
@@ -109,6 +95,7 @@ export function retrievalView(ctx: AppContext): TaskView {
     if (!gallery.length) { showError('add some pictures first (“Add pictures…” or “Add the sample pictures”)', 'Searching'); return; }
     if (!caption) { showError('type a caption to search for first', 'Searching'); text.focus(); return; }
     const items = gallery.slice();
+    const inputs = stale.inputs();
     void ctx.run(button, 'Searching the pictures', async (m, run) => {
       const hits = await m.model.retrieveImages(caption, items.map((g) => g.blob), {
         topK: TOP_K, rerank: RERANK, signal: run.signal, onProgress: run.onProgress,
@@ -126,8 +113,7 @@ export function retrievalView(ctx: AppContext): TaskView {
       }));
       timing.dataset.ms = ms.toFixed(1);
       timing.textContent = `${items.length} pictures searched in ${formatMs(ms)} from the click.`;
-      searched = { items, caption };
-      markStale();
+      stale.answered(inputs);
     });
   });
 

@@ -8,6 +8,7 @@ import { renderBars } from '../bars';
 import { formatMs, h, percent } from '../dom';
 import { drawHeatmap, rampGradient } from '../heatmap';
 import type { LoadedModel } from '../model-panel';
+import { staleResults } from '../stale';
 import { showError } from '../status';
 import { suggestions } from './suggestions';
 
@@ -31,7 +32,6 @@ export function vqaView(ctx: AppContext): TaskView {
 
   const timing = h('p', { class: 'timing', testid: 'vqa-time', attrs: { 'aria-live': 'polite' } });
   const truncated = h('p', { class: 'hint small', testid: 'vqa-truncated', attrs: { hidden: true } });
-  const staleNote = h('p', { class: 'stale-note small', testid: 'vqa-stale-note', attrs: { hidden: true } });
   const answers = h('ol', { class: 'bars', testid: 'answers', attrs: { 'aria-label': 'Answers' } });
 
   const layer = h('select', { testid: 'attention-layer', attrs: { id: 'attention-layer' } });
@@ -47,7 +47,11 @@ export function vqaView(ctx: AppContext): TaskView {
       h('span', { text: 'less' }), h('span', { class: 'ramp', attrs: { style: `background: ${rampGradient()}` } }), h('span', { text: 'more attention' })),
     note);
 
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results', testid: 'vqa-results' }, staleNote, timing, truncated, answers), attention);
+  const stale = staleResults(answers, 'vqa-stale-note', 'answers', () => ({ picture: ctx.image.image?.blob, question: question.value.trim() }), () => {
+    attention.hidden = true;
+    ctx.image.clearOverlay();
+  });
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results', testid: 'vqa-results' }, stale.note, timing, truncated, answers), attention);
 
   /** The picture and question the shown answers belong to (the heatmap follows them, not the inputs). */
   let asked: { blob: Blob; width: number; height: number; question: string } | null = null;
@@ -64,30 +68,11 @@ export function vqaView(ctx: AppContext): TaskView {
     attention.hidden = false;
   }
 
-  /** Mark the shown answers stale when the picture or the question on screen is no longer the one they answer. */
-  function markStale(): void {
-    if (!asked || !answers.childElementCount) return;
-    const img = ctx.image.image;
-    const why = img?.blob !== asked.blob ? 'another picture' : question.value.trim() !== asked.question ? 'another question' : '';
-    if (why) {
-      answers.dataset.stale = why;
-      staleNote.textContent = `These answers are for “${asked.question}” on the previous ${why === 'another picture' ? 'picture' : 'question'}; ask again for ${why === 'another picture' ? 'this picture' : 'this question'}.`;
-      staleNote.hidden = false;
-      attention.hidden = true;
-      ctx.image.clearOverlay();
-    } else {
-      delete answers.dataset.stale;
-      staleNote.hidden = true;
-    }
-  }
-
   function showResult(m: LoadedModel, a: NonNullable<typeof asked>, result: VqaResult, ms: number): void {
     asked = a;
     renderBars(answers, result.answers.map((x) => ({
       label: x.answer, score: x.score, testid: 'answer', data: { label: x.answer, score: String(x.score) },
     })));
-    delete answers.dataset.stale;
-    staleNote.hidden = true;
     timing.dataset.ms = ms.toFixed(1);
     timing.textContent = `Answered in ${formatMs(ms)} from the click.`;
     truncated.hidden = result.truncatedTo === undefined;
@@ -105,13 +90,14 @@ export function vqaView(ctx: AppContext): TaskView {
     if (!img) { showError('pick or drop a picture first', 'Asking'); return; }
     if (!q) { showError('type a question first (or pick a suggestion below the box)', 'Asking'); question.focus(); return; }
     const a = { blob: img.blob, width: img.width, height: img.height, question: q };
+    const inputs = stale.inputs();
     void ctx.run(ask, 'Answering the question', async (m, run) => {
       const result = await m.model.vqa(a.blob, q, { topK: TOP_K, attentionLayer: Number(layer.value), signal: run.signal, onProgress: run.onProgress });
       showResult(m, a, result, performance.now() - run.clickedAt);
-      markStale();
+      stale.answered(inputs);
     });
   });
-  question.addEventListener('input', markStale);
+  question.addEventListener('input', () => stale.check());
   layer.addEventListener('change', () => {
     const a = asked;
     if (!a || answers.dataset.stale) return;
@@ -122,7 +108,7 @@ export function vqaView(ctx: AppContext): TaskView {
   });
   toggle.addEventListener('change', () => { if (!attention.hidden) ctx.image.overlay.hidden = !toggle.checked; });
   ctx.image.onChange((img) => {
-    markStale();
+    stale.check();
     chips.set(asSuggestions(ctx.loaded?.isDemo ? img?.sample?.questions : undefined));
   });
 
@@ -131,8 +117,7 @@ export function vqaView(ctx: AppContext): TaskView {
     setModel(m) {
       asked = null;
       answers.replaceChildren();
-      delete answers.dataset.stale;
-      staleNote.hidden = true;
+      stale.reset();
       truncated.hidden = true;
       timing.textContent = '';
       attention.hidden = true;
