@@ -203,8 +203,7 @@ export class ModelPanel {
       const weights = await openCheckpointFile(ckpt, await companionFiles(files.filter((f) => f !== ckpt)));
       try {
         if (controller.signal.aborted) throw new AbortedError('cancelled');
-        const persisted = await requestPersistentStorage();
-        this.progressBox.dataset.persisted = String(persisted);
+        await requestPersistentStorage();
         const { name, replaces } = await this.chooseName(modelTitle(weights.config, dtype));
         const { key } = await storeWeights(weights, {
           name, dtype, source: ckpt.name, replaces, signal: controller.signal,

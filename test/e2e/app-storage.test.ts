@@ -123,3 +123,31 @@ describe('stored models at real width', () => {
     }
   }, 300_000);
 });
+
+it('stores in IndexedDB where OPFS cannot write, with the same guarantees', async () => {
+  const p = await session.newPage();
+  await p.evaluateOnNewDocument(() => { delete (FileSystemFileHandle.prototype as { createWritable?: unknown }).createWritable; });
+  p.on('dialog', (d: Dialog) => void d.dismiss());
+  await p.goto(`${session.baseUrl}/`);
+  expect(await waitForStatus(p, ['ready', 'error'], 90_000)).toBe('ready');
+  const tiny = join(process.cwd(), 'test/fixtures/tiny/model.ckpt');
+  for (let i = 0; i < 2; i++) {
+    await upload(p, 'checkpoint-input', tiny);
+    await waitForStatus(p, ['converting'], 30_000);
+    expect(await waitForStatus(p, ['ready', 'error'], 120_000), await text(p, 'error')).toBe('ready');
+  }
+  const listed = () => p.$$eval(sel('stored-model'), (els) => els.map((e) => (e as HTMLElement).dataset.name!));
+  const names = await listed();
+  expect(names).toHaveLength(2);
+  expect(names[1]).toBe(`${names[0]} (2)`);
+  await p.reload();
+  await p.waitForSelector(sel('stored-model'), { timeout: 30_000 });
+  expect(await listed()).toEqual(names);
+  await p.click(`${sel('stored-model')} ${sel('stored-load')}`);
+  await p.waitForFunction((s: string, n: string) => document.querySelector(s)?.textContent === n, { timeout: 60_000 }, sel('model-name'), names[0]);
+  for (let i = names.length; i > 0; i--) {
+    await p.click(`${sel('stored-model')} ${sel('stored-delete')}`);
+    await p.waitForFunction((s: string, n: number) => document.querySelectorAll(s).length === n, { timeout: 30_000 }, sel('stored-model'), i - 1);
+  }
+  await p.close();
+}, 300_000);
