@@ -138,10 +138,11 @@ async function idb<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBReq
   return request(f((await db()).transaction(STORE, mode).objectStore(STORE)));
 }
 
+/** `name` is what messages call it; `key` finds its files. */
 class IdbDirectory implements Directory {
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, private readonly key = name) {}
   async open(relative: string): Promise<ByteSource | undefined> {
-    const blob = await idb('readonly', (s) => s.get([this.name, relative]) as IDBRequest<Blob | undefined>);
+    const blob = await idb('readonly', (s) => s.get([this.key, relative]) as IDBRequest<Blob | undefined>);
     return blob && new BlobSource(blob, `${this.name}/${relative}`);
   }
 }
@@ -281,15 +282,18 @@ async function idbBytes(key: string): Promise<number> {
   return blobs.reduce((a, b) => a + b.size, 0);
 }
 
-/** A stored model as a WeightSet (checksums are verified as tensors are read). */
+/** A stored model as a WeightSet named as the list names it (checksums are verified as tensors are read). */
 export async function openStoredModel(key: string): Promise<WebFormatWeights> {
   checkKey(key);
+  const named = async (dir: Directory) => (await readJson<Entry>(dir, ENTRY))?.name ?? key;
   const root = await opfsRoot();
   if (root) {
     const handle = await root.getDirectoryHandle(key).catch(() => undefined);
-    if (handle) return WebFormatWeights.open(new OpfsDirectory(key, handle));
+    if (handle) return WebFormatWeights.open(new OpfsDirectory(await named(new OpfsDirectory(key, handle)), handle));
   }
-  if (typeof indexedDB !== 'undefined' && (await idbModelFiles(key)).length) return WebFormatWeights.open(new IdbDirectory(key));
+  if (typeof indexedDB !== 'undefined' && (await idbModelFiles(key)).length) {
+    return WebFormatWeights.open(new IdbDirectory(await named(new IdbDirectory(key)), key));
+  }
   throw new CheckpointError(key, 'this model is no longer stored in this browser (deleted in another tab?)');
 }
 

@@ -207,6 +207,8 @@ describe('the app on the demo model', () => {
     await runTask(page, 'entailment-button', 60_000);
     expect(await text(page, 'error')).toMatch(/^Judging the hypothesis: .*no tokenizer files: convert its checkpoint again in the Model panel and pick vocab\.json/);
     expect(await text(page, 'error')).not.toMatch(/--vocab|--tokenizer/);
+    // Named as the list names it, not by its storage key.
+    expect(await text(page, 'error')).toContain(`: ${name} has no tokenizer files`);
     await screenshot(page, 'converted-model');
 
     await page.reload();
