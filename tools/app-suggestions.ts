@@ -36,7 +36,8 @@ function questionsFor(objects: SceneObject[]): Array<{ question: string; answer:
     { question: `is there ${an(`${present.color} ${present.shape}`)}?`, answer: 'yes' },
     ...SHAPES.map((s) => ({ question: `how many ${s}s are there?`, answer: count((o) => o.shape === s) })),
     { question: `is there ${an(`${absentColor} ${present.shape}`)}?`, answer: 'no' },
-    ...COLORS.filter((c) => objects.some((o) => o.color === c)).map((c) => ({ question: `how many ${c} objects are there?`, answer: count((o) => o.color === c) })),
+    ...COLORS.filter((c) => objects.some((o) => o.color === c))
+      .map((c) => ({ question: `how many ${c} objects are there?`, answer: count((o) => o.color === c) })),
     ...objects.map((o) => ({ question: `what size is the ${o.color} ${o.shape}?`, answer: o.size })),
   ];
 }
@@ -52,8 +53,11 @@ function captionsFor(objects: SceneObject[]): Array<{ caption: string; matches: 
 async function main(): Promise<void> {
   const scenes: Scene[] = JSON.parse(readFileSync(join(EVAL, 'images.json'), 'utf8'));
   const samples: Sample[] = JSON.parse(readFileSync(SAMPLES, 'utf8'));
-  const vite = await createServer({ server: { middlewareMode: true, hmr: false }, appType: 'custom', logLevel: 'error' });
-  const { loadBridgeTower } = (await vite.ssrLoadModule('/src/tasks/node.ts')) as { loadBridgeTower: typeof LoadBridgeTower };
+  const vite = await createServer({
+    server: { middlewareMode: true, hmr: false }, appType: 'custom', logLevel: 'error',
+  });
+  const tasks = (await vite.ssrLoadModule('/src/tasks/node.ts')) as { loadBridgeTower: typeof LoadBridgeTower };
+  const { loadBridgeTower } = tasks;
   const model = await loadBridgeTower();
   try {
     for (const s of samples) {

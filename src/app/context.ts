@@ -71,7 +71,9 @@ export class AppContext {
    * marked busy and the progress box shows `what`. A failure shows `what: message`; a cancel says so; either
    * resolves to undefined.
    */
-  run<T>(button: HTMLButtonElement, what: string, fn: (m: LoadedModel, run: TaskRun) => Promise<T>): Promise<T | undefined> {
+  run<T>(
+    button: HTMLButtonElement, what: string, fn: (m: LoadedModel, run: TaskRun) => Promise<T>,
+  ): Promise<T | undefined> {
     const loaded = this.loaded;
     if (!loaded) {
       showError('no model is loaded — load one in the Model panel', what);
@@ -90,7 +92,8 @@ export class AppContext {
         if (controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
         return await fn(loaded, { signal: controller.signal, onProgress, clickedAt });
       } catch (e) {
-        if (isAbort(e)) showError(`stopped after ${formatMs(performance.now() - clickedAt)}; nothing was changed`, `${what} was cancelled`);
+        const after = formatMs(performance.now() - clickedAt);
+        if (isAbort(e)) showError(`stopped after ${after}; nothing was changed`, `${what} was cancelled`);
         else showError(e, what);
         return undefined;
       } finally {
@@ -108,7 +111,8 @@ export class AppContext {
     this.box.hidden = false;
     this.box.dataset.task = 'task';
     this.label.textContent = `${what}…`;
-    this.detail.textContent = controller ? '' : 'compiling the GPU kernels once, so that the first answer is as quick as the next';
+    this.detail.textContent = controller ? '' : 'compiling the GPU kernels once, so that the first answer is as quick ' +
+      'as the rest';
     this.bar.removeAttribute('value');
     delete this.bar.dataset.done;
     delete this.bar.dataset.total;

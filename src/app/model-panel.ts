@@ -6,7 +6,8 @@ import type { Directory } from '../checkpoint/byte-source';
 import type { ConvertProgress } from '../checkpoint/web-format';
 import type { WeightSet } from '../checkpoint/weight-set';
 import {
-  deleteStoredModel, listStoredModels, openCheckpointFile, openStoredModel, requestPersistentStorage, storeWeights, type StoredModel,
+  deleteStoredModel, listStoredModels, openCheckpointFile, openStoredModel, requestPersistentStorage, storeWeights,
+  type StoredModel,
 } from '../checkpoint/web-storage-browser';
 import { AbortedError, CheckpointError } from '../errors';
 import type { BridgeTowerConfig } from '../model/config';
@@ -52,13 +53,17 @@ export class ModelPanel {
   private stored: StoredModel[] = [];
 
   constructor() {
-    this.dtypeSelect.replaceChildren(...CONVERT_DTYPES.map((d, i) => h('option', { text: d.label, attrs: { value: d.dtype, selected: i === 0 } })));
+    this.dtypeSelect.replaceChildren(...CONVERT_DTYPES.map((d, i) =>
+      h('option', { text: d.label, attrs: { value: d.dtype, selected: i === 0 } })));
     byTestId('cancel-button').addEventListener('click', () => this.cancel());
     byTestId('load-demo').addEventListener('click', () => void this.loadUrl(DEMO_URL, 'Demo model (synthetic shapes)', true));
     byTestId<HTMLFormElement>('url-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const url = byTestId<HTMLInputElement>('url-input').value.trim();
-      if (!url) { showError('type the URL of a converted model folder (one with manifest.json) first', 'Loading from a URL'); return; }
+      if (!url) {
+        showError('type the URL of a converted model folder (one with manifest.json) first', 'Loading from a URL');
+        return;
+      }
       let href: string;
       try {
         href = new URL(url, document.baseURI).href;
@@ -188,8 +193,8 @@ export class ModelPanel {
     if (ckpts.length !== 1) {
       const why = ckpts.length
         ? `${ckpts.length} checkpoints were picked (${ckpts.map((f) => f.name).join(', ')}): convert one at a time`
-        : `none of these is a checkpoint: pick a file ending in ${CHECKPOINT_EXTENSIONS.join(', ')} (a folder made by ` +
-          '`bridgetower convert` opens with "Open a converted folder")';
+        : `none of these is a checkpoint: pick a file ending in ${CHECKPOINT_EXTENSIONS.join(', ')} ` +
+          '(a folder made by `bridgetower convert` opens with "Open a converted folder")';
       showError(new CheckpointError(files.map((f) => f.name).join(', '), why), 'Converting');
       return;
     }
@@ -207,7 +212,8 @@ export class ModelPanel {
         const { name, replaces } = await this.chooseName(modelTitle(weights.config, dtype));
         const { key } = await storeWeights(weights, {
           name, dtype, source: ckpt.name, replaces, signal: controller.signal,
-          onProgress: (p: ConvertProgress) => this.showProgress('Converting', p.bytes, p.totalBytes, p.tensors, p.totalTensors),
+          onProgress: (p: ConvertProgress) =>
+            this.showProgress('Converting', p.bytes, p.totalBytes, p.tensors, p.totalTensors),
         });
         stored = { key, name };
       } finally {
@@ -232,8 +238,9 @@ export class ModelPanel {
     await this.refreshStored();
     const same = this.stored.find((m) => m.complete && m.name === title);
     if (!same) return { name: title };
-    const replace = window.confirm(`A model named “${title}” is already stored in this browser` +
-      `${same.source ? ` (converted from ${same.source})` : ''}.\n\nOK: replace it once the new one is converted.\nCancel: keep both.`);
+    const from = same.source ? ` (converted from ${same.source})` : '';
+    const replace = window.confirm(`A model named “${title}” is already stored in this browser${from}.\n\n` +
+      'OK: replace it once the new one is converted.\nCancel: keep both.');
     if (replace) return { name: title, replaces: same.key };
     let n = 2;
     while (this.stored.some((m) => m.name === `${title} (${n})`)) n++;
@@ -253,14 +260,17 @@ export class ModelPanel {
       const when = m.created ? ` · ${new Date(m.created).toLocaleDateString()}` : '';
       const facts = m.complete
         ? `${m.dtype ?? ''} · ${formatBytes(m.bytes)}${m.source ? ` · from ${m.source}` : ''}${when}`
-        : `unfinished conversion${m.source ? ` of ${m.source}` : ''} (cancelled or cut short) · ${formatBytes(m.bytes)} used`;
-      return h('li', { class: `stored${m.complete ? '' : ' partial'}`, testid: m.complete ? 'stored-model' : 'stored-partial',
+        : `unfinished conversion${m.source ? ` of ${m.source}` : ''} (cancelled or cut short) · ` +
+          `${formatBytes(m.bytes)} used`;
+      return h('li', {
+        class: `stored${m.complete ? '' : ' partial'}`, testid: m.complete ? 'stored-model' : 'stored-partial',
         attrs: { 'data-name': m.name, 'data-key': m.key, 'data-dtype': m.dtype ?? '', 'data-bytes': m.bytes } },
       h('div', { class: 'stored-text' },
         h('span', { class: 'stored-name', text: m.name }),
         h('span', { class: 'muted small', testid: 'stored-facts', text: facts })),
       m.complete ? h('button', {
-        class: 'button small', testid: 'stored-load', text: 'Load', attrs: { type: 'button', 'aria-label': `Load ${m.name}` },
+        class: 'button small', testid: 'stored-load', text: 'Load',
+        attrs: { type: 'button', 'aria-label': `Load ${m.name}` },
         on: { click: () => void this.loadStored(m) },
       }) : null,
       h('button', {
@@ -275,7 +285,8 @@ export class ModelPanel {
 
   private async deleteStored(m: StoredModel): Promise<void> {
     if (this.job && !m.complete) {
-      showError('a conversion is running: cancel it first (this entry may be the one it is writing)', `Deleting ${m.name}`);
+      showError('a conversion is running: cancel it first (this entry may be the one it is writing)',
+        `Deleting ${m.name}`);
       return;
     }
     try {
@@ -314,8 +325,9 @@ export class ModelPanel {
         ...fact('Answers', m.model.labels ? `${m.model.labels.length} labels` : c.heads.vqa ? 'no label list: answers are indices' : '—'),
         ...fact('Loaded in', formatMs(m.loadMs))),
       hasTokenizer(m.model) ? '' : h('p', { class: 'warning small', testid: 'no-tokenizer',
-        text: 'This model came without tokenizer files, so it cannot read questions or captions. Convert the checkpoint ' +
-          'again and pick its vocab.json + merges.txt (roberta-base\'s for the released checkpoints) or tokenizer.json with it.' }));
+        text: 'This model came without tokenizer files, so it cannot read questions or captions. Convert the ' +
+          'checkpoint again and pick its vocab.json + merges.txt (roberta-base\'s for the released checkpoints) ' +
+          'or tokenizer.json with it.' }));
   }
 }
 

@@ -34,7 +34,8 @@ export function staleResults(
     },
     check() {
       const now = inputs();
-      const changed = snapshot && results.childElementCount ? Object.keys(now).find((k) => now[k] !== snapshot![k]) : undefined;
+      const was = results.childElementCount ? snapshot : null;
+      const changed = was ? Object.keys(now).find((k) => now[k] !== was[k]) : undefined;
       note.hidden = !changed;
       if (!changed) {
         delete results.dataset.stale;

@@ -11,8 +11,8 @@ import type { ImagePreprocess } from '../model/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
 import {
-  MANIFEST, WebFormatWeights, writeWebFormat, type ConvertibleWeights, type ConvertProgress, type ConvertSummary, type FileSink, type Manifest,
-  type WebFormatSink,
+  MANIFEST, WebFormatWeights, writeWebFormat, type ConvertibleWeights, type ConvertProgress, type ConvertSummary,
+  type FileSink, type Manifest, type WebFormatSink,
 } from './web-format';
 import type { TokenizerFiles } from './weight-set';
 
@@ -52,7 +52,9 @@ interface Entry { name: string; source?: string; created: number }
 
 /** Keys become directory names: keep them to a safe alphabet. */
 function checkKey(key: string): string {
-  if (!/^[\w][\w.+-]{0,127}$/.test(key)) throw new CheckpointError(key, 'not a stored model key (letters, digits, . + - _)');
+  if (!/^[\w][\w.+-]{0,127}$/.test(key)) {
+    throw new CheckpointError(key, 'not a stored model key (letters, digits, . + - _)');
+  }
   return key;
 }
 
@@ -220,7 +222,9 @@ export interface StoreOptions {
  * Write opened weights into browser storage under a new key. A failure or cancel deletes only the new key's
  * files; a model it replaces is deleted after the new one is complete.
  */
-export async function storeWeights(weights: ConvertibleWeights, opts: StoreOptions): Promise<{ key: string; summary: ConvertSummary }> {
+export async function storeWeights(
+  weights: ConvertibleWeights, opts: StoreOptions,
+): Promise<{ key: string; summary: ConvertSummary }> {
   if (opts.signal?.aborted) throw new AbortedError('conversion aborted');
   const key = newKey();
   const root = await opfsRoot();
@@ -230,7 +234,8 @@ export async function storeWeights(weights: ConvertibleWeights, opts: StoreOptio
     await sink.begin();
     const entry: Entry = { name: opts.name, source: opts.source, created: Date.now() };
     await sink.writeFile(ENTRY, new TextEncoder().encode(JSON.stringify(entry)));
-    summary = await writeWebFormat(weights, sink, { dtype: opts.dtype, onProgress: opts.onProgress, signal: opts.signal });
+    const { dtype, onProgress, signal } = opts;
+    summary = await writeWebFormat(weights, sink, { dtype, onProgress, signal });
   } catch (e) {
     await deleteStoredModel(key).catch(() => {});
     throw e;
@@ -239,21 +244,25 @@ export async function storeWeights(weights: ConvertibleWeights, opts: StoreOptio
   return { key, summary };
 }
 
-async function describe(key: string, dir: Directory, storage: StoredModel['storage'], bytesOnDisk: () => Promise<number>): Promise<StoredModel> {
+async function describe(
+  key: string, dir: Directory, storage: StoredModel['storage'], bytesOnDisk: () => Promise<number>,
+): Promise<StoredModel> {
   const entry = await readJson<Entry>(dir, ENTRY);
   const m = await readJson<Manifest>(dir, MANIFEST);
-  const name = entry?.name ?? key;
-  if (!m) return { key, name, complete: false, created: entry?.created, source: entry?.source, bytes: await bytesOnDisk(), storage };
+  const known = { key, name: entry?.name ?? key, created: entry?.created, storage };
+  if (!m) return { ...known, complete: false, source: entry?.source, bytes: await bytesOnDisk() };
   const bytes = m.shards.reduce((a, s) => a + s.length, 0);
-  return { key, name, complete: true, created: entry?.created, dtype: m.dtype, source: entry?.source ?? m.source?.file, bytes, storage };
+  return { ...known, complete: true, dtype: m.dtype, source: entry?.source ?? m.source?.file, bytes };
 }
+
+type Entries = { entries(): AsyncIterable<[string, FileSystemHandle]> };
 
 /** Every stored entry: finished models, and unfinished conversions (complete: false), by name. */
 export async function listStoredModels(): Promise<StoredModel[]> {
   const out: StoredModel[] = [];
   const root = await opfsRoot();
   if (root) {
-    for await (const [key, handle] of (root as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    for await (const [key, handle] of (root as unknown as Entries).entries()) {
       if (handle.kind !== 'directory') continue;
       const dir = handle as FileSystemDirectoryHandle;
       out.push(await describe(key, new OpfsDirectory(key, dir), 'opfs', () => opfsBytes(dir)));
@@ -266,19 +275,21 @@ export async function listStoredModels(): Promise<StoredModel[]> {
       out.push(await describe(key, new IdbDirectory(key), 'indexeddb', () => idbBytes(key)));
     }
   }
-  return out.sort((a, b) => Number(b.complete) - Number(a.complete) || a.name.localeCompare(b.name) || (a.created ?? 0) - (b.created ?? 0));
+  return out.sort((a, b) =>
+    Number(b.complete) - Number(a.complete) || a.name.localeCompare(b.name) || (a.created ?? 0) - (b.created ?? 0));
 }
 
 async function opfsBytes(dir: FileSystemDirectoryHandle): Promise<number> {
   let n = 0;
-  for await (const [, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+  for await (const [, h] of (dir as unknown as Entries).entries()) {
     if (h.kind === 'file') n += (await (h as FileSystemFileHandle).getFile()).size;
   }
   return n;
 }
 
 async function idbBytes(key: string): Promise<number> {
-  const blobs = await idb('readonly', (s) => s.getAll(IDBKeyRange.bound([key, ''], [key, '\uffff'])) as IDBRequest<Blob[]>);
+  const range = IDBKeyRange.bound([key, ''], [key, '\uffff']);
+  const blobs = await idb('readonly', (s) => s.getAll(range) as IDBRequest<Blob[]>);
   return blobs.reduce((a, b) => a + b.size, 0);
 }
 

@@ -108,14 +108,18 @@ export class BridgeTower {
    * Visual question answering: the top-k answers, best first. With `attentionLayer`, the same forward pass
    * also returns that cross-modal layer's attention map (as crossAttention() would).
    */
-  async vqa(image: ImageInput, question: string, { topK = 5, attentionLayer, signal, onProgress }: { topK?: number; attentionLayer?: number } & TaskOptions = {}): Promise<VqaResult> {
+  async vqa(
+    image: ImageInput, question: string,
+    { topK = 5, attentionLayer, signal, onProgress }: { topK?: number; attentionLayer?: number } & TaskOptions = {},
+  ): Promise<VqaResult> {
     const head = this.requireHead('vqa', 'visual question answering');
     const t0 = now();
     if (attentionLayer !== undefined) this.checkLayer(attentionLayer);
     checkAbort(signal);
     onProgress?.({ stage: 'answering', done: 0, total: 1 });
     const attention = attentionLayer === undefined ? [] : [`cross_attn_probs.${attentionLayer}`];
-    const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) }, { outputs: ['vqa_logits', ...attention] });
+    const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) },
+      { outputs: ['vqa_logits', ...attention] });
     onProgress?.({ stage: 'answering', done: 1, total: 1 });
     const logits = out.get('vqa_logits')!.data;
     const probs = this.vqaScoring === 'softmax' ? softmax(logits) : logits.map(sigmoid);
@@ -131,7 +135,9 @@ export class BridgeTower {
    * Image-text matching for one image and several texts: ITM probability and ITC cosine similarity, in the order
    * given. Texts go through the cross-modal encoder TEXT_BATCH at a time (progress and cancel between batches).
    */
-  async match(image: ImageInput, texts: readonly string[], { signal, onProgress }: TaskOptions = {}): Promise<MatchResult[]> {
+  async match(
+    image: ImageInput, texts: readonly string[], { signal, onProgress }: TaskOptions = {},
+  ): Promise<MatchResult[]> {
     this.requireHead('itm', 'image-text matching');
     if (texts.length === 0) return [];
     checkAbort(signal);
@@ -147,7 +153,8 @@ export class BridgeTower {
         const itm = out.get('itm_logits')!;
         const itc = this.hasHead('itc') ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
         for (const [b, text] of batch.entries()) {
-          const r: MatchResult = { text, itm: softmax(itm.data.subarray(2 * b, 2 * b + 2))[1], itc: itc ? itc[b] : NaN };
+          const p = softmax(itm.data.subarray(2 * b, 2 * b + 2))[1];
+          const r: MatchResult = { text, itm: p, itc: itc ? itc[b] : NaN };
           const cut = this.truncation(text);
           if (cut !== undefined) r.truncatedTo = cut;
           results.push(r);
@@ -165,7 +172,8 @@ export class BridgeTower {
    * Progress counts pictures encoded, then pictures re-ranked; cancel stops between forward passes.
    */
   async retrieveImages(
-    text: string, images: readonly ImageInput[], { topK = images.length, rerank = 16, signal, onProgress }: { topK?: number; rerank?: number } & TaskOptions = {},
+    text: string, images: readonly ImageInput[],
+    { topK = images.length, rerank = 16, signal, onProgress }: { topK?: number; rerank?: number } & TaskOptions = {},
   ): Promise<RetrievalHit[]> {
     this.requireHead('itc', 'contrastive retrieval');
     checkAbort(signal);
@@ -252,11 +260,15 @@ export class BridgeTower {
    * Where text token 0 looks in the image at cross-modal layer `layer` (0-based): the text-to-image
    * cross-attention probabilities, averaged over heads, laid out on the patch grid.
    */
-  async crossAttention(image: ImageInput, text: string, { layer = this.numCrossLayers - 1, signal }: { layer?: number; signal?: AbortSignal } = {}): Promise<AttentionMap> {
+  async crossAttention(
+    image: ImageInput, text: string,
+    { layer = this.numCrossLayers - 1, signal }: { layer?: number; signal?: AbortSignal } = {},
+  ): Promise<AttentionMap> {
     this.checkLayer(layer);
     checkAbort(signal);
     const name = `cross_attn_probs.${layer}`;
-    const out = (await this.model.forward({ ...this.encodeTexts([text]), pixelValues: await this.pixels([image]) }, { outputs: [name] })).get(name)!;
+    const inputs = { ...this.encodeTexts([text]), pixelValues: await this.pixels([image]) };
+    const out = (await this.model.forward(inputs, { outputs: [name] })).get(name)!;
     return this.attentionMap(out, layer);
   }
 

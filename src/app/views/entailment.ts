@@ -20,7 +20,8 @@ export function entailmentView(ctx: AppContext): TaskView {
     h('div', { class: 'input-row' }, hypothesis, button));
   const timing = h('p', { class: 'timing', testid: 'entailment-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'entailment-results', attrs: { 'aria-label': 'Entailment' } });
-  const stale = staleResults(results, 'entailment-stale-note', 'scores', () => ({ picture: ctx.image.image?.blob, hypothesis: hypothesis.value.trim() }));
+  const stale = staleResults(results, 'entailment-stale-note', 'scores',
+    () => ({ picture: ctx.image.image?.blob, hypothesis: hypothesis.value.trim() }));
   const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
   hypothesis.addEventListener('input', () => stale.check());
   ctx.image.onChange(() => stale.check());
@@ -30,7 +31,11 @@ export function entailmentView(ctx: AppContext): TaskView {
     const img = ctx.image.image;
     const t = hypothesis.value.trim();
     if (!img) { showError('pick or drop a picture first', 'Judging the hypothesis'); return; }
-    if (!t) { showError('type a hypothesis about the picture first', 'Judging the hypothesis'); hypothesis.focus(); return; }
+    if (!t) {
+      showError('type a hypothesis about the picture first', 'Judging the hypothesis');
+      hypothesis.focus();
+      return;
+    }
     const inputs = stale.inputs();
     void ctx.run(button, 'Judging the hypothesis', async (m, run) => {
       const r = await m.model.entailment(img.blob, t);
@@ -45,5 +50,8 @@ export function entailmentView(ctx: AppContext): TaskView {
     });
   });
 
-  return { id: 'entailment', title: 'Entailment', heads: ['snli'], panel, setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; delete timing.dataset.label; } };
+  return {
+    id: 'entailment', title: 'Entailment', heads: ['snli'], panel,
+    setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; delete timing.dataset.label; },
+  };
 }

@@ -19,7 +19,8 @@ export function fillMaskView(ctx: AppContext): TaskView {
     h('p', { class: 'muted small', text: 'The masked-language-model head guesses the missing token from the text and the picture together.' }));
   const timing = h('p', { class: 'timing', testid: 'fillmask-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'fillmask-results', attrs: { 'aria-label': 'Candidate words' } });
-  const stale = staleResults(results, 'fillmask-stale-note', 'candidates', () => ({ picture: ctx.image.image?.blob, text: text.value.trim() }));
+  const stale = staleResults(results, 'fillmask-stale-note', 'candidates',
+    () => ({ picture: ctx.image.image?.blob, text: text.value.trim() }));
   const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
   text.addEventListener('input', () => stale.check());
   ctx.image.onChange(() => stale.check());
@@ -44,7 +45,10 @@ export function fillMaskView(ctx: AppContext): TaskView {
     });
   });
 
-  return { id: 'fillmask', title: 'Fill the mask', heads: ['mlm'], panel, setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; } };
+  return {
+    id: 'fillmask', title: 'Fill the mask', heads: ['mlm'], panel,
+    setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; },
+  };
 }
 
 /**

@@ -11,7 +11,10 @@ export function matchView(ctx: AppContext): TaskView {
   const texts = h('textarea', {
     testid: 'match-text-input',
     class: 'placeholder-hint',
-    attrs: { id: 'match-texts', rows: 4, placeholder: 'Type captions, one per line, e.g.\na red circle\na blue square and a yellow triangle', 'aria-describedby': 'match-help' },
+    attrs: {
+      id: 'match-texts', rows: 4, 'aria-describedby': 'match-help',
+      placeholder: 'Type captions, one per line, e.g.\na red circle\na blue square and a yellow triangle',
+    },
   });
   const button = h('button', { class: 'button primary', testid: 'match-button', text: 'Match', attrs: { type: 'submit' } });
   const chips = suggestions('match-suggestions', (t) => { texts.value = t; form.requestSubmit(); });
@@ -26,8 +29,10 @@ export function matchView(ctx: AppContext): TaskView {
   const timing = h('p', { class: 'timing', testid: 'match-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'match-results', attrs: { 'aria-label': 'Captions ranked' } });
   const truncated = h('p', { class: 'hint small', testid: 'match-truncated', attrs: { hidden: true } });
-  const stale = staleResults(results, 'match-stale-note', 'scores', () => ({ picture: ctx.image.image?.blob, captions: captionsOnScreen().join('\n') }));
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, truncated, results));
+  const stale = staleResults(results, 'match-stale-note', 'scores',
+    () => ({ picture: ctx.image.image?.blob, captions: captionsOnScreen().join('\n') }));
+  const panel = h('div', { class: 'view' }, form,
+    h('div', { class: 'results' }, stale.note, timing, truncated, results));
   const captionsOnScreen = () => texts.value.split('\n').map((t) => t.trim()).filter(Boolean);
   const reset = () => {
     results.replaceChildren();
@@ -41,11 +46,16 @@ export function matchView(ctx: AppContext): TaskView {
     const img = ctx.image.image;
     const lines = captionsOnScreen();
     if (!img) { showError('pick or drop a picture first', 'Matching'); return; }
-    if (!lines.length) { showError('type at least one caption, one per line (or pick a suggestion below)', 'Matching'); texts.focus(); return; }
+    if (!lines.length) {
+      showError('type at least one caption, one per line (or pick a suggestion below)', 'Matching');
+      texts.focus();
+      return;
+    }
     const blob = img.blob;
     const inputs = stale.inputs();
     void ctx.run(button, 'Matching captions', async (m, run) => {
-      const ranked = (await m.model.match(blob, lines, { signal: run.signal, onProgress: run.onProgress })).slice().sort((a, b) => b.itm - a.itm);
+      const scores = await m.model.match(blob, lines, { signal: run.signal, onProgress: run.onProgress });
+      const ranked = scores.slice().sort((a, b) => b.itm - a.itm);
       const ms = performance.now() - run.clickedAt;
       renderBars(results, ranked.map((r) => ({
         label: r.text, score: r.itm, value: `ITM ${percent(r.itm)}`,
@@ -55,11 +65,13 @@ export function matchView(ctx: AppContext): TaskView {
       const cut = ranked.filter((r) => r.truncatedTo !== undefined);
       truncated.hidden = cut.length === 0;
       if (cut.length) {
-        truncated.textContent = `${cut.length === 1 ? 'One caption is' : `${cut.length} captions are`} longer than this model reads: only the first ` +
-          `${cut[0].truncatedTo} tokens were used (${cut.map((r) => `“${r.text.slice(0, 40)}${r.text.length > 40 ? '…' : ''}”`).join(', ')}).`;
+        const which = cut.map((r) => `“${r.text.slice(0, 40)}${r.text.length > 40 ? '…' : ''}”`).join(', ');
+        truncated.textContent = `${cut.length === 1 ? 'One caption is' : `${cut.length} captions are`} longer than ` +
+          `this model reads: only the first ${cut[0].truncatedTo} tokens were used (${which}).`;
       }
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `${lines.length} caption${lines.length > 1 ? 's' : ''} scored in ${formatMs(ms)} from the click.`;
+      const n = `${lines.length} caption${lines.length > 1 ? 's' : ''}`;
+      timing.textContent = `${n} scored in ${formatMs(ms)} from the click.`;
       stale.answered(inputs);
     });
   });

@@ -30,7 +30,11 @@ export function nlvr2View(ctx: AppContext): TaskView {
     const left = ctx.image.image, right = second.image;
     const s = statement.value.trim();
     if (!left || !right) { showError('NLVR2 needs two pictures: the main picture and a second one here', 'Checking the statement'); return; }
-    if (!s) { showError('type a statement about the two pictures first', 'Checking the statement'); statement.focus(); return; }
+    if (!s) {
+      showError('type a statement about the two pictures first', 'Checking the statement');
+      statement.focus();
+      return;
+    }
     const inputs = stale.inputs();
     void ctx.run(button, 'Checking the statement', async (m, run) => {
       const r = await m.model.nlvr2(left.blob, right.blob, s);
@@ -41,10 +45,13 @@ export function nlvr2View(ctx: AppContext): TaskView {
         { label: 'false', score: 1 - pTrue, testid: 'nlvr2-result', data: { answer: 'false', score: String(1 - pTrue) } },
       ].sort((a, b) => b.score - a.score));
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `The statement is ${r.answer ? 'true' : 'false'} (decided in ${formatMs(ms)} from the click).`;
+      timing.textContent = `The statement is ${r.answer} (decided in ${formatMs(ms)} from the click).`;
       stale.answered(inputs);
     });
   });
 
-  return { id: 'nlvr2', title: 'Two pictures', heads: ['nlvr2'], panel, setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; } };
+  return {
+    id: 'nlvr2', title: 'Two pictures', heads: ['nlvr2'], panel,
+    setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; },
+  };
 }

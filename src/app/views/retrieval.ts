@@ -21,7 +21,12 @@ export function retrievalView(ctx: AppContext): TaskView {
   const input = h('input', { testid: 'retrieval-images-input', attrs: { type: 'file', accept: 'image/*', multiple: true, 'aria-label': 'Add pictures' } });
   const addSamples = h('button', { class: 'button secondary', testid: 'retrieval-add-samples', text: 'Add the sample pictures', attrs: { type: 'button' } });
   const clear = h('button', { class: 'button ghost', text: 'Clear', attrs: { type: 'button' } });
-  const text = h('input', { testid: 'retrieval-text-input', class: 'placeholder-hint', attrs: { id: 'retrieval-text', type: 'text', autocomplete: 'off', placeholder: 'Type a caption, e.g. a red circle' } });
+  const text = h('input', {
+    testid: 'retrieval-text-input', class: 'placeholder-hint',
+    attrs: {
+      id: 'retrieval-text', type: 'text', autocomplete: 'off', placeholder: 'Type a caption, e.g. a red circle',
+    },
+  });
   const button = h('button', { class: 'button primary', testid: 'retrieval-button', text: 'Search', attrs: { type: 'submit' } });
   const form = h('form', { class: 'ask' },
     h('p', { class: 'field-label', text: 'Pictures to search' }),
@@ -32,7 +37,8 @@ export function retrievalView(ctx: AppContext): TaskView {
     h('p', { class: 'muted small', text: `All pictures are ranked by ITC (cosine similarity); the best ${RERANK} are re-ranked by ITM, as the original BridgeTower evaluates retrieval. The top ${TOP_K} are shown.` }));
   const timing = h('p', { class: 'timing', testid: 'retrieval-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'retrieval-results', attrs: { 'aria-label': 'Pictures ranked' } });
-  const stale = staleResults(results, 'retrieval-stale-note', 'rankings', () => ({ pictures: gallery.map((g) => g.url).join('\n'), caption: text.value.trim() }));
+  const stale = staleResults(results, 'retrieval-stale-note', 'rankings',
+    () => ({ pictures: gallery.map((g) => g.url).join('\n'), caption: text.value.trim() }));
   const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
   const markStale = () => stale.check();
   function reset(): void {
@@ -47,7 +53,9 @@ export function retrievalView(ctx: AppContext): TaskView {
       h('img', { attrs: { src: g.url, alt: g.name, title: g.name } }),
       h('button', {
         class: 'remove', text: '×', attrs: { type: 'button', 'aria-label': `Remove ${g.name}` },
-        on: { click: () => { URL.revokeObjectURL(gallery[i].url); gallery.splice(i, 1); renderGallery(); markStale(); } },
+        on: {
+          click: () => { URL.revokeObjectURL(gallery[i].url); gallery.splice(i, 1); renderGallery(); markStale(); },
+        },
       }))));
     if (!gallery.length) thumbs.append(h('li', { class: 'muted small', text: 'No pictures yet.' }));
   };
@@ -67,8 +75,10 @@ export function retrievalView(ctx: AppContext): TaskView {
     renderGallery();
     markStale();
     if (refused.length) {
-      showError(new ImageError(`${refused.join(', ')}: not ${refused.length > 1 ? 'pictures' : 'a picture'} this browser can decode; ` +
-        `left out${gallery.length ? ' (the other pictures were added)' : ''}`), 'Adding pictures');
+      const what = refused.length > 1 ? 'pictures' : 'a picture';
+      const rest = gallery.length ? ' (the other pictures were added)' : '';
+      const message = `${refused.join(', ')}: not ${what} this browser can decode; left out${rest}`;
+      showError(new ImageError(message), 'Adding pictures');
     } else if (files.length) {
       clearError();
     }
@@ -92,7 +102,10 @@ export function retrievalView(ctx: AppContext): TaskView {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const caption = text.value.trim();
-    if (!gallery.length) { showError('add some pictures first (“Add pictures…” or “Add the sample pictures”)', 'Searching'); return; }
+    if (!gallery.length) {
+      showError('add some pictures first (“Add pictures…” or “Add the sample pictures”)', 'Searching');
+      return;
+    }
     if (!caption) { showError('type a caption to search for first', 'Searching'); text.focus(); return; }
     const items = gallery.slice();
     const inputs = stale.inputs();

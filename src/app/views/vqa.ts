@@ -20,7 +20,10 @@ export function vqaView(ctx: AppContext): TaskView {
   const question = h('input', {
     testid: 'question-input',
     class: 'placeholder-hint',
-    attrs: { id: 'question', type: 'text', autocomplete: 'off', placeholder: 'Type a question, e.g. how many objects are there?', 'aria-describedby': 'question-help' },
+    attrs: {
+      id: 'question', type: 'text', autocomplete: 'off', 'aria-describedby': 'question-help',
+      placeholder: 'Type a question, e.g. how many objects are there?',
+    },
   });
   const ask = h('button', { class: 'button primary', testid: 'ask-button', text: 'Ask', attrs: { type: 'submit' } });
   const chips = suggestions('question-suggestions', (q) => { question.value = q; form.requestSubmit(); });
@@ -39,7 +42,9 @@ export function vqaView(ctx: AppContext): TaskView {
   const note = h('p', { class: 'muted small', testid: 'attention-note' });
   const attention = h('div', { class: 'attention', testid: 'attention', attrs: { hidden: true } },
     h('h3', { text: 'Where the model looked' }),
-    h('p', { class: 'small', text: 'Cross-attention from the question\'s first text token (<s>, the token the answer head reads) to each image patch, averaged over heads, drawn over the picture. It comes from the same forward pass as the answer; another layer takes one more pass.' }),
+    h('p', { class: 'small', text: 'Cross-attention from the question\'s first text token (<s>, the token the answer ' +
+      'head reads) to each image patch, averaged over heads, drawn over the picture. It comes from the same forward ' +
+      'pass as the answer; another layer takes one more pass.' }),
     h('div', { class: 'controls' },
       h('label', { attrs: { for: 'attention-layer' } }, 'Cross-modal layer ', layer),
       h('label', { class: 'check', attrs: { for: 'heatmap-toggle' } }, toggle, ' Show heatmap')),
@@ -47,11 +52,11 @@ export function vqaView(ctx: AppContext): TaskView {
       h('span', { text: 'less' }), h('span', { class: 'ramp', attrs: { style: `background: ${rampGradient()}` } }), h('span', { text: 'more attention' })),
     note);
 
-  const stale = staleResults(answers, 'vqa-stale-note', 'answers', () => ({ picture: ctx.image.image?.blob, question: question.value.trim() }), () => {
-    attention.hidden = true;
-    ctx.image.clearOverlay();
-  });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results', testid: 'vqa-results' }, stale.note, timing, truncated, answers), attention);
+  const stale = staleResults(answers, 'vqa-stale-note', 'answers',
+    () => ({ picture: ctx.image.image?.blob, question: question.value.trim() }),
+    () => { attention.hidden = true; ctx.image.clearOverlay(); });
+  const panel = h('div', { class: 'view' }, form,
+    h('div', { class: 'results', testid: 'vqa-results' }, stale.note, timing, truncated, answers), attention);
 
   /** The picture and question the shown answers belong to (the heatmap follows them, not the inputs). */
   let asked: { blob: Blob; width: number; height: number; question: string } | null = null;
@@ -78,7 +83,8 @@ export function vqaView(ctx: AppContext): TaskView {
     truncated.hidden = result.truncatedTo === undefined;
     if (result.truncatedTo !== undefined) {
       truncated.dataset.tokens = String(result.truncatedTo);
-      truncated.textContent = `The question is longer than this model reads: only its first ${result.truncatedTo} tokens were used.`;
+      truncated.textContent =
+        `The question is longer than this model reads: only its first ${result.truncatedTo} tokens were used.`;
     }
     if (result.attention) drawAttention(m, a, result.attention);
   }
@@ -88,11 +94,17 @@ export function vqaView(ctx: AppContext): TaskView {
     const img = ctx.image.image;
     const q = question.value.trim();
     if (!img) { showError('pick or drop a picture first', 'Asking'); return; }
-    if (!q) { showError('type a question first (or pick a suggestion below the box)', 'Asking'); question.focus(); return; }
+    if (!q) {
+      showError('type a question first (or pick a suggestion below the box)', 'Asking');
+      question.focus();
+      return;
+    }
     const a = { blob: img.blob, width: img.width, height: img.height, question: q };
     const inputs = stale.inputs();
     void ctx.run(ask, 'Answering the question', async (m, run) => {
-      const result = await m.model.vqa(a.blob, q, { topK: TOP_K, attentionLayer: Number(layer.value), signal: run.signal, onProgress: run.onProgress });
+      const result = await m.model.vqa(a.blob, q, {
+        topK: TOP_K, attentionLayer: Number(layer.value), signal: run.signal, onProgress: run.onProgress,
+      });
       showResult(m, a, result, performance.now() - run.clickedAt);
       stale.answered(inputs);
     });
