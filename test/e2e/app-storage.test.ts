@@ -1,9 +1,10 @@
 // The app with a checkpoint of real width (a few hundred MB, made at test time by tools/make-random-model.ts:
 // BridgeTower-base widths and vocabulary, one layer per tower): converting never loses a stored model.
 // Two files named model.safetensors are kept side by side (named from their config, a (2) on the second);
-// a conversion that would replace a model and is cancelled leaves that model stored and loadable; a
-// reload in the middle of a conversion leaves an entry listed as unfinished, which Delete removes. Config
-// files are recognised by content (`config (1).json`), and each stored model shows its dtype and size.
+// a conversion that would replace a model and is cancelled leaves that model stored and loadable; a reload in
+// the middle of a conversion leaves nothing unlisted, and what a killed tab leaves is listed as unfinished, which
+// Delete removes. Config files are recognised by content (`config (1).json`), and each stored model shows its
+// dtype and size.
 import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,14 +52,20 @@ const stored = () => page.$$eval(sel('stored-model'), (els) => els.map((e) => {
   return { name: d.name!, key: d.key!, dtype: d.dtype!, bytes: Number(d.bytes), facts: e.querySelector('[data-testid="stored-facts"]')?.textContent ?? '' };
 }));
 const partial = () => page.$$(sel('stored-partial'));
+const keysOnDisk = () => page.evaluate(async () => {
+  const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('bridgetower-models');
+  const keys: string[] = [];
+  for await (const key of (root as unknown as { keys(): AsyncIterable<string> }).keys()) keys.push(key);
+  return keys.sort();
+});
 
 async function convert(n: number): Promise<void> {
   await upload(page, 'checkpoint-input', ckpt(n), config(n));
   await waitForStatus(page, ['converting'], 30_000);
 }
 
-async function waitForBytes(): Promise<void> {
-  await page.waitForFunction((s: string) => Number((document.querySelector(s) as HTMLElement)?.dataset.bytes ?? 0) > 0,
+async function waitForBytes(p = page): Promise<void> {
+  await p.waitForFunction((s: string) => Number((document.querySelector(s) as HTMLElement)?.dataset.bytes ?? 0) > 0,
     { timeout: 60_000, polling: 50 }, sel('progress'));
 }
 
@@ -105,17 +112,46 @@ describe('stored models at real width', () => {
     expect(await waitForStatus(page, ['ready', 'error'], 120_000), await text(page, 'error')).toBe('ready');
   }, 600_000);
 
-  it('lists a conversion cut short by a reload as unfinished, and deletes it', async () => {
+  it('leaves nothing unlisted after a reload mid-conversion, and lists an unfinished entry for Delete', async () => {
     const before = await stored();
     replace = false;
     await convert(2);
     await waitForBytes();
     await page.reload();
     expect(await waitForStatus(page, ['ready', 'error'], 90_000)).toBe('ready');
-    await page.waitForSelector(sel('stored-partial'), { timeout: 30_000 });
-    expect(await page.$eval(sel('stored-partial'), (e) => e.textContent ?? '')).toMatch(/unfinished conversion of model\.safetensors/);
+    await page.waitForSelector(sel('stored-model'), { timeout: 30_000 });
+    // The page may have deleted its entry as it unloaded, or not had the time: either way, nothing is hidden.
+    const listedKeys = () => page.$$eval(`${sel('stored-models')} li`,
+      (els) => els.map((e) => (e as HTMLElement).dataset.key!).sort());
+    expect(await listedKeys()).toEqual(await keysOnDisk());
     expect(await stored()).toEqual(before);
-    await page.click(`${sel('stored-partial')} ${sel('stored-delete')}`);
+
+    // What a killed tab leaves (no page code runs after a crash): the entry, a shard, no manifest.
+    await page.evaluate(async () => {
+      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('bridgetower-models');
+      const dir = await root.getDirectoryHandle('m-killed-conversion', { create: true });
+      const put = async (name: string, data: BlobPart) => {
+        const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
+        await w.write(data);
+        await w.close();
+      };
+      await put('entry.json', JSON.stringify({ name: 'half a model', source: 'model.safetensors', created: Date.now() }));
+      await put('weights-00000.bin', new Uint8Array(3 << 20));
+    });
+    await page.reload();
+    expect(await waitForStatus(page, ['ready', 'error'], 90_000)).toBe('ready');
+    const killed = `${sel('stored-partial')}[data-key="m-killed-conversion"]`;
+    await page.waitForSelector(killed, { timeout: 30_000 });
+    expect(await page.$eval(killed, (e) => e.textContent ?? ''))
+      .toMatch(/^half a model.*unfinished conversion of model\.safetensors .* 3\.0 MB used/);
+    expect(await page.$(`${killed} ${sel('stored-load')}`)).toBeNull();
+    await page.click(`${killed} ${sel('stored-delete')}`);
+    await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, killed);
+    expect(await keysOnDisk()).not.toContain('m-killed-conversion');
+
+    for (const entry of await partial()) {
+      await entry.evaluate((e) => (e.querySelector('[data-testid="stored-delete"]') as HTMLElement).click());
+    }
     await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, sel('stored-partial'));
     for (let i = 0; i < before.length; i++) {
       await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
