@@ -48,6 +48,7 @@ export class ModelPanel {
   private readonly progressDetail = byTestId('progress-detail');
   private readonly info = byTestId('model-info');
   private readonly storedList = byTestId('stored-models');
+  private readonly loadError = byTestId('load-error');
 
   private readonly dtypeSelect = byTestId<HTMLSelectElement>('convert-dtype');
   private stored: StoredModel[] = [];
@@ -61,14 +62,14 @@ export class ModelPanel {
       ev.preventDefault();
       const url = byTestId<HTMLInputElement>('url-input').value.trim();
       if (!url) {
-        showError('type the URL of a converted model folder (one with manifest.json) first', 'Loading from a URL');
+        this.fail('type the URL of a converted model folder (one with manifest.json) first', 'Loading from a URL');
         return;
       }
       let href: string;
       try {
         href = new URL(url, document.baseURI).href;
       } catch {
-        showError(`"${url}" is not a URL`, 'Loading from a URL');
+        this.fail(`"${url}" is not a URL`, 'Loading from a URL');
         return;
       }
       void this.loadUrl(href, url, false);
@@ -96,6 +97,13 @@ export class ModelPanel {
 
   onModel(fn: (m: LoadedModel | null) => void): void { this.listeners.push(fn); }
 
+  /** A failure in the banner, and the same words beside the load controls until the next load starts. */
+  private fail(e: unknown, context: string): void {
+    showError(e, context);
+    this.loadError.textContent = byTestId('error').textContent;
+    this.loadError.hidden = false;
+  }
+
   cancel(): void {
     this.job?.abort();
   }
@@ -118,6 +126,7 @@ export class ModelPanel {
     const controller = new AbortController();
     this.job = controller;
     clearError();
+    this.loadError.hidden = true;
     this.progressBox.hidden = false;
     this.progressBar.removeAttribute('value');
     this.progressLabel.textContent = what;
@@ -158,10 +167,10 @@ export class ModelPanel {
       const still = previous ? `${previous.name} is still loaded` : 'no model is loaded; pick one in the Model panel';
       if (isAbort(e) || controller.signal.aborted) {
         setStatus(previous ? 'ready' : 'cancelled', previous?.name ?? name);
-        showError(still, `Loading ${name} was cancelled`);
+        this.fail(still, `Loading ${name} was cancelled`);
       } else {
         setStatus(previous ? 'ready' : 'error', previous?.name ?? name);
-        showError(e, `Loading ${name} failed${previous ? ` (${still})` : ''}`);
+        this.fail(e, `Loading ${name} failed${previous ? ` (${still})` : ''}`);
       }
     }
   }
@@ -195,7 +204,7 @@ export class ModelPanel {
         ? `${ckpts.length} checkpoints were picked (${ckpts.map((f) => f.name).join(', ')}): convert one at a time`
         : `none of these is a checkpoint: pick a file ending in ${CHECKPOINT_EXTENSIONS.join(', ')} ` +
           '(a folder made by `bridgetower convert` opens with "Open a converted folder")';
-      showError(new CheckpointError(files.map((f) => f.name).join(', '), why), 'Converting');
+      this.fail(new CheckpointError(files.map((f) => f.name).join(', '), why), 'Converting');
       return;
     }
     const ckpt = ckpts[0];
@@ -225,8 +234,8 @@ export class ModelPanel {
       if (!this.endJob(controller)) return;
       setStatus(previous ? 'ready' : isAbort(e) ? 'cancelled' : 'error', previous?.name ?? ckpt.name);
       const kept = 'nothing new was stored; the models already stored are untouched';
-      if (isAbort(e) || controller.signal.aborted) showError(kept, `Converting ${ckpt.name} was cancelled`);
-      else showError(e, `Converting ${ckpt.name} failed (${kept})`);
+      if (isAbort(e) || controller.signal.aborted) this.fail(kept, `Converting ${ckpt.name} was cancelled`);
+      else this.fail(e, `Converting ${ckpt.name} failed (${kept})`);
       return;
     }
     await this.refreshStored();
@@ -252,7 +261,7 @@ export class ModelPanel {
     try {
       models = await listStoredModels();
     } catch (e) {
-      showError(e, 'Listing the models stored in this browser');
+      this.fail(e, 'Listing the models stored in this browser');
       return;
     }
     this.stored = models;
@@ -285,14 +294,14 @@ export class ModelPanel {
 
   private async deleteStored(m: StoredModel): Promise<void> {
     if (this.job && !m.complete) {
-      showError('a conversion is running: cancel it first (this entry may be the one it is writing)',
+      this.fail('a conversion is running: cancel it first (this entry may be the one it is writing)',
         `Deleting ${m.name}`);
       return;
     }
     try {
       await deleteStoredModel(m.key);
     } catch (e) {
-      showError(e, `Deleting ${m.name}`);
+      this.fail(e, `Deleting ${m.name}`);
     }
     await this.refreshStored();
   }

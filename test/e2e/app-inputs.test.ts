@@ -124,7 +124,10 @@ describe('the app on careless input', () => {
   it('keeps the loaded model when a load fails, with the error beside it', async () => {
     await fill(page, 'url-input', 'weights/no-such-model/');
     await page.click(sel('load-url-button'));
-    expect(await expectOneLineErrorAndModelKept('wrong URL')).toMatch(/no-such-model.*(not found|no manifest\.json)/);
+    const wrong = await expectOneLineErrorAndModelKept('wrong URL');
+    expect(wrong).toMatch(/no-such-model.*(not found|no manifest\.json)/);
+    // Beside the load controls too.
+    expect(await text(page, 'load-error')).toBe(wrong);
     await fill(page, 'url-input', 'http://[::1');
     await page.click(sel('load-url-button'));
     expect(await expectOneLineErrorAndModelKept('malformed URL')).toMatch(/not a URL/);

@@ -85,8 +85,7 @@ describe('stored models at real width', () => {
     expect(new Set(list.map((m) => m.key)).size).toBe(2);
     for (const m of list) {
       expect(m.dtype).toBe('f32');
-      // The label's MB is 2^20 bytes.
-      expect(m.facts).toContain(`${(m.bytes / 2 ** 20).toFixed(0)} MB`);
+      expect(m.facts).toContain(`${(m.bytes / 2 ** 20).toFixed(0)} MiB`);
       expect(m.facts).toContain('from model.safetensors');
     }
   }, 600_000);
@@ -143,7 +142,7 @@ describe('stored models at real width', () => {
     const killed = `${sel('stored-partial')}[data-key="m-killed-conversion"]`;
     await page.waitForSelector(killed, { timeout: 30_000 });
     expect(await page.$eval(killed, (e) => e.textContent ?? ''))
-      .toMatch(/^half a model.*unfinished conversion of model\.safetensors .* 3\.0 MB used/);
+      .toMatch(/^half a model.*unfinished conversion of model\.safetensors .* 3\.0 MiB used/);
     expect(await page.$(`${killed} ${sel('stored-load')}`)).toBeNull();
     await page.click(`${killed} ${sel('stored-delete')}`);
     await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, killed);
