@@ -240,7 +240,8 @@ export async function storeWeights(
     await deleteStoredModel(key).catch(() => {});
     throw e;
   }
-  if (opts.replaces && opts.replaces !== key) await deleteStoredModel(opts.replaces);
+  // The new model is complete: failing to delete the old one leaves both listed, not an error.
+  if (opts.replaces && opts.replaces !== key) await deleteStoredModel(opts.replaces).catch(() => {});
   return { key, summary };
 }
 
