@@ -162,7 +162,8 @@ describe('stored models at real width', () => {
 it('stores in IndexedDB where OPFS cannot write, with the same guarantees', async () => {
   const p = await session.newPage();
   await p.evaluateOnNewDocument(() => { delete (FileSystemFileHandle.prototype as { createWritable?: unknown }).createWritable; });
-  p.on('dialog', (d: Dialog) => void d.dismiss());
+  let accept = false;
+  p.on('dialog', (d: Dialog) => void (accept ? d.accept() : d.dismiss()));
   await p.goto(`${session.baseUrl}/`);
   expect(await waitForStatus(p, ['ready', 'error'], 90_000)).toBe('ready');
   const tiny = join(process.cwd(), 'test/fixtures/tiny/model.ckpt');
@@ -175,6 +176,15 @@ it('stores in IndexedDB where OPFS cannot write, with the same guarantees', asyn
   const names = await listed();
   expect(names).toHaveLength(2);
   expect(names[1]).toBe(`${names[0]} (2)`);
+  // Replacing (OK in the question): the new conversion takes the name, the old one goes once it is complete.
+  const keyOf = (name: string) => p.$eval(`${sel('stored-model')}[data-name="${name}"]`, (e) => (e as HTMLElement).dataset.key!);
+  const oldKey = await keyOf(names[0]);
+  accept = true;
+  await upload(p, 'checkpoint-input', tiny);
+  await waitForStatus(p, ['converting'], 30_000);
+  expect(await waitForStatus(p, ['ready', 'error'], 120_000), await text(p, 'error')).toBe('ready');
+  expect(await listed()).toEqual(names);
+  expect(await keyOf(names[0])).not.toBe(oldKey);
   await p.reload();
   await p.waitForSelector(sel('stored-model'), { timeout: 30_000 });
   expect(await listed()).toEqual(names);
