@@ -111,8 +111,8 @@ export class AppContext {
     this.box.hidden = false;
     this.box.dataset.task = 'task';
     this.label.textContent = `${what}…`;
-    this.detail.textContent = controller ? '' : 'compiling the GPU kernels once, so that the first answer is as quick ' +
-      'as the rest';
+    const why = 'compiling the GPU kernels once, so that the first answer is as quick as the rest';
+    this.detail.textContent = controller ? '' : why;
     this.bar.removeAttribute('value');
     delete this.bar.dataset.done;
     delete this.bar.dataset.total;

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dismissError, fill, runTask, sel, text, upload, waitForError, waitForStatus } from './app-page';
+import {
+  dismissError, fill, runTask, sel, text, upload, waitForData, waitForError, waitForStatus, waitForText,
+} from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';
 
 const EVAL = resolve('test/fixtures/demo-model/eval');
@@ -44,12 +46,18 @@ afterAll(async () => {
 });
 
 const log = () => session.log.slice(-20).join('\n');
-const file = (name: string, content: string | Uint8Array) => { const p = join(work, name); writeFileSync(p, content); return p; };
+const file = (name: string, content: string | Uint8Array) => {
+  const p = join(work, name);
+  writeFileSync(p, content);
+  return p;
+};
 const staleOf = (testid: string) => page.$eval(sel(testid), (e) => (e as HTMLElement).dataset.stale ?? null);
 
 /** The model in use is still loaded, and the message is one line of words, not a stack trace or a bug report. */
 async function expectOneLineErrorAndModelKept(what: string): Promise<string> {
-  const error = await waitForError(page).catch(() => { throw new Error(`${what}: no message in [data-testid=error]\n${log()}`); });
+  const error = await waitForError(page).catch(() => {
+    throw new Error(`${what}: no message in [data-testid=error]\n${log()}`);
+  });
   expect(error, what).not.toMatch(/\n|unexpected error|\bat \S+:\d+|undefined|\[object/);
   expect(await waitForStatus(page, ['ready', 'error', 'cancelled'], 30_000), `${what}: ${error}`).toBe('ready');
   expect(await text(page, 'model-name'), what).toBe(DEMO_NAME);
@@ -59,11 +67,12 @@ async function expectOneLineErrorAndModelKept(what: string): Promise<string> {
 
 describe('the app on careless input', () => {
   it('shows the warm-up, and drops the stale copy about compiling and other tools', async () => {
-    await page.waitForFunction(() => (window as unknown as { progressSeen: string[] }).progressSeen.some((l) => l.startsWith('Preparing the model')),
-      { timeout: 60_000 });
+    await page.waitForFunction(() => (window as unknown as { progressSeen: string[] }).progressSeen
+      .some((l) => l.startsWith('Preparing the model')), { timeout: 60_000 });
     const body = await page.$eval('body', (b) => b.textContent ?? '');
     expect(body).not.toMatch(/No other BridgeTower tool|includes compiling/);
-    expect(await page.$eval(sel('question-input'), (e) => (e as HTMLInputElement).placeholder)).toMatch(/^Type a question, e\.g\. /);
+    const placeholder = await page.$eval(sel('question-input'), (e) => (e as HTMLInputElement).placeholder);
+    expect(placeholder).toMatch(/^Type a question, e\.g\. /);
   }, 90_000);
 
   it('offers chips the demo answers right on the default picture', async () => {
@@ -72,7 +81,8 @@ describe('the app on careless input', () => {
     const chip = await page.$eval(`${sel('question-suggestions')} .chip`, (e) => e.textContent ?? '');
     expect(chip).toBe('how many objects are there?');
     await page.click(`${sel('question-suggestions')} .chip`);
-    await page.waitForFunction((s: string) => !document.querySelector(s)?.hasAttribute('aria-busy'), { timeout: 120_000 }, sel('ask-button'));
+    await page.waitForFunction((s: string) => !document.querySelector(s)?.hasAttribute('aria-busy'),
+      { timeout: 120_000 }, sel('ask-button'));
     expect(await page.$eval(sel('answer'), (e) => (e as HTMLElement).dataset.label)).toBe(String(scene.objects.length));
     expect(await text(page, 'vqa-time')).toMatch(/^Answered in .* from the click\.$/);
     // The heatmap came from the same forward pass: it is drawn as the answer shows.
@@ -86,7 +96,7 @@ describe('the app on careless input', () => {
     await fill(page, 'question-input', 'how many objects are there?');
     expect(await staleOf('answers')).toBeNull();
     await page.click(`${sel('sample')}:nth-child(2)`);
-    await page.waitForFunction((s: string) => (document.querySelector(s) as HTMLElement)?.dataset.stale === 'picture', { timeout: 10_000 }, sel('answers'));
+    await waitForData(page, 'answers', 'stale', 'picture', 10_000);
     expect(await text(page, 'vqa-stale-note')).toMatch(/previous picture/);
     await runTask(page, 'ask-button', 120_000);
     expect(await staleOf('answers')).toBeNull();
@@ -98,10 +108,10 @@ describe('the app on careless input', () => {
     await fill(page, 'match-text-input', 'a green triangle');
     expect(await staleOf('match-results')).toBe('captions');
     await page.click(`${sel('sample')}:nth-child(3)`);
-    await page.waitForFunction((s: string) => (document.querySelector(s) as HTMLElement)?.dataset.stale === 'picture', { timeout: 10_000 }, sel('match-results'));
+    await waitForData(page, 'match-results', 'stale', 'picture', 10_000);
   }, 300_000);
 
-  it('says what is missing when Ask, Match or Search is empty, and notes a question cut to the model length', async () => {
+  it('says what is missing when Ask, Match or Search is empty, and notes a question cut short', async () => {
     await page.click(sel('tab-vqa'));
     await fill(page, 'question-input', '   ');
     await page.click(sel('ask-button'));
@@ -145,8 +155,9 @@ describe('the app on careless input', () => {
     const fake = file('holiday.png', 'not a png at all');
     await upload(page, 'retrieval-images-input', join(EVAL, 'img-02.png'), fake, join(EVAL, 'img-04.png'));
     const error = await expectOneLineErrorAndModelKept('non-image in the gallery');
-    expect(error).toMatch(/holiday\.png: not a picture this browser can decode; left out \(the other pictures were added\)/);
-    expect(await page.$$eval(`${sel('retrieval-gallery')} img`, (e) => e.map((x) => x.getAttribute('alt')))).toEqual(['img-02.png', 'img-04.png']);
+    expect(error).toMatch(/holiday\.png: not a picture this browser can decode; left out \(the other pictures were/);
+    const kept = await page.$$eval(`${sel('retrieval-gallery')} img`, (e) => e.map((x) => x.getAttribute('alt')));
+    expect(kept).toEqual(['img-02.png', 'img-04.png']);
   }, 60_000);
 
   it('shows a long retrieval\'s progress and stops it on Cancel', async () => {
@@ -156,13 +167,15 @@ describe('the app on careless input', () => {
       return p;
     });
     await upload(page, 'retrieval-images-input', ...pictures);
-    await page.waitForFunction((s: string) => document.querySelectorAll(`${s} img`).length >= 50, { timeout: 30_000 }, sel('retrieval-gallery'));
+    await page.waitForFunction((s: string) => document.querySelectorAll(`${s} img`).length >= 50,
+      { timeout: 30_000 }, sel('retrieval-gallery'));
     await fill(page, 'retrieval-text-input', 'a red circle');
     await page.emulateCPUThrottling(8);
     let at: { done: number; total: number; detail: string };
     try {
       await page.click(sel('retrieval-button'));
-      await page.waitForFunction((s: string) => Number((document.querySelector(s) as HTMLElement)?.dataset.done ?? 0) > 0, { timeout: 120_000, polling: 20 }, sel('task-progress'));
+      await page.waitForFunction((s: string) => Number(document.querySelector<HTMLElement>(s)?.dataset.done ?? 0) > 0,
+        { timeout: 120_000, polling: 20 }, sel('task-progress'));
       at = await page.$eval(sel('task-progress'), (e) => ({
         done: Number((e as HTMLElement).dataset.done), total: Number((e as HTMLElement).dataset.total),
         detail: document.querySelector('[data-testid="task-progress-detail"]')?.textContent ?? '',
@@ -174,7 +187,8 @@ describe('the app on careless input', () => {
     expect(at.total).toBe(50);
     expect(at.done).toBeLessThan(at.total);
     expect(at.detail).toMatch(/^encoding pictures: \d+ of 50 · /);
-    expect(await expectOneLineErrorAndModelKept('cancelled retrieval')).toMatch(/^Searching the pictures was cancelled: stopped after /);
+    expect(await expectOneLineErrorAndModelKept('cancelled retrieval'))
+      .toMatch(/^Searching the pictures was cancelled: stopped after /);
     expect(await page.$$(sel('retrieval-result'))).toHaveLength(0);
     expect(await page.$eval(sel('task-progress-box'), (e) => (e as HTMLElement).hidden)).toBe(true);
   }, 240_000);
@@ -201,8 +215,10 @@ describe('the app on careless input', () => {
       ['checkpoint: two checkpoints', 'checkpoint-input', [zeroCkpt, textAsCkpt], /convert one at a time/],
       ['checkpoint: bad config', 'checkpoint-input', [zeroCkpt, badJson], /config\.json: not valid JSON/],
       ['checkpoint: stray JSON', 'checkpoint-input', [zeroCkpt, strayJson], /notes\.json: a JSON file that is neither/],
-      ['checkpoint: merges alone', 'checkpoint-input', [zeroCkpt, lonelyMerges], /pick vocab\.json together with merges\.txt/],
-      ['folder: pictures', 'folder-input', [pictureFolder], /^Loading holiday failed \(Demo model \(synthetic shapes\) is still loaded\): holiday: no manifest\.json/],
+      ['checkpoint: merges alone', 'checkpoint-input', [zeroCkpt, lonelyMerges],
+        /pick vocab\.json together with merges\.txt/],
+      ['folder: pictures', 'folder-input', [pictureFolder],
+        /^Loading holiday failed \(Demo model \(synthetic shapes\) is still loaded\): holiday: no manifest\.json/],
     ];
     await page.click(sel('tab-vqa'));
     for (const [what, input, files, expected] of cases) {
@@ -229,7 +245,7 @@ describe('the app on careless input', () => {
     mkdirSync(long);
     for (const f of readdirSync('weights/demo')) copyFileSync(join('weights/demo', f), join(long, f));
     await upload(page, 'folder-input', long);
-    await page.waitForFunction((s: string, n: string) => document.querySelector(s)?.textContent === n, { timeout: 60_000 }, sel('model-name'), basename(long));
+    await waitForText(page, 'model-name', basename(long), 60_000);
     expect(await waitForStatus(page, ['ready', 'error'], 60_000)).toBe('ready');
     for (const width of [1280, 1100, 900]) {
       await page.setViewport({ width, height: 900 });
@@ -240,7 +256,10 @@ describe('the app on careless input', () => {
         button.scrollIntoView({ block: 'center' });
         const r = button.getBoundingClientRect();
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-        return { overflows: n.scrollWidth > n.clientWidth + 1, cardOverflows: card.scrollWidth > card.clientWidth + 1, clickable: hit === button };
+        return {
+          overflows: n.scrollWidth > n.clientWidth + 1, cardOverflows: card.scrollWidth > card.clientWidth + 1,
+          clickable: hit === button,
+        };
       }, sel('model-name'), sel('load-url-button'));
       expect(layout, `viewport ${width}`).toEqual({ overflows: false, cardOverflows: false, clickable: true });
     }

