@@ -38,8 +38,10 @@ export function showError(e: unknown, context: string, detail = ''): void {
   if (e instanceof Error && !(e instanceof BridgeTowerError) && !isAbort(e)) console.error(e);
 }
 
+/** Clear the banner, and the copy of a load error beside the load controls. */
 export function clearError(): void {
   byTestId('error').textContent = '';
+  byTestId('load-error').hidden = true;
   byTestId('error-detail').hidden = true;
   byTestId('error-banner').hidden = true;
 }

@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  dismissError, fill, runTask, sel, text, upload, waitForData, waitForError, waitForStatus, waitForText,
+  dismissError, fill, runTask, screenshot, sel, text, upload, waitForData, waitForError, waitForStatus, waitForText,
 } from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';
 
@@ -134,10 +134,11 @@ describe('the app on careless input', () => {
   it('keeps the loaded model when a load fails, with the error beside it', async () => {
     await fill(page, 'url-input', 'weights/no-such-model/');
     await page.click(sel('load-url-button'));
-    const wrong = await expectOneLineErrorAndModelKept('wrong URL');
-    expect(wrong).toMatch(/no-such-model.*(not found|no manifest\.json)/);
-    // Beside the load controls too.
-    expect(await text(page, 'load-error')).toBe(wrong);
+    // In the banner, and beside the load controls.
+    const shown = await waitForError(page);
+    expect(await page.$eval(sel('load-error'), (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent })))
+      .toEqual({ hidden: false, text: shown });
+    expect(await expectOneLineErrorAndModelKept('wrong URL')).toMatch(/no-such-model.*(not found|no manifest\.json)/);
     await fill(page, 'url-input', 'http://[::1');
     await page.click(sel('load-url-button'));
     expect(await expectOneLineErrorAndModelKept('malformed URL')).toMatch(/not a URL/);
@@ -180,6 +181,7 @@ describe('the app on careless input', () => {
         done: Number((e as HTMLElement).dataset.done), total: Number((e as HTMLElement).dataset.total),
         detail: document.querySelector('[data-testid="task-progress-detail"]')?.textContent ?? '',
       }));
+      await screenshot(page, 'retrieval-progress');
       await page.click(sel('task-cancel'));
     } finally {
       await page.emulateCPUThrottling(null);
