@@ -258,12 +258,15 @@ describe('the app on careless input', () => {
         button.scrollIntoView({ block: 'center' });
         const r = button.getBoundingClientRect();
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        const wide = [...document.querySelectorAll<HTMLElement>('.card')]
+          .filter((c) => c.scrollWidth > c.clientWidth + 1);
         return {
           overflows: n.scrollWidth > n.clientWidth + 1, cardOverflows: card.scrollWidth > card.clientWidth + 1,
-          clickable: hit === button,
+          clickable: hit === button, widerCards: wide.map((c) => c.getAttribute('aria-label') ?? c.className),
         };
       }, sel('model-name'), sel('load-url-button'));
-      expect(layout, `viewport ${width}`).toEqual({ overflows: false, cardOverflows: false, clickable: true });
+      expect(layout, `viewport ${width}`)
+        .toEqual({ overflows: false, cardOverflows: false, clickable: true, widerCards: [] });
     }
     await page.setViewport({ width: 1280, height: 900 });
   }, 120_000);
