@@ -1,9 +1,12 @@
 // What every task view shares: the loaded model, the main picture, and one queue that runs tasks one at a
 // time (the model owns one GPU device and one command stream) and turns failures into the error banner.
-import type { HeadName } from '../tasks/types';
+// The task under way shows in one progress box (what, items done of total, time since the click) with a
+// Cancel that stops it between forward passes.
+import type { HeadName, TaskOptions, TaskProgress } from '../tasks/types';
+import { byTestId, formatMs } from './dom';
 import type { ImageSlot } from './image-slot';
 import type { LoadedModel } from './model-panel';
-import { clearError, showError } from './status';
+import { clearError, isAbort, showError } from './status';
 
 export interface TaskView {
   /** Tab id and data-testid suffix: `tab-<id>`, `view-<id>`. */
@@ -16,11 +19,24 @@ export interface TaskView {
   setModel(m: LoadedModel | null): void;
 }
 
+/** What a task gets besides the model: cancel and progress for the task API, and the time of the click. */
+export interface TaskRun extends Required<TaskOptions> {
+  clickedAt: number;
+}
+
 export class AppContext {
   private current: LoadedModel | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private running: AbortController | null = null;
+  private readonly box = byTestId('task-progress-box');
+  private readonly bar = byTestId<HTMLProgressElement>('task-progress');
+  private readonly label = byTestId('task-progress-label');
+  private readonly detail = byTestId('task-progress-detail');
+  private readonly cancelButton = byTestId<HTMLButtonElement>('task-cancel');
 
-  constructor(readonly image: ImageSlot) {}
+  constructor(readonly image: ImageSlot) {
+    this.cancelButton.addEventListener('click', () => this.running?.abort());
+  }
 
   get loaded(): LoadedModel | null { return this.current; }
 
@@ -33,39 +49,85 @@ export class AppContext {
     }
   }
 
-  /** Queue work that no button waits for (e.g. the model's warm-up); a failure shows `what: message`. */
+  /** Queue work that no button waits for (e.g. the model's warm-up), shown in the progress box as `what`. */
   background(what: string, fn: (m: LoadedModel) => Promise<unknown>): void {
     const loaded = this.loaded;
     if (!loaded) return;
     // Skipped if another model replaced this one while earlier tasks ran.
-    this.queue = this.queue.then(() => (this.loaded === loaded ? fn(loaded) : undefined)).catch((e: unknown) => showError(e, what));
+    this.queue = this.queue.then(async () => {
+      if (this.loaded !== loaded) return;
+      this.show(what, null);
+      this.box.dataset.task = 'background';
+      try {
+        await fn(loaded);
+      } finally {
+        this.hide();
+      }
+    }).catch((e: unknown) => showError(e, what));
   }
 
   /**
-   * Run `fn` on the loaded model after earlier tasks finish. While it runs, `button` is disabled and marked
-   * busy. A failure shows `what: message` and resolves to undefined.
+   * Run `fn` on the loaded model after earlier tasks finish. While it waits and runs, `button` is disabled and
+   * marked busy and the progress box shows `what`. A failure shows `what: message`; a cancel says so; either
+   * resolves to undefined.
    */
-  run<T>(button: HTMLButtonElement, what: string, fn: (m: LoadedModel) => Promise<T>): Promise<T | undefined> {
+  run<T>(
+    button: HTMLButtonElement, what: string, fn: (m: LoadedModel, run: TaskRun) => Promise<T>,
+  ): Promise<T | undefined> {
     const loaded = this.loaded;
     if (!loaded) {
       showError('no model is loaded — load one in the Model panel', what);
       return Promise.resolve(undefined);
     }
+    const clickedAt = performance.now();
+    const controller = new AbortController();
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
     const job = this.queue.then(async () => {
       clearError();
+      this.running = controller;
+      this.show(what, controller);
+      const onProgress = (p: TaskProgress) => this.progress(p, clickedAt);
       try {
-        return await fn(loaded);
+        if (controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
+        return await fn(loaded, { signal: controller.signal, onProgress, clickedAt });
       } catch (e) {
-        showError(e, what);
+        const after = formatMs(performance.now() - clickedAt);
+        if (isAbort(e)) showError(`stopped after ${after}; nothing was changed`, `${what} was cancelled`);
+        else showError(e, what);
         return undefined;
       } finally {
+        this.running = null;
+        this.hide();
         button.disabled = false;
         button.removeAttribute('aria-busy');
       }
     });
     this.queue = job;
     return job;
+  }
+
+  private show(what: string, controller: AbortController | null): void {
+    this.box.hidden = false;
+    this.box.dataset.task = 'task';
+    this.label.textContent = `${what}…`;
+    const why = 'compiling the GPU kernels once, so that the first answer is as quick as the rest';
+    this.detail.textContent = controller ? '' : why;
+    this.bar.removeAttribute('value');
+    delete this.bar.dataset.done;
+    delete this.bar.dataset.total;
+    this.cancelButton.hidden = !controller;
+  }
+
+  private progress(p: TaskProgress, clickedAt: number): void {
+    this.bar.value = p.total ? p.done / p.total : 0;
+    this.bar.dataset.done = String(p.done);
+    this.bar.dataset.total = String(p.total);
+    this.detail.textContent = `${p.stage}: ${p.done} of ${p.total} · ${formatMs(performance.now() - clickedAt)}`;
+  }
+
+  private hide(): void {
+    this.box.hidden = true;
+    delete this.box.dataset.task;
   }
 }

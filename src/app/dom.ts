@@ -31,9 +31,10 @@ export function byTestId<T extends HTMLElement = HTMLElement>(id: string, root: 
   return el;
 }
 
+/** Bytes in binary units, labelled as such (a MiB is 2^20 bytes: the sizes storage and GPUs report). */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB'];
+  const units = ['KiB', 'MiB', 'GiB'];
   let v = n / 1024, i = 0;
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;

@@ -53,7 +53,10 @@ async function main(): Promise<void> {
   } catch (e) {
     adapter.textContent = 'no usable WebGPU adapter';
     setStatus('error');
-    showError(e, 'This browser cannot run the model (conversion still works)');
+    const advice = 'WebGPU is not available in this browser, or it is turned off. Use a recent Chrome or Edge ' +
+      '(version 113 or later) or Safari 26, with hardware acceleration on; in Firefox, WebGPU needs version 141 or ' +
+      'later on Windows. You can still convert checkpoints here.';
+    showError(advice, 'This browser cannot run the model', e instanceof Error ? e.message : String(e));
     return;
   }
   const requested = new URLSearchParams(location.search).get('model');

@@ -6,13 +6,15 @@ import type { Directory } from '../checkpoint/byte-source';
 import type { ConvertProgress } from '../checkpoint/web-format';
 import type { WeightSet } from '../checkpoint/weight-set';
 import {
-  convertToBrowserStorage, deleteStoredModel, listStoredModels, openStoredModel, type BrowserConvertOptions, type StoredModel,
+  deleteStoredModel, listStoredModels, openCheckpointFile, openStoredModel, requestPersistentStorage, storeWeights,
+  type StoredModel,
 } from '../checkpoint/web-storage-browser';
-import { parseLabels, parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 import { AbortedError, CheckpointError } from '../errors';
+import type { BridgeTowerConfig } from '../model/config';
 import { BridgeTower } from '../tasks';
 import type { HeadName, LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';
+import { companionFiles } from './companion-files';
 import { FileListDirectory } from './local-folder';
 import { clearError, isAbort, setStatus, showError } from './status';
 
@@ -22,6 +24,11 @@ export const DEMO_URL = new URL('weights/demo/', document.baseURI).href;
 const HUB_ENDPOINT = new URLSearchParams(location.search).get('hubEndpoint') ?? undefined;
 
 const CHECKPOINT_EXTENSIONS = ['.ckpt', '.safetensors', '.bin', '.pt', '.pth'];
+/** The weight dtypes a conversion in the page offers (the select is built from this list), first = default. */
+export const CONVERT_DTYPES: ReadonlyArray<{ dtype: 'f32' | 'f16'; label: string }> = [
+  { dtype: 'f32', label: 'f32 (exact, 4 bytes a weight)' },
+  { dtype: 'f16', label: 'f16 (half the size, 2 bytes a weight)' },
+];
 const HEAD_NAMES: HeadName[] = ['vqa', 'itm', 'itc', 'mlm', 'nlvr2', 'snli', 'irtr'];
 
 export interface LoadedModel {
@@ -43,14 +50,31 @@ export class ModelPanel {
   private readonly progressDetail = byTestId('progress-detail');
   private readonly info = byTestId('model-info');
   private readonly storedList = byTestId('stored-models');
+  private readonly loadError = byTestId('load-error');
+
+  private readonly dtypeSelect = byTestId<HTMLSelectElement>('convert-dtype');
+  private stored: StoredModel[] = [];
 
   constructor() {
+    this.dtypeSelect.replaceChildren(...CONVERT_DTYPES.map((d, i) =>
+      h('option', { text: d.label, attrs: { value: d.dtype, selected: i === 0 } })));
     byTestId('cancel-button').addEventListener('click', () => this.cancel());
     byTestId('load-demo').addEventListener('click', () => void this.loadUrl(DEMO_URL, 'Demo model (synthetic shapes)', true));
     byTestId<HTMLFormElement>('url-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const url = byTestId<HTMLInputElement>('url-input').value.trim();
-      if (url) void this.loadUrl(new URL(url, document.baseURI).href, url, false);
+      if (!url) {
+        this.fail('type the URL of a converted model folder (one with manifest.json) first', 'Loading from a URL');
+        return;
+      }
+      let href: string;
+      try {
+        href = new URL(url, document.baseURI).href;
+      } catch {
+        this.fail(`"${url}" is not a URL`, 'Loading from a URL');
+        return;
+      }
+      void this.loadUrl(href, url, false);
     });
     byTestId<HTMLFormElement>('hub-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -80,6 +104,13 @@ export class ModelPanel {
 
   onModel(fn: (m: LoadedModel | null) => void): void { this.listeners.push(fn); }
 
+  /** A failure in the banner, and the same words beside the load controls until the next load starts. */
+  private fail(e: unknown, context: string): void {
+    showError(e, context);
+    this.loadError.textContent = byTestId('error').textContent;
+    this.loadError.hidden = false;
+  }
+
   cancel(): void {
     this.job?.abort();
   }
@@ -93,8 +124,8 @@ export class ModelPanel {
     await this.load(dir.name, false, () => dir);
   }
 
-  async loadStored(name: string): Promise<void> {
-    await this.load(name, false, () => openStoredModel(name));
+  async loadStored(m: { key: string; name: string }): Promise<void> {
+    await this.load(m.name, false, () => openStoredModel(m.key));
   }
 
   private startJob(what: string): AbortController {
@@ -102,6 +133,7 @@ export class ModelPanel {
     const controller = new AbortController();
     this.job = controller;
     clearError();
+    this.loadError.hidden = true;
     this.progressBox.hidden = false;
     this.progressBar.removeAttribute('value');
     this.progressLabel.textContent = what;
@@ -119,7 +151,8 @@ export class ModelPanel {
   /** `source` runs inside the job, so that opening files fails into the error banner like loading does. */
   private async load(name: string, isDemo: boolean, source: () => string | Directory | Promise<WeightSet>): Promise<void> {
     const controller = this.startJob(`Loading ${name}`);
-    this.setModel(null);
+    // The model in use stays loaded (and usable) until the new one is ready.
+    const previous = this.loaded;
     setStatus('loading', name);
     const t0 = performance.now();
     try {
@@ -137,12 +170,15 @@ export class ModelPanel {
       setStatus('ready', name);
     } catch (e) {
       if (!this.endJob(controller)) return;
+      // A stored model deleted in another tab, say: the list shows what is really there.
+      void this.refreshStored();
+      const still = previous ? `${previous.name} is still loaded` : 'no model is loaded; pick one in the Model panel';
       if (isAbort(e) || controller.signal.aborted) {
-        setStatus('cancelled', name);
-        showError('no model is loaded; pick one in the Model panel', `Loading ${name} was cancelled`);
+        setStatus(previous ? 'ready' : 'cancelled', previous?.name ?? name);
+        this.fail(still, `Loading ${name} was cancelled`);
       } else {
-        setStatus('error', name);
-        showError(e, `Loading ${name} failed`);
+        setStatus(previous ? 'ready' : 'error', previous?.name ?? name);
+        this.fail(e, `Loading ${name} failed${previous ? ` (${still})` : ''}`);
       }
     }
   }
@@ -164,31 +200,68 @@ export class ModelPanel {
     this.progressDetail.textContent = `${verb}: ${parts.join(' · ')}`;
   }
 
-  /** Convert a checkpoint (plus optional tokenizer / labels files picked with it) into browser storage, then load it. */
+  /**
+   * Convert a checkpoint (plus optional tokenizer / config / labels files picked with it) into browser storage,
+   * then load it. It is stored under a key of its own, named from its config; a model of the same name is
+   * replaced only if the user says so, and only once the new one is complete.
+   */
   async convert(files: File[]): Promise<void> {
-    const ckpt = files.find((f) => CHECKPOINT_EXTENSIONS.some((x) => f.name.toLowerCase().endsWith(x)));
-    if (!ckpt) {
-      showError(new CheckpointError(files.map((f) => f.name).join(', '),
-        `not a checkpoint: expected a file ending in ${CHECKPOINT_EXTENSIONS.join(', ')} (a folder from \`bridgetower convert\` loads with "Open a folder")`), 'Converting');
+    const ckpts = files.filter((f) => CHECKPOINT_EXTENSIONS.some((x) => f.name.toLowerCase().endsWith(x)));
+    if (ckpts.length !== 1) {
+      const why = ckpts.length
+        ? `${ckpts.length} checkpoints were picked (${ckpts.map((f) => f.name).join(', ')}): convert one at a time`
+        : `none of these is a checkpoint: pick a file ending in ${CHECKPOINT_EXTENSIONS.join(', ')} ` +
+          '(a folder made by `bridgetower convert` opens with "Open a converted folder")';
+      this.fail(new CheckpointError(files.map((f) => f.name).join(', '), why), 'Converting');
       return;
     }
-    const name = storedName(ckpt.name);
+    const ckpt = ckpts[0];
+    const dtype = this.dtypeSelect.value as 'f32' | 'f16';
     const controller = this.startJob(`Converting ${ckpt.name}`);
     const previous = this.loaded;
     setStatus('converting', ckpt.name);
+    let stored: { key: string; name: string };
     try {
-      await convertToBrowserStorage(ckpt, name, await companionFiles(files.filter((f) => f !== ckpt)), (p: ConvertProgress) =>
-        this.showProgress('Converting', p.bytes, p.totalBytes, p.tensors, p.totalTensors), controller.signal);
+      const weights = await openCheckpointFile(ckpt, await companionFiles(files.filter((f) => f !== ckpt)));
+      try {
+        if (controller.signal.aborted) throw new AbortedError('cancelled');
+        await requestPersistentStorage();
+        const { name, replaces } = await this.chooseName(modelTitle(weights.config, dtype));
+        const { key } = await storeWeights(weights, {
+          name, dtype, source: ckpt.name, replaces, signal: controller.signal,
+          onProgress: (p: ConvertProgress) =>
+            this.showProgress('Converting', p.bytes, p.totalBytes, p.tensors, p.totalTensors),
+        });
+        stored = { key, name };
+      } finally {
+        await weights.close();
+      }
       if (!this.endJob(controller)) return;
-      await this.refreshStored();
     } catch (e) {
+      await this.refreshStored();
       if (!this.endJob(controller)) return;
       setStatus(previous ? 'ready' : isAbort(e) ? 'cancelled' : 'error', previous?.name ?? ckpt.name);
-      if (isAbort(e) || controller.signal.aborted) showError('nothing was stored', `Converting ${ckpt.name} was cancelled`);
-      else showError(e, `Converting ${ckpt.name} failed`);
+      const kept = 'nothing new was stored; the models already stored are untouched';
+      if (isAbort(e) || controller.signal.aborted) this.fail(kept, `Converting ${ckpt.name} was cancelled`);
+      else this.fail(e, `Converting ${ckpt.name} failed (${kept})`);
       return;
     }
-    await this.loadStored(name);
+    await this.refreshStored();
+    await this.loadStored(stored);
+  }
+
+  /** The name for a new stored model: `title`, or, when that name is taken, replace it or keep both (asked). */
+  private async chooseName(title: string): Promise<{ name: string; replaces?: string }> {
+    await this.refreshStored();
+    const same = this.stored.find((m) => m.complete && m.name === title);
+    if (!same) return { name: title };
+    const from = same.source ? ` (converted from ${same.source})` : '';
+    const replace = window.confirm(`A model named “${title}” is already stored in this browser${from}.\n\n` +
+      'OK: replace it once the new one is converted.\nCancel: keep both.');
+    if (replace) return { name: title, replaces: same.key };
+    let n = 2;
+    while (this.stored.some((m) => m.name === `${title} (${n})`)) n++;
+    return { name: `${title} (${n})` };
   }
 
   async refreshStored(): Promise<void> {
@@ -196,26 +269,47 @@ export class ModelPanel {
     try {
       models = await listStoredModels();
     } catch (e) {
-      showError(e, 'Listing the models stored in this browser');
+      this.fail(e, 'Listing the models stored in this browser');
       return;
     }
-    this.storedList.replaceChildren(...models.map((m) => h('li', { class: 'stored', testid: 'stored-model', attrs: { 'data-name': m.name } },
+    this.stored = models;
+    this.storedList.replaceChildren(...models.map((m) => {
+      const when = m.created ? ` · ${new Date(m.created).toLocaleDateString()}` : '';
+      const facts = m.complete
+        ? `${m.dtype ?? ''} · ${formatBytes(m.bytes)}${m.source ? ` · from ${m.source}` : ''}${when}`
+        : `unfinished conversion${m.source ? ` of ${m.source}` : ''} (cancelled or cut short) · ` +
+          `${formatBytes(m.bytes)} used`;
+      return h('li', {
+        class: `stored${m.complete ? '' : ' partial'}`, testid: m.complete ? 'stored-model' : 'stored-partial',
+        attrs: { 'data-name': m.name, 'data-key': m.key, 'data-dtype': m.dtype ?? '', 'data-bytes': m.bytes } },
       h('div', { class: 'stored-text' },
         h('span', { class: 'stored-name', text: m.name }),
-        h('span', { class: 'muted small', text: `${formatBytes(m.bytes)}${m.source ? ` · from ${m.source}` : ''}` })),
-      h('button', { class: 'button small', testid: 'stored-load', text: 'Load', attrs: { type: 'button', 'aria-label': `Load ${m.name}` }, on: { click: () => void this.loadStored(m.name) } }),
+        h('span', { class: 'muted small', testid: 'stored-facts', text: facts })),
+      m.complete ? h('button', {
+        class: 'button small', testid: 'stored-load', text: 'Load',
+        attrs: { type: 'button', 'aria-label': `Load ${m.name}` },
+        on: { click: () => void this.loadStored(m) },
+      }) : null,
       h('button', {
         class: 'button small ghost', testid: 'stored-delete', text: 'Delete', attrs: { type: 'button', 'aria-label': `Delete ${m.name}` },
-        on: { click: () => void this.deleteStored(m.name) },
-      }))));
+        on: { click: () => void this.deleteStored(m) },
+      }));
+    }));
     byTestId('stored-empty').hidden = models.length > 0;
+    const persisted = models.length > 0 && (await navigator.storage?.persisted?.().catch(() => false));
+    byTestId('storage-note').hidden = !models.length || !!persisted;
   }
 
-  private async deleteStored(name: string): Promise<void> {
+  private async deleteStored(m: StoredModel): Promise<void> {
+    if (this.job && !m.complete) {
+      this.fail('a conversion is running: cancel it first (this entry may be the one it is writing)',
+        `Deleting ${m.name}`);
+      return;
+    }
     try {
-      await deleteStoredModel(name);
+      await deleteStoredModel(m.key);
     } catch (e) {
-      showError(e, `Deleting ${name}`);
+      this.fail(e, `Deleting ${m.name}`);
     }
     await this.refreshStored();
   }
@@ -249,8 +343,9 @@ export class ModelPanel {
         ...fact('Answers', m.model.labels ? `${m.model.labels.length} labels` : c.heads.vqa ? 'no label list: answers are indices' : '—'),
         ...fact('Loaded in', formatMs(m.loadMs))),
       hasTokenizer(m.model) ? '' : h('p', { class: 'warning small', testid: 'no-tokenizer',
-        text: 'This model came without tokenizer files, so it cannot read questions or captions. Convert it again with its ' +
-          'vocab.json + merges.txt (roberta-base\'s for the released checkpoints) or tokenizer.json.' }));
+        text: 'This model came without tokenizer files, so it cannot read questions or captions. Convert the ' +
+          'checkpoint again and pick its vocab.json + merges.txt (roberta-base\'s for the released checkpoints) ' +
+          'or tokenizer.json with it.' }));
   }
 }
 
@@ -271,30 +366,9 @@ function hasTokenizer(model: BridgeTower): boolean {
   }
 }
 
-/** A stored model's name from its file name: the extension dropped, characters storage refuses replaced. */
-function storedName(file: string): string {
-  return file.replace(/\.[^.]+$/, '').replace(/[^\w .+-]/g, '-').replace(/^[^\w]+/, '').slice(0, 128) || 'model';
-}
-
-/**
- * Files picked with a checkpoint: vocab.json + merges.txt or tokenizer.json (the original checkpoints carry no
- * tokenizer), config.json (HF weights), and any other JSON as the VQA label list.
- */
-async function companionFiles(files: File[]): Promise<BrowserConvertOptions> {
-  const named = (n: string) => files.find((f) => f.name === n);
-  const out: BrowserConvertOptions = {};
-  const vocab = named('vocab.json'), merges = named('merges.txt'), tok = named('tokenizer.json'), config = named('config.json');
-  if (vocab && merges) out.tokenizer = { vocab: parseVocabJson(await vocab.text(), vocab.name), merges: parseMergesTxt(await merges.text(), merges.name) };
-  else if (tok) out.tokenizer = parseTokenizerJson(await tok.text(), tok.name);
-  else if (vocab || merges) throw new CheckpointError((vocab ?? merges)!.name, 'a tokenizer needs both vocab.json and merges.txt (or one tokenizer.json)');
-  if (config) {
-    try {
-      out.config = JSON.parse(await config.text());
-    } catch (e) {
-      throw new CheckpointError(config.name, `not valid JSON (${(e as Error).message})`);
-    }
-  }
-  const labels = files.find((f) => f.name.endsWith('.json') && ![vocab, tok, config].includes(f));
-  if (labels) out.labels = parseLabels(await labels.text(), labels.name);
-  return out;
+/** A stored model's name from what it is (its config), not its file name: every HF download is model.safetensors. */
+export function modelTitle(c: BridgeTowerConfig, dtype: string): string {
+  const size = c.hiddenSize === 768 ? 'base' : c.hiddenSize === 1024 ? 'large' : `${c.hiddenSize}-wide`;
+  const heads = HEAD_NAMES.filter((x) => c.heads[x]).map((x) => x.toUpperCase());
+  return `BridgeTower ${size} ${c.vision.imageSize}px${heads.length ? ` ${heads.join('+')}` : ''} ${dtype}`;
 }

@@ -1,5 +1,6 @@
 // Pictures from the demo model's held-out eval set (../shared/demo-model/eval, byte-identical copies), with
-// the questions and captions the eval set asks about each one, offered as examples when the demo is loaded.
+// questions and captions about each one that the demo model gets right (chosen by tools/app-suggestions.ts),
+// offered as examples when the demo is loaded.
 import samples from './samples/samples.json';
 
 const urls = import.meta.glob<string>('./samples/*.png', { eager: true, query: '?url', import: 'default' });

@@ -1,14 +1,18 @@
 // Models converted in the browser, stored where the app finds them again without converting: the Origin
 // Private File System (one directory per model under `bridgetower-models/`), or IndexedDB (one Blob per
 // file, keyed [model, file]) where OPFS or its writable streams are missing. Either way a model is a
-// web-format directory (web-format.ts), written manifest-last so a cancelled conversion never lists.
+// web-format directory (web-format.ts) under a key of its own, made fresh for each conversion, so that no
+// conversion ever writes into another model. `entry.json` (the name shown, the source file, when) is
+// written first and the manifest last: an entry without a manifest is an unfinished conversion (cancelled,
+// failed, or cut short by a reload), listed as such so it can be deleted; a finished one is never touched
+// by a later conversion, which replaces it only by deleting it after the new one is complete.
 import { AbortedError, CheckpointError } from '../errors';
 import type { ImagePreprocess } from '../model/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
 import {
-  MANIFEST, WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertProgress, type ConvertSummary, type ConvertibleWeights, type FileSink,
-  type Manifest, type WebFormatSink,
+  MANIFEST, WebFormatWeights, writeWebFormat, type ConvertibleWeights, type ConvertProgress, type ConvertSummary,
+  type FileSink, type Manifest, type WebFormatSink,
 } from './web-format';
 import type { TokenizerFiles } from './weight-set';
 
@@ -17,12 +21,19 @@ const DB = 'bridgetower-models';
 const STORE = 'files';
 
 export interface StoredModel {
+  /** Storage key (a directory name); unique per conversion. */
+  key: string;
+  /** The name shown: from the model's config, chosen at conversion. */
   name: string;
-  /** Bytes of weights (all shards). */
+  /** False for an unfinished conversion: nothing to load, only bytes to delete. */
+  complete: boolean;
+  /** When the conversion started (ms since the epoch), if known. */
+  created?: number;
+  /** Bytes stored (all files; for a finished model, all shards). */
   bytes: number;
   /** The checkpoint file it was converted from. */
   source?: string;
-  dtype: 'f32' | 'f16';
+  dtype?: 'f32' | 'f16';
   storage: 'opfs' | 'indexeddb';
 }
 
@@ -36,10 +47,20 @@ export interface BrowserConvertOptions {
   config?: unknown;
 }
 
-/** Model names become directory names: keep them to a safe alphabet. */
-function checkName(name: string): string {
-  if (!/^[\w][\w .+-]{0,127}$/.test(name)) throw new CheckpointError(name, 'a stored model name may use letters, digits, space, . + - _ (up to 128 characters)');
-  return name;
+const ENTRY = 'entry.json';
+interface Entry { name: string; source?: string; created: number }
+
+/** Keys become directory names: keep them to a safe alphabet. */
+function checkKey(key: string): string {
+  if (!/^[\w][\w.+-]{0,127}$/.test(key)) {
+    throw new CheckpointError(key, 'not a stored model key (letters, digits, . + - _)');
+  }
+  return key;
+}
+
+function newKey(): string {
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `m-${Date.now().toString(36)}-${random}`;
 }
 
 async function opfsRoot(): Promise<FileSystemDirectoryHandle | undefined> {
@@ -119,10 +140,11 @@ async function idb<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBReq
   return request(f((await db()).transaction(STORE, mode).objectStore(STORE)));
 }
 
+/** `name` is what messages call it; `key` finds its files. */
 class IdbDirectory implements Directory {
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, private readonly key = name) {}
   async open(relative: string): Promise<ByteSource | undefined> {
-    const blob = await idb('readonly', (s) => s.get([this.name, relative]) as IDBRequest<Blob | undefined>);
+    const blob = await idb('readonly', (s) => s.get([this.key, relative]) as IDBRequest<Blob | undefined>);
     return blob && new BlobSource(blob, `${this.name}/${relative}`);
   }
 }
@@ -158,88 +180,143 @@ async function idbModelFiles(name: string): Promise<IDBValidKey[]> {
 
 // ---- public API ----
 
-async function readManifest(dir: Directory): Promise<Manifest | undefined> {
-  const src = await dir.open(MANIFEST);
+async function readJson<T>(dir: Directory, file: string): Promise<T | undefined> {
+  const src = await dir.open(file);
   if (!src) return undefined;
   try {
-    return JSON.parse(new TextDecoder().decode(await src.read(0, src.size))) as Manifest;
+    return JSON.parse(new TextDecoder().decode(await src.read(0, src.size))) as T;
   } catch {
     return undefined;
   }
 }
 
-/** Convert a checkpoint File (dropped on the page) into browser storage under `name`. */
-export async function convertToBrowserStorage(
-  file: File, name: string, opts: BrowserConvertOptions = {}, onProgress?: (p: ConvertProgress) => void, signal?: AbortSignal,
-): Promise<ConvertSummary> {
-  checkName(name);
-  if (signal?.aborted) throw new AbortedError('conversion aborted');
-  const weights = await openWeights(new BlobSource(file, file.name), {
+/** Ask the browser not to evict stored models under storage pressure; true when granted. */
+export async function requestPersistentStorage(): Promise<boolean> {
+  try {
+    return (await navigator.storage?.persist?.()) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** Open a checkpoint File (dropped on the page) for conversion; the caller closes it. */
+export async function openCheckpointFile(file: File, opts: BrowserConvertOptions = {}): Promise<ConvertibleWeights> {
+  return openWeights(new BlobSource(file, file.name), {
     config: opts.config, imageSize: opts.imageSize, imagePreprocess: opts.imagePreprocess, tokenizer: opts.tokenizer, labels: opts.labels,
   });
-  try {
-    return await storeWebFormat(weights, name, { dtype: opts.dtype, onProgress, signal });
-  } finally {
-    await weights.close();
-  }
 }
 
-/** Convert opened weights into browser storage under `name`; a failed or cancelled conversion is deleted. */
-export async function storeWebFormat(weights: ConvertibleWeights, name: string, opts: ConvertOptions): Promise<ConvertSummary> {
-  checkName(name);
-  await navigator.storage?.persist?.().catch(() => false);
+export interface StoreOptions {
+  /** The name shown in the list. */
+  name: string;
+  dtype?: 'f32' | 'f16';
+  /** The checkpoint file it came from. */
+  source?: string;
+  /** A stored model's key that this one replaces: deleted only once the new one is complete. */
+  replaces?: string;
+  /** A fixed key (the hub cache's, derived from what was downloaded) instead of a new one; any old entry under it is deleted first. */
+  key?: string;
+  onProgress?: (p: ConvertProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Write opened weights into browser storage under a new key. A failure or cancel deletes only the new key's
+ * files; a model it replaces is deleted after the new one is complete.
+ */
+export async function storeWeights(
+  weights: ConvertibleWeights, opts: StoreOptions,
+): Promise<{ key: string; summary: ConvertSummary }> {
+  if (opts.signal?.aborted) throw new AbortedError('conversion aborted');
+  const key = opts.key === undefined ? newKey() : checkKey(opts.key);
+  if (opts.key !== undefined) await deleteStoredModel(key);
   const root = await opfsRoot();
-  const sink = root ? new OpfsSink(name, root) : new IdbSink(name);
+  const sink = root ? new OpfsSink(key, root) : new IdbSink(key);
+  let summary: ConvertSummary;
   try {
-    return await writeWebFormat(weights, sink, opts);
+    await sink.begin();
+    const entry: Entry = { name: opts.name, source: opts.source, created: Date.now() };
+    await sink.writeFile(ENTRY, new TextEncoder().encode(JSON.stringify(entry)));
+    const { dtype, onProgress, signal } = opts;
+    summary = await writeWebFormat(weights, sink, { dtype, onProgress, signal });
   } catch (e) {
-    await deleteStoredModel(name).catch(() => {});
+    await deleteStoredModel(key).catch(() => {});
     throw e;
   }
+  // The new model is complete: failing to delete the old one leaves both listed, not an error.
+  if (opts.replaces && opts.replaces !== key) await deleteStoredModel(opts.replaces).catch(() => {});
+  return { key, summary };
 }
 
-/** Models stored in this browser that finished converting. */
+async function describe(
+  key: string, dir: Directory, storage: StoredModel['storage'], bytesOnDisk: () => Promise<number>,
+): Promise<StoredModel> {
+  const entry = await readJson<Entry>(dir, ENTRY);
+  const m = await readJson<Manifest>(dir, MANIFEST);
+  const known = { key, name: entry?.name ?? key, created: entry?.created, storage };
+  if (!m) return { ...known, complete: false, source: entry?.source, bytes: await bytesOnDisk() };
+  const bytes = m.shards.reduce((a, s) => a + s.length, 0);
+  return { ...known, complete: true, dtype: m.dtype, source: entry?.source ?? m.source?.file, bytes };
+}
+
+type Entries = { entries(): AsyncIterable<[string, FileSystemHandle]> };
+
+/** Every stored entry: finished models, and unfinished conversions (complete: false), by name. */
 export async function listStoredModels(): Promise<StoredModel[]> {
   const out: StoredModel[] = [];
-  const describe = (name: string, m: Manifest, storage: StoredModel['storage']): StoredModel => ({
-    name, storage, dtype: m.dtype, source: m.source?.file, bytes: m.shards.reduce((a, s) => a + s.length, 0),
-  });
   const root = await opfsRoot();
   if (root) {
-    for await (const [name, handle] of (root as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    for await (const [key, handle] of (root as unknown as Entries).entries()) {
       if (handle.kind !== 'directory') continue;
-      const m = await readManifest(new OpfsDirectory(name, handle as FileSystemDirectoryHandle));
-      if (m) out.push(describe(name, m, 'opfs'));
+      const dir = handle as FileSystemDirectoryHandle;
+      out.push(await describe(key, new OpfsDirectory(key, dir), 'opfs', () => opfsBytes(dir)));
     }
   }
   if (typeof indexedDB !== 'undefined') {
     const keys = (await idb('readonly', (s) => s.getAllKeys())) as unknown as Array<[string, string]>;
-    for (const [name, file] of keys) {
-      if (file !== MANIFEST || out.some((m) => m.name === name)) continue;
-      const m = await readManifest(new IdbDirectory(name));
-      if (m) out.push(describe(name, m, 'indexeddb'));
+    for (const key of new Set(keys.map(([k]) => k))) {
+      if (out.some((m) => m.key === key)) continue;
+      out.push(await describe(key, new IdbDirectory(key), 'indexeddb', () => idbBytes(key)));
     }
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) =>
+    Number(b.complete) - Number(a.complete) || a.name.localeCompare(b.name) || (a.created ?? 0) - (b.created ?? 0));
 }
 
-/** A stored model as a WeightSet (checksums are verified as tensors are read). */
-export async function openStoredModel(name: string): Promise<WebFormatWeights> {
-  checkName(name);
+async function opfsBytes(dir: FileSystemDirectoryHandle): Promise<number> {
+  let n = 0;
+  for await (const [, h] of (dir as unknown as Entries).entries()) {
+    if (h.kind === 'file') n += (await (h as FileSystemFileHandle).getFile()).size;
+  }
+  return n;
+}
+
+async function idbBytes(key: string): Promise<number> {
+  const range = IDBKeyRange.bound([key, ''], [key, '\uffff']);
+  const blobs = await idb('readonly', (s) => s.getAll(range) as IDBRequest<Blob[]>);
+  return blobs.reduce((a, b) => a + b.size, 0);
+}
+
+/** A stored model as a WeightSet named as the list names it (checksums are verified as tensors are read). */
+export async function openStoredModel(key: string): Promise<WebFormatWeights> {
+  checkKey(key);
+  const named = async (dir: Directory) => (await readJson<Entry>(dir, ENTRY))?.name ?? key;
   const root = await opfsRoot();
   if (root) {
-    const handle = await root.getDirectoryHandle(name).catch(() => undefined);
-    if (handle) return WebFormatWeights.open(new OpfsDirectory(name, handle));
+    const handle = await root.getDirectoryHandle(key).catch(() => undefined);
+    if (handle) return WebFormatWeights.open(new OpfsDirectory(await named(new OpfsDirectory(key, handle)), handle));
   }
-  if (typeof indexedDB !== 'undefined' && (await idbModelFiles(name)).length) return WebFormatWeights.open(new IdbDirectory(name));
-  throw new CheckpointError(name, 'no model of this name is stored in this browser');
+  if (typeof indexedDB !== 'undefined' && (await idbModelFiles(key)).length) {
+    return WebFormatWeights.open(new IdbDirectory(await named(new IdbDirectory(key)), key));
+  }
+  throw new CheckpointError(key, 'this model is no longer stored in this browser (deleted in another tab?)');
 }
 
-export async function deleteStoredModel(name: string): Promise<void> {
-  checkName(name);
+export async function deleteStoredModel(key: string): Promise<void> {
+  checkKey(key);
   const root = await opfsRoot();
-  if (root) await root.removeEntry(name, { recursive: true }).catch(() => {});
+  if (root) await root.removeEntry(key, { recursive: true }).catch(() => {});
   if (typeof indexedDB !== 'undefined') {
-    for (const key of await idbModelFiles(name)) await idb('readwrite', (s) => s.delete(key));
+    for (const k of await idbModelFiles(key)) await idb('readwrite', (s) => s.delete(k));
   }
 }

@@ -1,5 +1,5 @@
 // The hub cache in a browser: the app's model storage (OPFS, else IndexedDB), one stored model per entry.
-import { openStoredModel, storeWebFormat } from '../checkpoint/web-storage-browser';
+import { openStoredModel, storeWeights } from '../checkpoint/web-storage-browser';
 import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
 import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
@@ -17,7 +17,7 @@ export function browserModelCache(): ModelCache | undefined {
       }
     },
     async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
-      await storeWebFormat(weights, key, opts);
+      await storeWeights(weights, { ...opts, key, name: key });
       return openStoredModel(key);
     },
   };

@@ -21,7 +21,7 @@ import { RobertaTokenizer } from '../preprocess/tokenizer';
 import { embedImage, embedPairs, embedText, type Embedder } from './embeddings';
 import type {
   Answer, AttentionMap, EntailmentResult, FillMaskToken, HeadName, ImageInput, LoadOptions, MatchResult, Nlvr2Result,
-  RetrievalHit, VqaResult,
+  RetrievalHit, TaskOptions, VqaResult,
 } from './types';
 
 export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 'signal' | 'onProgress'> {
@@ -41,8 +41,9 @@ export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 's
 const SNLI_LABELS = ['contradiction', 'neutral', 'entailment'] as const;
 /** The size of the VQAv2 answer vocabulary of the released VQA checkpoints. */
 const VQAV2_ANSWERS = 3129;
-/** Images per forward pass when encoding many images for retrieval. */
+/** Images per forward pass when encoding many images for retrieval; captions per pass when matching many. */
 const IMAGE_BATCH = 8;
+const TEXT_BATCH = 8;
 
 export class BridgeTower {
   private constructor(
@@ -138,48 +139,102 @@ export class BridgeTower {
     return { model: this.model, source: this.source, encodeTexts: (t) => this.encodeTexts(t), pixels: (i) => this.pixels(i) };
   }
 
-  /** Visual question answering: the top-k answers, best first. */
-  async vqa(image: ImageInput, question: string, { topK = 5 }: { topK?: number } = {}): Promise<VqaResult> {
-    checkTexts([question], 'question');
+  /**
+   * Visual question answering: the top-k answers, best first. With `attentionLayer`, the same forward pass
+   * also returns that cross-modal layer's attention map (as crossAttention() would).
+   */
+  async vqa(
+    image: ImageInput, question: string,
+    { topK = 5, attentionLayer, signal, onProgress }: { topK?: number; attentionLayer?: number } & TaskOptions = {},
+  ): Promise<VqaResult> {
     const head = this.requireHead('vqa', 'visual question answering');
+    checkTexts([question], 'question');
     const t0 = now();
-    const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) }, { outputs: ['vqa_logits'] });
+    if (attentionLayer !== undefined) this.checkLayer(attentionLayer);
+    checkAbort(signal);
+    onProgress?.({ stage: 'answering', done: 0, total: 1 });
+    const attention = attentionLayer === undefined ? [] : [`cross_attn_probs.${attentionLayer}`];
+    const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) },
+      { outputs: ['vqa_logits', ...attention] });
+    onProgress?.({ stage: 'answering', done: 1, total: 1 });
     const logits = out.get('vqa_logits')!.data;
     const probs = this.vqaScoring === 'softmax' ? softmax(logits) : logits.map(sigmoid);
     const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({ answer: this.labels?.[i] ?? String(i), score: probs[i] }));
-    return { answers, ms: now() - t0, ...this.truncation(question) };
+    const result: VqaResult = { answers, ms: now() - t0 };
+    const cut = this.truncation(question);
+    if (cut !== undefined) result.truncatedTo = cut;
+    if (attentionLayer !== undefined) result.attention = this.attentionMap(out.get(attention[0])!, attentionLayer);
+    return result;
   }
 
-  /** Image-text matching for one image and several texts: ITM probability and ITC cosine similarity, in the order given. */
-  async match(image: ImageInput, texts: readonly string[]): Promise<MatchResult[]> {
+  /**
+   * Image-text matching for one image and several texts: ITM probability and ITC cosine similarity, in the order
+   * given. Texts go through the cross-modal encoder TEXT_BATCH at a time (progress and cancel between batches).
+   */
+  async match(
+    image: ImageInput, texts: readonly string[], { signal, onProgress }: TaskOptions = {},
+  ): Promise<MatchResult[]> {
     this.requireHead('itm', 'image-text matching');
     checkTexts(texts, 'text');
     if (texts.length === 0) return [];
+    checkAbort(signal);
     const features = this.model.imageFeatures(await this.pixels([image]));
     try {
       const wanted = this.hasHead('itc') ? ['itm_logits', 'itc_text', 'itc_image'] : ['itm_logits'];
-      const out = await this.model.forward({ ...this.encodeTexts(texts), image: features }, { outputs: wanted });
-      const itm = out.get('itm_logits')!;
-      const itc = this.hasHead('itc') ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
-      return texts.map((text, b) => ({ text, itm: softmax(itm.data.subarray(2 * b, 2 * b + 2))[1], itc: itc ? itc[b] : NaN, ...this.truncation(text) }));
+      const results: MatchResult[] = [];
+      onProgress?.({ stage: 'matching captions', done: 0, total: texts.length });
+      for (let i = 0; i < texts.length; i += TEXT_BATCH) {
+        checkAbort(signal);
+        const batch = texts.slice(i, i + TEXT_BATCH);
+        const out = await this.model.forward({ ...this.encodeTexts(batch), image: features }, { outputs: wanted });
+        const itm = out.get('itm_logits')!;
+        const itc = this.hasHead('itc') ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
+        for (const [b, text] of batch.entries()) {
+          const p = softmax(itm.data.subarray(2 * b, 2 * b + 2))[1];
+          const r: MatchResult = { text, itm: p, itc: itc ? itc[b] : NaN };
+          const cut = this.truncation(text);
+          if (cut !== undefined) r.truncatedTo = cut;
+          results.push(r);
+        }
+        onProgress?.({ stage: 'matching captions', done: results.length, total: texts.length });
+      }
+      return results;
     } finally {
       features.dispose();
     }
   }
 
-  /** Rank images for a text: ITC over all, then ITM re-ranking of the best `rerank` (as the original evaluates). */
-  async retrieveImages(text: string, images: readonly ImageInput[], { topK = images.length, rerank = 16 }: { topK?: number; rerank?: number } = {}): Promise<RetrievalHit[]> {
+  /**
+   * Rank images for a text: ITC over all, then ITM re-ranking of the best `rerank` (as the original evaluates).
+   * Progress counts pictures encoded, then pictures re-ranked; cancel stops between forward passes.
+   */
+  async retrieveImages(
+    text: string, images: readonly ImageInput[],
+    { topK = images.length, rerank = 16, signal, onProgress }: { topK?: number; rerank?: number } & TaskOptions = {},
+  ): Promise<RetrievalHit[]> {
     this.requireHead('itc', 'contrastive retrieval');
     checkTexts([text], 'text');
+    checkAbort(signal);
     const textFeature = (await this.model.encodeText(...this.textArrays([text])));
     const sims: number[] = [];
+    onProgress?.({ stage: 'encoding pictures', done: 0, total: images.length });
     for (let i = 0; i < images.length; i += IMAGE_BATCH) {
+      checkAbort(signal);
       const batch = await this.pixels(images.slice(i, i + IMAGE_BATCH));
       const feats = await this.model.encodeImage(batch);
       sims.push(...cosines(textFeature, feats, 'all'));
+      onProgress?.({ stage: 'encoding pictures', done: sims.length, total: images.length });
     }
     const hits: RetrievalHit[] = sims.map((itc, index) => ({ index, itc }));
-    return this.rerank(hits, rerank, topK, async (hit) => (await this.match(images[hit.index], [text]))[0].itm);
+    const total = Math.min(rerank, hits.length);
+    let done = 0;
+    return this.rerank(hits, rerank, topK, async (hit) => {
+      checkAbort(signal);
+      if (done === 0) onProgress?.({ stage: 're-ranking by ITM', done, total });
+      const itm = (await this.match(images[hit.index], [text]))[0].itm;
+      onProgress?.({ stage: 're-ranking by ITM', done: ++done, total });
+      return itm;
+    });
   }
 
   /** Rank texts for an image: ITC over all, then ITM re-ranking of the best `rerank`; image features computed once. */
@@ -247,18 +302,38 @@ export class BridgeTower {
    * Where text token 0 looks in the image at cross-modal layer `layer` (0-based): the text-to-image
    * cross-attention probabilities, averaged over heads, laid out on the patch grid.
    */
-  async crossAttention(image: ImageInput, text: string, { layer = this.numCrossLayers - 1 }: { layer?: number } = {}): Promise<AttentionMap> {
+  async crossAttention(
+    image: ImageInput, text: string,
+    { layer = this.numCrossLayers - 1, signal }: { layer?: number; signal?: AbortSignal } = {},
+  ): Promise<AttentionMap> {
+    this.checkLayer(layer);
+    checkTexts([text], 'text');
+    checkAbort(signal);
+    const name = `cross_attn_probs.${layer}`;
+    const inputs = { ...this.encodeTexts([text]), pixelValues: await this.pixels([image]) };
+    const out = (await this.model.forward(inputs, { outputs: [name] })).get(name)!;
+    return this.attentionMap(out, layer);
+  }
+
+  private checkLayer(layer: number): void {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.numCrossLayers) {
       throw new ShapeError(`cross-modal layer ${layer} does not exist: this model has layers 0..${this.numCrossLayers - 1}`);
     }
-    checkTexts([text], 'text');
-    const name = `cross_attn_probs.${layer}`;
-    const out = (await this.model.forward({ ...this.encodeTexts([text]), pixelValues: await this.pixels([image]) }, { outputs: [name] })).get(name)!;
+  }
+
+  /** Text token 0's row of a cross_attn_probs output, averaged over heads, on the patch grid. */
+  private attentionMap(out: OutputTensor, layer: number): AttentionMap {
     const [, heads, N] = out.shape;
     const mean = new Float32Array(N);
     for (let h = 0; h < heads; h++) for (let n = 0; n < N; n++) mean[n] += out.data[h * N + n] / heads;
     const grid = this.config.vision.imageSize / this.config.vision.patchSize;
     return { layer, gridHeight: grid, gridWidth: grid, weights: mean.slice(1), classWeight: mean[0] };
+  }
+
+  /** The token count a text is cut to when it is longer than the model reads; undefined when it fits. */
+  private truncation(text: string): number | undefined {
+    const max = this.maxTextLength;
+    return this.tokenizer.encode(text).length > max ? max : undefined;
   }
 
   /**
@@ -292,11 +367,6 @@ export class BridgeTower {
   }
 
   /** `{ truncatedTo }` when `text` is longer than the model reads, otherwise nothing. */
-  private truncation(text: string): { truncatedTo?: number } {
-    const max = this.maxTextLength;
-    return this.tokenizer.encode(text).length > max ? { truncatedTo: max } : {};
-  }
-
   private requireHead<H extends HeadName>(head: H, task: string): NonNullable<BridgeTowerConfig['heads'][H]> {
     const h = this.config.heads[head];
     if (!h) {
@@ -403,6 +473,10 @@ function checkTexts(texts: readonly string[], what: string): void {
     if (typeof t !== 'string') throw new TextError(`${name} is not a string`);
     if (t.trim() === '') throw new TextError(`${name} is empty`);
   });
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError('cancelled');
 }
 
 function now(): number {

@@ -30,10 +30,31 @@ export interface LoadOptions {
   imagePreprocess?: ImagePreprocess;
 }
 
+/** Progress of a task that runs several forward passes: `done` of `total` items (pictures, captions) of `stage`. */
+export interface TaskProgress { stage: string; done: number; total: number }
+
+/** Cancel (checked between forward passes: the pass under way finishes) and progress for the longer tasks. */
+export interface TaskOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: TaskProgress) => void;
+}
+
 export interface Answer { answer: string; score: number }
-/** `truncatedTo`: present when the text was longer than the model reads; the number of tokens it kept (with <s>, </s>). */
-export interface VqaResult { answers: Answer[]; ms: number; truncatedTo?: number }
-export interface MatchResult { text: string; itm: number; itc: number; truncatedTo?: number }
+export interface VqaResult {
+  answers: Answer[];
+  ms: number;
+  /** The question was longer than the model reads and was cut to this many tokens. */
+  truncatedTo?: number;
+  /** With `attentionLayer`: the cross-attention of that layer, from the same forward pass. */
+  attention?: AttentionMap;
+}
+export interface MatchResult {
+  text: string;
+  itm: number;
+  itc: number;
+  /** The text was longer than the model reads and was cut to this many tokens. */
+  truncatedTo?: number;
+}
 export interface RetrievalHit { index: number; itc: number; itm?: number }
 export interface FillMaskToken { token: string; tokenId: number; score: number; sequence: string }
 export interface Nlvr2Result { answer: boolean; score: number }

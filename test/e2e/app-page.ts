@@ -59,3 +59,21 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage });
 }
+
+/** Wait until data-testid=`testid` reads exactly `want`. */
+export async function waitForText(page: Page, testid: string, want: string, timeout: number): Promise<void> {
+  await page.waitForFunction((s: string, w: string) => document.querySelector(s)?.textContent === w,
+    { timeout }, sel(testid), want);
+}
+
+/** Wait until data-testid=`testid`'s `data-<key>` reads `want`. */
+export async function waitForData(page: Page, testid: string, key: string, want: string, timeout: number): Promise<void> {
+  await page.waitForFunction((s: string, k: string, w: string) => document.querySelector<HTMLElement>(s)?.dataset[k] === w,
+    { timeout }, sel(testid), key, want);
+}
+
+/** Wait until exactly `n` elements carry data-testid=`testid`. */
+export async function waitForCount(page: Page, testid: string, n: number, timeout: number): Promise<void> {
+  await page.waitForFunction((s: string, k: number) => document.querySelectorAll(s).length === k,
+    { timeout }, sel(testid), n);
+}

@@ -9,6 +9,15 @@ function cell(row: HTMLTableRowElement, text: string, cls = ''): void {
   if (cls) td.className = cls;
 }
 
+/** Numbers in a case's words to 3 significant digits (a tolerance 5.8e-6 printed as 0.0000057999999999999995). */
+function rounded(text: string | number): string {
+  return String(text).replace(/-?\d+\.\d{4,}(e[-+]?\d+)?|-?\d+e[-+]?\d+/gi, (x) => {
+    const v = Number(x);
+    const tiny = v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5);
+    return tiny ? v.toExponential(2) : String(Number(v.toPrecision(3)));
+  });
+}
+
 async function main(): Promise<void> {
   const adapterLine = document.getElementById('adapter')!;
   const body = document.getElementById('results') as HTMLTableSectionElement;
@@ -31,7 +40,7 @@ async function main(): Promise<void> {
       const r = await c.run(gpu);
       r.pass ? passed++ : failed++;
       cell(row, c.kernel); cell(row, c.name); cell(row, r.pass ? 'pass' : 'FAIL', r.pass ? 'pass' : 'fail');
-      cell(row, r.maxAbsErr.toExponential(2)); cell(row, r.tolerance); cell(row, r.detail);
+      cell(row, r.maxAbsErr.toExponential(2)); cell(row, rounded(r.tolerance)); cell(row, rounded(r.detail));
     } catch (e) {
       failed++;
       cell(row, c.kernel); cell(row, c.name); cell(row, 'ERROR', 'fail'); cell(row, ''); cell(row, ''); cell(row, (e as Error).message);

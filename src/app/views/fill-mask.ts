@@ -4,6 +4,7 @@ import type { FillMaskToken } from '../../tasks/types';
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h } from '../dom';
+import { staleResults } from '../stale';
 import { showError } from '../status';
 
 const TOP_K = 5;
@@ -18,7 +19,11 @@ export function fillMaskView(ctx: AppContext): TaskView {
     h('p', { class: 'muted small', text: 'The masked-language-model head guesses the missing token from the text and the picture together.' }));
   const timing = h('p', { class: 'timing', testid: 'fillmask-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'fillmask-results', attrs: { 'aria-label': 'Candidate words' } });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
+  const stale = staleResults(results, 'fillmask-stale-note', 'candidates',
+    () => ({ picture: ctx.image.image?.blob, text: text.value.trim() }));
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
+  text.addEventListener('input', () => stale.check());
+  ctx.image.onChange(() => stale.check());
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -26,20 +31,24 @@ export function fillMaskView(ctx: AppContext): TaskView {
     const t = text.value.trim();
     if (!img) { showError('pick or drop a picture first', 'Filling the mask'); return; }
     if (!t.includes(MASK)) { showError(`the text needs a ${MASK} where the missing word goes`, 'Filling the mask'); return; }
-    void ctx.run(button, 'Filling the mask', async (m) => {
-      const t0 = performance.now();
+    const inputs = stale.inputs();
+    void ctx.run(button, 'Filling the mask', async (m, run) => {
       const tokens = await m.model.fillMask(img.blob, t, { topK: TOP_K });
-      const ms = performance.now() - t0;
+      const ms = performance.now() - run.clickedAt;
       renderBars(results, tokens.map((tok) => ({
         label: `${shownToken(m.model, tok)}  —  “${tok.sequence}”`, score: tok.score,
         testid: 'fillmask-result', data: { token: tok.token, score: String(tok.score) },
       })));
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `Filled in ${formatMs(ms)}.`;
+      timing.textContent = `Filled in ${formatMs(ms)} from the click.`;
+      stale.answered(inputs);
     });
   });
 
-  return { id: 'fillmask', title: 'Fill the mask', heads: ['mlm'], panel, setModel() { results.replaceChildren(); timing.textContent = ''; } };
+  return {
+    id: 'fillmask', title: 'Fill the mask', heads: ['mlm'], panel,
+    setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; },
+  };
 }
 
 /**

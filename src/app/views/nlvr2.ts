@@ -3,6 +3,7 @@ import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h } from '../dom';
 import { ImageSlot } from '../image-slot';
+import { staleResults } from '../stale';
 import { showError } from '../status';
 
 export function nlvr2View(ctx: AppContext): TaskView {
@@ -16,27 +17,41 @@ export function nlvr2View(ctx: AppContext): TaskView {
     h('div', { class: 'input-row' }, statement, button));
   const timing = h('p', { class: 'timing', testid: 'nlvr2-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'nlvr2-results', attrs: { 'aria-label': 'Verdict' } });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
+  const stale = staleResults(results, 'nlvr2-stale-note', 'verdicts', () => ({
+    'left picture': ctx.image.image?.blob, 'right picture': second.image?.blob, statement: statement.value.trim(),
+  }));
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
+  statement.addEventListener('input', () => stale.check());
+  ctx.image.onChange(() => stale.check());
+  second.onChange(() => stale.check());
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const left = ctx.image.image, right = second.image;
     const s = statement.value.trim();
     if (!left || !right) { showError('NLVR2 needs two pictures: the main picture and a second one here', 'Checking the statement'); return; }
-    if (!s) { statement.focus(); return; }
-    void ctx.run(button, 'Checking the statement', async (m) => {
-      const t0 = performance.now();
+    if (!s) {
+      showError('type a statement about the two pictures first', 'Checking the statement');
+      statement.focus();
+      return;
+    }
+    const inputs = stale.inputs();
+    void ctx.run(button, 'Checking the statement', async (m, run) => {
       const r = await m.model.nlvr2(left.blob, right.blob, s);
-      const ms = performance.now() - t0;
+      const ms = performance.now() - run.clickedAt;
       const pTrue = r.answer ? r.score : 1 - r.score;
       renderBars(results, [
         { label: 'true', score: pTrue, testid: 'nlvr2-result', data: { answer: 'true', score: String(pTrue) } },
         { label: 'false', score: 1 - pTrue, testid: 'nlvr2-result', data: { answer: 'false', score: String(1 - pTrue) } },
       ].sort((a, b) => b.score - a.score));
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `The statement is ${r.answer ? 'true' : 'false'} (decided in ${formatMs(ms)}).`;
+      timing.textContent = `The statement is ${r.answer} (decided in ${formatMs(ms)} from the click).`;
+      stale.answered(inputs);
     });
   });
 
-  return { id: 'nlvr2', title: 'Two pictures', heads: ['nlvr2'], panel, setModel() { results.replaceChildren(); timing.textContent = ''; } };
+  return {
+    id: 'nlvr2', title: 'Two pictures', heads: ['nlvr2'], panel,
+    setModel() { results.replaceChildren(); stale.reset(); timing.textContent = ''; },
+  };
 }

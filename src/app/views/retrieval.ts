@@ -1,10 +1,13 @@
 // Retrieval: several pictures, one caption. The task ranks all pictures by ITC and re-ranks the top k by ITM,
-// as the original evaluates; the view shows the ranking with thumbnails.
+// as the original evaluates; the view shows the ranking with thumbnails, progress (pictures encoded, then
+// re-ranked) and Cancel. Pictures are decoded when added: a file that is not a picture is refused on its own.
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h, percent } from '../dom';
 import { SAMPLES, sampleBlob } from '../samples';
-import { showError } from '../status';
+import { staleResults } from '../stale';
+import { clearError, showError } from '../status';
+import { ImageError } from '../../errors';
 
 interface GalleryItem { blob: Blob; name: string; url: string }
 
@@ -18,7 +21,12 @@ export function retrievalView(ctx: AppContext): TaskView {
   const input = h('input', { testid: 'retrieval-images-input', attrs: { type: 'file', accept: 'image/*', multiple: true, 'aria-label': 'Add pictures' } });
   const addSamples = h('button', { class: 'button secondary', testid: 'retrieval-add-samples', text: 'Add the sample pictures', attrs: { type: 'button' } });
   const clear = h('button', { class: 'button ghost', text: 'Clear', attrs: { type: 'button' } });
-  const text = h('input', { testid: 'retrieval-text-input', attrs: { id: 'retrieval-text', type: 'text', autocomplete: 'off', placeholder: 'a red circle' } });
+  const text = h('input', {
+    testid: 'retrieval-text-input', class: 'placeholder-hint',
+    attrs: {
+      id: 'retrieval-text', type: 'text', autocomplete: 'off', placeholder: 'Type a caption, e.g. a red circle',
+    },
+  });
   const button = h('button', { class: 'button primary', testid: 'retrieval-button', text: 'Search', attrs: { type: 'submit' } });
   const form = h('form', { class: 'ask' },
     h('p', { class: 'field-label', text: 'Pictures to search' }),
@@ -29,22 +37,51 @@ export function retrievalView(ctx: AppContext): TaskView {
     h('p', { class: 'muted small', text: `All pictures are ranked by ITC (cosine similarity); the best ${RERANK} are re-ranked by ITM, as the original BridgeTower evaluates retrieval. The top ${TOP_K} are shown.` }));
   const timing = h('p', { class: 'timing', testid: 'retrieval-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'retrieval-results', attrs: { 'aria-label': 'Pictures ranked' } });
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, results));
+  const stale = staleResults(results, 'retrieval-stale-note', 'rankings',
+    () => ({ pictures: gallery.map((g) => g.url).join('\n'), caption: text.value.trim() }));
+  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, stale.note, timing, results));
+  const markStale = () => stale.check();
+  function reset(): void {
+    results.replaceChildren();
+    stale.reset();
+    timing.textContent = '';
+  }
+  text.addEventListener('input', markStale);
 
   const renderGallery = () => {
     thumbs.replaceChildren(...gallery.map((g, i) => h('li', { class: 'thumb' },
       h('img', { attrs: { src: g.url, alt: g.name, title: g.name } }),
       h('button', {
         class: 'remove', text: '×', attrs: { type: 'button', 'aria-label': `Remove ${g.name}` },
-        on: { click: () => { URL.revokeObjectURL(gallery[i].url); gallery.splice(i, 1); renderGallery(); } },
+        on: {
+          click: () => { URL.revokeObjectURL(gallery[i].url); gallery.splice(i, 1); renderGallery(); markStale(); },
+        },
       }))));
     if (!gallery.length) thumbs.append(h('li', { class: 'muted small', text: 'No pictures yet.' }));
   };
   const add = (blob: Blob, name: string) => gallery.push({ blob, name, url: URL.createObjectURL(blob) });
-  input.addEventListener('change', () => {
-    for (const f of input.files ?? []) add(f, f.name);
+  input.addEventListener('change', async () => {
+    const files = [...(input.files ?? [])];
     input.value = '';
+    const refused: string[] = [];
+    for (const f of files) {
+      try {
+        (await createImageBitmap(f)).close();
+        add(f, f.name);
+      } catch {
+        refused.push(f.name);
+      }
+    }
     renderGallery();
+    markStale();
+    if (refused.length) {
+      const what = refused.length > 1 ? 'pictures' : 'a picture';
+      const rest = gallery.length ? ' (the other pictures were added)' : '';
+      const message = `${refused.join(', ')}: not ${what} this browser can decode; left out${rest}`;
+      showError(new ImageError(message), 'Adding pictures');
+    } else if (files.length) {
+      clearError();
+    }
   });
   addSamples.addEventListener('click', async () => {
     try {
@@ -53,24 +90,30 @@ export function retrievalView(ctx: AppContext): TaskView {
       showError(e, 'Adding the sample pictures');
     }
     renderGallery();
+    markStale();
   });
   clear.addEventListener('click', () => {
     for (const g of gallery.splice(0)) URL.revokeObjectURL(g.url);
     renderGallery();
-    results.replaceChildren();
+    reset();
   });
   renderGallery();
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const caption = text.value.trim();
-    if (!gallery.length) { showError('add some pictures first', 'Searching'); return; }
-    if (!caption) { text.focus(); return; }
+    if (!gallery.length) {
+      showError('add some pictures first (“Add pictures…” or “Add the sample pictures”)', 'Searching');
+      return;
+    }
+    if (!caption) { showError('type a caption to search for first', 'Searching'); text.focus(); return; }
     const items = gallery.slice();
-    void ctx.run(button, 'Searching the pictures', async (m) => {
-      const t0 = performance.now();
-      const hits = await m.model.retrieveImages(caption, items.map((g) => g.blob), { topK: TOP_K, rerank: RERANK });
-      const ms = performance.now() - t0;
+    const inputs = stale.inputs();
+    void ctx.run(button, 'Searching the pictures', async (m, run) => {
+      const hits = await m.model.retrieveImages(caption, items.map((g) => g.blob), {
+        topK: TOP_K, rerank: RERANK, signal: run.signal, onProgress: run.onProgress,
+      });
+      const ms = performance.now() - run.clickedAt;
       renderBars(results, hits.map((hit) => {
         const g = items[hit.index];
         return {
@@ -82,12 +125,13 @@ export function retrievalView(ctx: AppContext): TaskView {
         };
       }));
       timing.dataset.ms = ms.toFixed(1);
-      timing.textContent = `${items.length} pictures searched in ${formatMs(ms)}.`;
+      timing.textContent = `${items.length} pictures searched in ${formatMs(ms)} from the click.`;
+      stale.answered(inputs);
     });
   });
 
   return {
     id: 'retrieval', title: 'Find pictures', heads: ['itc'], panel,
-    setModel() { results.replaceChildren(); timing.textContent = ''; },
+    setModel() { reset(); },
   };
 }

@@ -1,4 +1,4 @@
-// "Try:" chips under an input: the eval set's questions or captions for the sample picture shown.
+// "Try:" chips under an input: questions or captions the demo model gets right on the sample picture shown.
 import { h } from '../dom';
 
 export interface Suggestion { label: string; text: string }

@@ -1,12 +1,14 @@
 // Visual question answering: a question about the main picture, the top answers as bars with their
-// probabilities and the time taken, then the cross-attention of text token 0 over the picture's patches at
-// a chosen cross-modal layer, drawn as a heatmap over the picture.
-import type { AttentionMap } from '../../tasks/types';
+// probabilities and the time taken from the click, then the cross-attention of text token 0 over the picture's
+// patches at a chosen cross-modal layer (computed in the same forward pass as the answer), drawn as a heatmap
+// over the picture. Answers that no longer belong to the picture or question on screen are marked stale.
+import type { AttentionMap, VqaResult } from '../../tasks/types';
 import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h, percent } from '../dom';
 import { drawHeatmap, rampGradient } from '../heatmap';
 import type { LoadedModel } from '../model-panel';
+import { staleResults } from '../stale';
 import { showError } from '../status';
 import { suggestions } from './suggestions';
 
@@ -17,7 +19,11 @@ const TOP_K = 5;
 export function vqaView(ctx: AppContext): TaskView {
   const question = h('input', {
     testid: 'question-input',
-    attrs: { id: 'question', type: 'text', autocomplete: 'off', placeholder: 'how many objects are there?', 'aria-describedby': 'question-help' },
+    class: 'placeholder-hint',
+    attrs: {
+      id: 'question', type: 'text', autocomplete: 'off', 'aria-describedby': 'question-help',
+      placeholder: 'Type a question, e.g. how many objects are there?',
+    },
   });
   const ask = h('button', { class: 'button primary', testid: 'ask-button', text: 'Ask', attrs: { type: 'submit' } });
   const chips = suggestions('question-suggestions', (q) => { question.value = q; form.requestSubmit(); });
@@ -28,6 +34,7 @@ export function vqaView(ctx: AppContext): TaskView {
     chips.element);
 
   const timing = h('p', { class: 'timing', testid: 'vqa-time', attrs: { 'aria-live': 'polite' } });
+  const truncated = h('p', { class: 'hint small', testid: 'vqa-truncated', attrs: { hidden: true } });
   const answers = h('ol', { class: 'bars', testid: 'answers', attrs: { 'aria-label': 'Answers' } });
 
   const layer = h('select', { testid: 'attention-layer', attrs: { id: 'attention-layer' } });
@@ -35,7 +42,9 @@ export function vqaView(ctx: AppContext): TaskView {
   const note = h('p', { class: 'muted small', testid: 'attention-note' });
   const attention = h('div', { class: 'attention', testid: 'attention', attrs: { hidden: true } },
     h('h3', { text: 'Where the model looked' }),
-    h('p', { class: 'small', text: 'Cross-attention from the question\'s first text token (<s>, the token the answer head reads) to each image patch, averaged over heads, drawn over the picture. No other BridgeTower tool shows this.' }),
+    h('p', { class: 'small', text: 'Cross-attention from the question\'s first text token (<s>, the token the answer ' +
+      'head reads) to each image patch, averaged over heads, drawn over the picture. It comes from the same forward ' +
+      'pass as the answer; another layer takes one more pass.' }),
     h('div', { class: 'controls' },
       h('label', { attrs: { for: 'attention-layer' } }, 'Cross-modal layer ', layer),
       h('label', { class: 'check', attrs: { for: 'heatmap-toggle' } }, toggle, ' Show heatmap')),
@@ -43,17 +52,16 @@ export function vqaView(ctx: AppContext): TaskView {
       h('span', { text: 'less' }), h('span', { class: 'ramp', attrs: { style: `background: ${rampGradient()}` } }), h('span', { text: 'more attention' })),
     note);
 
-  const panel = h('div', { class: 'view' }, form, h('div', { class: 'results' }, timing, answers), attention);
+  const stale = staleResults(answers, 'vqa-stale-note', 'answers',
+    () => ({ picture: ctx.image.image?.blob, question: question.value.trim() }),
+    () => { attention.hidden = true; ctx.image.clearOverlay(); });
+  const panel = h('div', { class: 'view' }, form,
+    h('div', { class: 'results', testid: 'vqa-results' }, stale.note, timing, truncated, answers), attention);
 
-  let answered = 0;
   /** The picture and question the shown answers belong to (the heatmap follows them, not the inputs). */
   let asked: { blob: Blob; width: number; height: number; question: string } | null = null;
 
-  async function showAttention(m: LoadedModel): Promise<void> {
-    if (!asked) return;
-    const a = asked;
-    const map: AttentionMap = await m.model.crossAttention(a.blob, a.question, { layer: Number(layer.value) });
-    if (asked !== a) return;
+  function drawAttention(m: LoadedModel, a: NonNullable<typeof asked>, map: AttentionMap): void {
     const c = m.model.config;
     drawHeatmap({ canvas: ctx.image.overlay, width: a.width, height: a.height, imageSize: c.vision.imageSize, mode: c.imagePreprocess,
       processor: c.imageProcessor }, map);
@@ -66,32 +74,54 @@ export function vqaView(ctx: AppContext): TaskView {
     attention.hidden = false;
   }
 
+  function showResult(m: LoadedModel, a: NonNullable<typeof asked>, result: VqaResult, ms: number): void {
+    asked = a;
+    renderBars(answers, result.answers.map((x) => ({
+      label: x.answer, score: x.score, testid: 'answer', data: { label: x.answer, score: String(x.score) },
+    })));
+    timing.dataset.ms = ms.toFixed(1);
+    timing.textContent = `Answered in ${formatMs(ms)} from the click.`;
+    truncated.hidden = result.truncatedTo === undefined;
+    if (result.truncatedTo !== undefined) {
+      truncated.dataset.tokens = String(result.truncatedTo);
+      truncated.textContent =
+        `The question is longer than this model reads: only its first ${result.truncatedTo} tokens were used.`;
+    }
+    if (result.attention) drawAttention(m, a, result.attention);
+  }
+
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const img = ctx.image.image;
     const q = question.value.trim();
     if (!img) { showError('pick or drop a picture first', 'Asking'); return; }
-    if (!q) { question.focus(); return; }
-    void ctx.run(ask, 'Answering the question', async (m) => {
-      const t0 = performance.now();
-      const result = await m.model.vqa(img.blob, q, { topK: TOP_K });
-      const ms = performance.now() - t0;
-      answered++;
-      asked = { blob: img.blob, width: img.width, height: img.height, question: q };
-      renderBars(answers, result.answers.map((a) => ({
-        label: a.answer, score: a.score, testid: 'answer', data: { label: a.answer, score: String(a.score) },
-      })));
-      timing.dataset.ms = ms.toFixed(1);
-      timing.dataset.count = String(answered);
-      timing.textContent = `Answered in ${formatMs(ms)}${answered === 1 ? ' (the first answer includes compiling the GPU kernels)' : ''}.`;
-      await showAttention(m);
+    if (!q) {
+      showError('type a question first (or pick a suggestion below the box)', 'Asking');
+      question.focus();
+      return;
+    }
+    const a = { blob: img.blob, width: img.width, height: img.height, question: q };
+    const inputs = stale.inputs();
+    void ctx.run(ask, 'Answering the question', async (m, run) => {
+      const result = await m.model.vqa(a.blob, q, {
+        topK: TOP_K, attentionLayer: Number(layer.value), signal: run.signal, onProgress: run.onProgress,
+      });
+      showResult(m, a, result, performance.now() - run.clickedAt);
+      stale.answered(inputs);
     });
   });
-  layer.addEventListener('change', () => void ctx.run(ask, 'Drawing the cross-attention', showAttention));
+  question.addEventListener('input', () => stale.check());
+  layer.addEventListener('change', () => {
+    const a = asked;
+    if (!a || answers.dataset.stale) return;
+    void ctx.run(ask, 'Drawing the cross-attention', async (m, run) => {
+      const map = await m.model.crossAttention(a.blob, a.question, { layer: Number(layer.value), signal: run.signal });
+      if (asked === a && !answers.dataset.stale) drawAttention(m, a, map);
+    });
+  });
   toggle.addEventListener('change', () => { if (!attention.hidden) ctx.image.overlay.hidden = !toggle.checked; });
   ctx.image.onChange((img) => {
-    asked = null;
-    attention.hidden = true;
+    stale.check();
     chips.set(asSuggestions(ctx.loaded?.isDemo ? img?.sample?.questions : undefined));
   });
 
@@ -99,8 +129,9 @@ export function vqaView(ctx: AppContext): TaskView {
     id: 'vqa', title: 'Ask', heads: ['vqa'], panel,
     setModel(m) {
       asked = null;
-      answered = 0;
       answers.replaceChildren();
+      stale.reset();
+      truncated.hidden = true;
       timing.textContent = '';
       attention.hidden = true;
       ctx.image.clearOverlay();
