@@ -6,7 +6,7 @@ import { AbortedError, CheckpointError } from '../errors';
 import type { ImagePreprocess } from '../model/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
-import { MANIFEST, WebFormatWeights, writeWebFormat, type ConvertProgress, type ConvertSummary, type FileSink, type Manifest, type WebFormatSink } from './web-format';
+import { MANIFEST, WebFormatWeights, writeWebFormat, type ConvertProgress, type ConvertSummary, type FileSink, type Manifest, type WebDType, type WebFormatSink } from './web-format';
 import type { TokenizerFiles } from './weight-set';
 
 const ROOT = 'bridgetower-models';
@@ -19,12 +19,12 @@ export interface StoredModel {
   bytes: number;
   /** The checkpoint file it was converted from. */
   source?: string;
-  dtype: 'f32' | 'f16';
+  dtype: WebDType;
   storage: 'opfs' | 'indexeddb';
 }
 
 export interface BrowserConvertOptions {
-  dtype?: 'f32' | 'f16';
+  dtype?: WebDType;
   tokenizer?: TokenizerFiles;
   labels?: string[];
   imageSize?: number;
