@@ -28,7 +28,7 @@ export interface WeightUploadOptions {
 }
 
 /** A host tensor ready for upload: f32 values, f16 bits, or q8 / q4 packed codes with their scales. */
-interface Upload { dtype: 'f32' | 'f16' | 'q8' | 'q4'; shape: number[]; data: Float32Array | Uint16Array | Uint8Array; scales?: Float32Array }
+export interface Upload { dtype: 'f32' | 'f16' | 'q8' | 'q4'; shape: number[]; data: Float32Array | Uint16Array | Uint8Array; scales?: Float32Array }
 
 export const WORD_EMBEDDINGS = 'text_transformer.embeddings.word_embeddings.weight';
 export const MLM_DECODER = 'mlm_score.decoder.weight';
@@ -174,9 +174,10 @@ export class ModelWeights {
     const [rows, cols] = t.shape;
     const rowBytes = cols * GPU_DTYPE_BYTES[t.dtype];
     const limit = Math.min(this.gpu.caps.maxStorageBufferBindingSize, this.gpu.caps.maxBufferSize);
-    // Row counts that are multiples of 8 start every f16 / q8 / q4 chunk on a whole u32 word.
-    const perChunk = Math.floor(limit / rowBytes / 8) * 8;
-    if (perChunk < 8) throw new LimitError(`${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`);
+    // Even row counts keep every f16 chunk a whole number of u32 words; multiples of 8 do it for q8 / q4.
+    const step = t.dtype === 'q8' || t.dtype === 'q4' ? 8 : 2;
+    const perChunk = Math.floor(limit / rowBytes / step) * step;
+    if (perChunk < step) throw new LimitError(`${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`);
     const ranges: Array<[number, number]> = [];
     const chunks: GpuTensor[] = [];
     for (let r = 0; r < rows; r += perChunk) {
@@ -190,7 +191,7 @@ export class ModelWeights {
 }
 
 /** Rows [r, r + n) of a 2-D upload (r a multiple of 8 for q4, so its codes start on a whole byte). */
-function chunkRows(t: Upload, r: number, n: number): Upload {
+export function chunkRows(t: Upload, r: number, n: number): Upload {
   const cols = t.shape[1];
   if (t.dtype === 'q8' || t.dtype === 'q4') {
     const bytes = (rows: number): number => (t.dtype === 'q8' ? rows * cols : Math.ceil((rows * cols) / 2));

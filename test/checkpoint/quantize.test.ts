@@ -10,6 +10,7 @@ import {
 } from '../../src/checkpoint/quantize';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
 import { WEB_DTYPES, writeWebFormat, type Manifest } from '../../src/checkpoint/web-format';
+import { chunkRows } from '../../src/model/weights';
 import { ChecksumError, CheckpointError } from '../../src/errors';
 import { rng } from '../kernels/harness';
 import { fixturePath, tempDir } from './helpers';
@@ -186,5 +187,17 @@ describe('web format', () => {
   it('refuses a future version', async () => {
     const out = await edit((m) => { (m as { version: number }).version = 3; });
     await expect(openWeights(new NodeDirectory(out))).rejects.toThrow(/version 3 is not supported/);
+  });
+});
+
+describe('row chunks of a quantized matrix (the word table and MLM decoder over the binding limit)', () => {
+  it.each(['q8', 'q4'] as const)('%s: rows [8, 24) of a 30 x 45 matrix are the quantized rows [8, 24)', (dtype) => {
+    const w = random(30 * 45, 7);
+    const q = quantize(w, [30, 45], dtype, 'w');
+    const chunk = chunkRows({ dtype, shape: [30, 45], data: q.data as Uint8Array, scales: q.scales }, 8, 16);
+    const direct = quantize(w.subarray(8 * 45, 24 * 45), [16, 45], dtype, 'w');
+    expect(chunk.shape).toEqual([16, 45]);
+    expect([...chunk.data]).toEqual([...direct.data]);
+    expect([...chunk.scales!]).toEqual([...direct.scales!]);
   });
 });

@@ -1,5 +1,5 @@
-// Quantized weights on the trained demo model: weights/demo converted to q8 and q4 through the web format,
-// every eval question and caption run through f32, q8 and q4, and the decisions compared with f32's.
+// Quantized weights on the trained demo model: weights/demo converted to f16, q8 and q4 through the web
+// format, every eval question and caption run through each, and the decisions compared with f32's.
 // q8 must agree on every VQA top-1 and ITM decision; q4's agreement is measured and held to its bar.
 // The figures printed here are the README's ("Quantized weights").
 import { readFileSync } from 'node:fs';
@@ -52,6 +52,7 @@ beforeAll(async () => {
 describe.each([
   // Measured on SwiftShader: q8 96/96 and 40/40, worst logit difference 0.093; q4 84/96 and 40/40, 1.43.
   // q8's bars are the issue's (every decision); q4's leave room for two more flips and ~1.4x the logit error.
+  { dtype: 'f16' as const, vqaAgree: 96, itmAgree: 40, logitBar: 0.05 },
   { dtype: 'q8' as const, vqaAgree: 96, itmAgree: 40, logitBar: 0.15 },
   { dtype: 'q4' as const, vqaAgree: 82, itmAgree: 39, logitBar: 2.0 },
 ])('demo model in $dtype against f32', ({ dtype, vqaAgree, itmAgree, logitBar }) => {
