@@ -10,7 +10,7 @@
 //   q4: bits 4·(i % 8) of u32 word i / 8 hold code i as a 4-bit two's complement nibble.
 // Stored bytes = packed codes, zero-padded to a multiple of 4, then the scales as little-endian f32.
 import { CheckpointError } from '../errors';
-import type { HostTensor } from './tensor';
+import { numel, type HostTensor } from './tensor';
 
 export type QuantDType = 'q8' | 'q4';
 export const QUANT_DTYPES: readonly QuantDType[] = ['q8', 'q4'];
@@ -51,11 +51,14 @@ export function quantLayout(dtype: QuantDType, shape: readonly number[]): QuantL
  * token-type and CLIP positional embeddings (added, not multiplied, and small).
  */
 export function isQuantizable(name: string, shape: readonly number[]): boolean {
-  return shape.length >= 2 && name.endsWith('weight') && !/(position_embeddings|token_type_embeddings)\.weight$/.test(name);
+  return shape.length >= 2 && name.endsWith('weight')
+    && !/(position_embeddings|token_type_embeddings)\.weight$/.test(name);
 }
 
 /** Quantize float values (a [rows, cols] matrix) to codes and scales. Non-finite values are an error. */
-export function quantize(values: Float32Array | Float64Array, shape: readonly number[], dtype: QuantDType, name: string): HostTensor {
+export function quantize(
+  values: Float32Array | Float64Array, shape: readonly number[], dtype: QuantDType, name: string,
+): HostTensor {
   const [rows, cols] = matrixShape(shape);
   const layout = quantLayout(dtype, shape);
   const data = new Uint8Array(layout.codeBytes);
@@ -92,10 +95,11 @@ export function codeAt(dtype: QuantDType, data: Uint8Array, i: number): number {
 }
 
 /** The dequantized values code · scale, in float64 (the kernels' reference) or float32. */
-export function dequantize(t: HostTensor, out: Float32Array | Float64Array = new Float64Array(t.data.length)): Float32Array | Float64Array {
+export function dequantize(
+  t: HostTensor, out: Float32Array | Float64Array = new Float64Array(numel(t.shape)),
+): Float32Array | Float64Array {
   const dtype = t.dtype as QuantDType;
   const [rows, cols] = matrixShape(t.shape);
-  if (out.length !== rows * cols) out = new (out.constructor as Float64ArrayConstructor)(rows * cols);
   const block = quantBlock(dtype, cols);
   const perRow = Math.ceil(cols / block) || 0;
   const data = t.data as Uint8Array, scales = t.scales!;

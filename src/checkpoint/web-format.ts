@@ -23,7 +23,9 @@ import { readJson, readText, type ByteSource, type Directory } from './byte-sour
 import { crc32 } from './crc32';
 import { checkTensors } from './describe';
 import { toFloatDtype } from './f16';
-import { fromQuantBytes, isQuantDType, isQuantizable, matrixShape, quantBlock, quantBytes, quantize, quantLayout, type QuantDType } from './quantize';
+import {
+  fromQuantBytes, isQuantDType, isQuantizable, matrixShape, quantBlock, quantBytes, quantize, quantLayout, type QuantDType,
+} from './quantize';
 import { typedView } from './safetensors';
 import { DTYPE_BYTES, numel, type DType, type HostTensor } from './tensor';
 import { mergesTxt, parseMergesTxt, parseVocabJson } from './tokenizer-files';
@@ -149,7 +151,9 @@ export function planShards(lengths: number[], maxShardBytes: number): { places: 
 export async function writeWebFormat(weights: ConvertibleWeights, sink: WebFormatSink, opts: ConvertOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
   const dtype = opts.dtype ?? 'f32';
-  if (!isWebDType(dtype)) throw new CheckpointError(sink.name, `unknown weight dtype ${JSON.stringify(dtype)} (expected ${WEB_DTYPES.join(', ')})`);
+  if (!isWebDType(dtype)) {
+    throw new CheckpointError(sink.name, `unknown weight dtype ${JSON.stringify(dtype)} (expected ${WEB_DTYPES.join(', ')})`);
+  }
   const maxShard = Math.min(opts.maxShardBytes ?? MAX_SHARD_BYTES, MAX_SHARD_BYTES);
   if (maxShard % TENSOR_ALIGNMENT) throw new CheckpointError(sink.name, `shard size ${maxShard} is not a multiple of ${TENSOR_ALIGNMENT}`);
   const names = weights.names();
@@ -188,7 +192,9 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
       const bytes = encodeTensor(await weights.read(name), stored[i], name);
       if (bytes.byteLength !== lengths[i]) throw new CheckpointError(weights.source, `tensor ${name}: read ${bytes.byteLength} bytes, expected ${lengths[i]}`);
       let { shard, offset } = places[i];
-      const entry: ManifestTensor = { name, dtype: stored[i], shape: infos[i].shape.slice(), shard, offset, length: bytes.byteLength, crc32: crc32(bytes) };
+      const entry: ManifestTensor = {
+        name, dtype: stored[i], shape: infos[i].shape.slice(), shard, offset, length: bytes.byteLength, crc32: crc32(bytes),
+      };
       if (isQuantDType(entry.dtype)) {
         entry.block = quantBlock(entry.dtype, matrixShape(entry.shape)[1]);
         entry.scales = quantLayout(entry.dtype, entry.shape).scales;
@@ -255,7 +261,9 @@ function storedLength(dtype: WebDType, shape: readonly number[]): number {
 
 function encodeTensor(t: HostTensor, dtype: WebDType, name: string): Uint8Array {
   if (t.dtype === dtype && isQuantDType(dtype)) return quantBytes(t);
-  if (isQuantDType(dtype)) return quantBytes(quantize(toFloatDtype(t, 'f32', name).data as Float32Array, t.shape, dtype, name));
+  if (isQuantDType(dtype)) {
+    return quantBytes(quantize(toFloatDtype(t, 'f32', name).data as Float32Array, t.shape, dtype, name));
+  }
   const f = toFloatDtype(t, dtype, name);
   return new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
 }
@@ -303,7 +311,8 @@ function checkQuantEntry(t: ManifestTensor, dtype: QuantDType, version: number, 
   if (t.shape.length < 2) bad(`${where} is not a matrix: shape ${JSON.stringify(t.shape)}`);
   const block = quantBlock(dtype, matrixShape(t.shape)[1]);
   const layout = quantLayout(dtype, t.shape);
-  if (t.block !== block) bad(`${where} has block ${JSON.stringify(t.block)}; this reader supports ${block} (${dtype === 'q8' ? 'one scale per row' : '32 elements per scale'})`);
+  const what = dtype === 'q8' ? 'one scale per row' : '32 elements per scale';
+  if (t.block !== block) bad(`${where} has block ${JSON.stringify(t.block)}; this reader supports ${block} (${what})`);
   if (t.scales !== layout.scales) bad(`${where} lists ${JSON.stringify(t.scales)} scales, its shape needs ${layout.scales}`);
   if (t.length !== layout.length) bad(`${where} is ${t.length} bytes, codes and scales need ${layout.length}`);
 }

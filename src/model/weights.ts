@@ -1,8 +1,8 @@
 // The model's weights on the GPU, uploaded once from a WeightSet.
 // Matrices (Linear weights, conv1, the text embedding tables, the MLM decoder) keep their stored dtype, so
 // an f16 web format stays f16 on the GPU and the kernels widen it to f32 as they load it; q8 / q4 matrices
-// (src/checkpoint/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything else
-// (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
+// (src/checkpoint/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything
+// else (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
 //
 // Three changes of layout, none of which changes a computed value beyond float32 rounding of one addition:
 // - q/k/v projections that read the same input are stacked into one matrix (`...self.qkv`, `...self.kv`):
@@ -28,7 +28,12 @@ export interface WeightUploadOptions {
 }
 
 /** A host tensor ready for upload: f32 values, f16 bits, or q8 / q4 packed codes with their scales. */
-export interface Upload { dtype: 'f32' | 'f16' | 'q8' | 'q4'; shape: number[]; data: Float32Array | Uint16Array | Uint8Array; scales?: Float32Array }
+export interface Upload {
+  dtype: 'f32' | 'f16' | 'q8' | 'q4';
+  shape: number[];
+  data: Float32Array | Uint16Array | Uint8Array;
+  scales?: Float32Array;
+}
 
 export const WORD_EMBEDDINGS = 'text_transformer.embeddings.word_embeddings.weight';
 export const MLM_DECODER = 'mlm_score.decoder.weight';
