@@ -55,7 +55,7 @@ const SPECS: LinearSpec[] = [
   { name: 'q4, pairs, K not a multiple of 32, 41x40x65', lead: [41], K: 40, N: 65, bias: true, activation: 'tanh', quant: 'q4', seed: 15 },
   { name: 'q4, K % 8 == 4, 7x100x17 residual', lead: [7], K: 100, N: 17, residual: true, quant: 'q4', seed: 16 },
   { name: 'q4, odd K and N*K, 5x13x9 quickgelu', lead: [5], K: 13, N: 9, activation: 'quickgelu', quant: 'q4', seed: 17 },
-  { name: 'q8 MLP 325x768x3072, bias + quickgelu', lead: [1, 325], K: 768, N: 3072, bias: true, activation: 'quickgelu', quant: 'q8', seed: 18 },
+  { name: 'q8 text layer 50x768x768, bias + gelu', lead: [1, 50], K: 768, N: 768, bias: true, activation: 'gelu', quant: 'q8', seed: 18 },
   { name: 'q4 MLP 325x3072x768, bias + residual', lead: [1, 325], K: 3072, N: 768, bias: true, residual: true, quant: 'q4', seed: 19 },
   { name: 'largest: 325x768x3072 (ViT-B/16 MLP at 288px), bias + quickgelu', lead: [1, 325], K: 768, N: 3072, bias: true, activation: 'quickgelu', seed: 11 },
 ];
