@@ -2,7 +2,10 @@
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their flag is set):
 //   x        [M, K] f32, row-major (vec4f words when VEC4)
-//   w        [N, K] (PyTorch Linear layout): f32, or f16 packed two per u32 word (W_F16_*)
+//   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word (W_F16_*), or q8 / q4 codes packed
+//            four / eight per u32 word in row-major element order (W_Q8_*, W_Q4_*; src/checkpoint/quantize.ts)
+//   w_scale  q8: [N] f32, one per row, applied to the finished dot product (W_ROW_SCALE);
+//            q4: [N, blocks] f32, one per 32 elements of a row, applied as the codes load   (W_SCALES)
 //   bias     [N] f32                                     (BIAS)
 //   residual [M, out_stride] f32, same layout as y       (RESIDUAL)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
@@ -10,7 +13,10 @@
 // Flags: VEC4 (K % 4 == 0: x and w are read four k at a time); X_VEC4 / X_SCALAR / SUBGROUPS (how x is read:
 // vec4s, scalars, or with VEC4 one component per lane of a 4-lane subgroup, shared by broadcast; needs subgroups
 // of exactly 4 lanes holding consecutive invocations, as on SwiftShader); W_F32_VEC4 / W_F16_VEC4 / W_F32_SCALAR /
-// W_F16_SCALAR (weight type x read width); BIAS, RESIDUAL, ACT_NONE / ACT_GELU / ACT_QUICKGELU / ACT_TANH.
+// W_F16_SCALAR / W_Q8_VEC4 / W_Q8_SCALAR / W_Q4_VEC4 / W_Q4_SCALAR / W_Q8_PAIRS / W_Q4_PAIRS (weight type x read
+// width; *_PAIRS, for K % 8 == 0, load both k-steps of an iteration at once: one vec2u of 8 int8 codes, or one
+// u32 of 8 int4 codes and one scale); W_SCALES (q8 or q4), W_ROW_SCALE (q8); BIAS, RESIDUAL, ACT_NONE / ACT_GELU /
+// ACT_QUICKGELU / ACT_TANH.
 // Exactly one flag of each group is set. Needs shaders/lib/activations.wgsl in front.
 // The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
 // Workgroup: 8 x 8 invocations own a 64 x 64 tile of y; one invocation computes 8 rows x 8 columns, keeping the
@@ -32,6 +38,8 @@ struct Params {
   // workgroup tiles along N, and in total
   tiles_n: u32,
   tiles: u32,
+  // q4: scales per row of w (ceil(K / 32))
+  blocks: u32,
 }
 
 #if SUBGROUPS
@@ -40,9 +48,12 @@ enable subgroups;
 #if VEC4
 alias XV = vec4f;
 fn dotv(a: vec4f, b: vec4f) -> f32 { return dot(a, b); }
+// q4 scale index step: 32 elements are 8 vec4s.
+const KB = 8u;
 #else
 alias XV = f32;
 fn dotv(a: f32, b: f32) -> f32 { return a * b; }
+const KB = 32u;
 #endif
 #if X_VEC4
 @group(0) @binding(#) var<storage, read> x: array<vec4f>;
@@ -62,22 +73,53 @@ fn fetch_x(i: u32) -> vec4f {
   return vec4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
 #endif
+// load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
 #if W_F32_VEC4
 @group(0) @binding(#) var<storage, read> w: array<vec4f>;
-fn load_w(i: u32) -> vec4f { return w[i]; }
+fn load_w(i: u32, s: u32) -> vec4f { return w[i]; }
 #endif
 #if W_F16_VEC4
 @group(0) @binding(#) var<storage, read> w: array<vec2u>;
-fn load_w(i: u32) -> vec4f { let h = w[i]; return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
+fn load_w(i: u32, s: u32) -> vec4f { let h = w[i]; return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
 #endif
 #if W_F32_SCALAR
 @group(0) @binding(#) var<storage, read> w: array<f32>;
-fn load_w(i: u32) -> f32 { return w[i]; }
+fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
 #endif
 #if W_F16_SCALAR
 @group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
+fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
 #endif
+#if W_Q8_VEC4
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> vec4f { return q8x4(w[i]); }
+#endif
+#if W_Q8_SCALAR
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
+#endif
+#if W_Q8_PAIRS
+@group(0) @binding(#) var<storage, read> w: array<vec2u>;
+fn load_w_pair(i: u32, s: u32) -> mat2x4f { let v = w[i >> 1u]; return mat2x4f(q8x4(v.x), q8x4(v.y)); }
+#endif
+#if W_Q4_VEC4
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> vec4f { return q4x4(w[i >> 1u] >> (16u * (i & 1u))) * w_scale[s]; }
+#endif
+#if W_Q4_SCALAR
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
+#endif
+#if W_Q4_PAIRS
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w_pair(i: u32, s: u32) -> mat2x4f { let v = w[i >> 1u]; let c = w_scale[s]; return mat2x4f(q4x4(v) * c, q4x4(v >> 16u) * c); }
+#endif
+#if W_SCALES
+@group(0) @binding(#) var<storage, read> w_scale: array<f32>;
+#endif
+// The four int8 codes of a word (byte j = element j), and the four int4 codes of its low 16 bits, as floats.
+fn q8x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(24u, 16u, 8u, 0u)) >> vec4u(24u)); }
+fn q4x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(28u, 24u, 20u, 16u)) >> vec4u(28u)); }
 #if BIAS
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 #endif
@@ -112,6 +154,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #endfor
 #for j < R
   let wr{j} = min(n0 + {j}u, p.N - 1u) * kv;
+  let sr{j} = min(n0 + {j}u, p.N - 1u) * p.blocks;
 #endfor
   // acc<row>_<column quad>
 #for i < R
@@ -122,12 +165,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   for (var k = 0u; k < kv; k += 2u) {
     let k1 = min(k + 1u, kv - 1u);
     let has1 = k + 1u < kv;
+#if PAIRS
 #for j < R
-    let b{j} = load_w(wr{j} + k);
+    let pair{j} = load_w_pair(wr{j} + k, sr{j} + k / KB);
+    let b{j} = pair{j}[0];
+    let d{j} = pair{j}[1];
+#endfor
+#else
+#for j < R
+    let b{j} = load_w(wr{j} + k, sr{j} + k / KB);
 #endfor
 #for j < R
-    let d{j} = load_w(wr{j} + k1);
+    let d{j} = load_w(wr{j} + k1, sr{j} + k1 / KB);
 #endfor
+#endif
 #for i < R
     let a{i} = fetch_x(xr{i} + k);
     let e{i} = select(XV(0.0), fetch_x(xr{i} + k1), has1);

@@ -2,12 +2,16 @@
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their flag is set):
 //   x        [M, K] f32, row-major
-//   w        [N, K] (PyTorch Linear layout): f32 (W_F32_SCALAR), or f16 packed two per u32 word (W_F16_SCALAR)
+//   w        [N, K] (PyTorch Linear layout): f32 (W_F32_SCALAR), f16 packed two per u32 word (W_F16_SCALAR), or
+//            q8 / q4 codes packed four / eight per u32 word in row-major element order (W_Q8_SCALAR, W_Q4_SCALAR)
+//   w_scale  q8: [N] f32 applied to the finished dot product (W_ROW_SCALE); q4: [N, blocks] f32 per 32 elements
+//            of a row, applied as the codes load                                                  (W_SCALES)
 //   bias     [N] f32                                     (BIAS)
 //   residual [M, out_stride] f32, same layout as y       (RESIDUAL)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
 //   params   uniform Params
-// Flags: W_F32_SCALAR / W_F16_SCALAR (one is set), BIAS, RESIDUAL, ACT_* as in linear-blocked.wgsl. Needs
+// Flags: W_F32_SCALAR / W_F16_SCALAR / W_Q8_SCALAR / W_Q4_SCALAR (one is set), W_SCALES, W_ROW_SCALE, BIAS,
+// RESIDUAL, ACT_* as in linear-blocked.wgsl. Needs
 // shaders/lib/activations.wgsl in front.
 // Workgroup: 16 x 16 invocations own a 64 x 64 tile of y. Per step of 16 k, the workgroup stages x[64 rows, 16 k]
 // and w[64 columns, 16 k] in workgroup memory, k-major in vec4s of 4 rows (columns), each invocation writing one
@@ -23,16 +27,30 @@ struct Params {
   // workgroup tiles along N, and in total
   tiles_n: u32,
   tiles: u32,
+  // q4: scales per row of w (ceil(K / 32))
+  blocks: u32,
 }
 
 @group(0) @binding(#) var<storage, read> x: array<f32>;
+// load_w(i, s): the weight at element index i; s, the index of its q4 scale, is unused by the other types.
 #if W_F32_SCALAR
 @group(0) @binding(#) var<storage, read> w: array<f32>;
-fn load_w(i: u32) -> f32 { return w[i]; }
+fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
 #endif
 #if W_F16_SCALAR
 @group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
+fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
+#endif
+#if W_Q8_SCALAR
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
+#endif
+#if W_Q4_SCALAR
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
+#endif
+#if W_SCALES
+@group(0) @binding(#) var<storage, read> w_scale: array<f32>;
 #endif
 #if BIAS
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
@@ -68,11 +86,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let wr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.K;
   let wr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.K;
   let wr3 = min(tn + q * 4u + 3u, p.N - 1u) * p.K;
+  let sr0 = min(tn + q * 4u, p.N - 1u) * p.blocks;
+  let sr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.blocks;
+  let sr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.blocks;
+  let sr3 = min(tn + q * 4u + 3u, p.N - 1u) * p.blocks;
   for (var k0 = 0u; k0 < p.K; k0 += 16u) {
     let k = min(k0 + kk, p.K - 1u);
     let inside = k0 + kk < p.K;
     xs[kk * 16u + q] = select(vec4f(0.0), vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]), inside);
-    ws[kk * 16u + q] = select(vec4f(0.0), vec4f(load_w(wr0 + k), load_w(wr1 + k), load_w(wr2 + k), load_w(wr3 + k)), inside);
+    let sb = k / 32u;
+    let wv = vec4f(load_w(wr0 + k, sr0 + sb), load_w(wr1 + k, sr1 + sb), load_w(wr2 + k, sr2 + sb), load_w(wr3 + k, sr3 + sb));
+    ws[kk * 16u + q] = select(vec4f(0.0), wv, inside);
     workgroupBarrier();
     for (var s = 0u; s < 16u; s++) {
       let av = xs[s * 16u + lid.y];

@@ -8,9 +8,12 @@
 // Ids are clamped to [0, vocab) and positions to [0, positions) so nothing is read out of bounds (the model
 // validates ids on the CPU before upload).
 // Flags WORD_F16 / POS_F16 / TYPE_F16: an f16 table is bound as u32 words holding two halves (unpack2x16float,
-// no shader-f16 needed), an f32 table as u32 bit patterns.
-// Bindings (in order): ids: array<i32> [B, L]; word: array<u32> (one chunk, [rows, D]); position: array<u32>
-//   [P, D]; token_type: array<u32> [T, D]; out: array<f32> [B, L, D] (written / accumulated); uniform Params.
+// no shader-f16 needed), an f32 table as u32 bit patterns. WORD_Q8 / WORD_Q4: the word table is quantized
+// (src/checkpoint/quantize.ts): int8 / int4 codes packed four / eight per u32 word in row-major order, times
+// word_scale[row] (q8) or word_scale[row · word_blocks + col / 32] (q4), dequantized as they load.
+// Bindings (in order): ids: array<i32> [B, L]; word: array<u32> (one chunk, [rows, D]); word_scale: array<f32>
+//   (WORD_SCALES: q8 [rows], q4 [rows, word_blocks]); position: array<u32> [P, D]; token_type: array<u32>
+//   [T, D]; out: array<f32> [B, L, D] (written / accumulated); uniform Params.
 // Workgroup: 64 invocations per token, each over the columns lid, lid+64, ...; no barriers. The grid of B*L
 // workgroups is folded into x*y.
 // One invocation: every 64th element of one token's embedding.
@@ -27,20 +30,34 @@ struct Params {
   chunk_start: u32,
   chunk_rows: u32,
   first: u32,
+  // q4: scales per row of the word table (ceil(dim / 32))
+  word_blocks: u32,
 }
 
 @group(0) @binding(#) var<storage, read> ids: array<i32>;
 @group(0) @binding(#) var<storage, read> word: array<u32>;
+#if WORD_SCALES
+@group(0) @binding(#) var<storage, read> word_scale: array<f32>;
+#endif
 @group(0) @binding(#) var<storage, read> position: array<u32>;
 @group(0) @binding(#) var<storage, read> token_type: array<u32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
 @group(0) @binding(#) var<uniform> p: Params;
 
-fn word_at(i: u32) -> f32 {
+// Element c of row r of the chunk.
+fn word_at(r: u32, c: u32) -> f32 {
+  let i = r * p.dim + c;
 #if WORD_F16
   return unpack2x16float(word[i >> 1u])[i & 1u];
-#else
+#endif
+#if WORD_F32
   return bitcast<f32>(word[i]);
+#endif
+#if WORD_Q8
+  return f32(bitcast<i32>(word[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u) * word_scale[r];
+#endif
+#if WORD_Q4
+  return f32(bitcast<i32>(word[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * word_scale[r * p.word_blocks + c / 32u];
 #endif
 }
 
@@ -69,11 +86,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let raw = ids[t];
   let id = u32(clamp(raw, 0, i32(p.vocab) - 1));
   let in_chunk = id >= p.chunk_start && id - p.chunk_start < p.chunk_rows;
-  let word_base = (id - p.chunk_start) * p.dim;
+  let word_row = id - p.chunk_start;
   if (p.first == 0u) {
     if (in_chunk) {
       for (var c = lid; c < p.dim; c += WG) {
-        out[t * p.dim + c] += word_at(word_base + c);
+        out[t * p.dim + c] += word_at(word_row, c);
       }
     }
     return;
@@ -91,7 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < p.dim; c += WG) {
     var e = position_at(pos * p.dim + c) + token_type_at(c);
     if (in_chunk) {
-      e += word_at(word_base + c);
+      e += word_at(word_row, c);
     }
     out[t * p.dim + c] = e;
   }

@@ -1,7 +1,8 @@
 // The linear kernels' epilogue (linear-blocked.wgsl, linear-tiled.wgsl): y = act(sum + bias[n]) + residual,
 // written at row m, column out_offset + n of an output whose rows are out_stride wide. Uses the kernel's
 // bindings `bias` (#if BIAS), `residual` (#if RESIDUAL), `y` and its uniforms `p` (M, N, out_stride, out_offset),
-// and the activations of lib/activations.wgsl; the ACT_* flags pick the activation.
+// and the activations of lib/activations.wgsl; the ACT_* flags pick the activation. With W_ROW_SCALE (q8
+// weights) the sum is of codes times x, and the row's scale w_scale[n] multiplies it first.
 
 fn activate(v: f32) -> f32 {
 #if ACT_NONE
@@ -30,6 +31,9 @@ fn activate(v: f32) -> f32 {
 fn store(m: u32, n: u32, sum: f32) {
   if (m >= p.M || n >= p.N) { return; }
   var v = sum;
+#if W_ROW_SCALE
+  v *= w_scale[n];
+#endif
 #if BIAS
   v += bias[n];
 #endif

@@ -3,7 +3,7 @@
 // converted in the page into browser storage — with a progress bar (bytes and tensors), Cancel, and the list
 // of models stored in this browser.
 import type { Directory } from '../checkpoint/byte-source';
-import type { ConvertProgress } from '../checkpoint/web-format';
+import { WEB_DTYPES, type ConvertProgress, type WebDType } from '../checkpoint/web-format';
 import type { WeightSet } from '../checkpoint/weight-set';
 import {
   deleteStoredModel, listStoredModels, openCheckpointFile, openStoredModel, requestPersistentStorage, storeWeights,
@@ -24,11 +24,15 @@ export const DEMO_URL = new URL('weights/demo/', document.baseURI).href;
 const HUB_ENDPOINT = new URLSearchParams(location.search).get('hubEndpoint') ?? undefined;
 
 const CHECKPOINT_EXTENSIONS = ['.ckpt', '.safetensors', '.bin', '.pt', '.pth'];
+/** What the converter's dtype select says of each web-format dtype (a new dtype must be described here). */
+const DTYPE_LABELS: Record<WebDType, string> = {
+  f32: 'f32 (exact, 4 bytes a weight)',
+  f16: 'f16 (half the size, 2 bytes a weight)',
+  q8: 'q8 (a quarter of the size; int8 matrices, near-exact answers)',
+  q4: 'q4 (a sixth of the size; 4-bit matrices, some answers change)',
+};
 /** The weight dtypes a conversion in the page offers (the select is built from this list), first = default. */
-export const CONVERT_DTYPES: ReadonlyArray<{ dtype: 'f32' | 'f16'; label: string }> = [
-  { dtype: 'f32', label: 'f32 (exact, 4 bytes a weight)' },
-  { dtype: 'f16', label: 'f16 (half the size, 2 bytes a weight)' },
-];
+export const CONVERT_DTYPES = WEB_DTYPES.map((dtype) => ({ dtype, label: DTYPE_LABELS[dtype] }));
 const HEAD_NAMES: HeadName[] = ['vqa', 'itm', 'itc', 'mlm', 'nlvr2', 'snli', 'irtr'];
 
 export interface LoadedModel {
@@ -216,7 +220,7 @@ export class ModelPanel {
       return;
     }
     const ckpt = ckpts[0];
-    const dtype = this.dtypeSelect.value as 'f32' | 'f16';
+    const dtype = this.dtypeSelect.value as WebDType;
     const controller = this.startJob(`Converting ${ckpt.name}`);
     const previous = this.loaded;
     setStatus('converting', ckpt.name);

@@ -1,7 +1,8 @@
 // Float conversions for the web format: f32 -> f16 with round-to-nearest-even (subnormals, overflow to
 // infinity, NaN kept quiet), and the exact widenings f16/bf16 -> f32.
 import { ShapeError } from '../errors';
-import type { HostTensor } from './tensor';
+import { dequantize } from './quantize';
+import { numel, type HostTensor } from './tensor';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -46,10 +47,13 @@ export function f16BitsToF32(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** A float tensor in f32 or f16; other float dtypes are widened exactly first (f64 rounds once to f32). */
+/**
+ * A float tensor in f32 or f16; other float dtypes are widened exactly first (f64 rounds once to f32, q8/q4
+ * dequantize to code · scale, exact in f32 for q4 and rounded once for q8).
+ */
 export function toFloatDtype(t: HostTensor, dtype: 'f32' | 'f16', name: string): HostTensor {
   if (t.dtype === dtype) return t;
-  const n = t.data.length;
+  const n = numel(t.shape);
   let asF32: Float32Array;
   switch (t.dtype) {
     case 'f32': asF32 = t.data as Float32Array; break;
@@ -67,6 +71,9 @@ export function toFloatDtype(t: HostTensor, dtype: 'f32' | 'f16', name: string):
       asF32 = new Float32Array(bits.buffer);
       break;
     }
+    case 'q8': case 'q4':
+      asF32 = dequantize(t, new Float32Array(n)) as Float32Array;
+      break;
     default:
       throw new ShapeError(`tensor ${name}: ${t.dtype} is not a floating-point dtype`);
   }

@@ -97,6 +97,7 @@ export function typedView(dtype: DType, bytes: Uint8Array): TypedData {
     case 'i16': return new Int16Array(buffer, byteOffset, n);
     case 'i8': return new Int8Array(buffer, byteOffset, n);
     case 'u8': case 'bool': return new Uint8Array(buffer, byteOffset, n);
+    case 'q8': case 'q4': throw new Error(`typedView: ${dtype} tensors carry scales (quantize.ts, fromQuantBytes)`);
   }
 }
 

@@ -1,13 +1,17 @@
 // Our web weight format: a directory with manifest.json and binary shards of at most 64 MiB.
 //
 // manifest.json = {
-//   format: "bridgetower-web", version: 1, dtype: "f32" | "f16",
+//   format: "bridgetower-web", version: 1 | 2, dtype: "f32" | "f16" | "q8" | "q4",
 //   config: BridgeTowerConfig, source: { file, format },
 //   tokenizer?: { vocab: "vocab.json", merges: "merges.txt" }   (files beside the manifest, HF formats)
 //   labels?: string[]                                             (VQA answers, index = logit)
 //   shards: [{ file, length }],
-//   tensors: [{ name, dtype, shape, shard, offset, length, crc32 }]
+//   tensors: [{ name, dtype, shape, shard, offset, length, crc32, block?, scales? }]
 // }
+// dtype q8 / q4 (quantize.ts): the matrices (isQuantizable) are stored as packed integer codes followed by f32
+// scales, one per `block` consecutive elements of a row (q8: a whole row, q4: 32), `scales` of them; every
+// other tensor is f32. Such files are version 2, which readers of version 1 refuse; f32 and f16 files stay
+// version 1.
 // A tensor's bytes (row-major, little-endian) start at `offset` in shards[shard]; every offset is a
 // multiple of 256, so each tensor can go to the GPU straight from the fetched shard. A tensor larger
 // than a shard starts a fresh shard and runs on into the following ones, which it fills completely.
@@ -19,31 +23,43 @@ import { readJson, readText, type ByteSource, type Directory } from './byte-sour
 import { crc32 } from './crc32';
 import { checkTensors } from './describe';
 import { toFloatDtype } from './f16';
+import {
+  fromQuantBytes, isQuantDType, isQuantizable, matrixShape, quantBlock, quantBytes, quantize, quantLayout, type QuantDType,
+} from './quantize';
 import { typedView } from './safetensors';
 import { DTYPE_BYTES, numel, type DType, type HostTensor } from './tensor';
 import { mergesTxt, parseMergesTxt, parseVocabJson } from './tokenizer-files';
 import type { TensorInfo, TokenizerFiles, WeightSet } from './weight-set';
 
 export const WEB_FORMAT = 'bridgetower-web';
-export const WEB_FORMAT_VERSION = 1;
+/** The newest version this code reads and writes (2: quantized dtypes); f32 and f16 files are written as 1. */
+export const WEB_FORMAT_VERSION = 2;
+/** Weight dtypes a web-format directory can hold. */
+export const WEB_DTYPES = ['f32', 'f16', 'q8', 'q4'] as const;
+export type WebDType = (typeof WEB_DTYPES)[number];
+export const isWebDType = (d: unknown): d is WebDType => WEB_DTYPES.includes(d as WebDType);
 export const MANIFEST = 'manifest.json';
 export const MAX_SHARD_BYTES = 64 * 1024 * 1024;
 export const TENSOR_ALIGNMENT = 256;
 
 export interface ManifestTensor {
   name: string;
-  dtype: 'f32' | 'f16';
+  dtype: WebDType;
   shape: number[];
   shard: number;
   offset: number;
+  /** Bytes, scales included; crc32 covers all of them. */
   length: number;
   crc32: number;
+  /** q8 / q4: elements per scale (a row for q8, 32 for q4) and the number of scales. */
+  block?: number;
+  scales?: number;
 }
 
 export interface Manifest {
   format: typeof WEB_FORMAT;
-  version: typeof WEB_FORMAT_VERSION;
-  dtype: 'f32' | 'f16';
+  version: 1 | 2;
+  dtype: WebDType;
   config: BridgeTowerConfig;
   source?: { file: string; format: string };
   tokenizer?: { vocab: string; merges: string };
@@ -78,7 +94,8 @@ export interface ConvertProgress {
 }
 
 export interface ConvertOptions {
-  dtype?: 'f32' | 'f16';
+  /** f16 stores every float tensor as float16; q8 / q4 quantize the matrices and keep the rest f32. */
+  dtype?: WebDType;
   tokenizer?: TokenizerFiles;
   labels?: string[];
   /** Shard size limit (tests use small ones); at most MAX_SHARD_BYTES. */
@@ -134,11 +151,15 @@ export function planShards(lengths: number[], maxShardBytes: number): { places: 
 export async function writeWebFormat(weights: ConvertibleWeights, sink: WebFormatSink, opts: ConvertOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
   const dtype = opts.dtype ?? 'f32';
+  if (!isWebDType(dtype)) {
+    throw new CheckpointError(sink.name, `unknown weight dtype ${JSON.stringify(dtype)} (expected ${WEB_DTYPES.join(', ')})`);
+  }
   const maxShard = Math.min(opts.maxShardBytes ?? MAX_SHARD_BYTES, MAX_SHARD_BYTES);
   if (maxShard % TENSOR_ALIGNMENT) throw new CheckpointError(sink.name, `shard size ${maxShard} is not a multiple of ${TENSOR_ALIGNMENT}`);
   const names = weights.names();
   const infos = names.map((name) => weights.info(name)!);
-  const lengths = infos.map((i) => numel(i.shape) * DTYPE_BYTES[dtype]);
+  const stored = infos.map((info, i) => storedDtype(dtype, names[i], info.shape));
+  const lengths = infos.map((info, i) => storedLength(stored[i], info.shape));
   const { places, shardLengths } = planShards(lengths, maxShard);
   const totalBytes = lengths.reduce((a, b) => a + b, 0);
   const tensors: ManifestTensor[] = [];
@@ -168,11 +189,17 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
     for (let i = 0; i < names.length; i++) {
       if (opts.signal?.aborted) throw new AbortedError('conversion aborted');
       const name = names[i];
-      const t = toFloatDtype(await weights.read(name), dtype, name);
-      const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      const bytes = encodeTensor(await weights.read(name), stored[i], name);
       if (bytes.byteLength !== lengths[i]) throw new CheckpointError(weights.source, `tensor ${name}: read ${bytes.byteLength} bytes, expected ${lengths[i]}`);
       let { shard, offset } = places[i];
-      tensors.push({ name, dtype, shape: infos[i].shape.slice(), shard, offset, length: bytes.byteLength, crc32: crc32(bytes) });
+      const entry: ManifestTensor = {
+        name, dtype: stored[i], shape: infos[i].shape.slice(), shard, offset, length: bytes.byteLength, crc32: crc32(bytes),
+      };
+      if (isQuantDType(entry.dtype)) {
+        entry.block = quantBlock(entry.dtype, matrixShape(entry.shape)[1]);
+        entry.scales = quantLayout(entry.dtype, entry.shape).scales;
+      }
+      tensors.push(entry);
       for (let p = 0; p < bytes.byteLength || p === 0; ) {
         await moveTo(shard, offset);
         const take = Math.min(bytes.byteLength - p, maxShard - offset);
@@ -197,7 +224,7 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
   }
   const manifest: Manifest = {
     format: WEB_FORMAT,
-    version: WEB_FORMAT_VERSION,
+    version: isQuantDType(dtype) ? 2 : 1,
     dtype,
     config: weights.config,
     source: { file: weights.source.split(/[\\/]/).pop() ?? weights.source, format: weights.format },
@@ -222,6 +249,25 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
   };
 }
 
+/** The dtype a tensor is stored in: q8 / q4 only for the matrices, f32 for the rest of a quantized file. */
+function storedDtype(dtype: WebDType, name: string, shape: readonly number[]): WebDType {
+  if (!isQuantDType(dtype)) return dtype;
+  return isQuantizable(name, shape) ? dtype : 'f32';
+}
+
+function storedLength(dtype: WebDType, shape: readonly number[]): number {
+  return isQuantDType(dtype) ? quantLayout(dtype, shape).length : numel(shape) * DTYPE_BYTES[dtype];
+}
+
+function encodeTensor(t: HostTensor, dtype: WebDType, name: string): Uint8Array {
+  if (t.dtype === dtype && isQuantDType(dtype)) return quantBytes(t);
+  if (isQuantDType(dtype)) {
+    return quantBytes(quantize(toFloatDtype(t, 'f32', name).data as Float32Array, t.shape, dtype, name));
+  }
+  const f = toFloatDtype(t, dtype, name);
+  return new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+}
+
 /** Indented JSON with one line per shard and per tensor, so manifests stay readable and diff well. */
 function manifestJson(m: Manifest): string {
   const { shards, tensors, ...rest } = m;
@@ -235,16 +281,19 @@ function validateManifest(x: unknown, file: string): Manifest {
   if (!x || typeof x !== 'object') bad('not a JSON object');
   const m = x as Manifest;
   if (m.format !== WEB_FORMAT) bad(`format is ${JSON.stringify(m.format)}, expected ${JSON.stringify(WEB_FORMAT)}`);
-  if (m.version !== WEB_FORMAT_VERSION) bad(`version ${JSON.stringify(m.version)} is not supported (this reader knows ${WEB_FORMAT_VERSION})`);
+  if (m.version !== 1 && m.version !== 2) bad(`version ${JSON.stringify(m.version)} is not supported (this reader knows 1 and 2)`);
+  if (!isWebDType(m.dtype)) bad(`dtype ${JSON.stringify(m.dtype)} is not one of ${WEB_DTYPES.join(', ')}`);
+  if (isQuantDType(m.dtype) && m.version !== 2) bad(`dtype ${m.dtype} needs version 2, the manifest says ${m.version}`);
   if (!m.config || typeof m.config !== 'object') bad('no config');
   if (!Array.isArray(m.shards) || !m.shards.every((s) => s && typeof s.file === 'string' && !s.file.includes('/') && !s.file.includes('\\') && Number.isSafeInteger(s.length) && s.length >= 0)) bad('bad shards list');
   if (!Array.isArray(m.tensors)) bad('no tensors list');
   for (const t of m.tensors) {
-    const ok = t && typeof t.name === 'string' && (t.dtype === 'f32' || t.dtype === 'f16') && Array.isArray(t.shape)
+    const ok = t && typeof t.name === 'string' && isWebDType(t.dtype) && Array.isArray(t.shape)
       && t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) && Number.isSafeInteger(t.shard) && Number.isSafeInteger(t.offset)
       && Number.isSafeInteger(t.length) && Number.isSafeInteger(t.crc32) && t.shard >= 0 && t.shard < m.shards.length
-      && t.offset >= 0 && t.offset % TENSOR_ALIGNMENT === 0 && t.length === numel(t.shape) * DTYPE_BYTES[t.dtype];
+      && t.offset >= 0 && t.offset % TENSOR_ALIGNMENT === 0 && (isQuantDType(t.dtype) || t.length === numel(t.shape) * DTYPE_BYTES[t.dtype]);
     if (!ok) bad(`bad tensor entry ${JSON.stringify(t).slice(0, 200)}`);
+    if (isQuantDType(t.dtype)) checkQuantEntry(t, t.dtype, m.version, bad);
     let left = t.length - (m.shards[t.shard].length - t.offset);
     for (let s = t.shard + 1; left > 0; s++) {
       if (s >= m.shards.length) bad(`tensor ${t.name} runs past the last shard`);
@@ -254,6 +303,18 @@ function validateManifest(x: unknown, file: string): Manifest {
   if (m.labels !== undefined && !(Array.isArray(m.labels) && m.labels.every((l) => typeof l === 'string'))) bad('labels is not a list of strings');
   if (m.tokenizer !== undefined && !(typeof m.tokenizer.vocab === 'string' && typeof m.tokenizer.merges === 'string')) bad('bad tokenizer entry');
   return m;
+}
+
+function checkQuantEntry(t: ManifestTensor, dtype: QuantDType, version: number, bad: (what: string) => never): void {
+  const where = `tensor ${t.name} (${dtype})`;
+  if (version !== 2) bad(`${where} needs version 2, the manifest says ${version}`);
+  if (t.shape.length < 2) bad(`${where} is not a matrix: shape ${JSON.stringify(t.shape)}`);
+  const block = quantBlock(dtype, matrixShape(t.shape)[1]);
+  const layout = quantLayout(dtype, t.shape);
+  const what = dtype === 'q8' ? 'one scale per row' : '32 elements per scale';
+  if (t.block !== block) bad(`${where} has block ${JSON.stringify(t.block)}; this reader supports ${block} (${what})`);
+  if (t.scales !== layout.scales) bad(`${where} lists ${JSON.stringify(t.scales)} scales, its shape needs ${layout.scales}`);
+  if (t.length !== layout.length) bad(`${where} is ${t.length} bytes, codes and scales need ${layout.length}`);
 }
 
 /** A web-format directory as a WeightSet; every tensor read is checked against its crc32. */
@@ -271,8 +332,12 @@ export class WebFormatWeights implements WeightSet {
   static async open(dir: Directory, manifestSource?: ByteSource): Promise<WebFormatWeights> {
     const src = manifestSource ?? (await dir.open(MANIFEST));
     if (!src) throw new CheckpointError(`${dir.name}/${MANIFEST}`, 'not found: not a web-format directory');
-    const manifest = validateManifest(await readJson(src), src.name);
-    await src.close();
+    let manifest: Manifest;
+    try {
+      manifest = validateManifest(await readJson(src), src.name);
+    } finally {
+      await src.close();
+    }
     let tokenizer: TokenizerFiles | undefined;
     if (manifest.tokenizer) {
       const vocab = await dir.open(manifest.tokenizer.vocab);
@@ -353,6 +418,7 @@ export class WebFormatWeights implements WeightSet {
         await p?.then((src) => src.close());
       }
     }
+    if (isQuantDType(t.dtype)) return fromQuantBytes(t.dtype, t.shape, bytes);
     return { dtype: t.dtype as DType, shape: t.shape.slice(), data: typedView(t.dtype, bytes) };
   }
 

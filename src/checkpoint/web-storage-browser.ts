@@ -12,7 +12,7 @@ import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
 import {
   MANIFEST, WebFormatWeights, writeWebFormat, type ConvertibleWeights, type ConvertProgress, type ConvertSummary,
-  type FileSink, type Manifest, type WebFormatSink,
+  type FileSink, type Manifest, type WebDType, type WebFormatSink,
 } from './web-format';
 import type { TokenizerFiles } from './weight-set';
 
@@ -33,12 +33,12 @@ export interface StoredModel {
   bytes: number;
   /** The checkpoint file it was converted from. */
   source?: string;
-  dtype?: 'f32' | 'f16';
+  dtype?: WebDType;
   storage: 'opfs' | 'indexeddb';
 }
 
 export interface BrowserConvertOptions {
-  dtype?: 'f32' | 'f16';
+  dtype?: WebDType;
   tokenizer?: TokenizerFiles;
   labels?: string[];
   imageSize?: number;
@@ -209,7 +209,7 @@ export async function openCheckpointFile(file: File, opts: BrowserConvertOptions
 export interface StoreOptions {
   /** The name shown in the list. */
   name: string;
-  dtype?: 'f32' | 'f16';
+  dtype?: WebDType;
   /** The checkpoint file it came from. */
   source?: string;
   /** A stored model's key that this one replaces: deleted only once the new one is complete. */

@@ -7,6 +7,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { linear, type LinearVariant } from '../kernels/linear';
+import { quantize } from '../checkpoint/quantize';
 import { intOption, option, parseArgs } from './args';
 
 /** M x K x N: ViT qkv / out-proj / MLP at 288px (325 tokens), a 40-token text layer, and 1297 tokens (576px). */
@@ -18,17 +19,30 @@ const ATTENTION_SHAPES: [number, number][] = [[40, 325], [1297, 1297]];
 const HEADS = 12;
 const HEAD_DIM = 64;
 
-const USAGE = 'usage: bridgetower bench kernels [--variant blocked|tiled|all] [--iterations N] [--weights f32|f16]';
+const USAGE = 'usage: bridgetower bench kernels [--variant blocked|tiled|all] [--iterations N] [--weights f32|f16|q8|q4[,...]]';
 
-function randomTensor(gpu: Gpu, shape: number[], scale: number, label: string): GpuTensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+type BenchWeights = 'f32' | 'f16' | 'q8' | 'q4';
+const WEIGHTS: readonly BenchWeights[] = ['f32', 'f16', 'q8', 'q4'];
+
+function randomValues(n: number, scale: number): Float32Array {
   const data = new Float32Array(n);
   let s = 12345;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     data[i] = ((s >>> 8) / 2 ** 24 - 0.5) * 2 * scale;
   }
-  return gpu.upload(data, shape, 'f32', label);
+  return data;
+}
+
+function randomTensor(gpu: Gpu, shape: number[], scale: number, label: string): GpuTensor {
+  return gpu.upload(randomValues(shape.reduce((a, b) => a * b, 1), scale), shape, 'f32', label);
+}
+
+function weightTensor(gpu: Gpu, dtype: BenchWeights, N: number, K: number): GpuTensor {
+  if (dtype === 'f16') return halfTensor(gpu, [N, K], 'w');
+  if (dtype === 'f32') return randomTensor(gpu, [N, K], 1 / Math.sqrt(K), 'w');
+  const q = quantize(randomValues(N * K, 1 / Math.sqrt(K)), [N, K], dtype, 'w');
+  return gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [N, K], dtype, 'w');
 }
 
 function halfTensor(gpu: Gpu, shape: number[], label: string): GpuTensor {
@@ -65,8 +79,9 @@ async function benchKernels(argv: string[]): Promise<number> {
   if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}; ${USAGE}`);
   const which = option(args, 'variant', 'all')!;
   if (!['blocked', 'tiled', 'all'].includes(which)) throw new UsageError(`--variant must be blocked, tiled or all; ${USAGE}`);
-  const weights = option(args, 'weights', 'f32')!;
-  if (weights !== 'f32' && weights !== 'f16') throw new UsageError(`--weights must be f32 or f16; ${USAGE}`);
+  const weights = option(args, 'weights', 'f32')!.split(',') as BenchWeights[];
+  const unknown = weights.find((w) => !WEIGHTS.includes(w));
+  if (unknown !== undefined) throw new UsageError(`--weights takes f32, f16, q8, q4 or a comma list of them, got ${JSON.stringify(unknown)}; ${USAGE}`);
   const variants: LinearVariant[] = which === 'all' ? ['blocked', 'tiled'] : [which as LinearVariant];
   const asked = intOption(args, 'iterations');
   if (asked !== undefined && asked < 1) throw new UsageError(`--iterations must be at least 1, got ${asked}`);
@@ -76,22 +91,24 @@ async function benchKernels(argv: string[]): Promise<number> {
   const clock = gpu.profiling ? 'GPU timestamp queries' : 'wall clock (no timestamp-query on this adapter)';
   const defaultVariant = gpu.caps.cpuAdapter ? 'blocked' : 'tiled';
   console.log(`adapter: ${gpu.adapterDescription}${gpu.caps.cpuAdapter ? ' (CPU adapter)' : ''}`);
-  console.log(`timing: ${clock}; ${iterations} iterations after a warm-up, one submit each; ${weights} weights`);
+  console.log(`timing: ${clock}; ${iterations} iterations after a warm-up, one submit each; ${weights.join(', ')} weights`);
   console.log(`linear picks '${defaultVariant}' on this adapter by default\n`);
 
-  const widths = [22, ...variants.map(() => 18)];
-  console.log(row(['linear M x K x N', ...variants.map((v) => `${v} GFLOP/s`)], widths));
+  const columns = variants.flatMap((v) => weights.map((w) => ({ variant: v, weights: w })));
+  const widths = [22, ...columns.map(() => 20)];
+  console.log(row(['linear M x K x N', ...columns.map((c) => `${c.variant} ${c.weights} GFLOP/s`)], widths));
   for (const [M, K, N] of LINEAR_SHAPES) {
     const x = randomTensor(gpu, [M, K], 1, 'x');
-    const w = weights === 'f16' ? halfTensor(gpu, [N, K], 'w') : randomTensor(gpu, [N, K], 1 / Math.sqrt(K), 'w');
+    const ws = new Map(weights.map((d) => [d, weightTensor(gpu, d, N, K)]));
     const cells: string[] = [];
-    for (const variant of variants) {
-      const ms = await timeIt(gpu, iterations, () => linear(gpu, x, w, { variant }).release());
+    for (const c of columns) {
+      const w = ws.get(c.weights)!;
+      const ms = await timeIt(gpu, iterations, () => linear(gpu, x, w, { variant: c.variant }).release());
       cells.push(`${((2 * M * K * N) / ms / 1e6).toFixed(2)} (${ms.toFixed(1)} ms)`);
     }
     console.log(row([`${M} x ${K} x ${N}`, ...cells], widths));
     x.release();
-    w.release();
+    for (const w of ws.values()) w.release();
   }
 
   console.log(`\n${row(['attention Lq x Lk', 'GFLOP/s'], [22, 18])}`);

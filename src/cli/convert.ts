@@ -7,11 +7,11 @@ import type { ImagePreprocess } from '../model/config';
 import { openWeights } from '../checkpoint/open';
 import { NodeDirSink, openPath } from '../checkpoint/source-node';
 import { checkTokenizerFits, parseLabels, parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
-import { writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
+import { isWebDType, WEB_DTYPES, writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
 import type { TokenizerFiles } from '../checkpoint/weight-set';
 import { intOption, option, parseArgs } from './args';
 
-const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16] [--image-size S]
+const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16|q8|q4] [--image-size S]
          [--config config.json] [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json]
          [--labels labels.json] [--image-preprocess blip|clip|hf]`;
 
@@ -76,7 +76,7 @@ export default async function convert(argv: string[]): Promise<number> {
     throw new UsageError(`--out ${out} is a file; convert writes a folder`);
   }
   const dtype = option(args, 'dtype', 'f32');
-  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got ${JSON.stringify(dtype)}`);
+  if (!isWebDType(dtype)) throw new UsageError(`--dtype must be ${WEB_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
   const preprocess = option(args, 'image-preprocess');
   if (preprocess !== undefined && !['blip', 'clip', 'hf'].includes(preprocess)) throw new UsageError(`--image-preprocess must be blip, clip or hf, got ${JSON.stringify(preprocess)}`);
   const imageSize = intOption(args, 'image-size');

@@ -10,7 +10,7 @@ import { NodeDirSink, NodeDirectory } from '../checkpoint/source-node';
 import type { HubOptions } from '../hub/load';
 import { openModelWeights } from '../tasks/node';
 import type { HostTensor } from '../checkpoint/tensor';
-import { writeWebFormat, type ConvertibleWeights } from '../checkpoint/web-format';
+import { writeWebFormat, type ConvertibleWeights, type WebDType } from '../checkpoint/web-format';
 import type { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel } from '../model/bridgetower';
 
@@ -23,7 +23,7 @@ export async function openWeightPath(path: string, opts: OpenOptions & HubOption
  * Load a model onto the GPU from `path`. With `convertTo`, the weights first go through the web format in
  * that dtype (written to a temporary directory, removed once uploaded), exactly as a browser would get them.
  */
-export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubOptions & { convertTo?: 'f32' | 'f16' } = {}): Promise<BridgeTowerModel> {
+export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubOptions & { convertTo?: WebDType } = {}): Promise<BridgeTowerModel> {
   const { convertTo, ...open } = opts;
   const weights = await openWeightPath(path, open);
   if (!convertTo) {

@@ -120,6 +120,17 @@ export class Gpu {
     return new GpuTensor(buffer, shape.slice(), dtype, (b) => { this.persistentBytes -= b.size; b.destroy(); }, label);
   }
 
+  /** A q8 / q4 weight (src/checkpoint/quantize.ts): its packed codes and f32 scales; release() frees both. */
+  uploadQuantized(codes: Uint8Array, scales: Float32Array, shape: readonly number[], dtype: 'q8' | 'q4', label = ''): GpuTensor {
+    const s = this.upload(scales, [scales.length], 'f32', `${label} scales`);
+    try {
+      return this.upload(codes, shape, dtype, label).withScales(s);
+    } catch (e) {
+      s.release();
+      throw e;
+    }
+  }
+
   /** Record one compute dispatch. */
   dispatch(args: DispatchArgs): void {
     this.assertUsable();
@@ -180,6 +191,8 @@ export class Gpu {
         case 'i32': return new Int32Array(bytes, 0, t.size);
         case 'u32': return new Uint32Array(bytes, 0, t.size);
         case 'f16': return new Uint16Array(bytes, 0, t.size);
+        // Packed codes, as raw words.
+        case 'q8': case 'q4': return new Uint32Array(bytes);
       }
     });
     staging.unmap();

@@ -1,11 +1,12 @@
 // A tensor on the GPU: a storage buffer, a row-major shape and an element type.
 // f16 tensors are stored as packed pairs of halves in u32 words (read with unpack2x16float), so they work
-// on adapters without `shader-f16`; their buffers are padded to a whole word.
+// on adapters without `shader-f16`; their buffers are padded to a whole word. q8 / q4 tensors are quantized
+// weight matrices (src/checkpoint/quantize.ts): packed integer codes in u32 words, and their f32 `scales`.
 import { ShapeError } from '../errors';
 
-export type GpuDType = 'f32' | 'f16' | 'i32' | 'u32';
+export type GpuDType = 'f32' | 'f16' | 'i32' | 'u32' | 'q8' | 'q4';
 
-export const GPU_DTYPE_BYTES: Record<GpuDType, number> = { f32: 4, f16: 2, i32: 4, u32: 4 };
+export const GPU_DTYPE_BYTES: Record<GpuDType, number> = { f32: 4, f16: 2, i32: 4, u32: 4, q8: 1, q4: 0.5 };
 
 export function elementCount(shape: readonly number[]): number {
   let n = 1;
@@ -31,7 +32,14 @@ export class GpuTensor {
     /** Called once by release(): hands the buffer back to the pool, or destroys an owned one. */
     private readonly onRelease: (buffer: GPUBuffer) => void,
     readonly label = '',
+    /** q8 / q4: the f32 scales (one per row, or per 32 elements of a row); released with the codes. */
+    readonly scales?: GpuTensor,
   ) {}
+
+  /** This tensor with `scales` attached: the new tensor owns both buffers. */
+  withScales(scales: GpuTensor): GpuTensor {
+    return new GpuTensor(this.buffer, this.shape, this.dtype, (b) => { this.onRelease(b); scales.release(); }, this.label, scales);
+  }
 
   get size(): number { return elementCount(this.shape); }
   get byteLength(): number { return tensorBytes(this.shape, this.dtype); }
@@ -41,7 +49,7 @@ export class GpuTensor {
     if (elementCount(shape) !== this.size) {
       throw new ShapeError(`cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
     }
-    return new GpuTensor(this.buffer, shape.slice(), this.dtype, () => {}, this.label);
+    return new GpuTensor(this.buffer, shape.slice(), this.dtype, () => {}, this.label, this.scales);
   }
 
   /** Give the memory back. Safe while commands using it are recorded but not submitted: the GPU runs them in order. */

@@ -1,6 +1,8 @@
 // linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims.
 // Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
+// The weight may be f32, f16, or q8 / q4 (codes + scales, src/checkpoint/quantize.ts), which both variants
+// dequantize as they load it: no dequantized copy of a weight is ever written.
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { GpuTensor, expectShape } from '../gpu/tensor';
@@ -8,6 +10,7 @@ import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
+import { Q4_BLOCK } from '../checkpoint/quantize';
 import { unrollWgsl } from './unroll';
 import { composeWgsl } from './wgsl';
 
@@ -46,8 +49,14 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const K = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   expectShape('linear: x', x, [...lead, K], ['f32']);
-  expectShape('linear: weight', weight, [-1, K], ['f32', 'f16']);
+  expectShape('linear: weight', weight, [-1, K], ['f32', 'f16', 'q8', 'q4']);
   const N = weight.shape[0];
+  const quant = weight.dtype === 'q8' || weight.dtype === 'q4';
+  const blocks = weight.dtype === 'q4' ? Math.ceil(K / Q4_BLOCK) : 0;
+  if (quant) {
+    if (!weight.scales) throw new ShapeError(`linear: ${weight.dtype} weight ${weight.label} has no scales`);
+    expectShape(`linear: ${weight.dtype} weight scales`, weight.scales, [weight.dtype === 'q8' ? N : N * blocks], ['f32']);
+  }
   const M = lead.reduce((a, b) => a * b, 1);
   if (opts.bias) expectShape('linear: bias', opts.bias, [N], ['f32']);
   if (opts.activation !== undefined && !ACTIVATIONS.includes(opts.activation)) {
@@ -85,17 +94,28 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   // The tiled kernel stages scalars; only the blocked one reads vec4s.
   const vec4 = variant === 'blocked' && K % 4 === 0;
   const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
-  const f16 = weight.dtype === 'f16';
+  const wt = weight.dtype;
+  // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
+  const pairs = quant && vec4 && K % 8 === 0;
   const act = opts.activation;
   const flags: Record<string, boolean> = {
     VEC4: vec4,
     X_VEC4: vec4 && !subgroups,
     X_SCALAR: !vec4,
     SUBGROUPS: subgroups,
-    W_F32_VEC4: !f16 && vec4,
-    W_F16_VEC4: f16 && vec4,
-    W_F32_SCALAR: !f16 && !vec4,
-    W_F16_SCALAR: f16 && !vec4,
+    W_F32_VEC4: wt === 'f32' && vec4,
+    W_F16_VEC4: wt === 'f16' && vec4,
+    W_F32_SCALAR: wt === 'f32' && !vec4,
+    W_F16_SCALAR: wt === 'f16' && !vec4,
+    W_Q8_VEC4: wt === 'q8' && vec4 && !pairs,
+    W_Q8_SCALAR: wt === 'q8' && !vec4,
+    W_Q8_PAIRS: wt === 'q8' && pairs,
+    W_Q4_VEC4: wt === 'q4' && vec4 && !pairs,
+    W_Q4_SCALAR: wt === 'q4' && !vec4,
+    W_Q4_PAIRS: wt === 'q4' && pairs,
+    PAIRS: pairs,
+    W_SCALES: quant,
+    W_ROW_SCALE: wt === 'q8',
     BIAS: !!opts.bias,
     RESIDUAL: !!opts.residual,
     ACT_NONE: !act,
@@ -114,13 +134,14 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const maxDim = gpu.caps.maxComputeWorkgroupsPerDimension;
   const gx = Math.min(tiles, maxDim);
   const bindings = [x, weight];
+  if (weight.scales) bindings.push(weight.scales);
   if (opts.bias) bindings.push(opts.bias);
   if (opts.residual) bindings.push(opts.residual);
   bindings.push(out);
   gpu.dispatch({
     pipeline,
     bindings,
-    uniforms: new Uint32Array([M, N, K, outStride, offset, tilesN, tiles]),
+    uniforms: new Uint32Array([M, N, K, outStride, offset, tilesN, tiles, blocks]),
     workgroups: [gx, Math.ceil(tiles / Math.max(gx, 1))],
     label: `linear ${M}x${K}x${N}`,
   });

@@ -10,10 +10,13 @@ export interface PatchEmbedOptions {
   variant?: LinearVariant;
 }
 
-/** pixels [B, 3, S, S] f32, conv1 [Hv, 3, P, P] f32|f16 -> [B, (S/P)², Hv], patches in row-major order. */
+/**
+ * pixels [B, 3, S, S] f32, conv1 [Hv, 3, P, P] f32|f16|q8|q4 (quantized as the [Hv, 3·P·P] matrix) ->
+ * [B, (S/P)², Hv], patches in row-major order.
+ */
 export function patchEmbed(gpu: Gpu, pixels: GpuTensor, conv1: GpuTensor, opts: PatchEmbedOptions = {}): GpuTensor {
   expectShape('patchEmbed: pixels', pixels, [-1, 3, -1, -1], ['f32']);
-  expectShape('patchEmbed: conv1', conv1, [-1, 3, -1, -1], ['f32', 'f16']);
+  expectShape('patchEmbed: conv1', conv1, [-1, 3, -1, -1], ['f32', 'f16', 'q8', 'q4']);
   const [B, , S, S2] = pixels.shape;
   const [Hv, , P, P2] = conv1.shape;
   if (S !== S2) throw new ShapeError(`patchEmbed: pixels must be square, got [${pixels.shape.join(', ')}]`);

@@ -1,7 +1,8 @@
 // The model's weights on the GPU, uploaded once from a WeightSet.
 // Matrices (Linear weights, conv1, the text embedding tables, the MLM decoder) keep their stored dtype, so
-// an f16 web format stays f16 on the GPU and the kernels widen it to f32 as they load it. Everything else
-// (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
+// an f16 web format stays f16 on the GPU and the kernels widen it to f32 as they load it; q8 / q4 matrices
+// (src/checkpoint/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything
+// else (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
 //
 // Three changes of layout, none of which changes a computed value beyond float32 rounding of one addition:
 // - q/k/v projections that read the same input are stacked into one matrix (`...self.qkv`, `...self.kv`):
@@ -12,10 +13,11 @@
 // - a matrix larger than one storage binding may hold is split into consecutive row chunks.
 import { AbortedError, ConfigError, LimitError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
-import type { GpuTensor } from '../gpu/tensor';
+import { GPU_DTYPE_BYTES, type GpuTensor } from '../gpu/tensor';
 import type { WeightSet } from '../checkpoint/weight-set';
 import { DTYPE_BYTES, numel, type HostTensor } from '../checkpoint/tensor';
 import { toFloatDtype } from '../checkpoint/f16';
+import { concatQuantRows, isQuantizable, Q4_BLOCK } from '../checkpoint/quantize';
 import { expectedTensors } from '../checkpoint/describe';
 import type { LoadProgress } from '../tasks/types';
 import type { BridgeTowerConfig } from './config';
@@ -25,8 +27,13 @@ export interface WeightUploadOptions {
   signal?: AbortSignal;
 }
 
-/** A host tensor ready for upload: f32 values, or f16 bits. */
-interface Upload { dtype: 'f32' | 'f16'; shape: number[]; data: Float32Array | Uint16Array }
+/** A host tensor ready for upload: f32 values, f16 bits, or q8 / q4 packed codes with their scales. */
+export interface Upload {
+  dtype: 'f32' | 'f16' | 'q8' | 'q4';
+  shape: number[];
+  data: Float32Array | Uint16Array | Uint8Array;
+  scales?: Float32Array;
+}
 
 export const WORD_EMBEDDINGS = 'text_transformer.embeddings.word_embeddings.weight';
 export const MLM_DECODER = 'mlm_score.decoder.weight';
@@ -111,8 +118,14 @@ export class ModelWeights {
     const stack = async (prefix: string, parts: string[], fused: string): Promise<void> => {
       for (const what of ['weight', 'bias']) {
         const hosts = await Promise.all(parts.map((p) => take(`${prefix}.${p}.${what}`)));
+        const fusedName = `${prefix}.${fused}.${what}`;
+        const quant = hosts[0].dtype;
+        if (what === 'weight' && (quant === 'q8' || quant === 'q4') && hosts.every((h) => h.dtype === quant)) {
+          this.put(fusedName, asUpload(concatQuantRows(hosts), fusedName, true));
+          continue;
+        }
         const keepF16 = what === 'weight' && hosts.every((h) => h.dtype === 'f16');
-        this.put(`${prefix}.${fused}.${what}`, concatRows(hosts.map((h, i) => asUpload(h, `${prefix}.${parts[i]}.${what}`, keepF16))));
+        this.put(fusedName, concatRows(hosts.map((h, i) => asUpload(h, `${prefix}.${parts[i]}.${what}`, keepF16))));
       }
     };
     for (let i = 0; i < c.text.layers; i++) {
@@ -165,8 +178,10 @@ export class ModelWeights {
   }
 
   private upload(name: string, t: Upload): GpuTensor {
-    const g = this.gpu.upload(t.data, t.shape, t.dtype, name);
-    this.uploadedBytes += g.byteLength;
+    const g = t.dtype === 'q8' || t.dtype === 'q4'
+      ? this.gpu.uploadQuantized(t.data as Uint8Array, t.scales!, t.shape, t.dtype, name)
+      : this.gpu.upload(t.data, t.shape, t.dtype, name);
+    this.uploadedBytes += g.byteLength + (g.scales?.byteLength ?? 0);
     return g;
   }
 
@@ -177,26 +192,47 @@ export class ModelWeights {
   /** Upload a 2-D tensor as row chunks within the binding and buffer limits; returns [firstRow, rows] per chunk. */
   private putChunked(name: string, t: Upload): Array<[number, number]> {
     const [rows, cols] = t.shape;
-    const rowBytes = cols * (t.dtype === 'f16' ? 2 : 4);
+    const rowBytes = cols * GPU_DTYPE_BYTES[t.dtype];
     const limit = Math.min(this.gpu.caps.maxStorageBufferBindingSize, this.gpu.caps.maxBufferSize);
-    // Even row counts keep every f16 chunk a whole number of u32 words.
-    const perChunk = Math.floor(limit / rowBytes / 2) * 2;
-    if (perChunk < 2) throw new LimitError(`${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`);
+    // Even row counts keep every f16 chunk a whole number of u32 words; multiples of 8 do it for q8 / q4.
+    const step = t.dtype === 'q8' || t.dtype === 'q4' ? 8 : 2;
+    const perChunk = Math.floor(limit / rowBytes / step) * step;
+    if (perChunk < step) throw new LimitError(`${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`);
     const ranges: Array<[number, number]> = [];
     const chunks: GpuTensor[] = [];
     for (let r = 0; r < rows; r += perChunk) {
       const n = Math.min(perChunk, rows - r);
       ranges.push([r, n]);
-      chunks.push(this.upload(`${name}[${r}:${r + n}]`, { dtype: t.dtype, shape: [n, cols], data: t.data.subarray(r * cols, (r + n) * cols) }));
+      chunks.push(this.upload(`${name}[${r}:${r + n}]`, chunkRows(t, r, n)));
     }
     this.chunked.set(name, chunks);
     return ranges;
   }
 }
 
-/** f16 kept only where asked (matrices); every other float dtype becomes f32. */
-function asUpload(t: HostTensor, name: string, keepF16: boolean): Upload {
-  const dtype = keepF16 && t.dtype === 'f16' ? 'f16' : 'f32';
+/** Rows [r, r + n) of a 2-D upload (r a multiple of 8 for q4, so its codes start on a whole byte). */
+export function chunkRows(t: Upload, r: number, n: number): Upload {
+  const cols = t.shape[1];
+  if (t.dtype === 'q8' || t.dtype === 'q4') {
+    const bytes = (rows: number): number => (t.dtype === 'q8' ? rows * cols : Math.ceil((rows * cols) / 2));
+    const perRow = t.dtype === 'q8' ? 1 : Math.ceil(cols / Q4_BLOCK);
+    return {
+      dtype: t.dtype, shape: [n, cols], data: t.data.subarray(bytes(r), bytes(r + n)),
+      scales: t.scales!.subarray(r * perRow, (r + n) * perRow),
+    };
+  }
+  return { dtype: t.dtype, shape: [n, cols], data: t.data.subarray(r * cols, (r + n) * cols) };
+}
+
+/**
+ * f16, q8 and q4 kept only where asked (matrices; q8 / q4 only for the ones the kernels read quantized);
+ * every other dtype becomes f32.
+ */
+function asUpload(t: HostTensor, name: string, keep: boolean): Upload {
+  if ((t.dtype === 'q8' || t.dtype === 'q4') && keep && isQuantizable(name, t.shape)) {
+    return { dtype: t.dtype, shape: t.shape, data: t.data as Uint8Array, scales: t.scales };
+  }
+  const dtype = keep && t.dtype === 'f16' ? 'f16' : 'f32';
   const u = toFloatDtype(t, dtype, name);
   return { dtype, shape: u.shape, data: u.data as Float32Array | Uint16Array };
 }

@@ -157,4 +157,14 @@ describe('convert CLI', () => {
     expect(r.stdout).toMatch(/^converted .*model\.ckpt \(torch-zip\) -> .*: 271 tensors kept, 7 skipped, [\d.]+ MiB f16 in 1 shard, [\d.]+ s, no tokenizer\n$/);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).dtype).toBe('f16');
   });
+
+  it('converts to q4, and names the dtypes it knows when given another', () => {
+    const out = tempDir();
+    const r = cli('convert', fixturePath('tiny', 'model.ckpt'), '--out', out, '--dtype', 'q4');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ MiB q4 in 1 shard/);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))).toMatchObject({ dtype: 'q4', version: 2 });
+    const u = cli('convert', fixturePath('tiny', 'model.ckpt'), '--out', tempDir(), '--dtype', 'q2');
+    expect(u.stderr).toContain('--dtype must be f32, f16, q8, q4, got "q2"');
+  });
 });

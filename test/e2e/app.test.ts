@@ -189,7 +189,7 @@ describe('the app on the demo model', () => {
     await dismissError(page);
     const dtypes = await page.$$eval(`${sel('convert-dtype')} option`,
       (o) => o.map((x) => (x as HTMLOptionElement).value));
-    expect(dtypes).toEqual(['f32', 'f16']);
+    expect(dtypes).toEqual(['f32', 'f16', 'q8', 'q4']);
     await page.select(sel('convert-dtype'), 'f16');
     await upload(page, 'checkpoint-input', TINY_CKPT);
     expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');

@@ -8,12 +8,17 @@
 // |a-b| <= 1e-6 + 6e-7·√K + 2e-6·|b| (1.8e-5 at K = 768) leaves room for other summation orders, yet stays far
 // below what a wrong index, a missed term or a dropped epilogue gives (>= 1e-2). The 2e-6·|b| covers the
 // activation (erf_f32 1.4e-7, exp/tanh a few ulp) and the rounding of the residual add.
+// q8 / q4 weights are checked against the same float64 reference computed with the dequantized weights
+// code · scale (the kernel's own error, not the quantization's): the kernel sums codes·x (q8, scaled after) or
+// (code·scale)·x (q4, rounded once per weight, 6e-8 relative), so the same bound holds.
 import { LimitError, ShapeError } from '../../src/errors';
 import type { Gpu } from '../../src/gpu/runtime';
 import { GpuTensor } from '../../src/gpu/tensor';
 import { linear, type LinearActivation, type LinearVariant } from '../../src/kernels/linear';
 import { composeWgsl } from '../../src/kernels/wgsl';
 import activations from '../../shaders/lib/activations.wgsl?raw';
+import { dequantize, quantize, type QuantDType } from '../../src/checkpoint/quantize';
+import type { HostTensor } from '../../src/checkpoint/tensor';
 import { erf, linearRef, toF16 } from '../reference/math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
 
@@ -26,6 +31,7 @@ interface LinearSpec {
   activation?: LinearActivation;
   residual?: boolean;
   f16?: boolean;
+  quant?: QuantDType;
   /** Write into a wider output of this many columns, at outColumnOffset. */
   outWidth?: number;
   outColumnOffset?: number;
@@ -46,6 +52,14 @@ const SPECS: LinearSpec[] = [
   { name: 'f16 weights, K % 4 == 0, 9x36x10 bias + gelu', lead: [9], K: 36, N: 10, bias: true, activation: 'gelu', f16: true, seed: 8 },
   { name: 'f16 weights, odd K and N*K, 6x15x11 bias', lead: [6], K: 15, N: 11, bias: true, f16: true, seed: 9 },
   { name: 'f16 weights at an outColumnOffset, 66x40x67 tanh', lead: [66], K: 40, N: 67, activation: 'tanh', f16: true, outWidth: 140, outColumnOffset: 70, seed: 10 },
+  { name: 'q8, pairs (K % 8 == 0), 37x64x70 bias + residual', lead: [37], K: 64, N: 70, bias: true, residual: true, quant: 'q8', seed: 12 },
+  { name: 'q8, K % 8 == 4 (no pairs), 9x36x10 bias + gelu', lead: [9], K: 36, N: 10, bias: true, activation: 'gelu', quant: 'q8', seed: 13 },
+  { name: 'q8, odd K and N*K, 6x15x11 at an outColumnOffset', lead: [6], K: 15, N: 11, bias: true, quant: 'q8', outWidth: 30, outColumnOffset: 7, seed: 14 },
+  { name: 'q4, pairs, K not a multiple of 32, 41x40x65', lead: [41], K: 40, N: 65, bias: true, activation: 'tanh', quant: 'q4', seed: 15 },
+  { name: 'q4, K % 8 == 4, 7x100x17 residual', lead: [7], K: 100, N: 17, residual: true, quant: 'q4', seed: 16 },
+  { name: 'q4, odd K and N*K, 5x13x9 quickgelu', lead: [5], K: 13, N: 9, activation: 'quickgelu', quant: 'q4', seed: 17 },
+  { name: 'q8 text layer 50x768x768, bias + gelu', lead: [1, 50], K: 768, N: 768, bias: true, activation: 'gelu', quant: 'q8', seed: 18 },
+  { name: 'q4 MLP 325x3072x768, bias + residual', lead: [1, 325], K: 3072, N: 768, bias: true, residual: true, quant: 'q4', seed: 19 },
   { name: 'largest: 325x768x3072 (ViT-B/16 MLP at 288px), bias + quickgelu', lead: [1, 325], K: 768, N: 3072, bias: true, activation: 'quickgelu', seed: 11 },
 ];
 
@@ -56,6 +70,7 @@ interface Prepared {
   x: Float32Array;
   w: Float32Array;
   wBits?: Uint16Array;
+  wQuant?: HostTensor;
   bias?: Float32Array;
   residual?: Float32Array;
   expected: Float64Array;
@@ -75,9 +90,12 @@ function prepare(s: LinearSpec): Prepared {
   let w = randomF32(s.N * s.K, rand, -2 / Math.sqrt(s.K), 2 / Math.sqrt(s.K));
   let wBits: Uint16Array | undefined;
   if (s.f16) ({ bits: wBits, values: w } = toF16(w));
+  let wQuant: HostTensor | undefined;
+  if (s.quant) wQuant = quantize(w, [s.N, s.K], s.quant, 'w');
   const bias = s.bias ? randomF32(s.N, rand) : undefined;
   const residual = s.residual ? randomF32(M * width, rand) : undefined;
-  const y = linearRef(x, w, M, s.K, s.N, { bias, activation: s.activation });
+  // q8 / q4: the reference reads the dequantized weights code · scale in float64.
+  const y = linearRef(x, wQuant ? dequantize(wQuant) : w, M, s.K, s.N, { bias, activation: s.activation });
   const expected = new Float64Array(M * width).fill(UNTOUCHED);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < s.N; n++) {
@@ -85,7 +103,7 @@ function prepare(s: LinearSpec): Prepared {
       expected[i] = y[m * s.N + n] + (residual ? residual[i] : 0);
     }
   }
-  const p = { x, w, wBits, bias, residual, expected };
+  const p = { x, w, wBits, wQuant, bias, residual, expected };
   prepared.set(s, p);
   return p;
 }
@@ -102,7 +120,8 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
   const M = s.lead.reduce((a, b) => a * b, 1);
   const width = s.outWidth ?? s.N;
   const x = gpu.upload(p.x, [...s.lead, s.K], 'f32', 'x');
-  const w = p.wBits ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w') : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
+  const w = p.wQuant ? gpu.uploadQuantized(p.wQuant.data as Uint8Array, p.wQuant.scales!, [s.N, s.K], s.quant!, 'w')
+    : p.wBits ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w') : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
   const bias = p.bias && gpu.upload(p.bias, [s.N], 'f32', 'bias');
   const residual = p.residual && gpu.upload(p.residual, [...s.lead, width], 'f32', 'residual');
   let out: GpuTensor | undefined;
@@ -118,7 +137,7 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
   const [actual] = await gpu.read(y);
   for (const t of [x, w, bias, residual, y]) t?.release();
   const r = compare(actual, p.expected, 1e-6 + 6e-7 * Math.sqrt(s.K), 2e-6);
-  return { ...r, detail: `M=${M} K=${s.K} N=${s.N}${s.f16 ? ' f16 weights' : ''}: ${r.detail}` };
+  return { ...r, detail: `M=${M} K=${s.K} N=${s.N}${s.f16 ? ' f16 weights' : ''}${s.quant ? ` ${s.quant} weights` : ''}: ${r.detail}` };
 }
 
 // erf_f32 on a dense grid: one invocation per point.

@@ -4,19 +4,25 @@
 import type { Gpu } from '../../src/gpu/runtime';
 import type { LinearVariant } from '../../src/kernels/linear';
 import { patchEmbed } from '../../src/kernels/patch-embed';
+import { dequantize, quantize, type QuantDType } from '../../src/checkpoint/quantize';
+import type { HostTensor } from '../../src/checkpoint/tensor';
 import { toF16 } from '../reference/math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
 
-interface PatchSpec { name: string; B: number; S: number; P: number; Hv: number; f16?: boolean; seed: number; variants: LinearVariant[] }
+interface PatchSpec {
+  name: string; B: number; S: number; P: number; Hv: number; f16?: boolean; quant?: QuantDType; seed: number; variants: LinearVariant[];
+}
 
 const SPECS: PatchSpec[] = [
   { name: '2 images 12x12, patches of 4, Hv=10', B: 2, S: 12, P: 4, Hv: 10, seed: 21, variants: ['blocked', 'tiled'] },
   { name: 'f16 conv1, 15x15, patches of 5 (K = 75), Hv=7', B: 1, S: 15, P: 5, Hv: 7, f16: true, seed: 22, variants: ['blocked', 'tiled'] },
+  { name: 'q8 conv1, 15x15, patches of 5 (K = 75), Hv=7', B: 1, S: 15, P: 5, Hv: 7, quant: 'q8', seed: 24, variants: ['blocked', 'tiled'] },
+  { name: 'q4 conv1, 2 images 16x16, patches of 8 (K = 192), Hv=9', B: 2, S: 16, P: 8, Hv: 9, quant: 'q4', seed: 25, variants: ['blocked', 'tiled'] },
   { name: 'ViT-B/16 at 288px: 1x3x288x288, Hv=768', B: 1, S: 288, P: 16, Hv: 768, seed: 23, variants: ['blocked', 'tiled'] },
 ];
 
 /** out[b, gy·G + gx, h] = Σ_{c, ky, kx} pixels[b, c, gy·P + ky, gx·P + kx] · w[h, c, ky, kx]. */
-function convRef(pixels: Float32Array, w: Float32Array, s: PatchSpec): Float64Array {
+function convRef(pixels: Float32Array, w: ArrayLike<number>, s: PatchSpec): Float64Array {
   const { B, S, P, Hv } = s;
   const G = S / P;
   const out = new Float64Array(B * G * G * Hv);
@@ -40,7 +46,7 @@ function convRef(pixels: Float32Array, w: Float32Array, s: PatchSpec): Float64Ar
   return out;
 }
 
-const prepared = new Map<PatchSpec, { pixels: Float32Array; w: Float32Array; bits?: Uint16Array; expected: Float64Array }>();
+const prepared = new Map<PatchSpec, { pixels: Float32Array; w: Float32Array; bits?: Uint16Array; q?: HostTensor; expected: Float64Array }>();
 
 async function run(gpu: Gpu, s: PatchSpec, variant: LinearVariant): Promise<CaseResult> {
   const K = 3 * s.P * s.P;
@@ -51,11 +57,15 @@ async function run(gpu: Gpu, s: PatchSpec, variant: LinearVariant): Promise<Case
     let w = randomF32(s.Hv * K, rand, -2 / Math.sqrt(K), 2 / Math.sqrt(K));
     let bits: Uint16Array | undefined;
     if (s.f16) ({ bits, values: w } = toF16(w));
-    p = { pixels, w, bits, expected: convRef(pixels, w, s) };
+    // q8 / q4: the reference convolves with the dequantized weights code · scale (float64).
+    const q = s.quant ? quantize(w, [s.Hv, 3, s.P, s.P], s.quant, 'conv1') : undefined;
+    p = { pixels, w, bits, q, expected: convRef(pixels, q ? dequantize(q) : w, s) };
     prepared.set(s, p);
   }
   const pixels = gpu.upload(p.pixels, [s.B, 3, s.S, s.S], 'f32', 'pixels');
-  const conv1 = p.bits ? gpu.upload(p.bits, [s.Hv, 3, s.P, s.P], 'f16', 'conv1') : gpu.upload(p.w, [s.Hv, 3, s.P, s.P], 'f32', 'conv1');
+  const shape = [s.Hv, 3, s.P, s.P];
+  const conv1 = p.q ? gpu.uploadQuantized(p.q.data as Uint8Array, p.q.scales!, shape, s.quant!, 'conv1')
+    : p.bits ? gpu.upload(p.bits, shape, 'f16', 'conv1') : gpu.upload(p.w, shape, 'f32', 'conv1');
   const y = patchEmbed(gpu, pixels, conv1, { variant });
   // Recorded, not yet run: the poison lands first.
   poison(gpu, y);

@@ -1,6 +1,7 @@
 import { textEmbeddings } from '../../src/kernels/text-embeddings';
 import type { Gpu } from '../../src/gpu/runtime';
 import type { GpuDType, GpuTensor } from '../../src/gpu/tensor';
+import { dequantize, quantize } from '../../src/checkpoint/quantize';
 import { toF16 } from '../reference/math';
 import { textEmbeddingsRef } from '../reference/ops';
 import { compare, poison, randomF32, rng, type KernelCase } from './harness';
@@ -37,12 +38,25 @@ const SHAPES: Shape[] = [
     what: 'out-of-range ids clamped', D: 8, chunks: [7, 6], positions: 10, tokenTypes: 1, dtype: 'f16',
     ids: [[0, -5, 1000, 12, 2]],
   },
+  {
+    what: 'q8 word table in 2 chunks, odd D and rows', D: 35, chunks: [23, 19], positions: 30, tokenTypes: 2, dtype: 'q8',
+    ids: [[0, 3, 22, 23, 41, 2], [0, 30, 2, PAD, PAD, PAD]],
+  },
+  {
+    what: 'q4 word table in 3 chunks, D not a multiple of 32', D: 45, chunks: [17, 21, 9], positions: 30, tokenTypes: 1, dtype: 'q4',
+    ids: [[0, 16, 17, 37, 38, 46, 2], [0, 5, 2, PAD, PAD, PAD, PAD]],
+  },
   { what: 'one token', D: 5, chunks: [3], positions: 3, tokenTypes: 1, dtype: 'f32', ids: [[2]] },
 ];
 
 function table(gpu: Gpu, rand: () => number, rows: number, D: number, dtype: GpuDType, label: string): { values: Float32Array; tensor: GpuTensor } {
   const v = randomF32(rows * D, rand);
   if (dtype === 'f32') return { values: v, tensor: gpu.upload(v, [rows, D], 'f32', label) };
+  if (dtype === 'q8' || dtype === 'q4') {
+    // code · scale is exact in float64 and rounds once to float32, as the kernel's product does.
+    const q = quantize(v, [rows, D], dtype, label);
+    return { values: dequantize(q, new Float32Array(v.length)) as Float32Array, tensor: gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [rows, D], dtype, label) };
+  }
   const h = toF16(v);
   return { values: h.values, tensor: gpu.upload(h.bits, [rows, D], 'f16', label) };
 }
@@ -58,7 +72,7 @@ export const textEmbeddingsCases: KernelCase[] = SHAPES.map((s, n) => ({
     const word = new Float32Array(vocab * D);
     let at = 0;
     for (const c of chunks) { word.set(c.values, at); at += c.values.length; }
-    const position = table(gpu, rand, s.positions, D, s.dtype, 'position');
+    const position = table(gpu, rand, s.positions, D, s.dtype === 'f16' ? 'f16' : 'f32', 'position');
     const tokenType = table(gpu, rand, s.tokenTypes, D, 'f32', 'token type');
     const ids = Int32Array.from(s.ids.flat());
     const tids = gpu.upload(ids, [B, L], 'i32', 'ids');
