@@ -4,7 +4,7 @@
 // both. Embeddings of different models, or of HF and authors' definitions, are not comparable (src/tasks/embeddings.ts).
 import { UsageError } from '../errors';
 import { flag, option, parseArgs } from './args';
-import { loadTaskModel, MODEL_OPTIONS, MODEL_USAGE, readImageFile } from './task-model';
+import { loadTaskModel, MODEL_FLAGS, MODEL_OPTIONS, MODEL_USAGE, readImageFile } from './task-model';
 
 const USAGE = `usage: bridgetower embed [--image <file>]... [--text "<text>"]... [--pair] [--json] ${MODEL_USAGE}
   --image  embed an image (repeatable)
@@ -18,7 +18,7 @@ interface Row { kind: 'text' | 'image' | 'pair'; input: string; embedding: Float
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 export default async function embed(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['pair', 'json', 'help'] });
+  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['pair', 'json', 'help', ...MODEL_FLAGS] });
   if (flag(args, 'help')) { console.log(USAGE); return 0; }
   const images = args.options.get('image') ?? [];
   const texts = args.options.get('text') ?? [];
