@@ -12,13 +12,17 @@ import { definitions, describeDefinitions, splitIndex, type BridgeTowerConfig, t
 import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
 import { CrossModalSide } from './cross-modal';
 import { Heads } from './heads';
-import { ImageFeatures, type ForwardInputs, type ForwardOptions, type HostArray, type IdData, type OutputTensor } from './io';
+import { ImageFeatures, type ForwardInputs, type ForwardOptions, type HostArray, type IdData, type OutputTensor }
+  from './io';
 import { Outputs } from './outputs';
-import { checkConfig, defaultOutputs, knownOutputs, planForward, planImageFeatures, type PlannedImage, type PlannedText } from './plan';
+import {
+  checkConfig, defaultOutputs, knownOutputs, planForward, planImageFeatures, type PlannedImage, type PlannedText,
+} from './plan';
 import { RobertaTextTower } from './roberta';
 import { ModelWeights, type WeightUploadOptions } from './weights';
 
-export { ImageFeatures, type ForwardInputs, type ForwardOptions, type HostArray, type IdData, type OutputTensor } from './io';
+export { ImageFeatures, type ForwardInputs, type ForwardOptions, type HostArray, type IdData, type OutputTensor }
+  from './io';
 
 /** What one forward pass owns and returns: the outputs kept, the uploaded inputs, the image features it computed. */
 interface Pass {
@@ -250,7 +254,8 @@ export class BridgeTowerModel {
    * Steps 5-8 for one image: each cross layer j takes its inputs through cross_modal_*_layernorm (j = 0) or the
    * bridge layers link_tower.{j-1}; returns cls_feats.
    */
-  private crossModal(textInputs: GpuTensor[], mask: GpuTensor, image: ImageFeatures, B: number, outs: Outputs, prefix: string, query: number): GpuTensor {
+  private crossModal(textInputs: GpuTensor[], mask: GpuTensor, image: ImageFeatures, B: number, outs: Outputs,
+    prefix: string, query: number): GpuTensor {
     let x1: GpuTensor | undefined, y1: GpuTensor | undefined;
     for (let j = 0; j < this.config.numLayers; j++) {
       const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
@@ -285,7 +290,8 @@ export class BridgeTowerModel {
   }
 
   /** The authors' ITM path of itm_itc models (infer_fusion): its own cross-modal stack, then itm_score. */
-  private fusionItm(textInputs: GpuTensor[], mask: GpuTensor, image: ImageFeatures, B: number, outs: Outputs, query: number): void {
+  private fusionItm(textInputs: GpuTensor[], mask: GpuTensor, image: ImageFeatures, B: number, outs: Outputs,
+    query: number): void {
     const fusion = new ImageFeatures(image.batch, image.tokenType, image.fusionInputs!, undefined);
     const fusionCls = this.crossModal(textInputs, mask, fusion, B, outs, 'itm.', query);
     if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
@@ -296,7 +302,8 @@ export class BridgeTowerModel {
    * HF's itc_cross = l2norm(itc_cross_modal_head(cls_feats)) and itc_logits = stack(text, image, cross) [B, 3, D]
    * (the text and image embeddings are there when itc_logits is asked for).
    */
-  private itcCross(cls: GpuTensor, textItc: GpuTensor | undefined, imageItc: GpuTensor | undefined, B: number, outs: Outputs): void {
+  private itcCross(cls: GpuTensor, textItc: GpuTensor | undefined, imageItc: GpuTensor | undefined, B: number,
+    outs: Outputs): void {
     const cross = outs.offer('itc_cross', this.heads.itc('cross_modal', cls));
     if (outs.wants('itc_logits')) {
       const image = imageItc!.shape[0] === B ? imageItc! : broadcastBatch(this.gpu, imageItc!, B);
