@@ -3,7 +3,6 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { classPositionEmbed } from '../kernels/class-position-embed';
-import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { patchEmbed } from '../kernels/patch-embed';
 import { definitions, type BridgeTowerConfig } from './config';
@@ -35,18 +34,19 @@ export class ClipVisionTower {
 
   /** Resblock i: x + out_proj(attn(ln_1 x)), then + c_proj(quickgelu(c_fc(ln_2 x))). */
   resblock(i: number, x: GpuTensor): GpuTensor {
-    const g = this.gpu, p = `${V}.transformer.resblocks.${i}`, W = this.width;
+    const g = this.gpu, w = this.w, p = `${V}.transformer.resblocks.${i}`, W = this.width;
     const h = this.layerNorm(x, `${p}.ln_1`);
-    const qkv = linear(g, h, this.w.get(`${p}.attn.in_proj_weight`), { bias: this.w.get(`${p}.attn.in_proj_bias`) });
+    // CLIP stores its fused q/k/v projection as in_proj_weight / in_proj_bias, not as a Linear's weight / bias.
+    const qkv = linear(g, h, w.get(`${p}.attn.in_proj_weight`), { bias: w.get(`${p}.attn.in_proj_bias`) });
     h.release();
     const ctx = attention(g, qkv, qkv, qkv, { heads: this.heads, width: W, qOffset: 0, kOffset: W, vOffset: 2 * W });
     qkv.release();
-    const a = linear(g, ctx, this.w.get(`${p}.attn.out_proj.weight`), { bias: this.w.get(`${p}.attn.out_proj.bias`), residual: x });
+    const a = w.linear(`${p}.attn.out_proj`)(ctx, { residual: x });
     ctx.release();
     const h2 = this.layerNorm(a, `${p}.ln_2`);
-    const m = linear(g, h2, this.w.get(`${p}.mlp.c_fc.weight`), { bias: this.w.get(`${p}.mlp.c_fc.bias`), activation: 'quickgelu' });
+    const m = w.linear(`${p}.mlp.c_fc`)(h2, { activation: 'quickgelu' });
     h2.release();
-    const y = linear(g, m, this.w.get(`${p}.mlp.c_proj.weight`), { bias: this.w.get(`${p}.mlp.c_proj.bias`), residual: a });
+    const y = w.linear(`${p}.mlp.c_proj`)(m, { residual: a });
     m.release();
     a.release();
     return y;
@@ -54,7 +54,7 @@ export class ClipVisionTower {
 
   /** ln_post (the one feeding the cross-modal stack), or ln_separate.{i}. */
   layerNorm(x: GpuTensor, prefix: string): GpuTensor {
-    return layerNorm(this.gpu, x, this.w.get(`${prefix}.weight`), this.w.get(`${prefix}.bias`), this.eps);
+    return this.w.layerNorm(prefix, this.eps)(x);
   }
 }
 

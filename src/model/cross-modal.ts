@@ -5,7 +5,6 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { add } from '../kernels/add';
 import { attention, attentionProbs } from '../kernels/attention';
-import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from './config';
 import { foldedBias, type ModelWeights } from './weights';
@@ -33,55 +32,51 @@ export class BertCrossLayer {
    * none for image tokens). With `probsOf`, also returns the cross-attention softmax row of that query token.
    */
   forward(h: GpuTensor, hMask: GpuTensor | undefined, other: GpuTensor, otherMask: GpuTensor | undefined, probsOf?: number): { out: GpuTensor; probs?: GpuTensor } {
-    const g = this.gpu, H = this.hidden, heads = this.heads;
-    const lin = (input: GpuTensor, name: string, opts: Parameters<typeof linear>[3] = {}) =>
-      linear(g, input, this.w.get(`${this.prefix}.${name}.weight`), { bias: this.w.get(`${this.prefix}.${name}.bias`), ...opts });
-    const ln = (input: GpuTensor, name: string) =>
-      layerNorm(g, input, this.w.get(`${this.prefix}.${name}.weight`), this.w.get(`${this.prefix}.${name}.bias`), this.eps);
+    const g = this.gpu, w = this.w, p = this.prefix, H = this.hidden, heads = this.heads;
 
-    const qkv = lin(h, 'attention.self.qkv');
+    const qkv = w.linear(`${p}.attention.self.qkv`)(h);
     const selfCtx = attention(g, qkv, qkv, qkv, { heads, width: H, qOffset: 0, kOffset: H, vOffset: 2 * H, mask: hMask });
     qkv.release();
-    const selfOut = lin(selfCtx, 'attention.output.dense', { residual: h });
+    const selfOut = w.linear(`${p}.attention.output.dense`)(selfCtx, { residual: h });
     selfCtx.release();
-    const a = ln(selfOut, 'attention.output.LayerNorm');
+    const a = w.layerNorm(`${p}.attention.output.LayerNorm`, this.eps)(selfOut);
     selfOut.release();
 
-    const q = lin(a, 'crossattention.self.query');
-    const kv = lin(other, 'crossattention.self.kv');
+    const q = w.linear(`${p}.crossattention.self.query`)(a);
+    const kv = w.linear(`${p}.crossattention.self.kv`)(other);
     const crossCtx = attention(g, q, kv, kv, { heads, width: H, kOffset: 0, vOffset: H, mask: otherMask });
     const probs = probsOf === undefined ? undefined
       : attentionProbs(g, q, kv, { heads, width: H, kOffset: 0, mask: otherMask, queryIndex: probsOf });
     q.release();
     kv.release();
-    const crossOut = lin(crossCtx, 'crossattention.output.dense', { residual: a });
+    const crossOut = w.linear(`${p}.crossattention.output.dense`)(crossCtx, { residual: a });
     crossCtx.release();
     a.release();
-    const c = ln(crossOut, 'crossattention.output.LayerNorm');
+    const c = w.layerNorm(`${p}.crossattention.output.LayerNorm`, this.eps)(crossOut);
     crossOut.release();
 
-    const f = lin(c, 'intermediate.dense', { activation: this.act });
-    const o = lin(f, 'output.dense', { residual: c });
+    const f = w.linear(`${p}.intermediate.dense`)(c, { activation: this.act });
+    const o = w.linear(`${p}.output.dense`)(f, { residual: c });
     f.release();
     c.release();
-    const out = ln(o, 'output.LayerNorm');
+    const out = w.layerNorm(`${p}.output.LayerNorm`, this.eps)(o);
     o.release();
     return { out, probs };
   }
 }
 
-/** One side (text or image) of the cross-modal encoder with its input transform and bridge layers. */
+/** One side (text or image) of the cross-modal encoder with its input transform, first LayerNorm and bridge layers. */
 export class CrossModalSide {
   readonly layers: BertCrossLayer[];
   private readonly bridgeEps: number;
-  private readonly linkTower: LinkTowerType;
+  private readonly linkTowerType: LinkTowerType;
 
   constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, private readonly side: Side, config: BridgeTowerConfig) {
     const d = definitions(config);
     this.layers = Array.from({ length: config.numLayers }, (_, j) => new BertCrossLayer(gpu, w, `cross_modal_${side}_layers.${j}`,
       config.numHeads, config.hiddenSize, d.layerNormEps.cross, d.hiddenAct.cross));
     this.bridgeEps = d.layerNormEps.bridge;
-    this.linkTower = d.linkTower;
+    this.linkTowerType = d.linkTower;
   }
 
   /** cross_modal_{side}_transform(x) + token_type_embeddings[k] (the row is folded into the bias). */
@@ -89,25 +84,28 @@ export class CrossModalSide {
     return linear(this.gpu, x, this.w.get(`cross_modal_${this.side}_transform.weight`), { bias: this.w.get(foldedBias(this.side, tokenType)) });
   }
 
+  /** Input of cross layer 0: cross_modal_{side}_layernorm(t), t = transform(uni-modal layer) + token type. */
+  layerNorm(t: GpuTensor): GpuTensor {
+    return this.w.layerNorm(`cross_modal_${this.side}_layernorm`, this.bridgeEps)(t);
+  }
+
   /**
-   * Input of cross layer j: LN^{cross_modal_{side}_layernorm}(t) for j = 0, else the bridge layer on t and the
-   * previous cross layer's output, with t = transform(uni-modal layer) + token type: LN(t + previous) ('add'),
-   * LN(s·t + previous) ('scaled_add', learned s), LN((1−β)·t + β·previous) ('interpolate', learned β).
+   * The bridge layer cross_modal_{side}_link_tower.{i}, input of cross layer i + 1: with t = transform(uni-modal
+   * layer) + token type and the previous cross layer's output, LN(t + previous) ('add'), LN(s·t + previous)
+   * ('scaled_add', learned s), LN((1−β)·t + β·previous) ('interpolate', learned β).
    */
-  input(j: number, t: GpuTensor, previous?: GpuTensor): GpuTensor {
-    const ln = (name: string, x: GpuTensor, residual?: GpuTensor) =>
-      layerNorm(this.gpu, x, this.w.get(`${name}.weight`), this.w.get(`${name}.bias`), this.bridgeEps, { residual });
-    if (j === 0) return ln(`cross_modal_${this.side}_layernorm`, t);
-    const tower = `cross_modal_${this.side}_link_tower.${j - 1}`;
-    if (this.linkTower === 'add') return ln(`${tower}.LayerNorm`, t, previous);
+  linkTower(i: number, t: GpuTensor, previous: GpuTensor): GpuTensor {
+    const tower = `cross_modal_${this.side}_link_tower.${i}`;
+    const ln = this.w.layerNorm(`${tower}.LayerNorm`, this.bridgeEps);
+    if (this.linkTowerType === 'add') return ln(t, { residual: previous });
     let alpha: number, beta: number;
-    if (this.linkTower === 'scaled_add') [alpha, beta] = [this.w.scalar(`${tower}.scaled_factor`), 1];
+    if (this.linkTowerType === 'scaled_add') [alpha, beta] = [this.w.scalar(`${tower}.scaled_factor`), 1];
     else {
       const b = this.w.scalar(`${tower}.beta`);
       [alpha, beta] = [Math.fround(1 - b), b];
     }
-    const mixed = add(this.gpu, t, previous!, { alpha, beta });
-    const y = ln(`${tower}.LayerNorm`, mixed);
+    const mixed = add(this.gpu, t, previous, { alpha, beta });
+    const y = ln(mixed);
     mixed.release();
     return y;
   }

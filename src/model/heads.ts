@@ -4,7 +4,6 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
 import { l2Normalize } from '../kernels/l2-normalize';
-import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { takeToken } from '../kernels/take-token';
 import { definitions, type BridgeTowerConfig, type HiddenAct, type TaskHeadConfig } from './config';
@@ -28,15 +27,11 @@ export class Heads {
     this.decoder = d.tieWordEmbeddings ? WORD_EMBEDDINGS : MLM_DECODER;
   }
 
-  private linear(x: GpuTensor, name: string, opts: Parameters<typeof linear>[3] = {}): GpuTensor {
-    return linear(this.gpu, x, this.w.get(`${name}.weight`), { bias: this.w.get(`${name}.bias`), ...opts });
-  }
-
   /** cls_feats = [tanh(text_pooler(x[:, 0])), tanh(image_pooler(y[:, 0]))] [B, 2H]. */
   clsFeats(textFeats: GpuTensor, imageFeats: GpuTensor): GpuTensor {
     const pool = (x: GpuTensor, name: string) => {
       const first = takeToken(this.gpu, x, 0);
-      const pooled = this.linear(first, name, { activation: 'tanh' });
+      const pooled = this.w.linear(name)(first, { activation: 'tanh' });
       first.release();
       return pooled;
     };
@@ -50,25 +45,24 @@ export class Heads {
 
   /** vqa_classifier / snli_classifier / nlvr2_classifier: Linear, or Linear -> LN -> GELU -> Linear. */
   classifier(name: string, cfg: TaskHeadConfig, x: GpuTensor): GpuTensor {
-    if (cfg.layers === 1) return this.linear(x, `${name}.0`);
-    const h = this.linear(x, `${name}.0`);
-    const n = layerNorm(this.gpu, h, this.w.get(`${name}.1.weight`), this.w.get(`${name}.1.bias`), HEAD_LN_EPS, { activation: 'gelu' });
+    if (cfg.layers === 1) return this.w.linear(`${name}.0`)(x);
+    const h = this.w.linear(`${name}.0`)(x);
+    const n = this.w.layerNorm(`${name}.1`, HEAD_LN_EPS)(h, { activation: 'gelu' });
     h.release();
-    const y = this.linear(n, `${name}.3`);
+    const y = this.w.linear(`${name}.3`)(n);
     n.release();
     return y;
   }
 
-  itm(cls: GpuTensor): GpuTensor { return this.linear(cls, 'itm_score.fc'); }
+  itm(cls: GpuTensor): GpuTensor { return this.w.linear('itm_score.fc')(cls); }
 
   /** rank_output(cls_feats) [B, 1]; rank_score is its column 0. */
-  rank(cls: GpuTensor): GpuTensor { return this.linear(cls, 'rank_output'); }
+  rank(cls: GpuTensor): GpuTensor { return this.w.linear('rank_output')(cls); }
 
   /** decoder(LN(act(transform.dense(text_feats)))) + bias [B, L, V], the decoder in row chunks. */
   mlm(textFeats: GpuTensor): GpuTensor {
-    const h = this.linear(textFeats, 'mlm_score.transform.dense', { activation: this.mlmAct });
-    const t = layerNorm(this.gpu, h, this.w.get('mlm_score.transform.LayerNorm.weight'), this.w.get('mlm_score.transform.LayerNorm.bias'),
-      this.mlmEps);
+    const h = this.w.linear('mlm_score.transform.dense')(textFeats, { activation: this.mlmAct });
+    const t = this.w.layerNorm('mlm_score.transform.LayerNorm', this.mlmEps)(h);
     h.release();
     const chunks = this.w.chunks(this.decoder), biases = this.w.chunks(MLM_BIAS);
     const V = chunks.reduce((s, c) => s + c.shape[0], 0);
@@ -84,7 +78,7 @@ export class Heads {
 
   /** l2norm(itc_{side}_head.fc(x)) for token-0 features x [B, D], or HF's cross-modal head on cls_feats [B, 2H]. */
   itc(side: 'text' | 'image' | 'cross_modal', first: GpuTensor): GpuTensor {
-    const f = this.linear(first, `itc_${side}_head.fc`);
+    const f = this.w.linear(`itc_${side}_head.fc`)(first);
     const y = l2Normalize(this.gpu, f);
     f.release();
     return y;

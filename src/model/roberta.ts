@@ -2,8 +2,6 @@
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
-import { layerNorm } from '../kernels/layernorm';
-import { linear } from '../kernels/linear';
 import { textEmbeddings } from '../kernels/text-embeddings';
 import { definitions, type BridgeTowerConfig, type HiddenAct } from './config';
 import { WORD_EMBEDDINGS, type ModelWeights } from './weights';
@@ -32,30 +30,26 @@ export class RobertaTextTower {
     const sum = textEmbeddings(this.gpu, ids, { chunks: this.w.chunks(WORD_EMBEDDINGS) },
       this.w.get(`${e}.position_embeddings.weight`), this.w.get(`${e}.token_type_embeddings.weight`),
       { padTokenId: this.config.text.padTokenId });
-    const x = layerNorm(this.gpu, sum, this.w.get(`${e}.LayerNorm.weight`), this.w.get(`${e}.LayerNorm.bias`), this.eps);
+    const x = this.w.layerNorm(`${e}.LayerNorm`, this.eps)(sum);
     sum.release();
     return x;
   }
 
   /** Encoder layer i: a = LN(dense(attn(x)) + x), y = LN(output(gelu(intermediate(a))) + a). `mask` is [B, L] additive. */
   layer(i: number, x: GpuTensor, mask: GpuTensor): GpuTensor {
-    const g = this.gpu, p = `${T}.encoder.layer.${i}`, H = this.hidden;
-    const lin = (input: GpuTensor, name: string, opts: Parameters<typeof linear>[3] = {}) =>
-      linear(g, input, this.w.get(`${p}.${name}.weight`), { bias: this.w.get(`${p}.${name}.bias`), ...opts });
-    const ln = (input: GpuTensor, name: string) =>
-      layerNorm(g, input, this.w.get(`${p}.${name}.weight`), this.w.get(`${p}.${name}.bias`), this.eps);
-    const qkv = lin(x, 'attention.self.qkv');
+    const g = this.gpu, w = this.w, p = `${T}.encoder.layer.${i}`, H = this.hidden;
+    const qkv = w.linear(`${p}.attention.self.qkv`)(x);
     const ctx = attention(g, qkv, qkv, qkv, { heads: this.heads, width: H, qOffset: 0, kOffset: H, vOffset: 2 * H, mask });
     qkv.release();
-    const attnOut = lin(ctx, 'attention.output.dense', { residual: x });
+    const attnOut = w.linear(`${p}.attention.output.dense`)(ctx, { residual: x });
     ctx.release();
-    const a = ln(attnOut, 'attention.output.LayerNorm');
+    const a = w.layerNorm(`${p}.attention.output.LayerNorm`, this.eps)(attnOut);
     attnOut.release();
-    const h = lin(a, 'intermediate.dense', { activation: this.act });
-    const o = lin(h, 'output.dense', { residual: a });
+    const h = w.linear(`${p}.intermediate.dense`)(a, { activation: this.act });
+    const o = w.linear(`${p}.output.dense`)(h, { residual: a });
     h.release();
     a.release();
-    const y = ln(o, 'output.LayerNorm');
+    const y = w.layerNorm(`${p}.output.LayerNorm`, this.eps)(o);
     o.release();
     return y;
   }

@@ -14,6 +14,8 @@
 import { AbortedError, ConfigError, LimitError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { GPU_DTYPE_BYTES, type GpuTensor } from '../gpu/tensor';
+import { layerNorm, type LayerNormOptions } from '../kernels/layernorm';
+import { linear, type LinearOptions } from '../kernels/linear';
 import type { WeightSet } from '../checkpoint/weight-set';
 import { DTYPE_BYTES, numel, type HostTensor } from '../checkpoint/tensor';
 import { toFloatDtype } from '../checkpoint/f16';
@@ -39,6 +41,11 @@ export const WORD_EMBEDDINGS = 'text_transformer.embeddings.word_embeddings.weig
 export const MLM_DECODER = 'mlm_score.decoder.weight';
 export const MLM_BIAS = 'mlm_score.bias';
 const TOKEN_TYPES = 'token_type_embeddings.weight';
+
+/** A Linear layer of the checkpoint: act(x·weightᵀ + bias) + residual, options as the linear kernel's. */
+export type Linear = (x: GpuTensor, opts?: Omit<LinearOptions, 'bias'>) => GpuTensor;
+/** A LayerNorm of the checkpoint with its eps: act(LN(x + residual)), options as the layerNorm kernel's. */
+export type LayerNorm = (x: GpuTensor, opts?: LayerNormOptions) => GpuTensor;
 
 /** Name of a transform bias with token-type row k folded in. */
 export const foldedBias = (side: 'text' | 'image', k: number): string => `cross_modal_${side}_transform.bias+tt${k}`;
@@ -69,6 +76,18 @@ export class ModelWeights {
     const t = this.tensors.get(name);
     if (!t) throw new ConfigError(`${this.source}: weight ${name} was not uploaded (the config has no such layer or head)`);
     return t;
+  }
+
+  /** The Linear `{prefix}.weight`, `{prefix}.bias`. */
+  linear(prefix: string): Linear {
+    const weight = this.get(`${prefix}.weight`), bias = this.get(`${prefix}.bias`);
+    return (x, opts = {}) => linear(this.gpu, x, weight, { bias, ...opts });
+  }
+
+  /** The LayerNorm `{prefix}.weight`, `{prefix}.bias` with `eps`. */
+  layerNorm(prefix: string, eps: number): LayerNorm {
+    const weight = this.get(`${prefix}.weight`), bias = this.get(`${prefix}.bias`);
+    return (x, opts = {}) => layerNorm(this.gpu, x, weight, bias, eps, opts);
   }
 
   /** Consecutive row chunks of a chunked tensor (one chunk when it fits a binding). */
