@@ -7,9 +7,9 @@
 //   npx tsx tools/make-big-ckpt.ts big.ckpt [--pad-gb 0.6]
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { expectedTensors } from '../src/checkpoint/describe';
-import { numel } from '../src/checkpoint/tensor';
-import type { BridgeTowerConfig } from '../src/model/config';
+import { expectedTensors } from '../src/spec/parameters';
+import { numel } from '../src/spec/tensor';
+import type { BridgeTowerConfig } from '../src/spec/config';
 import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from './torch-writer';
 
 const CONFIG = {

@@ -3,12 +3,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors';
-import type { ImagePreprocess } from '../model/config';
+import type { ImagePreprocess } from '../spec/config';
 import { openWeights } from '../checkpoint/open';
 import { NodeDirSink, openPath } from '../checkpoint/source-node';
 import { checkTokenizerFits, parseLabels, parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 import { isWebDType, WEB_DTYPES, writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
-import type { TokenizerFiles } from '../checkpoint/weight-set';
+import type { TokenizerFiles } from '../spec/weight-set';
 import { intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16|q8|q4] [--image-size S]

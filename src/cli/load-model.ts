@@ -9,7 +9,7 @@ import { readSafetensors } from '../checkpoint/safetensors';
 import { NodeDirSink, NodeDirectory } from '../checkpoint/source-node';
 import type { HubOptions } from '../hub/load';
 import { openModelWeights } from '../tasks/node';
-import type { HostTensor } from '../checkpoint/tensor';
+import type { HostTensor } from '../spec/tensor';
 import { writeWebFormat, type ConvertibleWeights, type WebDType } from '../checkpoint/web-format';
 import type { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel } from '../model/bridgetower';

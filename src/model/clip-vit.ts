@@ -6,7 +6,7 @@ import { classPositionEmbed } from '../kernels/class-position-embed';
 import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { patchEmbed } from '../kernels/patch-embed';
-import { definitions, type BridgeTowerConfig } from './config';
+import { definitions, type BridgeTowerConfig } from '../spec/config';
 import type { ModelWeights } from './weights';
 
 const V = 'vit_model.visual';

@@ -7,7 +7,7 @@ import { add } from '../kernels/add';
 import { attention, attentionProbs } from '../kernels/attention';
 import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
-import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from './config';
+import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from '../spec/config';
 import { foldedBias, type ModelWeights } from './weights';
 
 // The authors build the cross layers from a RobertaConfig without layer_norm_eps (BertConfig's default 1e-12) and

@@ -5,7 +5,7 @@ import { attention } from '../kernels/attention';
 import { layerNorm } from '../kernels/layernorm';
 import { linear } from '../kernels/linear';
 import { textEmbeddings } from '../kernels/text-embeddings';
-import { definitions, type BridgeTowerConfig, type HiddenAct } from './config';
+import { definitions, type BridgeTowerConfig, type HiddenAct } from '../spec/config';
 import { WORD_EMBEDDINGS, type ModelWeights } from './weights';
 
 const T = 'text_transformer';

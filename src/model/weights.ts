@@ -14,13 +14,13 @@
 import { AbortedError, ConfigError, LimitError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { GPU_DTYPE_BYTES, type GpuTensor } from '../gpu/tensor';
-import type { WeightSet } from '../checkpoint/weight-set';
-import { DTYPE_BYTES, numel, type HostTensor } from '../checkpoint/tensor';
-import { toFloatDtype } from '../checkpoint/f16';
-import { concatQuantRows, isQuantizable, Q4_BLOCK } from '../checkpoint/quantize';
-import { expectedTensors } from '../checkpoint/describe';
-import type { LoadProgress } from '../tasks/types';
-import type { BridgeTowerConfig } from './config';
+import type { WeightSet } from '../spec/weight-set';
+import { DTYPE_BYTES, numel, type HostTensor } from '../spec/tensor';
+import { toFloatDtype } from '../spec/f16';
+import { concatQuantRows, isQuantizable, Q4_BLOCK } from '../spec/quantize';
+import { expectedTensors } from '../spec/parameters';
+import type { LoadProgress } from '../spec/progress';
+import type { BridgeTowerConfig } from '../spec/config';
 
 export interface WeightUploadOptions {
   onProgress?: (p: LoadProgress) => void;

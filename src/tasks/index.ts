@@ -4,4 +4,4 @@ export type * from './types';
 export { BridgeTowerError } from '../errors';
 export { Gpu } from '../gpu/runtime';
 export { BridgeTowerModel } from '../model/bridgetower';
-export type { BridgeTowerConfig, Definition } from '../model/config';
+export type { BridgeTowerConfig, Definition } from '../spec/config';

@@ -1,5 +1,8 @@
 // The public task API's types: what `BridgeTower.load` accepts and what each task returns.
-import type { ImagePreprocess } from '../model/config';
+import type { ImagePreprocess } from '../spec/config';
+import type { LoadProgress } from '../spec/progress';
+
+export type { LoadProgress };
 
 /** An image in any form the library accepts. Node: PNG/JPEG bytes or a file path (CLI). Browser: also Blob/File, URL, bitmap, canvas. */
 export type ImageInput =
@@ -13,15 +16,6 @@ export type ImageInput =
   | HTMLCanvasElement
   | OffscreenCanvas
   | ImageData;
-
-export interface LoadProgress {
-  /** fetch/read: bytes of weight files; convert: bytes of a checkpoint converted in the page; upload: tensors sent to the GPU. */
-  phase: 'read' | 'convert' | 'upload';
-  loadedBytes: number;
-  totalBytes: number;
-  tensors: number;
-  totalTensors: number;
-}
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;

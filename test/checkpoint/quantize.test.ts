@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openWeights } from '../../src/checkpoint/open';
 import {
   codeAt, concatQuantRows, dequantize, isQuantizable, matrixShape, Q4_BLOCK, quantize, type QuantDType,
-} from '../../src/checkpoint/quantize';
+} from '../../src/spec/quantize';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
 import { WEB_DTYPES, writeWebFormat, type Manifest } from '../../src/checkpoint/web-format';
 import { chunkRows } from '../../src/model/weights';

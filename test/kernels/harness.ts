@@ -19,7 +19,7 @@ export interface KernelCase {
 }
 
 /** Deterministic PRNG, so a failing case can be rerun exactly. */
-export { mulberry32 as rng } from '../../src/model/random-weights';
+export { mulberry32 as rng } from '../../src/checkpoint/random-weights';
 
 /** n values uniform in [lo, hi), as float32 (the kernel's inputs) — the reference reads the same float32 values. */
 export function randomF32(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {

@@ -5,7 +5,7 @@ import { loadFixtureModel } from '../../src/cli/verify';
 import { readSafetensorsFile } from '../../src/cli/load-model';
 import { ConfigError, HeadUnavailableError, ShapeError } from '../../src/errors';
 import type { BridgeTowerModel, HostArray } from '../../src/model/bridgetower';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import type { HostTensor } from '../../src/spec/tensor';
 import { testGpu } from '../gpu/node-gpu';
 
 const DIR = 'test/fixtures/tiny';

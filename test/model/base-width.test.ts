@@ -5,12 +5,12 @@
 // 1.5 and a 1-layer SNLI-VE head. Checked per tensor against the float64 reference.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BridgeTowerModel, type OutputTensor } from '../../src/model/bridgetower';
-import { PRESETS, MemoryWeights, randomWeights } from '../../src/model/random-weights';
+import { PRESETS, MemoryWeights, randomWeights } from '../../src/checkpoint/random-weights';
 import { bridgeTowerReference, type T64 } from '../reference/bridgetower';
 import { linearRef } from '../reference/math';
 import { layerNormRef } from '../reference/ops';
 import { testGpu } from '../gpu/node-gpu';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import type { HostTensor } from '../../src/spec/tensor';
 
 const config = PRESETS['base-reduced']();
 const L = 40, S = config.vision.imageSize, H = config.hiddenSize, V = config.text.vocabSize;

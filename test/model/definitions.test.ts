@@ -9,11 +9,12 @@ import { openWeightPath, readSafetensorsFile } from '../../src/cli/load-model';
 import { UrlDirectory } from '../../src/checkpoint/byte-source';
 import { openWeights } from '../../src/checkpoint/open';
 import { RobertaTokenizer } from '../../src/preprocess/tokenizer';
-import { expectedTensors, hfConfigFacts, resolveConfig, shapeFacts } from '../../src/checkpoint/describe';
+import { hfConfigFacts, resolveConfig, shapeFacts } from '../../src/checkpoint/describe';
+import { expectedTensors } from '../../src/spec/parameters';
 import { hfToCanonical, usesHfNames } from '../../src/checkpoint/names';
-import type { TensorInfo } from '../../src/checkpoint/weight-set';
+import type { TensorInfo } from '../../src/spec/weight-set';
 import { ConfigError } from '../../src/errors';
-import { definitions, describeDefinitions, type BridgeTowerConfig } from '../../src/model/config';
+import { definitions, describeDefinitions, type BridgeTowerConfig } from '../../src/spec/config';
 
 const hfConfig = async (dir: string) => JSON.parse(await readFile(`test/fixtures/${dir}/config.json`, 'utf8')) as Record<string, unknown>;
 

@@ -5,15 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toFloatDtype } from '../../src/checkpoint/f16';
+import { toFloatDtype } from '../../src/spec/f16';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import type { HostTensor } from '../../src/spec/tensor';
 import { writeWebFormat } from '../../src/checkpoint/web-format';
 import { readSafetensorsFile } from '../../src/cli/load-model';
 import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/cli/verify';
 import { BridgeTowerModel } from '../../src/model/bridgetower';
-import { MemoryWeights } from '../../src/model/random-weights';
+import { MemoryWeights } from '../../src/checkpoint/random-weights';
 import { testGpu } from '../gpu/node-gpu';
 
 const FIXTURES = ['tiny', 'tiny-nlvr2', 'small', 'tiny-legacy', 'tiny-half'];
