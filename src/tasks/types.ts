@@ -1,21 +1,9 @@
 // The public task API's types: what `BridgeTower.load` accepts and what each task returns.
 import type { ImagePreprocess } from '../spec/config';
+import type { ImageInput } from '../preprocess/image-input';
 import type { LoadProgress } from '../spec/progress';
 
-export type { LoadProgress };
-
-/** An image in any form the library accepts. Node: PNG/JPEG bytes or a file path (CLI). Browser: also Blob/File, URL, bitmap, canvas. */
-export type ImageInput =
-  | Uint8Array
-  | ArrayBuffer
-  | Blob
-  | string
-  | URL
-  | { width: number; height: number; data: Uint8Array | Uint8ClampedArray; channels?: 3 | 4 }
-  | ImageBitmap
-  | HTMLCanvasElement
-  | OffscreenCanvas
-  | ImageData;
+export type { ImageInput, LoadProgress };
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
