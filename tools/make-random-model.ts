@@ -11,7 +11,7 @@ import { MemoryWeights, PRESETS, randomWeights } from '../src/checkpoint/random-
 import { writeWebFormat } from '../src/checkpoint/web-format';
 import type { BridgeTowerConfig } from '../src/spec/config';
 import { UsageError } from '../src/errors';
-import { writeSafetensors } from '../src/io/safetensors-write';
+import { writeSafetensors } from '../src/checkpoint/safetensors-write';
 
 /** Write a random model: a web-format directory, or model.safetensors + bridgetower-config.json (pass it as --config). */
 export async function writeRandomModel(dir: string, config: BridgeTowerConfig, opts: { seed?: number; format?: 'web' | 'safetensors'; dtype?: 'f32' | 'f16' } = {}): Promise<Map<string, HostTensor>> {

@@ -6,7 +6,7 @@ import { UsageError } from '../errors';
 import type { HostTensor } from '../spec/tensor';
 import { createNodeGpu } from '../gpu/node';
 import type { HostArray, IdData } from '../model/bridgetower';
-import { writeSafetensors, type WritableTensor } from '../io/safetensors-write';
+import { writeSafetensors, type WritableTensor } from '../checkpoint/safetensors-write';
 import { flag, noPositionals, option, parseArgs, requireOptions } from './args';
 import { loadModel, readSafetensorsFile } from './load-model';
 import { prepareOutputFile, writeOutputFile } from './output';
