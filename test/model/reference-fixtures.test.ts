@@ -4,8 +4,8 @@
 // expected tensor, per element, within the manifest's |a-b| <= 1e-4 + 1e-3|b|, from each weight source and
 // through the web format.
 import { describe, expect, it } from 'vitest';
-import { readSafetensorsFile } from '../../src/cli/load-model';
-import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/cli/verify';
+import { readSafetensorsFile } from '../../src/verify/load-model';
+import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/verify/fixture';
 import type { HostArray, IdData } from '../../src/model/bridgetower';
 import { testGpu } from '../gpu/node-gpu';
 
