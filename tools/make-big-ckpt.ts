@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { expectedTensors } from '../src/spec/parameters';
 import { numel } from '../src/spec/tensor';
 import type { BridgeTowerConfig } from '../src/spec/config';
-import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from './torch-writer';
+import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from '../test/support/torch-writer';
 
 const CONFIG = {
   vit: 'CLIP-ViT-B/16', tokenizer: 'roberta-base', hidden_size: 768, num_heads: 12, num_layers: 6, mlp_ratio: 4,
