@@ -1,4 +1,4 @@
-// Writes a random-weight BridgeTower (src/model/random-weights.ts) to disk, in the web format (f32 or f16),
+// Writes a random-weight BridgeTower (src/checkpoint/random-weights.ts) to disk, in the web format (f32 or f16),
 // or as canonical-name safetensors plus a BridgeTowerConfig JSON.
 //
 //   npx tsx tools/make-random-model.ts --preset base-vqa --out /tmp/bt-base [--format web|safetensors] [--dtype f32|f16] [--seed 1]

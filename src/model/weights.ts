@@ -1,7 +1,7 @@
 // The model's weights on the GPU, uploaded once from a WeightSet.
 // Matrices (Linear weights, conv1, the text embedding tables, the MLM decoder) keep their stored dtype, so
 // an f16 web format stays f16 on the GPU and the kernels widen it to f32 as they load it; q8 / q4 matrices
-// (src/checkpoint/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything
+// (src/spec/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything
 // else (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
 //
 // Three changes of layout, none of which changes a computed value beyond float32 rounding of one addition:

@@ -1,4 +1,4 @@
-// q8 / q4 quantization (src/checkpoint/quantize.ts) and its web-format storage: every value within half a
+// q8 / q4 quantization (src/spec/quantize.ts) and its web-format storage: every value within half a
 // step of the original, zero rows, a row with one huge value, K not a multiple of 32, row stacking, and
 // manifests that a reader must refuse.
 import { readFileSync, writeFileSync } from 'node:fs';
