@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
-import { openWeights, type OpenOptions } from '../checkpoint/open';
+import type { OpenOptions } from '../checkpoint/open';
 import { readSafetensors } from '../checkpoint/safetensors';
-import { NodeDirSink, NodeDirectory } from '../checkpoint/source-node';
+import { NodeDirSink, openPathWeights } from '../checkpoint/source-node';
 import type { HubOptions } from '../hub/load';
 import { openModelWeights } from '../hub/open-path';
 import type { HostTensor } from '../spec/tensor';
@@ -35,7 +35,7 @@ export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubO
     } finally {
       await weights.close();
     }
-    const web = await openWeights(new NodeDirectory(dir));
+    const web = await openPathWeights(dir);
     try {
       return await BridgeTowerModel.load(gpu, web);
     } finally {
