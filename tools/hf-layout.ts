@@ -11,9 +11,9 @@ import { hfToCanonical } from '../src/checkpoint/names';
 import { NodeDirectory } from '../src/checkpoint/source-node';
 import { mergesTxt } from '../src/checkpoint/tokenizer-files';
 import { WebFormatWeights } from '../src/checkpoint/web-format';
-import type { BridgeTowerConfig } from '../src/model/config';
-import { writeSafetensors, type WritableTensor } from '../src/io/safetensors-write';
-import { OrderedDict, Tensor, torchZip } from './torch-writer';
+import type { BridgeTowerConfig } from '../src/spec/config';
+import { writeSafetensors, type WritableTensor } from '../src/checkpoint/safetensors-write';
+import { OrderedDict, Tensor, torchZip } from '../test/support/torch-writer';
 
 export type HfWeights = 'safetensors' | 'safetensors-sharded' | 'bin' | 'bin-sharded';
 export interface HfLayoutOptions { weights?: HfWeights; tokenizerJson?: boolean }

@@ -7,10 +7,10 @@
 //   npx tsx tools/make-big-ckpt.ts big.ckpt [--pad-gb 0.6]
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { expectedTensors } from '../src/checkpoint/describe';
-import { numel } from '../src/checkpoint/tensor';
-import type { BridgeTowerConfig } from '../src/model/config';
-import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from './torch-writer';
+import { expectedTensors } from '../src/spec/parameters';
+import { numel } from '../src/spec/tensor';
+import type { BridgeTowerConfig } from '../src/spec/config';
+import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from '../test/support/torch-writer';
 
 const CONFIG = {
   vit: 'CLIP-ViT-B/16', tokenizer: 'roberta-base', hidden_size: 768, num_heads: 12, num_layers: 6, mlp_ratio: 4,

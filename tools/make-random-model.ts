@@ -1,4 +1,4 @@
-// Writes a random-weight BridgeTower (src/model/random-weights.ts) to disk, in the web format (f32 or f16),
+// Writes a random-weight BridgeTower (src/checkpoint/random-weights.ts) to disk, in the web format (f32 or f16),
 // or as canonical-name safetensors plus a BridgeTowerConfig JSON.
 //
 //   npx tsx tools/make-random-model.ts --preset base-vqa --out /tmp/bt-base [--format web|safetensors] [--dtype f32|f16] [--seed 1]
@@ -6,12 +6,12 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, option, intOption } from '../src/cli/args';
 import { NodeDirSink } from '../src/checkpoint/source-node';
-import type { HostTensor } from '../src/checkpoint/tensor';
-import { MemoryWeights, PRESETS, randomWeights } from '../src/model/random-weights';
+import type { HostTensor } from '../src/spec/tensor';
+import { MemoryWeights, PRESETS, randomWeights } from '../src/checkpoint/random-weights';
 import { writeWebFormat } from '../src/checkpoint/web-format';
-import type { BridgeTowerConfig } from '../src/model/config';
+import type { BridgeTowerConfig } from '../src/spec/config';
 import { UsageError } from '../src/errors';
-import { writeSafetensors } from '../src/io/safetensors-write';
+import { writeSafetensors } from '../src/checkpoint/safetensors-write';
 
 /** Write a random model: a web-format directory, or model.safetensors + bridgetower-config.json (pass it as --config). */
 export async function writeRandomModel(dir: string, config: BridgeTowerConfig, opts: { seed?: number; format?: 'web' | 'safetensors'; dtype?: 'f32' | 'f16' } = {}): Promise<Map<string, HostTensor>> {

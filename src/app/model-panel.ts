@@ -4,13 +4,13 @@
 // of models stored in this browser.
 import type { Directory } from '../checkpoint/byte-source';
 import { WEB_DTYPES, type ConvertProgress, type WebDType } from '../checkpoint/web-format';
-import type { WeightSet } from '../checkpoint/weight-set';
+import type { WeightSet } from '../spec/weight-set';
 import {
   deleteStoredModel, listStoredModels, openCheckpointFile, openStoredModel, requestPersistentStorage, storeWeights,
   type StoredModel,
 } from '../checkpoint/web-storage-browser';
 import { AbortedError, CheckpointError } from '../errors';
-import type { BridgeTowerConfig } from '../model/config';
+import type { BridgeTowerConfig } from '../spec/config';
 import { BridgeTower } from '../tasks';
 import type { HeadName, LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';

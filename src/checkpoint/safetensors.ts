@@ -3,7 +3,7 @@
 import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
 import type { RawCheckpoint, TensorRecord } from './records';
-import { DTYPE_BYTES, numel, type DType, type HostTensor, type TypedData } from './tensor';
+import { DTYPE_BYTES, numel, typedView, type DType, type HostTensor } from '../spec/tensor';
 
 const DTYPES: Record<string, DType> = {
   F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8', U8: 'u8', BOOL: 'bool',
@@ -79,26 +79,6 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
     entries.set(name, { name, dtype, shape: shape.slice(), begin, end });
   }
   return { entries, metadata, dataStart };
-}
-
-/** View `bytes` (exactly one tensor's data) as a typed array of its dtype, copying only if misaligned. */
-export function typedView(dtype: DType, bytes: Uint8Array): TypedData {
-  const width = DTYPE_BYTES[dtype];
-  // Uint8Array.prototype.slice copies even when `bytes` is a Node Buffer (whose own slice is a view).
-  const aligned = bytes.byteOffset % width === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
-  const { buffer, byteOffset, byteLength } = aligned;
-  const n = byteLength / width;
-  switch (dtype) {
-    case 'f32': return new Float32Array(buffer, byteOffset, n);
-    case 'f64': return new Float64Array(buffer, byteOffset, n);
-    case 'f16': case 'bf16': return new Uint16Array(buffer, byteOffset, n);
-    case 'i64': return new BigInt64Array(buffer, byteOffset, n);
-    case 'i32': return new Int32Array(buffer, byteOffset, n);
-    case 'i16': return new Int16Array(buffer, byteOffset, n);
-    case 'i8': return new Int8Array(buffer, byteOffset, n);
-    case 'u8': case 'bool': return new Uint8Array(buffer, byteOffset, n);
-    case 'q8': case 'q4': throw new Error(`typedView: ${dtype} tensors carry scales (quantize.ts, fromQuantBytes)`);
-  }
 }
 
 /** Read every tensor of an in-memory safetensors file. */

@@ -4,7 +4,8 @@ import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { checkRange, type ByteSource, type Directory } from './byte-source';
-import type { FileSink, WebFormatSink } from './web-format';
+import { openWeights, type OpenOptions } from './open';
+import type { ConvertibleWeights, FileSink, WebFormatSink } from './web-format';
 
 export class NodeFileSource implements ByteSource {
   private constructor(private readonly handle: FileHandle, readonly size: number, readonly name: string) {}
@@ -70,6 +71,12 @@ export async function openPath(path: string): Promise<{ source?: ByteSource; dir
   }
   if (isDir) return { dir: new NodeDirectory(path) };
   return { source: await NodeFileSource.open(path), dir: new NodeDirectory(dirname(resolve(path))) };
+}
+
+/** The weights at a local path: a weight file (its folder supplies companion files) or a directory. */
+export async function openPathWeights(path: string, opts: OpenOptions = {}): Promise<ConvertibleWeights> {
+  const { source, dir } = await openPath(path);
+  return openWeights(source ?? dir, { dir, ...opts });
 }
 
 /** Run a file-system write, turning Node's errors into a one-line CheckpointError naming the path. */

@@ -1,27 +1,3 @@
-// Host-side tensors as the checkpoint readers hand them out: no GPU, no files.
-
-// q8 / q4: quantized matrices of the web format (quantize.ts): packed integer codes in `data` (Uint8Array)
-// and their f32 `scales`.
-export type DType = 'f32' | 'f16' | 'bf16' | 'f64' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool' | 'q8' | 'q4';
-
-export type TypedData =
-  | Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
-
-export interface HostTensor {
-  dtype: DType;
-  shape: number[];
-  /** Row-major, contiguous. f16 and bf16 are raw Uint16Array bits. */
-  data: TypedData;
-  /** q8 / q4 only: one scale per row (q8) or per block of 32 elements of a row (q4). */
-  scales?: Float32Array;
-}
-
-export const DTYPE_BYTES: Record<DType, number> = {
-  f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1,
-  // Codes only: the scales come on top (quantize.ts, quantLayout).
-  q8: 1, q4: 0.5,
-};
-
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+// Host tensors moved to the ground floor (src/spec/tensor.ts, #13 part 1). This path stays for
+// test/kernels until it imports src/spec itself (#13 parts 2 and 4).
+export * from '../spec/tensor';

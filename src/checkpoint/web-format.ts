@@ -18,18 +18,18 @@
 // `crc32` (IEEE) covers the tensor's `length` bytes. The manifest is written last: a directory without
 // one is an unfinished conversion.
 import { AbortedError, ChecksumError, CheckpointError, MissingTensorError } from '../errors';
-import type { BridgeTowerConfig } from '../model/config';
+import type { BridgeTowerConfig } from '../spec/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
 import { crc32 } from './crc32';
 import { checkTensors } from './describe';
-import { toFloatDtype } from './f16';
+import { toFloatDtype } from '../spec/f16';
 import {
   fromQuantBytes, isQuantDType, isQuantizable, matrixShape, quantBlock, quantBytes, quantize, quantLayout, type QuantDType,
-} from './quantize';
-import { typedView } from './safetensors';
-import { DTYPE_BYTES, numel, type DType, type HostTensor } from './tensor';
+} from '../spec/quantize';
+import { typedView } from '../spec/tensor';
+import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../spec/tensor';
 import { mergesTxt, parseMergesTxt, parseVocabJson } from './tokenizer-files';
-import type { TensorInfo, TokenizerFiles, WeightSet } from './weight-set';
+import type { TensorInfo, TokenizerFiles, WeightSet } from '../spec/weight-set';
 
 export const WEB_FORMAT = 'bridgetower-web';
 /** The newest version this code reads and writes (2: quantized dtypes); f32 and f16 files are written as 1. */

@@ -6,15 +6,15 @@
 // process's CPU time: on a CPU adapter (SwiftShader) that is the work done, which a busy machine does not
 // inflate the way it inflates the wall clock.
 import { UsageError } from '../errors';
-import { toFloatDtype } from '../checkpoint/f16';
-import { isQuantizable, quantize } from '../checkpoint/quantize';
+import { toFloatDtype } from '../spec/f16';
+import { isQuantizable, quantize } from '../spec/quantize';
 import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
-import type { HostTensor } from '../checkpoint/tensor';
+import type { HostTensor } from '../spec/tensor';
 import type { Gpu } from '../gpu/runtime';
-import type { BridgeTowerConfig } from '../model/config';
+import type { BridgeTowerConfig } from '../spec/config';
 import { createNodeGpu } from '../gpu/node';
 import { BridgeTowerModel } from '../model/bridgetower';
-import { MemoryWeights, PRESETS, randomWeights } from '../model/random-weights';
+import { MemoryWeights, PRESETS, randomWeights } from '../checkpoint/random-weights';
 import { flag, intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower bench-model [--preset ${Object.keys(PRESETS).join('|')}] [--batch B] [--tokens L]

@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { linear, type LinearVariant } from '../kernels/linear';
-import { quantize } from '../checkpoint/quantize';
+import { quantize } from '../spec/quantize';
 import { intOption, option, parseArgs } from './args';
 
 /** M x K x N: ViT qkv / out-proj / MLP at 288px (325 tokens), a 40-token text layer, and 1297 tokens (576px). */

@@ -3,12 +3,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors';
-import type { ImagePreprocess } from '../model/config';
-import { openWeights } from '../checkpoint/open';
-import { NodeDirSink, openPath } from '../checkpoint/source-node';
+import type { ImagePreprocess } from '../spec/config';
+import { NodeDirSink, openPathWeights } from '../checkpoint/source-node';
 import { checkTokenizerFits, parseLabels, parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 import { isWebDType, WEB_DTYPES, writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
-import type { TokenizerFiles } from '../checkpoint/weight-set';
+import type { TokenizerFiles } from '../spec/weight-set';
 import { intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16|q8|q4] [--image-size S]
@@ -93,8 +92,7 @@ export default async function convert(argv: string[]): Promise<number> {
   const configPath = option(args, 'config');
   const config = configPath ? json(await text(configPath, '--config'), configPath) : undefined;
 
-  const { source, dir } = await openPath(args.positionals[0]);
-  const weights = await openWeights(source ?? dir, { dir, config, imageSize, imagePreprocess: preprocess as ImagePreprocess | undefined, tokenizer, labels });
+  const weights = await openPathWeights(args.positionals[0], { config, imageSize, imagePreprocess: preprocess as ImagePreprocess | undefined, tokenizer, labels });
   try {
     const vqa = weights.config.heads.vqa;
     if (labels && vqa && labels.length !== vqa.outFeatures) throw new UsageError(`--labels ${labelsPath} has ${labels.length} labels, the VQA head has ${vqa.outFeatures} outputs`);

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { ImageError, UsageError } from '../errors';
 import { parsePreprocessorConfig } from '../checkpoint/preprocessor-config';
-import { writeSafetensors } from '../io/safetensors-write';
+import { writeSafetensors } from '../checkpoint/safetensors-write';
 import { decodeImage } from '../preprocess/decode';
 import { geometry, IMAGE_PREPROCESS_MODES, preprocessImage, type ImagePreprocess } from '../preprocess/image';
 import { intOption, noPositionals, option, parseArgs, requireOptions } from './args';

@@ -3,12 +3,12 @@
 // the requested outputs are written to a safetensors file as F32.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors';
-import type { HostTensor } from '../checkpoint/tensor';
+import type { HostTensor } from '../spec/tensor';
 import { createNodeGpu } from '../gpu/node';
 import type { HostArray, IdData } from '../model/bridgetower';
-import { writeSafetensors, type WritableTensor } from '../io/safetensors-write';
+import { writeSafetensors, type WritableTensor } from '../checkpoint/safetensors-write';
 import { flag, noPositionals, option, parseArgs, requireOptions } from './args';
-import { loadModel, readSafetensorsFile } from './load-model';
+import { loadModel, readSafetensorsFile } from '../verify/load-model';
 import { prepareOutputFile, writeOutputFile } from './output';
 
 const HELP = `usage: bridgetower run --model <dir|file> --pixels <file.safetensors> [--input-ids "0,713,2"]... [--attention-mask "1,1,1"]...

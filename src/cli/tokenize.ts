@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { TokenizerError, UsageError } from '../errors';
 import { RobertaTokenizer } from '../preprocess/tokenizer';
+import { openModelWeights } from '../hub/open-path';
 import { demoModelPath } from '../tasks/node';
 import { checkText, intOption, option, parseArgs } from './args';
-import { openWeightPath } from './load-model';
 
 const USAGE = 'usage: bridgetower tokenize [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json | --model M] '
   + '[--max-length N] "<text>"   (default: the demo model\'s tokenizer)';
@@ -21,7 +21,7 @@ async function readText(file: string): Promise<string> {
 
 /** The tokenizer stored with a model (web-format directory, or a checkpoint with tokenizer files beside it). */
 async function modelTokenizer(path: string): Promise<RobertaTokenizer> {
-  const weights = await openWeightPath(path);
+  const weights = await openModelWeights(path);
   try {
     if (!weights.tokenizer) throw new TokenizerError(`${path} has no tokenizer files; give --vocab and --merges, or --tokenizer`);
     return new RobertaTokenizer(weights.tokenizer);

@@ -120,7 +120,7 @@ export class Gpu {
     return new GpuTensor(buffer, shape.slice(), dtype, (b) => { this.persistentBytes -= b.size; b.destroy(); }, label);
   }
 
-  /** A q8 / q4 weight (src/checkpoint/quantize.ts): its packed codes and f32 scales; release() frees both. */
+  /** A q8 / q4 weight (src/spec/quantize.ts): its packed codes and f32 scales; release() frees both. */
   uploadQuantized(codes: Uint8Array, scales: Float32Array, shape: readonly number[], dtype: 'q8' | 'q4', label = ''): GpuTensor {
     const s = this.upload(scales, [scales.length], 'f32', `${label} scales`);
     try {

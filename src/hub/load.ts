@@ -5,10 +5,9 @@ import { MemorySource, readJson, readText, type ByteSource, type Directory } fro
 import { openWeights } from '../checkpoint/open';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 import { WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertibleWeights, type FileSink, type WebFormatSink } from '../checkpoint/web-format';
-import type { TokenizerFiles } from '../checkpoint/weight-set';
-import type { LoadProgress } from '../tasks/types';
-import type { Platform } from '../tasks/platform';
-import { cacheKey } from './cache';
+import type { TokenizerFiles } from '../spec/weight-set';
+import type { LoadProgress } from '../spec/progress';
+import { cacheKey, type ModelCache } from './cache';
 import { HubRepo } from './hub-directory';
 import { HubError } from './hub-error';
 import type { HubId } from './hub-id';
@@ -35,7 +34,15 @@ export interface HubOptions {
   onRequest?: (file: string) => void;
 }
 
-export async function openHubWeights(id: HubId, opts: HubOptions, platform: Platform): Promise<ConvertibleWeights> {
+/** What the hub needs from its runtime (the task API's Platform is one): its environment and its cache. */
+export interface HubRuntime {
+  /** An environment variable (HF_ENDPOINT, HF_TOKEN) where the runtime has them. */
+  env(name: string): string | undefined;
+  /** The cache of models converted from the hub; `dir` overrides its location where that means something. */
+  modelCache?(dir?: string): Promise<ModelCache | undefined>;
+}
+
+export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubRuntime): Promise<ConvertibleWeights> {
   const repo = new HubRepo(id.repo, {
     endpoint: opts.hubEndpoint ?? platform.env('HF_ENDPOINT'),
     revision: opts.revision ?? id.revision,

@@ -9,14 +9,12 @@ import { openHubWeights, type HubOptions } from '../hub/load';
 import { parseHubId } from '../hub/hub-id';
 import { demoModelFiles } from './demo-files';
 import { platform, resolveUrl } from './platform';
-import type { WeightSet } from '../checkpoint/weight-set';
+import type { WeightSet } from '../spec/weight-set';
 import { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel, type OutputTensor } from '../model/bridgetower';
-import type { BridgeTowerConfig, ImagePreprocess } from '../model/config';
-import { decodeImage } from '../preprocess/decode';
-import { loadBrowserImage } from '../preprocess/image-browser';
+import type { BridgeTowerConfig, ImagePreprocess } from '../spec/config';
 import { pixelValues } from '../preprocess/image';
-import { checkRgbImage, rgbaToRgb, type RgbImage } from '../preprocess/rgb-image';
+import { toRgb } from '../preprocess/image-input';
 import { RobertaTokenizer } from '../preprocess/tokenizer';
 import { embedImage, embedPairs, embedText, type Embedder } from './embeddings';
 import type {
@@ -406,21 +404,6 @@ export class BridgeTower {
     head.sort((a, b) => b.itm! - a.itm!);
     return [...head, ...byItc.slice(rerank)].slice(0, topK);
   }
-}
-
-/** Decode any accepted image form to 8-bit RGB. */
-export async function toRgb(image: ImageInput): Promise<RgbImage> {
-  if (image instanceof Uint8Array) return decodeImage(image);
-  if (image instanceof ArrayBuffer) return decodeImage(new Uint8Array(image));
-  if (typeof image === 'object' && 'data' in image && 'width' in image && !(typeof ImageData !== 'undefined' && image instanceof ImageData)) {
-    const { width, height, data } = image;
-    const channels = 'channels' in image && image.channels ? image.channels : data.length === width * height * 4 ? 4 : 3;
-    if (channels === 4) return rgbaToRgb(width, height, data);
-    const rgb = { width, height, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
-    checkRgbImage(rgb);
-    return rgb;
-  }
-  return loadBrowserImage(image as Parameters<typeof loadBrowserImage>[0]);
 }
 
 /** The directory a URL names (file: URLs through the platform, in Node), or the demo model's files. */

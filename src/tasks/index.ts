@@ -1,7 +1,8 @@
 // The package's public entry (browser and Node). Node-only helpers (file paths, Dawn) are in ./node.
-export { BridgeTower, softmax, toRgb, type BridgeTowerLoadOptions } from './bridgetower';
+export { BridgeTower, softmax, type BridgeTowerLoadOptions } from './bridgetower';
+export { toRgb } from '../preprocess/image-input';
 export type * from './types';
 export { BridgeTowerError } from '../errors';
 export { Gpu } from '../gpu/runtime';
 export { BridgeTowerModel } from '../model/bridgetower';
-export type { BridgeTowerConfig, Definition } from '../model/config';
+export type { BridgeTowerConfig, Definition } from '../spec/config';

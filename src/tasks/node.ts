@@ -5,24 +5,21 @@
 import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openWeights, type OpenOptions } from '../checkpoint/open';
-import { NodeDirectory, openPath } from '../checkpoint/source-node';
+import type { OpenOptions } from '../checkpoint/open';
+import { NodeDirectory } from '../checkpoint/source-node';
 import { createNodeGpu } from '../gpu/node';
-import { NodeModelCache } from '../hub/cache-node';
-import { parseHubId } from '../hub/hub-id';
-import { openHubWeights, type HubOptions } from '../hub/load';
-import type { ConvertibleWeights } from '../checkpoint/web-format';
+import { nodeHubRuntime, openModelWeights } from '../hub/open-path';
 import { BridgeTower, type BridgeTowerLoadOptions } from './bridgetower';
-import { platform, setPlatform } from './platform';
+import { setPlatform } from './platform';
 
 export * from './index';
+export { openModelWeights };
 
 setPlatform({
   baseUrl: () => pathToFileURL(process.cwd() + sep).href,
   fileDirectory: (url) => new NodeDirectory(fileURLToPath(url)),
   createGpu: () => createNodeGpu(),
-  env: (name) => process.env[name] || undefined,
-  modelCache: async (dir) => new NodeModelCache(dir),
+  ...nodeHubRuntime,
 });
 
 /**
@@ -32,14 +29,6 @@ setPlatform({
 export function demoModelPath(): string {
   const paths = ['./demo', './lib/demo', '../weights/demo', '../../weights/demo'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   return paths.find((p) => existsSync(`${p}/manifest.json`)) ?? paths[paths.length - 1];
-}
-
-/** The weights at a path, or of a Hugging Face id written `hf:org/name[@revision]` (through the cache). */
-export async function openModelWeights(path: string, opts: OpenOptions & HubOptions = {}): Promise<ConvertibleWeights> {
-  const hubId = parseHubId(path);
-  if (hubId && path.startsWith('hf:')) return openHubWeights(hubId, opts, platform());
-  const { source, dir } = await openPath(path);
-  return openWeights(source ?? dir, { dir, ...opts });
 }
 
 /**

@@ -4,18 +4,14 @@
 // installs Node's.
 import type { Directory } from '../checkpoint/byte-source';
 import type { Gpu } from '../gpu/runtime';
-import type { ModelCache } from '../hub/cache';
+import type { HubRuntime } from '../hub/load';
 
-export interface Platform {
+export interface Platform extends HubRuntime {
   /** Absolute URL that relative model URLs resolve against: the page, or the working directory. */
   baseUrl(): string;
   /** A local directory by file: URL (Node); absent where files cannot be read. */
   fileDirectory?(url: URL): Directory;
   createGpu?(): Promise<Gpu>;
-  /** An environment variable (HF_ENDPOINT, HF_TOKEN) where the runtime has them. */
-  env(name: string): string | undefined;
-  /** The cache of models converted from the hub; `dir` overrides its location where that means something. */
-  modelCache?(dir?: string): Promise<ModelCache | undefined>;
 }
 
 const browser: Platform = {

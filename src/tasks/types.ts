@@ -1,27 +1,9 @@
 // The public task API's types: what `BridgeTower.load` accepts and what each task returns.
-import type { ImagePreprocess } from '../model/config';
+import type { ImagePreprocess } from '../spec/config';
+import type { ImageInput } from '../preprocess/image-input';
+import type { LoadProgress } from '../spec/progress';
 
-/** An image in any form the library accepts. Node: PNG/JPEG bytes or a file path (CLI). Browser: also Blob/File, URL, bitmap, canvas. */
-export type ImageInput =
-  | Uint8Array
-  | ArrayBuffer
-  | Blob
-  | string
-  | URL
-  | { width: number; height: number; data: Uint8Array | Uint8ClampedArray; channels?: 3 | 4 }
-  | ImageBitmap
-  | HTMLCanvasElement
-  | OffscreenCanvas
-  | ImageData;
-
-export interface LoadProgress {
-  /** fetch/read: bytes of weight files; convert: bytes of a checkpoint converted in the page; upload: tensors sent to the GPU. */
-  phase: 'read' | 'convert' | 'upload';
-  loadedBytes: number;
-  totalBytes: number;
-  tensors: number;
-  totalTensors: number;
-}
+export type { ImageInput, LoadProgress };
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;

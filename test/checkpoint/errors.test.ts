@@ -10,7 +10,7 @@ import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { NodeDirectory, NodeDirSink } from '../../src/checkpoint/source-node';
 import { writeWebFormat } from '../../src/checkpoint/web-format';
 import { ChecksumError, CheckpointError, ConfigError, MissingTensorError } from '../../src/errors';
-import { OrderedDict, RawOps, Tensor, torchZip, Tuple } from '../../tools/torch-writer';
+import { OrderedDict, RawOps, Tensor, torchZip, Tuple } from '../support/torch-writer';
 import { fixtureBytes, fixtureJson, fixturePath, memory, tempDir, writeSafetensors } from './helpers';
 
 const ckpt = (): Uint8Array => fixtureBytes('tiny', 'model.ckpt');

@@ -5,7 +5,7 @@ import { crc32 } from '../../src/checkpoint/crc32';
 import { openWeights } from '../../src/checkpoint/open';
 import { BridgeTowerError } from '../../src/errors';
 import { fixtureBytes, fixtureJson, memory } from './helpers';
-import { mulberry32 } from '../../src/model/random-weights';
+import { mulberry32 } from '../../src/checkpoint/random-weights';
 
 const ITERATIONS = 300;
 const CASE_TIMEOUT_MS = 2000;

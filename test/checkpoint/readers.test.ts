@@ -6,7 +6,7 @@ import { PyGlobal, PyObject, unpickle } from '../../src/checkpoint/pickle';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { readTorchZip } from '../../src/checkpoint/torch';
 import { ZipReader } from '../../src/checkpoint/zip';
-import { OrderedDict, Tensor, torchZip } from '../../tools/torch-writer';
+import { OrderedDict, Tensor, torchZip } from '../support/torch-writer';
 import { fixtureBytes, fixtureJson, memory, rawBytes, sameBytes } from './helpers';
 
 function smallCheckpoint(): { top: Map<any, any>; storages: Map<string, Uint8Array>; values: Float32Array } {

@@ -98,7 +98,7 @@ const cases: Case[] = [
   [['convert', TINY], 2, /convert needs --out/],
   [['convert', TINY, '--out', ''], 2, /--out is empty/],
   [['convert', TINY, '--out', at('c'), '--out', at('d')], 2, /--out was given 2 times/],
-  [['convert', TINY, '--out', at('c'), '--dtype', 'f8'], 2, /--dtype must be f32 or f16/],
+  [['convert', TINY, '--out', at('c'), '--dtype', 'f8'], 2, /--dtype must be f32, f16, q8, q4/],
   [['convert', TINY, '--out', at('c'), '--vocab', VOCAB], 2, /--vocab and --merges go together/],
   [['convert', 'weights/demo', '--out', 'weights/demo/'], 2, /is the model being converted/],
   [['convert', TINY, '--out', at('notes.txt')], 2, /--out .*notes\.txt is a file; convert writes a folder/],
@@ -113,7 +113,7 @@ const cases: Case[] = [
   [['verify', tmp], 2, /not a fixture directory/],
   [['verify', 'test/fixtures/tiny', '--from', 'onnx'], 2, /--from must be ckpt, hf or web, got "onnx"/],
   [['verify', 'test/fixtures/tiny', '--from', 'ckpt', '--from', 'hf'], 2, /--from was given 2 times/],
-  [['verify', 'test/fixtures/tiny', '--dtype', 'f8'], 2, /--dtype must be f32 or f16/],
+  [['verify', 'test/fixtures/tiny', '--dtype', 'f8'], 2, /--dtype must be f32, f16, q8, q4/],
   [['verify', 'test/fixtures/tiny', '--weights', at('missing')], 1, /missing: cannot open \(ENOENT\)/],
   // run
   [['run'], 2, /run needs --model and --out/],
@@ -133,7 +133,7 @@ const cases: Case[] = [
     /inputIds\[0, 1\] = 999 is outside the vocabulary \[0, 64\)/],
   // bench-model
   [['bench-model', '--preset', 'huge'], 2, /--preset must be one of/],
-  [['bench-model', '--dtype', 'f8'], 2, /--dtype must be f32 or f16/],
+  [['bench-model', '--dtype', 'f8'], 2, /--dtype takes f32, f16, q8, q4 or a comma list/],
   [['bench-model', '--batch', '0'], 2, /--batch, --tokens and --iterations must be positive/],
   [['bench-model', '--batch', 'two'], 2, /--batch must be an integer/],
   [['bench-model', '--tokens', '100000'], 2, /--tokens must be at most 512 \(the base-vqa position table\), got 100000/],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dialog, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig } from '../../src/model/random-weights';
+import { baseConfig } from '../../src/checkpoint/random-weights';
 import { writeRandomModel } from '../../tools/make-random-model';
 import { sel, text, upload, waitForCount, waitForError, waitForStatus, waitForText } from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';

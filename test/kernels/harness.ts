@@ -2,6 +2,7 @@
 // A case runs a kernel on random inputs, compares with a float64 TS reference and reports the max error.
 import type { Gpu } from '../../src/gpu/runtime';
 import type { GpuTensor } from '../../src/gpu/tensor';
+import { compare as compareValues } from '../../src/verify/compare';
 
 export interface CaseResult {
   pass: boolean;
@@ -19,7 +20,7 @@ export interface KernelCase {
 }
 
 /** Deterministic PRNG, so a failing case can be rerun exactly. */
-export { mulberry32 as rng } from '../../src/model/random-weights';
+export { mulberry32 as rng } from '../../src/checkpoint/random-weights';
 
 /** n values uniform in [lo, hi), as float32 (the kernel's inputs) — the reference reads the same float32 values. */
 export function randomF32(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
@@ -34,26 +35,8 @@ export function poison(gpu: Gpu, t: GpuTensor): void {
   gpu.device.queue.writeBuffer(t.buffer, 0, words);
 }
 
-/**
- * Elementwise |a - e| <= atol + rtol*|e| (NaN fails). Reports the max abs error and the first bad index.
- */
+/** The project's one numeric bar (src/verify/compare.ts), reported the way kernel cases report. */
 export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): CaseResult {
-  const tolerance = `|a-b| <= ${atol} + ${rtol}|b|`;
-  if (actual.length !== expected.length) {
-    return { pass: false, maxAbsErr: Infinity, tolerance, detail: `length ${actual.length}, expected ${expected.length}` };
-  }
-  let maxAbsErr = 0;
-  let bad = -1;
-  let badCount = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
-    const err = Math.abs(a - e);
-    if (!(err <= atol + rtol * Math.abs(e))) {
-      if (bad < 0) bad = i;
-      badCount++;
-    }
-    if (!(err <= maxAbsErr)) maxAbsErr = Number.isNaN(err) ? Infinity : err;
-  }
-  const detail = bad < 0 ? `${expected.length} values` : `${badCount} of ${expected.length} out of tolerance; first at ${bad}: got ${actual[bad]}, expected ${expected[bad]}`;
-  return { pass: bad < 0, maxAbsErr, tolerance, detail };
+  const { maxAbs, ...result } = compareValues(actual, expected, atol, rtol);
+  return { ...result, maxAbsErr: maxAbs };
 }

@@ -1,11 +1,11 @@
 // The model API on the tiny fixture: reusable image features, the towers alone, cross-attention maps,
 // one submit per forward, and input validation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFixtureModel } from '../../src/cli/verify';
-import { readSafetensorsFile } from '../../src/cli/load-model';
+import { loadFixtureModel } from '../../src/verify/fixture';
+import { readSafetensorsFile } from '../../src/verify/load-model';
 import { ConfigError, HeadUnavailableError, ShapeError } from '../../src/errors';
 import type { BridgeTowerModel, HostArray } from '../../src/model/bridgetower';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import type { HostTensor } from '../../src/spec/tensor';
 import { testGpu } from '../gpu/node-gpu';
 
 const DIR = 'test/fixtures/tiny';

@@ -5,12 +5,13 @@
 // 1.5 and a 1-layer SNLI-VE head. Checked per tensor against the float64 reference.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BridgeTowerModel, type OutputTensor } from '../../src/model/bridgetower';
-import { PRESETS, MemoryWeights, randomWeights } from '../../src/model/random-weights';
+import { PRESETS, MemoryWeights, randomWeights } from '../../src/checkpoint/random-weights';
+import { compare } from '../../src/verify/compare';
 import { bridgeTowerReference, type T64 } from '../reference/bridgetower';
 import { linearRef } from '../reference/math';
 import { layerNormRef } from '../reference/ops';
 import { testGpu } from '../gpu/node-gpu';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import type { HostTensor } from '../../src/spec/tensor';
 
 const config = PRESETS['base-reduced']();
 const L = 40, S = config.vision.imageSize, H = config.hiddenSize, V = config.text.vocabSize;
@@ -54,16 +55,6 @@ function f64(name: string): Float64Array {
   return Float64Array.from(weights.get(name)!.data as Float32Array);
 }
 
-function check(actual: ArrayLike<number>, expected: ArrayLike<number>): { bad: number; maxAbs: number } {
-  let bad = 0, maxAbs = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    if (!(err <= 1e-4 + 1e-3 * Math.abs(expected[i]))) bad++;
-    if (!(err <= maxAbs)) maxAbs = Number.isNaN(err) ? Infinity : err;
-  }
-  return { bad, maxAbs };
-}
-
 describe('base width, reduced depth, default binding limit', () => {
   it('splits the word table and MLM decoder into chunks on this device', () => {
     expect(bindingLimit).toBe(128 * 2 ** 20);
@@ -78,8 +69,8 @@ describe('base width, reduced depth, default binding limit', () => {
       const g = got.get(name);
       if (!g) { failures.push(`${name}: not produced`); continue; }
       expect(g.shape, name).toEqual(ref.shape);
-      const r = check(g.data, ref.data);
-      if (r.bad) failures.push(`${name}: ${r.bad} of ${ref.data.length} out of tolerance, max abs ${r.maxAbs}`);
+      const r = compare(g.data, ref.data, 1e-4, 1e-3);
+      if (!r.pass) failures.push(`${name}: ${r.detail}, max abs ${r.maxAbs}`);
     }
     expect(failures).toEqual([]);
     expect(want.size).toBeGreaterThan(15);
@@ -97,6 +88,7 @@ describe('base width, reduced depth, default binding limit', () => {
     expect(all.shape).toEqual([1, L, V]);
     const sampled = new Float32Array(M * V);
     MLM_ROWS.forEach((r, i) => sampled.set(all.data.subarray(r * V, (r + 1) * V), i * V));
-    expect(check(sampled, logits).bad).toBe(0);
+    const r = compare(sampled, logits, 1e-4, 1e-3);
+    expect(r.pass, r.detail).toBe(true);
   });
 });

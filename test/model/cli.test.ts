@@ -7,7 +7,7 @@ import { readSafetensors } from '../../src/checkpoint/safetensors';
 import run from '../../src/cli/run';
 import verify from '../../src/cli/verify';
 import { UsageError } from '../../src/errors';
-import { writeSafetensors } from '../../src/io/safetensors-write';
+import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bt-model-cli-'));
 

@@ -5,22 +5,24 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openWeightPath, readSafetensorsFile } from '../../src/cli/load-model';
+import { openModelWeights } from '../../src/hub/open-path';
+import { readSafetensorsFile } from '../../src/verify/load-model';
 import { UrlDirectory } from '../../src/checkpoint/byte-source';
 import { openWeights } from '../../src/checkpoint/open';
 import { RobertaTokenizer } from '../../src/preprocess/tokenizer';
-import { expectedTensors, hfConfigFacts, resolveConfig, shapeFacts } from '../../src/checkpoint/describe';
+import { hfConfigFacts, resolveConfig, shapeFacts } from '../../src/checkpoint/describe';
+import { expectedTensors } from '../../src/spec/parameters';
 import { hfToCanonical, usesHfNames } from '../../src/checkpoint/names';
-import type { TensorInfo } from '../../src/checkpoint/weight-set';
+import type { TensorInfo } from '../../src/spec/weight-set';
 import { ConfigError } from '../../src/errors';
-import { definitions, describeDefinitions, type BridgeTowerConfig } from '../../src/model/config';
+import { definitions, describeDefinitions, type BridgeTowerConfig } from '../../src/spec/config';
 
 const hfConfig = async (dir: string) => JSON.parse(await readFile(`test/fixtures/${dir}/config.json`, 'utf8')) as Record<string, unknown>;
 
 async function refusal(dir: string, change: (c: Record<string, unknown>) => void): Promise<unknown> {
   const config = await hfConfig(dir);
   change(config);
-  return openWeightPath(`test/fixtures/${dir}`, { config }).then(async (w) => { await w.close(); return 'opened'; }, (e: unknown) => e);
+  return openModelWeights(`test/fixtures/${dir}`, { config }).then(async (w) => { await w.close(); return 'opened'; }, (e: unknown) => e);
 }
 
 describe('HF names', () => {
@@ -39,7 +41,7 @@ describe('HF names', () => {
 
 describe('definitions of a loaded model', () => {
   it('follows HF for HF saves, with config.json knobs and HF defaults for absent fields', async () => {
-    const w = await openWeightPath('test/fixtures/hf-mlm-tied');
+    const w = await openModelWeights('test/fixtures/hf-mlm-tied');
     try {
       const d = definitions(w.config);
       expect(d.definition).toBe('hf');
@@ -52,7 +54,7 @@ describe('definitions of a loaded model', () => {
     } finally {
       await w.close();
     }
-    const eps = await openWeightPath('test/fixtures/hf-mlm-eps');
+    const eps = await openModelWeights('test/fixtures/hf-mlm-eps');
     try {
       expect(definitions(eps.config).layerNormEps).toEqual({ vision: 0.2, text: 0.1, cross: 0.1, bridge: 0.03, mlm: 0.03 });
     } finally {
@@ -61,7 +63,7 @@ describe('definitions of a loaded model', () => {
   });
 
   it('follows the authors for their checkpoints, and says so', async () => {
-    const w = await openWeightPath('test/fixtures/authors-itm-itc/model.ckpt');
+    const w = await openModelWeights('test/fixtures/authors-itm-itc/model.ckpt');
     try {
       expect(definitions(w.config)).toMatchObject({ definition: 'authors', itmPath: 'fusion' });
       expect(definitions(w.config).layerNormEps.cross).toBe(1e-12);
@@ -72,7 +74,7 @@ describe('definitions of a loaded model', () => {
   });
 
   it('reads the HF folder\'s tokenizer files and preprocessor_config.json', async () => {
-    const w = await openWeightPath('test/fixtures/hf-model');
+    const w = await openModelWeights('test/fixtures/hf-model');
     try {
       expect(w.tokenizer?.vocab['<mask>']).toBeDefined();
       expect(w.config.imageProcessor).toMatchObject({ shortestEdge: 32, sizeDivisor: 16, cropSize: 32, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
@@ -159,7 +161,7 @@ describe('configurations refused by name', () => {
   });
 
   it('refuses the authors\' BERT text tower from the checkpoint\'s config, never running it as RoBERTa', async () => {
-    const e = await openWeightPath('test/fixtures/authors-bert/model.ckpt').then(() => 'opened', (x: unknown) => x);
+    const e = await openModelWeights('test/fixtures/authors-bert/model.ckpt').then(() => 'opened', (x: unknown) => x);
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as Error).message).toMatch(/tokenizer "bert-base-uncased".*BERT text tower/);
   });

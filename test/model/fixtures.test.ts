@@ -5,15 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toFloatDtype } from '../../src/checkpoint/f16';
+import { toFloatDtype } from '../../src/spec/f16';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import type { HostTensor } from '../../src/spec/tensor';
 import { writeWebFormat } from '../../src/checkpoint/web-format';
-import { readSafetensorsFile } from '../../src/cli/load-model';
-import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/cli/verify';
+import { readSafetensorsFile } from '../../src/verify/load-model';
+import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/verify/fixture';
+import { compare } from '../../src/verify/compare';
 import { BridgeTowerModel } from '../../src/model/bridgetower';
-import { MemoryWeights } from '../../src/model/random-weights';
+import { MemoryWeights } from '../../src/checkpoint/random-weights';
 import { testGpu } from '../gpu/node-gpu';
 
 const FIXTURES = ['tiny', 'tiny-nlvr2', 'small', 'tiny-legacy', 'tiny-half'];
@@ -74,10 +75,8 @@ describe('q8 / q4 kernels add nothing beyond the weights\' rounding', () => {
           const [a, b] = [await quantized.forward(x, { outputs }), await reference.forward(x, { outputs })];
           const bad: string[] = [];
           for (const [name, want] of b) {
-            const got = a.get(name)!.data;
-            let worst = 0;
-            want.data.forEach((v, i) => { if (!(Math.abs(got[i] - v) <= 1e-4 + 1e-3 * Math.abs(v))) worst = Math.max(worst, Math.abs(got[i] - v) || Infinity); });
-            if (worst > 0) bad.push(`${name}: max error ${worst}`);
+            const r = compare(a.get(name)!.data, want.data, 1e-4, 1e-3);
+            if (!r.pass) bad.push(`${name}: ${r.detail}, max error ${r.maxAbs}`);
           }
           expect(bad, '|a-b| <= 1e-4 + 1e-3|b|').toEqual([]);
           expect(b.size).toBeGreaterThan(20);

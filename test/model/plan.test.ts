@@ -2,10 +2,10 @@
 // make run (text tower, image tower, cross-modal stack, the authors' ITM path, NLVR2's second image), and the
 // input checks that refuse a pass before anything is recorded.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openWeightPath } from '../../src/cli/load-model';
+import { openPathWeights } from '../../src/checkpoint/source-node';
 import { ConfigError, HeadUnavailableError, LimitError, ShapeError } from '../../src/errors';
 import type { GpuTensor } from '../../src/gpu/tensor';
-import type { BridgeTowerConfig } from '../../src/model/config';
+import type { BridgeTowerConfig } from '../../src/spec/config';
 import { ImageFeatures, type ForwardInputs, type ForwardOptions } from '../../src/model/io';
 import {
   checkConfig, defaultOutputs, knownOutputs, planForward, planImageFeatures, type BindingCheck,
@@ -18,7 +18,7 @@ const FIXTURES = {
 
 beforeAll(async () => {
   for (const [key, path] of Object.entries(FIXTURES)) {
-    const w = await openWeightPath(`test/fixtures/${path}`);
+    const w = await openPathWeights(`test/fixtures/${path}`);
     configs[key] = w.config;
     await w.close();
   }

@@ -4,8 +4,9 @@
 // expected tensor, per element, within the manifest's |a-b| <= 1e-4 + 1e-3|b|, from each weight source and
 // through the web format.
 import { describe, expect, it } from 'vitest';
-import { readSafetensorsFile } from '../../src/cli/load-model';
-import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/cli/verify';
+import { readSafetensorsFile } from '../../src/verify/load-model';
+import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/verify/fixture';
+import { compare } from '../../src/verify/compare';
 import type { HostArray, IdData } from '../../src/model/bridgetower';
 import { testGpu } from '../gpu/node-gpu';
 
@@ -77,9 +78,8 @@ describe('the authors\' ITM path of itm_itc models', () => {
       }, { outputs: [...names, 'cls_feats'] });
       for (const name of names) {
         const want = path.get(name)!.data as Float32Array, have = got.get(name)!.data;
-        let bad = 0;
-        for (let i = 0; i < want.length; i++) if (!(Math.abs(have[i] - want[i]) <= 1e-4 + 1e-3 * Math.abs(want[i]))) bad++;
-        expect(bad, name).toBe(0);
+        const r = compare(have, want, 1e-4, 1e-3);
+        expect(r.pass, `${name}: ${r.detail}`).toBe(true);
       }
       // The infer path's cls_feats differ from the ITM path's here (separate vision LayerNorms, deeper vision).
       const a = got.get('cls_feats')!.data, b = got.get('itm.cls_feats')!.data;

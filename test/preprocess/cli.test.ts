@@ -6,7 +6,7 @@ import { readSafetensors } from '../../src/checkpoint/safetensors';
 import preprocess from '../../src/cli/preprocess';
 import tokenize from '../../src/cli/tokenize';
 import { ImageError, UsageError } from '../../src/errors';
-import { writeSafetensors } from '../../src/io/safetensors-write';
+import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
 
 const fixture = (p: string) => new URL(`../fixtures/${p}`, import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'bt-preprocess-'));

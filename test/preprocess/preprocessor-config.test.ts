@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parsePreprocessorConfig } from '../../src/checkpoint/preprocessor-config';
-import { readSafetensorsFile } from '../../src/cli/load-model';
+import { readSafetensorsFile } from '../../src/verify/load-model';
 import preprocess from '../../src/cli/preprocess';
 import { ConfigError, UsageError } from '../../src/errors';
 import { CLIP_MEAN, CLIP_STD } from '../../src/preprocess/image';

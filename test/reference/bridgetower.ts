@@ -1,10 +1,10 @@
 // Float64 CPU forward pass of BridgeTower, written straight from fixtures/README.md ("Computation, step by
 // step") on top of the kernel references (math.ts, ops.ts): the oracle the GPU model is checked against where
 // no golden fixture exists (base width). Output names and shapes are those of expected.safetensors.
-import type { BridgeTowerConfig, TaskHeadConfig } from '../../src/model/config';
-import { splitIndex } from '../../src/model/config';
-import type { HostTensor } from '../../src/checkpoint/tensor';
-import { f16BitsToF32 } from '../../src/checkpoint/f16';
+import type { BridgeTowerConfig, TaskHeadConfig } from '../../src/spec/config';
+import { splitIndex } from '../../src/spec/config';
+import type { HostTensor } from '../../src/spec/tensor';
+import { f16BitsToF32 } from '../../src/spec/f16';
 import { linearRef, type Activation } from './math';
 import {
   addRef, attentionRef, classPositionEmbedRef, concatRef, l2NormalizeRef, layerNormRef, takeTokenRef, textEmbeddingsRef,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
-import { loadModel } from '../../src/cli/load-model';
+import { loadModel } from '../../src/verify/load-model';
 import type { BridgeTowerModel } from '../../src/model/bridgetower';
 import { testGpu } from '../gpu/node-gpu';
 

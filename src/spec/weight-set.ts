@@ -1,6 +1,6 @@
 // What every weight source (original .ckpt, HF safetensors / pytorch_model.bin, our web format) looks like
 // to the rest of the project: a config plus lazily read tensors under canonical (original state_dict) names.
-import type { BridgeTowerConfig } from '../model/config';
+import type { BridgeTowerConfig } from './config';
 import type { DType, HostTensor } from './tensor';
 
 export interface TensorInfo {

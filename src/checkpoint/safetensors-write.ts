@@ -1,8 +1,8 @@
-// Minimal safetensors writer (the layout src/checkpoint/safetensors.ts reads): 8-byte little-endian header
+// Minimal safetensors writer (the layout safetensors.ts reads): 8-byte little-endian header
 // length, a JSON header padded with spaces to a multiple of 8, then each tensor's little-endian bytes, in
 // name order.
 import { ShapeError } from '../errors';
-import { numel } from '../checkpoint/tensor';
+import { numel } from '../spec/tensor';
 
 export type WritableTensor =
   | { dtype: 'F32'; shape: number[]; data: Float32Array }

@@ -1,23 +1,18 @@
-// Node helpers shared by `verify` and `run`: open any weight source by path, optionally through a
-// temporary web-format conversion, and read safetensors files whole.
+// Node helpers of fixture verification, shared with `bridgetower run`: load a model from any weight source
+// by path, optionally through a temporary web-format conversion, and read safetensors files whole.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
-import { openWeights, type OpenOptions } from '../checkpoint/open';
+import type { OpenOptions } from '../checkpoint/open';
 import { readSafetensors } from '../checkpoint/safetensors';
-import { NodeDirSink, NodeDirectory } from '../checkpoint/source-node';
+import { NodeDirSink, openPathWeights } from '../checkpoint/source-node';
 import type { HubOptions } from '../hub/load';
-import { openModelWeights } from '../tasks/node';
-import type { HostTensor } from '../checkpoint/tensor';
-import { writeWebFormat, type ConvertibleWeights, type WebDType } from '../checkpoint/web-format';
+import { openModelWeights } from '../hub/open-path';
+import type { HostTensor } from '../spec/tensor';
+import { writeWebFormat, type WebDType } from '../checkpoint/web-format';
 import type { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel } from '../model/bridgetower';
-
-/** Open a checkpoint file, HF safetensors, sharded index or web-format directory. */
-export async function openWeightPath(path: string, opts: OpenOptions & HubOptions = {}): Promise<ConvertibleWeights> {
-  return openModelWeights(path, opts);
-}
 
 /**
  * Load a model onto the GPU from `path`. With `convertTo`, the weights first go through the web format in
@@ -25,7 +20,7 @@ export async function openWeightPath(path: string, opts: OpenOptions & HubOption
  */
 export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubOptions & { convertTo?: WebDType } = {}): Promise<BridgeTowerModel> {
   const { convertTo, ...open } = opts;
-  const weights = await openWeightPath(path, open);
+  const weights = await openModelWeights(path, open);
   if (!convertTo) {
     try {
       return await BridgeTowerModel.load(gpu, weights);
@@ -40,7 +35,7 @@ export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubO
     } finally {
       await weights.close();
     }
-    const web = await openWeights(new NodeDirectory(dir));
+    const web = await openPathWeights(dir);
     try {
       return await BridgeTowerModel.load(gpu, web);
     } finally {
