@@ -28,8 +28,8 @@ const CHECKPOINT_EXTENSIONS = ['.ckpt', '.safetensors', '.bin', '.pt', '.pth'];
 const DTYPE_LABELS: Record<WebDType, string> = {
   f32: 'f32 (exact, 4 bytes a weight)',
   f16: 'f16 (half the size, 2 bytes a weight)',
-  q8: 'q8 (a quarter of the size; int8 matrices, near-exact answers)',
-  q4: 'q4 (a sixth of the size; 4-bit matrices, some answers change)',
+  q8: 'q8 (¼ the size, near-exact)',
+  q4: 'q4 (⅙ the size, some answers change)',
 };
 /** The weight dtypes a conversion in the page offers (the select is built from this list), first = default. */
 export const CONVERT_DTYPES = WEB_DTYPES.map((dtype) => ({ dtype, label: DTYPE_LABELS[dtype] }));

@@ -147,6 +147,7 @@ describe('the app on the demo model', () => {
   }, 60_000);
 
   it('loads from a URL and from a local folder; a wrong URL is an error in words', async () => {
+    await dismissError(page);
     await fill(page, 'url-input', 'weights/no-such-model/');
     const before = await text(page, 'model-name');
     await page.click(sel('load-url-button'));
