@@ -28,7 +28,8 @@ async function benchKernels(argv: string[]): Promise<number> {
   const kernels = option(args, 'kernel', benchmarkedKernels.join(','))!.split(',');
   const unknownKernel = kernels.find((k) => !benchmarkedKernels.includes(k));
   if (unknownKernel !== undefined) {
-    throw new UsageError(`--kernel takes ${benchmarkedKernels.join(', ')} or a comma list of them, got ${JSON.stringify(unknownKernel)}`);
+    const names = benchmarkedKernels.join(', ');
+    throw new UsageError(`--kernel takes ${names} or a comma list of them, got ${JSON.stringify(unknownKernel)}`);
   }
   const linearVariants = which === 'all' ? (['blocked', 'tiled'] as const) : [which as 'blocked' | 'tiled'];
   const asked = intOption(args, 'iterations');

@@ -1,9 +1,9 @@
 // Multi-head scaled dot-product attention fused with an online softmax, in three variants of one computation:
 // `subgroup` (shaders/attention-subgroup.wgsl: 4-lane subgroups split the head dimension, for CPU adapters such
-// as SwiftShader), `streaming` (shaders/attention-streaming.wgsl: registers only, several query rows per invocation, the
-// CPU fallback without 4-lane subgroups or for d % 16 != 0) and `tiled` (shaders/attention-tiled.wgsl: k/v
-// tiles in workgroup memory, for GPUs). Also the probabilities of one query row (shaders/attention-probs.wgsl
-// + softmax) for the app's heatmap.
+// as SwiftShader), `streaming` (shaders/attention-streaming.wgsl: registers only, several query rows per
+// invocation, the CPU fallback without 4-lane subgroups or for d % 16 != 0) and `tiled`
+// (shaders/attention-tiled.wgsl: k/v tiles in workgroup memory, for GPUs). Also the probabilities of one query
+// row (shaders/attention-probs.wgsl + softmax) for the app's heatmap.
 import probsSource from '../../shaders/attention-probs.wgsl?raw';
 import subgroupSource from '../../shaders/attention-subgroup.wgsl?raw';
 import tiledSource from '../../shaders/attention-tiled.wgsl?raw';
@@ -168,7 +168,8 @@ export function attention(
     const rows = streamingRows(dv);
     attentionKernels.streaming.dispatch(gpu, { vec4, mask, dv, rows }, { ...args, workgroups: groups(64 * rows) });
   } else if (variant === 'tiled') {
-    attentionKernels.tiled.dispatch(gpu, { vec4, mask, dv, tileKeys: tileKeys(g.headDim) }, { ...args, workgroups: groups(64) });
+    const params = { vec4, mask, dv, tileKeys: tileKeys(g.headDim) };
+    attentionKernels.tiled.dispatch(gpu, params, { ...args, workgroups: groups(64) });
   } else {
     throw new ShapeError(`attention: unknown variant ${JSON.stringify(variant)}`);
   }

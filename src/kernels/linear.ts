@@ -117,7 +117,9 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
 
   const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'blocked' : 'tiled');
-  if (variant !== 'blocked' && variant !== 'tiled') throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
+  if (variant !== 'blocked' && variant !== 'tiled') {
+    throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
+  }
   const tilesN = Math.ceil(N / TILE);
   const tiles = tilesN * Math.ceil(M / TILE);
   const gx = Math.min(tiles, gpu.caps.maxComputeWorkgroupsPerDimension);
@@ -127,7 +129,9 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     workgroups: [gx, Math.ceil(tiles / Math.max(gx, 1))] as const,
     label: `linear ${M}x${K}x${N}`,
   };
-  const epilogueParams = { bias: !!opts.bias, residual: !!opts.residual, activation: opts.activation ?? 'none' } as const;
+  const epilogueParams = {
+    bias: !!opts.bias, residual: !!opts.residual, activation: opts.activation ?? 'none',
+  } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
   if (variant === 'tiled') {
     // The tiled kernel stages scalars; only the blocked one reads vec4s.

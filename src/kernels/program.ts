@@ -63,7 +63,8 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
   const check = (p: P): void => {
     for (const k of paramNames) {
       if (!decl.params[k].includes(p[k])) {
-        throw new ShapeError(`${decl.name}: parameter ${k} = ${JSON.stringify(p[k])} is not one of ${decl.params[k].join(', ')}`);
+        const allowed = decl.params[k].join(', ');
+        throw new ShapeError(`${decl.name}: parameter ${k} = ${JSON.stringify(p[k])} is not one of ${allowed}`);
       }
     }
   };
@@ -89,8 +90,12 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
         }
         return `@binding(${declared++})${space}${name}`;
       });
-      if (declared !== names.length) throw new Error(`${file}: declares ${declared} bindings, the declaration ${names.length}`);
-      const uniform = uniformNames.length ? `${struct}@group(0) @binding(${names.length}) var<uniform> p: Params;\n` : '';
+      if (declared !== names.length) {
+        throw new Error(`${file}: declares ${declared} bindings, the declaration ${names.length}`);
+      }
+      const uniform = uniformNames.length
+        ? `${struct}@group(0) @binding(${names.length}) var<uniform> p: Params;\n`
+        : '';
       const libs = (decl.libs?.(p) ?? []).map((lib) => preprocess(`${file} (library)`, lib, p));
       const lines = numbered.split('\n');
       // Directives (`enable`, `diagnostic`) must precede every declaration, the libraries' and Params included.

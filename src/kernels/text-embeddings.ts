@@ -65,7 +65,9 @@ export function textEmbeddings(
   const out = opts.out ?? gpu.tensor([B, L, D], 'f32', 'textEmbeddings');
   expectShape('textEmbeddings: out', out, [B, L, D], ['f32']);
   const params = {
-    word: wordDtype as 'f32' | 'f16' | 'q8' | 'q4', position: position.dtype as 'f32' | 'f16', tokenType: tokenType.dtype as 'f32' | 'f16',
+    word: wordDtype as 'f32' | 'f16' | 'q8' | 'q4',
+    position: position.dtype as 'f32' | 'f16',
+    tokenType: tokenType.dtype as 'f32' | 'f16',
   };
   const workgroups = foldGrid(gpu, B * L, 'textEmbeddings');
   let start = 0;

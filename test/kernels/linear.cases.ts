@@ -163,7 +163,9 @@ async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
   const x = gpu.upload(xs, [n], 'f32', 'grid');
   const y = gpu.tensor([n], 'f32', 'erf');
   poison(gpu, y);
-  erfGrid.dispatch(gpu, {}, { bindings: { xs: x, ys: y }, uniforms: {}, workgroups: [Math.ceil(n / 64)], label: 'erf grid' });
+  erfGrid.dispatch(gpu, {}, {
+    bindings: { xs: x, ys: y }, uniforms: {}, workgroups: [Math.ceil(n / 64)], label: 'erf grid',
+  });
   const [actual] = await gpu.read(y);
   x.release();
   y.release();

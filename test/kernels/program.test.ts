@@ -56,18 +56,22 @@ describe('declareKernel', () => {
   it('refuses a shader whose bindings differ from the declaration', () => {
     const swapped = declareKernel({
       name: 'swapped', params: {}, uniforms: {}, bindings: { a: true, b: true },
-      source: '@group(0) @binding(#) var<storage, read> b: array<f32>;\n@group(0) @binding(#) var<storage, read> a: array<f32>;',
+      source: ['b', 'a'].map((n) => `@group(0) @binding(#) var<storage, read> ${n}: array<f32>;`).join('\n'),
     });
     expect(() => swapped.code({})).toThrow(/binding 0 is b, the declaration says a/);
-    const unknown = declareKernel({ name: 'unknown', params: {}, uniforms: {}, bindings: {}, source: '#if mask\n#endif' });
+    const unknown = declareKernel({
+      name: 'unknown', params: {}, uniforms: {}, bindings: {}, source: '#if mask\n#endif',
+    });
     expect(() => unknown.code({})).toThrow(/names mask, which is not a parameter/);
   });
 
   it('builds every linear-blocked variant the wrapper can choose', () => {
     for (const weight of ['f32', 'f16', 'q8', 'q4'] as const) {
-      for (const [vec4, subgroups, pairs] of [[false, false, false], [true, false, false], [true, true, false], [true, false, true]]) {
+      const reads = [[false, false, false], [true, false, false], [true, true, false], [true, false, true]];
+      for (const [vec4, subgroups, pairs] of reads) {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
-        const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, bias: true, residual: true, activation: 'gelu' });
+        const params = { weight, vec4, subgroups, pairs, bias: true, residual: true, activation: 'gelu' } as const;
+        const code = linearKernels.blocked.code(params);
         expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
         expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
         expect(code).toContain('return gelu_erf(v);');

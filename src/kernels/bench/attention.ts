@@ -43,7 +43,10 @@ export const attentionProbsBenchmarks: KernelBenchmark[] = [{
     const q = randomTensor(gpu, [1, 40, W], rand, 'q');
     const k = randomTensor(gpu, [1, 325, W], rand, 'k');
     return {
-      variants: [{ name: 'default', run: () => attentionProbs(gpu, q, k, { heads: HEADS, width: W, queryIndex: 0 }).release() }],
+      variants: [{
+        name: 'default',
+        run: () => attentionProbs(gpu, q, k, { heads: HEADS, width: W, queryIndex: 0 }).release(),
+      }],
       release: () => releaseAll([q, k]),
     };
   },

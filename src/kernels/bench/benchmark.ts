@@ -62,7 +62,9 @@ export async function timeCalls(gpu: Gpu, iterations: number, run: () => void): 
 
 /** "12.3 GFLOP/s" or "4.56 GB/s" for one call of `ms` milliseconds. */
 export function rate(work: KernelBenchmark['work'], ms: number): string {
-  return 'flops' in work ? `${(work.flops / ms / 1e6).toFixed(2)} GFLOP/s` : `${(work.bytes / ms / 1e6).toFixed(2)} GB/s`;
+  return 'flops' in work
+    ? `${(work.flops / ms / 1e6).toFixed(2)} GFLOP/s`
+    : `${(work.bytes / ms / 1e6).toFixed(2)} GB/s`;
 }
 
 /** Release every tensor once. */

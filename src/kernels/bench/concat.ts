@@ -9,6 +9,9 @@ export const concatBenchmarks: KernelBenchmark[] = [{
   setup(gpu, rand) {
     const a = randomTensor(gpu, [64, 768], rand, 'a');
     const b = randomTensor(gpu, [64, 768], rand, 'b');
-    return { variants: [{ name: 'default', run: () => concat(gpu, a, b).release() }], release: () => releaseAll([a, b]) };
+    return {
+      variants: [{ name: 'default', run: () => concat(gpu, a, b).release() }],
+      release: () => releaseAll([a, b]),
+    };
   },
 }];

@@ -11,7 +11,9 @@ export const textEmbeddingsBenchmarks: KernelBenchmark[] = [40, 512].map((L) => 
   // A word row, a position row and the token type row read and one row written per token (f32 tables).
   work: { bytes: 4 * 4 * L * D },
   setup(gpu, rand, opts) {
-    const ids = gpu.upload(Int32Array.from({ length: L }, () => 3 + Math.floor(rand() * (V - 3))), [1, L], 'i32', 'ids');
+    // Ids past the special tokens (0-2), so every position is a real token's.
+    const idValues = Int32Array.from({ length: L }, () => 3 + Math.floor(rand() * (V - 3)));
+    const ids = gpu.upload(idValues, [1, L], 'i32', 'ids');
     const position = randomTensor(gpu, [P, D], rand, 'position');
     const tokenType = randomTensor(gpu, [1, D], rand, 'tokenType');
     const tables = opts.weights.map((d) => {
