@@ -5,12 +5,9 @@
 // Workgroup: 256 invocations; the grid of ceil(n/256) workgroups is folded into x*y.
 // One invocation: one output element.
 
-struct Params { n: u32, alpha: f32, beta: f32 }
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(#) var<storage, read> a: array<f32>;
+@group(0) @binding(#) var<storage, read> b: array<f32>;
+@group(0) @binding(#) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -1,35 +1,20 @@
 // attention-probs: scores[b, h, j] = q_i·k_j / sqrt(d) + mask[b, j] for one query row i (the wrapper then
 // runs softmax over j): the attention row behind the app's cross-attention heatmap. Heads and offsets as in
-// attention.wgsl (heads are contiguous chunks of d columns; offsets select q and k inside a fused qkv).
-// Flags: MASK (additive key mask [B, Lk]).
-// Bindings (in order): q: array<f32> [B, Lq, Wq]; k: array<f32> [B, Lk, Wk]; mask: array<f32> [B, Lk] (MASK);
+// attention-streaming.wgsl (heads are contiguous chunks of d columns; offsets select q and k inside a fused qkv).
+// Parameters: mask (additive key mask [B, Lk]).
+// Bindings (in order): q: array<f32> [B, Lq, Wq]; k: array<f32> [B, Lk, Wk]; mask: array<f32> [B, Lk] (mask);
 //   scores: array<f32> [B, heads, Lk] (written); uniform Params.
 // Workgroup: 64 invocations; the grid of ceil(B*heads*Lk/64) workgroups is folded into x*y.
 // One invocation: one score (a d-long dot product).
 
 const WG: u32 = 64u;
 
-struct Params {
-  batch: u32,
-  lq: u32,
-  lk: u32,
-  heads: u32,
-  head_dim: u32,
-  q_stride: u32,
-  k_stride: u32,
-  q_offset: u32,
-  k_offset: u32,
-  query: u32,
-  scale: f32,
-}
-
 @group(0) @binding(#) var<storage, read> q: array<f32>;
 @group(0) @binding(#) var<storage, read> k: array<f32>;
-#if MASK
+#if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read_write> scores: array<f32>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -48,7 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     s += q[q_base + e] * k[k_base + e];
   }
   s *= p.scale;
-#if MASK
+#if mask
   s += mask[b * p.lk + j];
 #endif
   scores[n] = s;

@@ -15,9 +15,9 @@
 // (src/kernels/unroll.ts), so every value has a compile-time name (private arrays indexed in loops would
 // become gathers too).
 // Needs: subgroup size exactly 4 with consecutive invocations per subgroup (SwiftShader), DV % 4 == 0.
-// Flags: MASK (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000). Always vec4 (d % 16 == 0).
+// Parameters: mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000). Always vec4 (d % 16 == 0).
 // Bindings (in order): q: array<vec4f> [B, Lq, Wq/4]; k: [B, Lk, Wk/4]; v: [B, Lk, Wv/4];
-//   mask: array<f32> [B, Lk] (MASK); out: array<vec4f> [B, Lq, width/4] (written);
+//   mask: array<f32> [B, Lk] (mask); out: array<vec4f> [B, Lq, width/4] (written);
 //   uniform Params (strides and offsets in vec4 units).
 // Workgroup: 64 invocations = 16 subgroups; grid x = ceil(Lq / (64 * RG)), y = B * heads.
 // One invocation: a quarter (d/4 values) of each of 4 * RG query rows of one head; in a subgroup with some
@@ -32,28 +32,13 @@ const DV: u32 = {DV}u;
 const RG: u32 = {RG}u;
 const WG: u32 = 64u;
 
-struct Params {
-  lq: u32,
-  lk: u32,
-  heads: u32,
-  q_stride: u32,
-  k_stride: u32,
-  v_stride: u32,
-  out_stride: u32,
-  q_offset: u32,
-  k_offset: u32,
-  v_offset: u32,
-  scale: f32,
-}
-
 @group(0) @binding(#) var<storage, read> q: array<vec4f>;
 @group(0) @binding(#) var<storage, read> k: array<vec4f>;
 @group(0) @binding(#) var<storage, read> v: array<vec4f>;
-#if MASK
+#if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -83,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 #for t < DV4
     let k_{t} = k[k_base + {t}u * 4u];
 #endfor
-#if MASK
+#if mask
     let bias = mask[b * p.lk + j];
 #else
     let bias = 0.0;

@@ -15,14 +15,14 @@
 // faster than the streaming variant there. On SwiftShader this is slower than the subgroup and streaming variants
 // (barriers and workgroup loads cost as much as global ones there), so the wrapper picks it for GPUs only.
 //
-// Flags: VEC4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
-//        MASK (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
-// Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (MASK);
+// Parameters: vec4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
+//             mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
+// Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (mask);
 //   out: [B, Lq, width] (written); uniform Params (strides and offsets in units of VT).
 // Workgroup: 64 invocations along query rows; grid x = ceil(Lq / 64), y = B * heads.
 // One invocation: one query row of one head, d output values (rows past Lq help stage tiles, store nothing).
 
-#if VEC4
+#if vec4
 alias VT = vec4f;
 fn vdot(a: VT, b: VT) -> f32 { return dot(a, b); }
 #else
@@ -37,28 +37,13 @@ const WG: u32 = 64u;
 // Score of a key past Lk in the last tile: below any real score, so exp(NO_KEY - m) is 0.
 const NO_KEY: f32 = -3.0e38;
 
-struct Params {
-  lq: u32,
-  lk: u32,
-  heads: u32,
-  q_stride: u32,
-  k_stride: u32,
-  v_stride: u32,
-  out_stride: u32,
-  q_offset: u32,
-  k_offset: u32,
-  v_offset: u32,
-  scale: f32,
-}
-
 @group(0) @binding(#) var<storage, read> q: array<VT>;
 @group(0) @binding(#) var<storage, read> k: array<VT>;
 @group(0) @binding(#) var<storage, read> v: array<VT>;
-#if MASK
+#if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read_write> out: array<VT>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 var<workgroup> tile_k: array<VT, T * DV>;
 var<workgroup> tile_v: array<VT, T * DV>;
@@ -97,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (lid < T) {
       var bias = NO_KEY;
       if (j0 + lid < p.lk) {
-#if MASK
+#if mask
         bias = mask[b * p.lk + j0 + lid];
 #else
         bias = 0.0;

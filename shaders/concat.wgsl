@@ -4,12 +4,9 @@
 // Workgroup: 256 invocations; the grid of ceil(B*(D1+D2)/256) workgroups is folded into x*y.
 // One invocation: one output element.
 
-struct Params { batch: u32, d1: u32, d2: u32 }
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> c: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(#) var<storage, read> a: array<f32>;
+@group(0) @binding(#) var<storage, read> c: array<f32>;
+@group(0) @binding(#) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -5,17 +5,8 @@
 // Workgroup: 256 invocations; one invocation writes one element of `patches`. Workgroups are numbered flat
 // over (x, y) so counts above 65535 fold into y.
 
-struct Params {
-  // elements of patches
-  total: u32,
-  S: u32,
-  P: u32,
-  G: u32,
-}
-
-@group(0) @binding(0) var<storage, read> pixels: array<f32>;
-@group(0) @binding(1) var<storage, read_write> patches: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
+@group(0) @binding(#) var<storage, read> pixels: array<f32>;
+@group(0) @binding(#) var<storage, read_write> patches: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {

@@ -7,11 +7,8 @@
 
 const WG: u32 = 64u;
 
-struct Params { rows: u32, dim: u32, eps: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
+@group(0) @binding(#) var<storage, read> x: array<f32>;
+@group(0) @binding(#) var<storage, read_write> out: array<f32>;
 
 var<workgroup> partial: array<f32, WG>;
 

@@ -1,28 +1,26 @@
 // layerNorm, one invocation per row (the variant for CPU adapters, where workgroup barriers are expensive):
 //   out[r, :] = act((v - mean) / sqrt(var + eps) * weight + bias), v = x[r, :] (+ residual[r, :]),
-// biased variance over the D columns of row r; act = GELU (erf) with flag GELU, identity otherwise; flag
-// RESIDUAL adds `residual` first. Same numerics as layernorm.wgsl: two passes on values shifted by the row's
+// biased variance over the D columns of row r; act = GELU (erf) with parameter gelu, identity otherwise;
+// parameter residual adds `residual` first. Same numerics as layernorm-workgroup.wgsl: two passes on values
+// shifted by the row's
 // first element (pivot), the mean kept as pivot + shift, so a tiny variance survives next to a large mean.
-// Bindings (in order; flags drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (RESIDUAL);
+// Bindings (in order; parameters drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (residual);
 //   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
 // Workgroup: 64 invocations, one row each; the grid of ceil(R/64) workgroups is folded into x*y.
 // One invocation: one output row.
 
 const WG: u32 = 64u;
 
-struct Params { rows: u32, dim: u32, eps: f32 }
-
 @group(0) @binding(#) var<storage, read> x: array<f32>;
-#if RESIDUAL
+#if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read> weight: array<f32>;
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 fn input(i: u32) -> f32 {
-#if RESIDUAL
+#if residual
   return x[i] + residual[i];
 #else
   return x[i];
@@ -62,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let inv = 1.0 / sqrt(q / f32(p.dim) + p.eps);
   for (var c = 0u; c < p.dim; c++) {
     let y = ((input(base + c) - pivot) - shift) * inv * weight[c] + bias[c];
-#if GELU
+#if gelu
     out[base + c] = gelu_erf(y);
 #else
     out[base + c] = y;

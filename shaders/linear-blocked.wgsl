@@ -1,23 +1,20 @@
 // linear, register-blocked (no workgroup memory, no barriers: the variant for CPU adapters such as SwiftShader).
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
-// Bindings, in order (optional ones only when their flag is set):
-//   x        [M, K] f32, row-major (vec4f words when VEC4)
-//   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word (W_F16_*), or q8 / q4 codes packed
-//            four / eight per u32 word in row-major element order (W_Q8_*, W_Q4_*; src/checkpoint/quantize.ts)
-//   w_scale  q8: [N] f32, one per row, applied to the finished dot product (W_ROW_SCALE);
-//            q4: [N, blocks] f32, one per 32 elements of a row, applied as the codes load   (W_SCALES)
-//   bias     [N] f32                                     (BIAS)
-//   residual [M, out_stride] f32, same layout as y       (RESIDUAL)
+// Bindings, in order (optional ones only when their parameter asks for them):
+//   x        [M, K] f32, row-major (vec4f words when vec4)
+//   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
+//            eight per u32 word in row-major element order (src/spec/quantize.ts)
+//   w_scale  q8: [N] f32, one per row, applied to the finished dot product;
+//            q4: [N, blocks] f32, one per 32 elements of a row, applied as the codes load   (weight q8 or q4)
+//   bias     [N] f32                                     (bias)
+//   residual [M, out_stride] f32, same layout as y       (residual)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
 //   params   uniform Params
-// Flags: VEC4 (K % 4 == 0: x and w are read four k at a time); X_VEC4 / X_SCALAR / SUBGROUPS (how x is read:
-// vec4s, scalars, or with VEC4 one component per lane of a 4-lane subgroup, shared by broadcast; needs subgroups
-// of exactly 4 lanes holding consecutive invocations, as on SwiftShader); W_F32_VEC4 / W_F16_VEC4 / W_F32_SCALAR /
-// W_F16_SCALAR / W_Q8_VEC4 / W_Q8_SCALAR / W_Q4_VEC4 / W_Q4_SCALAR / W_Q8_PAIRS / W_Q4_PAIRS (weight type x read
-// width; *_PAIRS, for K % 8 == 0, load both k-steps of an iteration at once: one vec2u of 8 int8 codes, or one
-// u32 of 8 int4 codes and one scale); W_SCALES (q8 or q4), W_ROW_SCALE (q8); BIAS, RESIDUAL, ACT_NONE / ACT_GELU /
-// ACT_QUICKGELU / ACT_TANH.
-// Exactly one flag of each group is set. Needs shaders/lib/activations.wgsl in front.
+// Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
+// time); subgroups (with vec4: x is read one component per lane of a 4-lane subgroup and shared by broadcast;
+// needs subgroups of exactly 4 lanes holding consecutive invocations, as on SwiftShader); pairs (q8 / q4 with
+// K % 8 == 0: both k-steps of an iteration load at once, one vec2u of 8 int8 codes, or one u32 of 8 int4 codes
+// and one scale); bias, residual, activation. Needs shaders/lib/activations.wgsl in front.
 // The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
 // Workgroup: 8 x 8 invocations own a 64 x 64 tile of y; one invocation computes 8 rows x 8 columns, keeping the
 // 64 sums in registers, and reads each x and w value once per block. Blocks past M or N read clamped rows and
@@ -29,23 +26,10 @@
 // 16x16 were no faster. With SUBGROUPS the four lanes of a SIMD group, which share their rows, load x once
 // between them: another 1.1-1.3x.
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  out_stride: u32,
-  out_offset: u32,
-  // workgroup tiles along N, and in total
-  tiles_n: u32,
-  tiles: u32,
-  // q4: scales per row of w (ceil(K / 32))
-  blocks: u32,
-}
-
-#if SUBGROUPS
+#if subgroups
 enable subgroups;
 #endif
-#if VEC4
+#if vec4
 alias XV = vec4f;
 fn dotv(a: vec4f, b: vec4f) -> f32 { return dot(a, b); }
 // q4 scale index step: 32 elements are 8 vec4s.
@@ -55,15 +39,13 @@ alias XV = f32;
 fn dotv(a: f32, b: f32) -> f32 { return a * b; }
 const KB = 32u;
 #endif
-#if X_VEC4
+#if vec4 && !subgroups
 @group(0) @binding(#) var<storage, read> x: array<vec4f>;
 fn fetch_x(i: u32) -> vec4f { return x[i]; }
-#endif
-#if X_SCALAR
+#elif !vec4
 @group(0) @binding(#) var<storage, read> x: array<f32>;
 fn fetch_x(i: u32) -> f32 { return x[i]; }
-#endif
-#if SUBGROUPS
+#elif subgroups
 // The 4 lanes of a subgroup (invocations lid.x = 4j .. 4j+3, same lid.y) work on the same rows: each loads one
 // component of a vec4 of x and takes the other three from its neighbours, a quarter of the loads.
 @group(0) @binding(#) var<storage, read> x: array<f32>;
@@ -74,60 +56,50 @@ fn fetch_x(i: u32) -> vec4f {
 }
 #endif
 // load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
-#if W_F32_VEC4
+#if weight == f32 && vec4
 @group(0) @binding(#) var<storage, read> w: array<vec4f>;
 fn load_w(i: u32, s: u32) -> vec4f { return w[i]; }
-#endif
-#if W_F16_VEC4
+#elif weight == f16 && vec4
 @group(0) @binding(#) var<storage, read> w: array<vec2u>;
 fn load_w(i: u32, s: u32) -> vec4f { let h = w[i]; return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
-#endif
-#if W_F32_SCALAR
+#elif weight == f32
 @group(0) @binding(#) var<storage, read> w: array<f32>;
 fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
-#endif
-#if W_F16_SCALAR
+#elif weight == f16
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
-#endif
-#if W_Q8_VEC4
+#elif weight == q8 && vec4 && !pairs
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> vec4f { return q8x4(w[i]); }
-#endif
-#if W_Q8_SCALAR
+#elif weight == q8 && !vec4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
-#endif
-#if W_Q8_PAIRS
+#elif weight == q8
 @group(0) @binding(#) var<storage, read> w: array<vec2u>;
 fn load_w_pair(i: u32, s: u32) -> mat2x4f { let v = w[i >> 1u]; return mat2x4f(q8x4(v.x), q8x4(v.y)); }
-#endif
-#if W_Q4_VEC4
+#elif weight == q4 && vec4 && !pairs
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> vec4f { return q4x4(w[i >> 1u] >> (16u * (i & 1u))) * w_scale[s]; }
-#endif
-#if W_Q4_SCALAR
+#elif weight == q4 && !vec4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
-#endif
-#if W_Q4_PAIRS
+#elif weight == q4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w_pair(i: u32, s: u32) -> mat2x4f { let v = w[i >> 1u]; let c = w_scale[s]; return mat2x4f(q4x4(v) * c, q4x4(v >> 16u) * c); }
 #endif
-#if W_SCALES
+#if weight == q8 || weight == q4
 @group(0) @binding(#) var<storage, read> w_scale: array<f32>;
 #endif
 // The four int8 codes of a word (byte j = element j), and the four int4 codes of its low 16 bits, as floats.
 fn q8x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(24u, 16u, 8u, 0u)) >> vec4u(24u)); }
 fn q4x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(28u, 24u, 20u, 16u)) >> vec4u(28u)); }
-#if BIAS
+#if bias
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 #endif
-#if RESIDUAL
+#if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 // Row a against four columns.
 fn dot4(a: XV, b0: XV, b1: XV, b2: XV, b3: XV) -> vec4f {
@@ -138,12 +110,12 @@ fn dot4(a: XV, b0: XV, b1: XV, b2: XV, b3: XV) -> vec4f {
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let tile = wg.x + wg.y * nwg.x;
   if (tile >= p.tiles) { return; }
-#if SUBGROUPS
+#if subgroups
   lane = lid.x % 4u;
 #endif
   let n0 = ((tile % p.tiles_n) * 8u + lid.x) * 8u;
   let m0 = ((tile / p.tiles_n) * 8u + lid.y) * 8u;
-#if VEC4
+#if vec4
   let kv = p.K / 4u;
 #else
   let kv = p.K;
@@ -165,7 +137,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   for (var k = 0u; k < kv; k += 2u) {
     let k1 = min(k + 1u, kv - 1u);
     let has1 = k + 1u < kv;
-#if PAIRS
+#if pairs
 #for j < R
     let pair{j} = load_w_pair(wr{j} + k, sr{j} + k / KB);
     let b{j} = pair{j}[0];

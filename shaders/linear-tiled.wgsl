@@ -1,65 +1,47 @@
 // linear, workgroup-tiled (the variant for GPUs): the same computation and bindings as linear-blocked.wgsl.
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
-// Bindings, in order (optional ones only when their flag is set):
+// Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major
-//   w        [N, K] (PyTorch Linear layout): f32 (W_F32_SCALAR), f16 packed two per u32 word (W_F16_SCALAR), or
-//            q8 / q4 codes packed four / eight per u32 word in row-major element order (W_Q8_SCALAR, W_Q4_SCALAR)
-//   w_scale  q8: [N] f32 applied to the finished dot product (W_ROW_SCALE); q4: [N, blocks] f32 per 32 elements
-//            of a row, applied as the codes load                                                  (W_SCALES)
-//   bias     [N] f32                                     (BIAS)
-//   residual [M, out_stride] f32, same layout as y       (RESIDUAL)
+//   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
+//            eight per u32 word in row-major element order
+//   w_scale  q8: [N] f32 applied to the finished dot product; q4: [N, blocks] f32 per 32 elements of a row,
+//            applied as the codes load                   (weight q8 or q4)
+//   bias     [N] f32                                     (bias)
+//   residual [M, out_stride] f32, same layout as y       (residual)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
 //   params   uniform Params
-// Flags: W_F32_SCALAR / W_F16_SCALAR / W_Q8_SCALAR / W_Q4_SCALAR (one is set), W_SCALES, W_ROW_SCALE, BIAS,
-// RESIDUAL, ACT_* as in linear-blocked.wgsl. Needs
-// shaders/lib/activations.wgsl in front.
+// Parameters: weight, bias, residual, activation, as in linear-blocked.wgsl. Needs shaders/lib/activations.wgsl
+// in front.
 // Workgroup: 16 x 16 invocations own a 64 x 64 tile of y. Per step of 16 k, the workgroup stages x[64 rows, 16 k]
 // and w[64 columns, 16 k] in workgroup memory, k-major in vec4s of 4 rows (columns), each invocation writing one
 // whole vec4 of each; then every invocation accumulates its 4 rows x 4 columns with two vec4 reads per k. Workgroups are numbered flat over (x, y) so counts
 // above 65535 fold into y.
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  out_stride: u32,
-  out_offset: u32,
-  // workgroup tiles along N, and in total
-  tiles_n: u32,
-  tiles: u32,
-  // q4: scales per row of w (ceil(K / 32))
-  blocks: u32,
-}
-
 @group(0) @binding(#) var<storage, read> x: array<f32>;
 // load_w(i, s): the weight at element index i; s, the index of its q4 scale, is unused by the other types.
-#if W_F32_SCALAR
+#if weight == f32
 @group(0) @binding(#) var<storage, read> w: array<f32>;
 fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
-#endif
-#if W_F16_SCALAR
+#elif weight == f16
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
-#endif
-#if W_Q8_SCALAR
+#elif weight == q8
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
-#endif
-#if W_Q4_SCALAR
+#elif weight == q4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
 #endif
-#if W_SCALES
+#if weight == q8 || weight == q4
 @group(0) @binding(#) var<storage, read> w_scale: array<f32>;
 #endif
-#if BIAS
+#if bias
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 #endif
-#if RESIDUAL
+#if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 // [16 k][16 quads of 4 consecutive rows] and [16 k][16 quads of 4 consecutive columns].
 var<workgroup> xs: array<vec4f, 256>;

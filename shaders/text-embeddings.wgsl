@@ -7,12 +7,12 @@
 // word row if the id falls in chunk 0); each later one adds the word rows of the ids in its chunk.
 // Ids are clamped to [0, vocab) and positions to [0, positions) so nothing is read out of bounds (the model
 // validates ids on the CPU before upload).
-// Flags WORD_F16 / POS_F16 / TYPE_F16: an f16 table is bound as u32 words holding two halves (unpack2x16float,
-// no shader-f16 needed), an f32 table as u32 bit patterns. WORD_Q8 / WORD_Q4: the word table is quantized
-// (src/checkpoint/quantize.ts): int8 / int4 codes packed four / eight per u32 word in row-major order, times
+// Parameters word / position / tokenType (each table's dtype): an f16 table is bound as u32 words holding two
+// halves (unpack2x16float, no shader-f16 needed), an f32 table as u32 bit patterns. word q8 / q4: quantized
+// (src/spec/quantize.ts): int8 / int4 codes packed four / eight per u32 word in row-major order, times
 // word_scale[row] (q8) or word_scale[row · word_blocks + col / 32] (q4), dequantized as they load.
 // Bindings (in order): ids: array<i32> [B, L]; word: array<u32> (one chunk, [rows, D]); word_scale: array<f32>
-//   (WORD_SCALES: q8 [rows], q4 [rows, word_blocks]); position: array<u32> [P, D]; token_type: array<u32>
+//   (word q8: [rows], q4: [rows, word_blocks]); position: array<u32> [P, D]; token_type: array<u32>
 //   [T, D]; out: array<f32> [B, L, D] (written / accumulated); uniform Params.
 // Workgroup: 64 invocations per token, each over the columns lid, lid+64, ...; no barriers. The grid of B*L
 // workgroups is folded into x*y.
@@ -20,49 +20,34 @@
 
 const WG: u32 = 64u;
 
-struct Params {
-  tokens: u32,
-  length: u32,
-  dim: u32,
-  pad_id: i32,
-  vocab: u32,
-  positions: u32,
-  chunk_start: u32,
-  chunk_rows: u32,
-  first: u32,
-  // q4: scales per row of the word table (ceil(dim / 32))
-  word_blocks: u32,
-}
-
 @group(0) @binding(#) var<storage, read> ids: array<i32>;
 @group(0) @binding(#) var<storage, read> word: array<u32>;
-#if WORD_SCALES
+#if word == q8 || word == q4
 @group(0) @binding(#) var<storage, read> word_scale: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read> position: array<u32>;
 @group(0) @binding(#) var<storage, read> token_type: array<u32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 // Element c of row r of the chunk.
 fn word_at(r: u32, c: u32) -> f32 {
   let i = r * p.dim + c;
-#if WORD_F16
+#if word == f16
   return unpack2x16float(word[i >> 1u])[i & 1u];
 #endif
-#if WORD_F32
+#if word == f32
   return bitcast<f32>(word[i]);
 #endif
-#if WORD_Q8
+#if word == q8
   return f32(bitcast<i32>(word[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u) * word_scale[r];
 #endif
-#if WORD_Q4
+#if word == q4
   return f32(bitcast<i32>(word[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * word_scale[r * p.word_blocks + c / 32u];
 #endif
 }
 
 fn position_at(i: u32) -> f32 {
-#if POS_F16
+#if position == f16
   return unpack2x16float(position[i >> 1u])[i & 1u];
 #else
   return bitcast<f32>(position[i]);
@@ -70,7 +55,7 @@ fn position_at(i: u32) -> f32 {
 }
 
 fn token_type_at(i: u32) -> f32 {
-#if TYPE_F16
+#if tokenType == f16
   return unpack2x16float(token_type[i >> 1u])[i & 1u];
 #else
   return bitcast<f32>(token_type[i]);

@@ -1,5 +1,5 @@
-// Activation functions shared by the kernels (prepended to a kernel's source by its wrapper, see
-// src/kernels/wgsl.ts). Pure functions of f32, no bindings.
+// Activation functions shared by the kernels (prepended to a kernel's source by its declaration's libs, see
+// src/kernels/program.ts). Pure functions of f32, no bindings.
 //   erf_f32(x)     erf, max |error| ~1e-7 against float64 on a dense grid (test/kernels/linear.cases.ts)
 //   gelu_erf(x)    0.5·x·(1 + erf(x/√2)), PyTorch's exact GELU (RoBERTa, BridgeTower cross-modal layers)
 //   quick_gelu(x)  x·sigmoid(1.702x), CLIP's QuickGELU

@@ -3,6 +3,15 @@ import source from '../../shaders/add.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
+import { declareKernel } from './program';
+
+export const addKernel = declareKernel({
+  name: 'add',
+  params: {},
+  uniforms: { n: 'u32', alpha: 'f32', beta: 'f32' },
+  bindings: { a: true, b: true, out: true },
+  source,
+});
 
 export function add(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: { out?: GpuTensor; alpha?: number; beta?: number } = {}): GpuTensor {
   expectShape('add: a', a, a.shape, ['f32']);
@@ -10,13 +19,9 @@ export function add(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: { out?: GpuTenso
   const out = opts.out ?? gpu.tensor(a.shape, 'f32', 'add');
   expectShape('add: out', out, a.shape, ['f32']);
   const n = a.size;
-  const u = new ArrayBuffer(12);
-  new Uint32Array(u, 0, 1)[0] = n;
-  new Float32Array(u, 4, 2).set([opts.alpha ?? 1, opts.beta ?? 1]);
-  gpu.dispatch({
-    pipeline: gpu.pipeline('add', () => source),
-    bindings: [a, b, out],
-    uniforms: u,
+  addKernel.dispatch(gpu, {}, {
+    bindings: { a, b, out },
+    uniforms: { n, alpha: opts.alpha ?? 1, beta: opts.beta ?? 1 },
     workgroups: foldGrid(gpu, Math.ceil(n / 256), 'add'),
     label: 'add',
   });

@@ -1,20 +1,19 @@
 // Multi-head scaled dot-product attention fused with an online softmax, in three variants of one computation:
 // `subgroup` (shaders/attention-subgroup.wgsl: 4-lane subgroups split the head dimension, for CPU adapters such
-// as SwiftShader), `streaming` (shaders/attention.wgsl: registers only, several query rows per invocation, the
-// CPU fallback without 4-lane subgroups or for d % 16 != 0) and `tiled` (shaders/attention-tiled.wgsl: k/v
-// tiles in workgroup memory, for GPUs). Also the probabilities of one query row (shaders/attention-probs.wgsl
-// + softmax) for the app's heatmap.
+// as SwiftShader), `streaming` (shaders/attention-streaming.wgsl: registers only, several query rows per
+// invocation, the CPU fallback without 4-lane subgroups or for d % 16 != 0) and `tiled`
+// (shaders/attention-tiled.wgsl: k/v tiles in workgroup memory, for GPUs). Also the probabilities of one query
+// row (shaders/attention-probs.wgsl + softmax) for the app's heatmap.
 import probsSource from '../../shaders/attention-probs.wgsl?raw';
 import subgroupSource from '../../shaders/attention-subgroup.wgsl?raw';
 import tiledSource from '../../shaders/attention-tiled.wgsl?raw';
-import streamingSource from '../../shaders/attention.wgsl?raw';
+import streamingSource from '../../shaders/attention-streaming.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
+import { declareKernel, range } from './program';
 import { softmax } from './softmax';
-import { unrollWgsl } from './unroll';
-import { composeWgsl } from './wgsl';
 
 export interface AttentionOptions {
   heads: number;
@@ -54,6 +53,53 @@ function streamingRows(vectorsPerHead: number): number {
 function tileKeys(headDim: number): number {
   return Math.max(1, Math.min(16, Math.floor(1024 / headDim)));
 }
+
+/** The three fused variants' shared interface: strides and offsets in vec4 units when vec4, 1/√d as `scale`. */
+const FUSED_UNIFORMS = {
+  lq: 'u32', lk: 'u32', heads: 'u32', q_stride: 'u32', k_stride: 'u32', v_stride: 'u32', out_stride: 'u32',
+  q_offset: 'u32', k_offset: 'u32', v_offset: 'u32', scale: 'f32',
+} as const;
+const FUSED_BINDINGS = { q: true, k: true, v: true, mask: (p: { mask: boolean }) => p.mask, out: true } as const;
+/** d / 4 (vec4) or d: the head dimension in the words the shaders read; the `#for c < DV` blocks unroll over it. */
+const HEAD_WORDS = range(1, MAX_HEAD_DIM);
+
+export const attentionKernels = {
+  subgroup: declareKernel({
+    name: 'attention-subgroup',
+    params: { mask: [false, true], dv: HEAD_WORDS.filter((n) => n % 4 === 0) },
+    uniforms: FUSED_UNIFORMS,
+    bindings: FUSED_BINDINGS,
+    source: subgroupSource,
+    counts: (p) => ({ DV: p.dv, DV4: p.dv / 4, SG: 4, RG: SUBGROUP_ROW_GROUPS }),
+  }),
+  streaming: declareKernel({
+    name: 'attention-streaming',
+    params: { vec4: [false, true], mask: [false, true], dv: HEAD_WORDS, rows: range(1, 8) },
+    uniforms: FUSED_UNIFORMS,
+    bindings: FUSED_BINDINGS,
+    source: streamingSource,
+    counts: (p) => ({ DV: p.dv, ROWS: p.rows }),
+  }),
+  tiled: declareKernel({
+    name: 'attention-tiled',
+    params: { vec4: [false, true], mask: [false, true], dv: HEAD_WORDS, tileKeys: range(1, 16) },
+    uniforms: FUSED_UNIFORMS,
+    bindings: FUSED_BINDINGS,
+    source: tiledSource,
+    counts: (p) => ({ DV: p.dv, T: p.tileKeys }),
+  }),
+};
+
+export const attentionProbsKernel = declareKernel({
+  name: 'attention-probs',
+  params: { mask: [false, true] },
+  uniforms: {
+    batch: 'u32', lq: 'u32', lk: 'u32', heads: 'u32', head_dim: 'u32', q_stride: 'u32', k_stride: 'u32',
+    q_offset: 'u32', k_offset: 'u32', query: 'u32', scale: 'f32',
+  },
+  bindings: { q: true, k: true, mask: (p) => p.mask, scores: true },
+  source: probsSource,
+});
 
 /** Validated geometry of an attention call, shared with attentionProbs. */
 export interface AttentionGeometry {
@@ -102,35 +148,31 @@ export function attention(
   const dv = g.headDim / vw;
   const subgroupFits = subgroupVariantFits(gpu, vec4, dv);
   const variant = opts.variant ?? (!gpu.caps.cpuAdapter ? 'tiled' : subgroupFits ? 'subgroup' : 'streaming');
-  let name: string, source: string, counts: Record<string, number>, rowsPerGroup: number;
+  const mask = !!opts.mask;
+  const args = {
+    bindings: { q, k, v, mask: opts.mask, out },
+    uniforms: {
+      lq: g.Lq, lk: g.Lk, heads: g.heads, q_stride: g.Wq / vw, k_stride: g.Wk / vw, v_stride: g.Wv / vw,
+      out_stride: g.width / vw, q_offset: g.qOffset / vw, k_offset: g.kOffset / vw, v_offset: g.vOffset / vw,
+      scale: 1 / Math.sqrt(g.headDim),
+    },
+    label: `attention ${g.B}x${g.heads}x${g.Lq}x${g.Lk}`,
+  };
+  const groups = (rowsPerGroup: number) => [Math.ceil(g.Lq / rowsPerGroup), g.B * g.heads] as const;
   if (variant === 'subgroup') {
     if (!subgroupFits) {
       throw new ShapeError(`attention: the subgroup variant needs 4-lane subgroups and a head dimension divisible by 16 (d = ${g.headDim} on ${gpu.adapterDescription})`);
     }
-    [name, source, counts] = ['attention-subgroup', subgroupSource, { DV: dv, DV4: dv / 4, SG: 4, RG: SUBGROUP_ROW_GROUPS }];
-    rowsPerGroup = 64 * SUBGROUP_ROW_GROUPS;
+    attentionKernels.subgroup.dispatch(gpu, { mask, dv }, { ...args, workgroups: groups(64 * SUBGROUP_ROW_GROUPS) });
   } else if (variant === 'streaming') {
-    [name, source, counts] = ['attention', streamingSource, { DV: dv, ROWS: streamingRows(dv) }];
-    rowsPerGroup = 64 * streamingRows(dv);
+    const rows = streamingRows(dv);
+    attentionKernels.streaming.dispatch(gpu, { vec4, mask, dv, rows }, { ...args, workgroups: groups(64 * rows) });
   } else if (variant === 'tiled') {
-    [name, source, counts] = ['attention-tiled', tiledSource, { DV: dv, T: tileKeys(g.headDim) }];
-    rowsPerGroup = 64;
+    const params = { vec4, mask, dv, tileKeys: tileKeys(g.headDim) };
+    attentionKernels.tiled.dispatch(gpu, params, { ...args, workgroups: groups(64) });
   } else {
     throw new ShapeError(`attention: unknown variant ${JSON.stringify(variant)}`);
   }
-  const flags: Record<string, boolean> = variant === 'subgroup' ? { MASK: !!opts.mask } : { VEC4: vec4, MASK: !!opts.mask };
-  const key = `${name}:${JSON.stringify(counts)}:${vec4 ? 'vec4' : 'scalar'}:${opts.mask ? 'mask' : ''}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl(name, unrollWgsl(name, source, counts), { flags }));
-  const u = new ArrayBuffer(44);
-  new Uint32Array(u, 0, 10).set([g.Lq, g.Lk, g.heads, g.Wq / vw, g.Wk / vw, g.Wv / vw, g.width / vw, g.qOffset / vw, g.kOffset / vw, g.vOffset / vw]);
-  new Float32Array(u, 40, 1)[0] = 1 / Math.sqrt(g.headDim);
-  gpu.dispatch({
-    pipeline,
-    bindings: opts.mask ? [q, k, v, opts.mask, out] : [q, k, v, out],
-    uniforms: u,
-    workgroups: [Math.ceil(g.Lq / rowsPerGroup), g.B * g.heads],
-    label: `attention ${g.B}x${g.heads}x${g.Lq}x${g.Lk}`,
-  });
   return out;
 }
 
@@ -144,15 +186,12 @@ export function attentionProbs(
     throw new ShapeError(`attentionProbs: queryIndex ${i} is outside [0, ${g.Lq}) of q [${q.shape.join(', ')}]`);
   }
   const scores = gpu.tensor([g.B, g.heads, g.Lk], 'f32', 'attentionProbs scores');
-  const pipeline = gpu.pipeline(`attentionProbs:${opts.mask ? 'mask' : ''}`,
-    () => composeWgsl('attention-probs', probsSource, { flags: { MASK: !!opts.mask } }));
-  const u = new ArrayBuffer(44);
-  new Uint32Array(u, 0, 10).set([g.B, g.Lq, g.Lk, g.heads, g.headDim, g.Wq, g.Wk, g.qOffset, g.kOffset, i]);
-  new Float32Array(u, 40, 1)[0] = 1 / Math.sqrt(g.headDim);
-  gpu.dispatch({
-    pipeline,
-    bindings: opts.mask ? [q, k, opts.mask, scores] : [q, k, scores],
-    uniforms: u,
+  attentionProbsKernel.dispatch(gpu, { mask: !!opts.mask }, {
+    bindings: { q, k, mask: opts.mask, scores },
+    uniforms: {
+      batch: g.B, lq: g.Lq, lk: g.Lk, heads: g.heads, head_dim: g.headDim, q_stride: g.Wq, k_stride: g.Wk,
+      q_offset: g.qOffset, k_offset: g.kOffset, query: i, scale: 1 / Math.sqrt(g.headDim),
+    },
     workgroups: foldGrid(gpu, Math.ceil((g.B * g.heads * g.Lk) / 64), 'attentionProbs'),
     label: `attentionProbs ${g.B}x${g.heads}x${g.Lk}`,
   });

@@ -3,7 +3,16 @@ import source from '../../shaders/class-position-embed.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
-import { composeWgsl } from './wgsl';
+import { declareKernel } from './program';
+
+/** classF16 / positionalF16: the table is f16 (two halves per u32 word) rather than f32. */
+export const classPositionEmbedKernel = declareKernel({
+  name: 'class-position-embed',
+  params: { classF16: [false, true], positionalF16: [false, true] },
+  uniforms: { batch: 'u32', tokens: 'u32', width: 'u32' },
+  bindings: { patches: true, class_embedding: true, positional: true, out: true },
+  source,
+});
 
 /** patches [B, N-1, Hv] f32, classEmbedding [Hv] f32|f16, positional [N, Hv] f32|f16 -> [B, N, Hv]. */
 export function classPositionEmbed(
@@ -16,13 +25,10 @@ export function classPositionEmbed(
   expectShape('classPositionEmbed: positional', positional, [N, Hv], ['f32', 'f16']);
   const out = opts.out ?? gpu.tensor([B, N, Hv], 'f32', 'classPositionEmbed');
   expectShape('classPositionEmbed: out', out, [B, N, Hv], ['f32']);
-  const classF16 = classEmbedding.dtype === 'f16';
-  const posF16 = positional.dtype === 'f16';
-  gpu.dispatch({
-    pipeline: gpu.pipeline(`classPositionEmbed:${classEmbedding.dtype}:${positional.dtype}`,
-      () => composeWgsl('class-position-embed', source, { flags: { CLASS_F16: classF16, POS_F16: posF16 } })),
-    bindings: [patches, classEmbedding, positional, out],
-    uniforms: new Uint32Array([B, N, Hv]),
+  const params = { classF16: classEmbedding.dtype === 'f16', positionalF16: positional.dtype === 'f16' };
+  classPositionEmbedKernel.dispatch(gpu, params, {
+    bindings: { patches, class_embedding: classEmbedding, positional, out },
+    uniforms: { batch: B, tokens: N, width: Hv },
     workgroups: foldGrid(gpu, Math.ceil((B * N * Hv) / 256), 'classPositionEmbed'),
     label: 'classPositionEmbed',
   });

@@ -4,20 +4,25 @@ import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
 import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
-import { composeWgsl } from './wgsl';
+import { declareKernel } from './program';
+
+export const l2NormalizeKernel = declareKernel({
+  name: 'l2-normalize',
+  params: {},
+  uniforms: { rows: 'u32', dim: 'u32', eps: 'f32' },
+  bindings: { x: true, out: true },
+  source,
+  libs: () => [reduce],
+});
 
 export function l2Normalize(gpu: Gpu, x: GpuTensor, eps = 1e-12, opts: { out?: GpuTensor } = {}): GpuTensor {
   expectShape('l2Normalize: x', x, [-1, -1], ['f32']);
   const [B, D] = x.shape;
   const out = opts.out ?? gpu.tensor([B, D], 'f32', 'l2Normalize');
   expectShape('l2Normalize: out', out, [B, D], ['f32']);
-  const u = new ArrayBuffer(12);
-  new Uint32Array(u, 0, 2).set([B, D]);
-  new Float32Array(u, 8, 1)[0] = eps;
-  gpu.dispatch({
-    pipeline: gpu.pipeline('l2Normalize', () => composeWgsl('l2-normalize', source, { libs: [reduce] })),
-    bindings: [x, out],
-    uniforms: u,
+  l2NormalizeKernel.dispatch(gpu, {}, {
+    bindings: { x, out },
+    uniforms: { rows: B, dim: D, eps },
     workgroups: foldGrid(gpu, B, 'l2Normalize'),
     label: 'l2Normalize',
   });

@@ -1,15 +1,15 @@
 // act(LayerNorm_eps(x + residual)) over the last dimension, biased variance, f32 parameters. Two variants of
-// one computation: `workgroup` (shaders/layernorm.wgsl: 64 invocations and a tree reduction per row, for
+// one computation: `workgroup` (shaders/layernorm-workgroup.wgsl: 64 invocations and a tree reduction per row, for
 // GPUs) and `rows` (shaders/layernorm-rows.wgsl: one invocation per row, no barriers, for CPU adapters).
 import activations from '../../shaders/lib/activations.wgsl?raw';
 import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import rowsSource from '../../shaders/layernorm-rows.wgsl?raw';
-import workgroupSource from '../../shaders/layernorm.wgsl?raw';
+import workgroupSource from '../../shaders/layernorm-workgroup.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
-import { composeWgsl } from './wgsl';
+import { declareKernel } from './program';
 
 export interface LayerNormOptions {
   /** Added to x before normalising (same shape as x): the bridge layer LN(x + y), BERT's post-LN blocks. */
@@ -22,6 +22,23 @@ export interface LayerNormOptions {
 }
 
 export type LayerNormVariant = 'workgroup' | 'rows';
+
+function layerNormKernel(variant: LayerNormVariant, source: string) {
+  return declareKernel({
+    name: `layernorm-${variant}`,
+    // residual: x + residual is normalised; gelu: GELU (erf) after the affine transform.
+    params: { residual: [false, true], gelu: [false, true] },
+    uniforms: { rows: 'u32', dim: 'u32', eps: 'f32' },
+    bindings: { x: true, residual: (p) => p.residual, weight: true, bias: true, out: true },
+    source,
+    libs: (p) => [...(variant === 'workgroup' ? [reduce] : []), ...(p.gelu ? [activations] : [])],
+  });
+}
+
+export const layerNormKernels = {
+  workgroup: layerNormKernel('workgroup', workgroupSource),
+  rows: layerNormKernel('rows', rowsSource),
+};
 
 export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTensor, eps: number, opts: LayerNormOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('layerNorm: x must have at least one dimension [..., D]');
@@ -42,17 +59,9 @@ export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTe
   }
   const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'rows' : 'workgroup');
   if (variant !== 'rows' && variant !== 'workgroup') throw new ShapeError(`layerNorm: unknown variant ${JSON.stringify(variant)}`);
-  const [name, source] = variant === 'rows' ? ['layernorm-rows', rowsSource] : ['layernorm', workgroupSource];
-  const flags = { RESIDUAL: !!opts.residual, GELU: opts.activation === 'gelu' };
-  const key = `${name}:${flags.RESIDUAL ? 'residual' : ''}:${flags.GELU ? 'gelu' : ''}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl(name, source, { libs: [...(variant === 'workgroup' ? [reduce] : []), ...(flags.GELU ? [activations] : [])], flags }));
-  const u = new ArrayBuffer(12);
-  new Uint32Array(u, 0, 2).set([rows, D]);
-  new Float32Array(u, 8, 1)[0] = eps;
-  gpu.dispatch({
-    pipeline,
-    bindings: opts.residual ? [x, opts.residual, weight, bias, out] : [x, weight, bias, out],
-    uniforms: u,
+  layerNormKernels[variant].dispatch(gpu, { residual: !!opts.residual, gelu: opts.activation === 'gelu' }, {
+    bindings: { x, residual: opts.residual, weight, bias, out },
+    uniforms: { rows, dim: D, eps },
     workgroups: foldGrid(gpu, variant === 'rows' ? Math.ceil(rows / 64) : rows, 'layerNorm'),
     label: `layerNorm ${rows}x${D}`,
   });

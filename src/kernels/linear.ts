@@ -1,7 +1,7 @@
 // linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims.
 // Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
-// The weight may be f32, f16, or q8 / q4 (codes + scales, src/checkpoint/quantize.ts), which both variants
+// The weight may be f32, f16, or q8 / q4 (codes + scales, src/spec/quantize.ts), which both variants
 // dequantize as they load it: no dequantized copy of a weight is ever written.
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
@@ -10,9 +10,8 @@ import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
-import { Q4_BLOCK } from '../checkpoint/quantize';
-import { unrollWgsl } from './unroll';
-import { composeWgsl } from './wgsl';
+import { Q4_BLOCK } from '../spec/quantize';
+import { declareKernel } from './program';
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
 export type LinearVariant = 'blocked' | 'tiled';
@@ -33,16 +32,45 @@ export interface LinearOptions {
   subgroups?: boolean;
 }
 
-/** Output rows and columns one workgroup covers. */
-/** Rows (and columns) of y one blocked invocation computes: the `#for i < R` blocks of linear-blocked.wgsl. */
-const BLOCK = { R: 8 };
-
-const VARIANTS: Record<LinearVariant, { source: string; rows: number; cols: number }> = {
-  blocked: { source: blockedSource, rows: 64, cols: 64 },
-  tiled: { source: tiledSource, rows: 64, cols: 64 },
-};
-
 const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh', 'gelu_tanh', 'relu', 'silu'];
+
+const WEIGHTS = ['f32', 'f16', 'q8', 'q4'] as const;
+const UNIFORMS = {
+  M: 'u32', N: 'u32', K: 'u32', out_stride: 'u32', out_offset: 'u32',
+  // workgroup tiles along N, and in total
+  tiles_n: 'u32', tiles: 'u32',
+  // q4: scales per row of w (ceil(K / 32))
+  blocks: 'u32',
+} as const;
+const BINDINGS = {
+  x: true, w: true, w_scale: (p: { weight: string }) => p.weight === 'q8' || p.weight === 'q4',
+  bias: (p: { bias: boolean }) => p.bias, residual: (p: { residual: boolean }) => p.residual, y: true,
+} as const;
+const EPILOGUE = { bias: [false, true], residual: [false, true], activation: ['none', ...ACTIVATIONS] } as const;
+
+/** Both variants cover a 64 x 64 tile of y per workgroup. */
+const TILE = 64;
+
+export const linearKernels = {
+  blocked: declareKernel({
+    name: 'linear-blocked',
+    params: { weight: WEIGHTS, vec4: [false, true], subgroups: [false, true], pairs: [false, true], ...EPILOGUE },
+    uniforms: UNIFORMS,
+    bindings: BINDINGS,
+    source: blockedSource,
+    libs: () => [activations, epilogue],
+    // Rows (and columns) of y one invocation computes: the `#for i < R` blocks.
+    counts: () => ({ R: 8 }),
+  }),
+  tiled: declareKernel({
+    name: 'linear-tiled',
+    params: { weight: WEIGHTS, ...EPILOGUE },
+    uniforms: UNIFORMS,
+    bindings: BINDINGS,
+    source: tiledSource,
+    libs: () => [activations, epilogue],
+  }),
+};
 
 export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
@@ -89,62 +117,32 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
 
   const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'blocked' : 'tiled');
-  const v = VARIANTS[variant];
-  if (!v) throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
-  // The tiled kernel stages scalars; only the blocked one reads vec4s.
-  const vec4 = variant === 'blocked' && K % 4 === 0;
-  const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
-  const wt = weight.dtype;
-  // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
-  const pairs = quant && vec4 && K % 8 === 0;
-  const act = opts.activation;
-  const flags: Record<string, boolean> = {
-    VEC4: vec4,
-    X_VEC4: vec4 && !subgroups,
-    X_SCALAR: !vec4,
-    SUBGROUPS: subgroups,
-    W_F32_VEC4: wt === 'f32' && vec4,
-    W_F16_VEC4: wt === 'f16' && vec4,
-    W_F32_SCALAR: wt === 'f32' && !vec4,
-    W_F16_SCALAR: wt === 'f16' && !vec4,
-    W_Q8_VEC4: wt === 'q8' && vec4 && !pairs,
-    W_Q8_SCALAR: wt === 'q8' && !vec4,
-    W_Q8_PAIRS: wt === 'q8' && pairs,
-    W_Q4_VEC4: wt === 'q4' && vec4 && !pairs,
-    W_Q4_SCALAR: wt === 'q4' && !vec4,
-    W_Q4_PAIRS: wt === 'q4' && pairs,
-    PAIRS: pairs,
-    W_SCALES: quant,
-    W_ROW_SCALE: wt === 'q8',
-    BIAS: !!opts.bias,
-    RESIDUAL: !!opts.residual,
-    ACT_NONE: !act,
-    ACT_GELU: act === 'gelu',
-    ACT_QUICKGELU: act === 'quickgelu',
-    ACT_TANH: act === 'tanh',
-    ACT_GELU_TANH: act === 'gelu_tanh',
-    ACT_RELU: act === 'relu',
-    ACT_SILU: act === 'silu',
-  };
-  const key = `linear-${variant}:${Object.keys(flags).filter((f) => flags[f]).join(',')}`;
-  const pipeline = gpu.pipeline(key, () => composeWgsl(`linear-${variant}`, unrollWgsl(`linear-${variant}`, v.source, BLOCK), { libs: [activations, epilogue], flags }));
-
-  const tilesN = Math.ceil(N / v.cols);
-  const tiles = tilesN * Math.ceil(M / v.rows);
-  const maxDim = gpu.caps.maxComputeWorkgroupsPerDimension;
-  const gx = Math.min(tiles, maxDim);
-  const bindings = [x, weight];
-  if (weight.scales) bindings.push(weight.scales);
-  if (opts.bias) bindings.push(opts.bias);
-  if (opts.residual) bindings.push(opts.residual);
-  bindings.push(out);
-  gpu.dispatch({
-    pipeline,
-    bindings,
-    uniforms: new Uint32Array([M, N, K, outStride, offset, tilesN, tiles, blocks]),
-    workgroups: [gx, Math.ceil(tiles / Math.max(gx, 1))],
+  if (variant !== 'blocked' && variant !== 'tiled') {
+    throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
+  }
+  const tilesN = Math.ceil(N / TILE);
+  const tiles = tilesN * Math.ceil(M / TILE);
+  const gx = Math.min(tiles, gpu.caps.maxComputeWorkgroupsPerDimension);
+  const args = {
+    bindings: { x, w: weight, w_scale: weight.scales, bias: opts.bias, residual: opts.residual, y: out },
+    uniforms: { M, N, K, out_stride: outStride, out_offset: offset, tiles_n: tilesN, tiles, blocks },
+    workgroups: [gx, Math.ceil(tiles / Math.max(gx, 1))] as const,
     label: `linear ${M}x${K}x${N}`,
-  });
+  };
+  const epilogueParams = {
+    bias: !!opts.bias, residual: !!opts.residual, activation: opts.activation ?? 'none',
+  } as const;
+  const wt = weight.dtype as (typeof WEIGHTS)[number];
+  if (variant === 'tiled') {
+    // The tiled kernel stages scalars; only the blocked one reads vec4s.
+    linearKernels.tiled.dispatch(gpu, { weight: wt, ...epilogueParams }, args);
+  } else {
+    const vec4 = K % 4 === 0;
+    const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
+    // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
+    const pairs = quant && vec4 && K % 8 === 0;
+    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, args);
+  }
   return out;
 }
 

@@ -4,6 +4,16 @@ import type { Gpu } from '../gpu/runtime';
 import { GpuTensor, expectShape } from '../gpu/tensor';
 import source from '../../shaders/im2col.wgsl?raw';
 import { linear, type LinearVariant } from './linear';
+import { declareKernel } from './program';
+
+export const im2colKernel = declareKernel({
+  name: 'im2col',
+  params: {},
+  // total: elements of patches; S: image size; P: patch size; G = S / P.
+  uniforms: { total: 'u32', S: 'u32', P: 'u32', G: 'u32' },
+  bindings: { pixels: true, patches: true },
+  source,
+});
 
 export interface PatchEmbedOptions {
   /** Force the matmul variant (tests, benchmarks). */
@@ -28,10 +38,9 @@ export function patchEmbed(gpu: Gpu, pixels: GpuTensor, conv1: GpuTensor, opts: 
   const total = B * G * G * K;
   const groups = Math.ceil(total / 256);
   const gx = Math.min(groups, gpu.caps.maxComputeWorkgroupsPerDimension);
-  gpu.dispatch({
-    pipeline: gpu.pipeline('im2col', () => source),
-    bindings: [pixels, patches],
-    uniforms: new Uint32Array([total, S, P, G]),
+  im2colKernel.dispatch(gpu, {}, {
+    bindings: { pixels, patches },
+    uniforms: { total, S, P, G },
     workgroups: [gx, Math.ceil(groups / Math.max(gx, 1))],
     label: `im2col ${B}x${S}/${P}`,
   });

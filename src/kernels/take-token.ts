@@ -4,6 +4,15 @@ import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { foldGrid } from './grid';
+import { declareKernel } from './program';
+
+export const takeTokenKernel = declareKernel({
+  name: 'take-token',
+  params: {},
+  uniforms: { batch: 'u32', length: 'u32', dim: 'u32', index: 'u32' },
+  bindings: { x: true, out: true },
+  source,
+});
 
 export function takeToken(gpu: Gpu, x: GpuTensor, index: number, opts: { out?: GpuTensor } = {}): GpuTensor {
   expectShape('takeToken: x', x, [-1, -1, -1], ['f32']);
@@ -13,10 +22,9 @@ export function takeToken(gpu: Gpu, x: GpuTensor, index: number, opts: { out?: G
   }
   const out = opts.out ?? gpu.tensor([B, D], 'f32', 'takeToken');
   expectShape('takeToken: out', out, [B, D], ['f32']);
-  gpu.dispatch({
-    pipeline: gpu.pipeline('takeToken', () => source),
-    bindings: [x, out],
-    uniforms: new Uint32Array([B, L, D, index]),
+  takeTokenKernel.dispatch(gpu, {}, {
+    bindings: { x, out },
+    uniforms: { batch: B, length: L, dim: D, index },
     workgroups: foldGrid(gpu, Math.ceil((B * D) / 256), 'takeToken'),
     label: 'takeToken',
   });

@@ -4,9 +4,27 @@ import source from '../../shaders/text-embeddings.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { Q4_BLOCK } from '../checkpoint/quantize';
+import { Q4_BLOCK } from '../spec/quantize';
 import { foldGrid } from './grid';
-import { composeWgsl } from './wgsl';
+import { declareKernel } from './program';
+
+export const textEmbeddingsKernel = declareKernel({
+  name: 'text-embeddings',
+  // The tables' dtypes.
+  params: { word: ['f32', 'f16', 'q8', 'q4'], position: ['f32', 'f16'], tokenType: ['f32', 'f16'] },
+  uniforms: {
+    tokens: 'u32', length: 'u32', dim: 'u32', pad_id: 'i32', vocab: 'u32', positions: 'u32',
+    // This dispatch's rows of the word table, and whether it is the first (which writes every element).
+    chunk_start: 'u32', chunk_rows: 'u32', first: 'u32',
+    // q4: scales per row of the word table (ceil(dim / 32))
+    word_blocks: 'u32',
+  },
+  bindings: {
+    ids: true, word: true, word_scale: (p) => p.word === 'q8' || p.word === 'q4', position: true, token_type: true,
+    out: true,
+  },
+  source,
+});
 
 export interface WordTable {
   /** Consecutive row ranges of the [V, D] word embedding table, each [rows_i, D] f32|f16|q8|q4, all one dtype. */
@@ -46,19 +64,21 @@ export function textEmbeddings(
   if (tokenType.shape[0] < 1) throw new ShapeError('textEmbeddings: the token type table has no rows');
   const out = opts.out ?? gpu.tensor([B, L, D], 'f32', 'textEmbeddings');
   expectShape('textEmbeddings: out', out, [B, L, D], ['f32']);
-  const flags = {
-    WORD_F32: wordDtype === 'f32', WORD_F16: wordDtype === 'f16', WORD_Q8: wordDtype === 'q8', WORD_Q4: wordDtype === 'q4',
-    WORD_SCALES: wordDtype === 'q8' || wordDtype === 'q4', POS_F16: position.dtype === 'f16', TYPE_F16: tokenType.dtype === 'f16' };
-  const pipeline = gpu.pipeline(`textEmbeddings:${wordDtype}:${position.dtype}:${tokenType.dtype}`,
-    () => composeWgsl('text-embeddings', source, { flags }));
+  const params = {
+    word: wordDtype as 'f32' | 'f16' | 'q8' | 'q4',
+    position: position.dtype as 'f32' | 'f16',
+    tokenType: tokenType.dtype as 'f32' | 'f16',
+  };
   const workgroups = foldGrid(gpu, B * L, 'textEmbeddings');
   let start = 0;
   word.chunks.forEach((chunk, i) => {
     const rows = chunk.shape[0];
-    gpu.dispatch({
-      pipeline,
-      bindings: chunk.scales ? [ids, chunk, chunk.scales, position, tokenType, out] : [ids, chunk, position, tokenType, out],
-      uniforms: new Uint32Array([B * L, L, D, pad, vocab, P, start, rows, i === 0 ? 1 : 0, blocks]),
+    textEmbeddingsKernel.dispatch(gpu, params, {
+      bindings: { ids, word: chunk, word_scale: chunk.scales, position, token_type: tokenType, out },
+      uniforms: {
+        tokens: B * L, length: L, dim: D, pad_id: pad, vocab, positions: P, chunk_start: start, chunk_rows: rows,
+        first: i === 0 ? 1 : 0, word_blocks: blocks,
+      },
       workgroups,
       label: `textEmbeddings chunk ${i}`,
     });

@@ -3,7 +3,8 @@
 // `{COUNT}` anywhere else is replaced by its value (e.g. `const DV: u32 = {DV}u;`).
 // Kernels use it where SwiftShader needs straight-line code: a private array indexed in a loop compiles to
 // per-lane gathers there, while named values unrolled from a block stay in (SIMD) registers.
-// Runs before composeWgsl; a malformed block is a bug in this project, so it throws a plain Error.
+// Runs after the #if lines are resolved (program.ts); a malformed block is a bug in this project, so it throws a
+// plain Error.
 
 export function unrollWgsl(name: string, source: string, counts: Record<string, number>): string {
   const lines = source.split('\n');

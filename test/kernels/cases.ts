@@ -1,4 +1,6 @@
-// Every kernel case, for the Node suite (kernels.test.ts) and the browser page (kernels.html).
+// Every kernel case, for the Node suite (kernels.test.ts) and the browser page (kernels.html). A kernel's cases
+// (test/kernels/<kernel>.cases.ts, with its float64 reference from test/reference/ops.ts) and its benchmarks
+// (src/kernels/bench/<kernel>.ts, listed in src/kernels/bench/index.ts) go by the same kernel name.
 import type { KernelCase } from './harness';
 import { linearCases } from './linear.cases';
 import { patchEmbedCases } from './patch-embed.cases';

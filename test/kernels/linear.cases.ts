@@ -15,10 +15,10 @@ import { LimitError, ShapeError } from '../../src/errors';
 import type { Gpu } from '../../src/gpu/runtime';
 import { GpuTensor } from '../../src/gpu/tensor';
 import { linear, type LinearActivation, type LinearVariant } from '../../src/kernels/linear';
-import { composeWgsl } from '../../src/kernels/wgsl';
+import { declareKernel } from '../../src/kernels/program';
 import activations from '../../shaders/lib/activations.wgsl?raw';
-import { dequantize, quantize, type QuantDType } from '../../src/checkpoint/quantize';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import { dequantize, quantize, type QuantDType } from '../../src/spec/quantize';
+import type { HostTensor } from '../../src/spec/tensor';
 import { erf, linearRef, toF16 } from '../reference/math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
 
@@ -141,23 +141,31 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
 }
 
 // erf_f32 on a dense grid: one invocation per point.
-const ERF_GRID = `
-@group(0) @binding(0) var<storage, read> xs: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ys: array<f32>;
+const erfGrid = declareKernel({
+  name: 'erf-grid',
+  params: {},
+  uniforms: {},
+  bindings: { xs: true, ys: true },
+  source: `
+@group(0) @binding(#) var<storage, read> xs: array<f32>;
+@group(0) @binding(#) var<storage, read_write> ys: array<f32>;
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x < arrayLength(&xs)) { ys[id.x] = erf_f32(xs[id.x]); }
-}`;
+}`,
+  libs: () => [activations],
+});
 
 /** erf_f32 against float64 erf on [-6, 6] in steps of 2^-12 (49153 points, every float32 region of the fit). */
 async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
   const n = 12 * 4096 + 1;
   const xs = Float32Array.from({ length: n }, (_, i) => -6 + i / 4096);
   const expected = Float64Array.from(xs, erf);
-  const pipeline = gpu.pipeline('test:erf-grid', () => composeWgsl('erf-grid', ERF_GRID, { libs: [activations] }));
   const x = gpu.upload(xs, [n], 'f32', 'grid');
   const y = gpu.tensor([n], 'f32', 'erf');
   poison(gpu, y);
-  gpu.dispatch({ pipeline, bindings: [x, y], workgroups: [Math.ceil(n / 64)], label: 'erf grid' });
+  erfGrid.dispatch(gpu, {}, {
+    bindings: { xs: x, ys: y }, uniforms: {}, workgroups: [Math.ceil(n / 64)], label: 'erf grid',
+  });
   const [actual] = await gpu.read(y);
   x.release();
   y.release();

@@ -1,7 +1,10 @@
 // The browser kernel page: the same cases as the Node suite, on navigator.gpu. When done,
-// document.title is `kernels: N passed, M failed` (the e2e test and a user both read it).
+// document.title is `kernels: N passed, M failed` (the e2e test and a user both read it). Then a button runs
+// the benchmarks of `bridgetower bench kernels` (src/kernels/bench/) on the same device.
 import { Gpu } from '../../src/gpu/runtime';
+import { kernelBenchmarks, rate, timeCalls } from '../../src/kernels/bench';
 import { allCases } from './cases';
+import { rng } from './harness';
 
 function cell(row: HTMLTableRowElement, text: string, cls = ''): void {
   const td = row.insertCell();
@@ -49,6 +52,38 @@ async function main(): Promise<void> {
     document.getElementById('summary')!.textContent = `${passed} passed, ${failed} failed of ${allCases.length}`;
   }
   document.title = `kernels: ${passed} passed, ${failed} failed`;
+  const button = document.getElementById('bench') as HTMLButtonElement;
+  button.disabled = false;
+  button.onclick = () => {
+    button.disabled = true;
+    void runBenchmarks(gpu);
+  };
+}
+
+async function runBenchmarks(gpu: Gpu): Promise<void> {
+  const body = document.getElementById('bench-results') as HTMLTableSectionElement;
+  const status = document.getElementById('bench-status')!;
+  const iterations = gpu.caps.cpuAdapter ? 2 : 20;
+  const rand = rng(12345);
+  for (const [i, b] of kernelBenchmarks.entries()) {
+    status.textContent = `${i + 1} of ${kernelBenchmarks.length}: ${b.kernel} ${b.shape}`;
+    let setup;
+    try {
+      setup = b.setup(gpu, rand, { weights: ['f32'], linearVariants: ['blocked', 'tiled'] });
+      for (const v of setup.variants) {
+        const ms = await timeCalls(gpu, iterations, v.run);
+        const row = body.insertRow();
+        for (const text of [b.kernel, b.shape, v.name, ms.toFixed(2), rate(b.work, ms)]) cell(row, text);
+      }
+    } catch (e) {
+      const row = body.insertRow();
+      for (const text of [b.kernel, b.shape, '', '', '']) cell(row, text);
+      cell(row, (e as Error).message, 'fail');
+    } finally {
+      setup?.release();
+    }
+  }
+  status.textContent = `done: ${iterations} iterations after a warm-up per variant`;
 }
 
 void main();

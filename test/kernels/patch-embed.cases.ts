@@ -4,8 +4,8 @@
 import type { Gpu } from '../../src/gpu/runtime';
 import type { LinearVariant } from '../../src/kernels/linear';
 import { patchEmbed } from '../../src/kernels/patch-embed';
-import { dequantize, quantize, type QuantDType } from '../../src/checkpoint/quantize';
-import type { HostTensor } from '../../src/checkpoint/tensor';
+import { dequantize, quantize, type QuantDType } from '../../src/spec/quantize';
+import type { HostTensor } from '../../src/spec/tensor';
 import { toF16 } from '../reference/math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
 

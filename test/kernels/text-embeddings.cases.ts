@@ -1,7 +1,7 @@
 import { textEmbeddings } from '../../src/kernels/text-embeddings';
 import type { Gpu } from '../../src/gpu/runtime';
 import type { GpuDType, GpuTensor } from '../../src/gpu/tensor';
-import { dequantize, quantize } from '../../src/checkpoint/quantize';
+import { dequantize, quantize } from '../../src/spec/quantize';
 import { toF16 } from '../reference/math';
 import { textEmbeddingsRef } from '../reference/ops';
 import { compare, poison, randomF32, rng, type KernelCase } from './harness';

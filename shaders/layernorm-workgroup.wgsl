@@ -1,12 +1,12 @@
 // layerNorm: out[r, :] = act((v - mean) / sqrt(var + eps) * weight + bias), v = x[r, :] (+ residual[r, :]),
-// with the biased variance over the D columns of row r (PyTorch's LayerNorm). act = GELU (erf) with flag
-// GELU (the task heads' Linear -> LN -> GELU), identity otherwise; flag RESIDUAL adds `residual` first
+// with the biased variance over the D columns of row r (PyTorch's LayerNorm). act = GELU (erf) with parameter
+// gelu (the task heads' Linear -> LN -> GELU), identity otherwise; parameter residual adds `residual` first
 // (the bridge layer LN(x + y) and BERT's post-LN blocks).
 // Numerics (eps is 1e-12 in the cross-modal layers, so var must be accurate far below 1e-5): mean and
 // variance take two passes over the row, both on values shifted by the row's first element (pivot), so
 // v - pivot is exact for a row whose spread is small next to its mean, and the variance sums squares of
 // ((v - pivot) - shift) with shift = mean - pivot kept apart from the pivot instead of rounded into it.
-// Bindings (in order; flags drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (RESIDUAL);
+// Bindings (in order; parameters drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (residual);
 //   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
 // Workgroup: 64 invocations per row, each over a strided slice (columns lid, lid+64, ...); the two sums are
 // tree-reduced in workgroup memory. The grid of R workgroups is folded into x*y.
@@ -14,21 +14,18 @@
 
 const WG: u32 = 64u;
 
-struct Params { rows: u32, dim: u32, eps: f32 }
-
 @group(0) @binding(#) var<storage, read> x: array<f32>;
-#if RESIDUAL
+#if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read> weight: array<f32>;
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 var<workgroup> partial: array<f32, WG>;
 
 fn input(i: u32) -> f32 {
-#if RESIDUAL
+#if residual
   return x[i] + residual[i];
 #else
   return x[i];
@@ -57,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let inv = 1.0 / sqrt(workgroup_sum(q, lid) / f32(p.dim) + p.eps);
   for (var c = lid; c < p.dim; c += WG) {
     let y = ((input(base + c) - pivot) - shift) * inv * weight[c] + bias[c];
-#if GELU
+#if gelu
     out[base + c] = gelu_erf(y);
 #else
     out[base + c] = y;

@@ -13,14 +13,14 @@
 // gather on SwiftShader) serves ROWS dot products / accumulations. The head dimension is compiled in and the
 // `#for` blocks are unrolled by the wrapper (src/kernels/unroll.ts), so q and the accumulators are named
 // values held in registers, not private arrays (dynamically indexed, those become gathers on CPU adapters).
-// Flags: VEC4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
-//        MASK (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
-// Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (MASK);
+// Parameters: vec4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
+//             mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
+// Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (mask);
 //   out: [B, Lq, width] (written); uniform Params (strides and offsets in units of VT).
 // Workgroup: 64 invocations along query rows; grid x = ceil(Lq / (64 * ROWS)), y = B * heads.
 // One invocation: ROWS consecutive query rows of one head: ROWS x d output values.
 
-#if VEC4
+#if vec4
 alias VT = vec4f;
 fn vdot(a: VT, b: VT) -> f32 { return dot(a, b); }
 #else
@@ -32,28 +32,13 @@ const DV: u32 = {DV}u;
 const ROWS: u32 = {ROWS}u;
 const WG: u32 = 64u;
 
-struct Params {
-  lq: u32,
-  lk: u32,
-  heads: u32,
-  q_stride: u32,
-  k_stride: u32,
-  v_stride: u32,
-  out_stride: u32,
-  q_offset: u32,
-  k_offset: u32,
-  v_offset: u32,
-  scale: f32,
-}
-
 @group(0) @binding(#) var<storage, read> q: array<VT>;
 @group(0) @binding(#) var<storage, read> k: array<VT>;
 @group(0) @binding(#) var<storage, read> v: array<VT>;
-#if MASK
+#if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
 @group(0) @binding(#) var<storage, read_write> out: array<VT>;
-@group(0) @binding(#) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -83,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 #for c < DV
     let k_{c} = k[k_base + {c}u];
 #endfor
-#if MASK
+#if mask
     let bias = mask[b * p.lk + j];
 #else
     let bias = 0.0;
