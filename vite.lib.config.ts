@@ -27,7 +27,9 @@ function demoModel(): Plugin {
     renderChunk(code) {
       if (!code.includes(PLACEHOLDER)) return null;
       const files = readdirSync(DEMO).filter((f) => !f.startsWith('.'));
-      const urls = files.map((f) => `${JSON.stringify(f)}: new URL(${JSON.stringify(`./demo/${f}`)}, import.meta.url).href`);
+      const urls = files.map(
+        (f) => `${JSON.stringify(f)}: new URL(${JSON.stringify(`./demo/${f}`)}, import.meta.url).href`,
+      );
       return { code: code.replace(PLACEHOLDER, `{ ${urls.join(', ')} }`), map: null };
     },
     writeBundle() {
@@ -51,7 +53,7 @@ export default defineConfig(({ mode }) => {
       copyPublicDir: false,
       lib: {
         entry: cdn
-          ? { 'bridgetower-webgpu': resolve(root, 'src/tasks/index.ts') } as Record<string, string>
+          ? ({ 'bridgetower-webgpu': resolve(root, 'src/tasks/index.ts') } as Record<string, string>)
           : { index: resolve(root, 'src/tasks/index.ts'), node: resolve(root, 'src/tasks/node.ts') },
         formats: ['es'],
         fileName: (_f, name) => `${name}.js`,

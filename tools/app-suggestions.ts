@@ -11,9 +11,20 @@ import { join } from 'node:path';
 import { createServer } from 'vite';
 import type { loadBridgeTower as LoadBridgeTower } from '../src/tasks/node';
 
-interface SceneObject { shape: string; color: string; size: string }
-interface Scene { image: string; objects: SceneObject[] }
-interface Sample { file: string; questions: string[]; captions: string[] }
+interface SceneObject {
+  shape: string;
+  color: string;
+  size: string;
+}
+interface Scene {
+  image: string;
+  objects: SceneObject[];
+}
+interface Sample {
+  file: string;
+  questions: string[];
+  captions: string[];
+}
 
 const EVAL = 'test/fixtures/demo-model/eval';
 const SAMPLES = 'src/app/samples/samples.json';
@@ -36,25 +47,35 @@ function questionsFor(objects: SceneObject[]): Array<{ question: string; answer:
     { question: `is there ${an(`${present.color} ${present.shape}`)}?`, answer: 'yes' },
     ...SHAPES.map((s) => ({ question: `how many ${s}s are there?`, answer: count((o) => o.shape === s) })),
     { question: `is there ${an(`${absentColor} ${present.shape}`)}?`, answer: 'no' },
-    ...COLORS.filter((c) => objects.some((o) => o.color === c))
-      .map((c) => ({ question: `how many ${c} objects are there?`, answer: count((o) => o.color === c) })),
+    ...COLORS.filter((c) => objects.some((o) => o.color === c)).map((c) => ({
+      question: `how many ${c} objects are there?`,
+      answer: count((o) => o.color === c),
+    })),
     ...objects.map((o) => ({ question: `what size is the ${o.color} ${o.shape}?`, answer: o.size })),
   ];
 }
 
 function captionsFor(objects: SceneObject[]): Array<{ caption: string; matches: boolean }> {
   const describe = (o: SceneObject) => an(`${o.color} ${o.shape}`);
-  const all = objects.map(describe).join(objects.length > 2 ? ', ' : ' and ').replace(/, ([^,]*)$/, ' and $1');
+  const all = objects
+    .map(describe)
+    .join(objects.length > 2 ? ', ' : ' and ')
+    .replace(/, ([^,]*)$/, ' and $1');
   const first = objects[0];
   const wrongColor = COLORS.find((c) => !objects.some((o) => o.color === c))!;
-  return [{ caption: all, matches: true }, { caption: describe({ ...first, color: wrongColor }), matches: false }];
+  return [
+    { caption: all, matches: true },
+    { caption: describe({ ...first, color: wrongColor }), matches: false },
+  ];
 }
 
 async function main(): Promise<void> {
   const scenes: Scene[] = JSON.parse(readFileSync(join(EVAL, 'images.json'), 'utf8'));
   const samples: Sample[] = JSON.parse(readFileSync(SAMPLES, 'utf8'));
   const vite = await createServer({
-    server: { middlewareMode: true, hmr: false }, appType: 'custom', logLevel: 'error',
+    server: { middlewareMode: true, hmr: false },
+    appType: 'custom',
+    logLevel: 'error',
   });
   const tasks = (await vite.ssrLoadModule('/src/tasks/node.ts')) as { loadBridgeTower: typeof LoadBridgeTower };
   const { loadBridgeTower } = tasks;
@@ -73,7 +94,7 @@ async function main(): Promise<void> {
       const captions: string[] = [];
       for (const c of captionsFor(scene.objects)) {
         const [{ itm }] = await model.match(image, [c.caption]);
-        if ((itm > 0.5) === c.matches && captions.length < CAPTIONS_PER_PICTURE) captions.push(c.caption);
+        if (itm > 0.5 === c.matches && captions.length < CAPTIONS_PER_PICTURE) captions.push(c.caption);
       }
       console.log(`${s.file}: ${questions.length} questions, ${captions.length} captions`);
       s.questions = questions;

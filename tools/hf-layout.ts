@@ -16,9 +16,13 @@ import { writeSafetensors, type WritableTensor } from '../src/checkpoint/safeten
 import { OrderedDict, Tensor, torchZip } from '../test/support/torch-writer';
 
 export type HfWeights = 'safetensors' | 'safetensors-sharded' | 'bin' | 'bin-sharded';
-export interface HfLayoutOptions { weights?: HfWeights; tokenizerJson?: boolean }
+export interface HfLayoutOptions {
+  weights?: HfWeights;
+  tokenizerJson?: boolean;
+}
 
-const HEADS = /^(vqa_classifier|itm_score|itc_text_head|itc_image_head|mlm_score|snli_classifier|nlvr2_classifier|rank_output)\./;
+const HEADS =
+  /^(vqa_classifier|itm_score|itc_text_head|itc_image_head|mlm_score|snli_classifier|nlvr2_classifier|rank_output)\./;
 
 /** The HF name of a canonical (original state_dict) name; checked to map back with hfToCanonical. */
 export function canonicalToHf(name: string): string {
@@ -30,7 +34,9 @@ export function canonicalToHf(name: string): string {
     name.replace(/^vit_model\.visual\./, 'bridgetower.vision_model.visual.'),
     HEADS.test(name) ? name : `bridgetower.${name}`,
   ];
-  const hf = candidates.find((c) => c.startsWith('bridgetower.') || HEADS.test(c) ? hfToCanonical(c) === name : false);
+  const hf = candidates.find((c) =>
+    c.startsWith('bridgetower.') || HEADS.test(c) ? hfToCanonical(c) === name : false,
+  );
   if (!hf) throw new Error(`no HF name maps back to ${name}`);
   return hf;
 }
@@ -46,13 +52,25 @@ export function hfConfig(c: BridgeTowerConfig, labels?: string[]): Record<string
     num_hidden_layers: c.numLayers,
     contrastive_hidden_size: c.heads.itc ? c.heads.itc.dim : undefined,
     text_config: {
-      model_type: 'bridgetower_text_model', vocab_size: c.text.vocabSize, hidden_size: c.text.hiddenSize, num_hidden_layers: c.text.layers,
-      num_attention_heads: c.text.heads, intermediate_size: c.text.intermediateSize, max_position_embeddings: c.text.maxPositionEmbeddings,
-      type_vocab_size: c.text.typeVocabSize, pad_token_id: c.text.padTokenId, bos_token_id: c.text.bosTokenId, eos_token_id: c.text.eosTokenId,
+      model_type: 'bridgetower_text_model',
+      vocab_size: c.text.vocabSize,
+      hidden_size: c.text.hiddenSize,
+      num_hidden_layers: c.text.layers,
+      num_attention_heads: c.text.heads,
+      intermediate_size: c.text.intermediateSize,
+      max_position_embeddings: c.text.maxPositionEmbeddings,
+      type_vocab_size: c.text.typeVocabSize,
+      pad_token_id: c.text.padTokenId,
+      bos_token_id: c.text.bosTokenId,
+      eos_token_id: c.text.eosTokenId,
     },
     vision_config: {
-      model_type: 'bridgetower_vision_model', hidden_size: c.vision.width, num_hidden_layers: c.vision.layers, patch_size: c.vision.patchSize,
-      image_size: c.vision.imageSize, share_layernorm: c.vision.layernormShared,
+      model_type: 'bridgetower_vision_model',
+      hidden_size: c.vision.width,
+      num_hidden_layers: c.vision.layers,
+      patch_size: c.vision.patchSize,
+      image_size: c.vision.imageSize,
+      share_layernorm: c.vision.layernormShared,
     },
     bridgetower_oracle_notes: {
       vision_num_attention_heads: c.vision.heads,
@@ -79,20 +97,33 @@ export async function hfLayout(from: string, opts: HfLayoutOptions = {}): Promis
       tensors.push([canonicalToHf(name), { dtype: 'F32', shape: t.shape, data: t.data as Float32Array }]);
     }
     const kind = opts.weights ?? 'safetensors';
-    const halves = kind.endsWith('sharded') ? [tensors.slice(0, tensors.length >> 1), tensors.slice(tensors.length >> 1)] : [tensors];
+    const halves = kind.endsWith('sharded')
+      ? [tensors.slice(0, tensors.length >> 1), tensors.slice(tensors.length >> 1)]
+      : [tensors];
     const bin = kind.startsWith('bin');
-    const shardName = (i: number) => (bin ? `pytorch_model-0000${i + 1}-of-0000${halves.length}.bin` : `model-0000${i + 1}-of-0000${halves.length}.safetensors`);
+    const shardName = (i: number) =>
+      bin
+        ? `pytorch_model-0000${i + 1}-of-0000${halves.length}.bin`
+        : `model-0000${i + 1}-of-0000${halves.length}.safetensors`;
     const weightMap: Record<string, string> = {};
     for (const [i, part] of halves.entries()) {
       const file = halves.length === 1 ? (bin ? 'pytorch_model.bin' : 'model.safetensors') : shardName(i);
       files.set(file, bin ? await stateDictBin(part) : writeSafetensors(Object.fromEntries(part), { format: 'pt' }));
       for (const [n] of part) weightMap[n] = file;
     }
-    if (halves.length > 1) files.set(bin ? 'pytorch_model.bin.index.json' : 'model.safetensors.index.json', json({ metadata: {}, weight_map: weightMap }));
+    if (halves.length > 1)
+      files.set(
+        bin ? 'pytorch_model.bin.index.json' : 'model.safetensors.index.json',
+        json({ metadata: {}, weight_map: weightMap }),
+      );
     files.set('config.json', json(hfConfig(web.config, web.labels)));
     const tok = web.tokenizer;
     if (!tok) throw new Error(`${from} has no tokenizer files`);
-    if (opts.tokenizerJson) files.set('tokenizer.json', json({ version: '1.0', model: { type: 'BPE', vocab: tok.vocab, merges: tok.merges } }));
+    if (opts.tokenizerJson)
+      files.set(
+        'tokenizer.json',
+        json({ version: '1.0', model: { type: 'BPE', vocab: tok.vocab, merges: tok.merges } }),
+      );
     else {
       files.set('vocab.json', json(tok.vocab));
       files.set('merges.txt', new TextEncoder().encode(mergesTxt(tok.merges)));
@@ -116,14 +147,26 @@ async function stateDictBin(tensors: Array<[string, WritableTensor]>): Promise<U
 
 async function main(argv: string[]): Promise<void> {
   const out = argv.find((a, i) => !a.startsWith('--') && !argv[i - 1]?.match(/^--(from|weights)$/));
-  const value = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-  if (!out) throw new Error('usage: npx tsx tools/hf-layout.ts <out-dir> [--from DIR] [--weights safetensors|safetensors-sharded|bin|bin-sharded] [--tokenizer-json]');
-  const files = await hfLayout(value('from') ?? 'weights/demo', { weights: value('weights') as HfWeights | undefined, tokenizerJson: argv.includes('--tokenizer-json') });
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  if (!out)
+    throw new Error(
+      'usage: npx tsx tools/hf-layout.ts <out-dir> [--from DIR] [--weights safetensors|safetensors-sharded|bin|bin-sharded] [--tokenizer-json]',
+    );
+  const files = await hfLayout(value('from') ?? 'weights/demo', {
+    weights: value('weights') as HfWeights | undefined,
+    tokenizerJson: argv.includes('--tokenizer-json'),
+  });
   mkdirSync(out, { recursive: true });
   for (const [name, bytes] of files) writeFileSync(join(out, name), bytes);
   console.log(`${out}: ${[...files.keys()].join(', ')}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((e) => { console.error(`hf-layout: ${(e as Error).message}`); process.exit(1); });
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(`hf-layout: ${(e as Error).message}`);
+    process.exit(1);
+  });
 }

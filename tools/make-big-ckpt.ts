@@ -13,18 +13,53 @@ import type { BridgeTowerConfig } from '../src/spec/config';
 import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from '../test/support/torch-writer';
 
 const CONFIG = {
-  vit: 'CLIP-ViT-B/16', tokenizer: 'roberta-base', hidden_size: 768, num_heads: 12, num_layers: 6, mlp_ratio: 4,
-  image_size: 288, patch_size: 16, vocab_size: 50265, max_text_len: 40, input_text_embed_size: 768, input_image_embed_size: 768,
+  vit: 'CLIP-ViT-B/16',
+  tokenizer: 'roberta-base',
+  hidden_size: 768,
+  num_heads: 12,
+  num_layers: 6,
+  mlp_ratio: 4,
+  image_size: 288,
+  patch_size: 16,
+  vocab_size: 50265,
+  max_text_len: 40,
+  input_text_embed_size: 768,
+  input_image_embed_size: 768,
   loss_names: { itm: 1, mlm: 1, itc: 1, itm_itc: 0, irtr_itm_itc: 0, vqa: 1, nlvr2: 0, irtr: 0, snli: 0 },
-  vqav2_label_size: 3129, task_head_layers: 2, head_hidden_scale: 2, contrastive_hidden_size: 256, vit_layernorm_shared: true,
-  val_transform_keys: ['blip'], temperature: 0.07,
+  vqav2_label_size: 3129,
+  task_head_layers: 2,
+  head_hidden_scale: 2,
+  contrastive_hidden_size: 256,
+  vit_layernorm_shared: true,
+  val_transform_keys: ['blip'],
+  temperature: 0.07,
 };
 const MODEL: BridgeTowerConfig = {
-  hiddenSize: 768, numHeads: 12, numLayers: 6, crossIntermediateSize: 3072,
+  hiddenSize: 768,
+  numHeads: 12,
+  numLayers: 6,
+  crossIntermediateSize: 3072,
   vision: { width: 768, layers: 12, heads: 12, patchSize: 16, imageSize: 288, layernormShared: true },
-  text: { hiddenSize: 768, layers: 12, heads: 12, intermediateSize: 3072, vocabSize: 50265, maxPositionEmbeddings: 514, typeVocabSize: 1, padTokenId: 1, bosTokenId: 0, eosTokenId: 2, maxTextLen: 40 },
+  text: {
+    hiddenSize: 768,
+    layers: 12,
+    heads: 12,
+    intermediateSize: 3072,
+    vocabSize: 50265,
+    maxPositionEmbeddings: 514,
+    typeVocabSize: 1,
+    padTokenId: 1,
+    bosTokenId: 0,
+    eosTokenId: 2,
+    maxTextLen: 40,
+  },
   tokenTypes: 2,
-  heads: { mlm: true, itm: true, itc: { dim: 256 }, vqa: { layers: 2, inFeatures: 1536, hidden: 3072, outFeatures: 3129 } },
+  heads: {
+    mlm: true,
+    itm: true,
+    itc: { dim: 256 },
+    vqa: { layers: 2, inFeatures: 1536, hidden: 3072, outFeatures: 3129 },
+  },
   imagePreprocess: 'blip',
 };
 const CHUNK = 4 << 20;
@@ -33,7 +68,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const path = args.find((a) => !a.startsWith('--'));
   const padAt = args.indexOf('--pad-gb');
-  const padBytes = padAt >= 0 ? Math.round(Number(args[padAt + 1]) * 2 ** 30 / 4) * 4 : 0;
+  const padBytes = padAt >= 0 ? Math.round((Number(args[padAt + 1]) * 2 ** 30) / 4) * 4 : 0;
   if (!path || !Number.isFinite(padBytes)) {
     console.error('usage: npx tsx tools/make-big-ckpt.ts <out.ckpt> [--pad-gb G]');
     process.exit(2);
@@ -57,16 +92,53 @@ async function main(): Promise<void> {
   };
   const stateDict = new OrderedDict(weights.map(([n, s, t]) => [n, tensor(s, t)]));
   const params = weights.filter(([, , t]) => t === 'FloatStorage');
-  const state = new Map<PickleValue, PickleValue>(params.map(([, s], i) => [i, new Map<PickleValue, PickleValue>([['step', 19018], ['exp_avg', tensor(s)], ['exp_avg_sq', tensor(s)]])]));
-  const callbacks = new Map<PickleValue, PickleValue>([["ModelCheckpoint{'monitor': 'val/the_metric', 'mode': 'max'}", new Map<PickleValue, PickleValue>([['best_model_score', tensor([])], ['dirpath', '/tmp']])]]);
+  const state = new Map<PickleValue, PickleValue>(
+    params.map(([, s], i) => [
+      i,
+      new Map<PickleValue, PickleValue>([
+        ['step', 19018],
+        ['exp_avg', tensor(s)],
+        ['exp_avg_sq', tensor(s)],
+      ]),
+    ]),
+  );
+  const callbacks = new Map<PickleValue, PickleValue>([
+    [
+      "ModelCheckpoint{'monitor': 'val/the_metric', 'mode': 'max'}",
+      new Map<PickleValue, PickleValue>([
+        ['best_model_score', tensor([])],
+        ['dirpath', '/tmp'],
+      ]),
+    ],
+  ]);
   if (padBytes) callbacks.set('padding', tensor([padBytes / 4]));
   const top = new Map<PickleValue, PickleValue>([
-    ['epoch', 9], ['global_step', 19018], ['pytorch-lightning_version', '1.5.10'],
+    ['epoch', 9],
+    ['global_step', 19018],
+    ['pytorch-lightning_version', '1.5.10'],
     ['state_dict', stateDict],
     ['callbacks', callbacks],
-    ['optimizer_states', [new Map<PickleValue, PickleValue>([['state', state], ['param_groups', [new Map<PickleValue, PickleValue>([
-      ['lr', 1e-5], ['betas', new Tuple([0.9, 0.98])], ['eps', 1e-8], ['weight_decay', 0.01], ['amsgrad', false], ['params', params.map((_, i) => i)],
-    ])]]])]],
+    [
+      'optimizer_states',
+      [
+        new Map<PickleValue, PickleValue>([
+          ['state', state],
+          [
+            'param_groups',
+            [
+              new Map<PickleValue, PickleValue>([
+                ['lr', 1e-5],
+                ['betas', new Tuple([0.9, 0.98])],
+                ['eps', 1e-8],
+                ['weight_decay', 0.01],
+                ['amsgrad', false],
+                ['params', params.map((_, i) => i)],
+              ]),
+            ],
+          ],
+        ]),
+      ],
+    ],
     ['lr_schedulers', [new Map<PickleValue, PickleValue>([['lr_lambdas', [null, null]]])]],
     ['hparams_name', 'kwargs'],
     ['hyper_parameters', new Map<PickleValue, PickleValue>([['config', toPickle(CONFIG)]])],
@@ -80,17 +152,26 @@ async function main(): Promise<void> {
   }
   const patternBytes = new Uint8Array(pattern.buffer);
   const handle = await open(path, 'w');
-  const zip = new ZipWriter({ write: async (b, position) => { await handle.write(b, 0, b.length, position); } });
+  const zip = new ZipWriter({
+    write: async (b, position) => {
+      await handle.write(b, 0, b.length, position);
+    },
+  });
   const root = basename(path).replace(/\.[^.]*$/, '');
   const started = Date.now();
   const pkl = pickle(top);
   await zip.add(`${root}/data.pkl`, pkl.length, [pkl]);
   let total = 0;
   for (const [i, s] of storages.entries()) {
-    const shift = (i * 4099) % 1024 * 4;
-    await zip.add(`${root}/data/${s.key}`, s.bytes, (function* () {
-      for (let p = 0; p < s.bytes; p += CHUNK) yield patternBytes.subarray(shift, shift + Math.min(CHUNK, s.bytes - p));
-    })());
+    const shift = ((i * 4099) % 1024) * 4;
+    await zip.add(
+      `${root}/data/${s.key}`,
+      s.bytes,
+      (function* () {
+        for (let p = 0; p < s.bytes; p += CHUNK)
+          yield patternBytes.subarray(shift, shift + Math.min(CHUNK, s.bytes - p));
+      })(),
+    );
     total += s.bytes;
   }
   const version = new TextEncoder().encode('3\n');
@@ -98,7 +179,9 @@ async function main(): Promise<void> {
   await zip.finish();
   const { size } = await handle.stat();
   await handle.close();
-  console.log(`wrote ${path}: ${(size / 2 ** 30).toFixed(2)} GiB, ${storages.length} storages (${(total / 2 ** 30).toFixed(2)} GiB of tensors), ${weights.length} state_dict tensors, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${path}: ${(size / 2 ** 30).toFixed(2)} GiB, ${storages.length} storages (${(total / 2 ** 30).toFixed(2)} GiB of tensors), ${weights.length} state_dict tensors, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 function toPickle(x: unknown): PickleValue {

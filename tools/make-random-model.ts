@@ -14,14 +14,20 @@ import { UsageError } from '../src/errors';
 import { writeSafetensors } from '../src/checkpoint/safetensors-write';
 
 /** Write a random model: a web-format directory, or model.safetensors + bridgetower-config.json (pass it as --config). */
-export async function writeRandomModel(dir: string, config: BridgeTowerConfig, opts: { seed?: number; format?: 'web' | 'safetensors'; dtype?: 'f32' | 'f16' } = {}): Promise<Map<string, HostTensor>> {
+export async function writeRandomModel(
+  dir: string,
+  config: BridgeTowerConfig,
+  opts: { seed?: number; format?: 'web' | 'safetensors'; dtype?: 'f32' | 'f16' } = {},
+): Promise<Map<string, HostTensor>> {
   const weights = randomWeights(config, opts.seed ?? 1);
   if ((opts.format ?? 'web') === 'web') {
     await writeWebFormat(new MemoryWeights(config, weights), new NodeDirSink(dir), { dtype: opts.dtype ?? 'f32' });
   } else {
     if (opts.dtype === 'f16') throw new UsageError('--dtype f16 is for the web format; safetensors output is f32');
     await mkdir(dir, { recursive: true });
-    const tensors = Object.fromEntries([...weights].map(([n, t]) => [n, { dtype: 'F32' as const, shape: t.shape, data: t.data as Float32Array }]));
+    const tensors = Object.fromEntries(
+      [...weights].map(([n, t]) => [n, { dtype: 'F32' as const, shape: t.shape, data: t.data as Float32Array }]),
+    );
     await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors));
     await writeFile(join(dir, 'bridgetower-config.json'), JSON.stringify(config, null, 2));
   }
@@ -42,7 +48,9 @@ async function main(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const weights = await writeRandomModel(out, make(), { seed: intOption(args, 'seed', 1), format, dtype });
   const params = [...weights.values()].reduce((s, t) => s + t.data.length, 0);
-  console.log(`${preset}: ${(params / 1e6).toFixed(1)}M parameters -> ${out} (${format}, ${dtype}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${preset}: ${(params / 1e6).toFixed(1)}M parameters -> ${out} (${format}, ${dtype}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -17,19 +17,49 @@ export interface Bar {
 }
 
 export function renderBars(list: HTMLElement, bars: Bar[]): void {
-  list.replaceChildren(...bars.map((b, i) => {
-    const attrs: Record<string, string> = {};
-    for (const [k, v] of Object.entries(b.data)) attrs[`data-${k}`] = v;
-    const main = h('div', { class: 'bar-track' }, h('div', { class: 'bar-fill', attrs: { style: `width: ${(Math.max(0, Math.min(1, b.score)) * 100).toFixed(2)}%` } }));
-    return h('li', { class: `bar-row${i === 0 ? ' top' : ''}`, testid: b.testid, attrs },
-      b.thumbnail ? h('img', { class: 'bar-thumb', attrs: { src: b.thumbnail, alt: '' } }) : null,
-      h('div', { class: 'bar-body' },
-        h('div', { class: 'bar-head' }, h('span', { class: 'bar-label', text: b.label }), h('span', { class: 'bar-value', text: b.value ?? percent(b.score) })),
-        main,
-        b.second
-          ? h('div', { class: 'bar-second' },
-            h('div', { class: 'bar-track thin' }, h('div', { class: 'bar-fill alt', attrs: { style: `width: ${(Math.max(0, Math.min(1, b.second.score)) * 100).toFixed(2)}%` } })),
-            h('span', { class: 'bar-value small', text: `${b.second.label} ${b.second.value}` }))
-          : null));
-  }));
+  list.replaceChildren(
+    ...bars.map((b, i) => {
+      const attrs: Record<string, string> = {};
+      for (const [k, v] of Object.entries(b.data)) attrs[`data-${k}`] = v;
+      const main = h(
+        'div',
+        { class: 'bar-track' },
+        h('div', {
+          class: 'bar-fill',
+          attrs: { style: `width: ${(Math.max(0, Math.min(1, b.score)) * 100).toFixed(2)}%` },
+        }),
+      );
+      return h(
+        'li',
+        { class: `bar-row${i === 0 ? ' top' : ''}`, testid: b.testid, attrs },
+        b.thumbnail ? h('img', { class: 'bar-thumb', attrs: { src: b.thumbnail, alt: '' } }) : null,
+        h(
+          'div',
+          { class: 'bar-body' },
+          h(
+            'div',
+            { class: 'bar-head' },
+            h('span', { class: 'bar-label', text: b.label }),
+            h('span', { class: 'bar-value', text: b.value ?? percent(b.score) }),
+          ),
+          main,
+          b.second
+            ? h(
+                'div',
+                { class: 'bar-second' },
+                h(
+                  'div',
+                  { class: 'bar-track thin' },
+                  h('div', {
+                    class: 'bar-fill alt',
+                    attrs: { style: `width: ${(Math.max(0, Math.min(1, b.second.score)) * 100).toFixed(2)}%` },
+                  }),
+                ),
+                h('span', { class: 'bar-value small', text: `${b.second.label} ${b.second.value}` }),
+              )
+            : null,
+        ),
+      );
+    }),
+  );
 }

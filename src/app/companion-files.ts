@@ -9,8 +9,16 @@ type Kind = 'vocab' | 'merges' | 'tokenizer' | 'config' | 'labels';
 
 /** Keys that only a model configuration has (HF BridgeTowerConfig, the original's config dict). */
 const CONFIG_KEYS = [
-  'model_type', 'architectures', 'text_config', 'vision_config', 'loss_names', 'vit', 'hidden_size', 'num_layers',
-  'hiddenSize', 'numLayers',
+  'model_type',
+  'architectures',
+  'text_config',
+  'vision_config',
+  'loss_names',
+  'vit',
+  'hidden_size',
+  'num_layers',
+  'hiddenSize',
+  'numLayers',
 ];
 const NEITHER = 'a JSON file that is neither a tokenizer (vocab.json, tokenizer.json), a model config nor a label list';
 
@@ -34,9 +42,11 @@ async function classify(f: File): Promise<{ kind: Kind; file: File; text: string
   const name = f.name.toLowerCase();
   if (!name.endsWith('.json')) {
     if (name.endsWith('.txt')) return { kind: 'merges', file: f, text };
-    throw new CheckpointError(f.name,
+    throw new CheckpointError(
+      f.name,
       'not a file that goes with a checkpoint: pick vocab.json + merges.txt or tokenizer.json, config.json, ' +
-      'a labels JSON');
+        'a labels JSON',
+    );
   }
   let json: unknown;
   try {
@@ -59,18 +69,23 @@ export async function companionFiles(files: File[]): Promise<BrowserConvertOptio
     found.set(c.kind, c);
   }
   const out: BrowserConvertOptions = {};
-  const vocab = found.get('vocab'), merges = found.get('merges'), tok = found.get('tokenizer');
+  const vocab = found.get('vocab'),
+    merges = found.get('merges'),
+    tok = found.get('tokenizer');
   if (vocab && merges) {
     out.tokenizer = {
-      vocab: parseVocabJson(vocab.text, vocab.file.name), merges: parseMergesTxt(merges.text, merges.file.name),
+      vocab: parseVocabJson(vocab.text, vocab.file.name),
+      merges: parseMergesTxt(merges.text, merges.file.name),
     };
   } else if (tok) {
     out.tokenizer = parseTokenizerJson(tok.text, tok.file.name);
   } else if (vocab || merges) {
     const have = (vocab ?? merges)!.file.name;
     const missing = vocab ? 'merges.txt' : 'vocab.json';
-    throw new CheckpointError(have,
-      `a tokenizer needs both files: pick ${missing} together with ${have} (or one tokenizer.json)`);
+    throw new CheckpointError(
+      have,
+      `a tokenizer needs both files: pick ${missing} together with ${have} (or one tokenizer.json)`,
+    );
   }
   const config = found.get('config');
   if (config) out.config = config.json;

@@ -38,14 +38,18 @@ export class AppContext {
     this.cancelButton.addEventListener('click', () => this.running?.abort());
   }
 
-  get loaded(): LoadedModel | null { return this.current; }
+  get loaded(): LoadedModel | null {
+    return this.current;
+  }
 
   /** Switch models; the replaced one is freed after the tasks already queued on it have finished. */
   setModel(m: LoadedModel | null): void {
     const previous = this.current;
     this.current = m;
     if (previous && previous !== m) {
-      this.queue = this.queue.then(() => previous.model.dispose()).catch((e: unknown) => showError(e, 'Freeing the previous model'));
+      this.queue = this.queue
+        .then(() => previous.model.dispose())
+        .catch((e: unknown) => showError(e, 'Freeing the previous model'));
     }
   }
 
@@ -54,16 +58,18 @@ export class AppContext {
     const loaded = this.loaded;
     if (!loaded) return;
     // Skipped if another model replaced this one while earlier tasks ran.
-    this.queue = this.queue.then(async () => {
-      if (this.loaded !== loaded) return;
-      this.show(what, null);
-      this.box.dataset.task = 'background';
-      try {
-        await fn(loaded);
-      } finally {
-        this.hide();
-      }
-    }).catch((e: unknown) => showError(e, what));
+    this.queue = this.queue
+      .then(async () => {
+        if (this.loaded !== loaded) return;
+        this.show(what, null);
+        this.box.dataset.task = 'background';
+        try {
+          await fn(loaded);
+        } finally {
+          this.hide();
+        }
+      })
+      .catch((e: unknown) => showError(e, what));
   }
 
   /**
@@ -72,7 +78,9 @@ export class AppContext {
    * resolves to undefined.
    */
   run<T>(
-    button: HTMLButtonElement, what: string, fn: (m: LoadedModel, run: TaskRun) => Promise<T>,
+    button: HTMLButtonElement,
+    what: string,
+    fn: (m: LoadedModel, run: TaskRun) => Promise<T>,
   ): Promise<T | undefined> {
     const loaded = this.loaded;
     if (!loaded) {

@@ -8,11 +8,19 @@ import type { AttentionMap } from '../tasks/types';
 /** Canvas pixels along the picture's longer side (the canvas is scaled with the picture). */
 const CANVAS_LONG_SIDE = 640;
 /** Patch opacity from the weakest to the strongest patch: dark and faint to bright and strong. */
-const ALPHA_MIN = 0.02, ALPHA_MAX = 0.75;
+const ALPHA_MIN = 0.02,
+  ALPHA_MAX = 0.75;
 
 /** Colour stops of a dark-to-bright ramp (magma-like), for t in [0, 1]. */
 const RAMP: Array<[number, number, number]> = [
-  [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164],
+  [0, 0, 4],
+  [40, 11, 84],
+  [101, 21, 110],
+  [159, 42, 99],
+  [212, 72, 66],
+  [245, 125, 21],
+  [250, 193, 39],
+  [252, 255, 164],
 ];
 
 function rampColour(t: number): [number, number, number] {
@@ -51,7 +59,8 @@ export function drawHeatmap(target: HeatmapTarget, map: AttentionMap): void {
   // The S x S window in picture pixels: resized picture coordinates mapped back by the resize factors.
   const S = target.imageSize;
   const g = geometry(width, height, { size: S, mode: target.mode, processor: target.processor });
-  const sx = width / g.resizedWidth, sy = height / g.resizedHeight;
+  const sx = width / g.resizedWidth,
+    sy = height / g.resizedHeight;
   const win = { x: g.left * sx * scale, y: g.top * sy * scale, w: S * sx * scale, h: S * sy * scale };
 
   ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -82,8 +91,16 @@ export function drawHeatmap(target: HeatmapTarget, map: AttentionMap): void {
   ctx.strokeStyle = 'rgba(255, 255, 255, 0.35)';
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let i = 1; i < map.gridWidth; i++) { const x = win.x + (win.w * i) / map.gridWidth; ctx.moveTo(x, win.y); ctx.lineTo(x, win.y + win.h); }
-  for (let j = 1; j < map.gridHeight; j++) { const y = win.y + (win.h * j) / map.gridHeight; ctx.moveTo(win.x, y); ctx.lineTo(win.x + win.w, y); }
+  for (let i = 1; i < map.gridWidth; i++) {
+    const x = win.x + (win.w * i) / map.gridWidth;
+    ctx.moveTo(x, win.y);
+    ctx.lineTo(x, win.y + win.h);
+  }
+  for (let j = 1; j < map.gridHeight; j++) {
+    const y = win.y + (win.h * j) / map.gridHeight;
+    ctx.moveTo(win.x, y);
+    ctx.lineTo(win.x + win.w, y);
+  }
   ctx.stroke();
   ctx.restore();
   ctx.strokeStyle = 'rgba(255, 255, 255, 0.85)';

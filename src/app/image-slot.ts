@@ -22,7 +22,9 @@ async function measure(blob: Blob, name: string): Promise<{ width: number; heigh
   try {
     bitmap = await createImageBitmap(blob);
   } catch {
-    throw new ImageError(`${name}: not an image this browser can decode (${blob.type || 'unknown type'}, ${blob.size} bytes)`);
+    throw new ImageError(
+      `${name}: not an image this browser can decode (${blob.type || 'unknown type'}, ${blob.size} bytes)`,
+    );
   }
   const size = { width: bitmap.width, height: bitmap.height };
   bitmap.close();
@@ -43,25 +45,53 @@ export class ImageSlot {
     this.input = h('input', {
       testid: opts.inputTestId,
       attrs: { type: 'file', accept: 'image/*', 'aria-label': opts.label },
-      on: { change: () => { const f = this.input.files?.[0]; if (f) void this.pickBlob(f, f.name); } },
+      on: {
+        change: () => {
+          const f = this.input.files?.[0];
+          if (f) void this.pickBlob(f, f.name);
+        },
+      },
     });
     this.preview = h('img', { attrs: { alt: '', hidden: true } });
-    this.overlay = h('canvas', { class: 'overlay', testid: `${opts.inputTestId}-overlay`, attrs: { 'aria-hidden': 'true', hidden: true } });
+    this.overlay = h('canvas', {
+      class: 'overlay',
+      testid: `${opts.inputTestId}-overlay`,
+      attrs: { 'aria-hidden': 'true', hidden: true },
+    });
     const hint = h('span', { class: 'drop-hint', text: 'Drop a picture here' });
     const stage = h('div', { class: 'stage' }, this.preview, this.overlay, hint);
     this.caption = h('figcaption', { class: 'muted small', text: 'No picture yet' });
     const picker = h('label', { class: 'button secondary file-button' }, 'Choose a picture…', this.input);
     const strip = opts.samples
-      ? h('div', { class: 'samples', attrs: { role: 'group', 'aria-label': 'Sample pictures from the demo world' } },
-        ...SAMPLES.map((s) => h('button', {
-          class: 'sample', testid: 'sample', attrs: { type: 'button', 'data-file': s.file, title: s.file, 'aria-label': `Sample ${s.file}` },
-          on: { click: () => void this.pickSample(s) },
-        }, h('img', { attrs: { src: s.url, alt: '' } }))))
+      ? h(
+          'div',
+          { class: 'samples', attrs: { role: 'group', 'aria-label': 'Sample pictures from the demo world' } },
+          ...SAMPLES.map((s) =>
+            h(
+              'button',
+              {
+                class: 'sample',
+                testid: 'sample',
+                attrs: { type: 'button', 'data-file': s.file, title: s.file, 'aria-label': `Sample ${s.file}` },
+                on: { click: () => void this.pickSample(s) },
+              },
+              h('img', { attrs: { src: s.url, alt: '' } }),
+            ),
+          ),
+        )
       : null;
-    this.element = h('div', { class: `image-slot${opts.compact ? ' compact' : ''}` },
-      h('figure', { class: 'preview' }, stage, this.caption), h('div', { class: 'row' }, picker), strip);
+    this.element = h(
+      'div',
+      { class: `image-slot${opts.compact ? ' compact' : ''}` },
+      h('figure', { class: 'preview' }, stage, this.caption),
+      h('div', { class: 'row' }, picker),
+      strip,
+    );
     for (const type of ['dragenter', 'dragover'] as const) {
-      stage.addEventListener(type, (ev) => { ev.preventDefault(); stage.classList.add('dragging'); });
+      stage.addEventListener(type, (ev) => {
+        ev.preventDefault();
+        stage.classList.add('dragging');
+      });
     }
     stage.addEventListener('dragleave', () => stage.classList.remove('dragging'));
     stage.addEventListener('drop', (ev) => {
@@ -72,9 +102,13 @@ export class ImageSlot {
     });
   }
 
-  get image(): PickedImage | null { return this.current; }
+  get image(): PickedImage | null {
+    return this.current;
+  }
 
-  onChange(fn: (img: PickedImage | null) => void): void { this.listeners.push(fn); }
+  onChange(fn: (img: PickedImage | null) => void): void {
+    this.listeners.push(fn);
+  }
 
   async pickSample(s: Sample): Promise<void> {
     try {
@@ -102,7 +136,9 @@ export class ImageSlot {
     this.preview.classList.toggle('pixelated', Math.max(size.width, size.height) < PIXELATED_BELOW);
     this.preview.style.aspectRatio = `${size.width} / ${size.height}`;
     this.caption.textContent = `${name} · ${size.width}×${size.height}`;
-    this.element.querySelectorAll<HTMLElement>('.sample').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.file === sample?.file)));
+    this.element
+      .querySelectorAll<HTMLElement>('.sample')
+      .forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.file === sample?.file)));
     this.clearOverlay();
     for (const fn of this.listeners) fn(this.current);
   }

@@ -5,13 +5,22 @@ import { BlobSource, type ByteSource, type Directory } from '../checkpoint/byte-
 import { MANIFEST } from '../checkpoint/web-format';
 
 /** Files that mark the folder a model lives in, in order of preference. */
-const MODEL_MARKERS = [MANIFEST, 'model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'];
+const MODEL_MARKERS = [
+  MANIFEST,
+  'model.safetensors.index.json',
+  'model.safetensors',
+  'pytorch_model.bin.index.json',
+  'pytorch_model.bin',
+];
 
 const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 const depth = (f: File): number => pathOf(f).split('/').length;
 
 export class FileListDirectory implements Directory {
-  private constructor(readonly name: string, private readonly files: Map<string, File>) {}
+  private constructor(
+    readonly name: string,
+    private readonly files: Map<string, File>,
+  ) {}
 
   /** The shallowest subfolder holding a model marker file; the picked folder itself when there is none. */
   static fromFiles(list: Iterable<File>): FileListDirectory {
@@ -19,7 +28,10 @@ export class FileListDirectory implements Directory {
     let base = all.length ? `${pathOf(all[0]).split('/')[0]}/` : '';
     for (const marker of MODEL_MARKERS) {
       const found = all.filter((f) => pathOf(f).split('/').pop() === marker).sort((a, b) => depth(a) - depth(b))[0];
-      if (found) { base = pathOf(found).slice(0, -marker.length); break; }
+      if (found) {
+        base = pathOf(found).slice(0, -marker.length);
+        break;
+      }
     }
     const files = new Map<string, File>();
     for (const f of all) if (pathOf(f).startsWith(base)) files.set(pathOf(f).slice(base.length), f);

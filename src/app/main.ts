@@ -31,7 +31,14 @@ async function main(): Promise<void> {
   const image = new ImageSlot({ inputTestId: 'image-input', label: 'Picture', samples: true });
   byTestId('image-slot').append(image.element);
   const ctx = new AppContext(image);
-  const views: TaskView[] = [vqaView(ctx), matchView(ctx), retrievalView(ctx), fillMaskView(ctx), nlvr2View(ctx), entailmentView(ctx)];
+  const views: TaskView[] = [
+    vqaView(ctx),
+    matchView(ctx),
+    retrievalView(ctx),
+    fillMaskView(ctx),
+    nlvr2View(ctx),
+    entailmentView(ctx),
+  ];
   const tabs = new Tabs(byTestId('tabs'), byTestId('tab-panels'), views);
   const panel = new ModelPanel();
   panel.onModel((m) => {
@@ -53,7 +60,8 @@ async function main(): Promise<void> {
   } catch (e) {
     adapter.textContent = 'no usable WebGPU adapter';
     setStatus('error');
-    const advice = 'WebGPU is not available in this browser, or it is turned off. Use a recent Chrome or Edge ' +
+    const advice =
+      'WebGPU is not available in this browser, or it is turned off. Use a recent Chrome or Edge ' +
       '(version 113 or later) or Safari 26, with hardware acceleration on; in Firefox, WebGPU needs version 141 or ' +
       'later on Windows. You can still convert checkpoints here.';
     showError(advice, 'This browser cannot run the model', e instanceof Error ? e.message : String(e));

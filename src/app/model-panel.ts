@@ -6,7 +6,12 @@ import type { Directory } from '../checkpoint/byte-source';
 import { WEB_DTYPES, type ConvertProgress, type WebDType } from '../checkpoint/web-format';
 import type { WeightSet } from '../spec/weight-set';
 import {
-  deleteStoredModel, listStoredModels, openCheckpointFile, openStoredModel, requestPersistentStorage, storeWeights,
+  deleteStoredModel,
+  listStoredModels,
+  openCheckpointFile,
+  openStoredModel,
+  requestPersistentStorage,
+  storeWeights,
   type StoredModel,
 } from '../checkpoint/web-storage-browser';
 import { AbortedError, CheckpointError } from '../errors';
@@ -60,10 +65,14 @@ export class ModelPanel {
   private stored: StoredModel[] = [];
 
   constructor() {
-    this.dtypeSelect.replaceChildren(...CONVERT_DTYPES.map((d, i) =>
-      h('option', { text: d.label, attrs: { value: d.dtype, selected: i === 0 } })));
+    this.dtypeSelect.replaceChildren(
+      ...CONVERT_DTYPES.map((d, i) => h('option', { text: d.label, attrs: { value: d.dtype, selected: i === 0 } })),
+    );
     byTestId('cancel-button').addEventListener('click', () => this.cancel());
-    byTestId('load-demo').addEventListener('click', () => void this.loadUrl(DEMO_URL, 'Demo model (synthetic shapes)', true));
+    byTestId('load-demo').addEventListener(
+      'click',
+      () => void this.loadUrl(DEMO_URL, 'Demo model (synthetic shapes)', true),
+    );
     byTestId<HTMLFormElement>('url-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const url = byTestId<HTMLInputElement>('url-input').value.trim();
@@ -96,7 +105,11 @@ export class ModelPanel {
       ckpt.value = '';
     });
     const drop = byTestId('checkpoint-drop');
-    for (const type of ['dragenter', 'dragover'] as const) drop.addEventListener(type, (ev) => { ev.preventDefault(); drop.classList.add('dragging'); });
+    for (const type of ['dragenter', 'dragover'] as const)
+      drop.addEventListener(type, (ev) => {
+        ev.preventDefault();
+        drop.classList.add('dragging');
+      });
     drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
     drop.addEventListener('drop', (ev) => {
       ev.preventDefault();
@@ -106,7 +119,9 @@ export class ModelPanel {
     });
   }
 
-  onModel(fn: (m: LoadedModel | null) => void): void { this.listeners.push(fn); }
+  onModel(fn: (m: LoadedModel | null) => void): void {
+    this.listeners.push(fn);
+  }
 
   /** A failure in the banner, and the same words beside the load controls until the next load starts. */
   private fail(e: unknown, context: string): void {
@@ -153,7 +168,11 @@ export class ModelPanel {
   }
 
   /** `source` runs inside the job, so that opening files fails into the error banner like loading does. */
-  private async load(name: string, isDemo: boolean, source: () => string | Directory | Promise<WeightSet>): Promise<void> {
+  private async load(
+    name: string,
+    isDemo: boolean,
+    source: () => string | Directory | Promise<WeightSet>,
+  ): Promise<void> {
     const controller = this.startJob(`Loading ${name}`);
     // The model in use stays loaded (and usable) until the new one is ready.
     const previous = this.loaded;
@@ -163,10 +182,17 @@ export class ModelPanel {
       const loading = BridgeTower.load(await source(), {
         signal: controller.signal,
         hubEndpoint: HUB_ENDPOINT,
-        onProgress: (p) => { if (!controller.signal.aborted) this.showLoadProgress(p); },
+        onProgress: (p) => {
+          if (!controller.signal.aborted) this.showLoadProgress(p);
+        },
       });
       // Cancel answers at once, even while a fetch is in flight; a load that still completes is freed.
-      loading.then((m) => { if (controller.signal.aborted) m.dispose(); }, () => {});
+      loading.then(
+        (m) => {
+          if (controller.signal.aborted) m.dispose();
+        },
+        () => {},
+      );
       const model = await untilAborted(loading, controller.signal);
       const loadMs = performance.now() - t0;
       this.endJob(controller);
@@ -232,7 +258,11 @@ export class ModelPanel {
         await requestPersistentStorage();
         const { name, replaces } = await this.chooseName(modelTitle(weights.config, dtype));
         const { key } = await storeWeights(weights, {
-          name, dtype, source: ckpt.name, replaces, signal: controller.signal,
+          name,
+          dtype,
+          source: ckpt.name,
+          replaces,
+          signal: controller.signal,
           onProgress: (p: ConvertProgress) =>
             this.showProgress('Converting', p.bytes, p.totalBytes, p.tensors, p.totalTensors),
         });
@@ -260,8 +290,10 @@ export class ModelPanel {
     const same = this.stored.find((m) => m.complete && m.name === title);
     if (!same) return { name: title };
     const from = same.source ? ` (converted from ${same.source})` : '';
-    const replace = window.confirm(`A model named “${title}” is already stored in this browser${from}.\n\n` +
-      'OK: replace it once the new one is converted.\nCancel: keep both.');
+    const replace = window.confirm(
+      `A model named “${title}” is already stored in this browser${from}.\n\n` +
+        'OK: replace it once the new one is converted.\nCancel: keep both.',
+    );
     if (replace) return { name: title, replaces: same.key };
     let n = 2;
     while (this.stored.some((m) => m.name === `${title} (${n})`)) n++;
@@ -277,28 +309,45 @@ export class ModelPanel {
       return;
     }
     this.stored = models;
-    this.storedList.replaceChildren(...models.map((m) => {
-      const when = m.created ? ` · ${new Date(m.created).toLocaleDateString()}` : '';
-      const facts = m.complete
-        ? `${m.dtype ?? ''} · ${formatBytes(m.bytes)}${m.source ? ` · from ${m.source}` : ''}${when}`
-        : `unfinished conversion${m.source ? ` of ${m.source}` : ''} (cancelled or cut short) · ` +
-          `${formatBytes(m.bytes)} used`;
-      return h('li', {
-        class: `stored${m.complete ? '' : ' partial'}`, testid: m.complete ? 'stored-model' : 'stored-partial',
-        attrs: { 'data-name': m.name, 'data-key': m.key, 'data-dtype': m.dtype ?? '', 'data-bytes': m.bytes } },
-      h('div', { class: 'stored-text' },
-        h('span', { class: 'stored-name', text: m.name }),
-        h('span', { class: 'muted small', testid: 'stored-facts', text: facts })),
-      m.complete ? h('button', {
-        class: 'button small', testid: 'stored-load', text: 'Load',
-        attrs: { type: 'button', 'aria-label': `Load ${m.name}` },
-        on: { click: () => void this.loadStored(m) },
-      }) : null,
-      h('button', {
-        class: 'button small ghost', testid: 'stored-delete', text: 'Delete', attrs: { type: 'button', 'aria-label': `Delete ${m.name}` },
-        on: { click: () => void this.deleteStored(m) },
-      }));
-    }));
+    this.storedList.replaceChildren(
+      ...models.map((m) => {
+        const when = m.created ? ` · ${new Date(m.created).toLocaleDateString()}` : '';
+        const facts = m.complete
+          ? `${m.dtype ?? ''} · ${formatBytes(m.bytes)}${m.source ? ` · from ${m.source}` : ''}${when}`
+          : `unfinished conversion${m.source ? ` of ${m.source}` : ''} (cancelled or cut short) · ` +
+            `${formatBytes(m.bytes)} used`;
+        return h(
+          'li',
+          {
+            class: `stored${m.complete ? '' : ' partial'}`,
+            testid: m.complete ? 'stored-model' : 'stored-partial',
+            attrs: { 'data-name': m.name, 'data-key': m.key, 'data-dtype': m.dtype ?? '', 'data-bytes': m.bytes },
+          },
+          h(
+            'div',
+            { class: 'stored-text' },
+            h('span', { class: 'stored-name', text: m.name }),
+            h('span', { class: 'muted small', testid: 'stored-facts', text: facts }),
+          ),
+          m.complete
+            ? h('button', {
+                class: 'button small',
+                testid: 'stored-load',
+                text: 'Load',
+                attrs: { type: 'button', 'aria-label': `Load ${m.name}` },
+                on: { click: () => void this.loadStored(m) },
+              })
+            : null,
+          h('button', {
+            class: 'button small ghost',
+            testid: 'stored-delete',
+            text: 'Delete',
+            attrs: { type: 'button', 'aria-label': `Delete ${m.name}` },
+            on: { click: () => void this.deleteStored(m) },
+          }),
+        );
+      }),
+    );
     byTestId('stored-empty').hidden = models.length > 0;
     const persisted = models.length > 0 && (await navigator.storage?.persisted?.().catch(() => false));
     byTestId('storage-note').hidden = !models.length || !!persisted;
@@ -306,8 +355,10 @@ export class ModelPanel {
 
   private async deleteStored(m: StoredModel): Promise<void> {
     if (this.job && !m.complete) {
-      this.fail('a conversion is running: cancel it first (this entry may be the one it is writing)',
-        `Deleting ${m.name}`);
+      this.fail(
+        'a conversion is running: cancel it first (this entry may be the one it is writing)',
+        `Deleting ${m.name}`,
+      );
       return;
     }
     try {
@@ -338,18 +389,34 @@ export class ModelPanel {
     this.info.dataset.loadMs = m.loadMs.toFixed(0);
     this.info.replaceChildren(
       h('p', { class: 'model-name', testid: 'model-name', text: m.name }),
-      h('dl', { class: 'facts' },
+      h(
+        'dl',
+        { class: 'facts' },
         ...fact('Heads', heads.join(', ') || 'none'),
-        ...fact('Picture', `${c.vision.imageSize}×${c.vision.imageSize}, ${c.vision.patchSize}px patches, ${c.imagePreprocess} preprocessing`),
+        ...fact(
+          'Picture',
+          `${c.vision.imageSize}×${c.vision.imageSize}, ${c.vision.patchSize}px patches, ${c.imagePreprocess} preprocessing`,
+        ),
         ...fact('Towers', `ViT ${c.vision.layers}×${c.vision.width} · RoBERTa ${c.text.layers}×${c.text.hiddenSize}`),
         ...fact('Cross-modal', `${c.numLayers} layers × ${c.hiddenSize}, ${c.numHeads} heads`),
         ...fact('Computed as', m.model.model.describeDefinitions()),
-        ...fact('Answers', m.model.labels ? `${m.model.labels.length} labels` : c.heads.vqa ? 'no label list: answers are indices' : '—'),
-        ...fact('Loaded in', formatMs(m.loadMs))),
-      hasTokenizer(m.model) ? '' : h('p', { class: 'warning small', testid: 'no-tokenizer',
-        text: 'This model came without tokenizer files, so it cannot read questions or captions. Convert the ' +
-          'checkpoint again and pick its vocab.json + merges.txt (roberta-base\'s for the released checkpoints) ' +
-          'or tokenizer.json with it.' }));
+        ...fact(
+          'Answers',
+          m.model.labels ? `${m.model.labels.length} labels` : c.heads.vqa ? 'no label list: answers are indices' : '—',
+        ),
+        ...fact('Loaded in', formatMs(m.loadMs)),
+      ),
+      hasTokenizer(m.model)
+        ? ''
+        : h('p', {
+            class: 'warning small',
+            testid: 'no-tokenizer',
+            text:
+              'This model came without tokenizer files, so it cannot read questions or captions. Convert the ' +
+              "checkpoint again and pick its vocab.json + merges.txt (roberta-base's for the released checkpoints) " +
+              'or tokenizer.json with it.',
+          }),
+    );
   }
 }
 

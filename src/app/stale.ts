@@ -21,7 +21,11 @@ export interface StaleResults {
  * `what` says what the results are ("answers"); `onStale` hides what must not outlive them (a heatmap).
  */
 export function staleResults(
-  results: HTMLElement, testid: string, what: string, inputs: () => Record<string, unknown>, onStale?: () => void,
+  results: HTMLElement,
+  testid: string,
+  what: string,
+  inputs: () => Record<string, unknown>,
+  onStale?: () => void,
 ): StaleResults {
   const note = h('p', { class: 'stale-note small', testid, attrs: { hidden: true } });
   let snapshot: Record<string, unknown> | null = null;

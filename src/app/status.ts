@@ -48,8 +48,10 @@ export function clearError(): void {
 
 /** The library's advice in command-line words, and what to do in the page instead. */
 const IN_THE_PAGE: Array<[RegExp, string]> = [
-  [/;? ?convert it with --vocab\/--merges or --tokenizer/,
-    ': convert its checkpoint again in the Model panel and pick vocab.json + merges.txt (or tokenizer.json) with it'],
+  [
+    /;? ?convert it with --vocab\/--merges or --tokenizer/,
+    ': convert its checkpoint again in the Model panel and pick vocab.json + merges.txt (or tokenizer.json) with it',
+  ],
   [/give a config \(--config\)/, 'pick its config.json together with the checkpoint'],
   [/choose one with --image-preprocess/, 'pick a config.json that names one together with the checkpoint'],
 ];

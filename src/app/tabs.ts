@@ -7,12 +7,25 @@ export class Tabs {
   private readonly buttons = new Map<string, HTMLButtonElement>();
   private active = '';
 
-  constructor(list: HTMLElement, panels: HTMLElement, private readonly views: TaskView[]) {
+  constructor(
+    list: HTMLElement,
+    panels: HTMLElement,
+    private readonly views: TaskView[],
+  ) {
     list.setAttribute('role', 'tablist');
     for (const v of views) {
       const button = h('button', {
-        class: 'tab', testid: `tab-${v.id}`, text: v.title,
-        attrs: { type: 'button', role: 'tab', id: `tab-${v.id}`, 'aria-controls': `view-${v.id}`, 'aria-selected': 'false', tabindex: -1 },
+        class: 'tab',
+        testid: `tab-${v.id}`,
+        text: v.title,
+        attrs: {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${v.id}`,
+          'aria-controls': `view-${v.id}`,
+          'aria-selected': 'false',
+          tabindex: -1,
+        },
         on: { click: () => this.select(v.id), keydown: (ev) => this.onKey(ev) },
       });
       this.buttons.set(v.id, button);

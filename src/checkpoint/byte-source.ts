@@ -12,15 +12,27 @@ export interface ByteSource {
 }
 
 export function checkRange(source: { size: number; name: string }, offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > source.size) {
-    throw new CheckpointError(source.name, `truncated: wanted bytes [${offset}, ${offset + length}) of a ${source.size}-byte file`);
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > source.size
+  ) {
+    throw new CheckpointError(
+      source.name,
+      `truncated: wanted bytes [${offset}, ${offset + length}) of a ${source.size}-byte file`,
+    );
   }
 }
 
 export class MemorySource implements ByteSource {
   readonly size: number;
   readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array, readonly name: string) {
+  constructor(
+    bytes: Uint8Array,
+    readonly name: string,
+  ) {
     this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.size = bytes.byteLength;
   }
@@ -34,14 +46,22 @@ export class MemorySource implements ByteSource {
 /** A Blob or File (browser, or Node's global Blob). */
 export class BlobSource implements ByteSource {
   readonly size: number;
-  constructor(readonly blob: Blob, readonly name: string) { this.size = blob.size; }
+  constructor(
+    readonly blob: Blob,
+    readonly name: string,
+  ) {
+    this.size = blob.size;
+  }
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     try {
       return new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
     } catch (e) {
       // e.g. NotReadableError when the user's file changed or vanished after it was picked.
-      throw new CheckpointError(this.name, `cannot read bytes [${offset}, ${offset + length}) (${(e as Error).message})`);
+      throw new CheckpointError(
+        this.name,
+        `cannot read bytes [${offset}, ${offset + length}) (${(e as Error).message})`,
+      );
     }
   }
   async close(): Promise<void> {}
@@ -49,7 +69,12 @@ export class BlobSource implements ByteSource {
 
 /** A window [start, start + size) of another source, named as a member of it. */
 export class SliceSource implements ByteSource {
-  constructor(readonly parent: ByteSource, readonly start: number, readonly size: number, readonly name: string) {}
+  constructor(
+    readonly parent: ByteSource,
+    readonly start: number,
+    readonly size: number,
+    readonly name: string,
+  ) {}
   read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     return this.parent.read(this.start + offset, length);
@@ -92,11 +117,17 @@ export async function readJson(source: ByteSource): Promise<unknown> {
 /** A directory served over HTTP(S): `base` + relative path, fetched whole (web-format files are <= 64 MiB). */
 export class UrlDirectory implements Directory {
   readonly name: string;
-  constructor(readonly base: string, readonly fetchFn: typeof fetch = fetch) {
+  constructor(
+    readonly base: string,
+    readonly fetchFn: typeof fetch = fetch,
+  ) {
     this.name = base;
   }
   async open(relative: string): Promise<ByteSource | undefined> {
-    return fetchSource(new URL(relative, this.base.endsWith('/') ? this.base : `${this.base}/`).toString(), this.fetchFn);
+    return fetchSource(
+      new URL(relative, this.base.endsWith('/') ? this.base : `${this.base}/`).toString(),
+      this.fetchFn,
+    );
   }
 }
 

@@ -25,11 +25,27 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
   const words = count ? new Int32Array(bytes.buffer, bytes.byteOffset + i, count) : new Int32Array(0);
   const n = count & ~3;
   for (let w = 0; w < n; w += 4) {
-    const a = words[w] ^ c, b = words[w + 1], d = words[w + 2], e = words[w + 3];
-    c = t[3840 + (a & 0xff)] ^ t[3584 + ((a >>> 8) & 0xff)] ^ t[3328 + ((a >>> 16) & 0xff)] ^ t[3072 + (a >>> 24)]
-      ^ t[2816 + (b & 0xff)] ^ t[2560 + ((b >>> 8) & 0xff)] ^ t[2304 + ((b >>> 16) & 0xff)] ^ t[2048 + (b >>> 24)]
-      ^ t[1792 + (d & 0xff)] ^ t[1536 + ((d >>> 8) & 0xff)] ^ t[1280 + ((d >>> 16) & 0xff)] ^ t[1024 + (d >>> 24)]
-      ^ t[768 + (e & 0xff)] ^ t[512 + ((e >>> 8) & 0xff)] ^ t[256 + ((e >>> 16) & 0xff)] ^ t[e >>> 24];
+    const a = words[w] ^ c,
+      b = words[w + 1],
+      d = words[w + 2],
+      e = words[w + 3];
+    c =
+      t[3840 + (a & 0xff)] ^
+      t[3584 + ((a >>> 8) & 0xff)] ^
+      t[3328 + ((a >>> 16) & 0xff)] ^
+      t[3072 + (a >>> 24)] ^
+      t[2816 + (b & 0xff)] ^
+      t[2560 + ((b >>> 8) & 0xff)] ^
+      t[2304 + ((b >>> 16) & 0xff)] ^
+      t[2048 + (b >>> 24)] ^
+      t[1792 + (d & 0xff)] ^
+      t[1536 + ((d >>> 8) & 0xff)] ^
+      t[1280 + ((d >>> 16) & 0xff)] ^
+      t[1024 + (d >>> 24)] ^
+      t[768 + (e & 0xff)] ^
+      t[512 + ((e >>> 8) & 0xff)] ^
+      t[256 + ((e >>> 16) & 0xff)] ^
+      t[e >>> 24];
   }
   i += n * 4;
   for (; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);

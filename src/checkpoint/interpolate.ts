@@ -34,8 +34,10 @@ function taps(inSize: number, outSize: number): Array<{ idx: number[]; w: number
 export function regridPositionalEmbedding(pos: Float32Array, dim: number, newGrid: number): Float32Array {
   const tokens = pos.length / dim;
   const grid = Math.round(Math.sqrt(tokens - 1));
-  if (grid * grid + 1 !== tokens) throw new ConfigError(`positional embedding of ${tokens} positions is not a square grid plus the class position`);
-  if (!Number.isSafeInteger(newGrid) || newGrid < 1) throw new ConfigError(`cannot re-grid the positional embedding to ${newGrid} x ${newGrid}`);
+  if (grid * grid + 1 !== tokens)
+    throw new ConfigError(`positional embedding of ${tokens} positions is not a square grid plus the class position`);
+  if (!Number.isSafeInteger(newGrid) || newGrid < 1)
+    throw new ConfigError(`cannot re-grid the positional embedding to ${newGrid} x ${newGrid}`);
   const out = new Float32Array((newGrid * newGrid + 1) * dim);
   out.set(pos.subarray(0, dim));
   const t = taps(grid, newGrid);

@@ -11,7 +11,8 @@ const PREFIX = 'bridgetower.';
 
 /** True when the names are HF's: the model under `bridgetower.`, or HF's own tower names at top level. */
 export function usesHfNames(names: Iterable<string>): boolean {
-  for (const n of names) if (n.startsWith(PREFIX) || n.startsWith('text_model.') || n.startsWith('vision_model.')) return true;
+  for (const n of names)
+    if (n.startsWith(PREFIX) || n.startsWith('text_model.') || n.startsWith('vision_model.')) return true;
   return false;
 }
 

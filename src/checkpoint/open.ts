@@ -5,7 +5,16 @@
 import { CheckpointError, ConfigError, MissingTensorError } from '../errors';
 import type { BridgeTowerConfig, HfImageProcessor, ImagePreprocess } from '../spec/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
-import { checkTensors, configFacts, hfConfigFacts, hyperFacts, isBridgeTowerConfig, resolveConfig, shapeFacts, type Facts } from './describe';
+import {
+  checkTensors,
+  configFacts,
+  hfConfigFacts,
+  hyperFacts,
+  isBridgeTowerConfig,
+  resolveConfig,
+  shapeFacts,
+  type Facts,
+} from './describe';
 import { expectedTensors } from '../spec/parameters';
 import { toFloatDtype } from '../spec/f16';
 import { regridPositionalEmbedding } from './interpolate';
@@ -48,7 +57,9 @@ function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
 }
 
 function firstNonSpace(head: Uint8Array): number | undefined {
-  return head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
+  return head.find(
+    (b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf,
+  );
 }
 
 /**
@@ -69,7 +80,7 @@ export async function openWeights(input: ByteSource | Directory, opts: OpenOptio
   let folder = opts;
   if (dir) {
     try {
-      folder = { ...await folderFiles(dir), ...withoutUndefined(opts) };
+      folder = { ...(await folderFiles(dir)), ...withoutUndefined(opts) };
     } catch (e) {
       if (!('open' in input)) await input.close();
       throw e;
@@ -100,7 +111,10 @@ async function folderFiles(dir: Directory): Promise<Pick<OpenOptions, 'tokenizer
     const tok = await text('tokenizer.json');
     if (tok) out.tokenizer = parseTokenizerJson(...tok);
     else if (vocab || merges) {
-      throw new CheckpointError((vocab ?? merges)![1], 'a tokenizer needs both vocab.json and merges.txt (or one tokenizer.json)');
+      throw new CheckpointError(
+        (vocab ?? merges)![1],
+        'a tokenizer needs both vocab.json and merges.txt (or one tokenizer.json)',
+      );
     }
   }
   const processor = await text('preprocessor_config.json');
@@ -152,32 +166,54 @@ async function openSource(source: ByteSource, opts: OpenOptions): Promise<Conver
       await source.close();
       return describe(await openSharded(source.name, json.weight_map as Record<string, unknown>, opts.dir), opts);
     }
-    throw new CheckpointError(source.name, 'a JSON file that is neither a sharded-checkpoint index (weight_map) nor a web-format manifest');
+    throw new CheckpointError(
+      source.name,
+      'a JSON file that is neither a sharded-checkpoint index (weight_map) nor a web-format manifest',
+    );
   }
   const shown = [...head.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new CheckpointError(source.name, `not a checkpoint: not a torch.save zip or legacy file, safetensors, sharded index or web-format manifest (first bytes ${shown || 'none: empty file'})`);
+  throw new CheckpointError(
+    source.name,
+    `not a checkpoint: not a torch.save zip or legacy file, safetensors, sharded index or web-format manifest (first bytes ${shown || 'none: empty file'})`,
+  );
 }
 
 /** A directory that is not in the web format (openWeights checked): HF weights. */
 async function openDirectory(dir: Directory, opts: OpenOptions): Promise<ConvertibleWeights> {
-  for (const file of ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin']) {
+  for (const file of [
+    'model.safetensors.index.json',
+    'model.safetensors',
+    'pytorch_model.bin.index.json',
+    'pytorch_model.bin',
+  ]) {
     const src = await dir.open(file);
     if (src) return openAny(src, { ...opts, dir });
   }
   // A manifest.json that is not a bridgetower-web one and no HF weights: say what is wrong with the manifest.
   const manifest = await dir.open(MANIFEST);
   if (manifest) return WebFormatWeights.open(dir, manifest);
-  throw new CheckpointError(dir.name, `no ${MANIFEST}, model.safetensors(.index.json) or pytorch_model.bin(.index.json) in this directory`);
+  throw new CheckpointError(
+    dir.name,
+    `no ${MANIFEST}, model.safetensors(.index.json) or pytorch_model.bin(.index.json) in this directory`,
+  );
 }
 
-async function openSharded(file: string, weightMap: Record<string, unknown>, dir: Directory | undefined): Promise<RawCheckpoint> {
+async function openSharded(
+  file: string,
+  weightMap: Record<string, unknown>,
+  dir: Directory | undefined,
+): Promise<RawCheckpoint> {
   if (!dir) throw new CheckpointError(file, 'a sharded-checkpoint index needs the directory of its shards');
   const shards = new Map<string, RawCheckpoint>();
   const tensors = new Map<string, TensorRecord>();
   const closeAll = (): Promise<unknown> => Promise.all([...shards.values()].map((s) => s.close()));
   try {
     for (const [name, shardName] of Object.entries(weightMap)) {
-      if (typeof shardName !== 'string' || shardName.includes('/') || shardName.includes('\\')) throw new CheckpointError(file, `weight_map: tensor ${name} maps to ${JSON.stringify(shardName)}, not a file name`);
+      if (typeof shardName !== 'string' || shardName.includes('/') || shardName.includes('\\'))
+        throw new CheckpointError(
+          file,
+          `weight_map: tensor ${name} maps to ${JSON.stringify(shardName)}, not a file name`,
+        );
       let shard = shards.get(shardName);
       if (!shard) {
         const src = await dir.open(shardName);
@@ -187,7 +223,8 @@ async function openSharded(file: string, weightMap: Record<string, unknown>, dir
         shards.set(shardName, shard);
       }
       const record = shard.tensors.get(name);
-      if (!record) throw new CheckpointError(shard.file, `tensor ${name} is not in this shard, though ${file} says it is`);
+      if (!record)
+        throw new CheckpointError(shard.file, `tensor ${name} is not in this shard, though ${file} says it is`);
       tensors.set(name, record);
     }
   } catch (e) {
@@ -195,32 +232,57 @@ async function openSharded(file: string, weightMap: Record<string, unknown>, dir
     throw e;
   }
   const first = shards.values().next().value;
-  return { file, format: first?.format === 'torch-zip' ? 'bin-sharded' : 'safetensors-sharded', tensors, close: async () => { await closeAll(); } };
+  return {
+    file,
+    format: first?.format === 'torch-zip' ? 'bin-sharded' : 'safetensors-sharded',
+    tensors,
+    close: async () => {
+      await closeAll();
+    },
+  };
 }
 
 /** Declared facts: --config first, then the checkpoint's hyper_parameters, then an HF config.json beside the weights. */
-async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOptions): Promise<{ facts: Facts; labels?: string[] }> {
+async function declaredFacts(
+  raw: RawCheckpoint,
+  hfNames: boolean,
+  opts: OpenOptions,
+): Promise<{ facts: Facts; labels?: string[] }> {
   let config = opts.config;
   let origin = 'the config given';
   if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper) };
   if (config === undefined && hfNames && opts.dir) {
     const src = await opts.dir.open('config.json');
-    if (src) { config = await readJson(src); origin = src.name; await src.close(); }
+    if (src) {
+      config = await readJson(src);
+      origin = src.name;
+      await src.close();
+    }
   }
   if (config === undefined) return { facts: new Map() };
-  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`${origin}: not a JSON object`);
+  if (!config || typeof config !== 'object' || Array.isArray(config))
+    throw new ConfigError(`${origin}: not a JSON object`);
   if (isBridgeTowerConfig(config)) return { facts: configFacts(config, origin) };
   const c = config as Record<string, unknown>;
   if ('text_config' in c || 'vision_config' in c) {
     const facts = hfConfigFacts(c);
     const vqa = facts.get('heads.vqa.outFeatures')?.value;
-    const id2label = c.id2label && typeof c.id2label === 'object' ? Object.entries(c.id2label as Record<string, unknown>) : [];
-    const labels = id2label.length && id2label.length === vqa && id2label.every(([k, v], i) => Number(k) === i && typeof v === 'string') ? id2label.map(([, v]) => v as string) : undefined;
+    const id2label =
+      c.id2label && typeof c.id2label === 'object' ? Object.entries(c.id2label as Record<string, unknown>) : [];
+    const labels =
+      id2label.length &&
+      id2label.length === vqa &&
+      id2label.every(([k, v], i) => Number(k) === i && typeof v === 'string')
+        ? id2label.map(([, v]) => v as string)
+        : undefined;
     return { facts, labels };
   }
   const hyper = (c.hyper_parameters as Record<string, unknown> | undefined)?.config ?? c;
-  if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper) return { facts: hyperFacts(hyper as Record<string, unknown>) };
-  throw new ConfigError(`${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`);
+  if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper)
+    return { facts: hyperFacts(hyper as Record<string, unknown>) };
+  throw new ConfigError(
+    `${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`,
+  );
 }
 
 class CheckpointWeights implements ConvertibleWeights {
@@ -232,9 +294,15 @@ class CheckpointWeights implements ConvertibleWeights {
     readonly tokenizer?: TokenizerFiles,
     readonly labels?: string[],
   ) {}
-  get source(): string { return this.raw.file; }
-  get format(): string { return this.raw.format; }
-  names(): string[] { return [...this.kept.keys()]; }
+  get source(): string {
+    return this.raw.file;
+  }
+  get format(): string {
+    return this.raw.format;
+  }
+  names(): string[] {
+    return [...this.kept.keys()];
+  }
   info(name: string): TensorInfo | undefined {
     const r = this.kept.get(name);
     return r && { dtype: r.dtype, shape: r.shape.slice() };
@@ -244,7 +312,9 @@ class CheckpointWeights implements ConvertibleWeights {
     if (!r) throw new MissingTensorError(name, this.raw.file);
     return r.read();
   }
-  close(): Promise<void> { return this.raw.close(); }
+  close(): Promise<void> {
+    return this.raw.close();
+  }
 }
 
 /** Canonical names, configuration, shape check, kept/skipped split. */
@@ -280,10 +350,18 @@ class OverriddenWeights implements ConvertibleWeights {
     readonly tokenizer?: TokenizerFiles,
     readonly labels?: string[],
   ) {}
-  get source(): string { return this.inner.source; }
-  get format(): string { return this.inner.format; }
-  get skipped(): readonly string[] { return this.inner.skipped; }
-  names(): string[] { return this.inner.names(); }
+  get source(): string {
+    return this.inner.source;
+  }
+  get format(): string {
+    return this.inner.format;
+  }
+  get skipped(): readonly string[] {
+    return this.inner.skipped;
+  }
+  names(): string[] {
+    return this.inner.names();
+  }
   info(name: string): TensorInfo | undefined {
     const r = this.replaced.get(name);
     return r ? { dtype: r.dtype, shape: r.shape.slice() } : this.inner.info(name);
@@ -292,7 +370,9 @@ class OverriddenWeights implements ConvertibleWeights {
     const r = this.replaced.get(name);
     return r ? r.read() : this.inner.read(name);
   }
-  close(): Promise<void> { return this.inner.close(); }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 async function withOverrides(weights: ConvertibleWeights, opts: OpenOptions): Promise<ConvertibleWeights> {
@@ -301,12 +381,14 @@ async function withOverrides(weights: ConvertibleWeights, opts: OpenOptions): Pr
   if (opts.imageProcessor) config = { ...config, imageProcessor: opts.imageProcessor };
   const replaced = new Map<string, TensorRecord>();
   if (opts.imageSize !== undefined && opts.imageSize !== config.vision.imageSize) {
-    const S = opts.imageSize, P = config.vision.patchSize;
+    const S = opts.imageSize,
+      P = config.vision.patchSize;
     if (!Number.isSafeInteger(S) || S < P || S % P) {
       await weights.close();
       throw new ConfigError(`image size ${S} is not a positive multiple of the patch size ${P}`);
     }
-    const grid = S / P, width = config.vision.width;
+    const grid = S / P,
+      width = config.vision.width;
     replaced.set(POSITIONAL, {
       dtype: 'f32',
       shape: [grid * grid + 1, width],
@@ -318,5 +400,11 @@ async function withOverrides(weights: ConvertibleWeights, opts: OpenOptions): Pr
     config = { ...config, vision: { ...config.vision, imageSize: S } };
   }
   if (config === weights.config && !opts.tokenizer && !opts.labels) return weights;
-  return new OverriddenWeights(weights, config, replaced, opts.tokenizer ?? weights.tokenizer, opts.labels ?? weights.labels);
+  return new OverriddenWeights(
+    weights,
+    config,
+    replaced,
+    opts.tokenizer ?? weights.tokenizer,
+    opts.labels ?? weights.labels,
+  );
 }

@@ -15,7 +15,8 @@ export function parsePreprocessorConfig(json: unknown, file: string): HfImagePro
     throw new ConfigError(`${file}: ${key} = ${JSON.stringify(c[key])} ${what}`);
   };
   const type = c.image_processor_type;
-  if (type !== undefined && type !== 'BridgeTowerImageProcessor') bad('image_processor_type', 'is not BridgeTowerImageProcessor');
+  if (type !== undefined && type !== 'BridgeTowerImageProcessor')
+    bad('image_processor_type', 'is not BridgeTowerImageProcessor');
   const bool = (key: string, fallback: boolean): boolean => {
     const v = c[key] ?? fallback;
     return typeof v === 'boolean' ? v : bad(key, 'is not true or false');

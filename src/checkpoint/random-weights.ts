@@ -9,15 +9,42 @@ import { MissingTensorError } from '../errors';
 import type { BridgeTowerConfig } from '../spec/config';
 
 /** roberta-base + CLIP ViT-B/16 at 288 px with 6 cross-modal layers, and the given heads. */
-export function baseConfig(opts: { textLayers?: number; visionLayers?: number; crossLayers?: number; imageSize?: number; heads?: BridgeTowerConfig['heads'] } = {}): BridgeTowerConfig {
+export function baseConfig(
+  opts: {
+    textLayers?: number;
+    visionLayers?: number;
+    crossLayers?: number;
+    imageSize?: number;
+    heads?: BridgeTowerConfig['heads'];
+  } = {},
+): BridgeTowerConfig {
   const H = 768;
   const textLayers = opts.textLayers ?? 12;
   return {
-    hiddenSize: H, numHeads: 12, numLayers: opts.crossLayers ?? 6, crossIntermediateSize: 4 * H,
-    vision: { width: 768, layers: opts.visionLayers ?? textLayers, heads: 12, patchSize: 16, imageSize: opts.imageSize ?? 288, layernormShared: true },
+    hiddenSize: H,
+    numHeads: 12,
+    numLayers: opts.crossLayers ?? 6,
+    crossIntermediateSize: 4 * H,
+    vision: {
+      width: 768,
+      layers: opts.visionLayers ?? textLayers,
+      heads: 12,
+      patchSize: 16,
+      imageSize: opts.imageSize ?? 288,
+      layernormShared: true,
+    },
     text: {
-      hiddenSize: H, layers: textLayers, heads: 12, intermediateSize: 3072, vocabSize: 50265, maxPositionEmbeddings: 514,
-      typeVocabSize: 1, padTokenId: 1, bosTokenId: 0, eosTokenId: 2, maxTextLen: 40,
+      hiddenSize: H,
+      layers: textLayers,
+      heads: 12,
+      intermediateSize: 3072,
+      vocabSize: 50265,
+      maxPositionEmbeddings: 514,
+      typeVocabSize: 1,
+      padTokenId: 1,
+      bosTokenId: 0,
+      eosTokenId: 2,
+      maxTextLen: 40,
     },
     tokenTypes: 2,
     heads: opts.heads ?? { vqa: { layers: 2, inFeatures: 2 * H, hidden: 4 * H, outFeatures: 3129 } },
@@ -34,9 +61,14 @@ export const PRESETS: Record<string, () => BridgeTowerConfig> = {
    */
   'base-reduced': () => {
     const c = baseConfig({
-      textLayers: 2, visionLayers: 2, crossLayers: 2,
+      textLayers: 2,
+      visionLayers: 2,
+      crossLayers: 2,
       heads: {
-        mlm: true, itm: true, itc: { dim: 256 }, irtr: true,
+        mlm: true,
+        itm: true,
+        itc: { dim: 256 },
+        irtr: true,
         vqa: { layers: 2, inFeatures: 1536, hidden: 2304, outFeatures: 3129 },
         snli: { layers: 1, inFeatures: 1536, hidden: 0, outFeatures: 3 },
       },
@@ -81,7 +113,8 @@ function randomTensor(name: string, shape: number[], rand: () => number): Float3
 export function randomWeights(config: BridgeTowerConfig, seed = 1): Map<string, HostTensor> {
   const rand = mulberry32(seed);
   const out = new Map<string, HostTensor>();
-  for (const [name, shape] of expectedTensors(config)) out.set(name, { dtype: 'f32', shape, data: randomTensor(name, shape, rand) });
+  for (const [name, shape] of expectedTensors(config))
+    out.set(name, { dtype: 'f32', shape, data: randomTensor(name, shape, rand) });
   return out;
 }
 
@@ -89,8 +122,14 @@ export function randomWeights(config: BridgeTowerConfig, seed = 1): Map<string, 
 export class MemoryWeights implements ConvertibleWeights {
   readonly skipped: readonly string[] = [];
   readonly format = 'random';
-  constructor(readonly config: BridgeTowerConfig, private readonly tensors: Map<string, HostTensor>, readonly source = 'random weights') {}
-  names(): string[] { return [...this.tensors.keys()]; }
+  constructor(
+    readonly config: BridgeTowerConfig,
+    private readonly tensors: Map<string, HostTensor>,
+    readonly source = 'random weights',
+  ) {}
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
   info(name: string): TensorInfo | undefined {
     const t = this.tensors.get(name);
     return t && { dtype: t.dtype, shape: t.shape.slice() };

@@ -65,19 +65,38 @@ export function gatherView(span: Uint8Array, elementBytes: number, v: StridedVie
 
 /** Check a view against its storage before anything is read. */
 export function checkView(file: string, what: string, v: StridedView, storageNumel: number): void {
-  const ok = Number.isSafeInteger(v.offset) && v.offset >= 0 && v.shape.length === v.stride.length
-    && v.shape.every((d) => Number.isSafeInteger(d) && d >= 0) && v.stride.every((s) => Number.isSafeInteger(s) && s >= 0);
-  if (!ok) throw new CheckpointError(file, `${what}: bad tensor view (offset ${v.offset}, size ${JSON.stringify(v.shape)}, stride ${JSON.stringify(v.stride)})`);
+  const ok =
+    Number.isSafeInteger(v.offset) &&
+    v.offset >= 0 &&
+    v.shape.length === v.stride.length &&
+    v.shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+    v.stride.every((s) => Number.isSafeInteger(s) && s >= 0);
+  if (!ok)
+    throw new CheckpointError(
+      file,
+      `${what}: bad tensor view (offset ${v.offset}, size ${JSON.stringify(v.shape)}, stride ${JSON.stringify(v.stride)})`,
+    );
   // A saved parameter never holds more elements than its storage (that would take an expanded, stride-0 view).
-  if (numel(v.shape) > storageNumel) throw new CheckpointError(file, `${what}: size ${JSON.stringify(v.shape)} has more elements than its ${storageNumel}-element storage`);
+  if (numel(v.shape) > storageNumel)
+    throw new CheckpointError(
+      file,
+      `${what}: size ${JSON.stringify(v.shape)} has more elements than its ${storageNumel}-element storage`,
+    );
   const { first, count } = viewSpan(v);
   if (numel(v.shape) > 0 && first + count > storageNumel) {
-    throw new CheckpointError(file, `${what}: view (offset ${v.offset}, size ${JSON.stringify(v.shape)}, stride ${JSON.stringify(v.stride)}) reaches element ${first + count} of a ${storageNumel}-element storage`);
+    throw new CheckpointError(
+      file,
+      `${what}: view (offset ${v.offset}, size ${JSON.stringify(v.shape)}, stride ${JSON.stringify(v.stride)}) reaches element ${first + count} of a ${storageNumel}-element storage`,
+    );
   }
 }
 
 /** A record for a strided view into a storage whose bytes `readBytes(byteOffset, byteLength)` returns. */
-export function viewRecord(dtype: DType, v: StridedView, readBytes: (offset: number, length: number) => Promise<Uint8Array>): TensorRecord {
+export function viewRecord(
+  dtype: DType,
+  v: StridedView,
+  readBytes: (offset: number, length: number) => Promise<Uint8Array>,
+): TensorRecord {
   return {
     dtype,
     shape: v.shape,

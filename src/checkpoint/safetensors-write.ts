@@ -11,20 +11,27 @@ export type WritableTensor =
   | { dtype: 'I32'; shape: number[]; data: Int32Array };
 
 /** Serialise named tensors; `metadata` goes under `__metadata__`. Assumes a little-endian host, as WebGPU does. */
-export function writeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, WritableTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
-    if (numel(t.shape) !== t.data.length) throw new ShapeError(`safetensors: tensor ${name} has shape ${JSON.stringify(t.shape)} but ${t.data.length} elements`);
+    if (numel(t.shape) !== t.data.length)
+      throw new ShapeError(
+        `safetensors: tensor ${name} has shape ${JSON.stringify(t.shape)} but ${t.data.length} elements`,
+      );
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
+  if (padded !== json.length)
+    json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
   const out = new Uint8Array(8 + json.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);

@@ -6,7 +6,16 @@ import type { RawCheckpoint, TensorRecord } from './records';
 import { DTYPE_BYTES, numel, typedView, type DType, type HostTensor } from '../spec/tensor';
 
 const DTYPES: Record<string, DType> = {
-  F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8', U8: 'u8', BOOL: 'bool',
+  F32: 'f32',
+  F16: 'f16',
+  BF16: 'bf16',
+  F64: 'f64',
+  I64: 'i64',
+  I32: 'i32',
+  I16: 'i16',
+  I8: 'i8',
+  U8: 'u8',
+  BOOL: 'bool',
 };
 
 export interface SafetensorsEntry {
@@ -32,8 +41,16 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
  * Parse the header. `prefix` must hold at least the first 8 + N bytes; `fileSize` bounds the offsets.
  * Returns the number of bytes needed if `prefix` is too short.
  */
-export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, file: string): SafetensorsHeader | { need: number } {
-  if (fileSize < 8) throw new CheckpointError(file, `not a safetensors file: ${fileSize} bytes is shorter than the 8-byte header length`);
+export function parseSafetensorsHeader(
+  prefix: Uint8Array,
+  fileSize: number,
+  file: string,
+): SafetensorsHeader | { need: number } {
+  if (fileSize < 8)
+    throw new CheckpointError(
+      file,
+      `not a safetensors file: ${fileSize} bytes is shorter than the 8-byte header length`,
+    );
   if (prefix.byteLength < 8) return { need: 8 };
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const n = view.getBigUint64(0, true);
@@ -70,12 +87,20 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new CheckpointError(file, `tensor ${name}: bad data_offsets ${JSON.stringify(off)}`);
     }
-    const begin = dataStart + off[0], end = dataStart + off[1];
+    const begin = dataStart + off[0],
+      end = dataStart + off[1];
     const bytes = numel(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== bytes) {
-      throw new CheckpointError(file, `tensor ${name}: data_offsets span ${end - begin} bytes, shape ${JSON.stringify(shape)} ${dtype} needs ${bytes}`);
+      throw new CheckpointError(
+        file,
+        `tensor ${name}: data_offsets span ${end - begin} bytes, shape ${JSON.stringify(shape)} ${dtype} needs ${bytes}`,
+      );
     }
-    if (end > fileSize) throw new CheckpointError(file, `tensor ${name}: data ends at byte ${end}, past the end of the file (${fileSize} bytes)`);
+    if (end > fileSize)
+      throw new CheckpointError(
+        file,
+        `tensor ${name}: data ends at byte ${end}, past the end of the file (${fileSize} bytes)`,
+      );
     entries.set(name, { name, dtype, shape: shape.slice(), begin, end });
   }
   return { entries, metadata, dataStart };
@@ -84,7 +109,11 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
 /** Read every tensor of an in-memory safetensors file. */
 export function readSafetensors(bytes: Uint8Array, file: string): Map<string, HostTensor> {
   const header = parseSafetensorsHeader(bytes, bytes.byteLength, file);
-  if ('need' in header) throw new CheckpointError(file, `truncated: the header needs ${header.need} bytes, the file has ${bytes.byteLength}`);
+  if ('need' in header)
+    throw new CheckpointError(
+      file,
+      `truncated: the header needs ${header.need} bytes, the file has ${bytes.byteLength}`,
+    );
   const out = new Map<string, HostTensor>();
   for (const e of header.entries.values()) {
     out.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, bytes.subarray(e.begin, e.end)) });
@@ -103,7 +132,11 @@ export async function openSafetensors(source: ByteSource): Promise<RawCheckpoint
     tensors.set(e.name, {
       dtype: e.dtype,
       shape: e.shape,
-      read: async () => ({ dtype: e.dtype, shape: e.shape.slice(), data: typedView(e.dtype, await source.read(e.begin, e.end - e.begin)) }),
+      read: async () => ({
+        dtype: e.dtype,
+        shape: e.shape.slice(),
+        data: typedView(e.dtype, await source.read(e.begin, e.end - e.begin)),
+      }),
     });
   }
   return { file, format: 'safetensors', tensors, close: () => source.close() };

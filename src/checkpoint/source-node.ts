@@ -8,7 +8,11 @@ import { openWeights, type OpenOptions } from './open';
 import type { ConvertibleWeights, FileSink, WebFormatSink } from './web-format';
 
 export class NodeFileSource implements ByteSource {
-  private constructor(private readonly handle: FileHandle, readonly size: number, readonly name: string) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+    readonly name: string,
+  ) {}
 
   static async open(path: string): Promise<NodeFileSource> {
     let handle: FileHandle;
@@ -30,9 +34,16 @@ export class NodeFileSource implements ByteSource {
       try {
         ({ bytesRead } = await this.handle.read(out, done, length - done, offset + done));
       } catch (e) {
-        throw new CheckpointError(this.name, `cannot read at byte ${offset + done} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new CheckpointError(
+          this.name,
+          `cannot read at byte ${offset + done} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
       }
-      if (bytesRead === 0) throw new CheckpointError(this.name, `truncated: the file ended at byte ${offset + done} while reading [${offset}, ${offset + length})`);
+      if (bytesRead === 0)
+        throw new CheckpointError(
+          this.name,
+          `truncated: the file ended at byte ${offset + done} while reading [${offset}, ${offset + length})`,
+        );
       done += bytesRead;
     }
     return out;
@@ -101,14 +112,17 @@ export class NodeDirSink implements WebFormatSink {
     const partial = `${path}.partial`;
     const handle = await writing(partial, () => open(partial, 'w'));
     return {
-      write: (bytes) => writing(partial, async () => {
-        let done = 0;
-        while (done < bytes.byteLength) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
-      }),
-      close: () => writing(path, async () => {
-        await handle.close();
-        await rename(partial, path);
-      }),
+      write: (bytes) =>
+        writing(partial, async () => {
+          let done = 0;
+          while (done < bytes.byteLength)
+            done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
+        }),
+      close: () =>
+        writing(path, async () => {
+          await handle.close();
+          await rename(partial, path);
+        }),
       abort: async () => {
         await handle.close().catch(() => {});
         await rm(partial, { force: true });

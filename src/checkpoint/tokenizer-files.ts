@@ -12,15 +12,20 @@ function parseJson(text: string, file: string): unknown {
 }
 
 function checkVocab(x: unknown, file: string): Record<string, number> {
-  if (!x || typeof x !== 'object' || Array.isArray(x)) throw new TokenizerError(`${file}: the vocabulary is not a JSON object of token -> id`);
+  if (!x || typeof x !== 'object' || Array.isArray(x))
+    throw new TokenizerError(`${file}: the vocabulary is not a JSON object of token -> id`);
   for (const [token, id] of Object.entries(x)) {
-    if (!Number.isSafeInteger(id) || (id as number) < 0) throw new TokenizerError(`${file}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}`);
+    if (!Number.isSafeInteger(id) || (id as number) < 0)
+      throw new TokenizerError(`${file}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}`);
   }
   return x as Record<string, number>;
 }
 
 function checkMerge(line: string, rank: number, file: string): string {
-  if (line.split(' ').length !== 2) throw new TokenizerError(`${file}: merge ${rank} ${JSON.stringify(line)} is not two symbols separated by one space`);
+  if (line.split(' ').length !== 2)
+    throw new TokenizerError(
+      `${file}: merge ${rank} ${JSON.stringify(line)} is not two symbols separated by one space`,
+    );
   return line;
 }
 
@@ -44,12 +49,14 @@ export function mergesTxt(merges: string[]): string {
 export function parseTokenizerJson(text: string, file: string): TokenizerFiles {
   const json = parseJson(text, file) as { model?: { type?: unknown; vocab?: unknown; merges?: unknown } };
   const model = json?.model;
-  if (!model || (model.type !== undefined && model.type !== 'BPE')) throw new TokenizerError(`${file}: no BPE model in tokenizer.json (model.type ${JSON.stringify(model?.type)})`);
+  if (!model || (model.type !== undefined && model.type !== 'BPE'))
+    throw new TokenizerError(`${file}: no BPE model in tokenizer.json (model.type ${JSON.stringify(model?.type)})`);
   const vocab = checkVocab(model.vocab, file);
   if (!Array.isArray(model.merges)) throw new TokenizerError(`${file}: model.merges is not a list`);
   const merges = model.merges.map((m: unknown, i: number) => {
     if (typeof m === 'string') return checkMerge(m, i, file);
-    if (Array.isArray(m) && m.length === 2 && m.every((s) => typeof s === 'string')) return checkMerge(`${m[0]} ${m[1]}`, i, file);
+    if (Array.isArray(m) && m.length === 2 && m.every((s) => typeof s === 'string'))
+      return checkMerge(`${m[0]} ${m[1]}`, i, file);
     throw new TokenizerError(`${file}: merge ${i} is neither "a b" nor [a, b]`);
   });
   return { vocab, merges };
@@ -58,14 +65,18 @@ export function parseTokenizerJson(text: string, file: string): TokenizerFiles {
 export function parseLabels(text: string, file: string): string[] {
   const x = parseJson(text, file) as unknown;
   // A JSON array of answers, or HF's {"id2label": {"0": ...}} / a bare {"0": ...} map.
-  const map = x && typeof x === 'object' && !Array.isArray(x) ? ((x as { id2label?: unknown }).id2label ?? x) : undefined;
+  const map =
+    x && typeof x === 'object' && !Array.isArray(x) ? ((x as { id2label?: unknown }).id2label ?? x) : undefined;
   if (Array.isArray(x) && x.every((s) => typeof s === 'string')) return x;
   if (map && typeof map === 'object') {
     const entries = Object.entries(map as Record<string, unknown>);
     const out = new Array<string>(entries.length);
     for (const [k, v] of entries) {
       const i = Number(k);
-      if (!Number.isSafeInteger(i) || i < 0 || i >= entries.length || typeof v !== 'string') throw new ConfigError(`${file}: label ${JSON.stringify(k)} -> ${JSON.stringify(v)} is not an index 0..${entries.length - 1} -> string`);
+      if (!Number.isSafeInteger(i) || i < 0 || i >= entries.length || typeof v !== 'string')
+        throw new ConfigError(
+          `${file}: label ${JSON.stringify(k)} -> ${JSON.stringify(v)} is not an index 0..${entries.length - 1} -> string`,
+        );
       out[i] = v;
     }
     return out;
@@ -82,6 +93,8 @@ export function checkTokenizerFits(tokenizer: TokenizerFiles, embeddingRows: num
   const maxId = ids.reduce((m, id) => Math.max(m, id), -1);
   if (maxId < embeddingRows) return;
   const entries = ids.length > embeddingRows ? '' : `; its ids go up to ${maxId}`;
-  throw new TokenizerError(`${where}: the tokenizer's vocabulary (${ids.length} entries) does not match the model's `
-    + `(${embeddingRows} rows of word embeddings)${entries}: use the tokenizer the model was trained with`);
+  throw new TokenizerError(
+    `${where}: the tokenizer's vocabulary (${ids.length} entries) does not match the model's ` +
+      `(${embeddingRows} rows of word embeddings)${entries}: use the tokenizer the model was trained with`,
+  );
 }

@@ -11,32 +11,74 @@ import { DTYPE_BYTES, type DType } from '../spec/tensor';
 import { ZipReader } from './zip';
 
 const STORAGE_DTYPES: Record<string, DType> = {
-  FloatStorage: 'f32', HalfStorage: 'f16', BFloat16Storage: 'bf16', DoubleStorage: 'f64', LongStorage: 'i64',
-  IntStorage: 'i32', ShortStorage: 'i16', CharStorage: 'i8', ByteStorage: 'u8', BoolStorage: 'bool',
+  FloatStorage: 'f32',
+  HalfStorage: 'f16',
+  BFloat16Storage: 'bf16',
+  DoubleStorage: 'f64',
+  LongStorage: 'i64',
+  IntStorage: 'i32',
+  ShortStorage: 'i16',
+  CharStorage: 'i8',
+  ByteStorage: 'u8',
+  BoolStorage: 'bool',
 };
 
 /** The pickled magic number that opens a legacy torch.save file: PROTO 2, LONG1 0x1950a86a20f9469cfc6c. */
-export const LEGACY_MAGIC = Uint8Array.of(0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19);
+export const LEGACY_MAGIC = Uint8Array.of(
+  0x80,
+  0x02,
+  0x8a,
+  0x0a,
+  0x6c,
+  0xfc,
+  0x9c,
+  0x46,
+  0xf9,
+  0x20,
+  0x6a,
+  0xa8,
+  0x50,
+  0x19,
+);
 const LEGACY_PROTOCOL = 1001;
 const MAX_PICKLE_BYTES = 1 << 30;
 
-interface StorageRef { key: string; dtype: DType; numel: number }
+interface StorageRef {
+  key: string;
+  dtype: DType;
+  numel: number;
+}
 
 class TensorRef {
-  constructor(readonly storage: StorageRef, readonly view: StridedView) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly view: StridedView,
+  ) {}
 }
 
 function intList(x: unknown): number[] | undefined {
-  return Array.isArray(x) && x.every((d) => typeof d === 'number' && Number.isSafeInteger(d)) ? (x as number[]) : undefined;
+  return Array.isArray(x) && x.every((d) => typeof d === 'number' && Number.isSafeInteger(d))
+    ? (x as number[])
+    : undefined;
 }
 
 /** Pickle callables that rebuild tensors; everything else stays an inert PyObject. */
 function tensorCalls(file: string): Record<string, (args: unknown[]) => unknown> {
   const rebuild = (args: unknown[]): TensorRef => {
     const [storage, offset, size, stride] = args;
-    const shape = intList(size), strides = intList(stride);
-    if (!(storage instanceof Object && 'key' in storage) || typeof offset !== 'number' || !shape || !strides || shape.length !== strides.length) {
-      throw new CheckpointError(file, `pickle: _rebuild_tensor called with unexpected arguments (storage offset ${String(offset)}, size ${JSON.stringify(size)})`);
+    const shape = intList(size),
+      strides = intList(stride);
+    if (
+      !(storage instanceof Object && 'key' in storage) ||
+      typeof offset !== 'number' ||
+      !shape ||
+      !strides ||
+      shape.length !== strides.length
+    ) {
+      throw new CheckpointError(
+        file,
+        `pickle: _rebuild_tensor called with unexpected arguments (storage offset ${String(offset)}, size ${JSON.stringify(size)})`,
+      );
     }
     const s = storage as StorageRef;
     const view = { offset, shape: shape.slice(), stride: strides.slice() };
@@ -65,18 +107,26 @@ function tensorCalls(file: string): Record<string, (args: unknown[]) => unknown>
 function storageLoader(file: string, storages: Map<string, StorageRef>): (pid: unknown) => StorageRef {
   return (pid) => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-      throw new CheckpointError(file, `pickle: unsupported persistent id ${JSON.stringify(Array.isArray(pid) ? pid.map(String) : String(pid)).slice(0, 120)}`);
+      throw new CheckpointError(
+        file,
+        `pickle: unsupported persistent id ${JSON.stringify(Array.isArray(pid) ? pid.map(String) : String(pid)).slice(0, 120)}`,
+      );
     }
     const [, type, key, , count] = pid;
     const dtype = type instanceof PyGlobal ? STORAGE_DTYPES[type.name] : undefined;
-    if (!dtype) throw new CheckpointError(file, `pickle: unsupported storage type ${type instanceof PyGlobal ? type.qualified : String(type)}`);
+    if (!dtype)
+      throw new CheckpointError(
+        file,
+        `pickle: unsupported storage type ${type instanceof PyGlobal ? type.qualified : String(type)}`,
+      );
     if (typeof key !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
       throw new CheckpointError(file, `pickle: bad storage persistent id (key ${String(key)}, numel ${String(count)})`);
     }
     if (pid[5] != null) throw new CheckpointError(file, `storage ${key}: legacy storage views are not supported`);
     const known = storages.get(key);
     if (known) {
-      if (known.dtype !== dtype) throw new CheckpointError(file, `storage ${key} is referenced as ${known.dtype} and as ${dtype}`);
+      if (known.dtype !== dtype)
+        throw new CheckpointError(file, `storage ${key} is referenced as ${known.dtype} and as ${dtype}`);
       return known;
     }
     const ref = { key, dtype, numel: count };
@@ -101,21 +151,30 @@ function plain(x: unknown, depth = 0): unknown {
 
 /** Find the state dict (Lightning: top['state_dict']; HF/bare: the top dict itself) and the config. */
 function interpret(file: string, top: unknown): { stateDict: Map<unknown, unknown>; hyper?: Record<string, unknown> } {
-  if (!(top instanceof Map)) throw new CheckpointError(file, 'the checkpoint does not hold a dict (no state_dict found)');
+  if (!(top instanceof Map))
+    throw new CheckpointError(file, 'the checkpoint does not hold a dict (no state_dict found)');
   let stateDict: unknown = top;
   for (const key of ['state_dict', 'model', 'module']) {
     const v = top.get(key);
-    if (v instanceof Map) { stateDict = v; break; }
+    if (v instanceof Map) {
+      stateDict = v;
+      break;
+    }
   }
   const sd = stateDict as Map<unknown, unknown>;
-  if (![...sd.values()].some((v) => v instanceof TensorRef)) throw new CheckpointError(file, 'no tensors found in the checkpoint\'s state_dict');
+  if (![...sd.values()].some((v) => v instanceof TensorRef))
+    throw new CheckpointError(file, "no tensors found in the checkpoint's state_dict");
   const hp = top.get('hyper_parameters');
   const config = hp instanceof Map ? hp.get('config') : undefined;
   const hyper = config instanceof Map ? (plain(config) as Record<string, unknown>) : undefined;
   return { stateDict: sd, hyper };
 }
 
-function collectTensors(file: string, stateDict: Map<unknown, unknown>, record: (t: TensorRef) => TensorRecord): Map<string, TensorRecord> {
+function collectTensors(
+  file: string,
+  stateDict: Map<unknown, unknown>,
+  record: (t: TensorRef) => TensorRecord,
+): Map<string, TensorRecord> {
   const tensors = new Map<string, TensorRecord>();
   for (const [k, v] of stateDict) {
     if (typeof k === 'string' && v instanceof TensorRef) tensors.set(k, record(v));
@@ -133,24 +192,37 @@ export async function readTorchZip(source: ByteSource): Promise<RawCheckpoint> {
   const byteorder = zip.entry(`${root}byteorder`);
   if (byteorder) {
     const order = new TextDecoder().decode(await zip.read(byteorder)).trim();
-    if (order !== 'little') throw new CheckpointError(file, `byte order ${JSON.stringify(order)} is not supported (only little-endian)`);
+    if (order !== 'little')
+      throw new CheckpointError(file, `byte order ${JSON.stringify(order)} is not supported (only little-endian)`);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(await zip.read(pkl), { file: `${file}:${pkl.name}`, persistentLoad: storageLoader(file, storages), calls: tensorCalls(file) });
+  const { value } = unpickle(await zip.read(pkl), {
+    file: `${file}:${pkl.name}`,
+    persistentLoad: storageLoader(file, storages),
+    calls: tensorCalls(file),
+  });
   const { stateDict, hyper } = interpret(file, value);
   const tensors = collectTensors(file, stateDict, (t) => {
     const name = `${root}data/${t.storage.key}`;
     const entry = zip.entry(name);
     if (!entry) throw new CheckpointError(file, `storage ${t.storage.key}: zip entry ${name} is missing`);
     const need = t.storage.numel * DTYPE_BYTES[t.storage.dtype];
-    if (entry.size < need) throw new CheckpointError(file, `zip entry ${name} at byte ${entry.localOffset} holds ${entry.size} bytes; its ${t.storage.dtype} storage needs ${need}`);
+    if (entry.size < need)
+      throw new CheckpointError(
+        file,
+        `zip entry ${name} at byte ${entry.localOffset} holds ${entry.size} bytes; its ${t.storage.dtype} storage needs ${need}`,
+      );
     return viewRecord(t.storage.dtype, t.view, (offset, length) => zip.read(entry, offset, length));
   });
   return { file, format: 'torch-zip', tensors, hyper, close: () => source.close() };
 }
 
 /** Unpickle one pickle starting at `offset`, reading more of the file as the pickle needs it. */
-async function pickleAt(source: ByteSource, offset: number, opts: Omit<Parameters<typeof unpickle>[1], 'file' | 'base' | 'complete'>): Promise<{ value: unknown; end: number }> {
+async function pickleAt(
+  source: ByteSource,
+  offset: number,
+  opts: Omit<Parameters<typeof unpickle>[1], 'file' | 'base' | 'complete'>,
+): Promise<{ value: unknown; end: number }> {
   let length = Math.min(1 << 16, source.size - offset);
   for (;;) {
     const complete = offset + length >= source.size || length >= MAX_PICKLE_BYTES;
@@ -169,15 +241,20 @@ export async function readTorchLegacy(source: ByteSource): Promise<RawCheckpoint
   const file = source.name;
   let pos = 0;
   const magic = await pickleAt(source, pos, {});
-  if (magic.value !== 0x1950a86a20f9469cfc6cn) throw new CheckpointError(file, 'not a legacy torch.save file (bad magic number)');
+  if (magic.value !== 0x1950a86a20f9469cfc6cn)
+    throw new CheckpointError(file, 'not a legacy torch.save file (bad magic number)');
   const protocol = await pickleAt(source, magic.end, {});
-  if (protocol.value !== LEGACY_PROTOCOL) throw new CheckpointError(file, `legacy torch.save protocol ${String(protocol.value)} is not supported`);
+  if (protocol.value !== LEGACY_PROTOCOL)
+    throw new CheckpointError(file, `legacy torch.save protocol ${String(protocol.value)} is not supported`);
   const sysInfo = await pickleAt(source, protocol.end, {});
   if (sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false) {
     throw new CheckpointError(file, 'big-endian legacy checkpoints are not supported');
   }
   const storages = new Map<string, StorageRef>();
-  const main = await pickleAt(source, sysInfo.end, { persistentLoad: storageLoader(file, storages), calls: tensorCalls(file) });
+  const main = await pickleAt(source, sysInfo.end, {
+    persistentLoad: storageLoader(file, storages),
+    calls: tensorCalls(file),
+  });
   const keys = await pickleAt(source, main.end, {});
   if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) {
     throw new CheckpointError(file, `legacy torch.save: no storage key list at byte ${main.end}`);
@@ -190,15 +267,24 @@ export async function readTorchLegacy(source: ByteSource): Promise<RawCheckpoint
     if (!ref) throw new CheckpointError(file, `legacy torch.save: storage ${key} in the key list is never referenced`);
     const header = await source.read(pos, 8);
     const count = new DataView(header.buffer, header.byteOffset, 8).getBigInt64(0, true);
-    if (count !== BigInt(ref.numel)) throw new CheckpointError(file, `legacy torch.save: storage ${key} at byte ${pos} holds ${count} elements, the pickle says ${ref.numel}`);
+    if (count !== BigInt(ref.numel))
+      throw new CheckpointError(
+        file,
+        `legacy torch.save: storage ${key} at byte ${pos} holds ${count} elements, the pickle says ${ref.numel}`,
+      );
     dataAt.set(key, pos + 8);
     pos += 8 + ref.numel * DTYPE_BYTES[ref.dtype];
-    if (pos > source.size) throw new CheckpointError(file, `truncated: storage ${key} ends at byte ${pos}, past the end of the file (${source.size} bytes)`);
+    if (pos > source.size)
+      throw new CheckpointError(
+        file,
+        `truncated: storage ${key} ends at byte ${pos}, past the end of the file (${source.size} bytes)`,
+      );
   }
   const { stateDict, hyper } = interpret(file, main.value);
   const tensors = collectTensors(file, stateDict, (t) => {
     const start = dataAt.get(t.storage.key);
-    if (start === undefined) throw new CheckpointError(file, `legacy torch.save: storage ${t.storage.key} is not in the key list`);
+    if (start === undefined)
+      throw new CheckpointError(file, `legacy torch.save: storage ${t.storage.key} is not in the key list`);
     return viewRecord(t.storage.dtype, t.view, (offset, length) => source.read(start + offset, length));
   });
   return { file, format: 'torch-legacy', tensors, hyper, close: () => source.close() };

@@ -24,7 +24,15 @@ import { crc32 } from './crc32';
 import { checkTensors } from './describe';
 import { toFloatDtype } from '../spec/f16';
 import {
-  fromQuantBytes, isQuantDType, isQuantizable, matrixShape, quantBlock, quantBytes, quantize, quantLayout, type QuantDType,
+  fromQuantBytes,
+  isQuantDType,
+  isQuantizable,
+  matrixShape,
+  quantBlock,
+  quantBytes,
+  quantize,
+  quantLayout,
+  type QuantDType,
 } from '../spec/quantize';
 import { typedView } from '../spec/tensor';
 import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../spec/tensor';
@@ -123,23 +131,33 @@ const align = (n: number): number => Math.ceil(n / TENSOR_ALIGNMENT) * TENSOR_AL
 const shardFile = (i: number): string => `weights-${String(i).padStart(5, '0')}.bin`;
 
 /** Place tensors of the given byte lengths into shards. */
-export function planShards(lengths: number[], maxShardBytes: number): { places: Array<{ shard: number; offset: number }>; shardLengths: number[] } {
+export function planShards(
+  lengths: number[],
+  maxShardBytes: number,
+): { places: Array<{ shard: number; offset: number }>; shardLengths: number[] } {
   const places: Array<{ shard: number; offset: number }> = [];
   const shardLengths: number[] = [];
-  let shard = 0, used = 0;
+  let shard = 0,
+    used = 0;
   for (const length of lengths) {
     if (length > maxShardBytes) {
-      if (used > 0) { shard++; used = 0; }
+      if (used > 0) shard++;
       places.push({ shard, offset: 0 });
       let left = length;
-      while (left > maxShardBytes) { shardLengths[shard++] = maxShardBytes; left -= maxShardBytes; }
+      while (left > maxShardBytes) {
+        shardLengths[shard++] = maxShardBytes;
+        left -= maxShardBytes;
+      }
       used = left;
       shardLengths[shard] = used;
       if (used === 0) shardLengths.pop();
       continue;
     }
     let offset = align(used);
-    if (offset + length > maxShardBytes) { shard++; offset = 0; }
+    if (offset + length > maxShardBytes) {
+      shard++;
+      offset = 0;
+    }
     places.push({ shard, offset });
     used = offset + length;
     shardLengths[shard] = used;
@@ -148,14 +166,22 @@ export function planShards(lengths: number[], maxShardBytes: number): { places: 
 }
 
 /** Convert a weight source to the web format, one tensor at a time. */
-export async function writeWebFormat(weights: ConvertibleWeights, sink: WebFormatSink, opts: ConvertOptions = {}): Promise<ConvertSummary> {
+export async function writeWebFormat(
+  weights: ConvertibleWeights,
+  sink: WebFormatSink,
+  opts: ConvertOptions = {},
+): Promise<ConvertSummary> {
   const started = performance.now();
   const dtype = opts.dtype ?? 'f32';
   if (!isWebDType(dtype)) {
-    throw new CheckpointError(sink.name, `unknown weight dtype ${JSON.stringify(dtype)} (expected ${WEB_DTYPES.join(', ')})`);
+    throw new CheckpointError(
+      sink.name,
+      `unknown weight dtype ${JSON.stringify(dtype)} (expected ${WEB_DTYPES.join(', ')})`,
+    );
   }
   const maxShard = Math.min(opts.maxShardBytes ?? MAX_SHARD_BYTES, MAX_SHARD_BYTES);
-  if (maxShard % TENSOR_ALIGNMENT) throw new CheckpointError(sink.name, `shard size ${maxShard} is not a multiple of ${TENSOR_ALIGNMENT}`);
+  if (maxShard % TENSOR_ALIGNMENT)
+    throw new CheckpointError(sink.name, `shard size ${maxShard} is not a multiple of ${TENSOR_ALIGNMENT}`);
   const names = weights.names();
   const infos = names.map((name) => weights.info(name)!);
   const stored = infos.map((info, i) => storedDtype(dtype, names[i], info.shape));
@@ -167,7 +193,8 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
   await sink.begin();
   await sink.remove(MANIFEST);
   let current: FileSink | undefined;
-  let currentShard = -1, currentPos = 0;
+  let currentShard = -1,
+    currentPos = 0;
   const moveTo = async (shard: number, offset: number): Promise<void> => {
     if (shard !== currentShard) {
       if (current) {
@@ -190,17 +217,27 @@ export async function writeWebFormat(weights: ConvertibleWeights, sink: WebForma
       if (opts.signal?.aborted) throw new AbortedError('conversion aborted');
       const name = names[i];
       const bytes = encodeTensor(await weights.read(name), stored[i], name);
-      if (bytes.byteLength !== lengths[i]) throw new CheckpointError(weights.source, `tensor ${name}: read ${bytes.byteLength} bytes, expected ${lengths[i]}`);
+      if (bytes.byteLength !== lengths[i])
+        throw new CheckpointError(
+          weights.source,
+          `tensor ${name}: read ${bytes.byteLength} bytes, expected ${lengths[i]}`,
+        );
       let { shard, offset } = places[i];
       const entry: ManifestTensor = {
-        name, dtype: stored[i], shape: infos[i].shape.slice(), shard, offset, length: bytes.byteLength, crc32: crc32(bytes),
+        name,
+        dtype: stored[i],
+        shape: infos[i].shape.slice(),
+        shard,
+        offset,
+        length: bytes.byteLength,
+        crc32: crc32(bytes),
       };
       if (isQuantDType(entry.dtype)) {
         entry.block = quantBlock(entry.dtype, matrixShape(entry.shape)[1]);
         entry.scales = quantLayout(entry.dtype, entry.shape).scales;
       }
       tensors.push(entry);
-      for (let p = 0; p < bytes.byteLength || p === 0; ) {
+      for (let p = 0; p < bytes.byteLength || p === 0;) {
         await moveTo(shard, offset);
         const take = Math.min(bytes.byteLength - p, maxShard - offset);
         await current!.write(bytes.subarray(p, p + take));
@@ -277,21 +314,47 @@ function manifestJson(m: Manifest): string {
 }
 
 function validateManifest(x: unknown, file: string): Manifest {
-  const bad = (what: string): never => { throw new CheckpointError(file, `not a valid web-format manifest: ${what}`); };
+  const bad = (what: string): never => {
+    throw new CheckpointError(file, `not a valid web-format manifest: ${what}`);
+  };
   if (!x || typeof x !== 'object') bad('not a JSON object');
   const m = x as Manifest;
   if (m.format !== WEB_FORMAT) bad(`format is ${JSON.stringify(m.format)}, expected ${JSON.stringify(WEB_FORMAT)}`);
-  if (m.version !== 1 && m.version !== 2) bad(`version ${JSON.stringify(m.version)} is not supported (this reader knows 1 and 2)`);
+  if (m.version !== 1 && m.version !== 2)
+    bad(`version ${JSON.stringify(m.version)} is not supported (this reader knows 1 and 2)`);
   if (!isWebDType(m.dtype)) bad(`dtype ${JSON.stringify(m.dtype)} is not one of ${WEB_DTYPES.join(', ')}`);
   if (isQuantDType(m.dtype) && m.version !== 2) bad(`dtype ${m.dtype} needs version 2, the manifest says ${m.version}`);
   if (!m.config || typeof m.config !== 'object') bad('no config');
-  if (!Array.isArray(m.shards) || !m.shards.every((s) => s && typeof s.file === 'string' && !s.file.includes('/') && !s.file.includes('\\') && Number.isSafeInteger(s.length) && s.length >= 0)) bad('bad shards list');
+  if (
+    !Array.isArray(m.shards) ||
+    !m.shards.every(
+      (s) =>
+        s &&
+        typeof s.file === 'string' &&
+        !s.file.includes('/') &&
+        !s.file.includes('\\') &&
+        Number.isSafeInteger(s.length) &&
+        s.length >= 0,
+    )
+  )
+    bad('bad shards list');
   if (!Array.isArray(m.tensors)) bad('no tensors list');
   for (const t of m.tensors) {
-    const ok = t && typeof t.name === 'string' && isWebDType(t.dtype) && Array.isArray(t.shape)
-      && t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) && Number.isSafeInteger(t.shard) && Number.isSafeInteger(t.offset)
-      && Number.isSafeInteger(t.length) && Number.isSafeInteger(t.crc32) && t.shard >= 0 && t.shard < m.shards.length
-      && t.offset >= 0 && t.offset % TENSOR_ALIGNMENT === 0 && (isQuantDType(t.dtype) || t.length === numel(t.shape) * DTYPE_BYTES[t.dtype]);
+    const ok =
+      t &&
+      typeof t.name === 'string' &&
+      isWebDType(t.dtype) &&
+      Array.isArray(t.shape) &&
+      t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+      Number.isSafeInteger(t.shard) &&
+      Number.isSafeInteger(t.offset) &&
+      Number.isSafeInteger(t.length) &&
+      Number.isSafeInteger(t.crc32) &&
+      t.shard >= 0 &&
+      t.shard < m.shards.length &&
+      t.offset >= 0 &&
+      t.offset % TENSOR_ALIGNMENT === 0 &&
+      (isQuantDType(t.dtype) || t.length === numel(t.shape) * DTYPE_BYTES[t.dtype]);
     if (!ok) bad(`bad tensor entry ${JSON.stringify(t).slice(0, 200)}`);
     if (isQuantDType(t.dtype)) checkQuantEntry(t, t.dtype, m.version, bad);
     let left = t.length - (m.shards[t.shard].length - t.offset);
@@ -300,8 +363,10 @@ function validateManifest(x: unknown, file: string): Manifest {
       left -= m.shards[s].length;
     }
   }
-  if (m.labels !== undefined && !(Array.isArray(m.labels) && m.labels.every((l) => typeof l === 'string'))) bad('labels is not a list of strings');
-  if (m.tokenizer !== undefined && !(typeof m.tokenizer.vocab === 'string' && typeof m.tokenizer.merges === 'string')) bad('bad tokenizer entry');
+  if (m.labels !== undefined && !(Array.isArray(m.labels) && m.labels.every((l) => typeof l === 'string')))
+    bad('labels is not a list of strings');
+  if (m.tokenizer !== undefined && !(typeof m.tokenizer.vocab === 'string' && typeof m.tokenizer.merges === 'string'))
+    bad('bad tokenizer entry');
   return m;
 }
 
@@ -313,7 +378,8 @@ function checkQuantEntry(t: ManifestTensor, dtype: QuantDType, version: number, 
   const layout = quantLayout(dtype, t.shape);
   const what = dtype === 'q8' ? 'one scale per row' : '32 elements per scale';
   if (t.block !== block) bad(`${where} has block ${JSON.stringify(t.block)}; this reader supports ${block} (${what})`);
-  if (t.scales !== layout.scales) bad(`${where} lists ${JSON.stringify(t.scales)} scales, its shape needs ${layout.scales}`);
+  if (t.scales !== layout.scales)
+    bad(`${where} lists ${JSON.stringify(t.scales)} scales, its shape needs ${layout.scales}`);
   if (t.length !== layout.length) bad(`${where} is ${t.length} bytes, codes and scales need ${layout.length}`);
 }
 
@@ -324,9 +390,14 @@ export class WebFormatWeights implements WeightSet {
   /** Tensors still to be read per shard: a fully read shard is released (URL shards are held in memory). */
   private readonly pending = new Map<number, number>();
 
-  private constructor(readonly dir: Directory, readonly manifest: Manifest, readonly tokenizer?: TokenizerFiles) {
+  private constructor(
+    readonly dir: Directory,
+    readonly manifest: Manifest,
+    readonly tokenizer?: TokenizerFiles,
+  ) {
     this.byName = new Map(manifest.tensors.map((t) => [t.name, t]));
-    for (const t of manifest.tensors) for (const s of this.shardsOf(t)) this.pending.set(s, (this.pending.get(s) ?? 0) + 1);
+    for (const t of manifest.tensors)
+      for (const s of this.shardsOf(t)) this.pending.set(s, (this.pending.get(s) ?? 0) + 1);
   }
 
   static async open(dir: Directory, manifestSource?: ByteSource): Promise<WebFormatWeights> {
@@ -342,8 +413,15 @@ export class WebFormatWeights implements WeightSet {
     if (manifest.tokenizer) {
       const vocab = await dir.open(manifest.tokenizer.vocab);
       const merges = await dir.open(manifest.tokenizer.merges);
-      if (!vocab || !merges) throw new CheckpointError(`${dir.name}/${MANIFEST}`, `tokenizer files ${manifest.tokenizer.vocab} / ${manifest.tokenizer.merges} are missing`);
-      tokenizer = { vocab: parseVocabJson(await readText(vocab), vocab.name), merges: parseMergesTxt(await readText(merges), merges.name) };
+      if (!vocab || !merges)
+        throw new CheckpointError(
+          `${dir.name}/${MANIFEST}`,
+          `tokenizer files ${manifest.tokenizer.vocab} / ${manifest.tokenizer.merges} are missing`,
+        );
+      tokenizer = {
+        vocab: parseVocabJson(await readText(vocab), vocab.name),
+        merges: parseMergesTxt(await readText(merges), merges.name),
+      };
       await vocab.close();
       await merges.close();
     }
@@ -352,13 +430,25 @@ export class WebFormatWeights implements WeightSet {
     return weights;
   }
 
-  get source(): string { return this.dir.name; }
-  get config(): BridgeTowerConfig { return this.manifest.config; }
-  get labels(): string[] | undefined { return this.manifest.labels; }
-  get skipped(): readonly string[] { return []; }
-  get format(): string { return WEB_FORMAT; }
+  get source(): string {
+    return this.dir.name;
+  }
+  get config(): BridgeTowerConfig {
+    return this.manifest.config;
+  }
+  get labels(): string[] | undefined {
+    return this.manifest.labels;
+  }
+  get skipped(): readonly string[] {
+    return [];
+  }
+  get format(): string {
+    return WEB_FORMAT;
+  }
 
-  names(): string[] { return this.manifest.tensors.map((t) => t.name); }
+  names(): string[] {
+    return this.manifest.tensors.map((t) => t.name);
+  }
 
   info(name: string): TensorInfo | undefined {
     const t = this.byName.get(name);
@@ -368,7 +458,10 @@ export class WebFormatWeights implements WeightSet {
   private shardsOf(t: ManifestTensor): number[] {
     const out = [t.shard];
     let left = t.length - (this.manifest.shards[t.shard].length - t.offset);
-    for (let s = t.shard + 1; left > 0; s++) { out.push(s); left -= this.manifest.shards[s].length; }
+    for (let s = t.shard + 1; left > 0; s++) {
+      out.push(s);
+      left -= this.manifest.shards[s].length;
+    }
     return out;
   }
 
@@ -378,7 +471,11 @@ export class WebFormatWeights implements WeightSet {
       const file = this.manifest.shards[i].file;
       p = this.dir.open(file).then((src) => {
         if (!src) throw new CheckpointError(`${this.dir.name}/${file}`, 'shard file is missing');
-        if (src.size !== this.manifest.shards[i].length) throw new CheckpointError(src.name, `shard holds ${src.size} bytes, the manifest says ${this.manifest.shards[i].length}`);
+        if (src.size !== this.manifest.shards[i].length)
+          throw new CheckpointError(
+            src.name,
+            `shard holds ${src.size} bytes, the manifest says ${this.manifest.shards[i].length}`,
+          );
         return src;
       });
       this.shards.set(i, p);
@@ -407,7 +504,10 @@ export class WebFormatWeights implements WeightSet {
     }
     const got = crc32(bytes);
     if (got !== t.crc32) {
-      throw new ChecksumError(`${this.dir.name}/${this.manifest.shards[t.shard].file}`, `tensor ${name}: crc32 ${got.toString(16)} does not match the manifest's ${t.crc32.toString(16)}`);
+      throw new ChecksumError(
+        `${this.dir.name}/${this.manifest.shards[t.shard].file}`,
+        `tensor ${name}: crc32 ${got.toString(16)} does not match the manifest's ${t.crc32.toString(16)}`,
+      );
     }
     for (const s of parts) {
       const left = (this.pending.get(s) ?? 1) - 1;
@@ -425,6 +525,13 @@ export class WebFormatWeights implements WeightSet {
   async close(): Promise<void> {
     const open = [...this.shards.values()];
     this.shards.clear();
-    await Promise.all(open.map((p) => p.then((s) => s.close(), () => {})));
+    await Promise.all(
+      open.map((p) =>
+        p.then(
+          (s) => s.close(),
+          () => {},
+        ),
+      ),
+    );
   }
 }

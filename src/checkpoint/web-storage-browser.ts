@@ -11,8 +11,16 @@ import type { ImagePreprocess } from '../spec/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
 import {
-  MANIFEST, WebFormatWeights, writeWebFormat, type ConvertibleWeights, type ConvertProgress, type ConvertSummary,
-  type FileSink, type Manifest, type WebDType, type WebFormatSink,
+  MANIFEST,
+  WebFormatWeights,
+  writeWebFormat,
+  type ConvertibleWeights,
+  type ConvertProgress,
+  type ConvertSummary,
+  type FileSink,
+  type Manifest,
+  type WebDType,
+  type WebFormatSink,
 } from './web-format';
 import type { TokenizerFiles } from '../spec/weight-set';
 
@@ -48,7 +56,11 @@ export interface BrowserConvertOptions {
 }
 
 const ENTRY = 'entry.json';
-interface Entry { name: string; source?: string; created: number }
+interface Entry {
+  name: string;
+  source?: string;
+  created: number;
+}
 
 /** Keys become directory names: keep them to a safe alphabet. */
 function checkKey(key: string): string {
@@ -65,7 +77,8 @@ function newKey(): string {
 
 async function opfsRoot(): Promise<FileSystemDirectoryHandle | undefined> {
   if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return undefined;
-  if (typeof FileSystemFileHandle === 'undefined' || !('createWritable' in FileSystemFileHandle.prototype)) return undefined;
+  if (typeof FileSystemFileHandle === 'undefined' || !('createWritable' in FileSystemFileHandle.prototype))
+    return undefined;
   try {
     return await (await navigator.storage.getDirectory()).getDirectoryHandle(ROOT, { create: true });
   } catch {
@@ -76,7 +89,10 @@ async function opfsRoot(): Promise<FileSystemDirectoryHandle | undefined> {
 // ---- OPFS ----
 
 class OpfsDirectory implements Directory {
-  constructor(readonly name: string, private readonly handle: FileSystemDirectoryHandle) {}
+  constructor(
+    readonly name: string,
+    private readonly handle: FileSystemDirectoryHandle,
+  ) {}
   async open(relative: string): Promise<ByteSource | undefined> {
     try {
       const file = await (await this.handle.getFileHandle(relative)).getFile();
@@ -89,7 +105,10 @@ class OpfsDirectory implements Directory {
 
 class OpfsSink implements WebFormatSink {
   private dir?: FileSystemDirectoryHandle;
-  constructor(readonly name: string, private readonly root: FileSystemDirectoryHandle) {}
+  constructor(
+    readonly name: string,
+    private readonly root: FileSystemDirectoryHandle,
+  ) {}
   private get handle(): FileSystemDirectoryHandle {
     if (!this.dir) throw new CheckpointError(this.name, 'sink used before begin()');
     return this.dir;
@@ -126,7 +145,13 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
 
 let dbPromise: Promise<IDBDatabase> | undefined;
 function db(): Promise<IDBDatabase> {
-  if (typeof indexedDB === 'undefined') return Promise.reject(new CheckpointError(DB, 'this browser has neither the Origin Private File System nor IndexedDB: converted models cannot be stored'));
+  if (typeof indexedDB === 'undefined')
+    return Promise.reject(
+      new CheckpointError(
+        DB,
+        'this browser has neither the Origin Private File System nor IndexedDB: converted models cannot be stored',
+      ),
+    );
   dbPromise ??= new Promise((resolve, reject) => {
     const open = indexedDB.open(DB, 1);
     open.onupgradeneeded = () => open.result.createObjectStore(STORE);
@@ -142,7 +167,10 @@ async function idb<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBReq
 
 /** `name` is what messages call it; `key` finds its files. */
 class IdbDirectory implements Directory {
-  constructor(readonly name: string, private readonly key = name) {}
+  constructor(
+    readonly name: string,
+    private readonly key = name,
+  ) {}
   async open(relative: string): Promise<ByteSource | undefined> {
     const blob = await idb('readonly', (s) => s.get([this.key, relative]) as IDBRequest<Blob | undefined>);
     return blob && new BlobSource(blob, `${this.name}/${relative}`);
@@ -158,9 +186,16 @@ class IdbSink implements WebFormatSink {
     // A shard is at most 64 MiB: gather it, then store it as one Blob.
     let parts: Uint8Array[] = [];
     return {
-      write: async (bytes) => { parts.push(bytes.slice()); },
-      close: async () => { await this.writeBlob(file, new Blob(parts as Uint8Array<ArrayBuffer>[])); parts = []; },
-      abort: async () => { parts = []; },
+      write: async (bytes) => {
+        parts.push(bytes.slice());
+      },
+      close: async () => {
+        await this.writeBlob(file, new Blob(parts as Uint8Array<ArrayBuffer>[]));
+        parts = [];
+      },
+      abort: async () => {
+        parts = [];
+      },
     };
   }
   private async writeBlob(file: string, blob: Blob): Promise<void> {
@@ -202,7 +237,11 @@ export async function requestPersistentStorage(): Promise<boolean> {
 /** Open a checkpoint File (dropped on the page) for conversion; the caller closes it. */
 export async function openCheckpointFile(file: File, opts: BrowserConvertOptions = {}): Promise<ConvertibleWeights> {
   return openWeights(new BlobSource(file, file.name), {
-    config: opts.config, imageSize: opts.imageSize, imagePreprocess: opts.imagePreprocess, tokenizer: opts.tokenizer, labels: opts.labels,
+    config: opts.config,
+    imageSize: opts.imageSize,
+    imagePreprocess: opts.imagePreprocess,
+    tokenizer: opts.tokenizer,
+    labels: opts.labels,
   });
 }
 
@@ -225,7 +264,8 @@ export interface StoreOptions {
  * files; a model it replaces is deleted after the new one is complete.
  */
 export async function storeWeights(
-  weights: ConvertibleWeights, opts: StoreOptions,
+  weights: ConvertibleWeights,
+  opts: StoreOptions,
 ): Promise<{ key: string; summary: ConvertSummary }> {
   if (opts.signal?.aborted) throw new AbortedError('conversion aborted');
   const key = opts.key === undefined ? newKey() : checkKey(opts.key);
@@ -249,7 +289,10 @@ export async function storeWeights(
 }
 
 async function describe(
-  key: string, dir: Directory, storage: StoredModel['storage'], bytesOnDisk: () => Promise<number>,
+  key: string,
+  dir: Directory,
+  storage: StoredModel['storage'],
+  bytesOnDisk: () => Promise<number>,
 ): Promise<StoredModel> {
   const entry = await readJson<Entry>(dir, ENTRY);
   const m = await readJson<Manifest>(dir, MANIFEST);
@@ -279,8 +322,10 @@ export async function listStoredModels(): Promise<StoredModel[]> {
       out.push(await describe(key, new IdbDirectory(key), 'indexeddb', () => idbBytes(key)));
     }
   }
-  return out.sort((a, b) =>
-    Number(b.complete) - Number(a.complete) || a.name.localeCompare(b.name) || (a.created ?? 0) - (b.created ?? 0));
+  return out.sort(
+    (a, b) =>
+      Number(b.complete) - Number(a.complete) || a.name.localeCompare(b.name) || (a.created ?? 0) - (b.created ?? 0),
+  );
 }
 
 async function opfsBytes(dir: FileSystemDirectoryHandle): Promise<number> {

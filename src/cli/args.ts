@@ -21,8 +21,14 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { positionals.push(a); continue; }
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     let value: string;
@@ -48,7 +54,9 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
 export function option(args: ParsedArgs, name: string, fallback?: string): string | undefined {
   const v = args.options.get(name);
   if (v && v.length > 1) {
-    throw new UsageError(`--${name} was given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); give it once`);
+    throw new UsageError(
+      `--${name} was given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); give it once`,
+    );
   }
   return v ? v[0] : fallback;
 }

@@ -7,7 +7,8 @@ import { benchmarkedKernels, kernelBenchmarks, rate, timeCalls, type BenchWeight
 import { mulberry32 } from '../checkpoint/random-weights';
 import { intOption, option, parseArgs } from './args';
 
-const USAGE = 'usage: bridgetower bench kernels [--kernel NAME[,...]] [--variant blocked|tiled|all] [--iterations N] ' +
+const USAGE =
+  'usage: bridgetower bench kernels [--kernel NAME[,...]] [--variant blocked|tiled|all] [--iterations N] ' +
   '[--weights f32|f16|q8|q4[,...]]';
 
 const WEIGHTS: readonly BenchWeights[] = ['f32', 'f16', 'q8', 'q4'];
@@ -18,13 +19,20 @@ function row(cells: string[], widths: number[]): string {
 
 async function benchKernels(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { values: ['kernel', 'variant', 'iterations', 'weights'], flags: ['help'] });
-  if (args.options.has('help')) { console.log(USAGE); return 0; }
+  if (args.options.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
   if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}; ${USAGE}`);
   const which = option(args, 'variant', 'all')!;
-  if (!['blocked', 'tiled', 'all'].includes(which)) throw new UsageError(`--variant must be blocked, tiled or all; ${USAGE}`);
+  if (!['blocked', 'tiled', 'all'].includes(which))
+    throw new UsageError(`--variant must be blocked, tiled or all; ${USAGE}`);
   const weights = option(args, 'weights', 'f32')!.split(',') as BenchWeights[];
   const unknown = weights.find((w) => !WEIGHTS.includes(w));
-  if (unknown !== undefined) throw new UsageError(`--weights takes f32, f16, q8, q4 or a comma list of them, got ${JSON.stringify(unknown)}; ${USAGE}`);
+  if (unknown !== undefined)
+    throw new UsageError(
+      `--weights takes f32, f16, q8, q4 or a comma list of them, got ${JSON.stringify(unknown)}; ${USAGE}`,
+    );
   const kernels = option(args, 'kernel', benchmarkedKernels.join(','))!.split(',');
   const unknownKernel = kernels.find((k) => !benchmarkedKernels.includes(k));
   if (unknownKernel !== undefined) {
@@ -39,7 +47,9 @@ async function benchKernels(argv: string[]): Promise<number> {
   const iterations = asked ?? (gpu.caps.cpuAdapter ? 5 : 50);
   const clock = gpu.profiling ? 'GPU timestamp queries' : 'wall clock (no timestamp-query on this adapter)';
   console.log(`adapter: ${gpu.adapterDescription}${gpu.caps.cpuAdapter ? ' (CPU adapter)' : ''}`);
-  console.log(`timing: ${clock}; ${iterations} iterations after a warm-up, one submit each; ${weights.join(', ')} weights`);
+  console.log(
+    `timing: ${clock}; ${iterations} iterations after a warm-up, one submit each; ${weights.join(', ')} weights`,
+  );
   console.log(`linear picks '${gpu.caps.cpuAdapter ? 'blocked' : 'tiled'}' on this adapter by default\n`);
 
   const widths = [18, 40, 14, 10, 16];
@@ -62,7 +72,10 @@ async function benchKernels(argv: string[]): Promise<number> {
 
 export default async function bench(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
-  if (what === '--help' || what === '-h') { console.log(USAGE); return 0; }
+  if (what === '--help' || what === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
   if (what !== 'kernels') {
     const problem = what === undefined ? 'bench needs a target' : `bench has no target ${JSON.stringify(what)}`;
     throw new UsageError(`${problem}: ${USAGE}`);

@@ -6,21 +6,60 @@ import { BridgeTowerError } from '../errors';
 type Command = { summary: string; load: () => Promise<{ default: (argv: string[]) => Promise<number> }> };
 
 const commands: Record<string, Command> = {
-  vqa: { summary: 'answer a question about an image: --image F --question "..." [--top-k K] [--json] [--model DIR]', load: () => import('./vqa') },
-  embed: { summary: 'contrastive embeddings for search: --image F... --text "..."... [--pair] [--json] [--model DIR]', load: () => import('./embed') },
-  match: { summary: 'image-text matching scores: --image F --text "..." [--text "..."] [--json] [--model DIR]', load: () => import('./match') },
-  preprocess: { summary: 'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors', load: () => import('./preprocess') },
-  tokenize: { summary: 'print the RoBERTa token ids of a text as JSON: [--vocab V --merges M | --model M] [--max-length N] "<text>"', load: () => import('./tokenize') },
-  convert: { summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format', load: () => import('./convert') },
-  verify: { summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors', load: () => import('./verify') },
-  run: { summary: 'one forward pass for scripts: --model M --pixels F.safetensors --input-ids "0,713,2" [--outputs a,b] --out F.safetensors', load: () => import('./run') },
-  'bench-model': { summary: 'time a forward pass of a random-weight base model and report GPU memory: bench-model [--preset base-vqa] [--profile]', load: () => import('./bench-model') },
-  bench: { summary: 'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]', load: () => import('./bench') },
+  vqa: {
+    summary: 'answer a question about an image: --image F --question "..." [--top-k K] [--json] [--model DIR]',
+    load: () => import('./vqa'),
+  },
+  embed: {
+    summary: 'contrastive embeddings for search: --image F... --text "..."... [--pair] [--json] [--model DIR]',
+    load: () => import('./embed'),
+  },
+  match: {
+    summary: 'image-text matching scores: --image F --text "..." [--text "..."] [--json] [--model DIR]',
+    load: () => import('./match'),
+  },
+  preprocess: {
+    summary:
+      'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors',
+    load: () => import('./preprocess'),
+  },
+  tokenize: {
+    summary:
+      'print the RoBERTa token ids of a text as JSON: [--vocab V --merges M | --model M] [--max-length N] "<text>"',
+    load: () => import('./tokenize'),
+  },
+  convert: {
+    summary: 'convert a checkpoint (.ckpt, HF .bin/.safetensors) to the web weight format',
+    load: () => import('./convert'),
+  },
+  verify: {
+    summary: 'check a golden fixture: run its inputs, compare every tensor with expected.safetensors',
+    load: () => import('./verify'),
+  },
+  run: {
+    summary:
+      'one forward pass for scripts: --model M --pixels F.safetensors --input-ids "0,713,2" [--outputs a,b] --out F.safetensors',
+    load: () => import('./run'),
+  },
+  'bench-model': {
+    summary:
+      'time a forward pass of a random-weight base model and report GPU memory: bench-model [--preset base-vqa] [--profile]',
+    load: () => import('./bench-model'),
+  },
+  bench: {
+    summary:
+      'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]',
+    load: () => import('./bench'),
+  },
 };
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
-  return ['usage: bridgetower <command> [options]   (bridgetower <command> --help; bridgetower --version)', '', ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join('\n');
+  return [
+    'usage: bridgetower <command> [options]   (bridgetower <command> --help; bridgetower --version)',
+    '',
+    ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

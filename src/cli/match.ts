@@ -5,8 +5,14 @@ import { loadTaskModel, MODEL_FLAGS, MODEL_OPTIONS, MODEL_USAGE, readImageFile, 
 const USAGE = `usage: bridgetower match --image <file> --text "<caption>" [--text "<caption>" ...] [--json] ${MODEL_USAGE}`;
 
 export default async function match(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'text', ...MODEL_OPTIONS], flags: ['json', 'help', ...MODEL_FLAGS] });
-  if (flag(args, 'help')) { console.log(USAGE); return 0; }
+  const args = parseArgs(argv, {
+    values: ['image', 'text', ...MODEL_OPTIONS],
+    flags: ['json', 'help', ...MODEL_FLAGS],
+  });
+  if (flag(args, 'help')) {
+    console.log(USAGE);
+    return 0;
+  }
   requireOptions(args, 'match', ['image', 'text']);
   noPositionals(args, 'match');
   const image = option(args, 'image')!;
@@ -16,11 +22,13 @@ export default async function match(argv: string[]): Promise<number> {
   const model = await loadTaskModel(args);
   try {
     const results = await model.match(picture, texts);
-    for (const r of results) if (r.truncatedTo) console.error(truncationNote(model, JSON.stringify(r.text), r.text, r.truncatedTo));
+    for (const r of results)
+      if (r.truncatedTo) console.error(truncationNote(model, JSON.stringify(r.text), r.text, r.truncatedTo));
     if (flag(args, 'json')) {
       console.log(JSON.stringify({ results }));
     } else {
-      for (const r of results) console.log(`itm ${r.itm.toFixed(4)}  itc ${Number.isNaN(r.itc) ? '  n/a ' : r.itc.toFixed(4)}  ${r.text}`);
+      for (const r of results)
+        console.log(`itm ${r.itm.toFixed(4)}  itc ${Number.isNaN(r.itc) ? '  n/a ' : r.itc.toFixed(4)}  ${r.text}`);
     }
   } finally {
     model.dispose();

@@ -24,11 +24,14 @@ const HELP = `usage: bridgetower run --model <dir|file> --pixels <file.safetenso
                     authors' ITM path of itm_itc models where it differs)`;
 
 function parseRows(values: string[], what: string): number[][] {
-  return values.map((v, r) => v.split(',').map((s) => {
-    const n = Number(s.trim());
-    if (s.trim() === '' || !Number.isSafeInteger(n)) throw new UsageError(`${what} row ${r}: ${JSON.stringify(s)} is not an integer`);
-    return n;
-  }));
+  return values.map((v, r) =>
+    v.split(',').map((s) => {
+      const n = Number(s.trim());
+      if (s.trim() === '' || !Number.isSafeInteger(n))
+        throw new UsageError(`${what} row ${r}: ${JSON.stringify(s)} is not an integer`);
+      return n;
+    }),
+  );
 }
 
 function pixelTensor(file: Map<string, HostTensor>, name: string, path: string): HostArray<Float32Array> | undefined {
@@ -65,8 +68,13 @@ export default async function run(argv: string[]): Promise<number> {
   }
   requireOptions(args, 'run', ['model', 'out']);
   noPositionals(args, 'run');
-  const modelPath = option(args, 'model')!, pixelsPath = option(args, 'pixels'), out = option(args, 'out')!;
-  const outputs = option(args, 'outputs')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const modelPath = option(args, 'model')!,
+    pixelsPath = option(args, 'pixels'),
+    out = option(args, 'out')!;
+  const outputs = option(args, 'outputs')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   await prepareOutputFile(out, [modelPath, pixelsPath, option(args, 'pixels2'), option(args, 'config')]);
   const file = pixelsPath ? await readSafetensorsFile(pixelsPath) : new Map<string, HostTensor>();
   const pixels2Path = option(args, 'pixels2');
@@ -77,7 +85,8 @@ export default async function run(argv: string[]): Promise<number> {
   const idRows = parseRows(args.options.get('input-ids') ?? [], '--input-ids');
   const maskRows = parseRows(args.options.get('attention-mask') ?? [], '--attention-mask');
   if (idRows.length) {
-    if (maskRows.length && maskRows.length !== idRows.length) throw new UsageError(`${maskRows.length} --attention-mask rows for ${idRows.length} --input-ids rows`);
+    if (maskRows.length && maskRows.length !== idRows.length)
+      throw new UsageError(`${maskRows.length} --attention-mask rows for ${idRows.length} --input-ids rows`);
     const L = Math.max(...idRows.map((r) => r.length));
     const B = idRows.length;
     const ids = new Int32Array(B * L).fill(1);
@@ -85,7 +94,8 @@ export default async function run(argv: string[]): Promise<number> {
     idRows.forEach((row, b) => {
       ids.set(row, b * L);
       if (maskRows.length) {
-        if (maskRows[b].length !== row.length) throw new UsageError(`--attention-mask row ${b} has ${maskRows[b].length} values for ${row.length} ids`);
+        if (maskRows[b].length !== row.length)
+          throw new UsageError(`--attention-mask row ${b} has ${maskRows[b].length} values for ${row.length} ids`);
         mask.set(maskRows[b], b * L);
       } else {
         mask.fill(1, b * L, b * L + row.length);
@@ -111,11 +121,15 @@ export default async function run(argv: string[]): Promise<number> {
     try {
       console.log(`definitions: ${model.describeDefinitions()}`);
       const t0 = performance.now();
-      const result = await model.forward({
-        inputIds, attentionMask,
-        pixelValues: p1 && repeatBatch(p1, B),
-        pixelValues2: p2 && repeatBatch(p2, B),
-      }, { outputs });
+      const result = await model.forward(
+        {
+          inputIds,
+          attentionMask,
+          pixelValues: p1 && repeatBatch(p1, B),
+          pixelValues2: p2 && repeatBatch(p2, B),
+        },
+        { outputs },
+      );
       const ms = performance.now() - t0;
       const tensors: Record<string, WritableTensor> = {};
       for (const [name, t] of result) {
@@ -123,7 +137,9 @@ export default async function run(argv: string[]): Promise<number> {
         console.log(`${name} [${t.shape.join(', ')}]`);
       }
       await writeOutputFile(out, writeSafetensors(tensors, { model: modelPath, definition: model.definition }));
-      console.log(`wrote ${result.size} tensors to ${out} (forward ${(ms / 1000).toFixed(2)} s on ${gpu.adapterDescription})`);
+      console.log(
+        `wrote ${result.size} tensors to ${out} (forward ${(ms / 1000).toFixed(2)} s on ${gpu.adapterDescription})`,
+      );
     } finally {
       model.dispose();
     }

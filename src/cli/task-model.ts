@@ -11,15 +11,21 @@ import { flag, option, type ParsedArgs } from './args';
 
 export const MODEL_OPTIONS = ['model', 'image-preprocess'] as const;
 export const MODEL_FLAGS = ['no-cache'] as const;
-export const MODEL_USAGE = '[--model <web-format dir | .ckpt | .safetensors | hf:ORG/NAME[@REV]>] [--no-cache] [--image-preprocess hf|blip|clip]';
+export const MODEL_USAGE =
+  '[--model <web-format dir | .ckpt | .safetensors | hf:ORG/NAME[@REV]>] [--no-cache] [--image-preprocess hf|blip|clip]';
 
 /** The model named by --model (default: the bundled demo model). */
 export async function loadTaskModel(args: ParsedArgs): Promise<BridgeTower> {
   const mode = option(args, 'image-preprocess');
   if (mode !== undefined && !IMAGE_PREPROCESS_MODES.includes(mode as ImagePreprocess)) {
-    throw new UsageError(`--image-preprocess must be one of ${IMAGE_PREPROCESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    throw new UsageError(
+      `--image-preprocess must be one of ${IMAGE_PREPROCESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`,
+    );
   }
-  return loadBridgeTower(option(args, 'model') ?? demoModelPath(), { imagePreprocess: mode as ImagePreprocess | undefined, cache: !flag(args, 'no-cache') });
+  return loadBridgeTower(option(args, 'model') ?? demoModelPath(), {
+    imagePreprocess: mode as ImagePreprocess | undefined,
+    cache: !flag(args, 'no-cache'),
+  });
 }
 
 /** An image file, decoded before any model is loaded so that a bad file is named at once. */

@@ -8,8 +8,9 @@ import { openModelWeights } from '../hub/open-path';
 import { demoModelPath } from '../tasks/node';
 import { checkText, intOption, option, parseArgs } from './args';
 
-const USAGE = 'usage: bridgetower tokenize [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json | --model M] '
-  + '[--max-length N] "<text>"   (default: the demo model\'s tokenizer)';
+const USAGE =
+  'usage: bridgetower tokenize [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json | --model M] ' +
+  '[--max-length N] "<text>"   (default: the demo model\'s tokenizer)';
 
 async function readText(file: string): Promise<string> {
   try {
@@ -23,7 +24,8 @@ async function readText(file: string): Promise<string> {
 async function modelTokenizer(path: string): Promise<RobertaTokenizer> {
   const weights = await openModelWeights(path);
   try {
-    if (!weights.tokenizer) throw new TokenizerError(`${path} has no tokenizer files; give --vocab and --merges, or --tokenizer`);
+    if (!weights.tokenizer)
+      throw new TokenizerError(`${path} has no tokenizer files; give --vocab and --merges, or --tokenizer`);
     return new RobertaTokenizer(weights.tokenizer);
   } finally {
     await weights.close();
@@ -32,14 +34,19 @@ async function modelTokenizer(path: string): Promise<RobertaTokenizer> {
 
 export default async function tokenize(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { values: ['vocab', 'merges', 'tokenizer', 'model', 'max-length'], flags: ['help'] });
-  if (args.options.has('help')) { console.log(USAGE); return 0; }
+  if (args.options.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
   const vocab = option(args, 'vocab');
   const merges = option(args, 'merges');
   const json = option(args, 'tokenizer');
   const model = option(args, 'model');
   const maxLength = intOption(args, 'max-length');
-  if (maxLength !== undefined && maxLength < 2) throw new UsageError(`--max-length must be at least 2 (room for <s> and </s>), got ${maxLength}`);
-  if (args.positionals.length !== 1) throw new UsageError(`tokenize takes one text, got ${args.positionals.length} (see bridgetower tokenize --help)`);
+  if (maxLength !== undefined && maxLength < 2)
+    throw new UsageError(`--max-length must be at least 2 (room for <s> and </s>), got ${maxLength}`);
+  if (args.positionals.length !== 1)
+    throw new UsageError(`tokenize takes one text, got ${args.positionals.length} (see bridgetower tokenize --help)`);
   const text = checkText(args.positionals[0], 'the text');
   if ([vocab || merges, json, model].filter(Boolean).length > 1) {
     throw new UsageError('give one tokenizer: --vocab with --merges, --tokenizer, or --model');
@@ -47,7 +54,8 @@ export default async function tokenize(argv: string[]): Promise<number> {
   if (!!vocab !== !!merges) throw new UsageError('--vocab and --merges go together');
   let tokenizer: RobertaTokenizer;
   if (json) tokenizer = RobertaTokenizer.fromTokenizerJson(await readText(json), json);
-  else if (vocab && merges) tokenizer = RobertaTokenizer.fromVocabMerges(await readText(vocab), await readText(merges), vocab, merges);
+  else if (vocab && merges)
+    tokenizer = RobertaTokenizer.fromVocabMerges(await readText(vocab), await readText(merges), vocab, merges);
   else tokenizer = await modelTokenizer(model ?? demoModelPath());
   console.log(JSON.stringify(tokenizer.encode(text, maxLength)));
   return 0;

@@ -22,15 +22,20 @@ export default async function verify(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.positionals.length !== 1) {
-    throw new UsageError(`verify takes one fixture directory, got ${args.positionals.length} (see bridgetower verify --help)`);
+    throw new UsageError(
+      `verify takes one fixture directory, got ${args.positionals.length} (see bridgetower verify --help)`,
+    );
   }
   const dir = args.positionals[0];
   const from = option(args, 'from');
-  if (from !== undefined && from !== 'ckpt' && from !== 'hf' && from !== 'web') throw new UsageError(`--from must be ckpt, hf or web, got ${JSON.stringify(from)}`);
+  if (from !== undefined && from !== 'ckpt' && from !== 'hf' && from !== 'web')
+    throw new UsageError(`--from must be ckpt, hf or web, got ${JSON.stringify(from)}`);
   const dtype = option(args, 'dtype', 'f32');
-  if (!isWebDType(dtype)) throw new UsageError(`--dtype must be ${WEB_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  if (!isWebDType(dtype))
+    throw new UsageError(`--dtype must be ${WEB_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
   const limits = option(args, 'limits', 'adapter');
-  if (limits !== 'adapter' && limits !== 'default') throw new UsageError(`--limits must be adapter or default, got ${JSON.stringify(limits)}`);
+  if (limits !== 'adapter' && limits !== 'default')
+    throw new UsageError(`--limits must be adapter or default, got ${JSON.stringify(limits)}`);
   if (!existsSync(join(dir, 'inputs.safetensors')) || !existsSync(join(dir, 'expected.safetensors'))) {
     throw new UsageError(`${dir}: not a fixture directory (needs inputs.safetensors and expected.safetensors)`);
   }
@@ -40,8 +45,10 @@ export default async function verify(argv: string[]): Promise<number> {
     const model = await loadFixtureModel(gpu, dir, { from, dtype, weights: option(args, 'weights') });
     try {
       const report = await verifyFixture(model, dir, { dtype });
-      console.log(`${dir}: weights from ${option(args, 'weights') ?? from ?? defaultOrigin(dir, dtype)} (${dtype}) on ${gpu.adapterDescription}; ` +
-        `${report.tolerance}; definitions: ${model.describeDefinitions()}`);
+      console.log(
+        `${dir}: weights from ${option(args, 'weights') ?? from ?? defaultOrigin(dir, dtype)} (${dtype}) on ${gpu.adapterDescription}; ` +
+          `${report.tolerance}; definitions: ${model.describeDefinitions()}`,
+      );
       const width = Math.max(...report.checks.map((c) => c.name.length));
       for (const c of report.checks) {
         const err = Number.isFinite(c.maxAbs) ? c.maxAbs.toExponential(2) : 'inf';

@@ -6,8 +6,14 @@ import { loadTaskModel, MODEL_FLAGS, MODEL_OPTIONS, MODEL_USAGE, readImageFile, 
 const USAGE = `usage: bridgetower vqa --image <file> --question "<text>" [--top-k K] [--json] ${MODEL_USAGE}`;
 
 export default async function vqa(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['image', 'question', 'top-k', ...MODEL_OPTIONS], flags: ['json', 'help', ...MODEL_FLAGS] });
-  if (flag(args, 'help')) { console.log(USAGE); return 0; }
+  const args = parseArgs(argv, {
+    values: ['image', 'question', 'top-k', ...MODEL_OPTIONS],
+    flags: ['json', 'help', ...MODEL_FLAGS],
+  });
+  if (flag(args, 'help')) {
+    console.log(USAGE);
+    return 0;
+  }
   requireOptions(args, 'vqa', ['image', 'question']);
   noPositionals(args, 'vqa');
   const image = option(args, 'image')!;

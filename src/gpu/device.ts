@@ -37,7 +37,7 @@ export interface AcquiredDevice {
 
 const HOW_TO_GET_WEBGPU =
   'Use a browser with WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows) or, in Node, the `webgpu` package. ' +
-  'On Linux without a GPU, Debian\'s `chromium` package ships SwiftShader: run Chromium with ' +
+  "On Linux without a GPU, Debian's `chromium` package ships SwiftShader: run Chromium with " +
   '--enable-unsafe-webgpu --use-webgpu-adapter=swiftshader, or in Node set ' +
   'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (and install libvulkan1).';
 
@@ -73,7 +73,8 @@ export async function requestGpuDevice(req: DeviceRequest = {}): Promise<Acquire
     throw new WebGPUUnavailableError(`the WebGPU adapter refused a device: ${(e as Error).message}`);
   }
   const info = adapter.info ?? ({} as GPUAdapterInfo);
-  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.toLowerCase();
+  const text =
+    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.toLowerCase();
   const l = device.limits;
   const caps: GpuCaps = {
     f16: device.features.has('shader-f16'),
@@ -86,8 +87,15 @@ export async function requestGpuDevice(req: DeviceRequest = {}): Promise<Acquire
     maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
     minUniformBufferOffsetAlignment: l.minUniformBufferOffsetAlignment,
-    adapter: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' },
-    cpuAdapter: /swiftshader|llvmpipe|lavapipe|warp|software|cpu/.test(text) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+    adapter: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+    },
+    cpuAdapter:
+      /swiftshader|llvmpipe|lavapipe|warp|software|cpu/.test(text) ||
+      (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
   };
   if (caps.maxComputeInvocationsPerWorkgroup < 256 || caps.maxComputeWorkgroupStorageSize < 16384) {
     throw new LimitError(

@@ -43,14 +43,17 @@ export async function nodeGpuEntry(): Promise<GPU> {
   throw new WebGPUUnavailableError(
     'no WebGPU adapter in Node: no Vulkan driver was usable' +
       (chosen ? ` (VK_ICD_FILENAMES/VK_DRIVER_FILES=${chosen})` : '') +
-      '. Install libvulkan1 and a Vulkan driver; without a GPU, Debian\'s chromium package provides SwiftShader ' +
+      ". Install libvulkan1 and a Vulkan driver; without a GPU, Debian's chromium package provides SwiftShader " +
       `(${SWIFTSHADER_ICD}).`,
   );
 }
 
 function hasGpuDevice(): boolean {
   try {
-    return readdirSync('/dev').some((d) => d.startsWith('nvidia')) || readdirSync('/dev/dri').some((d) => d.startsWith('renderD'));
+    return (
+      readdirSync('/dev').some((d) => d.startsWith('nvidia')) ||
+      readdirSync('/dev/dri').some((d) => d.startsWith('renderD'))
+    );
   } catch {
     return false;
   }

@@ -41,7 +41,11 @@ export class BufferPool {
 
   /** Destroy the free buffers (those held by live tensors stay). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) { this.allocated -= b.size; b.destroy(); }
+    for (const list of this.free.values())
+      for (const b of list) {
+        this.allocated -= b.size;
+        b.destroy();
+      }
     this.free.clear();
   }
 

@@ -44,7 +44,11 @@ export class Gpu {
   private readonly timer: GpuTimer | null;
   private persistentBytes = 0;
 
-  private constructor(readonly device: GPUDevice, readonly caps: GpuCaps, options: GpuOptions) {
+  private constructor(
+    readonly device: GPUDevice,
+    readonly caps: GpuCaps,
+    options: GpuOptions,
+  ) {
     this.pool = new BufferPool(device);
     this.timer = options.profile && caps.timestampQuery ? new GpuTimer(device) : null;
     device.lost.then((info) => {
@@ -62,7 +66,9 @@ export class Gpu {
     return new Gpu(device, caps, options);
   }
 
-  get adapterDescription(): string { return describeAdapter(this.caps); }
+  get adapterDescription(): string {
+    return describeAdapter(this.caps);
+  }
 
   /** A compute pipeline built once per key; the key must name everything that changes `code`. */
   pipeline(key: string, code: () => string, entryPoint = 'main'): GPUComputePipeline {
@@ -75,7 +81,9 @@ export class Gpu {
     return p;
   }
 
-  get pipelineCount(): number { return this.pipelines.size; }
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
 
   /** Throw a LimitError if a single binding of `bytes` exceeds what the device grants. */
   checkBindingSize(what: string, bytes: number): void {
@@ -101,7 +109,9 @@ export class Gpu {
     this.assertUsable();
     const bytes = tensorBytes(shape, dtype);
     if (bytes > this.caps.maxBufferSize) {
-      throw new LimitError(`tensor ${label} needs a ${bytes}-byte buffer; this device allows ${this.caps.maxBufferSize} (maxBufferSize)`);
+      throw new LimitError(
+        `tensor ${label} needs a ${bytes}-byte buffer; this device allows ${this.caps.maxBufferSize} (maxBufferSize)`,
+      );
     }
     const have = data.byteLength;
     const need = Math.ceil(bytes / 4) * 4;
@@ -117,11 +127,26 @@ export class Gpu {
     new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, have));
     buffer.unmap();
     this.persistentBytes += bytes;
-    return new GpuTensor(buffer, shape.slice(), dtype, (b) => { this.persistentBytes -= b.size; b.destroy(); }, label);
+    return new GpuTensor(
+      buffer,
+      shape.slice(),
+      dtype,
+      (b) => {
+        this.persistentBytes -= b.size;
+        b.destroy();
+      },
+      label,
+    );
   }
 
   /** A q8 / q4 weight (src/spec/quantize.ts): its packed codes and f32 scales; release() frees both. */
-  uploadQuantized(codes: Uint8Array, scales: Float32Array, shape: readonly number[], dtype: 'q8' | 'q4', label = ''): GpuTensor {
+  uploadQuantized(
+    codes: Uint8Array,
+    scales: Float32Array,
+    shape: readonly number[],
+    dtype: 'q8' | 'q4',
+    label = '',
+  ): GpuTensor {
     const s = this.upload(scales, [scales.length], 'f32', `${label} scales`);
     try {
       return this.upload(codes, shape, dtype, label).withScales(s);
@@ -142,7 +167,11 @@ export class Gpu {
       throw new LimitError(`${args.label}: dispatch of ${x}x${y}x${z} workgroups exceeds ${maxDim} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const bindGroup = this.device.createBindGroup({ layout: args.pipeline.getBindGroupLayout(0), entries, label: args.label });
+    const bindGroup = this.device.createBindGroup({
+      layout: args.pipeline.getBindGroupLayout(0),
+      entries,
+      label: args.label,
+    });
     const pass = this.timer ? this.timer.beginPass(this.commandEncoder(), args.label) : this.computePass();
     pass.setPipeline(args.pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -172,8 +201,15 @@ export class Gpu {
     const sizes = tensors.map((t) => t.byteLength);
     const offsets: number[] = [];
     let total = 0;
-    for (const s of sizes) { offsets.push(total); total += Math.ceil(s / 256) * 256; }
-    const staging = this.device.createBuffer({ size: Math.max(total, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    for (const s of sizes) {
+      offsets.push(total);
+      total += Math.ceil(s / 256) * 256;
+    }
+    const staging = this.device.createBuffer({
+      size: Math.max(total, 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
     tensors.forEach((t, i) => this.copy(t.buffer, 0, staging, offsets[i], sizes[i]));
     this.submit();
     try {
@@ -187,12 +223,18 @@ export class Gpu {
     const out = tensors.map((t, i) => {
       const bytes = mapped.slice(offsets[i], offsets[i] + sizes[i]);
       switch (t.dtype) {
-        case 'f32': return new Float32Array(bytes, 0, t.size);
-        case 'i32': return new Int32Array(bytes, 0, t.size);
-        case 'u32': return new Uint32Array(bytes, 0, t.size);
-        case 'f16': return new Uint16Array(bytes, 0, t.size);
+        case 'f32':
+          return new Float32Array(bytes, 0, t.size);
+        case 'i32':
+          return new Int32Array(bytes, 0, t.size);
+        case 'u32':
+          return new Uint32Array(bytes, 0, t.size);
+        case 'f16':
+          return new Uint16Array(bytes, 0, t.size);
         // Packed codes, as raw words.
-        case 'q8': case 'q4': return new Uint32Array(bytes);
+        case 'q8':
+        case 'q4':
+          return new Uint32Array(bytes);
       }
     });
     staging.unmap();
@@ -211,13 +253,23 @@ export class Gpu {
   }
 
   /** Per-label GPU milliseconds since the last reset (empty without `profile` or timestamp queries). */
-  timings(): Map<string, { ms: number; count: number }> { return this.timer?.totals() ?? new Map(); }
-  resetTimings(): void { this.timer?.reset(); }
-  get profiling(): boolean { return this.timer !== null; }
+  timings(): Map<string, { ms: number; count: number }> {
+    return this.timer?.totals() ?? new Map();
+  }
+  resetTimings(): void {
+    this.timer?.reset();
+  }
+  get profiling(): boolean {
+    return this.timer !== null;
+  }
 
   memory(): { persistentBytes: number; poolAllocatedBytes: number; poolPeakInUseBytes: number } {
     const s = this.pool.stats();
-    return { persistentBytes: this.persistentBytes, poolAllocatedBytes: s.allocatedBytes, poolPeakInUseBytes: s.peakInUseBytes };
+    return {
+      persistentBytes: this.persistentBytes,
+      poolAllocatedBytes: s.allocatedBytes,
+      poolPeakInUseBytes: s.peakInUseBytes,
+    };
   }
 
   destroy(): void {
@@ -256,13 +308,23 @@ export class Gpu {
 
   /** Place uniform bytes in the arena; chunks are written with writeBuffer just before the submit that uses them. */
   private uniformSlice(data: ArrayBufferView | ArrayBuffer): GPUBufferBinding {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
     const align = this.caps.minUniformBufferOffsetAlignment;
-    if (this.uniformOffset + size > UNIFORM_CHUNK) { this.uniformChunk++; this.uniformOffset = 0; }
+    if (this.uniformOffset + size > UNIFORM_CHUNK) {
+      this.uniformChunk++;
+      this.uniformOffset = 0;
+    }
     if (this.uniformChunk === this.uniformChunks.length) {
       this.uniformChunks.push({
-        buffer: this.device.createBuffer({ size: UNIFORM_CHUNK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniforms' }),
+        buffer: this.device.createBuffer({
+          size: UNIFORM_CHUNK,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          label: 'uniforms',
+        }),
         staging: new Uint8Array(UNIFORM_CHUNK),
       });
     }

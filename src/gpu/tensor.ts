@@ -38,11 +38,25 @@ export class GpuTensor {
 
   /** This tensor with `scales` attached: the new tensor owns both buffers. */
   withScales(scales: GpuTensor): GpuTensor {
-    return new GpuTensor(this.buffer, this.shape, this.dtype, (b) => { this.onRelease(b); scales.release(); }, this.label, scales);
+    return new GpuTensor(
+      this.buffer,
+      this.shape,
+      this.dtype,
+      (b) => {
+        this.onRelease(b);
+        scales.release();
+      },
+      this.label,
+      scales,
+    );
   }
 
-  get size(): number { return elementCount(this.shape); }
-  get byteLength(): number { return tensorBytes(this.shape, this.dtype); }
+  get size(): number {
+    return elementCount(this.shape);
+  }
+  get byteLength(): number {
+    return tensorBytes(this.shape, this.dtype);
+  }
 
   /** Same buffer, another shape of the same element count (no copy). The view does not own the buffer. */
   reshape(shape: readonly number[]): GpuTensor {
@@ -59,14 +73,18 @@ export class GpuTensor {
     this.onRelease(this.buffer);
   }
 
-  get isReleased(): boolean { return this.released; }
+  get isReleased(): boolean {
+    return this.released;
+  }
 }
 
 /** Throw a ShapeError unless `t` has exactly `shape` (-1 matches any size) and, if given, `dtype`. */
 export function expectShape(what: string, t: GpuTensor, shape: readonly number[], dtypes?: readonly GpuDType[]): void {
   const ok = t.shape.length === shape.length && shape.every((d, i) => d < 0 || d === t.shape[i]);
   if (!ok) {
-    throw new ShapeError(`${what}: expected shape [${shape.map((d) => (d < 0 ? '?' : d)).join(', ')}], got [${t.shape.join(', ')}]`);
+    throw new ShapeError(
+      `${what}: expected shape [${shape.map((d) => (d < 0 ? '?' : d)).join(', ')}], got [${t.shape.join(', ')}]`,
+    );
   }
   if (dtypes && !dtypes.includes(t.dtype)) {
     throw new ShapeError(`${what}: expected dtype ${dtypes.join(' or ')}, got ${t.dtype}`);

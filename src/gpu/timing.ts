@@ -31,7 +31,10 @@ export class GpuTimer {
   resolve(encoder: GPUCommandEncoder): void {
     const n = this.labels.length;
     if (n === 0) return;
-    const readback = this.device.createBuffer({ size: n * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const readback = this.device.createBuffer({
+      size: n * 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     encoder.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuffer, 0);
     encoder.copyBufferToBuffer(this.resolveBuffer, 0, readback, 0, n * 16);
     this.pending.push({ buffer: readback, labels: this.labels });
@@ -54,6 +57,10 @@ export class GpuTimer {
     }
   }
 
-  totals(): Map<string, { ms: number; count: number }> { return new Map(this.sums); }
-  reset(): void { this.sums.clear(); }
+  totals(): Map<string, { ms: number; count: number }> {
+    return new Map(this.sums);
+  }
+  reset(): void {
+    this.sums.clear();
+  }
 }

@@ -5,7 +5,8 @@ import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
 
 export function browserModelCache(): ModelCache | undefined {
-  if (typeof navigator === 'undefined' || (!navigator.storage?.getDirectory && typeof indexedDB === 'undefined')) return undefined;
+  if (typeof navigator === 'undefined' || (!navigator.storage?.getDirectory && typeof indexedDB === 'undefined'))
+    return undefined;
   return {
     where: 'browser storage',
     async open(key: string): Promise<ConvertibleWeights | undefined> {

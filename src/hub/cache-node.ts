@@ -6,7 +6,13 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeDirectory, NodeDirSink } from '../checkpoint/source-node';
-import { WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertibleWeights, MANIFEST } from '../checkpoint/web-format';
+import {
+  WebFormatWeights,
+  writeWebFormat,
+  type ConvertOptions,
+  type ConvertibleWeights,
+  MANIFEST,
+} from '../checkpoint/web-format';
 import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
 

@@ -27,7 +27,14 @@ export interface CacheKeyParts {
 
 /** A name safe as a directory name and a browser storage name (letters, digits, . + - _), at most 100 chars. */
 export function cacheKey(p: CacheKeyParts): string {
-  const identity = JSON.stringify([p.endpoint, p.repo, p.revision, p.commit ?? null, Object.entries(p.etags).sort(), p.dtype]);
+  const identity = JSON.stringify([
+    p.endpoint,
+    p.repo,
+    p.revision,
+    p.commit ?? null,
+    Object.entries(p.etags).sort(),
+    p.dtype,
+  ]);
   const hash = crc32(new TextEncoder().encode(identity)).toString(16).padStart(8, '0');
   const readable = `${p.repo.replace('/', '+')}+${p.revision}`.replace(/[^\w.+-]/g, '_').slice(0, 80);
   return `${readable}+${p.dtype}+${hash}`;

@@ -38,7 +38,10 @@ export class HubRepo implements Directory {
   /** Files that fit in one head block, kept: config.json is read by the loader and again by openWeights. */
   private readonly small = new Map<string, MemorySource>();
 
-  constructor(readonly repo: string, private readonly opts: HubRepoOptions = {}) {
+  constructor(
+    readonly repo: string,
+    private readonly opts: HubRepoOptions = {},
+  ) {
     this.endpoint = (opts.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
     this.revision = opts.revision ?? 'main';
     this.name = `hf:${hubLabel(repo, this.revision)}`;
@@ -54,7 +57,8 @@ export class HubRepo implements Directory {
     const headers: Record<string, string> = {};
     if (range) headers.Range = `bytes=${range[0]}-${range[1] - 1}`;
     // The token goes to the hub only; fetch drops it on a redirect to another origin (the file CDN).
-    if (this.opts.accessToken && url.startsWith(this.endpoint)) headers.Authorization = `Bearer ${this.opts.accessToken}`;
+    if (this.opts.accessToken && url.startsWith(this.endpoint))
+      headers.Authorization = `Bearer ${this.opts.accessToken}`;
     this.opts.onRequest?.(file);
     const signal = this.opts.signal;
     let res: Response;
@@ -66,7 +70,9 @@ export class HubRepo implements Directory {
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
-      const how = this.opts.accessToken ? 'the token given has no access to it' : 'pass a token: the accessToken option, or HF_TOKEN in Node and the CLI';
+      const how = this.opts.accessToken
+        ? 'the token given has no access to it'
+        : 'pass a token: the accessToken option, or HF_TOKEN in Node and the CLI';
       throw new HubError('unauthorized', this.label, file, `HTTP ${res.status}: the repo is gated or private; ${how}`);
     }
     return res;
@@ -83,7 +89,8 @@ export class HubRepo implements Directory {
     const res = await this.request(file, url, [0, HEAD_BYTES]);
     if (res.status === 404) {
       await res.body?.cancel();
-      if (res.headers.get('x-error-code') === 'RepoNotFound') throw new HubError('not-found', this.label, undefined, 'no such repo or revision on the hub (HTTP 404)');
+      if (res.headers.get('x-error-code') === 'RepoNotFound')
+        throw new HubError('not-found', this.label, undefined, 'no such repo or revision on the hub (HTTP 404)');
       return undefined;
     }
     if (res.status === 416) {
@@ -100,7 +107,8 @@ export class HubRepo implements Directory {
       if (total) {
         const head = await this.body(file, res);
         const size = Number(total[1]);
-        if (head.byteLength !== Math.min(HEAD_BYTES, size)) throw this.short(file, head.byteLength, Math.min(HEAD_BYTES, size));
+        if (head.byteLength !== Math.min(HEAD_BYTES, size))
+          throw this.short(file, head.byteLength, Math.min(HEAD_BYTES, size));
         if (size <= HEAD_BYTES) return this.keep(file, new MemorySource(head, `${this.name}/${file}`));
         return new HubRangeSource(this, file, res.url || url, size, head);
       }
@@ -115,7 +123,8 @@ export class HubRepo implements Directory {
     }
     const bytes = await this.body(file, res);
     const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && !res.headers.get('content-encoding') && declared !== bytes.byteLength) throw this.short(file, bytes.byteLength, declared);
+    if (Number.isFinite(declared) && !res.headers.get('content-encoding') && declared !== bytes.byteLength)
+      throw this.short(file, bytes.byteLength, declared);
     const source = new MemorySource(bytes, `${this.name}/${file}`);
     return bytes.byteLength <= HEAD_BYTES ? this.keep(file, source) : source;
   }
@@ -136,7 +145,12 @@ export class HubRepo implements Directory {
   }
 
   short(file: string, got: number, wanted: number): HubError {
-    return new HubError('network', this.label, file, `the server sent ${got} bytes where ${wanted} were due (connection dropped?)`);
+    return new HubError(
+      'network',
+      this.label,
+      file,
+      `the server sent ${got} bytes where ${wanted} were due (connection dropped?)`,
+    );
   }
 }
 
@@ -145,7 +159,13 @@ class HubRangeSource implements ByteSource {
   readonly name: string;
   private block?: { start: number; bytes: Uint8Array };
 
-  constructor(private readonly repo: HubRepo, private readonly file: string, private readonly url: string, readonly size: number, private readonly head: Uint8Array) {
+  constructor(
+    private readonly repo: HubRepo,
+    private readonly file: string,
+    private readonly url: string,
+    readonly size: number,
+    private readonly head: Uint8Array,
+  ) {
     this.name = `${repo.name}/${file}`;
   }
 
@@ -154,12 +174,18 @@ class HubRangeSource implements ByteSource {
     const end = offset + length;
     if (end <= this.head.byteLength) return this.head.subarray(offset, end);
     const b = this.block;
-    if (b && offset >= b.start && end <= b.start + b.bytes.byteLength) return b.bytes.subarray(offset - b.start, end - b.start);
+    if (b && offset >= b.start && end <= b.start + b.bytes.byteLength)
+      return b.bytes.subarray(offset - b.start, end - b.start);
     const fetchEnd = Math.min(this.size, Math.max(end, offset + BLOCK_BYTES));
     const res = await this.repo.request(this.file, this.url, [offset, fetchEnd]);
     if (res.status !== 206 && res.status !== 200) {
       await res.body?.cancel();
-      throw new HubError('http', this.repo.label, this.file, `HTTP ${res.status} ${res.statusText} for bytes ${offset}-${fetchEnd - 1}`.trim());
+      throw new HubError(
+        'http',
+        this.repo.label,
+        this.file,
+        `HTTP ${res.status} ${res.statusText} for bytes ${offset}-${fetchEnd - 1}`.trim(),
+      );
     }
     let bytes = await this.repo.body(this.file, res);
     // A 200 is the whole file: a server that stopped honouring Range.

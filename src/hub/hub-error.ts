@@ -4,7 +4,12 @@ import { BridgeTowerError } from '../errors';
 export type HubErrorKind = 'not-found' | 'unauthorized' | 'no-weights' | 'network' | 'http';
 
 export class HubError extends BridgeTowerError {
-  constructor(readonly kind: HubErrorKind, readonly repo: string, readonly file: string | undefined, detail: string) {
+  constructor(
+    readonly kind: HubErrorKind,
+    readonly repo: string,
+    readonly file: string | undefined,
+    detail: string,
+  ) {
     super(`hub-${kind}`, `${repo}${file ? `/${file}` : ''}: ${detail}`);
   }
 }

@@ -22,7 +22,10 @@ export function parseHubId(source: string): HubId | undefined {
   if (REPO.test(repo) && !repo.includes('..') && (revision === undefined || /^[^\s/\\][^\s\\]*$/.test(revision))) {
     if (explicit || revision === undefined) return { repo, revision };
   }
-  if (explicit) throw new UsageError(`${JSON.stringify(source)} is not a Hugging Face model id: write hf:ORG/NAME or hf:ORG/NAME@REVISION`);
+  if (explicit)
+    throw new UsageError(
+      `${JSON.stringify(source)} is not a Hugging Face model id: write hf:ORG/NAME or hf:ORG/NAME@REVISION`,
+    );
   return undefined;
 }
 

@@ -4,7 +4,14 @@
 import { MemorySource, readJson, readText, type ByteSource, type Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
-import { WebFormatWeights, writeWebFormat, type ConvertOptions, type ConvertibleWeights, type FileSink, type WebFormatSink } from '../checkpoint/web-format';
+import {
+  WebFormatWeights,
+  writeWebFormat,
+  type ConvertOptions,
+  type ConvertibleWeights,
+  type FileSink,
+  type WebFormatSink,
+} from '../checkpoint/web-format';
 import type { TokenizerFiles } from '../spec/weight-set';
 import type { LoadProgress } from '../spec/progress';
 import { cacheKey, type ModelCache } from './cache';
@@ -13,7 +20,12 @@ import { HubError } from './hub-error';
 import type { HubId } from './hub-id';
 
 /** Weight files in order of preference; an index names its shards. */
-export const HUB_WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+export const HUB_WEIGHT_FILES = [
+  'model.safetensors',
+  'model.safetensors.index.json',
+  'pytorch_model.bin',
+  'pytorch_model.bin.index.json',
+];
 
 export interface HubOptions {
   /** Branch, tag or commit (default `main`, or the `@revision` of the id). */
@@ -51,13 +63,19 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
     onRequest: opts.onRequest,
   });
   const config = await repo.open('config.json');
-  if (!config) throw new HubError('not-found', repo.label, 'config.json', 'not found (HTTP 404): check the model id and revision');
+  if (!config)
+    throw new HubError('not-found', repo.label, 'config.json', 'not found (HTTP 404): check the model id and revision');
   await readJson(config);
   const dtype = opts.dtype ?? 'f32';
   const cache = opts.cache === false ? undefined : await platform.modelCache?.(opts.cacheDir);
   const info = repo.infos.get('config.json');
   const key = cacheKey({
-    endpoint: repo.endpoint, repo: id.repo, revision: repo.revision, commit: info?.commit, etags: { 'config.json': info?.etag }, dtype,
+    endpoint: repo.endpoint,
+    repo: id.repo,
+    revision: repo.revision,
+    commit: info?.commit,
+    etags: { 'config.json': info?.etag },
+    dtype,
   });
   const hit = await cache?.open(key);
   if (hit) return hit;
@@ -65,12 +83,20 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
   const tokenizer = await readTokenizer(repo);
   let source: ByteSource | undefined;
   for (const file of HUB_WEIGHT_FILES) if ((source = await repo.open(file))) break;
-  if (!source) throw new HubError('no-weights', repo.label, undefined, `no weights: none of ${HUB_WEIGHT_FILES.join(', ')}`);
+  if (!source)
+    throw new HubError('no-weights', repo.label, undefined, `no weights: none of ${HUB_WEIGHT_FILES.join(', ')}`);
   const weights = await openWeights(source, { dir: repo, tokenizer });
   const convert: ConvertOptions = {
     dtype,
     signal: opts.signal,
-    onProgress: (p) => opts.onProgress?.({ phase: 'convert', loadedBytes: p.bytes, totalBytes: p.totalBytes, tensors: p.tensors, totalTensors: p.totalTensors }),
+    onProgress: (p) =>
+      opts.onProgress?.({
+        phase: 'convert',
+        loadedBytes: p.bytes,
+        totalBytes: p.totalBytes,
+        tensors: p.tensors,
+        totalTensors: p.totalTensors,
+      }),
   };
   try {
     if (cache) return await cache.store(key, weights, convert);
@@ -87,7 +113,10 @@ async function readTokenizer(repo: Directory): Promise<TokenizerFiles | undefine
   const vocab = await repo.open('vocab.json');
   const merges = vocab && (await repo.open('merges.txt'));
   if (!vocab || !merges) return undefined;
-  return { vocab: parseVocabJson(await readText(vocab), vocab.name), merges: parseMergesTxt(await readText(merges), merges.name) };
+  return {
+    vocab: parseVocabJson(await readText(vocab), vocab.name),
+    merges: parseMergesTxt(await readText(merges), merges.name),
+  };
 }
 
 /** Without a cache, the converter still runs (the dtype applies), into memory. */
@@ -104,9 +133,16 @@ class MemoryFiles implements WebFormatSink, Directory {
   async create(file: string): Promise<FileSink> {
     let parts: Uint8Array[] = [];
     return {
-      write: async (bytes) => { parts.push(bytes.slice()); },
-      close: async () => { await this.writeFile(file, concat(parts)); parts = []; },
-      abort: async () => { parts = []; },
+      write: async (bytes) => {
+        parts.push(bytes.slice());
+      },
+      close: async () => {
+        await this.writeFile(file, concat(parts));
+        parts = [];
+      },
+      abort: async () => {
+        parts = [];
+      },
     };
   }
   async writeFile(file: string, bytes: Uint8Array): Promise<void> {
@@ -124,6 +160,9 @@ class MemoryFiles implements WebFormatSink, Directory {
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
   return out;
 }

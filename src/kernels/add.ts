@@ -13,17 +13,26 @@ export const addKernel = declareKernel({
   source,
 });
 
-export function add(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: { out?: GpuTensor; alpha?: number; beta?: number } = {}): GpuTensor {
+export function add(
+  gpu: Gpu,
+  a: GpuTensor,
+  b: GpuTensor,
+  opts: { out?: GpuTensor; alpha?: number; beta?: number } = {},
+): GpuTensor {
   expectShape('add: a', a, a.shape, ['f32']);
   expectShape('add: b', b, a.shape, ['f32']);
   const out = opts.out ?? gpu.tensor(a.shape, 'f32', 'add');
   expectShape('add: out', out, a.shape, ['f32']);
   const n = a.size;
-  addKernel.dispatch(gpu, {}, {
-    bindings: { a, b, out },
-    uniforms: { n, alpha: opts.alpha ?? 1, beta: opts.beta ?? 1 },
-    workgroups: foldGrid(gpu, Math.ceil(n / 256), 'add'),
-    label: 'add',
-  });
+  addKernel.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { a, b, out },
+      uniforms: { n, alpha: opts.alpha ?? 1, beta: opts.beta ?? 1 },
+      workgroups: foldGrid(gpu, Math.ceil(n / 256), 'add'),
+      label: 'add',
+    },
+  );
   return out;
 }

@@ -38,7 +38,9 @@ const SUBGROUP_ROW_GROUPS = 2;
 /** The subgroup variant needs subgroups of exactly 4 lanes (SwiftShader's SIMD width) and whole vec4 quarters of d. */
 function subgroupVariantFits(gpu: Gpu, vec4: boolean, vectorsPerHead: number): boolean {
   const info = gpu.device.adapterInfo;
-  return gpu.caps.subgroups && info?.subgroupMinSize === 4 && info?.subgroupMaxSize === 4 && vec4 && vectorsPerHead % 4 === 0;
+  return (
+    gpu.caps.subgroups && info?.subgroupMinSize === 4 && info?.subgroupMaxSize === 4 && vec4 && vectorsPerHead % 4 === 0
+  );
 }
 
 /**
@@ -56,8 +58,17 @@ function tileKeys(headDim: number): number {
 
 /** The three fused variants' shared interface: strides and offsets in vec4 units when vec4, 1/√d as `scale`. */
 const FUSED_UNIFORMS = {
-  lq: 'u32', lk: 'u32', heads: 'u32', q_stride: 'u32', k_stride: 'u32', v_stride: 'u32', out_stride: 'u32',
-  q_offset: 'u32', k_offset: 'u32', v_offset: 'u32', scale: 'f32',
+  lq: 'u32',
+  lk: 'u32',
+  heads: 'u32',
+  q_stride: 'u32',
+  k_stride: 'u32',
+  v_stride: 'u32',
+  out_stride: 'u32',
+  q_offset: 'u32',
+  k_offset: 'u32',
+  v_offset: 'u32',
+  scale: 'f32',
 } as const;
 const FUSED_BINDINGS = { q: true, k: true, v: true, mask: (p: { mask: boolean }) => p.mask, out: true } as const;
 /** d / 4 (vec4) or d: the head dimension in the words the shaders read; the `#for c < DV` blocks unroll over it. */
@@ -94,8 +105,17 @@ export const attentionProbsKernel = declareKernel({
   name: 'attention-probs',
   params: { mask: [false, true] },
   uniforms: {
-    batch: 'u32', lq: 'u32', lk: 'u32', heads: 'u32', head_dim: 'u32', q_stride: 'u32', k_stride: 'u32',
-    q_offset: 'u32', k_offset: 'u32', query: 'u32', scale: 'f32',
+    batch: 'u32',
+    lq: 'u32',
+    lk: 'u32',
+    heads: 'u32',
+    head_dim: 'u32',
+    q_stride: 'u32',
+    k_stride: 'u32',
+    q_offset: 'u32',
+    k_offset: 'u32',
+    query: 'u32',
+    scale: 'f32',
   },
   bindings: { q: true, k: true, mask: (p) => p.mask, scores: true },
   source: probsSource,
@@ -103,11 +123,27 @@ export const attentionProbsKernel = declareKernel({
 
 /** Validated geometry of an attention call, shared with attentionProbs. */
 export interface AttentionGeometry {
-  B: number; Lq: number; Lk: number; heads: number; headDim: number; width: number;
-  Wq: number; Wk: number; Wv: number; qOffset: number; kOffset: number; vOffset: number;
+  B: number;
+  Lq: number;
+  Lk: number;
+  heads: number;
+  headDim: number;
+  width: number;
+  Wq: number;
+  Wk: number;
+  Wv: number;
+  qOffset: number;
+  kOffset: number;
+  vOffset: number;
 }
 
-export function attentionGeometry(kernel: string, q: GpuTensor, k: GpuTensor, v: GpuTensor | null, opts: AttentionOptions): AttentionGeometry {
+export function attentionGeometry(
+  kernel: string,
+  q: GpuTensor,
+  k: GpuTensor,
+  v: GpuTensor | null,
+  opts: AttentionOptions,
+): AttentionGeometry {
   expectShape(`${kernel}: q`, q, [-1, -1, -1], ['f32']);
   const [B, Lq, Wq] = q.shape;
   expectShape(`${kernel}: k`, k, [B, -1, -1], ['f32']);
@@ -120,7 +156,10 @@ export function attentionGeometry(kernel: string, q: GpuTensor, k: GpuTensor, v:
   }
   const headDim = width / heads;
   if (headDim > MAX_HEAD_DIM) throw new ShapeError(`${kernel}: head dimension ${headDim} exceeds ${MAX_HEAD_DIM}`);
-  const offsets: [string, number, number][] = [['q', opts.qOffset ?? 0, Wq], ['k', opts.kOffset ?? 0, Wk]];
+  const offsets: [string, number, number][] = [
+    ['q', opts.qOffset ?? 0, Wq],
+    ['k', opts.kOffset ?? 0, Wk],
+  ];
   if (v) offsets.push(['v', opts.vOffset ?? 0, Wv]);
   for (const [name, off, cols] of offsets) {
     if (!Number.isInteger(off) || off < 0 || off + width > cols) {
@@ -129,13 +168,32 @@ export function attentionGeometry(kernel: string, q: GpuTensor, k: GpuTensor, v:
   }
   if (opts.mask) expectShape(`${kernel}: mask`, opts.mask, [B, Lk], ['f32']);
   if (Lk === 0) throw new ShapeError(`${kernel}: k has no keys (Lk = 0)`);
-  return { B, Lq, Lk, heads, headDim, width, Wq, Wk, Wv, qOffset: opts.qOffset ?? 0, kOffset: opts.kOffset ?? 0, vOffset: opts.vOffset ?? 0 };
+  return {
+    B,
+    Lq,
+    Lk,
+    heads,
+    headDim,
+    width,
+    Wq,
+    Wk,
+    Wv,
+    qOffset: opts.qOffset ?? 0,
+    kOffset: opts.kOffset ?? 0,
+    vOffset: opts.vOffset ?? 0,
+  };
 }
 
 /** softmax(q·kᵀ/√d + mask)·v per head -> [B, Lq, width]. */
 export function attention(
-  gpu: Gpu, q: GpuTensor, k: GpuTensor, v: GpuTensor,
-  opts: AttentionOptions & { out?: GpuTensor; /** Default: tiled on GPUs; on CPU adapters subgroup where it fits, else streaming. */ variant?: AttentionVariant },
+  gpu: Gpu,
+  q: GpuTensor,
+  k: GpuTensor,
+  v: GpuTensor,
+  opts: AttentionOptions & {
+    out?: GpuTensor;
+    /** Default: tiled on GPUs; on CPU adapters subgroup where it fits, else streaming. */ variant?: AttentionVariant;
+  },
 ): GpuTensor {
   const g = attentionGeometry('attention', q, k, v, opts);
   const out = opts.out ?? gpu.tensor([g.B, g.Lq, g.width], 'f32', 'attention');
@@ -152,8 +210,16 @@ export function attention(
   const args = {
     bindings: { q, k, v, mask: opts.mask, out },
     uniforms: {
-      lq: g.Lq, lk: g.Lk, heads: g.heads, q_stride: g.Wq / vw, k_stride: g.Wk / vw, v_stride: g.Wv / vw,
-      out_stride: g.width / vw, q_offset: g.qOffset / vw, k_offset: g.kOffset / vw, v_offset: g.vOffset / vw,
+      lq: g.Lq,
+      lk: g.Lk,
+      heads: g.heads,
+      q_stride: g.Wq / vw,
+      k_stride: g.Wk / vw,
+      v_stride: g.Wv / vw,
+      out_stride: g.width / vw,
+      q_offset: g.qOffset / vw,
+      k_offset: g.kOffset / vw,
+      v_offset: g.vOffset / vw,
       scale: 1 / Math.sqrt(g.headDim),
     },
     label: `attention ${g.B}x${g.heads}x${g.Lq}x${g.Lk}`,
@@ -161,7 +227,9 @@ export function attention(
   const groups = (rowsPerGroup: number) => [Math.ceil(g.Lq / rowsPerGroup), g.B * g.heads] as const;
   if (variant === 'subgroup') {
     if (!subgroupFits) {
-      throw new ShapeError(`attention: the subgroup variant needs 4-lane subgroups and a head dimension divisible by 16 (d = ${g.headDim} on ${gpu.adapterDescription})`);
+      throw new ShapeError(
+        `attention: the subgroup variant needs 4-lane subgroups and a head dimension divisible by 16 (d = ${g.headDim} on ${gpu.adapterDescription})`,
+      );
     }
     attentionKernels.subgroup.dispatch(gpu, { mask, dv }, { ...args, workgroups: groups(64 * SUBGROUP_ROW_GROUPS) });
   } else if (variant === 'streaming') {
@@ -178,7 +246,10 @@ export function attention(
 
 /** softmax(q_i·kᵀ/√d + mask) of query row `queryIndex`, per batch and head -> [B, heads, Lk]. */
 export function attentionProbs(
-  gpu: Gpu, q: GpuTensor, k: GpuTensor, opts: AttentionOptions & { queryIndex: number; out?: GpuTensor },
+  gpu: Gpu,
+  q: GpuTensor,
+  k: GpuTensor,
+  opts: AttentionOptions & { queryIndex: number; out?: GpuTensor },
 ): GpuTensor {
   const g = attentionGeometry('attentionProbs', q, k, null, opts);
   const i = opts.queryIndex;
@@ -186,15 +257,28 @@ export function attentionProbs(
     throw new ShapeError(`attentionProbs: queryIndex ${i} is outside [0, ${g.Lq}) of q [${q.shape.join(', ')}]`);
   }
   const scores = gpu.tensor([g.B, g.heads, g.Lk], 'f32', 'attentionProbs scores');
-  attentionProbsKernel.dispatch(gpu, { mask: !!opts.mask }, {
-    bindings: { q, k, mask: opts.mask, scores },
-    uniforms: {
-      batch: g.B, lq: g.Lq, lk: g.Lk, heads: g.heads, head_dim: g.headDim, q_stride: g.Wq, k_stride: g.Wk,
-      q_offset: g.qOffset, k_offset: g.kOffset, query: i, scale: 1 / Math.sqrt(g.headDim),
+  attentionProbsKernel.dispatch(
+    gpu,
+    { mask: !!opts.mask },
+    {
+      bindings: { q, k, mask: opts.mask, scores },
+      uniforms: {
+        batch: g.B,
+        lq: g.Lq,
+        lk: g.Lk,
+        heads: g.heads,
+        head_dim: g.headDim,
+        q_stride: g.Wq,
+        k_stride: g.Wk,
+        q_offset: g.qOffset,
+        k_offset: g.kOffset,
+        query: i,
+        scale: 1 / Math.sqrt(g.headDim),
+      },
+      workgroups: foldGrid(gpu, Math.ceil((g.B * g.heads * g.Lk) / 64), 'attentionProbs'),
+      label: `attentionProbs ${g.B}x${g.heads}x${g.Lk}`,
     },
-    workgroups: foldGrid(gpu, Math.ceil((g.B * g.heads * g.Lk) / 64), 'attentionProbs'),
-    label: `attentionProbs ${g.B}x${g.heads}x${g.Lk}`,
-  });
+  );
   const out = softmax(gpu, scores, { out: opts.out });
   scores.release();
   return out;

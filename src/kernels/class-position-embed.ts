@@ -16,7 +16,11 @@ export const classPositionEmbedKernel = declareKernel({
 
 /** patches [B, N-1, Hv] f32, classEmbedding [Hv] f32|f16, positional [N, Hv] f32|f16 -> [B, N, Hv]. */
 export function classPositionEmbed(
-  gpu: Gpu, patches: GpuTensor, classEmbedding: GpuTensor, positional: GpuTensor, opts: { out?: GpuTensor } = {},
+  gpu: Gpu,
+  patches: GpuTensor,
+  classEmbedding: GpuTensor,
+  positional: GpuTensor,
+  opts: { out?: GpuTensor } = {},
 ): GpuTensor {
   expectShape('classPositionEmbed: patches', patches, [-1, -1, -1], ['f32']);
   const [B, patchCount, Hv] = patches.shape;

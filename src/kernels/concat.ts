@@ -20,11 +20,15 @@ export function concat(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: { out?: GpuTe
   const D2 = b.shape[1];
   const out = opts.out ?? gpu.tensor([B, D1 + D2], 'f32', 'concat');
   expectShape('concat: out', out, [B, D1 + D2], ['f32']);
-  concatKernel.dispatch(gpu, {}, {
-    bindings: { a, c: b, out },
-    uniforms: { batch: B, d1: D1, d2: D2 },
-    workgroups: foldGrid(gpu, Math.ceil((B * (D1 + D2)) / 256), 'concat'),
-    label: 'concat',
-  });
+  concatKernel.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { a, c: b, out },
+      uniforms: { batch: B, d1: D1, d2: D2 },
+      workgroups: foldGrid(gpu, Math.ceil((B * (D1 + D2)) / 256), 'concat'),
+      label: 'concat',
+    },
+  );
   return out;
 }

@@ -20,11 +20,15 @@ export function l2Normalize(gpu: Gpu, x: GpuTensor, eps = 1e-12, opts: { out?: G
   const [B, D] = x.shape;
   const out = opts.out ?? gpu.tensor([B, D], 'f32', 'l2Normalize');
   expectShape('l2Normalize: out', out, [B, D], ['f32']);
-  l2NormalizeKernel.dispatch(gpu, {}, {
-    bindings: { x, out },
-    uniforms: { rows: B, dim: D, eps },
-    workgroups: foldGrid(gpu, B, 'l2Normalize'),
-    label: 'l2Normalize',
-  });
+  l2NormalizeKernel.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { x, out },
+      uniforms: { rows: B, dim: D, eps },
+      workgroups: foldGrid(gpu, B, 'l2Normalize'),
+      label: 'l2Normalize',
+    },
+  );
   return out;
 }

@@ -40,7 +40,14 @@ export const layerNormKernels = {
   rows: layerNormKernel('rows', rowsSource),
 };
 
-export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTensor, eps: number, opts: LayerNormOptions = {}): GpuTensor {
+export function layerNorm(
+  gpu: Gpu,
+  x: GpuTensor,
+  weight: GpuTensor,
+  bias: GpuTensor,
+  eps: number,
+  opts: LayerNormOptions = {},
+): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('layerNorm: x must have at least one dimension [..., D]');
   expectShape('layerNorm: x', x, x.shape, ['f32']);
   const D = x.shape[x.shape.length - 1];
@@ -58,12 +65,17 @@ export function layerNorm(gpu: Gpu, x: GpuTensor, weight: GpuTensor, bias: GpuTe
     throw new ShapeError('layerNorm: out must not be an input tensor (WebGPU forbids aliasing a written binding)');
   }
   const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'rows' : 'workgroup');
-  if (variant !== 'rows' && variant !== 'workgroup') throw new ShapeError(`layerNorm: unknown variant ${JSON.stringify(variant)}`);
-  layerNormKernels[variant].dispatch(gpu, { residual: !!opts.residual, gelu: opts.activation === 'gelu' }, {
-    bindings: { x, residual: opts.residual, weight, bias, out },
-    uniforms: { rows, dim: D, eps },
-    workgroups: foldGrid(gpu, variant === 'rows' ? Math.ceil(rows / 64) : rows, 'layerNorm'),
-    label: `layerNorm ${rows}x${D}`,
-  });
+  if (variant !== 'rows' && variant !== 'workgroup')
+    throw new ShapeError(`layerNorm: unknown variant ${JSON.stringify(variant)}`);
+  layerNormKernels[variant].dispatch(
+    gpu,
+    { residual: !!opts.residual, gelu: opts.activation === 'gelu' },
+    {
+      bindings: { x, residual: opts.residual, weight, bias, out },
+      uniforms: { rows, dim: D, eps },
+      workgroups: foldGrid(gpu, variant === 'rows' ? Math.ceil(rows / 64) : rows, 'layerNorm'),
+      label: `layerNorm ${rows}x${D}`,
+    },
+  );
   return out;
 }

@@ -36,15 +36,24 @@ const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh', '
 
 const WEIGHTS = ['f32', 'f16', 'q8', 'q4'] as const;
 const UNIFORMS = {
-  M: 'u32', N: 'u32', K: 'u32', out_stride: 'u32', out_offset: 'u32',
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  out_stride: 'u32',
+  out_offset: 'u32',
   // workgroup tiles along N, and in total
-  tiles_n: 'u32', tiles: 'u32',
+  tiles_n: 'u32',
+  tiles: 'u32',
   // q4: scales per row of w (ceil(K / 32))
   blocks: 'u32',
 } as const;
 const BINDINGS = {
-  x: true, w: true, w_scale: (p: { weight: string }) => p.weight === 'q8' || p.weight === 'q4',
-  bias: (p: { bias: boolean }) => p.bias, residual: (p: { residual: boolean }) => p.residual, y: true,
+  x: true,
+  w: true,
+  w_scale: (p: { weight: string }) => p.weight === 'q8' || p.weight === 'q4',
+  bias: (p: { bias: boolean }) => p.bias,
+  residual: (p: { residual: boolean }) => p.residual,
+  y: true,
 } as const;
 const EPILOGUE = { bias: [false, true], residual: [false, true], activation: ['none', ...ACTIVATIONS] } as const;
 
@@ -83,17 +92,28 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const blocks = weight.dtype === 'q4' ? Math.ceil(K / Q4_BLOCK) : 0;
   if (quant) {
     if (!weight.scales) throw new ShapeError(`linear: ${weight.dtype} weight ${weight.label} has no scales`);
-    expectShape(`linear: ${weight.dtype} weight scales`, weight.scales, [weight.dtype === 'q8' ? N : N * blocks], ['f32']);
+    expectShape(
+      `linear: ${weight.dtype} weight scales`,
+      weight.scales,
+      [weight.dtype === 'q8' ? N : N * blocks],
+      ['f32'],
+    );
   }
   const M = lead.reduce((a, b) => a * b, 1);
   if (opts.bias) expectShape('linear: bias', opts.bias, [N], ['f32']);
   if (opts.activation !== undefined && !ACTIVATIONS.includes(opts.activation)) {
-    throw new ShapeError(`linear: unknown activation ${JSON.stringify(opts.activation)} (expected ${ACTIVATIONS.join(', ')})`);
+    throw new ShapeError(
+      `linear: unknown activation ${JSON.stringify(opts.activation)} (expected ${ACTIVATIONS.join(', ')})`,
+    );
   }
   gpu.checkBindingSize(`linear: x [${x.shape.join(', ')}]`, x.byteLength);
-  gpu.checkBindingSize(`linear: weight ${weight.label ? weight.label + ' ' : ''}[${N}, ${K}] ${weight.dtype}`, weight.byteLength);
+  gpu.checkBindingSize(
+    `linear: weight ${weight.label ? weight.label + ' ' : ''}[${N}, ${K}] ${weight.dtype}`,
+    weight.byteLength,
+  );
   const offset = opts.outColumnOffset ?? 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new ShapeError(`linear: outColumnOffset must be a non-negative integer, got ${offset}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new ShapeError(`linear: outColumnOffset must be a non-negative integer, got ${offset}`);
   if (offset > 0 && !opts.out) throw new ShapeError('linear: outColumnOffset needs an `out` tensor to write into');
   let out: GpuTensor;
   if (opts.out) {
@@ -109,7 +129,10 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const outStride = out.shape[out.shape.length - 1];
   if (opts.residual) {
     expectShape('linear: residual', opts.residual, out.shape, ['f32']);
-    if (opts.residual.buffer === out.buffer) throw new ShapeError('linear: residual must not be the output tensor (WebGPU forbids aliasing a written binding)');
+    if (opts.residual.buffer === out.buffer)
+      throw new ShapeError(
+        'linear: residual must not be the output tensor (WebGPU forbids aliasing a written binding)',
+      );
   }
   if (x.buffer === out.buffer) throw new ShapeError('linear: x must not be the output tensor');
 
@@ -130,7 +153,9 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     label: `linear ${M}x${K}x${N}`,
   };
   const epilogueParams = {
-    bias: !!opts.bias, residual: !!opts.residual, activation: opts.activation ?? 'none',
+    bias: !!opts.bias,
+    residual: !!opts.residual,
+    activation: opts.activation ?? 'none',
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
   if (variant === 'tiled') {

@@ -30,7 +30,8 @@ export function patchEmbed(gpu: Gpu, pixels: GpuTensor, conv1: GpuTensor, opts: 
   const [B, , S, S2] = pixels.shape;
   const [Hv, , P, P2] = conv1.shape;
   if (S !== S2) throw new ShapeError(`patchEmbed: pixels must be square, got [${pixels.shape.join(', ')}]`);
-  if (P !== P2 || P === 0) throw new ShapeError(`patchEmbed: conv1 must have square non-empty kernels, got [${conv1.shape.join(', ')}]`);
+  if (P !== P2 || P === 0)
+    throw new ShapeError(`patchEmbed: conv1 must have square non-empty kernels, got [${conv1.shape.join(', ')}]`);
   if (S % P !== 0) throw new ShapeError(`patchEmbed: image size ${S} is not a multiple of the patch size ${P}`);
   const G = S / P;
   const K = 3 * P * P;
@@ -38,12 +39,16 @@ export function patchEmbed(gpu: Gpu, pixels: GpuTensor, conv1: GpuTensor, opts: 
   const total = B * G * G * K;
   const groups = Math.ceil(total / 256);
   const gx = Math.min(groups, gpu.caps.maxComputeWorkgroupsPerDimension);
-  im2colKernel.dispatch(gpu, {}, {
-    bindings: { pixels, patches },
-    uniforms: { total, S, P, G },
-    workgroups: [gx, Math.ceil(groups / Math.max(gx, 1))],
-    label: `im2col ${B}x${S}/${P}`,
-  });
+  im2colKernel.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { pixels, patches },
+      uniforms: { total, S, P, G },
+      workgroups: [gx, Math.ceil(groups / Math.max(gx, 1))],
+      label: `im2col ${B}x${S}/${P}`,
+    },
+  );
   const out = linear(gpu, patches, conv1.reshape([Hv, K]), { variant: opts.variant });
   patches.release();
   return out;

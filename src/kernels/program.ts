@@ -9,7 +9,6 @@
 // on conditions over the parameters (see `condition`), `#for` blocks are unrolled (unroll.ts), libraries
 // (shaders/lib/*.wgsl) go in front and directives (`enable`, `diagnostic`) to the very top.
 // A malformed declaration or shader is a bug in this project, so those throw a plain Error.
-/// <reference path="./wgsl-preprocessor.d.ts" />
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { ShapeError } from '../errors';
 import type { Binding, Gpu } from '../gpu/runtime';
@@ -69,7 +68,10 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
     }
   };
   const bindingNames = (p: P): B[] =>
-    (Object.keys(decl.bindings) as B[]).filter((b) => { const on = decl.bindings[b]; return on === true || on(p); });
+    (Object.keys(decl.bindings) as B[]).filter((b) => {
+      const on = decl.bindings[b];
+      return on === true || on(p);
+    });
   const struct = `struct Params {\n${uniformNames.map((u) => `  ${u}: ${decl.uniforms[u]},\n`).join('')}}\n`;
   const kernel: Kernel<P, U, B> = {
     name: decl.name,

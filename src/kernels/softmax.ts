@@ -23,12 +23,17 @@ export function softmax(gpu: Gpu, x: GpuTensor, opts: { out?: GpuTensor } = {}):
   const rows = x.size / Math.max(N, 1);
   const out = opts.out ?? gpu.tensor(x.shape, 'f32', 'softmax');
   expectShape('softmax: out', out, x.shape, ['f32']);
-  if (out.buffer === x.buffer) throw new ShapeError('softmax: out must not be x (WebGPU forbids aliasing a written binding)');
-  softmaxKernel.dispatch(gpu, {}, {
-    bindings: { x, out },
-    uniforms: { rows, cols: N },
-    workgroups: foldGrid(gpu, rows, 'softmax'),
-    label: `softmax ${rows}x${N}`,
-  });
+  if (out.buffer === x.buffer)
+    throw new ShapeError('softmax: out must not be x (WebGPU forbids aliasing a written binding)');
+  softmaxKernel.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { x, out },
+      uniforms: { rows, cols: N },
+      workgroups: foldGrid(gpu, rows, 'softmax'),
+      label: `softmax ${rows}x${N}`,
+    },
+  );
   return out;
 }

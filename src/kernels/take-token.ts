@@ -22,11 +22,15 @@ export function takeToken(gpu: Gpu, x: GpuTensor, index: number, opts: { out?: G
   }
   const out = opts.out ?? gpu.tensor([B, D], 'f32', 'takeToken');
   expectShape('takeToken: out', out, [B, D], ['f32']);
-  takeTokenKernel.dispatch(gpu, {}, {
-    bindings: { x, out },
-    uniforms: { batch: B, length: L, dim: D, index },
-    workgroups: foldGrid(gpu, Math.ceil((B * D) / 256), 'takeToken'),
-    label: 'takeToken',
-  });
+  takeTokenKernel.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { x, out },
+      uniforms: { batch: B, length: L, dim: D, index },
+      workgroups: foldGrid(gpu, Math.ceil((B * D) / 256), 'takeToken'),
+      label: 'takeToken',
+    },
+  );
   return out;
 }

@@ -13,14 +13,25 @@ export const textEmbeddingsKernel = declareKernel({
   // The tables' dtypes.
   params: { word: ['f32', 'f16', 'q8', 'q4'], position: ['f32', 'f16'], tokenType: ['f32', 'f16'] },
   uniforms: {
-    tokens: 'u32', length: 'u32', dim: 'u32', pad_id: 'i32', vocab: 'u32', positions: 'u32',
+    tokens: 'u32',
+    length: 'u32',
+    dim: 'u32',
+    pad_id: 'i32',
+    vocab: 'u32',
+    positions: 'u32',
     // This dispatch's rows of the word table, and whether it is the first (which writes every element).
-    chunk_start: 'u32', chunk_rows: 'u32', first: 'u32',
+    chunk_start: 'u32',
+    chunk_rows: 'u32',
+    first: 'u32',
     // q4: scales per row of the word table (ceil(dim / 32))
     word_blocks: 'u32',
   },
   bindings: {
-    ids: true, word: true, word_scale: (p) => p.word === 'q8' || p.word === 'q4', position: true, token_type: true,
+    ids: true,
+    word: true,
+    word_scale: (p) => p.word === 'q8' || p.word === 'q4',
+    position: true,
+    token_type: true,
     out: true,
   },
   source,
@@ -36,7 +47,11 @@ export interface WordTable {
  * on the GPU (the caller validates them before upload); positions past P-1 are clamped likewise.
  */
 export function textEmbeddings(
-  gpu: Gpu, ids: GpuTensor, word: WordTable, position: GpuTensor, tokenType: GpuTensor,
+  gpu: Gpu,
+  ids: GpuTensor,
+  word: WordTable,
+  position: GpuTensor,
+  tokenType: GpuTensor,
   opts: { padTokenId: number; out?: GpuTensor },
 ): GpuTensor {
   expectShape('textEmbeddings: ids', ids, [-1, -1], ['i32']);
@@ -47,10 +62,16 @@ export function textEmbeddings(
   const blocks = wordDtype === 'q4' ? Math.ceil(D / Q4_BLOCK) : 0;
   word.chunks.forEach((c, i) => {
     expectShape(`textEmbeddings: word chunk ${i}`, c, [-1, D], [wordDtype]);
-    if (!['f32', 'f16', 'q8', 'q4'].includes(c.dtype)) throw new ShapeError(`textEmbeddings: word chunk ${i} is ${c.dtype}, expected f32, f16, q8 or q4`);
+    if (!['f32', 'f16', 'q8', 'q4'].includes(c.dtype))
+      throw new ShapeError(`textEmbeddings: word chunk ${i} is ${c.dtype}, expected f32, f16, q8 or q4`);
     if (c.dtype === 'q8' || c.dtype === 'q4') {
       if (!c.scales) throw new ShapeError(`textEmbeddings: ${c.dtype} word chunk ${i} has no scales`);
-      expectShape(`textEmbeddings: word chunk ${i} scales`, c.scales, [c.dtype === 'q8' ? c.shape[0] : c.shape[0] * blocks], ['f32']);
+      expectShape(
+        `textEmbeddings: word chunk ${i} scales`,
+        c.scales,
+        [c.dtype === 'q8' ? c.shape[0] : c.shape[0] * blocks],
+        ['f32'],
+      );
     }
   });
   expectShape('textEmbeddings: position', position, [-1, D], ['f32', 'f16']);
@@ -76,8 +97,16 @@ export function textEmbeddings(
     textEmbeddingsKernel.dispatch(gpu, params, {
       bindings: { ids, word: chunk, word_scale: chunk.scales, position, token_type: tokenType, out },
       uniforms: {
-        tokens: B * L, length: L, dim: D, pad_id: pad, vocab, positions: P, chunk_start: start, chunk_rows: rows,
-        first: i === 0 ? 1 : 0, word_blocks: blocks,
+        tokens: B * L,
+        length: L,
+        dim: D,
+        pad_id: pad,
+        vocab,
+        positions: P,
+        chunk_start: start,
+        chunk_rows: rows,
+        first: i === 0 ? 1 : 0,
+        word_blocks: blocks,
       },
       workgroups,
       label: `textEmbeddings chunk ${i}`,

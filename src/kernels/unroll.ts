@@ -17,7 +17,8 @@ export function unrollWgsl(name: string, source: string, counts: Record<string, 
       if (open) {
         const [, index, countName] = open;
         const count = counts[countName];
-        if (!Number.isInteger(count) || count < 0) throw new Error(`${name}.wgsl: #for ${index} < ${countName}: no count given for ${countName}`);
+        if (!Number.isInteger(count) || count < 0)
+          throw new Error(`${name}.wgsl: #for ${index} < ${countName}: no count given for ${countName}`);
         const body = expand(true);
         for (let i = 0; i < count; i++) out.push(...body.map((l) => l.replaceAll(`{${index}}`, String(i))));
       } else if (/^\s*#endfor\s*$/.test(line)) {

@@ -12,17 +12,35 @@ import { definitions, describeDefinitions, splitIndex, type BridgeTowerConfig, t
 import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
 import { CrossModalSide } from './cross-modal';
 import { Heads } from './heads';
-import { ImageFeatures, type ForwardInputs, type ForwardOptions, type HostArray, type IdData, type OutputTensor }
-  from './io';
+import {
+  ImageFeatures,
+  type ForwardInputs,
+  type ForwardOptions,
+  type HostArray,
+  type IdData,
+  type OutputTensor,
+} from './io';
 import { Outputs } from './outputs';
 import {
-  checkConfig, defaultOutputs, knownOutputs, planForward, planImageFeatures, type PlannedImage, type PlannedText,
+  checkConfig,
+  defaultOutputs,
+  knownOutputs,
+  planForward,
+  planImageFeatures,
+  type PlannedImage,
+  type PlannedText,
 } from './plan';
 import { RobertaTextTower } from './roberta';
 import { ModelWeights, type WeightUploadOptions } from './weights';
 
-export { ImageFeatures, type ForwardInputs, type ForwardOptions, type HostArray, type IdData, type OutputTensor }
-  from './io';
+export {
+  ImageFeatures,
+  type ForwardInputs,
+  type ForwardOptions,
+  type HostArray,
+  type IdData,
+  type OutputTensor,
+} from './io';
 
 /** What one forward pass owns and returns: the outputs kept, the uploaded inputs, the image features it computed. */
 interface Pass {
@@ -51,7 +69,11 @@ export class BridgeTowerModel {
   private readonly heads: Heads;
   private readonly known: Set<string>;
 
-  private constructor(readonly gpu: Gpu, readonly weights: ModelWeights, config: BridgeTowerConfig) {
+  private constructor(
+    readonly gpu: Gpu,
+    readonly weights: ModelWeights,
+    config: BridgeTowerConfig,
+  ) {
     this.config = config;
     this.split = splitIndex(config);
     const grid = config.vision.imageSize / config.vision.patchSize;
@@ -65,10 +87,14 @@ export class BridgeTowerModel {
   }
 
   /** Whose code defines this model's computation ('authors' or 'hf'): the source of its weights decides. */
-  get definition(): Definition { return definitions(this.config).definition; }
+  get definition(): Definition {
+    return definitions(this.config).definition;
+  }
 
   /** The definitions this model follows, in words (printed by `verify` and `run`). */
-  describeDefinitions(): string { return describeDefinitions(this.config); }
+  describeDefinitions(): string {
+    return describeDefinitions(this.config);
+  }
 
   /** HF's logit_scale.exp(): the factor HF applies to similarities of the ITC embeddings; undefined without it. */
   get logitScale(): number | undefined {
@@ -83,10 +109,14 @@ export class BridgeTowerModel {
   }
 
   /** Every output name this model can produce. */
-  knownOutputs(): string[] { return [...this.known]; }
+  knownOutputs(): string[] {
+    return [...this.known];
+  }
 
   /** The outputs a forward pass returns when none are named. */
-  defaultOutputs(): string[] { return defaultOutputs(this.config); }
+  defaultOutputs(): string[] {
+    return defaultOutputs(this.config);
+  }
 
   async forward(inputs: ForwardInputs, opts: ForwardOptions = {}): Promise<Map<string, OutputTensor>> {
     const plan = planForward(this.config, inputs, opts, this.gpu);
@@ -121,7 +151,8 @@ export class BridgeTowerModel {
       const entries = outs.entries();
       const data = await this.gpu.read(...entries.map((e) => e.tensor));
       const missing = outs.missing();
-      if (missing.length) throw new Error(`internal error: outputs ${missing.join(', ')} were asked for and not produced`);
+      if (missing.length)
+        throw new Error(`internal error: outputs ${missing.join(', ')} were asked for and not produced`);
       return new Map(entries.map((e, i) => [e.name, { shape: e.shape, data: data[i] as Float32Array }]));
     } finally {
       outs.releaseAll();
@@ -145,7 +176,10 @@ export class BridgeTowerModel {
   }
 
   /** itc_text [B, dim] from the text tower alone. */
-  async encodeText(inputIds: HostArray<IdData>, attentionMask?: HostArray<IdData | Float32Array>): Promise<OutputTensor> {
+  async encodeText(
+    inputIds: HostArray<IdData>,
+    attentionMask?: HostArray<IdData | Float32Array>,
+  ): Promise<OutputTensor> {
     return (await this.forward({ inputIds, attentionMask }, { outputs: ['itc_text'] })).get('itc_text')!;
   }
 
@@ -166,7 +200,8 @@ export class BridgeTowerModel {
    */
   private textTower(planned: PlannedText, pass: Pass, needCross: boolean): TextSide {
     const { outs, upload } = pass;
-    const c = this.config, first = this.split - 1;
+    const c = this.config,
+      first = this.split - 1;
     const mask = upload(planned.mask, [planned.batch, planned.length], 'attention mask');
     const ids = upload(planned.ids, [planned.batch, planned.length], 'input ids');
     let x = outs.offer('text_embeddings', this.text.embed(ids));
@@ -188,8 +223,15 @@ export class BridgeTowerModel {
   }
 
   /** The image side of token type k: the given image features, or the image tower run on the pixels. */
-  private imageTower(planned: PlannedImage, tokenType: number, pass: Pass, prefix: string, needCross: boolean,
-    needItc: boolean, needFusion = false): ImageFeatures {
+  private imageTower(
+    planned: PlannedImage,
+    tokenType: number,
+    pass: Pass,
+    prefix: string,
+    needCross: boolean,
+    needItc: boolean,
+    needFusion = false,
+  ): ImageFeatures {
     if (planned.features) return planned.features;
     const pixels = pass.upload(planned.pixels!, planned.shape, tokenType === 1 ? 'pixel values' : 'pixel values 2');
     const features = this.imageLayers(pixels, tokenType, pass.outs, prefix, needCross, needItc, needFusion);
@@ -203,9 +245,18 @@ export class BridgeTowerModel {
    * ln_separate[Lv-1]; HF's l2norm(itc_image_head((cross_modal_image_transform(ln_post(x)) + token_type[1])[:, 0]))
    * with x the vision layer Lt-1, where HF's text-indexed loop stops.
    */
-  private imageLayers(pixels: GpuTensor, tokenType: number, outs: Outputs, prefix: string, needCross: boolean, needItc: boolean,
-    needFusion = false): ImageFeatures {
-    const c = this.config, first = this.split - 1, hf = this.definition === 'hf';
+  private imageLayers(
+    pixels: GpuTensor,
+    tokenType: number,
+    outs: Outputs,
+    prefix: string,
+    needCross: boolean,
+    needItc: boolean,
+    needFusion = false,
+  ): ImageFeatures {
+    const c = this.config,
+      first = this.split - 1,
+      hf = this.definition === 'hf';
     const itcLayer = hf ? c.text.layers - 1 : c.vision.layers - 1;
     const fusionFirst = c.vision.layers - c.numLayers;
     let last = needCross ? c.text.layers - 1 : -1;
@@ -254,15 +305,26 @@ export class BridgeTowerModel {
    * Steps 5-8 for one image: each cross layer j takes its inputs through cross_modal_*_layernorm (j = 0) or the
    * bridge layers link_tower.{j-1}; returns cls_feats.
    */
-  private crossModal(textInputs: GpuTensor[], mask: GpuTensor, image: ImageFeatures, B: number, outs: Outputs,
-    prefix: string, query: number): GpuTensor {
+  private crossModal(
+    textInputs: GpuTensor[],
+    mask: GpuTensor,
+    image: ImageFeatures,
+    B: number,
+    outs: Outputs,
+    prefix: string,
+    query: number,
+  ): GpuTensor {
     let x1: GpuTensor | undefined, y1: GpuTensor | undefined;
     for (let j = 0; j < this.config.numLayers; j++) {
       const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
-      const x = outs.offer(`${prefix}cross_text_in.${j}`,
-        j === 0 ? this.crossText.layerNorm(textInputs[j]) : this.crossText.linkTower(j - 1, textInputs[j], x1!));
-      const y = outs.offer(`${prefix}cross_image_in.${j}`,
-        j === 0 ? this.crossImage.layerNorm(imageInput) : this.crossImage.linkTower(j - 1, imageInput, y1!));
+      const x = outs.offer(
+        `${prefix}cross_text_in.${j}`,
+        j === 0 ? this.crossText.layerNorm(textInputs[j]) : this.crossText.linkTower(j - 1, textInputs[j], x1!),
+      );
+      const y = outs.offer(
+        `${prefix}cross_image_in.${j}`,
+        j === 0 ? this.crossImage.layerNorm(imageInput) : this.crossImage.linkTower(j - 1, imageInput, y1!),
+      );
       if (imageInput !== image.crossInputs[j]) imageInput.release();
       outs.release(x1, y1);
       const probsName = `${prefix}cross_attn_probs.${j}`;
@@ -290,8 +352,14 @@ export class BridgeTowerModel {
   }
 
   /** The authors' ITM path of itm_itc models (infer_fusion): its own cross-modal stack, then itm_score. */
-  private fusionItm(textInputs: GpuTensor[], mask: GpuTensor, image: ImageFeatures, B: number, outs: Outputs,
-    query: number): void {
+  private fusionItm(
+    textInputs: GpuTensor[],
+    mask: GpuTensor,
+    image: ImageFeatures,
+    B: number,
+    outs: Outputs,
+    query: number,
+  ): void {
     const fusion = new ImageFeatures(image.batch, image.tokenType, image.fusionInputs!, undefined);
     const fusionCls = this.crossModal(textInputs, mask, fusion, B, outs, 'itm.', query);
     if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
@@ -302,8 +370,13 @@ export class BridgeTowerModel {
    * HF's itc_cross = l2norm(itc_cross_modal_head(cls_feats)) and itc_logits = stack(text, image, cross) [B, 3, D]
    * (the text and image embeddings are there when itc_logits is asked for).
    */
-  private itcCross(cls: GpuTensor, textItc: GpuTensor | undefined, imageItc: GpuTensor | undefined, B: number,
-    outs: Outputs): void {
+  private itcCross(
+    cls: GpuTensor,
+    textItc: GpuTensor | undefined,
+    imageItc: GpuTensor | undefined,
+    B: number,
+    outs: Outputs,
+  ): void {
     const cross = outs.offer('itc_cross', this.heads.itc('cross_modal', cls));
     if (outs.wants('itc_logits')) {
       const image = imageItc!.shape[0] === B ? imageItc! : broadcastBatch(this.gpu, imageItc!, B);

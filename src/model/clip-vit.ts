@@ -16,7 +16,11 @@ export class ClipVisionTower {
   /** Every CLIP LayerNorm (ln_pre, ln_1, ln_2, ln_post, ln_separate): the authors' 1e-5, HF's vision_config eps. */
   readonly eps: number;
 
-  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, config: BridgeTowerConfig) {
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly w: ModelWeights,
+    config: BridgeTowerConfig,
+  ) {
     this.width = config.vision.width;
     this.heads = config.vision.heads;
     this.eps = definitions(config).layerNormEps.vision;
@@ -25,7 +29,12 @@ export class ClipVisionTower {
   /** image_pre = ln_pre(class token + patch embeddings + positional embedding) [B, N, Hv]. */
   embed(pixels: GpuTensor): GpuTensor {
     const patches = patchEmbed(this.gpu, pixels, this.w.get(`${V}.conv1.weight`));
-    const tokens = classPositionEmbed(this.gpu, patches, this.w.get(`${V}.class_embedding`), this.w.get(`${V}.positional_embedding`));
+    const tokens = classPositionEmbed(
+      this.gpu,
+      patches,
+      this.w.get(`${V}.class_embedding`),
+      this.w.get(`${V}.positional_embedding`),
+    );
     patches.release();
     const x = this.layerNorm(tokens, `${V}.ln_pre`);
     tokens.release();
@@ -34,7 +43,10 @@ export class ClipVisionTower {
 
   /** Resblock i: x + out_proj(attn(ln_1 x)), then + c_proj(quickgelu(c_fc(ln_2 x))). */
   resblock(i: number, x: GpuTensor): GpuTensor {
-    const g = this.gpu, w = this.w, p = `${V}.transformer.resblocks.${i}`, W = this.width;
+    const g = this.gpu,
+      w = this.w,
+      p = `${V}.transformer.resblocks.${i}`,
+      W = this.width;
     const h = this.layerNorm(x, `${p}.ln_1`);
     // CLIP stores its fused q/k/v projection as in_proj_weight / in_proj_bias, not as a Linear's weight / bias.
     const qkv = linear(g, h, w.get(`${p}.attn.in_proj_weight`), { bias: w.get(`${p}.attn.in_proj_bias`) });

@@ -31,11 +31,28 @@ export class BertCrossLayer {
    * `h` attends to itself (mask `hMask`) then to `other` (mask `otherMask`; masks are [B, len] additive, or
    * none for image tokens). With `probsOf`, also returns the cross-attention softmax row of that query token.
    */
-  forward(h: GpuTensor, hMask: GpuTensor | undefined, other: GpuTensor, otherMask: GpuTensor | undefined, probsOf?: number): { out: GpuTensor; probs?: GpuTensor } {
-    const g = this.gpu, w = this.w, p = this.prefix, H = this.hidden, heads = this.heads;
+  forward(
+    h: GpuTensor,
+    hMask: GpuTensor | undefined,
+    other: GpuTensor,
+    otherMask: GpuTensor | undefined,
+    probsOf?: number,
+  ): { out: GpuTensor; probs?: GpuTensor } {
+    const g = this.gpu,
+      w = this.w,
+      p = this.prefix,
+      H = this.hidden,
+      heads = this.heads;
 
     const qkv = w.linear(`${p}.attention.self.qkv`)(h);
-    const selfCtx = attention(g, qkv, qkv, qkv, { heads, width: H, qOffset: 0, kOffset: H, vOffset: 2 * H, mask: hMask });
+    const selfCtx = attention(g, qkv, qkv, qkv, {
+      heads,
+      width: H,
+      qOffset: 0,
+      kOffset: H,
+      vOffset: 2 * H,
+      mask: hMask,
+    });
     qkv.release();
     const selfOut = w.linear(`${p}.attention.output.dense`)(selfCtx, { residual: h });
     selfCtx.release();
@@ -45,8 +62,10 @@ export class BertCrossLayer {
     const q = w.linear(`${p}.crossattention.self.query`)(a);
     const kv = w.linear(`${p}.crossattention.self.kv`)(other);
     const crossCtx = attention(g, q, kv, kv, { heads, width: H, kOffset: 0, vOffset: H, mask: otherMask });
-    const probs = probsOf === undefined ? undefined
-      : attentionProbs(g, q, kv, { heads, width: H, kOffset: 0, mask: otherMask, queryIndex: probsOf });
+    const probs =
+      probsOf === undefined
+        ? undefined
+        : attentionProbs(g, q, kv, { heads, width: H, kOffset: 0, mask: otherMask, queryIndex: probsOf });
     q.release();
     kv.release();
     const crossOut = w.linear(`${p}.crossattention.output.dense`)(crossCtx, { residual: a });
@@ -71,17 +90,35 @@ export class CrossModalSide {
   private readonly bridgeEps: number;
   private readonly linkTowerType: LinkTowerType;
 
-  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, private readonly side: Side, config: BridgeTowerConfig) {
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly w: ModelWeights,
+    private readonly side: Side,
+    config: BridgeTowerConfig,
+  ) {
     const d = definitions(config);
-    this.layers = Array.from({ length: config.numLayers }, (_, j) => new BertCrossLayer(gpu, w, `cross_modal_${side}_layers.${j}`,
-      config.numHeads, config.hiddenSize, d.layerNormEps.cross, d.hiddenAct.cross));
+    this.layers = Array.from(
+      { length: config.numLayers },
+      (_, j) =>
+        new BertCrossLayer(
+          gpu,
+          w,
+          `cross_modal_${side}_layers.${j}`,
+          config.numHeads,
+          config.hiddenSize,
+          d.layerNormEps.cross,
+          d.hiddenAct.cross,
+        ),
+    );
     this.bridgeEps = d.layerNormEps.bridge;
     this.linkTowerType = d.linkTower;
   }
 
   /** cross_modal_{side}_transform(x) + token_type_embeddings[k] (the row is folded into the bias). */
   transform(x: GpuTensor, tokenType: number): GpuTensor {
-    return linear(this.gpu, x, this.w.get(`cross_modal_${this.side}_transform.weight`), { bias: this.w.get(foldedBias(this.side, tokenType)) });
+    return linear(this.gpu, x, this.w.get(`cross_modal_${this.side}_transform.weight`), {
+      bias: this.w.get(foldedBias(this.side, tokenType)),
+    });
   }
 
   /** Input of cross layer 0: cross_modal_{side}_layernorm(t), t = transform(uni-modal layer) + token type. */

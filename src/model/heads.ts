@@ -20,7 +20,11 @@ export class Heads {
   /** HF tie_word_embeddings: the MLM decoder is the word-embedding table. */
   private readonly decoder: string;
 
-  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, config: BridgeTowerConfig) {
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly w: ModelWeights,
+    config: BridgeTowerConfig,
+  ) {
     const d = definitions(config);
     this.mlmEps = d.layerNormEps.mlm;
     this.mlmAct = d.hiddenAct.mlm;
@@ -54,17 +58,22 @@ export class Heads {
     return y;
   }
 
-  itm(cls: GpuTensor): GpuTensor { return this.w.linear('itm_score.fc')(cls); }
+  itm(cls: GpuTensor): GpuTensor {
+    return this.w.linear('itm_score.fc')(cls);
+  }
 
   /** rank_output(cls_feats) [B, 1]; rank_score is its column 0. */
-  rank(cls: GpuTensor): GpuTensor { return this.w.linear('rank_output')(cls); }
+  rank(cls: GpuTensor): GpuTensor {
+    return this.w.linear('rank_output')(cls);
+  }
 
   /** decoder(LN(act(transform.dense(text_feats)))) + bias [B, L, V], the decoder in row chunks. */
   mlm(textFeats: GpuTensor): GpuTensor {
     const h = this.w.linear('mlm_score.transform.dense')(textFeats, { activation: this.mlmAct });
     const t = this.w.layerNorm('mlm_score.transform.LayerNorm', this.mlmEps)(h);
     h.release();
-    const chunks = this.w.chunks(this.decoder), biases = this.w.chunks(MLM_BIAS);
+    const chunks = this.w.chunks(this.decoder),
+      biases = this.w.chunks(MLM_BIAS);
     const V = chunks.reduce((s, c) => s + c.shape[0], 0);
     const out = this.gpu.tensor([...textFeats.shape.slice(0, -1), V], 'f32', 'mlm_logits');
     let offset = 0;

@@ -11,7 +11,9 @@ export class Outputs {
 
   constructor(private readonly wanted: ReadonlySet<string>) {}
 
-  wants(name: string): boolean { return this.wanted.has(name); }
+  wants(name: string): boolean {
+    return this.wanted.has(name);
+  }
 
   /** Keep `t` as output `name` if it was asked for, reported with `shape` (same element count); returns `t`. */
   offer(name: string, t: GpuTensor, shape: readonly number[] = t.shape, opts: { borrowed?: boolean } = {}): GpuTensor {
@@ -31,11 +33,15 @@ export class Outputs {
 
   /** The kept tensors with their reported shapes, in the order they were asked for. */
   entries(): { name: string; tensor: GpuTensor; shape: number[] }[] {
-    return [...this.wanted].filter((n) => this.kept.has(n)).map((name) => ({ name, tensor: this.kept.get(name)!, shape: this.shapes.get(name)! }));
+    return [...this.wanted]
+      .filter((n) => this.kept.has(n))
+      .map((name) => ({ name, tensor: this.kept.get(name)!, shape: this.shapes.get(name)! }));
   }
 
   /** Names asked for and never produced. */
-  missing(): string[] { return [...this.wanted].filter((n) => !this.kept.has(n)); }
+  missing(): string[] {
+    return [...this.wanted].filter((n) => !this.kept.has(n));
+  }
 
   releaseAll(): void {
     for (const t of new Set(this.kept.values())) if (!this.borrowed.has(t)) t.release();

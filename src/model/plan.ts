@@ -60,15 +60,25 @@ const IMG2 = /^img2\./;
 const MASK_VALUE = -10000;
 
 const HEAD_OUTPUTS: Record<string, string> = {
-  vqa_logits: 'vqa', itm_logits: 'itm', itc_text: 'itc', itc_image: 'itc', itc_cross: 'itc', itc_logits: 'itc',
-  mlm_logits: 'mlm', snli_logits: 'snli', rank_score: 'irtr', nlvr2_logits: 'nlvr2',
+  vqa_logits: 'vqa',
+  itm_logits: 'itm',
+  itc_text: 'itc',
+  itc_image: 'itc',
+  itc_cross: 'itc',
+  itc_logits: 'itc',
+  mlm_logits: 'mlm',
+  snli_logits: 'snli',
+  rank_score: 'irtr',
+  nlvr2_logits: 'nlvr2',
 };
 
 /** The configurations the graph can run: refused by name before any weight is uploaded. */
 export function checkConfig(c: BridgeTowerConfig, source: string): void {
   if (c.numLayers < 1 || c.numLayers > c.text.layers || c.vision.layers < c.text.layers) {
-    throw new ConfigError(`${source}: ${c.numLayers} cross-modal layers are fed by the top text and vision layers; ` +
-      `that needs 1 <= ${c.numLayers} <= text layers (${c.text.layers}) <= vision layers (${c.vision.layers})`);
+    throw new ConfigError(
+      `${source}: ${c.numLayers} cross-modal layers are fed by the top text and vision layers; ` +
+        `that needs 1 <= ${c.numLayers} <= text layers (${c.text.layers}) <= vision layers (${c.vision.layers})`,
+    );
   }
   if (c.tokenTypes < 2) {
     throw new ConfigError(`${source}: token_type_embeddings needs at least 2 rows, the config has ${c.tokenTypes}`);
@@ -80,7 +90,13 @@ export function knownOutputs(c: BridgeTowerConfig): Set<string> {
   const image: string[] = ['image_pre', 'text_feats', 'image_feats', 'cls_feats'];
   for (let i = 0; i < c.vision.layers; i++) image.push(`image_layer.${i}`);
   for (let j = 0; j < c.numLayers; j++) {
-    image.push(`cross_text_in.${j}`, `cross_image_in.${j}`, `cross_text.${j}`, `cross_image.${j}`, `cross_attn_probs.${j}`);
+    image.push(
+      `cross_text_in.${j}`,
+      `cross_image_in.${j}`,
+      `cross_text.${j}`,
+      `cross_image.${j}`,
+      `cross_attn_probs.${j}`,
+    );
   }
   const names = new Set<string>(['text_embeddings', ...image]);
   for (let i = 0; i < c.text.layers; i++) names.add(`text_layer.${i}`);
@@ -91,8 +107,14 @@ export function knownOutputs(c: BridgeTowerConfig): Set<string> {
   if (h.itm) names.add('itm_logits');
   if (h.irtr) names.add('rank_score');
   if (h.mlm) names.add('mlm_logits');
-  if (h.itc) { names.add('itc_text'); names.add('itc_image'); }
-  if (h.itc?.cross) { names.add('itc_cross'); names.add('itc_logits'); }
+  if (h.itc) {
+    names.add('itc_text');
+    names.add('itc_image');
+  }
+  if (h.itc?.cross) {
+    names.add('itc_cross');
+    names.add('itc_logits');
+  }
   if (fusionDiffers(c)) {
     for (let j = 0; j < c.numLayers; j++) {
       for (const n of ['cross_text_in', 'cross_image_in', 'cross_text', 'cross_image']) names.add(`itm.${n}.${j}`);
@@ -106,11 +128,19 @@ export function knownOutputs(c: BridgeTowerConfig): Set<string> {
 /** The outputs a forward pass returns when none are named. */
 export function defaultOutputs(c: BridgeTowerConfig): string[] {
   const h = c.heads;
-  return ['text_feats', 'image_feats', 'cls_feats',
-    ...(h.vqa ? ['vqa_logits'] : []), ...(h.itm ? ['itm_logits'] : []), ...(h.itc ? ['itc_text', 'itc_image'] : []),
+  return [
+    'text_feats',
+    'image_feats',
+    'cls_feats',
+    ...(h.vqa ? ['vqa_logits'] : []),
+    ...(h.itm ? ['itm_logits'] : []),
+    ...(h.itc ? ['itc_text', 'itc_image'] : []),
     ...(h.itc?.cross ? ['itc_cross', 'itc_logits'] : []),
-    ...(h.mlm ? ['mlm_logits'] : []), ...(h.snli ? ['snli_logits'] : []), ...(h.irtr ? ['rank_score'] : []),
-    ...(h.nlvr2 ? ['nlvr2_logits', 'img2.text_feats', 'img2.image_feats', 'img2.cls_feats'] : [])];
+    ...(h.mlm ? ['mlm_logits'] : []),
+    ...(h.snli ? ['snli_logits'] : []),
+    ...(h.irtr ? ['rank_score'] : []),
+    ...(h.nlvr2 ? ['nlvr2_logits', 'img2.text_feats', 'img2.image_feats', 'img2.cls_feats'] : []),
+  ];
 }
 
 /**
@@ -118,13 +148,20 @@ export function defaultOutputs(c: BridgeTowerConfig): string[] {
  * the other heads: separate vision LayerNorms, or more vision layers than text layers.
  */
 export function fusionDiffers(c: BridgeTowerConfig): boolean {
-  return !!c.heads.itm && definitions(c).itmPath === 'fusion'
-    && (!c.vision.layernormShared || c.vision.layers !== c.text.layers);
+  return (
+    !!c.heads.itm &&
+    definitions(c).itmPath === 'fusion' &&
+    (!c.vision.layernormShared || c.vision.layers !== c.text.layers)
+  );
 }
 
 /** Plan a forward pass: the outputs asked for, what must run to produce them, and every input checked. */
-export function planForward(c: BridgeTowerConfig, inputs: ForwardInputs, opts: ForwardOptions, limits: BindingCheck):
-  ForwardPlan {
+export function planForward(
+  c: BridgeTowerConfig,
+  inputs: ForwardInputs,
+  opts: ForwardOptions,
+  limits: BindingCheck,
+): ForwardPlan {
   const known = knownOutputs(c);
   const wanted = new Set(opts.outputs ?? defaultOutputs(c));
   for (const name of wanted) checkOutputName(name, known);
@@ -145,33 +182,47 @@ export function planForward(c: BridgeTowerConfig, inputs: ForwardInputs, opts: F
     throw new ShapeError(`attentionQuery ${query} is outside the text (length ${text.length})`);
   }
   if (text && wanted.has('mlm_logits')) {
-    limits.checkBindingSize(`mlm_logits [${batch}, ${text.length}, ${c.text.vocabSize}] (run fewer or shorter texts)`,
-      batch * text.length * c.text.vocabSize * 4);
+    limits.checkBindingSize(
+      `mlm_logits [${batch}, ${text.length}, ${c.text.vocabSize}] (run fewer or shorter texts)`,
+      batch * text.length * c.text.vocabSize * 4,
+    );
   }
-  for (const [features, prefix] of [[inputs.image, ''], [inputs.image2, 'img2.']] as const) {
+  for (const [features, prefix] of [
+    [inputs.image, ''],
+    [inputs.image2, 'img2.'],
+  ] as const) {
     const pixelOnly = [...wanted].filter((n) => PIXEL_ONLY.test(n) && IMG2.test(n) === (prefix !== ''));
     if (features && pixelOnly.length) {
-      throw new ShapeError(`${pixelOnly.join(', ')} need pixel values: image features from imageFeatures() do not keep ` +
-        'the image tower\'s layers');
+      throw new ShapeError(
+        `${pixelOnly.join(', ')} need pixel values: image features from imageFeatures() do not keep ` +
+          "the image tower's layers",
+      );
     }
   }
   if (itcImage && inputs.image && !inputs.image.itc) {
-    throw new HeadUnavailableError('itc',
-      'itc_image was asked for, but the given image features were computed without the ITC head');
+    throw new HeadUnavailableError(
+      'itc',
+      'itc_image was asked for, but the given image features were computed without the ITC head',
+    );
   }
   if (fusion && inputs.image && !inputs.image.fusionInputs) {
     throw new ShapeError(
-      'image features were computed without the inputs of the authors\' ITM path (itm_itc); use imageFeatures()');
+      "image features were computed without the inputs of the authors' ITM path (itm_itc); use imageFeatures()",
+    );
   }
   return { wanted, batch, text, image, image2, cross, fusion, itcImage, query };
 }
 
 /** Plan `imageFeatures`: the pixels checked, and whether the features include itc_image and the fusion inputs. */
-export function planImageFeatures(c: BridgeTowerConfig, pixelValues: HostArray<Float32Array>, tokenType: number):
-  { image: PlannedImage; itc: boolean; fusion: boolean } {
+export function planImageFeatures(
+  c: BridgeTowerConfig,
+  pixelValues: HostArray<Float32Array>,
+  tokenType: number,
+): { image: PlannedImage; itc: boolean; fusion: boolean } {
   if (tokenType >= c.tokenTypes) {
     throw new ConfigError(
-      `token type ${tokenType} needs ${tokenType + 1} token_type_embeddings rows; the model has ${c.tokenTypes}`);
+      `token type ${tokenType} needs ${tokenType + 1} token_type_embeddings rows; the model has ${c.tokenTypes}`,
+    );
   }
   const B = imageBatch(pixelValues, undefined, 'pixelValues');
   const image = checkImage(c, pixelValues, undefined, 'pixelValues', B, tokenType);
@@ -188,23 +239,32 @@ function checkOutputName(name: string, known: ReadonlySet<string>): void {
 function checkText(c: BridgeTowerConfig, inputs: ForwardInputs): PlannedText {
   const ids = inputs.inputIds;
   if (!ids) throw new ShapeError('inputIds [B, L] are needed for the text outputs asked for');
-  if (ids.shape.length !== 2 || ids.shape[0] < 1 || ids.shape[1] < 1
-    || ids.data.length !== ids.shape[0] * ids.shape[1]) {
-    throw new ShapeError('inputIds: expected [B, L] with B, L >= 1 and B*L values, ' +
-      `got shape [${ids.shape.join(', ')}] with ${ids.data.length} values`);
+  if (
+    ids.shape.length !== 2 ||
+    ids.shape[0] < 1 ||
+    ids.shape[1] < 1 ||
+    ids.data.length !== ids.shape[0] * ids.shape[1]
+  ) {
+    throw new ShapeError(
+      'inputIds: expected [B, L] with B, L >= 1 and B*L values, ' +
+        `got shape [${ids.shape.join(', ')}] with ${ids.data.length} values`,
+    );
   }
   const [B, L] = ids.shape;
   const t = c.text;
   if (L > t.maxPositionEmbeddings - 2) {
-    throw new ShapeError(`inputIds: ${L} tokens exceed this model's ${t.maxPositionEmbeddings - 2} ` +
-      `(max_position_embeddings ${t.maxPositionEmbeddings} - 2)`);
+    throw new ShapeError(
+      `inputIds: ${L} tokens exceed this model's ${t.maxPositionEmbeddings - 2} ` +
+        `(max_position_embeddings ${t.maxPositionEmbeddings} - 2)`,
+    );
   }
   const out = new Int32Array(B * L);
   for (let i = 0; i < out.length; i++) {
     const v = Number(ids.data[i]);
     if (!Number.isInteger(v) || v < 0 || v >= t.vocabSize) {
       throw new ShapeError(
-        `inputIds[${Math.floor(i / L)}, ${i % L}] = ${v} is outside the vocabulary [0, ${t.vocabSize})`);
+        `inputIds[${Math.floor(i / L)}, ${i % L}] = ${v} is outside the vocabulary [0, ${t.vocabSize})`,
+      );
     }
     out[i] = v;
   }
@@ -219,22 +279,32 @@ function checkText(c: BridgeTowerConfig, inputs: ForwardInputs): PlannedText {
   return { batch: B, length: L, ids: out, mask };
 }
 
-function imageBatch(pixels: HostArray<Float32Array> | undefined, features: ImageFeatures | undefined, what: string):
-  number {
+function imageBatch(
+  pixels: HostArray<Float32Array> | undefined,
+  features: ImageFeatures | undefined,
+  what: string,
+): number {
   if (features) return features.batch;
   if (!pixels) throw new ShapeError(`${what} [B, 3, S, S] are needed for the outputs asked for`);
   return pixels.shape[0];
 }
 
-function checkImage(c: BridgeTowerConfig, pixels: HostArray<Float32Array> | undefined,
-  features: ImageFeatures | undefined, what: string, B: number, tokenType: number): PlannedImage {
+function checkImage(
+  c: BridgeTowerConfig,
+  pixels: HostArray<Float32Array> | undefined,
+  features: ImageFeatures | undefined,
+  what: string,
+  B: number,
+  tokenType: number,
+): PlannedImage {
   if (features) {
     if (features.batch !== B && features.batch !== 1) {
       throw new ShapeError(`${what}: image features of batch ${features.batch} cannot pair with a text batch of ${B}`);
     }
     if (features.tokenType !== tokenType) {
       throw new ShapeError(
-        `${what}: image features were computed with token type ${features.tokenType}, this input needs ${tokenType}`);
+        `${what}: image features were computed with token type ${features.tokenType}, this input needs ${tokenType}`,
+      );
     }
     if (features.crossInputs.length !== c.numLayers) {
       throw new ShapeError(`${what}: image features were computed without the cross-modal inputs`);
@@ -245,8 +315,10 @@ function checkImage(c: BridgeTowerConfig, pixels: HostArray<Float32Array> | unde
   const S = c.vision.imageSize;
   const s = pixels.shape;
   if (s.length !== 4 || s[0] !== B || s[1] !== 3 || s[2] !== S || s[3] !== S || pixels.data.length !== B * 3 * S * S) {
-    throw new ShapeError(`${what}: expected [${B}, 3, ${S}, ${S}] (batch of the text, this model's image size ${S}), ` +
-      `got [${s.join(', ')}] with ${pixels.data.length} values`);
+    throw new ShapeError(
+      `${what}: expected [${B}, 3, ${S}, ${S}] (batch of the text, this model's image size ${S}), ` +
+        `got [${s.join(', ')}] with ${pixels.data.length} values`,
+    );
   }
   return { pixels: pixels.data, shape: [...s] };
 }

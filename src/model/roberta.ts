@@ -16,7 +16,11 @@ export class RobertaTextTower {
   /** The FFN activation (erf GELU; HF: text_config.hidden_act). */
   readonly act: HiddenAct;
 
-  constructor(private readonly gpu: Gpu, private readonly w: ModelWeights, private readonly config: BridgeTowerConfig) {
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly w: ModelWeights,
+    private readonly config: BridgeTowerConfig,
+  ) {
     this.hidden = config.text.hiddenSize;
     this.heads = config.text.heads;
     const d = definitions(config);
@@ -27,9 +31,14 @@ export class RobertaTextTower {
   /** text_embeddings = LN(word[ids] + token_type[0] + position[RoBERTa position ids]) [B, L, Ht]. */
   embed(ids: GpuTensor): GpuTensor {
     const e = `${T}.embeddings`;
-    const sum = textEmbeddings(this.gpu, ids, { chunks: this.w.chunks(WORD_EMBEDDINGS) },
-      this.w.get(`${e}.position_embeddings.weight`), this.w.get(`${e}.token_type_embeddings.weight`),
-      { padTokenId: this.config.text.padTokenId });
+    const sum = textEmbeddings(
+      this.gpu,
+      ids,
+      { chunks: this.w.chunks(WORD_EMBEDDINGS) },
+      this.w.get(`${e}.position_embeddings.weight`),
+      this.w.get(`${e}.token_type_embeddings.weight`),
+      { padTokenId: this.config.text.padTokenId },
+    );
     const x = this.w.layerNorm(`${e}.LayerNorm`, this.eps)(sum);
     sum.release();
     return x;
@@ -37,9 +46,19 @@ export class RobertaTextTower {
 
   /** Encoder layer i: a = LN(dense(attn(x)) + x), y = LN(output(gelu(intermediate(a))) + a). `mask` is [B, L] additive. */
   layer(i: number, x: GpuTensor, mask: GpuTensor): GpuTensor {
-    const g = this.gpu, w = this.w, p = `${T}.encoder.layer.${i}`, H = this.hidden;
+    const g = this.gpu,
+      w = this.w,
+      p = `${T}.encoder.layer.${i}`,
+      H = this.hidden;
     const qkv = w.linear(`${p}.attention.self.qkv`)(x);
-    const ctx = attention(g, qkv, qkv, qkv, { heads: this.heads, width: H, qOffset: 0, kOffset: H, vOffset: 2 * H, mask });
+    const ctx = attention(g, qkv, qkv, qkv, {
+      heads: this.heads,
+      width: H,
+      qOffset: 0,
+      kOffset: H,
+      vOffset: 2 * H,
+      mask,
+    });
     qkv.release();
     const attnOut = w.linear(`${p}.attention.output.dense`)(ctx, { residual: x });
     ctx.release();

@@ -57,10 +57,18 @@ export class ModelWeights {
   private readonly scalars = new Map<string, number>();
   private uploadedBytes = 0;
 
-  private constructor(private readonly gpu: Gpu, readonly source: string) {}
+  private constructor(
+    private readonly gpu: Gpu,
+    readonly source: string,
+  ) {}
 
   /** Upload every tensor `config` uses, reading each from `ws` once. */
-  static async upload(gpu: Gpu, ws: WeightSet, config: BridgeTowerConfig, opts: WeightUploadOptions = {}): Promise<ModelWeights> {
+  static async upload(
+    gpu: Gpu,
+    ws: WeightSet,
+    config: BridgeTowerConfig,
+    opts: WeightUploadOptions = {},
+  ): Promise<ModelWeights> {
     const w = new ModelWeights(gpu, ws.source);
     try {
       await w.load(ws, config, opts);
@@ -74,19 +82,22 @@ export class ModelWeights {
   /** A whole tensor. */
   get(name: string): GpuTensor {
     const t = this.tensors.get(name);
-    if (!t) throw new ConfigError(`${this.source}: weight ${name} was not uploaded (the config has no such layer or head)`);
+    if (!t)
+      throw new ConfigError(`${this.source}: weight ${name} was not uploaded (the config has no such layer or head)`);
     return t;
   }
 
   /** The Linear `{prefix}.weight`, `{prefix}.bias`. */
   linear(prefix: string): Linear {
-    const weight = this.get(`${prefix}.weight`), bias = this.get(`${prefix}.bias`);
+    const weight = this.get(`${prefix}.weight`),
+      bias = this.get(`${prefix}.bias`);
     return (x, opts = {}) => linear(this.gpu, x, weight, { bias, ...opts });
   }
 
   /** The LayerNorm `{prefix}.weight`, `{prefix}.bias` with `eps`. */
   layerNorm(prefix: string, eps: number): LayerNorm {
-    const weight = this.get(`${prefix}.weight`), bias = this.get(`${prefix}.bias`);
+    const weight = this.get(`${prefix}.weight`),
+      bias = this.get(`${prefix}.bias`);
     return (x, opts = {}) => layerNorm(this.gpu, x, weight, bias, eps, opts);
   }
 
@@ -105,7 +116,9 @@ export class ModelWeights {
   }
 
   /** Bytes held on the GPU. */
-  get bytes(): number { return this.uploadedBytes; }
+  get bytes(): number {
+    return this.uploadedBytes;
+  }
 
   dispose(): void {
     for (const t of this.tensors.values()) t.release();
@@ -117,12 +130,17 @@ export class ModelWeights {
 
   private async load(ws: WeightSet, c: BridgeTowerConfig, opts: WeightUploadOptions): Promise<void> {
     const names = expectedTensors(c).map(([n]) => n);
-    const scalarNames = new Set(expectedTensors(c).filter(([, shape]) => shape.length === 0).map(([n]) => n));
+    const scalarNames = new Set(
+      expectedTensors(c)
+        .filter(([, shape]) => shape.length === 0)
+        .map(([n]) => n),
+    );
     const totalBytes = names.reduce((s, n) => {
       const info = ws.info(n);
       return s + (info ? numel(info.shape) * DTYPE_BYTES[info.dtype] : 0);
     }, 0);
-    let loadedBytes = 0, done = 0;
+    let loadedBytes = 0,
+      done = 0;
     const read = async (name: string): Promise<HostTensor> => {
       if (opts.signal?.aborted) throw new AbortedError('loading the model was aborted');
       const t = await ws.read(name);
@@ -131,7 +149,10 @@ export class ModelWeights {
       return t;
     };
     const handled = new Set<string>();
-    const take = async (name: string): Promise<HostTensor> => { handled.add(name); return read(name); };
+    const take = async (name: string): Promise<HostTensor> => {
+      handled.add(name);
+      return read(name);
+    };
 
     // Stacked projections.
     const stack = async (prefix: string, parts: string[], fused: string): Promise<void> => {
@@ -177,11 +198,20 @@ export class ModelWeights {
     const wordRows = this.putChunked(WORD_EMBEDDINGS, asUpload(words, WORD_EMBEDDINGS, true));
     if (c.heads.mlm) {
       // Tied (HF tie_word_embeddings): the decoder is the word-embedding table already uploaded.
-      const rows = c.tieWordEmbeddings ? wordRows : this.putChunked(MLM_DECODER, asUpload(await take(MLM_DECODER), MLM_DECODER, true));
+      const rows = c.tieWordEmbeddings
+        ? wordRows
+        : this.putChunked(MLM_DECODER, asUpload(await take(MLM_DECODER), MLM_DECODER, true));
       const bias = asUpload(await take(MLM_BIAS), MLM_BIAS, false);
-      this.chunked.set(MLM_BIAS, rows.map(([r, n]) => this.upload(`${MLM_BIAS}[${r}:${r + n}]`, {
-        dtype: 'f32', shape: [n], data: bias.data.subarray(r, r + n),
-      })));
+      this.chunked.set(
+        MLM_BIAS,
+        rows.map(([r, n]) =>
+          this.upload(`${MLM_BIAS}[${r}:${r + n}]`, {
+            dtype: 'f32',
+            shape: [n],
+            data: bias.data.subarray(r, r + n),
+          }),
+        ),
+      );
     }
 
     for (const name of names) {
@@ -197,9 +227,10 @@ export class ModelWeights {
   }
 
   private upload(name: string, t: Upload): GpuTensor {
-    const g = t.dtype === 'q8' || t.dtype === 'q4'
-      ? this.gpu.uploadQuantized(t.data as Uint8Array, t.scales!, t.shape, t.dtype, name)
-      : this.gpu.upload(t.data, t.shape, t.dtype, name);
+    const g =
+      t.dtype === 'q8' || t.dtype === 'q4'
+        ? this.gpu.uploadQuantized(t.data as Uint8Array, t.scales!, t.shape, t.dtype, name)
+        : this.gpu.upload(t.data, t.shape, t.dtype, name);
     this.uploadedBytes += g.byteLength + (g.scales?.byteLength ?? 0);
     return g;
   }
@@ -216,7 +247,10 @@ export class ModelWeights {
     // Even row counts keep every f16 chunk a whole number of u32 words; multiples of 8 do it for q8 / q4.
     const step = t.dtype === 'q8' || t.dtype === 'q4' ? 8 : 2;
     const perChunk = Math.floor(limit / rowBytes / step) * step;
-    if (perChunk < step) throw new LimitError(`${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`);
+    if (perChunk < step)
+      throw new LimitError(
+        `${this.source}: tensor ${name} has rows of ${rowBytes} bytes; a storage binding holds ${limit}`,
+      );
     const ranges: Array<[number, number]> = [];
     const chunks: GpuTensor[] = [];
     for (let r = 0; r < rows; r += perChunk) {
@@ -236,7 +270,9 @@ export function chunkRows(t: Upload, r: number, n: number): Upload {
     const bytes = (rows: number): number => (t.dtype === 'q8' ? rows * cols : Math.ceil((rows * cols) / 2));
     const perRow = t.dtype === 'q8' ? 1 : Math.ceil(cols / Q4_BLOCK);
     return {
-      dtype: t.dtype, shape: [n, cols], data: t.data.subarray(bytes(r), bytes(r + n)),
+      dtype: t.dtype,
+      shape: [n, cols],
+      data: t.data.subarray(bytes(r), bytes(r + n)),
       scales: t.scales!.subarray(r * perRow, (r + n) * perRow),
     };
   }

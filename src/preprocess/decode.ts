@@ -14,5 +14,7 @@ export async function decodeImage(bytes: Uint8Array, file = 'image'): Promise<Rg
   if (isPng(bytes)) return decodePng(bytes, file);
   if (isJpeg(bytes)) return decodeJpeg(bytes, file);
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new ImageError(`${file}: not a PNG or JPEG image (${bytes.length === 0 ? 'empty file' : `starts with ${head}`})`);
+  throw new ImageError(
+    `${file}: not a PNG or JPEG image (${bytes.length === 0 ? 'empty file' : `starts with ${head}`})`,
+  );
 }

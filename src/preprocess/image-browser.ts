@@ -7,17 +7,20 @@ import { AbortedError, ImageError } from '../errors';
 import { decodeImage, isDecodable } from './decode';
 import { checkImageSize, rgbaToRgb, type RgbImage } from './rgb-image';
 
-export type BrowserImageSource = Blob | string | URL | ImageBitmap | ImageData | HTMLCanvasElement | OffscreenCanvas | HTMLImageElement;
+export type BrowserImageSource =
+  Blob | string | URL | ImageBitmap | ImageData | HTMLCanvasElement | OffscreenCanvas | HTMLImageElement;
 
 const has = (name: string) => typeof (globalThis as Record<string, unknown>)[name] !== 'undefined';
 
 /** Decode any image source a page may hold. `signal` aborts a URL fetch. */
 export async function loadBrowserImage(source: BrowserImageSource, signal?: AbortSignal): Promise<RgbImage> {
-  if (typeof source === 'string' || source instanceof URL) return decodeBlob(await fetchImage(String(source), signal), String(source));
+  if (typeof source === 'string' || source instanceof URL)
+    return decodeBlob(await fetchImage(String(source), signal), String(source));
   if (source instanceof Blob) return decodeBlob(source, source instanceof File ? source.name : 'image');
   if ('data' in source) return rgbaToRgb(source.width, source.height, source.data);
   if ('naturalWidth' in source) {
-    if (!source.complete || source.naturalWidth === 0) throw new ImageError(`${source.currentSrc || 'image element'}: not loaded, or not a decodable image`);
+    if (!source.complete || source.naturalWidth === 0)
+      throw new ImageError(`${source.currentSrc || 'image element'}: not loaded, or not a decodable image`);
     return drawToRgb(source, source.naturalWidth, source.naturalHeight);
   }
   return drawToRgb(source, source.width, source.height);
@@ -55,7 +58,8 @@ async function decodeBlob(blob: Blob, name: string): Promise<RgbImage> {
 
 function drawToRgb(source: CanvasImageSource, width: number, height: number): RgbImage {
   checkImageSize(width, height, 'image');
-  if (!has('OffscreenCanvas')) throw new ImageError('reading pixels from a canvas or bitmap needs OffscreenCanvas, which this environment lacks');
+  if (!has('OffscreenCanvas'))
+    throw new ImageError('reading pixels from a canvas or bitmap needs OffscreenCanvas, which this environment lacks');
   const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
   if (!ctx) throw new ImageError('cannot get a 2D canvas context to read the image pixels');
   ctx.drawImage(source, 0, 0);

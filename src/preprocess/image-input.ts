@@ -20,9 +20,15 @@ export type ImageInput =
 export async function toRgb(image: ImageInput): Promise<RgbImage> {
   if (image instanceof Uint8Array) return decodeImage(image);
   if (image instanceof ArrayBuffer) return decodeImage(new Uint8Array(image));
-  if (typeof image === 'object' && 'data' in image && 'width' in image && !(typeof ImageData !== 'undefined' && image instanceof ImageData)) {
+  if (
+    typeof image === 'object' &&
+    'data' in image &&
+    'width' in image &&
+    !(typeof ImageData !== 'undefined' && image instanceof ImageData)
+  ) {
     const { width, height, data } = image;
-    const channels = 'channels' in image && image.channels ? image.channels : data.length === width * height * 4 ? 4 : 3;
+    const channels =
+      'channels' in image && image.channels ? image.channels : data.length === width * height * 4 ? 4 : 3;
     if (channels === 4) return rgbaToRgb(width, height, data);
     const rgb = { width, height, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
     checkRgbImage(rgb);

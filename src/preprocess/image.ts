@@ -46,7 +46,8 @@ function roundHalfEven(x: number): number {
 const floorDiv = (a: number, b: number) => Math.floor(a / b);
 
 export function geometry(width: number, height: number, { size, mode, processor }: PreprocessOptions): Geometry {
-  if (!Number.isSafeInteger(size) || size < 1) throw new ImageError(`preprocess: size must be a positive integer, got ${size}`);
+  if (!Number.isSafeInteger(size) || size < 1)
+    throw new ImageError(`preprocess: size must be a positive integer, got ${size}`);
   switch (mode) {
     case 'blip':
       return { resizedWidth: size, resizedHeight: size, top: 0, left: 0 };
@@ -54,20 +55,30 @@ export function geometry(width: number, height: number, { size, mode, processor 
       const [short, long] = width <= height ? [width, height] : [height, width];
       const newLong = Math.trunc((size * long) / short);
       const [w, h] = width <= height ? [size, newLong] : [newLong, size];
-      return { resizedWidth: w, resizedHeight: h, top: roundHalfEven((h - size) / 2), left: roundHalfEven((w - size) / 2) };
+      return {
+        resizedWidth: w,
+        resizedHeight: h,
+        top: roundHalfEven((h - size) / 2),
+        left: roundHalfEven((w - size) / 2),
+      };
     }
     case 'hf': {
-      const edge = processor?.shortestEdge ?? size, divisor = processor?.sizeDivisor ?? 32;
+      const edge = processor?.shortestEdge ?? size,
+        divisor = processor?.sizeDivisor ?? 32;
       if ((processor?.cropSize ?? size) !== size) {
-        throw new ImageError(`preprocess: preprocessor_config.json crops to ${processor!.cropSize}, but the model takes ${size}x${size} images`);
+        throw new ImageError(
+          `preprocess: preprocessor_config.json crops to ${processor!.cropSize}, but the model takes ${size}x${size} images`,
+        );
       }
       if (processor && !processor.doResize) {
         const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
         return { resizedWidth: width, resizedHeight: height, top: offset(height), left: offset(width) };
       }
       if (edge < divisor) {
-        throw new ImageError(`preprocess: hf mode floors sides to multiples of ${divisor}, so the shortest edge must be at least ${divisor}, ` +
-          `got ${edge}`);
+        throw new ImageError(
+          `preprocess: hf mode floors sides to multiples of ${divisor}, so the shortest edge must be at least ${divisor}, ` +
+            `got ${edge}`,
+        );
       }
       const longer = Math.trunc((1333 / 800) * edge);
       const scale = edge / Math.min(width, height);
@@ -79,13 +90,18 @@ export function geometry(width: number, height: number, { size, mode, processor 
       }
       h = floorDiv(Math.trunc(h + 0.5), divisor) * divisor;
       w = floorDiv(Math.trunc(w + 0.5), divisor) * divisor;
-      if (h === 0 || w === 0) throw new ImageError(`preprocess: a ${width}x${height} image is too elongated for hf mode at size ${size} (it resizes to ${w}x${h})`);
+      if (h === 0 || w === 0)
+        throw new ImageError(
+          `preprocess: a ${width}x${height} image is too elongated for hf mode at size ${size} (it resizes to ${w}x${h})`,
+        );
       // HF's center_crop: a window larger than the image is centred with ceil((S - side) / 2) of padding.
       const offset = (side: number) => (side >= size ? floorDiv(side - size, 2) : -Math.ceil((size - side) / 2));
       return { resizedWidth: w, resizedHeight: h, top: offset(h), left: offset(w) };
     }
     default:
-      throw new ImageError(`preprocess: unknown mode ${JSON.stringify(mode)} (expected ${IMAGE_PREPROCESS_MODES.join(', ')})`);
+      throw new ImageError(
+        `preprocess: unknown mode ${JSON.stringify(mode)} (expected ${IMAGE_PREPROCESS_MODES.join(', ')})`,
+      );
   }
 }
 
@@ -94,7 +110,8 @@ function normalisationTables(mode: ImagePreprocess, processor: HfImageProcessor 
   const f = Math.fround;
   const hf = mode === 'hf' ? processor : undefined;
   return [0, 1, 2].map((c) => {
-    const mean = f(hf?.mean[c] ?? CLIP_MEAN[c]), std = f(hf?.std[c] ?? CLIP_STD[c]);
+    const mean = f(hf?.mean[c] ?? CLIP_MEAN[c]),
+      std = f(hf?.std[c] ?? CLIP_STD[c]);
     const table = new Float32Array(256);
     for (let v = 0; v < 256; v++) {
       // HF rescale multiplies in float64 by rescale_factor and stores float32; torchvision divides in float32.
@@ -113,7 +130,10 @@ export function preprocessImage(image: RgbImage, options: PreprocessOptions): Fl
 }
 
 /** `pixel_values` [B, 3, S, S] for a batch of images. */
-export function pixelValues(images: readonly RgbImage[], options: PreprocessOptions): { data: Float32Array; shape: [number, number, number, number] } {
+export function pixelValues(
+  images: readonly RgbImage[],
+  options: PreprocessOptions,
+): { data: Float32Array; shape: [number, number, number, number] } {
   const S = options.size;
   const data = new Float32Array(images.length * 3 * S * S);
   images.forEach((im, b) => preprocessInto(im, options, data, b * 3 * S * S));

@@ -9,9 +9,9 @@ import { checkImageSize, type RgbImage } from './rgb-image';
 
 /** Zig-zag position -> natural (row-major) position in the 8x8 block. */
 const ZIGZAG = Int32Array.from([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
-  28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
-  54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47,
+  55, 62, 63,
 ]);
 
 export function isJpeg(bytes: Uint8Array): boolean {
@@ -89,7 +89,10 @@ class BitReader {
   /** Set when the decoder needed bytes past the end of the file. */
   hitEnd = false;
 
-  constructor(private readonly data: Uint8Array, public pos: number) {}
+  constructor(
+    private readonly data: Uint8Array,
+    public pos: number,
+  ) {}
 
   private fill(): void {
     while (this.count <= 24) {
@@ -98,8 +101,10 @@ class BitReader {
         this.hitEnd = true;
       } else if (this.data[this.pos] === 0xff) {
         const next = this.data[this.pos + 1];
-        if (next === 0x00) { byte = 0xff; this.pos += 2; }
-        else if (next === undefined) this.hitEnd = true;
+        if (next === 0x00) {
+          byte = 0xff;
+          this.pos += 2;
+        } else if (next === undefined) this.hitEnd = true;
         // Otherwise a marker: leave it for the parser and feed zeros, as libjpeg does.
       } else {
         byte = this.data[this.pos++];
@@ -127,7 +132,10 @@ class BitReader {
 
   decode(t: HuffmanTable): number {
     const entry = t.lookup[this.peek(9)];
-    if (entry) { this.count -= entry >> 8; return entry & 0xff; }
+    if (entry) {
+      this.count -= entry >> 8;
+      return entry & 0xff;
+    }
     let code = this.read(9) >>> 0;
     let len = 9;
     while (code > t.maxCode[len]) {
@@ -141,7 +149,11 @@ class BitReader {
   restart(): void {
     this.bits = 0;
     this.count = 0;
-    while (this.pos + 1 < this.data.length && !(this.data[this.pos] === 0xff && this.data[this.pos + 1] >= 0xd0 && this.data[this.pos + 1] <= 0xd7)) this.pos++;
+    while (
+      this.pos + 1 < this.data.length &&
+      !(this.data[this.pos] === 0xff && this.data[this.pos + 1] >= 0xd0 && this.data[this.pos + 1] <= 0xd7)
+    )
+      this.pos++;
     if (this.pos + 1 >= this.data.length) throw new Truncated();
     this.pos += 2;
   }
@@ -158,7 +170,8 @@ export function decodeJpeg(bytes: Uint8Array, file = 'JPEG'): RgbImage {
   try {
     return decode(bytes, file);
   } catch (e) {
-    if (e instanceof Truncated) throw new ImageError(`${file}: truncated JPEG: the file ends before the image data does (${bytes.length} bytes)`);
+    if (e instanceof Truncated)
+      throw new ImageError(`${file}: truncated JPEG: the file ends before the image data does (${bytes.length} bytes)`);
     if (e instanceof ImageError) throw e.message.startsWith(file) ? e : new ImageError(`${file}: ${e.message}`);
     // Bytes we did not foresee must still give a message, not a crash.
     throw new ImageError(`${file}: corrupt JPEG (${(e as Error).message})`);
@@ -183,25 +196,52 @@ function decode(data: Uint8Array, file: string): RgbImage {
     if (data[pos] !== 0xff) throw new ImageError(`corrupt JPEG: expected a marker at byte ${pos}`);
     const marker = data[pos + 1];
     if (marker === undefined) throw new Truncated();
-    if (marker === 0xff) { pos++; continue; }
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
     if (marker === 0xd9) break;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { pos += 2; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      pos += 2;
+      continue;
+    }
     const length = u16(pos + 2);
     const end = pos + 2 + length;
     if (length < 2) throw new ImageError(`corrupt JPEG: marker segment of length ${length} at byte ${pos}`);
     if (end > data.length) throw new Truncated();
     const seg = data.subarray(pos + 4, end);
     switch (marker) {
-      case 0xdb: parseQuant(seg, quant); break;
-      case 0xc4: parseHuffman(seg, dcTables, acTables); break;
-      case 0xdd: restartInterval = u16(pos + 4); break;
-      case 0xe0: if (seg.length >= 5 && String.fromCharCode(...seg.subarray(0, 5)) === 'JFIF\0') jfif = true; break;
-      case 0xee: if (seg.length >= 12 && String.fromCharCode(...seg.subarray(0, 5)) === 'Adobe') adobeTransform = seg[11]; break;
-      case 0xc0: case 0xc1: case 0xc2:
+      case 0xdb:
+        parseQuant(seg, quant);
+        break;
+      case 0xc4:
+        parseHuffman(seg, dcTables, acTables);
+        break;
+      case 0xdd:
+        restartInterval = u16(pos + 4);
+        break;
+      case 0xe0:
+        if (seg.length >= 5 && String.fromCharCode(...seg.subarray(0, 5)) === 'JFIF\0') jfif = true;
+        break;
+      case 0xee:
+        if (seg.length >= 12 && String.fromCharCode(...seg.subarray(0, 5)) === 'Adobe') adobeTransform = seg[11];
+        break;
+      case 0xc0:
+      case 0xc1:
+      case 0xc2:
         if (frame) throw new ImageError('corrupt JPEG: more than one frame');
         frame = parseFrame(seg, marker === 0xc2, file);
         break;
-      case 0xc3: case 0xc5: case 0xc6: case 0xc7: case 0xc9: case 0xca: case 0xcb: case 0xcd: case 0xce: case 0xcf:
+      case 0xc3:
+      case 0xc5:
+      case 0xc6:
+      case 0xc7:
+      case 0xc9:
+      case 0xca:
+      case 0xcb:
+      case 0xcd:
+      case 0xce:
+      case 0xcf:
         throw new ImageError(`unsupported JPEG type (SOF${marker - 0xc0}: lossless, hierarchical or arithmetic-coded)`);
       case 0xda: {
         if (!frame) throw new ImageError('corrupt JPEG: scan before the frame header');
@@ -210,26 +250,34 @@ function decode(data: Uint8Array, file: string): RgbImage {
         if (reader.hitEnd) throw new Truncated();
         pos = reader.pos;
         // Skip to the next marker (libjpeg skips stray bytes with a warning).
-        while (pos + 1 < data.length && !(data[pos] === 0xff && data[pos + 1] !== 0 && !(data[pos + 1] >= 0xd0 && data[pos + 1] <= 0xd7))) pos++;
+        while (
+          pos + 1 < data.length &&
+          !(data[pos] === 0xff && data[pos + 1] !== 0 && !(data[pos + 1] >= 0xd0 && data[pos + 1] <= 0xd7))
+        )
+          pos++;
         continue;
       }
-      default: break; // APPn, COM, and anything else with a length: skipped.
+      default:
+        break; // APPn, COM, and anything else with a length: skipped.
     }
     pos = end;
   }
   if (!frame) throw new ImageError('corrupt JPEG: no frame header (SOF)');
-  for (const c of frame.components) if (!quant[c.tq]) throw new ImageError(`corrupt JPEG: component ${c.id} uses undefined quantisation table ${c.tq}`);
+  for (const c of frame.components)
+    if (!quant[c.tq]) throw new ImageError(`corrupt JPEG: component ${c.id} uses undefined quantisation table ${c.tq}`);
   const planes = frame.components.map((c) => idctComponent(c, quant[c.tq]!));
   return toRgb(frame, planes, colorTransform(frame, jfif, adobeTransform));
 }
 
 function parseQuant(seg: Uint8Array, quant: Array<Int32Array | undefined>): void {
   for (let p = 0; p < seg.length;) {
-    const precision = seg[p] >> 4, id = seg[p] & 15;
+    const precision = seg[p] >> 4,
+      id = seg[p] & 15;
     const size = precision ? 128 : 64;
     if (id > 3 || p + 1 + size > seg.length) throw new ImageError('corrupt JPEG: bad DQT segment');
     const table = new Int32Array(64);
-    for (let k = 0; k < 64; k++) table[ZIGZAG[k]] = precision ? (seg[p + 1 + 2 * k] << 8) | seg[p + 2 + 2 * k] : seg[p + 1 + k];
+    for (let k = 0; k < 64; k++)
+      table[ZIGZAG[k]] = precision ? (seg[p + 1 + 2 * k] << 8) | seg[p + 2 + 2 * k] : seg[p + 1 + k];
     quant[id] = table;
     p += 1 + size;
   }
@@ -237,7 +285,8 @@ function parseQuant(seg: Uint8Array, quant: Array<Int32Array | undefined>): void
 
 function parseHuffman(seg: Uint8Array, dc: Array<HuffmanTable | undefined>, ac: Array<HuffmanTable | undefined>): void {
   for (let p = 0; p < seg.length;) {
-    const cls = seg[p] >> 4, id = seg[p] & 15;
+    const cls = seg[p] >> 4,
+      id = seg[p] & 15;
     if (p + 17 > seg.length || cls > 1 || id > 3) throw new ImageError('corrupt JPEG: bad DHT segment');
     const counts = seg.subarray(p + 1, p + 17);
     const n = counts.reduce((a, b) => a + b, 0);
@@ -250,25 +299,55 @@ function parseHuffman(seg: Uint8Array, dc: Array<HuffmanTable | undefined>, ac: 
 function parseFrame(seg: Uint8Array, progressive: boolean, file: string): Frame {
   if (seg.length < 6) throw new ImageError('corrupt JPEG: short SOF segment');
   const precision = seg[0];
-  const height = (seg[1] << 8) | seg[2], width = (seg[3] << 8) | seg[4], n = seg[5];
+  const height = (seg[1] << 8) | seg[2],
+    width = (seg[3] << 8) | seg[4],
+    n = seg[5];
   if (precision !== 8) throw new ImageError(`unsupported JPEG: ${precision}-bit samples`);
   if (height === 0) throw new ImageError('unsupported JPEG: height defined by a DNL marker');
   checkImageSize(width, height, file);
   if (n !== 1 && n !== 3) throw new ImageError(`unsupported JPEG: ${n} colour components${n === 4 ? ' (CMYK)' : ''}`);
   if (seg.length < 6 + 3 * n) throw new ImageError('corrupt JPEG: short SOF segment');
-  const raw = Array.from({ length: n }, (_, i) => ({ id: seg[6 + 3 * i], h: seg[7 + 3 * i] >> 4, v: seg[7 + 3 * i] & 15, tq: seg[8 + 3 * i] }));
-  for (const c of raw) if (c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 || c.tq > 3) throw new ImageError('corrupt JPEG: bad sampling factor or table in SOF');
-  const hmax = Math.max(...raw.map((c) => c.h)), vmax = Math.max(...raw.map((c) => c.v));
-  const mcusWide = Math.ceil(width / (8 * hmax)), mcusHigh = Math.ceil(height / (8 * vmax));
+  const raw = Array.from({ length: n }, (_, i) => ({
+    id: seg[6 + 3 * i],
+    h: seg[7 + 3 * i] >> 4,
+    v: seg[7 + 3 * i] & 15,
+    tq: seg[8 + 3 * i],
+  }));
+  for (const c of raw)
+    if (c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 || c.tq > 3)
+      throw new ImageError('corrupt JPEG: bad sampling factor or table in SOF');
+  const hmax = Math.max(...raw.map((c) => c.h)),
+    vmax = Math.max(...raw.map((c) => c.v));
+  const mcusWide = Math.ceil(width / (8 * hmax)),
+    mcusHigh = Math.ceil(height / (8 * vmax));
   const components = raw.map((c): Component => {
-    const cw = Math.ceil((width * c.h) / hmax), ch = Math.ceil((height * c.v) / vmax);
-    const stride = mcusWide * c.h, rows = mcusHigh * c.v;
-    return { ...c, width: cw, height: ch, blocksWide: Math.ceil(cw / 8), blocksHigh: Math.ceil(ch / 8), stride, rows, coefficients: new Int16Array(stride * rows * 64), pred: 0 };
+    const cw = Math.ceil((width * c.h) / hmax),
+      ch = Math.ceil((height * c.v) / vmax);
+    const stride = mcusWide * c.h,
+      rows = mcusHigh * c.v;
+    return {
+      ...c,
+      width: cw,
+      height: ch,
+      blocksWide: Math.ceil(cw / 8),
+      blocksHigh: Math.ceil(ch / 8),
+      stride,
+      rows,
+      coefficients: new Int16Array(stride * rows * 64),
+      pred: 0,
+    };
   });
   return { width, height, progressive, components, hmax, vmax, mcusWide, mcusHigh };
 }
 
-function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: Array<HuffmanTable | undefined>, acTables: Array<HuffmanTable | undefined>, restartInterval: number): void {
+function decodeScan(
+  frame: Frame,
+  seg: Uint8Array,
+  reader: BitReader,
+  dcTables: Array<HuffmanTable | undefined>,
+  acTables: Array<HuffmanTable | undefined>,
+  restartInterval: number,
+): void {
   const n = seg[0];
   if (!n || seg.length < 1 + 2 * n + 3) throw new ImageError('corrupt JPEG: bad SOS segment');
   const comps: Component[] = [];
@@ -279,13 +358,21 @@ function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: 
     c.acTable = acTables[seg[2 + 2 * i] & 15];
     comps.push(c);
   }
-  const ss = seg[1 + 2 * n], se = seg[2 + 2 * n], ah = seg[3 + 2 * n] >> 4, al = seg[3 + 2 * n] & 15;
-  if (!frame.progressive && (ss !== 0 || se !== 63 || ah !== 0 || al !== 0)) throw new ImageError('corrupt JPEG: bad spectral selection in a sequential scan');
-  if (ss > se || se > 63 || (ss === 0 && se !== 0 && frame.progressive) || (ss > 0 && n !== 1)) throw new ImageError('corrupt JPEG: bad progressive scan parameters');
-  const needDc = ss === 0 && ah === 0, needAc = se > 0;
+  const ss = seg[1 + 2 * n],
+    se = seg[2 + 2 * n],
+    ah = seg[3 + 2 * n] >> 4,
+    al = seg[3 + 2 * n] & 15;
+  if (!frame.progressive && (ss !== 0 || se !== 63 || ah !== 0 || al !== 0))
+    throw new ImageError('corrupt JPEG: bad spectral selection in a sequential scan');
+  if (ss > se || se > 63 || (ss === 0 && se !== 0 && frame.progressive) || (ss > 0 && n !== 1))
+    throw new ImageError('corrupt JPEG: bad progressive scan parameters');
+  const needDc = ss === 0 && ah === 0,
+    needAc = se > 0;
   for (const c of comps) {
-    if (needDc && !c.dcTable) throw new ImageError(`corrupt JPEG: component ${c.id} uses an undefined DC Huffman table`);
-    if (needAc && !c.acTable) throw new ImageError(`corrupt JPEG: component ${c.id} uses an undefined AC Huffman table`);
+    if (needDc && !c.dcTable)
+      throw new ImageError(`corrupt JPEG: component ${c.id} uses an undefined DC Huffman table`);
+    if (needAc && !c.acTable)
+      throw new ImageError(`corrupt JPEG: component ${c.id} uses an undefined AC Huffman table`);
     c.pred = 0;
   }
   let eobrun = 0;
@@ -298,7 +385,8 @@ function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: 
       z[offset] = c.pred;
       for (let k = 1; k < 64; k++) {
         const rs = reader.decode(c.acTable!);
-        const r = rs >> 4, s2 = rs & 15;
+        const r = rs >> 4,
+          s2 = rs & 15;
         if (s2) {
           k += r;
           if (k > 63) throw new ImageError('corrupt JPEG: AC coefficient index past 63');
@@ -319,10 +407,14 @@ function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: 
       return;
     }
     if (ah === 0) {
-      if (eobrun > 0) { eobrun--; return; }
+      if (eobrun > 0) {
+        eobrun--;
+        return;
+      }
       for (let k = ss; k <= se; k++) {
         const rs = reader.decode(c.acTable!);
-        const r = rs >> 4, s = rs & 15;
+        const r = rs >> 4,
+          s = rs & 15;
         if (s) {
           k += r;
           if (k > 63) throw new ImageError('corrupt JPEG: AC coefficient index past 63');
@@ -335,7 +427,8 @@ function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: 
       return;
     }
     // AC refinement (libjpeg's decode_mcu_AC_refine).
-    const p1 = 1 << al, m1 = -1 << al;
+    const p1 = 1 << al,
+      m1 = -1 << al;
     let k = ss;
     const refine = (idx: number) => {
       const coef = z[idx];
@@ -385,10 +478,12 @@ function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: 
       for (const c of comps) c.pred = 0;
     }
     if (single) {
-      const row = Math.floor(u / c0.blocksWide), col = u % c0.blocksWide;
+      const row = Math.floor(u / c0.blocksWide),
+        col = u % c0.blocksWide;
       decodeBlock(c0, (row * c0.stride + col) * 64);
     } else {
-      const mRow = Math.floor(u / frame.mcusWide), mCol = u % frame.mcusWide;
+      const mRow = Math.floor(u / frame.mcusWide),
+        mCol = u % frame.mcusWide;
       for (const c of comps) {
         for (let v = 0; v < c.v; v++) {
           for (let h = 0; h < c.h; h++) decodeBlock(c, ((mRow * c.v + v) * c.stride + mCol * c.h + h) * 64);
@@ -400,13 +495,24 @@ function decodeScan(frame: Frame, seg: Uint8Array, reader: BitReader, dcTables: 
 }
 
 // libjpeg's jidctint.c constants: FIX(x) = round(x * 2^13).
-const CONST_BITS = 13, PASS1_BITS = 2;
-const F0_298 = 2446, F0_390 = 3196, F0_541 = 4433, F0_765 = 6270, F0_899 = 7373, F1_175 = 9633, F1_501 = 12299;
-const F1_847 = 15137, F1_961 = 16069, F2_053 = 16819, F2_562 = 20995, F3_072 = 25172;
+const CONST_BITS = 13,
+  PASS1_BITS = 2;
+const F0_298 = 2446,
+  F0_390 = 3196,
+  F0_541 = 4433,
+  F0_765 = 6270,
+  F0_899 = 7373,
+  F1_175 = 9633,
+  F1_501 = 12299;
+const F1_847 = 15137,
+  F1_961 = 16069,
+  F2_053 = 16819,
+  F2_562 = 20995,
+  F3_072 = 25172;
 
 /** libjpeg's post-IDCT range limit: centre on 128, clamp, and wrap wild values the way its table does. */
 function rangeLimit(x: number): number {
-  const v = (((x + 512) & 1023) - 512) + 128;
+  const v = ((x + 512) & 1023) - 512 + 128;
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
@@ -415,26 +521,51 @@ function rangeLimit(x: number): number {
  * intermediate values are exact integers (doubles, as corrupt data can exceed 32 bits).
  */
 function idct1d(io: Float64Array, o: number, step: number): void {
-  const i0 = io[o], i1 = io[o + step], i2 = io[o + 2 * step], i3 = io[o + 3 * step];
-  const i4 = io[o + 4 * step], i5 = io[o + 5 * step], i6 = io[o + 6 * step], i7 = io[o + 7 * step];
+  const i0 = io[o],
+    i1 = io[o + step],
+    i2 = io[o + 2 * step],
+    i3 = io[o + 3 * step];
+  const i4 = io[o + 4 * step],
+    i5 = io[o + 5 * step],
+    i6 = io[o + 6 * step],
+    i7 = io[o + 7 * step];
   let z1 = (i2 + i6) * F0_541;
   const t2 = z1 - i6 * F1_847;
   const t3 = z1 + i2 * F0_765;
   const t0 = (i0 + i4) * 8192;
   const t1 = (i0 - i4) * 8192;
-  const t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
+  const t10 = t0 + t3,
+    t13 = t0 - t3,
+    t11 = t1 + t2,
+    t12 = t1 - t2;
   z1 = i7 + i1;
-  let z2 = i5 + i3, z3 = i7 + i3, z4 = i5 + i1;
+  let z2 = i5 + i3,
+    z3 = i7 + i3,
+    z4 = i5 + i1;
   const z5 = (z3 + z4) * F1_175;
-  z1 *= -F0_899; z2 *= -F2_562; z3 = z3 * -F1_961 + z5; z4 = z4 * -F0_390 + z5;
-  const o0 = i7 * F0_298 + z1 + z3, o1 = i5 * F2_053 + z2 + z4, o2 = i3 * F3_072 + z2 + z3, o3 = i1 * F1_501 + z1 + z4;
-  io[o] = t10 + o3; io[o + 7 * step] = t10 - o3; io[o + step] = t11 + o2; io[o + 6 * step] = t11 - o2;
-  io[o + 2 * step] = t12 + o1; io[o + 5 * step] = t12 - o1; io[o + 3 * step] = t13 + o0; io[o + 4 * step] = t13 - o0;
+  z1 *= -F0_899;
+  z2 *= -F2_562;
+  z3 = z3 * -F1_961 + z5;
+  z4 = z4 * -F0_390 + z5;
+  const o0 = i7 * F0_298 + z1 + z3,
+    o1 = i5 * F2_053 + z2 + z4,
+    o2 = i3 * F3_072 + z2 + z3,
+    o3 = i1 * F1_501 + z1 + z4;
+  io[o] = t10 + o3;
+  io[o + 7 * step] = t10 - o3;
+  io[o + step] = t11 + o2;
+  io[o + 6 * step] = t11 - o2;
+  io[o + 2 * step] = t12 + o1;
+  io[o + 5 * step] = t12 - o1;
+  io[o + 3 * step] = t13 + o0;
+  io[o + 4 * step] = t13 - o0;
 }
 
 // DESCALE(x, n) = (x + 2^(n-1)) >> n of the two passes: n = CONST_BITS - PASS1_BITS, then CONST_BITS + PASS1_BITS + 3.
-const PASS1_ROUND = 2 ** (CONST_BITS - PASS1_BITS - 1), PASS1_SCALE = 2 ** -(CONST_BITS - PASS1_BITS);
-const PASS2_ROUND = 2 ** (CONST_BITS + PASS1_BITS + 2), PASS2_SCALE = 2 ** -(CONST_BITS + PASS1_BITS + 3);
+const PASS1_ROUND = 2 ** (CONST_BITS - PASS1_BITS - 1),
+  PASS1_SCALE = 2 ** -(CONST_BITS - PASS1_BITS);
+const PASS2_ROUND = 2 ** (CONST_BITS + PASS1_BITS + 2),
+  PASS2_SCALE = 2 ** -(CONST_BITS + PASS1_BITS + 3);
 
 /** Dequantise and inverse-DCT every stored block of a component into a sample plane (stride*8 wide). */
 function idctComponent(c: Component, q: Int32Array): Uint8Array {
@@ -476,11 +607,14 @@ function idctComponent(c: Component, q: Int32Array): Uint8Array {
  */
 function upsample(frame: Frame, c: Component, plane: Uint8Array): Uint8Array {
   const { width, height } = frame;
-  const fx = frame.hmax / c.h, fy = frame.vmax / c.v;
+  const fx = frame.hmax / c.h,
+    fy = frame.vmax / c.v;
   const pw = c.stride * 8;
   const out = new Uint8Array(width * height);
-  const dw = c.width, dh = c.height;
-  if (!Number.isInteger(fx) || !Number.isInteger(fy)) throw new ImageError('unsupported JPEG: non-integral sampling ratio');
+  const dw = c.width,
+    dh = c.height;
+  if (!Number.isInteger(fx) || !Number.isInteger(fy))
+    throw new ImageError('unsupported JPEG: non-integral sampling ratio');
   if (fx === 1 && fy === 1) {
     for (let y = 0; y < height; y++) out.set(plane.subarray(y * pw, y * pw + width), y * width);
     return out;
@@ -515,7 +649,9 @@ function upsample(frame: Frame, c: Component, plane: Uint8Array): Uint8Array {
       const far = (y & 1 ? Math.min((y >> 1) + 1, dh - 1) : Math.max((y >> 1) - 1, 0)) * pw;
       for (let x = 0; x < dw; x++) sums[x] = plane[near + x] * 3 + plane[far + x];
       const o = y * width;
-      const put = (x: number, v: number) => { if (x < width) out[o + x] = v; };
+      const put = (x: number, v: number) => {
+        if (x < width) out[o + x] = v;
+      };
       put(0, (sums[0] * 4 + 8) >> 4);
       put(1, (sums[0] * 3 + sums[1] + 7) >> 4);
       for (let j = 1; j < dw - 1; j++) {
@@ -547,7 +683,10 @@ function colorTransform(frame: Frame, jfif: boolean, adobe: number | undefined):
 // libjpeg's jdcolor.c tables, 16-bit fixed point: FIX(x) = floor(x * 2^16 + 0.5).
 const SCALE = 2 ** 16;
 const FIX = (x: number) => Math.floor(x * SCALE + 0.5);
-const CR_R = new Int32Array(256), CB_B = new Int32Array(256), CR_G = new Int32Array(256), CB_G = new Int32Array(256);
+const CR_R = new Int32Array(256),
+  CB_B = new Int32Array(256),
+  CR_G = new Int32Array(256),
+  CB_G = new Int32Array(256);
 for (let i = 0; i < 256; i++) {
   const x = i - 128;
   CR_R[i] = Math.floor((FIX(1.402) * x + SCALE / 2) / SCALE);
@@ -565,11 +704,17 @@ function toRgb(frame: Frame, planes: Uint8Array[], transform: 'ycc' | 'rgb' | 'g
   if (transform === 'grey') {
     for (let i = 0; i < n; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = full[0][i];
   } else if (transform === 'rgb') {
-    for (let i = 0; i < n; i++) { out[3 * i] = full[0][i]; out[3 * i + 1] = full[1][i]; out[3 * i + 2] = full[2][i]; }
+    for (let i = 0; i < n; i++) {
+      out[3 * i] = full[0][i];
+      out[3 * i + 1] = full[1][i];
+      out[3 * i + 2] = full[2][i];
+    }
   } else {
     const [Y, Cb, Cr] = full;
     for (let i = 0; i < n; i++) {
-      const y = Y[i], cb = Cb[i], cr = Cr[i];
+      const y = Y[i],
+        cb = Cb[i],
+        cr = Cr[i];
       out[3 * i] = clamp8(y + CR_R[cr]);
       out[3 * i + 1] = clamp8(y + ((CB_G[cb] + CR_G[cr]) >> 16));
       out[3 * i + 2] = clamp8(y + CB_B[cb]);

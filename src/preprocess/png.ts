@@ -9,10 +9,24 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Samples per pixel for each colour type: grey, RGB, palette, grey+alpha, RGBA. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-const ALLOWED_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+const ALLOWED_DEPTHS: Record<number, number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
 
 /** Adam7 passes: x0, y0, dx, dy. */
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -51,24 +65,37 @@ export async function decodePng(bytes: Uint8Array, file = 'PNG'): Promise<RgbIma
   const idat: Uint8Array[] = [];
   let sawEnd = false;
   for (let pos = 8; !sawEnd;) {
-    if (pos + 8 > bytes.length) throw new ImageError(`${file}: truncated PNG: chunk header at byte ${pos} runs past the end (${bytes.length} bytes)${header ? '' : ' before IHDR'}`);
+    if (pos + 8 > bytes.length)
+      throw new ImageError(
+        `${file}: truncated PNG: chunk header at byte ${pos} runs past the end (${bytes.length} bytes)${header ? '' : ' before IHDR'}`,
+      );
     const length = view.getUint32(pos);
     const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
     const end = pos + 12 + length;
-    if (end > bytes.length) throw new ImageError(`${file}: truncated PNG: chunk ${type} at byte ${pos} needs ${length + 12} bytes, only ${bytes.length - pos} left`);
+    if (end > bytes.length)
+      throw new ImageError(
+        `${file}: truncated PNG: chunk ${type} at byte ${pos} needs ${length + 12} bytes, only ${bytes.length - pos} left`,
+      );
     const data = bytes.subarray(pos + 8, pos + 8 + length);
     if (crc32(bytes.subarray(pos + 4, pos + 8 + length)) !== view.getUint32(pos + 8 + length)) {
       throw new ImageError(`${file}: corrupt PNG: CRC mismatch in chunk ${type} at byte ${pos}`);
     }
     if (!header && type !== 'IHDR') throw new ImageError(`${file}: corrupt PNG: first chunk is ${type}, expected IHDR`);
     switch (type) {
-      case 'IHDR': header = parseHeader(data, file); break;
+      case 'IHDR':
+        header = parseHeader(data, file);
+        break;
       case 'PLTE':
-        if (length % 3 !== 0 || length === 0 || length > 768) throw new ImageError(`${file}: corrupt PNG: PLTE has ${length} bytes`);
+        if (length % 3 !== 0 || length === 0 || length > 768)
+          throw new ImageError(`${file}: corrupt PNG: PLTE has ${length} bytes`);
         palette = data;
         break;
-      case 'IDAT': idat.push(data); break;
-      case 'IEND': sawEnd = true; break;
+      case 'IDAT':
+        idat.push(data);
+        break;
+      case 'IEND':
+        sawEnd = true;
+        break;
       default:
         // Unknown critical chunks (upper-case first letter) change how the image must be read.
         if (type.charCodeAt(0) < 0x61) throw new ImageError(`${file}: unsupported critical PNG chunk ${type}`);
@@ -87,8 +114,10 @@ function parseHeader(data: Uint8Array, file: string): Header {
   const v = new DataView(data.buffer, data.byteOffset, 13);
   const [width, height, depth, colorType] = [v.getUint32(0), v.getUint32(4), data[8], data[9]];
   if (!ALLOWED_DEPTHS[colorType]) throw new ImageError(`${file}: corrupt PNG: colour type ${colorType}`);
-  if (!ALLOWED_DEPTHS[colorType].includes(depth)) throw new ImageError(`${file}: corrupt PNG: bit depth ${depth} with colour type ${colorType}`);
-  if (data[10] !== 0 || data[11] !== 0) throw new ImageError(`${file}: corrupt PNG: compression ${data[10]} / filter method ${data[11]}`);
+  if (!ALLOWED_DEPTHS[colorType].includes(depth))
+    throw new ImageError(`${file}: corrupt PNG: bit depth ${depth} with colour type ${colorType}`);
+  if (data[10] !== 0 || data[11] !== 0)
+    throw new ImageError(`${file}: corrupt PNG: compression ${data[10]} / filter method ${data[11]}`);
   if (data[12] > 1) throw new ImageError(`${file}: corrupt PNG: interlace method ${data[12]}`);
   checkImageSize(width, height, file);
   return { width, height, depth, colorType, interlaced: data[12] === 1 };
@@ -101,8 +130,14 @@ function rowBytes(h: Header, width: number): number {
 /** The passes of the image as (x0, y0, dx, dy, width, height), empty passes left out. */
 function passes(h: Header): number[][] {
   if (!h.interlaced) return [[0, 0, 1, 1, h.width, h.height]];
-  return ADAM7.map(([x0, y0, dx, dy]) => [x0, y0, dx, dy, Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)])
-    .filter(([, , , , w, hh]) => w > 0 && hh > 0);
+  return ADAM7.map(([x0, y0, dx, dy]) => [
+    x0,
+    y0,
+    dx,
+    dy,
+    Math.ceil((h.width - x0) / dx),
+    Math.ceil((h.height - y0) / dy),
+  ]).filter(([, , , , w, hh]) => w > 0 && hh > 0);
 }
 
 /** Filtered bytes the image needs: one filter byte plus the row, for every row of every pass. */
@@ -127,11 +162,13 @@ async function inflate(chunks: Uint8Array[], expected: number, file: string): Pr
     }
   } catch (e) {
     // A stream that ends early or has junk after the image data still counts if every byte arrived.
-    if (filled < expected) throw new ImageError(`${file}: corrupt PNG: image data does not inflate (${(e as Error).message})`);
+    if (filled < expected)
+      throw new ImageError(`${file}: corrupt PNG: image data does not inflate (${(e as Error).message})`);
   } finally {
     reader.cancel().catch(() => undefined);
   }
-  if (filled < expected) throw new ImageError(`${file}: truncated PNG: image data inflates to ${filled} bytes, the image needs ${expected}`);
+  if (filled < expected)
+    throw new ImageError(`${file}: truncated PNG: image data inflates to ${filled} bytes, the image needs ${expected}`);
   return out;
 }
 
@@ -142,9 +179,14 @@ function unfilter(raw: Uint8Array, start: number, rows: number, stride: number, 
     const f = raw[start + y * (stride + 1)];
     const line = start + y * (stride + 1) + 1;
     switch (f) {
-      case 0: break;
-      case 1: for (let i = bpp; i < stride; i++) raw[line + i] = (raw[line + i] + raw[line + i - bpp]) & 0xff; break;
-      case 2: if (prev >= 0) for (let i = 0; i < stride; i++) raw[line + i] = (raw[line + i] + raw[prev + i]) & 0xff; break;
+      case 0:
+        break;
+      case 1:
+        for (let i = bpp; i < stride; i++) raw[line + i] = (raw[line + i] + raw[line + i - bpp]) & 0xff;
+        break;
+      case 2:
+        if (prev >= 0) for (let i = 0; i < stride; i++) raw[line + i] = (raw[line + i] + raw[prev + i]) & 0xff;
+        break;
       case 3:
         for (let i = 0; i < stride; i++) {
           const a = i >= bpp ? raw[line + i - bpp] : 0;
@@ -158,11 +200,14 @@ function unfilter(raw: Uint8Array, start: number, rows: number, stride: number, 
           const b = prev >= 0 ? raw[prev + i] : 0;
           const c = i >= bpp && prev >= 0 ? raw[prev + i - bpp] : 0;
           const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          const pa = Math.abs(p - a),
+            pb = Math.abs(p - b),
+            pc = Math.abs(p - c);
           raw[line + i] = (raw[line + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
         }
         break;
-      default: throw new ImageError(`${file}: corrupt PNG: unknown filter type ${f} on a scanline`);
+      default:
+        throw new ImageError(`${file}: corrupt PNG: unknown filter type ${f} on a scanline`);
     }
     prev = line;
   }
@@ -194,11 +239,15 @@ function toRgb(h: Header, raw: Uint8Array, palette: Uint8Array | undefined, file
         const k = px * channels;
         if (h.colorType === 3) {
           const p = sample(line, k) * 3;
-          out[o] = paletteRgb[p]; out[o + 1] = paletteRgb[p + 1]; out[o + 2] = paletteRgb[p + 2];
+          out[o] = paletteRgb[p];
+          out[o + 1] = paletteRgb[p + 1];
+          out[o + 2] = paletteRgb[p + 2];
         } else if (channels <= 2) {
           out[o] = out[o + 1] = out[o + 2] = sample(line, k) * greyScale;
         } else {
-          out[o] = sample(line, k); out[o + 1] = sample(line, k + 1); out[o + 2] = sample(line, k + 2);
+          out[o] = sample(line, k);
+          out[o + 1] = sample(line, k + 1);
+          out[o + 2] = sample(line, k + 2);
         }
       }
     }

@@ -71,15 +71,21 @@ function horizontal(src: Uint8Array, inW: number, h: number, outW: number): Uint
   for (let y = 0; y < h; y++) {
     const row = y * inW * 3;
     for (let xx = 0; xx < outW; xx++) {
-      let r = HALF, g = HALF, b = HALF;
+      let r = HALF,
+        g = HALF,
+        b = HALF;
       const k0 = xx * ksize;
       let p = row + start[xx] * 3;
       for (let x = 0; x < count[xx]; x++, p += 3) {
         const k = weights[k0 + x];
-        r += src[p] * k; g += src[p + 1] * k; b += src[p + 2] * k;
+        r += src[p] * k;
+        g += src[p + 1] * k;
+        b += src[p + 2] * k;
       }
       const o = (y * outW + xx) * 3;
-      out[o] = clip8(r); out[o + 1] = clip8(g); out[o + 2] = clip8(b);
+      out[o] = clip8(r);
+      out[o + 1] = clip8(g);
+      out[o + 2] = clip8(b);
     }
   }
   return out;

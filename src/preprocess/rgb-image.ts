@@ -18,7 +18,9 @@ export function checkImageSize(width: number, height: number, what: string): voi
     throw new ImageError(`${what}: invalid image size ${width}x${height}`);
   }
   if (width * height > MAX_IMAGE_PIXELS) {
-    throw new ImageError(`${what}: image is ${width}x${height} (${(width * height / 1e6).toFixed(1)} megapixels), more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels we decode`);
+    throw new ImageError(
+      `${what}: image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels), more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels we decode`,
+    );
   }
 }
 
@@ -26,7 +28,9 @@ export function checkImageSize(width: number, height: number, what: string): voi
 export function checkRgbImage(image: RgbImage, what = 'image'): void {
   checkImageSize(image.width, image.height, what);
   if (image.data.length !== image.width * image.height * 3) {
-    throw new ImageError(`${what}: ${image.width}x${image.height} RGB needs ${image.width * image.height * 3} bytes, got ${image.data.length}`);
+    throw new ImageError(
+      `${what}: ${image.width}x${image.height} RGB needs ${image.width * image.height * 3} bytes, got ${image.data.length}`,
+    );
   }
 }
 
@@ -36,7 +40,8 @@ export function checkRgbImage(image: RgbImage, what = 'image'): void {
  */
 export function rgbaToRgb(width: number, height: number, rgba: Uint8Array | Uint8ClampedArray): RgbImage {
   checkImageSize(width, height, 'RGBA image');
-  if (rgba.length !== width * height * 4) throw new ImageError(`RGBA image: ${width}x${height} needs ${width * height * 4} bytes, got ${rgba.length}`);
+  if (rgba.length !== width * height * 4)
+    throw new ImageError(`RGBA image: ${width}x${height} needs ${width * height * 4} bytes, got ${rgba.length}`);
   const data = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; j < data.length; i += 4, j += 3) {
     data[j] = rgba[i];

@@ -10,7 +10,8 @@ import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoin
  * GPT-2's pattern. `\s` is spelt `\p{White_Space}` because JS's `\s` also matches U+FEFF and misses U+0085,
  * unlike the Unicode White_Space class the reference tokenizers use.
  */
-const PRETOKENIZE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
+const PRETOKENIZE =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
 
 /** An added (special) token as tokenizer.json describes it; lstrip/rstrip swallow whitespace beside it. */
 export interface AddedToken {
@@ -51,7 +52,13 @@ const BYTE_TO_CHAR = bytesToUnicode();
 const CHAR_TO_BYTE = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
 /** Defaults of HF's RobertaTokenizer: only `<mask>` strips the whitespace on its left. */
-const ROBERTA_SPECIALS: ReadonlyArray<[string, boolean]> = [['<s>', false], ['</s>', false], ['<pad>', false], ['<unk>', false], ['<mask>', true]];
+const ROBERTA_SPECIALS: ReadonlyArray<[string, boolean]> = [
+  ['<s>', false],
+  ['</s>', false],
+  ['<pad>', false],
+  ['<unk>', false],
+  ['<mask>', true],
+];
 
 export class RobertaTokenizer {
   readonly bosId: number;
@@ -69,13 +76,17 @@ export class RobertaTokenizer {
   constructor(files: TokenizerFiles, options: TokenizerOptions = {}) {
     this.vocab = new Map();
     for (const [token, id] of Object.entries(files.vocab)) {
-      if (!Number.isSafeInteger(id) || id < 0) throw new TokenizerError(`vocab: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, not a non-negative integer`);
+      if (!Number.isSafeInteger(id) || id < 0)
+        throw new TokenizerError(
+          `vocab: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, not a non-negative integer`,
+        );
       this.vocab.set(token, id);
       this.idToToken[id] = token;
     }
     files.merges.forEach((line, rank) => {
       const parts = line.split(' ');
-      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new TokenizerError(`merges: rank ${rank} is ${JSON.stringify(line)}, expected "left right"`);
+      if (parts.length !== 2 || !parts[0] || !parts[1])
+        throw new TokenizerError(`merges: rank ${rank} is ${JSON.stringify(line)}, expected "left right"`);
       const key = `${parts[0]} ${parts[1]}`;
       if (!this.ranks.has(key)) this.ranks.set(key, rank);
     });
@@ -89,16 +100,26 @@ export class RobertaTokenizer {
     this.padId = special('<pad>');
     this.unkId = this.vocab.get('<unk>');
     this.maskId = this.vocab.get('<mask>');
-    this.addedTokens = options.addedTokens ?? ROBERTA_SPECIALS.flatMap(([content, lstrip]) => {
-      const id = this.vocab.get(content);
-      return id === undefined ? [] : [{ content, id, lstrip, rstrip: false }];
-    });
+    this.addedTokens =
+      options.addedTokens ??
+      ROBERTA_SPECIALS.flatMap(([content, lstrip]) => {
+        const id = this.vocab.get(content);
+        return id === undefined ? [] : [{ content, id, lstrip, rstrip: false }];
+      });
     this.addPrefixSpace = options.addPrefixSpace ?? false;
   }
 
   /** From the text of vocab.json and merges.txt. */
-  static fromVocabMerges(vocabJson: string, mergesTxt: string, vocabFile = 'vocab.json', mergesFile = 'merges.txt'): RobertaTokenizer {
-    return new RobertaTokenizer({ vocab: parseVocabJson(vocabJson, vocabFile), merges: parseMergesTxt(mergesTxt, mergesFile) });
+  static fromVocabMerges(
+    vocabJson: string,
+    mergesTxt: string,
+    vocabFile = 'vocab.json',
+    mergesFile = 'merges.txt',
+  ): RobertaTokenizer {
+    return new RobertaTokenizer({
+      vocab: parseVocabJson(vocabJson, vocabFile),
+      merges: parseMergesTxt(mergesTxt, mergesFile),
+    });
   }
 
   /** From the text of a Hugging Face tokenizer.json with a BPE model. */
@@ -114,7 +135,10 @@ export class RobertaTokenizer {
   tokenize(text: string): number[] {
     const ids: number[] = [];
     for (const piece of this.splitAddedTokens(this.addPrefixSpace ? ` ${text}` : text)) {
-      if (typeof piece === 'number') { ids.push(piece); continue; }
+      if (typeof piece === 'number') {
+        ids.push(piece);
+        continue;
+      }
       for (const m of piece.matchAll(PRETOKENIZE)) ids.push(...this.bpe(m[0]));
     }
     return ids;
@@ -172,7 +196,10 @@ export class RobertaTokenizer {
     let pos = 0;
     while (pos < text.length) {
       const hit = byLength.find((t) => text.startsWith(t.content, pos));
-      if (!hit) { pos++; continue; }
+      if (!hit) {
+        pos++;
+        continue;
+      }
       let before = text.slice(start, pos);
       if (hit.lstrip) before = before.replace(/\p{White_Space}+$/u, '');
       if (before) out.push(before);
@@ -195,20 +222,26 @@ export class RobertaTokenizer {
       let bestRank = Infinity;
       for (let i = 0; i + 1 < word.length; i++) {
         const r = this.ranks.get(`${word[i]} ${word[i + 1]}`);
-        if (r !== undefined && r < bestRank) { bestRank = r; best = i; }
+        if (r !== undefined && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
       }
       if (best < 0) break;
       const [a, b] = [word[best], word[best + 1]];
       const merged: string[] = [];
       for (let i = 0; i < word.length; i++) {
-        if (i + 1 < word.length && word[i] === a && word[i + 1] === b) { merged.push(a + b); i++; }
-        else merged.push(word[i]);
+        if (i + 1 < word.length && word[i] === a && word[i + 1] === b) {
+          merged.push(a + b);
+          i++;
+        } else merged.push(word[i]);
       }
       word = merged;
     }
     const ids = word.map((symbol) => {
       const id = this.vocab.get(symbol) ?? this.unkId;
-      if (id === undefined) throw new TokenizerError(`symbol ${JSON.stringify(symbol)} is not in the vocab and the vocab has no <unk>`);
+      if (id === undefined)
+        throw new TokenizerError(`symbol ${JSON.stringify(symbol)} is not in the vocab and the vocab has no <unk>`);
       return id;
     });
     if (this.cache.size < 100_000) this.cache.set(piece, ids);
@@ -222,7 +255,16 @@ export function tokenizerJsonOptions(text: string, file = 'tokenizer.json'): Tok
     added_tokens?: Array<{ id: number; content: string; lstrip?: boolean; rstrip?: boolean }>;
     pre_tokenizer?: { add_prefix_space?: boolean };
   };
-  try { json = JSON.parse(text); } catch (e) { throw new TokenizerError(`${file}: not valid JSON (${(e as Error).message})`); }
-  const addedTokens = json.added_tokens?.map((t) => ({ content: t.content, id: t.id, lstrip: !!t.lstrip, rstrip: !!t.rstrip }));
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TokenizerError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const addedTokens = json.added_tokens?.map((t) => ({
+    content: t.content,
+    id: t.id,
+    lstrip: !!t.lstrip,
+    rstrip: !!t.rstrip,
+  }));
   return { addedTokens, addPrefixSpace: json.pre_tokenizer?.add_prefix_space ?? false };
 }

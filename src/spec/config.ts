@@ -144,8 +144,11 @@ export const AUTHORS_EPS: LayerNormEps = { vision: 1e-5, text: 1e-5, cross: 1e-1
 export const HF_EPS: LayerNormEps = { vision: 1e-5, text: 1e-5, cross: 1e-5, bridge: 1e-5, mlm: 1e-5 };
 
 /** The definition fields of `c` with their defaults filled in. */
-export function definitions(c: BridgeTowerConfig): Required<Pick<BridgeTowerConfig,
-  'definition' | 'layerNormEps' | 'hiddenAct' | 'linkTower' | 'tieWordEmbeddings' | 'itmPath'>> {
+export function definitions(
+  c: BridgeTowerConfig,
+): Required<
+  Pick<BridgeTowerConfig, 'definition' | 'layerNormEps' | 'hiddenAct' | 'linkTower' | 'tieWordEmbeddings' | 'itmPath'>
+> {
   const definition = c.definition ?? 'authors';
   return {
     definition,
@@ -160,13 +163,19 @@ export function definitions(c: BridgeTowerConfig): Required<Pick<BridgeTowerConf
 /** How `verify`, `run` and the task API name the definitions a model follows. */
 export function describeDefinitions(c: BridgeTowerConfig): string {
   const d = definitions(c);
-  const code = d.definition === 'hf' ? 'Hugging Face transformers v4.40.2 BridgeTower classes' : 'the authors\' microsoft/BridgeTower code';
+  const code =
+    d.definition === 'hf'
+      ? 'Hugging Face transformers v4.40.2 BridgeTower classes'
+      : "the authors' microsoft/BridgeTower code";
   const parts = [code];
   if (c.heads.itc) {
-    parts.push(d.definition === 'hf' ? 'ITC image embedding from the cross-modal image transform (HF)'
-      : 'ITC image embedding from the last vision layer (authors)');
+    parts.push(
+      d.definition === 'hf'
+        ? 'ITC image embedding from the cross-modal image transform (HF)'
+        : 'ITC image embedding from the last vision layer (authors)',
+    );
   }
-  if (c.heads.itm && d.itmPath === 'fusion') parts.push('ITM through the authors\' infer_fusion path (itm_itc)');
+  if (c.heads.itm && d.itmPath === 'fusion') parts.push("ITM through the authors' infer_fusion path (itm_itc)");
   if (d.linkTower !== 'add') parts.push(`link towers ${d.linkTower}`);
   return parts.join('; ');
 }

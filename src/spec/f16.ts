@@ -56,8 +56,12 @@ export function toFloatDtype(t: HostTensor, dtype: 'f32' | 'f16', name: string):
   const n = numel(t.shape);
   let asF32: Float32Array;
   switch (t.dtype) {
-    case 'f32': asF32 = t.data as Float32Array; break;
-    case 'f64': asF32 = Float32Array.from(t.data as Float64Array); break;
+    case 'f32':
+      asF32 = t.data as Float32Array;
+      break;
+    case 'f64':
+      asF32 = Float32Array.from(t.data as Float64Array);
+      break;
     case 'f16': {
       asF32 = new Float32Array(n);
       const src = t.data as Uint16Array;
@@ -71,7 +75,8 @@ export function toFloatDtype(t: HostTensor, dtype: 'f32' | 'f16', name: string):
       asF32 = new Float32Array(bits.buffer);
       break;
     }
-    case 'q8': case 'q4':
+    case 'q8':
+    case 'q4':
       asF32 = dequantize(t, new Float32Array(n)) as Float32Array;
       break;
     default:

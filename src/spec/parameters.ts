@@ -10,7 +10,11 @@ export const TEXT_PREFIX = 'text_transformer.';
 /** The classification heads built as an MLP, and the name of each one's parameters. */
 export const TASK_HEADS = ['vqa', 'snli', 'nlvr2'] as const;
 export type TaskHead = (typeof TASK_HEADS)[number];
-export const TASK_CLASSIFIER: Record<TaskHead, string> = { vqa: 'vqa_classifier', snli: 'snli_classifier', nlvr2: 'nlvr2_classifier' };
+export const TASK_CLASSIFIER: Record<TaskHead, string> = {
+  vqa: 'vqa_classifier',
+  snli: 'snli_classifier',
+  nlvr2: 'nlvr2_classifier',
+};
 
 const V = VISION_PREFIX;
 const T = TEXT_PREFIX;
@@ -18,14 +22,24 @@ const T = TEXT_PREFIX;
 /** Every tensor inference uses, with its shape under `config`, in checkpoint order. */
 export function expectedTensors(c: BridgeTowerConfig): Array<[string, number[]]> {
   const out: Array<[string, number[]]> = [];
-  const H = c.hiddenSize, Hv = c.vision.width, Ht = c.text.hiddenSize;
-  const linear = (p: string, outF: number, inF: number): void => { out.push([`${p}.weight`, [outF, inF]], [`${p}.bias`, [outF]]); };
-  const norm = (p: string, w: number): void => { out.push([`${p}.weight`, [w]], [`${p}.bias`, [w]]); };
+  const H = c.hiddenSize,
+    Hv = c.vision.width,
+    Ht = c.text.hiddenSize;
+  const linear = (p: string, outF: number, inF: number): void => {
+    out.push([`${p}.weight`, [outF, inF]], [`${p}.bias`, [outF]]);
+  };
+  const norm = (p: string, w: number): void => {
+    out.push([`${p}.weight`, [w]], [`${p}.bias`, [w]]);
+  };
   linear('cross_modal_text_transform', H, Ht);
   linear('cross_modal_image_transform', H, Hv);
   out.push(['token_type_embeddings.weight', [c.tokenTypes, H]]);
   const grid = c.vision.imageSize / c.vision.patchSize;
-  out.push([`${V}class_embedding`, [Hv]], [`${V}positional_embedding`, [grid * grid + 1, Hv]], [`${V}conv1.weight`, [Hv, 3, c.vision.patchSize, c.vision.patchSize]]);
+  out.push(
+    [`${V}class_embedding`, [Hv]],
+    [`${V}positional_embedding`, [grid * grid + 1, Hv]],
+    [`${V}conv1.weight`, [Hv, 3, c.vision.patchSize, c.vision.patchSize]],
+  );
   norm(`${V}ln_pre`, Hv);
   for (let i = 0; i < c.vision.layers; i++) {
     const p = `${V}transformer.resblocks.${i}`;

@@ -51,13 +51,17 @@ export function quantLayout(dtype: QuantDType, shape: readonly number[]): QuantL
  * token-type and CLIP positional embeddings (added, not multiplied, and small).
  */
 export function isQuantizable(name: string, shape: readonly number[]): boolean {
-  return shape.length >= 2 && name.endsWith('weight')
-    && !/(position_embeddings|token_type_embeddings)\.weight$/.test(name);
+  return (
+    shape.length >= 2 && name.endsWith('weight') && !/(position_embeddings|token_type_embeddings)\.weight$/.test(name)
+  );
 }
 
 /** Quantize float values (a [rows, cols] matrix) to codes and scales. Non-finite values are an error. */
 export function quantize(
-  values: Float32Array | Float64Array, shape: readonly number[], dtype: QuantDType, name: string,
+  values: Float32Array | Float64Array,
+  shape: readonly number[],
+  dtype: QuantDType,
+  name: string,
 ): HostTensor {
   const [rows, cols] = matrixShape(shape);
   const layout = quantLayout(dtype, shape);
@@ -68,7 +72,8 @@ export function quantize(
   const perRow = Math.ceil(cols / block) || 0;
   for (let r = 0; r < rows; r++) {
     for (let b = 0; b < perRow; b++) {
-      const from = r * cols + b * block, to = Math.min(from + block, (r + 1) * cols);
+      const from = r * cols + b * block,
+        to = Math.min(from + block, (r + 1) * cols);
       let max = 0;
       for (let i = from; i < to; i++) {
         const v = values[i];
@@ -96,13 +101,15 @@ export function codeAt(dtype: QuantDType, data: Uint8Array, i: number): number {
 
 /** The dequantized values code · scale, in float64 (the kernels' reference) or float32. */
 export function dequantize(
-  t: HostTensor, out: Float32Array | Float64Array = new Float64Array(numel(t.shape)),
+  t: HostTensor,
+  out: Float32Array | Float64Array = new Float64Array(numel(t.shape)),
 ): Float32Array | Float64Array {
   const dtype = t.dtype as QuantDType;
   const [rows, cols] = matrixShape(t.shape);
   const block = quantBlock(dtype, cols);
   const perRow = Math.ceil(cols / block) || 0;
-  const data = t.data as Uint8Array, scales = t.scales!;
+  const data = t.data as Uint8Array,
+    scales = t.scales!;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
@@ -127,7 +134,9 @@ export function fromQuantBytes(dtype: QuantDType, shape: readonly number[], byte
   let s = bytes.subarray(layout.scalesOffset, layout.length);
   if (s.byteOffset % 4) s = s.slice();
   return {
-    dtype, shape: shape.slice(), data: bytes.subarray(0, layout.codeBytes),
+    dtype,
+    shape: shape.slice(),
+    data: bytes.subarray(0, layout.codeBytes),
     scales: new Float32Array(s.buffer, s.byteOffset, layout.scales),
   };
 }
@@ -141,7 +150,8 @@ export function concatQuantRows(parts: HostTensor[]): HostTensor {
   const layout = quantLayout(dtype, shape);
   const data = new Uint8Array(layout.codeBytes);
   const scales = new Float32Array(layout.scales);
-  let e = 0, s = 0;
+  let e = 0,
+    s = 0;
   for (const p of parts) {
     const n = p.shape[0] * cols;
     const src = p.data as Uint8Array;

@@ -5,7 +5,7 @@
 export type DType = 'f32' | 'f16' | 'bf16' | 'f64' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool' | 'q8' | 'q4';
 
 export type TypedData =
-  | Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+  Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
 export interface HostTensor {
   dtype: DType;
@@ -17,9 +17,19 @@ export interface HostTensor {
 }
 
 export const DTYPE_BYTES: Record<DType, number> = {
-  f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1,
+  f32: 4,
+  f16: 2,
+  bf16: 2,
+  f64: 8,
+  i64: 8,
+  i32: 4,
+  i16: 2,
+  i8: 1,
+  u8: 1,
+  bool: 1,
   // Codes only: the scales come on top (quantize.ts, quantLayout).
-  q8: 1, q4: 0.5,
+  q8: 1,
+  q4: 0.5,
 };
 
 export function numel(shape: readonly number[]): number {
@@ -34,14 +44,26 @@ export function typedView(dtype: DType, bytes: Uint8Array): TypedData {
   const { buffer, byteOffset, byteLength } = aligned;
   const n = byteLength / width;
   switch (dtype) {
-    case 'f32': return new Float32Array(buffer, byteOffset, n);
-    case 'f64': return new Float64Array(buffer, byteOffset, n);
-    case 'f16': case 'bf16': return new Uint16Array(buffer, byteOffset, n);
-    case 'i64': return new BigInt64Array(buffer, byteOffset, n);
-    case 'i32': return new Int32Array(buffer, byteOffset, n);
-    case 'i16': return new Int16Array(buffer, byteOffset, n);
-    case 'i8': return new Int8Array(buffer, byteOffset, n);
-    case 'u8': case 'bool': return new Uint8Array(buffer, byteOffset, n);
-    case 'q8': case 'q4': throw new Error(`typedView: ${dtype} tensors carry scales (quantize.ts, fromQuantBytes)`);
+    case 'f32':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'f64':
+      return new Float64Array(buffer, byteOffset, n);
+    case 'f16':
+    case 'bf16':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'i64':
+      return new BigInt64Array(buffer, byteOffset, n);
+    case 'i32':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'i16':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'i8':
+      return new Int8Array(buffer, byteOffset, n);
+    case 'u8':
+    case 'bool':
+      return new Uint8Array(buffer, byteOffset, n);
+    case 'q8':
+    case 'q4':
+      throw new Error(`typedView: ${dtype} tensors carry scales (quantize.ts, fromQuantBytes)`);
   }
 }

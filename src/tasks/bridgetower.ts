@@ -18,8 +18,18 @@ import { toRgb } from '../preprocess/image-input';
 import { RobertaTokenizer } from '../preprocess/tokenizer';
 import { embedImage, embedPairs, embedText, type Embedder } from './embeddings';
 import type {
-  Answer, AttentionMap, EntailmentResult, FillMaskToken, HeadName, ImageInput, LoadOptions, MatchResult, Nlvr2Result,
-  RetrievalHit, TaskOptions, VqaResult,
+  Answer,
+  AttentionMap,
+  EntailmentResult,
+  FillMaskToken,
+  HeadName,
+  ImageInput,
+  LoadOptions,
+  MatchResult,
+  Nlvr2Result,
+  RetrievalHit,
+  TaskOptions,
+  VqaResult,
 } from './types';
 
 export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 'signal' | 'onProgress'> {
@@ -60,9 +70,14 @@ export class BridgeTower {
    * or of a folder in the hub's layout (relative URLs resolve against the page, or the working directory in
    * Node), a WeightSet or a Directory. Without a source: the demo model shipped with the package.
    */
-  static async load(source?: string | URL | WeightSet | Directory, opts: BridgeTowerLoadOptions = {}): Promise<BridgeTower> {
+  static async load(
+    source?: string | URL | WeightSet | Directory,
+    opts: BridgeTowerLoadOptions = {},
+  ): Promise<BridgeTower> {
     const signal = opts.signal;
-    const check = () => { if (signal?.aborted) throw new AbortedError('loading the model was cancelled'); };
+    const check = () => {
+      if (signal?.aborted) throw new AbortedError('loading the model was cancelled');
+    };
     check();
     let weights: WeightSet;
     let opened = false;
@@ -88,8 +103,16 @@ export class BridgeTower {
       const labels = weights.labels;
       const vqa = weights.config.heads.vqa;
       const scoring = opts.vqaScoring ?? (vqa?.outFeatures === VQAV2_ANSWERS ? 'sigmoid' : 'softmax');
-      return new BridgeTower(gpu, model, tokenizer, labels, opts.imagePreprocess ?? weights.config.imagePreprocess,
-        scoring, !opts.gpu, weights.source);
+      return new BridgeTower(
+        gpu,
+        model,
+        tokenizer,
+        labels,
+        opts.imagePreprocess ?? weights.config.imagePreprocess,
+        scoring,
+        !opts.gpu,
+        weights.source,
+      );
     } catch (e) {
       if (!opts.gpu) gpu.destroy();
       if (signal?.aborted) throw new AbortedError('loading the model was cancelled');
@@ -99,8 +122,12 @@ export class BridgeTower {
     }
   }
 
-  get config(): BridgeTowerConfig { return this.model.config; }
-  get numCrossLayers(): number { return this.config.numLayers; }
+  get config(): BridgeTowerConfig {
+    return this.model.config;
+  }
+  get numCrossLayers(): number {
+    return this.config.numLayers;
+  }
 
   hasHead(head: HeadName): boolean {
     return !!this.config.heads[head];
@@ -109,19 +136,27 @@ export class BridgeTower {
   /** The tokenizer that came with the weights (web format: vocab.json + merges.txt in the directory). */
   get tokenizer(): RobertaTokenizer {
     if (!this.tokenizerOrUndefined) {
-      throw new TokenizerError(`${this.source} has no tokenizer files; convert it with --vocab/--merges or --tokenizer`);
+      throw new TokenizerError(
+        `${this.source} has no tokenizer files; convert it with --vocab/--merges or --tokenizer`,
+      );
     }
     return this.tokenizerOrUndefined;
   }
 
   /** Whose code defines this model's outputs: 'hf' for transformers files, 'authors' for microsoft/BridgeTower's. */
-  get definition(): 'hf' | 'authors' { return this.model.definition; }
+  get definition(): 'hf' | 'authors' {
+    return this.model.definition;
+  }
 
   /** ITC text embeddings [contrastive size], batched; comparable with embedImage (and embedPair): see ./embeddings.ts. */
-  embedText(texts: readonly string[]): Promise<Float32Array[]> { return embedText(this.embedder(), texts); }
+  embedText(texts: readonly string[]): Promise<Float32Array[]> {
+    return embedText(this.embedder(), texts);
+  }
 
   /** ITC image embeddings [contrastive size], batched; comparable with embedText (and embedPair): see ./embeddings.ts. */
-  embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> { return embedImage(this.embedder(), images); }
+  embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> {
+    return embedImage(this.embedder(), images);
+  }
 
   /** HF's cross-modal embedding of one image-text pair (BridgeTowerForContrastiveLearning models only). */
   async embedPair(image: ImageInput, text: string): Promise<Float32Array> {
@@ -134,7 +169,12 @@ export class BridgeTower {
   }
 
   private embedder(): Embedder {
-    return { model: this.model, source: this.source, encodeTexts: (t) => this.encodeTexts(t), pixels: (i) => this.pixels(i) };
+    return {
+      model: this.model,
+      source: this.source,
+      encodeTexts: (t) => this.encodeTexts(t),
+      pixels: (i) => this.pixels(i),
+    };
   }
 
   /**
@@ -142,7 +182,8 @@ export class BridgeTower {
    * also returns that cross-modal layer's attention map (as crossAttention() would).
    */
   async vqa(
-    image: ImageInput, question: string,
+    image: ImageInput,
+    question: string,
     { topK = 5, attentionLayer, signal, onProgress }: { topK?: number; attentionLayer?: number } & TaskOptions = {},
   ): Promise<VqaResult> {
     const head = this.requireHead('vqa', 'visual question answering');
@@ -152,12 +193,17 @@ export class BridgeTower {
     checkAbort(signal);
     onProgress?.({ stage: 'answering', done: 0, total: 1 });
     const attention = attentionLayer === undefined ? [] : [`cross_attn_probs.${attentionLayer}`];
-    const out = await this.model.forward({ ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) },
-      { outputs: ['vqa_logits', ...attention] });
+    const out = await this.model.forward(
+      { ...this.encodeTexts([question]), pixelValues: await this.pixels([image]) },
+      { outputs: ['vqa_logits', ...attention] },
+    );
     onProgress?.({ stage: 'answering', done: 1, total: 1 });
     const logits = out.get('vqa_logits')!.data;
     const probs = this.vqaScoring === 'softmax' ? softmax(logits) : logits.map(sigmoid);
-    const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({ answer: this.labels?.[i] ?? String(i), score: probs[i] }));
+    const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({
+      answer: this.labels?.[i] ?? String(i),
+      score: probs[i],
+    }));
     const result: VqaResult = { answers, ms: now() - t0 };
     const cut = this.truncation(question);
     if (cut !== undefined) result.truncatedTo = cut;
@@ -170,7 +216,9 @@ export class BridgeTower {
    * given. Texts go through the cross-modal encoder TEXT_BATCH at a time (progress and cancel between batches).
    */
   async match(
-    image: ImageInput, texts: readonly string[], { signal, onProgress }: TaskOptions = {},
+    image: ImageInput,
+    texts: readonly string[],
+    { signal, onProgress }: TaskOptions = {},
   ): Promise<MatchResult[]> {
     this.requireHead('itm', 'image-text matching');
     checkTexts(texts, 'text');
@@ -207,13 +255,14 @@ export class BridgeTower {
    * Progress counts pictures encoded, then pictures re-ranked; cancel stops between forward passes.
    */
   async retrieveImages(
-    text: string, images: readonly ImageInput[],
+    text: string,
+    images: readonly ImageInput[],
     { topK = images.length, rerank = 16, signal, onProgress }: { topK?: number; rerank?: number } & TaskOptions = {},
   ): Promise<RetrievalHit[]> {
     this.requireHead('itc', 'contrastive retrieval');
     checkTexts([text], 'text');
     checkAbort(signal);
-    const textFeature = (await this.model.encodeText(...this.textArrays([text])));
+    const textFeature = await this.model.encodeText(...this.textArrays([text]));
     const sims: number[] = [];
     onProgress?.({ stage: 'encoding pictures', done: 0, total: images.length });
     for (let i = 0; i < images.length; i += IMAGE_BATCH) {
@@ -236,7 +285,11 @@ export class BridgeTower {
   }
 
   /** Rank texts for an image: ITC over all, then ITM re-ranking of the best `rerank`; image features computed once. */
-  async retrieveTexts(image: ImageInput, texts: readonly string[], { topK = texts.length, rerank = 16 }: { topK?: number; rerank?: number } = {}): Promise<RetrievalHit[]> {
+  async retrieveTexts(
+    image: ImageInput,
+    texts: readonly string[],
+    { topK = texts.length, rerank = 16 }: { topK?: number; rerank?: number } = {},
+  ): Promise<RetrievalHit[]> {
     this.requireHead('itc', 'contrastive retrieval');
     checkTexts(texts, 'text');
     const pixels = await this.pixels([image]);
@@ -247,7 +300,10 @@ export class BridgeTower {
     const features = this.model.imageFeatures(pixels);
     try {
       const top = [...hits].sort((a, b) => b.itc - a.itc).slice(0, rerank);
-      const out = await this.model.forward({ ...this.encodeTexts(top.map((h) => texts[h.index])), image: features }, { outputs: ['itm_logits'] });
+      const out = await this.model.forward(
+        { ...this.encodeTexts(top.map((h) => texts[h.index])), image: features },
+        { outputs: ['itm_logits'] },
+      );
       const itm = out.get('itm_logits')!.data;
       const scores = new Map(top.map((h, b) => [h.index, softmax(itm.subarray(2 * b, 2 * b + 2))[1]]));
       return this.rerank(hits, rerank, topK, async (hit) => scores.get(hit.index)!);
@@ -265,7 +321,10 @@ export class BridgeTower {
     const ids = tok.encode(text, this.maxTextLength);
     const position = ids.indexOf(tok.maskId);
     if (position < 0) throw new TokenizerError(`fill-mask needs a <mask> in the text: ${JSON.stringify(text)}`);
-    const out = await this.model.forward({ ...this.idsToArrays([ids]), pixelValues: await this.pixels([image]) }, { outputs: ['mlm_logits'] });
+    const out = await this.model.forward(
+      { ...this.idsToArrays([ids]), pixelValues: await this.pixels([image]) },
+      { outputs: ['mlm_logits'] },
+    );
     const V = this.config.text.vocabSize;
     const probs = softmax(out.get('mlm_logits')!.data.subarray(position * V, (position + 1) * V));
     return topIndices(probs, topK).map((id) => {
@@ -279,9 +338,14 @@ export class BridgeTower {
   async nlvr2(left: ImageInput, right: ImageInput, statement: string): Promise<Nlvr2Result> {
     this.requireHead('nlvr2', 'NLVR2');
     checkTexts([statement], 'statement');
-    const out = await this.model.forward({
-      ...this.encodeTexts([statement]), pixelValues: await this.pixels([left]), pixelValues2: await this.pixels([right]),
-    }, { outputs: ['nlvr2_logits'] });
+    const out = await this.model.forward(
+      {
+        ...this.encodeTexts([statement]),
+        pixelValues: await this.pixels([left]),
+        pixelValues2: await this.pixels([right]),
+      },
+      { outputs: ['nlvr2_logits'] },
+    );
     const p = softmax(out.get('nlvr2_logits')!.data);
     return { answer: p[1] > p[0], score: Math.max(p[0], p[1]) };
   }
@@ -290,7 +354,10 @@ export class BridgeTower {
   async entailment(image: ImageInput, hypothesis: string): Promise<EntailmentResult> {
     this.requireHead('snli', 'visual entailment');
     checkTexts([hypothesis], 'hypothesis');
-    const out = await this.model.forward({ ...this.encodeTexts([hypothesis]), pixelValues: await this.pixels([image]) }, { outputs: ['snli_logits'] });
+    const out = await this.model.forward(
+      { ...this.encodeTexts([hypothesis]), pixelValues: await this.pixels([image]) },
+      { outputs: ['snli_logits'] },
+    );
     const p = softmax(out.get('snli_logits')!.data);
     const best = topIndices(p, 1)[0];
     return { label: SNLI_LABELS[best], scores: { contradiction: p[0], neutral: p[1], entailment: p[2] } };
@@ -301,7 +368,8 @@ export class BridgeTower {
    * cross-attention probabilities, averaged over heads, laid out on the patch grid.
    */
   async crossAttention(
-    image: ImageInput, text: string,
+    image: ImageInput,
+    text: string,
     { layer = this.numCrossLayers - 1, signal }: { layer?: number; signal?: AbortSignal } = {},
   ): Promise<AttentionMap> {
     this.checkLayer(layer);
@@ -315,7 +383,9 @@ export class BridgeTower {
 
   private checkLayer(layer: number): void {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.numCrossLayers) {
-      throw new ShapeError(`cross-modal layer ${layer} does not exist: this model has layers 0..${this.numCrossLayers - 1}`);
+      throw new ShapeError(
+        `cross-modal layer ${layer} does not exist: this model has layers 0..${this.numCrossLayers - 1}`,
+      );
     }
   }
 
@@ -342,12 +412,17 @@ export class BridgeTower {
   async warmUp(): Promise<void> {
     const { text, vision } = this.config;
     const S = vision.imageSize;
-    const outputs = [...this.model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
-      `cross_attn_probs.${this.numCrossLayers - 1}`];
-    await this.model.forward({
-      inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
-      pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
-    }, { outputs });
+    const outputs = [
+      ...this.model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
+      `cross_attn_probs.${this.numCrossLayers - 1}`,
+    ];
+    await this.model.forward(
+      {
+        inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
+        pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
+      },
+      { outputs },
+    );
   }
 
   /** Free GPU memory (and the device, if this object created it). */
@@ -368,8 +443,12 @@ export class BridgeTower {
   private requireHead<H extends HeadName>(head: H, task: string): NonNullable<BridgeTowerConfig['heads'][H]> {
     const h = this.config.heads[head];
     if (!h) {
-      const have = (Object.keys(this.config.heads) as HeadName[]).filter((k) => this.config.heads[k]).join(', ') || 'none';
-      throw new HeadUnavailableError(head, `${task} needs the ${head} head, which ${this.source} does not have (its heads: ${have})`);
+      const have =
+        (Object.keys(this.config.heads) as HeadName[]).filter((k) => this.config.heads[k]).join(', ') || 'none';
+      throw new HeadUnavailableError(
+        head,
+        `${task} needs the ${head} head, which ${this.source} does not have (its heads: ${have})`,
+      );
     }
     return h as NonNullable<BridgeTowerConfig['heads'][H]>;
   }
@@ -387,16 +466,28 @@ export class BridgeTower {
     const L = Math.max(...rows.map((r) => r.length));
     const ids = new Int32Array(rows.length * L).fill(this.tokenizer.padId);
     const mask = new Int32Array(rows.length * L);
-    rows.forEach((r, b) => { ids.set(r, b * L); mask.fill(1, b * L, b * L + r.length); });
+    rows.forEach((r, b) => {
+      ids.set(r, b * L);
+      mask.fill(1, b * L, b * L + r.length);
+    });
     return { inputIds: { shape: [rows.length, L], data: ids }, attentionMask: { shape: [rows.length, L], data: mask } };
   }
 
   private async pixels(images: readonly ImageInput[]) {
     const rgb = await Promise.all(images.map(toRgb));
-    return pixelValues(rgb, { size: this.config.vision.imageSize, mode: this.imagePreprocess, processor: this.config.imageProcessor });
+    return pixelValues(rgb, {
+      size: this.config.vision.imageSize,
+      mode: this.imagePreprocess,
+      processor: this.config.imageProcessor,
+    });
   }
 
-  private async rerank(hits: RetrievalHit[], rerank: number, topK: number, itm: (hit: RetrievalHit) => Promise<number>): Promise<RetrievalHit[]> {
+  private async rerank(
+    hits: RetrievalHit[],
+    rerank: number,
+    topK: number,
+    itm: (hit: RetrievalHit) => Promise<number>,
+  ): Promise<RetrievalHit[]> {
     const byItc = [...hits].sort((a, b) => b.itc - a.itc);
     if (!this.hasHead('itm')) return byItc.slice(0, topK);
     const head = byItc.slice(0, rerank);
@@ -418,7 +509,11 @@ function modelDirectory(source: string | URL | undefined, signal: AbortSignal | 
   }
   const url = resolveUrl(source);
   if (url.protocol === 'file:') {
-    if (!fileDirectory) throw new CheckpointError(url.href, "local files need Node: import { loadBridgeTower } from 'bridgetower-webgpu/node'");
+    if (!fileDirectory)
+      throw new CheckpointError(
+        url.href,
+        "local files need Node: import { loadBridgeTower } from 'bridgetower-webgpu/node'",
+      );
     return fileDirectory(url);
   }
   return new UrlDirectory(url.href, fetchFn);
@@ -426,7 +521,11 @@ function modelDirectory(source: string | URL | undefined, signal: AbortSignal | 
 
 /** Files at arbitrary URLs (a bundler may rename each one), by name. */
 class FileMapDirectory implements Directory {
-  constructor(readonly name: string, private readonly files: Record<string, string>, private readonly fetchFn: typeof fetch) {}
+  constructor(
+    readonly name: string,
+    private readonly files: Record<string, string>,
+    private readonly fetchFn: typeof fetch,
+  ) {}
   async open(relative: string): Promise<ByteSource | undefined> {
     const url = this.files[relative];
     return url === undefined ? undefined : fetchSource(url, this.fetchFn);
@@ -436,8 +535,13 @@ class FileMapDirectory implements Directory {
 /** Reports bytes read from a directory as 'read' progress (totals from the manifest's shard list once known). */
 class ProgressDirectory implements Directory {
   private loaded = 0;
-  constructor(private readonly inner: Directory, private readonly opts: LoadOptions) {}
-  get name(): string { return this.inner.name; }
+  constructor(
+    private readonly inner: Directory,
+    private readonly opts: LoadOptions,
+  ) {}
+  get name(): string {
+    return this.inner.name;
+  }
   async open(relative: string) {
     if (this.opts.signal?.aborted) throw new AbortedError('loading the model was cancelled');
     const src = await this.inner.open(relative);
@@ -475,13 +579,15 @@ export function softmax(x: ArrayLike<number>): Float64Array {
   for (let i = 0; i < x.length; i++) max = Math.max(max, x[i]);
   const out = new Float64Array(x.length);
   let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += (out[i] = Math.exp(x[i] - max));
+  for (let i = 0; i < x.length; i++) sum += out[i] = Math.exp(x[i] - max);
   for (let i = 0; i < x.length; i++) out[i] /= sum;
   return out;
 }
 
 function topIndices(x: ArrayLike<number>, k: number): number[] {
-  return Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b).slice(0, Math.max(0, k));
+  return Array.from({ length: x.length }, (_, i) => i)
+    .sort((a, b) => x[b] - x[a] || a - b)
+    .slice(0, Math.max(0, k));
 }
 
 /**

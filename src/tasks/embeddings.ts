@@ -29,10 +29,14 @@ const IMAGE_BATCH = 8;
 
 function requireItc(e: Embedder, what: string, cross = false): void {
   const itc = e.model.config.heads.itc;
-  if (!itc) throw new HeadUnavailableError('itc', `${what} needs the contrastive (ITC) heads, which ${e.source} does not have`);
+  if (!itc)
+    throw new HeadUnavailableError('itc', `${what} needs the contrastive (ITC) heads, which ${e.source} does not have`);
   if (cross && !itc.cross) {
-    throw new HeadUnavailableError('itc', `${what} needs HF's cross-modal ITC head (itc_cross_modal_head of ` +
-      `BridgeTowerForContrastiveLearning), which ${e.source} does not have; embedText and embedImage work`);
+    throw new HeadUnavailableError(
+      'itc',
+      `${what} needs HF's cross-modal ITC head (itc_cross_modal_head of ` +
+        `BridgeTowerForContrastiveLearning), which ${e.source} does not have; embedText and embedImage work`,
+    );
   }
 }
 
@@ -41,10 +45,13 @@ function rows(t: OutputTensor): Float32Array[] {
   return Array.from({ length: t.shape[0] }, (_, b) => t.data.slice(b * D, (b + 1) * D));
 }
 
-async function batched<T>(items: readonly T[], size: number,
-  run: (batch: readonly T[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
+async function batched<T>(
+  items: readonly T[],
+  size: number,
+  run: (batch: readonly T[]) => Promise<Float32Array[]>,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...await run(items.slice(i, i + size)));
+  for (let i = 0; i < items.length; i += size) out.push(...(await run(items.slice(i, i + size))));
   return out;
 }
 
@@ -64,7 +71,11 @@ export async function embedImage(e: Embedder, images: readonly ImageInput[]): Pr
 }
 
 /** HF's cross-modal embedding itc_cross of each (image, text) pair: the whole model, through the pooled output. */
-export async function embedPairs(e: Embedder, images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> {
+export async function embedPairs(
+  e: Embedder,
+  images: readonly ImageInput[],
+  texts: readonly string[],
+): Promise<Float32Array[]> {
   requireItc(e, 'embedPair', true);
   if (images.length !== texts.length) {
     throw new ShapeError(`embedPairs: ${images.length} images for ${texts.length} texts (one image per text)`);
@@ -72,7 +83,10 @@ export async function embedPairs(e: Embedder, images: readonly ImageInput[], tex
   const pairs = images.map((image, i) => ({ image, text: texts[i] }));
   return batched(pairs, IMAGE_BATCH, async (batch) => {
     const pixelValues = await e.pixels(batch.map((p) => p.image));
-    const out = await e.model.forward({ ...e.encodeTexts(batch.map((p) => p.text)), pixelValues }, { outputs: ['itc_cross'] });
+    const out = await e.model.forward(
+      { ...e.encodeTexts(batch.map((p) => p.text)), pixelValues },
+      { outputs: ['itc_cross'] },
+    );
     return rows(out.get('itc_cross')!);
   });
 }

@@ -27,7 +27,9 @@ setPlatform({
  * or weights/demo of the project when running from the sources or the contributors' CLI build.
  */
 export function demoModelPath(): string {
-  const paths = ['./demo', './lib/demo', '../weights/demo', '../../weights/demo'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  const paths = ['./demo', './lib/demo', '../weights/demo', '../../weights/demo'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  );
   return paths.find((p) => existsSync(`${p}/manifest.json`)) ?? paths[paths.length - 1];
 }
 
@@ -36,7 +38,10 @@ export function demoModelPath(): string {
  * the hub's layout), or a Hugging Face id written `hf:org/name[@revision]`. Without one, the demo model.
  * `open`: what a bare checkpoint lacks (tokenizer files, labels, a config), as `bridgetower convert` takes them.
  */
-export async function loadBridgeTower(path: string = demoModelPath(), opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {}): Promise<BridgeTower> {
+export async function loadBridgeTower(
+  path: string = demoModelPath(),
+  opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {},
+): Promise<BridgeTower> {
   if (path.startsWith('hf:')) return BridgeTower.load(path, opts);
   const weights = await openModelWeights(path, opts.open);
   try {

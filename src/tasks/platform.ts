@@ -15,7 +15,8 @@ export interface Platform extends HubRuntime {
 }
 
 const browser: Platform = {
-  baseUrl: () => (typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href ?? 'http://localhost/'),
+  baseUrl: () =>
+    typeof document !== 'undefined' ? document.baseURI : (globalThis.location?.href ?? 'http://localhost/'),
   env: () => undefined,
   modelCache: async () => (await import('../hub/cache-browser')).browserModelCache(),
 };

@@ -13,7 +13,11 @@ export interface LoadOptions {
 }
 
 /** Progress of a task that runs several forward passes: `done` of `total` items (pictures, captions) of `stage`. */
-export interface TaskProgress { stage: string; done: number; total: number }
+export interface TaskProgress {
+  stage: string;
+  done: number;
+  total: number;
+}
 
 /** Cancel (checked between forward passes: the pass under way finishes) and progress for the longer tasks. */
 export interface TaskOptions {
@@ -21,7 +25,10 @@ export interface TaskOptions {
   onProgress?: (p: TaskProgress) => void;
 }
 
-export interface Answer { answer: string; score: number }
+export interface Answer {
+  answer: string;
+  score: number;
+}
 export interface VqaResult {
   answers: Answer[];
   ms: number;
@@ -37,11 +44,32 @@ export interface MatchResult {
   /** The text was longer than the model reads and was cut to this many tokens. */
   truncatedTo?: number;
 }
-export interface RetrievalHit { index: number; itc: number; itm?: number }
-export interface FillMaskToken { token: string; tokenId: number; score: number; sequence: string }
-export interface Nlvr2Result { answer: boolean; score: number }
-export interface EntailmentResult { label: 'entailment' | 'neutral' | 'contradiction'; scores: Record<'entailment' | 'neutral' | 'contradiction', number> }
+export interface RetrievalHit {
+  index: number;
+  itc: number;
+  itm?: number;
+}
+export interface FillMaskToken {
+  token: string;
+  tokenId: number;
+  score: number;
+  sequence: string;
+}
+export interface Nlvr2Result {
+  answer: boolean;
+  score: number;
+}
+export interface EntailmentResult {
+  label: 'entailment' | 'neutral' | 'contradiction';
+  scores: Record<'entailment' | 'neutral' | 'contradiction', number>;
+}
 /** Cross-attention of text token 0 over the image patches at one cross-modal layer, averaged over heads. */
-export interface AttentionMap { layer: number; gridHeight: number; gridWidth: number; weights: Float32Array; classWeight: number }
+export interface AttentionMap {
+  layer: number;
+  gridHeight: number;
+  gridWidth: number;
+  weights: Float32Array;
+  classWeight: number;
+}
 
 export type HeadName = 'vqa' | 'itm' | 'itc' | 'mlm' | 'nlvr2' | 'snli' | 'irtr';

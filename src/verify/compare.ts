@@ -11,12 +11,19 @@ export interface Comparison {
   detail: string;
 }
 
-export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): Comparison {
+export function compare(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): Comparison {
   const tolerance = `|a-b| <= ${atol} + ${rtol}|b|`;
   if (actual.length !== expected.length) {
     return { pass: false, maxAbs: Infinity, tolerance, detail: `length ${actual.length}, expected ${expected.length}` };
   }
-  let maxAbs = 0, bad = 0, first = -1;
+  let maxAbs = 0,
+    bad = 0,
+    first = -1;
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
     if (!(err <= atol + rtol * Math.abs(expected[i]))) {

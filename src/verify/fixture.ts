@@ -94,7 +94,9 @@ function weightPath(dir: string, from: WeightOrigin): string {
     if (existsSync(join(dir, 'model-hf.safetensors'))) return join(dir, 'model-hf.safetensors');
     if (existsSync(join(dir, 'config.json'))) return dir;
   }
-  throw new UsageError(`${dir}: no ${from === 'hf' ? 'model-hf.safetensors or HF folder (config.json)' : 'model.ckpt'} for --from ${from}`);
+  throw new UsageError(
+    `${dir}: no ${from === 'hf' ? 'model-hf.safetensors or HF folder (config.json)' : 'model.ckpt'} for --from ${from}`,
+  );
 }
 
 /** --from when none is given: the .ckpt when the fixture has one, else its HF weights. */
@@ -108,23 +110,33 @@ export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOption
   if (opts.weights) return loadModel(gpu, opts.weights);
   const dtype = opts.dtype ?? 'f32';
   const from = opts.from ?? defaultOrigin(dir, dtype);
-  if (dtype !== 'f32' && from !== 'web') throw new UsageError(`--dtype ${dtype} is the web format with ${dtype} weights: use it with --from web`);
+  if (dtype !== 'f32' && from !== 'web')
+    throw new UsageError(`--dtype ${dtype} is the web format with ${dtype} weights: use it with --from web`);
   const hfConfig = join(dir, 'config-hf.json');
-  const config = from === 'hf' && existsSync(hfConfig) ? JSON.parse(await readFile(hfConfig, 'utf8')) as unknown : undefined;
+  const config =
+    from === 'hf' && existsSync(hfConfig) ? (JSON.parse(await readFile(hfConfig, 'utf8')) as unknown) : undefined;
   return loadModel(gpu, weightPath(dir, from), { config, convertTo: from === 'web' ? dtype : undefined });
 }
 
 function values(t: HostTensor): Float64Array {
   switch (t.dtype) {
-    case 'f16': return Float64Array.from(t.data as Uint16Array, f16BitsToF32);
-    case 'i64': return Float64Array.from(t.data as BigInt64Array, Number);
-    default: return Float64Array.from(t.data as Float32Array);
+    case 'f16':
+      return Float64Array.from(t.data as Uint16Array, f16BitsToF32);
+    case 'i64':
+      return Float64Array.from(t.data as BigInt64Array, Number);
+    default:
+      return Float64Array.from(t.data as Float32Array);
   }
 }
 
 function check(name: string, got: OutputTensor, want: HostTensor, atol: number, rtol: number): Check {
   if (got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i])) {
-    return { name, pass: false, maxAbs: Infinity, detail: `shape [${got.shape.join(', ')}], expected [${want.shape.join(', ')}]` };
+    return {
+      name,
+      pass: false,
+      maxAbs: Infinity,
+      detail: `shape [${got.shape.join(', ')}], expected [${want.shape.join(', ')}]`,
+    };
   }
   const { pass, maxAbs, detail } = compare(got.data, values(want), atol, rtol);
   return { name, pass, maxAbs, detail };
@@ -143,26 +155,35 @@ function argmaxRows(data: ArrayLike<number>, cols: number): number[] {
 
 /** Argmax per row must match, except rows where our pick is within `nearTie` of the best in `want`. */
 function top1(name: string, got: ArrayLike<number>, want: ArrayLike<number>, cols: number, nearTie = 0): Check {
-  const a = argmaxRows(got, cols), b = argmaxRows(want, cols);
+  const a = argmaxRows(got, cols),
+    b = argmaxRows(want, cols);
   const differ = a.map((v, i) => (v === b[i] ? -1 : i)).filter((i) => i >= 0);
   const margin = (i: number): number => want[i * cols + b[i]] - want[i * cols + a[i]];
   const wrong = differ.filter((i) => !(margin(i) < nearTie));
   const ties = differ.filter((i) => margin(i) < nearTie);
-  const tieNote = ties.length ? `; near-ties accepted (f32 margin < ${nearTie}): ${ties.map((i) => `row ${i} ${a[i]} vs ${b[i]} (${margin(i).toExponential(1)})`).join(', ')}` : '';
+  const tieNote = ties.length
+    ? `; near-ties accepted (f32 margin < ${nearTie}): ${ties.map((i) => `row ${i} ${a[i]} vs ${b[i]} (${margin(i).toExponential(1)})`).join(', ')}`
+    : '';
   return {
-    name: `top1(${name})`, pass: wrong.length === 0, maxAbs: 0,
-    detail: (wrong.length ? `${wrong.length} of ${a.length} rows differ, first row ${wrong[0]}: ${a[wrong[0]]} vs ${b[wrong[0]]}` : `${a.length} rows`) + tieNote,
+    name: `top1(${name})`,
+    pass: wrong.length === 0,
+    maxAbs: 0,
+    detail:
+      (wrong.length
+        ? `${wrong.length} of ${a.length} rows differ, first row ${wrong[0]}: ${a[wrong[0]]} vs ${b[wrong[0]]}`
+        : `${a.length} rows`) + tieNote,
   };
 }
 
 /** text-to-image ITC similarities itc_text · itc_imageᵀ [B, B]. */
 function similarities(text: ArrayLike<number>, image: ArrayLike<number>, B: number, D: number): Float64Array {
   const s = new Float64Array(B * B);
-  for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
-    let d = 0;
-    for (let k = 0; k < D; k++) d += text[i * D + k] * image[j * D + k];
-    s[i * B + j] = d;
-  }
+  for (let i = 0; i < B; i++)
+    for (let j = 0; j < B; j++) {
+      let d = 0;
+      for (let k = 0; k < D; k++) d += text[i * D + k] * image[j * D + k];
+      s[i * B + j] = d;
+    }
   return s;
 }
 
@@ -170,15 +191,25 @@ function similarities(text: ArrayLike<number>, image: ArrayLike<number>, B: numb
 function top1Checks(got: Map<string, OutputTensor>, expected: Map<string, HostTensor>, nearTie = 0): Check[] {
   const checks: Check[] = [];
   for (const name of HEAD_LOGITS) {
-    const g = got.get(name), e = expected.get(name);
+    const g = got.get(name),
+      e = expected.get(name);
     if (g && e) checks.push(top1(name, g.data, values(e), e.shape[e.shape.length - 1], nearTie));
   }
-  const rank = got.get('rank_score'), rankE = expected.get('rank_score');
-  if (rank && rankE && rank.data.length > 1) checks.push(top1('rank_score', rank.data, values(rankE), rank.data.length, nearTie));
-  const [t, i, tE, iE] = [got.get('itc_text'), got.get('itc_image'), expected.get('itc_text'), expected.get('itc_image')];
+  const rank = got.get('rank_score'),
+    rankE = expected.get('rank_score');
+  if (rank && rankE && rank.data.length > 1)
+    checks.push(top1('rank_score', rank.data, values(rankE), rank.data.length, nearTie));
+  const [t, i, tE, iE] = [
+    got.get('itc_text'),
+    got.get('itc_image'),
+    expected.get('itc_text'),
+    expected.get('itc_image'),
+  ];
   if (t && i && tE && iE && t.shape[0] > 1) {
     const [B, D] = t.shape;
-    checks.push(top1('itc', similarities(t.data, i.data, B, D), similarities(values(tE), values(iE), B, D), B, nearTie));
+    checks.push(
+      top1('itc', similarities(t.data, i.data, B, D), similarities(values(tE), values(iE), B, D), B, nearTie),
+    );
   }
   return checks;
 }
@@ -194,7 +225,8 @@ async function pngChecks(dir: string, inputs: Map<string, HostTensor>, processor
     const size = ref.shape[3];
     const got = preprocessImage(image, { size, mode: 'hf', processor });
     const want = values(ref);
-    let max = 0, sum = 0;
+    let max = 0,
+      sum = 0;
     for (let i = 0; i < want.length; i++) {
       const d = Math.abs(got[i] - want[i]);
       sum += d;
@@ -202,7 +234,12 @@ async function pngChecks(dir: string, inputs: Map<string, HostTensor>, processor
     }
     const mean = sum / want.length;
     const pass = got.length === want.length && mean <= PNG_MEAN_ABS && max <= PNG_MAX_ABS;
-    return { name: `${name} (hf preprocessing of image.png)`, pass, maxAbs: max, detail: `mean abs ${mean.toExponential(2)} (bar: mean <= ${PNG_MEAN_ABS}, max <= ${PNG_MAX_ABS})` };
+    return {
+      name: `${name} (hf preprocessing of image.png)`,
+      pass,
+      maxAbs: max,
+      detail: `mean abs ${mean.toExponential(2)} (bar: mean <= ${PNG_MEAN_ABS}, max <= ${PNG_MAX_ABS})`,
+    };
   });
 }
 
@@ -212,35 +249,51 @@ function hostArray<T>(inputs: Map<string, HostTensor>, name: string): HostArray<
 }
 
 /** Run a fixture through `model` and check every expected tensor, the required outputs, and (f16) top-1. */
-export async function verifyFixture(model: BridgeTowerModel, dir: string, opts: { dtype?: WebDType } = {}): Promise<VerifyReport> {
+export async function verifyFixture(
+  model: BridgeTowerModel,
+  dir: string,
+  opts: { dtype?: WebDType } = {},
+): Promise<VerifyReport> {
   const manifest = await readManifest(dir);
   const inputs = await readSafetensorsFile(join(dir, 'inputs.safetensors'));
   const expected = await readSafetensorsFile(join(dir, 'expected.safetensors'));
   const dtype = opts.dtype ?? 'f32';
   const bar = dtype === 'f32' ? undefined : TOLERANCE[dtype];
-  const atol = bar ? bar.atol : manifest.tolerance?.atol ?? 1e-4;
-  const rtol = bar ? bar.rtol : manifest.tolerance?.rtol ?? 1e-3;
+  const atol = bar ? bar.atol : (manifest.tolerance?.atol ?? 1e-4);
+  const rtol = bar ? bar.rtol : (manifest.tolerance?.rtol ?? 1e-3);
   const known = new Set(model.knownOutputs());
   const required = manifest.required_outputs ?? [];
   const names = [...new Set([...expected.keys(), ...required])].filter((n) => known.has(n));
-  const got = await model.forward({
-    inputIds: hostArray<IdData>(inputs, 'input_ids'),
-    attentionMask: hostArray<IdData>(inputs, 'attention_mask'),
-    pixelValues: hostArray<Float32Array>(inputs, 'pixel_values'),
-    pixelValues2: hostArray<Float32Array>(inputs, 'pixel_values_2'),
-  }, { outputs: names });
+  const got = await model.forward(
+    {
+      inputIds: hostArray<IdData>(inputs, 'input_ids'),
+      attentionMask: hostArray<IdData>(inputs, 'attention_mask'),
+      pixelValues: hostArray<Float32Array>(inputs, 'pixel_values'),
+      pixelValues2: hostArray<Float32Array>(inputs, 'pixel_values_2'),
+    },
+    { outputs: names },
+  );
   const checks: Check[] = [];
   for (const [name, want] of expected) {
     const g = got.get(name);
     checks.push(g ? check(name, g, want, atol, rtol) : { name, pass: false, maxAbs: Infinity, detail: 'not produced' });
   }
   for (const name of required) {
-    if (!expected.has(name)) checks.push({ name, pass: false, maxAbs: Infinity, detail: 'required by the manifest but not in expected.safetensors' });
+    if (!expected.has(name))
+      checks.push({
+        name,
+        pass: false,
+        maxAbs: Infinity,
+        detail: 'required by the manifest but not in expected.safetensors',
+      });
   }
   if (dtype === 'f16') checks.push(...top1Checks(got, expected));
   if (dtype === 'q8') checks.push(...top1Checks(got, expected, Q8_NEAR_TIE));
-  if (dtype === 'q4') checks.push(...top1Checks(got, expected).map((c) => ({ ...c, pass: true, detail: `(reported, not required) ${c.detail}` })));
-  checks.push(...await pngChecks(dir, inputs, model.config.imageProcessor));
+  if (dtype === 'q4')
+    checks.push(
+      ...top1Checks(got, expected).map((c) => ({ ...c, pass: true, detail: `(reported, not required) ${c.detail}` })),
+    );
+  checks.push(...(await pngChecks(dir, inputs, model.config.imageProcessor)));
   const failed = checks.filter((c) => !c.pass).length;
   return { checks, passed: checks.length - failed, failed, tolerance: `|a-b| <= ${atol} + ${rtol}|b|` };
 }

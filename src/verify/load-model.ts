@@ -18,7 +18,11 @@ import { BridgeTowerModel } from '../model/bridgetower';
  * Load a model onto the GPU from `path`. With `convertTo`, the weights first go through the web format in
  * that dtype (written to a temporary directory, removed once uploaded), exactly as a browser would get them.
  */
-export async function loadModel(gpu: Gpu, path: string, opts: OpenOptions & HubOptions & { convertTo?: WebDType } = {}): Promise<BridgeTowerModel> {
+export async function loadModel(
+  gpu: Gpu,
+  path: string,
+  opts: OpenOptions & HubOptions & { convertTo?: WebDType } = {},
+): Promise<BridgeTowerModel> {
   const { convertTo, ...open } = opts;
   const weights = await openModelWeights(path, open);
   if (!convertTo) {

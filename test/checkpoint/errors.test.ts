@@ -20,13 +20,25 @@ function centralEntry(zip: Uint8Array, name: string): number {
   const needle = new TextEncoder().encode(name);
   const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   for (let i = zip.length - 46; i >= 0; i--) {
-    if (v.getUint32(i, true) === 0x02014b50 && v.getUint16(i + 28, true) === needle.length && needle.every((b, k) => zip[i + 46 + k] === b)) return i;
+    if (
+      v.getUint32(i, true) === 0x02014b50 &&
+      v.getUint16(i + 28, true) === needle.length &&
+      needle.every((b, k) => zip[i + 46 + k] === b)
+    )
+      return i;
   }
   throw new Error(`no central entry ${name}`);
 }
 
-async function rejects<T extends Error>(p: Promise<unknown>, type: new (...a: any[]) => T, ...parts: string[]): Promise<T> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+async function rejects<T extends Error>(
+  p: Promise<unknown>,
+  type: new (...a: any[]) => T,
+  ...parts: string[]
+): Promise<T> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e, `expected ${type.name}`).toBeInstanceOf(type);
   for (const part of parts) expect((e as Error).message).toContain(part);
   expect((e as Error).message).not.toContain('\n');
@@ -36,7 +48,12 @@ async function rejects<T extends Error>(p: Promise<unknown>, type: new (...a: an
 describe('bad checkpoints', () => {
   it('truncated zip', async () => {
     const b = ckpt();
-    await rejects(openWeights(memory(b.slice(0, b.length >> 1), 'cut.ckpt')), CheckpointError, 'cut.ckpt', 'end-of-central-directory');
+    await rejects(
+      openWeights(memory(b.slice(0, b.length >> 1), 'cut.ckpt')),
+      CheckpointError,
+      'cut.ckpt',
+      'end-of-central-directory',
+    );
     // Cut just inside the last storage: the central directory is gone too.
     await rejects(openWeights(memory(b.slice(0, b.length - 30), 'cut2.ckpt')), CheckpointError, 'cut2.ckpt');
   });
@@ -67,7 +84,13 @@ describe('bad checkpoints', () => {
   });
 
   it('non-checkpoint files', async () => {
-    await rejects(openWeights(memory(fixtureBytes('tiny', 'image.png'), 'image.png')), CheckpointError, 'image.png', 'not a checkpoint', '89 50 4e 47');
+    await rejects(
+      openWeights(memory(fixtureBytes('tiny', 'image.png'), 'image.png')),
+      CheckpointError,
+      'image.png',
+      'not a checkpoint',
+      '89 50 4e 47',
+    );
     await rejects(openWeights(memory(new Uint8Array(0), 'empty.ckpt')), CheckpointError, 'empty.ckpt', 'empty file');
     await rejects(openWeights(memory(new TextEncoder().encode('{"a": 1}'), 'x.json')), CheckpointError, 'x.json');
   });
@@ -75,7 +98,9 @@ describe('bad checkpoints', () => {
   it('unexpected pickle opcode, named with its byte offset', async () => {
     const bad = await torchZip('model', new Map([['state_dict', new RawOps(Uint8Array.of(0x28, 0xff))]]), new Map());
     await rejects(openWeights(memory(bad, 'op.ckpt')), CheckpointError, 'op.ckpt', 'unexpected opcode 0xff', 'byte 20');
-    expect(() => unpickle(Uint8Array.of(0x80, 0x02, 0x4b, 0x01, 0x99), { file: 'p.pkl' })).toThrow(/p\.pkl: pickle: unexpected opcode 0x99 \(opcode at byte 4\)/);
+    expect(() => unpickle(Uint8Array.of(0x80, 0x02, 0x4b, 0x01, 0x99), { file: 'p.pkl' })).toThrow(
+      /p\.pkl: pickle: unexpected opcode 0x99 \(opcode at byte 4\)/,
+    );
   });
 
   it('unknown globals stay inert and never stop the state_dict read', async () => {
@@ -83,9 +108,19 @@ describe('bad checkpoints', () => {
     const storage = { key: '0', type: 'FloatStorage', numel: 4 };
     const evil = new RawOps(new TextEncoder().encode('cos\nsystem\n(X\x06\x00\x00\x00rm -rftR'));
     const top = new Map<any, any>([
-      ['optimizer_states', [new RawOps(Uint8Array.of(0x63, ...new TextEncoder().encode('torch.optim\nAdamW\n'), 0x29, 0x81, 0x7d, 0x62))]],
+      [
+        'optimizer_states',
+        [new RawOps(Uint8Array.of(0x63, ...new TextEncoder().encode('torch.optim\nAdamW\n'), 0x29, 0x81, 0x7d, 0x62))],
+      ],
       ['callbacks', new Map([['x', evil]])],
-      ['state_dict', new OrderedDict([['a.weight', new Tensor(storage, 0, [2, 2])], ['a.t', new Tensor(storage, 0, [2, 2], [1, 2])], ['junk', new Tuple([1.5, null])]])],
+      [
+        'state_dict',
+        new OrderedDict([
+          ['a.weight', new Tensor(storage, 0, [2, 2])],
+          ['a.t', new Tensor(storage, 0, [2, 2], [1, 2])],
+          ['junk', new Tuple([1.5, null])],
+        ]),
+      ],
     ]);
     const bytes = await torchZip('archive', top, new Map([['0', new Uint8Array(w.buffer)]]));
     const { readTorchZip } = await import('../../src/checkpoint/torch');
@@ -99,24 +134,45 @@ describe('bad checkpoints', () => {
   it('missing required tensor', async () => {
     const all = readSafetensors(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf');
     all.delete('bridgetower.cross_modal_text_pooler.dense.weight');
-    await rejects(openWeights(memory(writeSafetensors(all), 'cut.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
-      MissingTensorError, 'cut.safetensors', 'cross_modal_text_pooler.dense.weight');
+    await rejects(
+      openWeights(memory(writeSafetensors(all), 'cut.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
+      MissingTensorError,
+      'cut.safetensors',
+      'cross_modal_text_pooler.dense.weight',
+    );
     const noHead = readSafetensors(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf');
     for (const k of [...noHead.keys()]) if (k.startsWith('vqa_classifier.')) noHead.delete(k);
-    await rejects(openWeights(memory(writeSafetensors(noHead), 'nohead.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
-      MissingTensorError, 'vqa_classifier.0.weight', 'vqa head');
+    await rejects(
+      openWeights(memory(writeSafetensors(noHead), 'nohead.safetensors'), {
+        config: fixtureJson('tiny', 'config-hf.json'),
+      }),
+      MissingTensorError,
+      'vqa_classifier.0.weight',
+      'vqa head',
+    );
   });
 
   it('shape contradicting the config', async () => {
     const cfg = fixtureJson('tiny', 'config-hf.json') as any;
     cfg.text_config.intermediate_size = 65;
-    await rejects(openWeights(memory(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf.safetensors'), { config: cfg }),
-      ConfigError, 'hf.safetensors', 'text_config.intermediate_size', 'text_transformer.encoder.layer.0.intermediate.dense.weight [64,32]');
+    await rejects(
+      openWeights(memory(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf.safetensors'), { config: cfg }),
+      ConfigError,
+      'hf.safetensors',
+      'text_config.intermediate_size',
+      'text_transformer.encoder.layer.0.intermediate.dense.weight [64,32]',
+    );
     const all = readSafetensors(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf');
     const t = all.get('itm_score.fc.bias')!;
     all.set('itm_score.fc.bias', { ...t, shape: [1], data: (t.data as Float32Array).slice(0, 1) });
-    await rejects(openWeights(memory(writeSafetensors(all), 'itm.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
-      ConfigError, 'itm.safetensors', 'itm_score.fc.bias', '[1]', '[2]');
+    await rejects(
+      openWeights(memory(writeSafetensors(all), 'itm.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
+      ConfigError,
+      'itm.safetensors',
+      'itm_score.fc.bias',
+      '[1]',
+      '[2]',
+    );
   });
 
   it('checksum mismatch in a web-format shard', async () => {
@@ -136,7 +192,10 @@ describe('bad checkpoints', () => {
 });
 
 describe('convert CLI', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/cli/main.ts'), ...args], { encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/cli/main.ts'), ...args], {
+      encoding: 'utf8',
+    });
 
   it('prints one line and exits non-zero on bad input', () => {
     const r = cli('convert', fixturePath('tiny', 'image.png'), '--out', tempDir());
@@ -154,7 +213,9 @@ describe('convert CLI', () => {
     // The fixture has neither tokenizer files nor answer labels: both are said, once each.
     expect(r.stderr).toMatch(/^warning: no tokenizer files .*\nwarning: no VQA answer labels .*\n$/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^converted .*model\.ckpt \(torch-zip\) -> .*: 271 tensors kept, 7 skipped, [\d.]+ MiB f16 in 1 shard, [\d.]+ s, no tokenizer\n$/);
+    expect(r.stdout).toMatch(
+      /^converted .*model\.ckpt \(torch-zip\) -> .*: 271 tensors kept, 7 skipped, [\d.]+ MiB f16 in 1 shard, [\d.]+ s, no tokenizer\n$/,
+    );
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).dtype).toBe('f16');
   });
 

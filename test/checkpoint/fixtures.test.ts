@@ -14,7 +14,17 @@ import { writeWebFormat, type ConvertibleWeights, type Manifest } from '../../sr
 import type { HostTensor } from '../../src/spec/tensor';
 import type { TensorInfo } from '../../src/spec/weight-set';
 import { AbortedError, ConfigError } from '../../src/errors';
-import { fixtureBytes, fixtureJson, fixturePath, memory, PRESETS, rawBytes, sameBytes, tempDir, writeSafetensors } from './helpers';
+import {
+  fixtureBytes,
+  fixtureJson,
+  fixturePath,
+  memory,
+  PRESETS,
+  rawBytes,
+  sameBytes,
+  tempDir,
+  writeSafetensors,
+} from './helpers';
 
 /** The config the fixture's manifest `resolved_config` describes, written out by hand from its keys. */
 function expectedConfig(preset: string): BridgeTowerConfig {
@@ -22,9 +32,10 @@ function expectedConfig(preset: string): BridgeTowerConfig {
   const rc = manifest.resolved_config as Record<string, any>;
   const H = rc.hidden_size;
   const loss = rc.loss_names as Record<string, number>;
-  const head = (inF: number, out: number) => rc.task_head_layers === 2
-    ? { layers: 2 as const, inFeatures: inF, hidden: Math.trunc(2 * H * rc.head_hidden_scale), outFeatures: out }
-    : { layers: 1 as const, inFeatures: inF, hidden: 0, outFeatures: out };
+  const head = (inF: number, out: number) =>
+    rc.task_head_layers === 2
+      ? { layers: 2 as const, inFeatures: inF, hidden: Math.trunc(2 * H * rc.head_hidden_scale), outFeatures: out }
+      : { layers: 1 as const, inFeatures: inF, hidden: 0, outFeatures: out };
   const heads: BridgeTowerConfig['heads'] = {};
   if (loss.vqa > 0) heads.vqa = head(2 * H, rc.vqav2_label_size);
   if (loss.snli > 0) heads.snli = head(2 * H, 3);
@@ -34,12 +45,30 @@ function expectedConfig(preset: string): BridgeTowerConfig {
   if (loss.mlm > 0) heads.mlm = true;
   if (loss.irtr > 0) heads.irtr = true;
   return {
-    hiddenSize: H, numHeads: rc.num_heads, numLayers: rc.num_layers, crossIntermediateSize: H * rc.mlp_ratio,
-    vision: { width: rc.vit_width, layers: rc.vit_layers, heads: rc.vit_heads, patchSize: rc.patch_size, imageSize: rc.image_size, layernormShared: rc.vit_layernorm_shared },
+    hiddenSize: H,
+    numHeads: rc.num_heads,
+    numLayers: rc.num_layers,
+    crossIntermediateSize: H * rc.mlp_ratio,
+    vision: {
+      width: rc.vit_width,
+      layers: rc.vit_layers,
+      heads: rc.vit_heads,
+      patchSize: rc.patch_size,
+      imageSize: rc.image_size,
+      layernormShared: rc.vit_layernorm_shared,
+    },
     text: {
-      hiddenSize: rc.input_text_embed_size, layers: rc.text_num_layers, heads: rc.text_num_heads, intermediateSize: rc.text_intermediate_size,
-      vocabSize: rc.vocab_size, maxPositionEmbeddings: rc.text_max_position_embeddings, typeVocabSize: rc.text_type_vocab_size,
-      padTokenId: 1, bosTokenId: 0, eosTokenId: 2, maxTextLen: manifest.config.max_text_len,
+      hiddenSize: rc.input_text_embed_size,
+      layers: rc.text_num_layers,
+      heads: rc.text_num_heads,
+      intermediateSize: rc.text_intermediate_size,
+      vocabSize: rc.vocab_size,
+      maxPositionEmbeddings: rc.text_max_position_embeddings,
+      typeVocabSize: rc.text_type_vocab_size,
+      padTokenId: 1,
+      bosTokenId: 0,
+      eosTokenId: 2,
+      maxTextLen: manifest.config.max_text_len,
     },
     tokenTypes: loss.nlvr2 > 0 ? 3 : 2,
     heads,
@@ -52,7 +81,9 @@ async function openCkpt(preset: string): Promise<ConvertibleWeights> {
 }
 
 async function openHf(preset: string): Promise<ConvertibleWeights> {
-  return openWeights(await NodeFileSource.open(fixturePath(preset, 'model-hf.safetensors')), { config: fixtureJson(preset, 'config-hf.json') });
+  return openWeights(await NodeFileSource.open(fixturePath(preset, 'model-hf.safetensors')), {
+    config: fixtureJson(preset, 'config-hf.json'),
+  });
 }
 
 async function readAll(w: ConvertibleWeights): Promise<Map<string, HostTensor>> {
@@ -61,8 +92,15 @@ async function readAll(w: ConvertibleWeights): Promise<Map<string, HostTensor>> 
   return out;
 }
 
-const DROPPED = ['temperature', 'vit_model.positional_embedding', 'vit_model.ln_final.weight', 'vit_model.ln_final.bias',
-  'text_transformer.embeddings.position_ids', 'text_transformer.pooler.dense.weight', 'text_transformer.pooler.dense.bias'];
+const DROPPED = [
+  'temperature',
+  'vit_model.positional_embedding',
+  'vit_model.ln_final.weight',
+  'vit_model.ln_final.bias',
+  'text_transformer.embeddings.position_ids',
+  'text_transformer.pooler.dense.weight',
+  'text_transformer.pooler.dense.bias',
+];
 
 describe.each(PRESETS)('fixture %s', (preset) => {
   it('reads the .ckpt and the HF weights to the same canonical tensors and the resolved config', async () => {
@@ -72,14 +110,19 @@ describe.each(PRESETS)('fixture %s', (preset) => {
       expect(ckpt.config).toEqual(expectedConfig(preset));
       // HF configs carry no max_text_len (the longest text is then positions - 2) and mean HF preprocessing.
       const want = expectedConfig(preset);
-      expect(hf.config).toEqual({ ...want, imagePreprocess: 'hf', text: { ...want.text, maxTextLen: want.text.maxPositionEmbeddings - 2 } });
+      expect(hf.config).toEqual({
+        ...want,
+        imagePreprocess: 'hf',
+        text: { ...want.text, maxTextLen: want.text.maxPositionEmbeddings - 2 },
+      });
       expect(ckpt.names()).toEqual(hf.names());
       expect([...ckpt.skipped].sort()).toEqual([...DROPPED].sort());
       const manifest = fixtureJson(preset, 'manifest.json');
       expect(ckpt.names().length + ckpt.skipped.length).toBe(manifest.state_dict_keys);
       const half = manifest.half_weights === true;
       for (const n of ckpt.names()) {
-        const a = await ckpt.read(n), b = await hf.read(n);
+        const a = await ckpt.read(n),
+          b = await hf.read(n);
         expect(a.dtype, n).toBe(half ? 'f16' : 'f32');
         expect(a.shape, n).toEqual(b.shape);
         expect(sameBytes(rawBytes(a), rawBytes(b)), n).toBe(true);
@@ -108,9 +151,12 @@ describe.each(PRESETS)('fixture %s', (preset) => {
         expect(t.dtype, n).toBe(dtype);
         expect(t.shape, n).toEqual(s.shape);
         expect(t.data.byteOffset % 256, n).toBe(0);
-        const want = dtype === s.dtype ? rawBytes(s)
-          : dtype === 'f16' ? rawBytes({ ...s, data: Uint16Array.from(s.data as Float32Array, f32ToF16Bits) })
-          : rawBytes({ ...s, data: Float32Array.from(s.data as Uint16Array, f16BitsToF32) });
+        const want =
+          dtype === s.dtype
+            ? rawBytes(s)
+            : dtype === 'f16'
+              ? rawBytes({ ...s, data: Uint16Array.from(s.data as Float32Array, f32ToF16Bits) })
+              : rawBytes({ ...s, data: Float32Array.from(s.data as Uint16Array, f16BitsToF32) });
         expect(sameBytes(rawBytes(t), want), n).toBe(true);
       }
     } finally {
@@ -124,7 +170,8 @@ describe('checkpoint details', () => {
     const w = await openCkpt('tiny');
     const fcW = (await w.read('itm_score.fc.weight')).data as Float32Array;
     const fcB = (await w.read('itm_score.fc.bias')).data as Float32Array;
-    const rW = await w.read('rank_output.weight'), rB = await w.read('rank_output.bias');
+    const rW = await w.read('rank_output.weight'),
+      rB = await w.read('rank_output.bias');
     await w.close();
     const H2 = fcW.length / 2;
     expect(rW.shape).toEqual([1, H2]);
@@ -147,13 +194,23 @@ describe('checkpoint details', () => {
       for (const n of part.keys()) weightMap[n] = file;
       writeFileSync(join(dir, file), writeSafetensors(part));
     }
-    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }),
+    );
     writeFileSync(join(dir, 'config.json'), JSON.stringify(fixtureJson('small', 'config-hf.json')));
-    for (const open of [() => openWeights(new NodeDirectory(dir)), async () => { const p = await openPath(join(dir, 'model.safetensors.index.json')); return openWeights(p.source!, { dir: p.dir }); }]) {
+    for (const open of [
+      () => openWeights(new NodeDirectory(dir)),
+      async () => {
+        const p = await openPath(join(dir, 'model.safetensors.index.json'));
+        return openWeights(p.source!, { dir: p.dir });
+      },
+    ]) {
       const sharded = await open();
       expect(sharded.format).toBe('safetensors-sharded');
       expect(sharded.config).toEqual(single.config);
-      for (const n of single.names()) expect(sameBytes(rawBytes(await sharded.read(n)), rawBytes(await single.read(n))), n).toBe(true);
+      for (const n of single.names())
+        expect(sameBytes(rawBytes(await sharded.read(n)), rawBytes(await single.read(n))), n).toBe(true);
       await sharded.close();
     }
     await single.close();
@@ -190,8 +247,13 @@ describe('checkpoint details', () => {
         ['text.heads', { value: rc.text_num_heads, from: 'test' }],
         ['text.maxTextLen', { value: manifest.config.max_text_len, from: 'test' }],
       ]);
-      expect(resolveConfig(hints, shapeFacts(infos), { file: preset, hfNames: false }), preset).toEqual(expectedConfig(preset));
-      if (rc.hidden_size % 64) expect(() => resolveConfig(new Map(), shapeFacts(infos), { file: preset, hfNames: false }), preset).toThrow(ConfigError);
+      expect(resolveConfig(hints, shapeFacts(infos), { file: preset, hfNames: false }), preset).toEqual(
+        expectedConfig(preset),
+      );
+      if (rc.hidden_size % 64)
+        expect(() => resolveConfig(new Map(), shapeFacts(infos), { file: preset, hfNames: false }), preset).toThrow(
+          ConfigError,
+        );
     }
   });
 
@@ -201,7 +263,9 @@ describe('checkpoint details', () => {
     expect(w.config).toEqual(expectedConfig('tiny-nlvr2'));
     const wrong = expectedConfig('tiny-nlvr2');
     wrong.vision.width = 32;
-    await expect(openWeights(memory(hf, 'nlvr2.safetensors'), { config: wrong })).rejects.toThrow(/vision\.width = 32, but tensor vit_model\.visual\.class_embedding \[48\]/);
+    await expect(openWeights(memory(hf, 'nlvr2.safetensors'), { config: wrong })).rejects.toThrow(
+      /vision\.width = 32, but tensor vit_model\.visual\.class_embedding \[48\]/,
+    );
   });
 
   it('takes heads = width / 64 when widths are multiples of 64 and nothing declares them', async () => {
@@ -211,7 +275,10 @@ describe('checkpoint details', () => {
     const c = resolveConfig(new Map(), shapeFacts(infos), { file: 'small', hfNames: true });
     expect([c.numHeads, c.vision.heads, c.text.heads]).toEqual([1, 1, 1]);
     expect(c.imagePreprocess).toBe('hf');
-    const hyper = hyperFacts({ ...fixtureJson('small', 'manifest.json').config as object, vit: 'CLIP-ViT-B/16' } as Record<string, unknown>);
+    const hyper = hyperFacts({
+      ...(fixtureJson('small', 'manifest.json').config as object),
+      vit: 'CLIP-ViT-B/16',
+    } as Record<string, unknown>);
     expect(hyper.get('vision.patchSize')?.value).toBe(16);
   });
 
@@ -222,7 +289,9 @@ describe('checkpoint details', () => {
     const pos = await w.read('vit_model.visual.positional_embedding');
     const orig = await base.read('vit_model.visual.positional_embedding');
     expect(pos.shape).toEqual([37, 32]);
-    expect(Array.from((pos.data as Float32Array).subarray(0, 32))).toEqual(Array.from((orig.data as Float32Array).subarray(0, 32)));
+    expect(Array.from((pos.data as Float32Array).subarray(0, 32))).toEqual(
+      Array.from((orig.data as Float32Array).subarray(0, 32)),
+    );
     // The same re-grid applies to a web-format source.
     const out = tempDir();
     await writeWebFormat(base, new NodeDirSink(out));
@@ -232,13 +301,18 @@ describe('checkpoint details', () => {
     await web.close();
     await w.close();
     await base.close();
-    await expect(openWeights(await NodeFileSource.open(fixturePath('tiny', 'model.ckpt')), { imageSize: 50 })).rejects.toThrow(ConfigError);
+    await expect(
+      openWeights(await NodeFileSource.open(fixturePath('tiny', 'model.ckpt')), { imageSize: 50 }),
+    ).rejects.toThrow(ConfigError);
   });
 
   it('reads the tokenizer from tokenizer.json in both merge spellings and stores it with the weights', async () => {
     const vocab = { '<s>': 0, a: 1, b: 2, ab: 3 };
     for (const merges of [['a b'], [['a', 'b']]]) {
-      expect(parseTokenizerJson(JSON.stringify({ model: { type: 'BPE', vocab, merges } }), 'tokenizer.json')).toEqual({ vocab, merges: ['a b'] });
+      expect(parseTokenizerJson(JSON.stringify({ model: { type: 'BPE', vocab, merges } }), 'tokenizer.json')).toEqual({
+        vocab,
+        merges: ['a b'],
+      });
     }
     const src = await openWeights(memory(fixtureBytes('tiny', 'model.ckpt'), 'model.ckpt'));
     const out = tempDir();
@@ -252,7 +326,12 @@ describe('checkpoint details', () => {
     const out = tempDir();
     const seen: number[] = [];
     const w = await openCkpt('tiny');
-    const summary = await writeWebFormat(w, new NodeDirSink(out), { onProgress: (p) => { seen.push(p.bytes); expect(p.totalTensors).toBe(271); } });
+    const summary = await writeWebFormat(w, new NodeDirSink(out), {
+      onProgress: (p) => {
+        seen.push(p.bytes);
+        expect(p.totalTensors).toBe(271);
+      },
+    });
     await w.close();
     expect(seen.length).toBe(271);
     expect(seen.every((b, i) => i === 0 || b > seen[i - 1])).toBe(true);
@@ -261,7 +340,12 @@ describe('checkpoint details', () => {
     const stopped = tempDir();
     const controller = new AbortController();
     const w2 = await openCkpt('tiny');
-    const run = writeWebFormat(w2, new NodeDirSink(stopped), { signal: controller.signal, onProgress: (p) => { if (p.tensors === 10) controller.abort(); } });
+    const run = writeWebFormat(w2, new NodeDirSink(stopped), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.tensors === 10) controller.abort();
+      },
+    });
     await expect(run).rejects.toThrow(AbortedError);
     await w2.close();
     expect(readdirSync(stopped)).toEqual([]);
@@ -271,7 +355,9 @@ describe('checkpoint details', () => {
     await writeWebFormat(web, new NodeDirSink(again), { dtype: 'f16' });
     const half = await openWeights(new NodeDirectory(again));
     const name = 'text_transformer.embeddings.word_embeddings.weight';
-    expect(Array.from((await half.read(name)).data as Uint16Array)).toEqual(Array.from((await web.read(name)).data as Float32Array, f32ToF16Bits));
+    expect(Array.from((await half.read(name)).data as Uint16Array)).toEqual(
+      Array.from((await web.read(name)).data as Float32Array, f32ToF16Bits),
+    );
     await web.close();
     await half.close();
   });

@@ -21,24 +21,34 @@ function mutate(bytes: Uint8Array, lo: number, hi: number, rand: () => number): 
   if (kind === 1) {
     const chunk = bytes.slice(at, at + 1 + Math.floor(rand() * 64));
     const out = new Uint8Array(bytes.length + chunk.length);
-    out.set(bytes.subarray(0, at)); out.set(chunk, at); out.set(bytes.subarray(at), at + chunk.length);
+    out.set(bytes.subarray(0, at));
+    out.set(chunk, at);
+    out.set(bytes.subarray(at), at + chunk.length);
     return out;
   }
   const out = bytes.slice();
-  if (kind === 2) for (let k = 0; k < 1 + rand() * 4; k++) { const p = lo + Math.floor(rand() * (hi - lo)); out[p] ^= 1 << Math.floor(rand() * 8); }
+  if (kind === 2)
+    for (let k = 0; k < 1 + rand() * 4; k++) {
+      const p = lo + Math.floor(rand() * (hi - lo));
+      out[p] ^= 1 << Math.floor(rand() * 8);
+    }
   else if (kind === 3) out[at] = INTERESTING[Math.floor(rand() * INTERESTING.length)];
-  else if (kind === 4 && at + 4 <= out.length) new DataView(out.buffer).setUint32(at, INTERESTING32[Math.floor(rand() * INTERESTING32.length)], true);
+  else if (kind === 4 && at + 4 <= out.length)
+    new DataView(out.buffer).setUint32(at, INTERESTING32[Math.floor(rand() * INTERESTING32.length)], true);
   else out[at] = Math.floor(rand() * 256);
   return out;
 }
 
 async function survive(run: () => Promise<void>, label: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${label}: no answer within ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: no answer within ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS);
+  });
   try {
     await Promise.race([run(), timeout]);
   } catch (e) {
-    if (!(e instanceof BridgeTowerError)) throw new Error(`${label}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    if (!(e instanceof BridgeTowerError))
+      throw new Error(`${label}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
     expect(e.message.length, label).toBeGreaterThan(0);
   } finally {
     clearTimeout(timer);
@@ -58,10 +68,11 @@ async function readEverything(bytes: Uint8Array, config?: unknown): Promise<void
 function dataPkl(zip: Uint8Array): { start: number; size: number; central: number } {
   const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   const start = 30 + v.getUint16(26, true) + v.getUint16(28, true);
-  for (let i = zip.length - 22; i >= 0; i--) if (v.getUint32(i, true) === 0x06054b50) {
-    const central = v.getUint32(i + 16, true);
-    return { start, size: v.getUint32(central + 24, true), central };
-  }
+  for (let i = zip.length - 22; i >= 0; i--)
+    if (v.getUint32(i, true) === 0x06054b50) {
+      const central = v.getUint32(i + 16, true);
+      return { start, size: v.getUint32(central + 24, true), central };
+    }
   throw new Error('no EOCD');
 }
 

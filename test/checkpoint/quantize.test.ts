@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openWeights } from '../../src/checkpoint/open';
 import {
-  codeAt, concatQuantRows, dequantize, isQuantizable, matrixShape, Q4_BLOCK, quantize, type QuantDType,
+  codeAt,
+  concatQuantRows,
+  dequantize,
+  isQuantizable,
+  matrixShape,
+  Q4_BLOCK,
+  quantize,
+  type QuantDType,
 } from '../../src/spec/quantize';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
 import { WEB_DTYPES, writeWebFormat, type Manifest } from '../../src/checkpoint/web-format';
@@ -76,11 +83,18 @@ describe.each(['q8', 'q4'] as const)('%s round trip', (dtype) => {
   });
 
   it('stacking rows (q/k/v) equals quantizing the stacked matrix, also with odd rows x cols', () => {
-    const parts = [[3, 15], [2, 15], [5, 15]].map((s, i) => ({ shape: s, w: random(s[0] * s[1], 10 + i) }));
+    const parts = [
+      [3, 15],
+      [2, 15],
+      [5, 15],
+    ].map((s, i) => ({ shape: s, w: random(s[0] * s[1], 10 + i) }));
     const stacked = concatQuantRows(parts.map((p) => quantize(p.w, p.shape, dtype, 'w')));
     const all = new Float32Array(parts.reduce((n, p) => n + p.w.length, 0));
     let o = 0;
-    for (const p of parts) { all.set(p.w, o); o += p.w.length; }
+    for (const p of parts) {
+      all.set(p.w, o);
+      o += p.w.length;
+    }
     const direct = quantize(all, [10, 15], dtype, 'w');
     expect(stacked.shape).toEqual([10, 15]);
     if (dtype === 'q8') expect([...stacked.data]).toEqual([...direct.data]);
@@ -119,38 +133,41 @@ describe('web format', () => {
     return out;
   }
 
-  it.each(['q8', 'q4'] as const)('%s: matrices quantized exactly as quantize() does, the rest f32 bit-exact', async (dtype) => {
-    const out = await convertTiny(dtype);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
-    expect(manifest.version).toBe(2);
-    expect(manifest.dtype).toBe(dtype);
-    const src = await openWeights(await NodeFileSource.open(fixturePath('tiny', 'model.ckpt')));
-    const web = await openWeights(new NodeDirectory(out));
-    let quantized = 0;
-    try {
-      for (const name of src.names()) {
-        const s = await src.read(name);
-        const t = await web.read(name);
-        const entry = manifest.tensors.find((e) => e.name === name)!;
-        if (isQuantizable(name, s.shape)) {
-          quantized++;
-          const want = quantize(s.data as Float32Array, s.shape, dtype, name);
-          expect(t.dtype, name).toBe(dtype);
-          expect(entry.block, name).toBe(dtype === 'q8' ? matrixShape(s.shape)[1] : 32);
-          expect(entry.scales, name).toBe(want.scales!.length);
-          expect([...t.data], name).toEqual([...want.data]);
-          expect([...t.scales!], name).toEqual([...want.scales!]);
-        } else {
-          expect(t.dtype, name).toBe('f32');
-          expect([...t.data], name).toEqual([...s.data]);
+  it.each(['q8', 'q4'] as const)(
+    '%s: matrices quantized exactly as quantize() does, the rest f32 bit-exact',
+    async (dtype) => {
+      const out = await convertTiny(dtype);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+      expect(manifest.version).toBe(2);
+      expect(manifest.dtype).toBe(dtype);
+      const src = await openWeights(await NodeFileSource.open(fixturePath('tiny', 'model.ckpt')));
+      const web = await openWeights(new NodeDirectory(out));
+      let quantized = 0;
+      try {
+        for (const name of src.names()) {
+          const s = await src.read(name);
+          const t = await web.read(name);
+          const entry = manifest.tensors.find((e) => e.name === name)!;
+          if (isQuantizable(name, s.shape)) {
+            quantized++;
+            const want = quantize(s.data as Float32Array, s.shape, dtype, name);
+            expect(t.dtype, name).toBe(dtype);
+            expect(entry.block, name).toBe(dtype === 'q8' ? matrixShape(s.shape)[1] : 32);
+            expect(entry.scales, name).toBe(want.scales!.length);
+            expect([...t.data], name).toEqual([...want.data]);
+            expect([...t.scales!], name).toEqual([...want.scales!]);
+          } else {
+            expect(t.dtype, name).toBe('f32');
+            expect([...t.data], name).toEqual([...s.data]);
+          }
         }
+      } finally {
+        await src.close();
+        await web.close();
       }
-    } finally {
-      await src.close();
-      await web.close();
-    }
-    expect(quantized).toBeGreaterThan(50);
-  });
+      expect(quantized).toBeGreaterThan(50);
+    },
+  );
 
   it('crc32 covers the scales', async () => {
     const out = await convertTiny('q8');
@@ -173,19 +190,25 @@ describe('web format', () => {
     return out;
   };
 
-  it('a version 1 reader\'s view: a q4 file claiming version 1 is refused', async () => {
-    const out = await edit((m) => { (m as { version: number }).version = 1; });
+  it("a version 1 reader's view: a q4 file claiming version 1 is refused", async () => {
+    const out = await edit((m) => {
+      (m as { version: number }).version = 1;
+    });
     await expect(openWeights(new NodeDirectory(out))).rejects.toThrow(/dtype q4 needs version 2, the manifest says 1/);
   });
 
   it('refuses a block size this reader does not support', async () => {
-    const out = await edit((m) => { m.tensors.find((t) => t.dtype === 'q4')!.block = 64; });
+    const out = await edit((m) => {
+      m.tensors.find((t) => t.dtype === 'q4')!.block = 64;
+    });
     await expect(openWeights(new NodeDirectory(out))).rejects.toThrow(CheckpointError);
     await expect(openWeights(new NodeDirectory(out))).rejects.toThrow(/has block 64; this reader supports 32/);
   });
 
   it('refuses a future version', async () => {
-    const out = await edit((m) => { (m as { version: number }).version = 3; });
+    const out = await edit((m) => {
+      (m as { version: number }).version = 3;
+    });
     await expect(openWeights(new NodeDirectory(out))).rejects.toThrow(/version 3 is not supported/);
   });
 });

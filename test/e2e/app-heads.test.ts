@@ -29,16 +29,26 @@ const TOLERANCE = 1e-4;
 /** <s> <pad> </s> <unk>, the letters a-z and Ġ (space) as single byte symbols, filler, and <mask> = 63 (the fixtures' V-1). */
 function fixtureTokenizer(): TokenizerFiles {
   const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => { vocab[c] = 4 + i; });
+  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => {
+    vocab[c] = 4 + i;
+  });
   vocab['Ġ'] = 30;
   for (let id = 31; id < 63; id++) vocab[`<filler${id}>`] = id;
   vocab['<mask>'] = 63;
   return { vocab, merges: [] };
 }
 
-const VERB: Record<EntailmentResult['label'], string> = { entailment: 'entails', contradiction: 'contradicts', neutral: 'neither entails nor contradicts' };
+const VERB: Record<EntailmentResult['label'], string> = {
+  entailment: 'entails',
+  contradiction: 'contradicts',
+  neutral: 'neither entails nor contradicts',
+};
 
-interface Expected { fillMask: FillMaskToken[]; entailment: EntailmentResult; nlvr2: Nlvr2Result }
+interface Expected {
+  fillMask: FillMaskToken[];
+  entailment: EntailmentResult;
+  nlvr2: Nlvr2Result;
+}
 
 let session: BrowserSession;
 let page: Page;
@@ -50,7 +60,8 @@ let expected: Expected;
 /** What the Node task API answers for the same files and texts as the page is given. */
 async function nodeAnswers(): Promise<Expected> {
   const open = { tokenizer: fixtureTokenizer() };
-  const sample = readFileSync(SAMPLE), fixture = readFileSync(FIXTURE_IMAGE);
+  const sample = readFileSync(SAMPLE),
+    fixture = readFileSync(FIXTURE_IMAGE);
   const tiny = await loadBridgeTower(TINY_CKPT, { open });
   let fillMask: FillMaskToken[], entailment: EntailmentResult;
   try {
@@ -99,18 +110,30 @@ async function convert(ckpt: string): Promise<void> {
 async function pick(testid: string, file: string): Promise<void> {
   const name = file.slice(file.lastIndexOf('/') + 1);
   await upload(page, testid, file);
-  await page.waitForFunction((s: string, n: string) => document.querySelector(s)?.closest('.image-slot')?.querySelector('figcaption')?.textContent?.startsWith(n),
-    { timeout: 10_000 }, sel(testid), name);
+  await page.waitForFunction(
+    (s: string, n: string) =>
+      document.querySelector(s)?.closest('.image-slot')?.querySelector('figcaption')?.textContent?.startsWith(n),
+    { timeout: 10_000 },
+    sel(testid),
+    name,
+  );
 }
 
 function rows(testid: string, keys: string[]): Promise<Array<Record<string, string>>> {
-  return page.$$eval(sel(testid), (els, ks) => els.map((e) => Object.fromEntries((ks as string[]).map((k) => [k, (e as HTMLElement).dataset[k] ?? '']))), keys);
+  return page.$$eval(
+    sel(testid),
+    (els, ks) =>
+      els.map((e) => Object.fromEntries((ks as string[]).map((k) => [k, (e as HTMLElement).dataset[k] ?? '']))),
+    keys,
+  );
 }
 
 describe('the heads the demo model lacks, on the fixtures converted in the page', () => {
   it('fills the mask and judges entailment on the tiny fixture as the Node task API does', async () => {
     await page.goto(`${session.baseUrl}/`);
-    expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
+    expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${log()}`).toBe(
+      'ready',
+    );
     await convert(TINY_CKPT);
     expect(await tabHidden('fillmask')).toBe(false);
     expect(await tabHidden('entailment')).toBe(false);
@@ -121,36 +144,56 @@ describe('the heads the demo model lacks, on the fixtures converted in the page'
     await fill(page, 'fillmask-input', MASKED);
     await runTask(page, 'fillmask-button', 60_000);
     expect(await text(page, 'error'), log()).toBe('');
-    const filled = (await rows('fillmask-result', ['token', 'score'])).map((r) => ({ token: r.token, score: Number(r.score) }));
+    const filled = (await rows('fillmask-result', ['token', 'score'])).map((r) => ({
+      token: r.token,
+      score: Number(r.score),
+    }));
     expect(filled.length).toBe(expected.fillMask.length);
-    for (let i = 1; i < filled.length; i++) expect(filled[i - 1].score, `candidate ${i}`).toBeGreaterThanOrEqual(filled[i].score);
+    for (let i = 1; i < filled.length; i++)
+      expect(filled[i - 1].score, `candidate ${i}`).toBeGreaterThanOrEqual(filled[i].score);
     expected.fillMask.forEach((want, i) => {
       expect(filled[i].token, `candidate ${i}`).toBe(want.token);
-      expect(Math.abs(filled[i].score - want.score), `candidate ${i} (${want.token}): page ${filled[i].score}, Node ${want.score}`).toBeLessThan(TOLERANCE);
+      expect(
+        Math.abs(filled[i].score - want.score),
+        `candidate ${i} (${want.token}): page ${filled[i].score}, Node ${want.score}`,
+      ).toBeLessThan(TOLERANCE);
     });
     // Each candidate reads as a word, never as a blank (special tokens and bare spaces show their vocabulary entry).
-    const labels = await page.$$eval(`${sel('fillmask-result')} .bar-label`, (els) => els.map((e) => e.textContent ?? ''));
+    const labels = await page.$$eval(`${sel('fillmask-result')} .bar-label`, (els) =>
+      els.map((e) => e.textContent ?? ''),
+    );
     labels.forEach((l, i) => expect(l, `candidate ${i}`).toMatch(/^\S+ {2}— {2}“.+”$/));
-    console.log(`fill-mask page vs Node: ${filled.map((f, i) => `${f.token} ${f.score} / ${expected.fillMask[i].score}`).join('; ')}`);
+    console.log(
+      `fill-mask page vs Node: ${filled.map((f, i) => `${f.token} ${f.score} / ${expected.fillMask[i].score}`).join('; ')}`,
+    );
     await screenshot(page, 'fill-mask');
 
     await page.click(sel('tab-entailment'));
     await fill(page, 'entailment-input', HYPOTHESIS);
     await runTask(page, 'entailment-button', 60_000);
     expect(await text(page, 'error'), log()).toBe('');
-    const judged = (await rows('entailment-result', ['label', 'score'])).map((r) => ({ label: r.label, score: Number(r.score) }));
+    const judged = (await rows('entailment-result', ['label', 'score'])).map((r) => ({
+      label: r.label,
+      score: Number(r.score),
+    }));
     expect(judged.map((j) => j.label).sort()).toEqual(['contradiction', 'entailment', 'neutral']);
     expect(judged[0].label).toBe(expected.entailment.label);
     for (const j of judged) {
       const want = expected.entailment.scores[j.label as EntailmentResult['label']];
       expect(Math.abs(j.score - want), `${j.label}: page ${j.score}, Node ${want}`).toBeLessThan(TOLERANCE);
     }
-    expect(await page.$eval(sel('entailment-time'), (e) => (e as HTMLElement).dataset.label)).toBe(expected.entailment.label);
-    expect(await text(page, 'entailment-time')).toMatch(new RegExp(`^The picture ${VERB[expected.entailment.label]} the hypothesis \\(judged in `));
+    expect(await page.$eval(sel('entailment-time'), (e) => (e as HTMLElement).dataset.label)).toBe(
+      expected.entailment.label,
+    );
+    expect(await text(page, 'entailment-time')).toMatch(
+      new RegExp(`^The picture ${VERB[expected.entailment.label]} the hypothesis \\(judged in `),
+    );
     expect(await page.$eval(sel('entailment-results'), (e) => (e as HTMLElement).dataset.stale ?? null)).toBeNull();
     await fill(page, 'entailment-input', 'there is no circle');
     expect(await page.$eval(sel('entailment-results'), (e) => (e as HTMLElement).dataset.stale)).toBe('hypothesis');
-    console.log(`entailment page vs Node: ${judged.map((j) => `${j.label} ${j.score} / ${expected.entailment.scores[j.label as EntailmentResult['label']]}`).join('; ')}`);
+    console.log(
+      `entailment page vs Node: ${judged.map((j) => `${j.label} ${j.score} / ${expected.entailment.scores[j.label as EntailmentResult['label']]}`).join('; ')}`,
+    );
     await screenshot(page, 'entailment');
   }, 180_000);
 
@@ -167,15 +210,23 @@ describe('the heads the demo model lacks, on the fixtures converted in the page'
     await fill(page, 'nlvr2-input', STATEMENT);
     await runTask(page, 'nlvr2-button', 60_000);
     expect(await text(page, 'error'), log()).toBe('');
-    const verdict = (await rows('nlvr2-result', ['answer', 'score'])).map((r) => ({ answer: r.answer, score: Number(r.score) }));
+    const verdict = (await rows('nlvr2-result', ['answer', 'score'])).map((r) => ({
+      answer: r.answer,
+      score: Number(r.score),
+    }));
     expect(verdict.map((v) => v.answer).sort()).toEqual(['false', 'true']);
     expect(verdict[0].answer).toBe(String(expected.nlvr2.answer));
-    expect(Math.abs(verdict[0].score - expected.nlvr2.score), `page ${verdict[0].score}, Node ${expected.nlvr2.score}`).toBeLessThan(TOLERANCE);
+    expect(
+      Math.abs(verdict[0].score - expected.nlvr2.score),
+      `page ${verdict[0].score}, Node ${expected.nlvr2.score}`,
+    ).toBeLessThan(TOLERANCE);
     expect(Math.abs(verdict[0].score + verdict[1].score - 1)).toBeLessThan(1e-6);
     expect(await text(page, 'nlvr2-time')).toMatch(new RegExp(`^The statement is ${expected.nlvr2.answer}`));
     await fill(page, 'nlvr2-input', 'both pictures have a square');
     expect(await page.$eval(sel('nlvr2-results'), (e) => (e as HTMLElement).dataset.stale)).toBe('statement');
-    console.log(`nlvr2 page vs Node: ${verdict[0].answer} ${verdict[0].score} / ${expected.nlvr2.answer} ${expected.nlvr2.score}`);
+    console.log(
+      `nlvr2 page vs Node: ${verdict[0].answer} ${verdict[0].score} / ${expected.nlvr2.answer} ${expected.nlvr2.score}`,
+    );
     await screenshot(page, 'nlvr2');
   }, 180_000);
 });

@@ -31,8 +31,16 @@ async function loadFromHub(): Promise<void> {
   expect(await waitForStatus(page, ['ready', 'error'], 90_000)).toBe('ready');
   await fill(page, 'hub-input', REPO);
   await page.click(sel('load-hub-button'));
-  await page.waitForFunction((s: string, name: string) => document.querySelector(s)?.getAttribute('title') === name, { timeout: 10_000 }, sel('status'), REPO);
-  expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${session.log.slice(-20).join('\n')}`).toBe('ready');
+  await page.waitForFunction(
+    (s: string, name: string) => document.querySelector(s)?.getAttribute('title') === name,
+    { timeout: 10_000 },
+    sel('status'),
+    REPO,
+  );
+  expect(
+    await waitForStatus(page, ['ready', 'error'], 90_000),
+    `${await text(page, 'error')}\n${session.log.slice(-20).join('\n')}`,
+  ).toBe('ready');
 }
 
 describe('the app loads a model by its Hugging Face id', () => {

@@ -9,14 +9,27 @@ import { basename, join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  dismissError, fill, runTask, screenshot, sel, text, upload, waitForData, waitForError, waitForStatus, waitForText,
+  dismissError,
+  fill,
+  runTask,
+  screenshot,
+  sel,
+  text,
+  upload,
+  waitForData,
+  waitForError,
+  waitForStatus,
+  waitForText,
 } from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';
 
 const EVAL = resolve('test/fixtures/demo-model/eval');
 const DEMO_NAME = 'Demo model (synthetic shapes)';
 // The long-name test loads another model: it runs after every test that expects the demo.
-interface Scene { image: string; objects: unknown[] }
+interface Scene {
+  image: string;
+  objects: unknown[];
+}
 const scenes: Scene[] = JSON.parse(readFileSync(join(EVAL, 'images.json'), 'utf8'));
 
 let session: BrowserSession;
@@ -67,8 +80,11 @@ async function expectOneLineErrorAndModelKept(what: string): Promise<string> {
 
 describe('the app on careless input', () => {
   it('shows the warm-up, and drops the stale copy about compiling and other tools', async () => {
-    await page.waitForFunction(() => (window as unknown as { progressSeen: string[] }).progressSeen
-      .some((l) => l.startsWith('Preparing the model')), { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { progressSeen: string[] }).progressSeen.some((l) => l.startsWith('Preparing the model')),
+      { timeout: 60_000 },
+    );
     const body = await page.$eval('body', (b) => b.textContent ?? '');
     expect(body).not.toMatch(/No other BridgeTower tool|includes compiling/);
     const placeholder = await page.$eval(sel('question-input'), (e) => (e as HTMLInputElement).placeholder);
@@ -81,8 +97,11 @@ describe('the app on careless input', () => {
     const chip = await page.$eval(`${sel('question-suggestions')} .chip`, (e) => e.textContent ?? '');
     expect(chip).toBe('how many objects are there?');
     await page.click(`${sel('question-suggestions')} .chip`);
-    await page.waitForFunction((s: string) => !document.querySelector(s)?.hasAttribute('aria-busy'),
-      { timeout: 120_000 }, sel('ask-button'));
+    await page.waitForFunction(
+      (s: string) => !document.querySelector(s)?.hasAttribute('aria-busy'),
+      { timeout: 120_000 },
+      sel('ask-button'),
+    );
     expect(await page.$eval(sel('answer'), (e) => (e as HTMLElement).dataset.label)).toBe(String(scene.objects.length));
     expect(await text(page, 'vqa-time')).toMatch(/^Answered in .* from the click\.$/);
     // The heatmap came from the same forward pass: it is drawn as the answer shows.
@@ -136,8 +155,9 @@ describe('the app on careless input', () => {
     await page.click(sel('load-url-button'));
     // In the banner, and beside the load controls.
     const shown = await waitForError(page);
-    expect(await page.$eval(sel('load-error'), (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent })))
-      .toEqual({ hidden: false, text: shown });
+    expect(
+      await page.$eval(sel('load-error'), (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent })),
+    ).toEqual({ hidden: false, text: shown });
     expect(await expectOneLineErrorAndModelKept('wrong URL')).toMatch(/no-such-model.*(not found|no manifest\.json)/);
     await fill(page, 'url-input', 'http://[::1');
     await page.click(sel('load-url-button'));
@@ -161,24 +181,31 @@ describe('the app on careless input', () => {
     expect(kept).toEqual(['img-02.png', 'img-04.png']);
   }, 60_000);
 
-  it('shows a long retrieval\'s progress and stops it on Cancel', async () => {
+  it("shows a long retrieval's progress and stops it on Cancel", async () => {
     const pictures = Array.from({ length: 48 }, (_, i) => {
       const p = join(work, `pic-${i}.png`);
       copyFileSync(join(EVAL, `img-${String(i % 24).padStart(2, '0')}.png`), p);
       return p;
     });
     await upload(page, 'retrieval-images-input', ...pictures);
-    await page.waitForFunction((s: string) => document.querySelectorAll(`${s} img`).length >= 50,
-      { timeout: 30_000 }, sel('retrieval-gallery'));
+    await page.waitForFunction(
+      (s: string) => document.querySelectorAll(`${s} img`).length >= 50,
+      { timeout: 30_000 },
+      sel('retrieval-gallery'),
+    );
     await fill(page, 'retrieval-text-input', 'a red circle');
     await page.emulateCPUThrottling(8);
     let at: { done: number; total: number; detail: string };
     try {
       await page.click(sel('retrieval-button'));
-      await page.waitForFunction((s: string) => Number(document.querySelector<HTMLElement>(s)?.dataset.done ?? 0) > 0,
-        { timeout: 120_000, polling: 20 }, sel('task-progress'));
+      await page.waitForFunction(
+        (s: string) => Number(document.querySelector<HTMLElement>(s)?.dataset.done ?? 0) > 0,
+        { timeout: 120_000, polling: 20 },
+        sel('task-progress'),
+      );
       at = await page.$eval(sel('task-progress'), (e) => ({
-        done: Number((e as HTMLElement).dataset.done), total: Number((e as HTMLElement).dataset.total),
+        done: Number((e as HTMLElement).dataset.done),
+        total: Number((e as HTMLElement).dataset.total),
         detail: document.querySelector('[data-testid="task-progress-detail"]')?.textContent ?? '',
       }));
       await screenshot(page, 'retrieval-progress');
@@ -189,8 +216,9 @@ describe('the app on careless input', () => {
     expect(at.total).toBe(50);
     expect(at.done).toBeLessThan(at.total);
     expect(at.detail).toMatch(/^encoding pictures: \d+ of 50 · /);
-    expect(await expectOneLineErrorAndModelKept('cancelled retrieval'))
-      .toMatch(/^Searching the pictures was cancelled: stopped after /);
+    expect(await expectOneLineErrorAndModelKept('cancelled retrieval')).toMatch(
+      /^Searching the pictures was cancelled: stopped after /,
+    );
     expect(await page.$$(sel('retrieval-result'))).toHaveLength(0);
     expect(await page.$eval(sel('task-progress-box'), (e) => (e as HTMLElement).hidden)).toBe(true);
   }, 240_000);
@@ -217,10 +245,18 @@ describe('the app on careless input', () => {
       ['checkpoint: two checkpoints', 'checkpoint-input', [zeroCkpt, textAsCkpt], /convert one at a time/],
       ['checkpoint: bad config', 'checkpoint-input', [zeroCkpt, badJson], /config\.json: not valid JSON/],
       ['checkpoint: stray JSON', 'checkpoint-input', [zeroCkpt, strayJson], /notes\.json: a JSON file that is neither/],
-      ['checkpoint: merges alone', 'checkpoint-input', [zeroCkpt, lonelyMerges],
-        /pick vocab\.json together with merges\.txt/],
-      ['folder: pictures', 'folder-input', [pictureFolder],
-        /^Loading holiday failed \(Demo model \(synthetic shapes\) is still loaded\): holiday: no manifest\.json/],
+      [
+        'checkpoint: merges alone',
+        'checkpoint-input',
+        [zeroCkpt, lonelyMerges],
+        /pick vocab\.json together with merges\.txt/,
+      ],
+      [
+        'folder: pictures',
+        'folder-input',
+        [pictureFolder],
+        /^Loading holiday failed \(Demo model \(synthetic shapes\) is still loaded\): holiday: no manifest\.json/,
+      ],
     ];
     await page.click(sel('tab-vqa'));
     for (const [what, input, files, expected] of cases) {
@@ -251,22 +287,33 @@ describe('the app on careless input', () => {
     expect(await waitForStatus(page, ['ready', 'error'], 60_000)).toBe('ready');
     for (const width of [1280, 1100, 900]) {
       await page.setViewport({ width, height: 900 });
-      const layout = await page.evaluate((name: string, load: string) => {
-        const n = document.querySelector(name) as HTMLElement;
-        const card = n.closest('.card') as HTMLElement;
-        const button = document.querySelector(load) as HTMLElement;
-        button.scrollIntoView({ block: 'center' });
-        const r = button.getBoundingClientRect();
-        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-        const wide = [...document.querySelectorAll<HTMLElement>('.card')]
-          .filter((c) => c.scrollWidth > c.clientWidth + 1);
-        return {
-          overflows: n.scrollWidth > n.clientWidth + 1, cardOverflows: card.scrollWidth > card.clientWidth + 1,
-          clickable: hit === button, widerCards: wide.map((c) => c.getAttribute('aria-label') ?? c.className),
-        };
-      }, sel('model-name'), sel('load-url-button'));
-      expect(layout, `viewport ${width}`)
-        .toEqual({ overflows: false, cardOverflows: false, clickable: true, widerCards: [] });
+      const layout = await page.evaluate(
+        (name: string, load: string) => {
+          const n = document.querySelector(name) as HTMLElement;
+          const card = n.closest('.card') as HTMLElement;
+          const button = document.querySelector(load) as HTMLElement;
+          button.scrollIntoView({ block: 'center' });
+          const r = button.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          const wide = [...document.querySelectorAll<HTMLElement>('.card')].filter(
+            (c) => c.scrollWidth > c.clientWidth + 1,
+          );
+          return {
+            overflows: n.scrollWidth > n.clientWidth + 1,
+            cardOverflows: card.scrollWidth > card.clientWidth + 1,
+            clickable: hit === button,
+            widerCards: wide.map((c) => c.getAttribute('aria-label') ?? c.className),
+          };
+        },
+        sel('model-name'),
+        sel('load-url-button'),
+      );
+      expect(layout, `viewport ${width}`).toEqual({
+        overflows: false,
+        cardOverflows: false,
+        clickable: true,
+        widerCards: [],
+      });
     }
     await page.setViewport({ width: 1280, height: 900 });
   }, 120_000);

@@ -36,7 +36,10 @@ beforeAll(async () => {
   }
   session = await startBrowserSession();
   page = await session.newPage();
-  page.on('dialog', (d: Dialog) => { questions.push(d.message()); void (replace ? d.accept() : d.dismiss()); });
+  page.on('dialog', (d: Dialog) => {
+    questions.push(d.message());
+    void (replace ? d.accept() : d.dismiss());
+  });
   await page.setViewport({ width: 1280, height: 900 });
   await page.goto(`${session.baseUrl}/`);
   expect(await waitForStatus(page, ['ready', 'error'], 90_000), await text(page, 'error')).toBe('ready');
@@ -48,18 +51,22 @@ afterAll(async () => {
 
 const log = () => session.log.slice(-20).join('\n');
 const failure = async () => `${await text(page, 'error')}\n${log()}`;
-const stored = () => page.$$eval(sel('stored-model'), (els) => els.map((e) => {
-  const d = (e as HTMLElement).dataset;
-  const facts = e.querySelector('[data-testid="stored-facts"]')?.textContent ?? '';
-  return { name: d.name!, key: d.key!, dtype: d.dtype!, bytes: Number(d.bytes), facts };
-}));
+const stored = () =>
+  page.$$eval(sel('stored-model'), (els) =>
+    els.map((e) => {
+      const d = (e as HTMLElement).dataset;
+      const facts = e.querySelector('[data-testid="stored-facts"]')?.textContent ?? '';
+      return { name: d.name!, key: d.key!, dtype: d.dtype!, bytes: Number(d.bytes), facts };
+    }),
+  );
 const partial = () => page.$$(sel('stored-partial'));
-const keysOnDisk = () => page.evaluate(async () => {
-  const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('bridgetower-models');
-  const keys: string[] = [];
-  for await (const key of (root as unknown as { keys(): AsyncIterable<string> }).keys()) keys.push(key);
-  return keys.sort();
-});
+const keysOnDisk = () =>
+  page.evaluate(async () => {
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('bridgetower-models');
+    const keys: string[] = [];
+    for await (const key of (root as unknown as { keys(): AsyncIterable<string> }).keys()) keys.push(key);
+    return keys.sort();
+  });
 
 async function convert(n: number): Promise<void> {
   await upload(page, 'checkpoint-input', ckpt(n), config(n));
@@ -67,8 +74,11 @@ async function convert(n: number): Promise<void> {
 }
 
 async function waitForBytes(p = page): Promise<void> {
-  await p.waitForFunction((s: string) => Number((document.querySelector(s) as HTMLElement)?.dataset.bytes ?? 0) > 0,
-    { timeout: 60_000, polling: 50 }, sel('progress'));
+  await p.waitForFunction(
+    (s: string) => Number((document.querySelector(s) as HTMLElement)?.dataset.bytes ?? 0) > 0,
+    { timeout: 60_000, polling: 50 },
+    sel('progress'),
+  );
 }
 
 describe('stored models at real width', () => {
@@ -103,8 +113,9 @@ describe('stored models at real width', () => {
     } finally {
       await page.emulateCPUThrottling(null);
     }
-    expect(await waitForError(page))
-      .toMatch(/was cancelled: nothing new was stored; the models already stored are untouched/);
+    expect(await waitForError(page)).toMatch(
+      /was cancelled: nothing new was stored; the models already stored are untouched/,
+    );
     expect(await waitForStatus(page, ['ready', 'error'], 30_000)).toBe('ready');
     expect(await text(page, 'model-name')).toBe(`${TITLE} (2)`);
     expect(await stored()).toEqual(before);
@@ -123,8 +134,8 @@ describe('stored models at real width', () => {
     expect(await waitForStatus(page, ['ready', 'error'], 90_000)).toBe('ready');
     await page.waitForSelector(sel('stored-model'), { timeout: 30_000 });
     // The page may have deleted its entry as it unloaded, or not had the time: either way, nothing is hidden.
-    const listedKeys = () => page.$$eval(`${sel('stored-models')} li`,
-      (els) => els.map((e) => (e as HTMLElement).dataset.key!).sort());
+    const listedKeys = () =>
+      page.$$eval(`${sel('stored-models')} li`, (els) => els.map((e) => (e as HTMLElement).dataset.key!).sort());
     expect(await listedKeys()).toEqual(await keysOnDisk());
     expect(await stored()).toEqual(before);
 
@@ -145,8 +156,9 @@ describe('stored models at real width', () => {
     expect(await waitForStatus(page, ['ready', 'error'], 90_000)).toBe('ready');
     const killed = `${sel('stored-partial')}[data-key="m-killed-conversion"]`;
     await page.waitForSelector(killed, { timeout: 30_000 });
-    expect(await page.$eval(killed, (e) => e.textContent ?? ''))
-      .toMatch(/^half a model.*unfinished conversion of model\.safetensors .* 3\.0 MiB used/);
+    expect(await page.$eval(killed, (e) => e.textContent ?? '')).toMatch(
+      /^half a model.*unfinished conversion of model\.safetensors .* 3\.0 MiB used/,
+    );
     expect(await page.$(`${killed} ${sel('stored-load')}`)).toBeNull();
     await page.click(`${killed} ${sel('stored-delete')}`);
     await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, killed);

@@ -16,9 +16,14 @@ export interface BrowserSession {
 }
 
 export async function startBrowserSession(): Promise<BrowserSession> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium)`);
   // No HMR: other work on the tree while tests run must not reload the page under test.
-  const server = await createServer({ server: { port: 0, host: '127.0.0.1', hmr: false }, logLevel: 'error', clearScreen: false });
+  const server = await createServer({
+    server: { port: 0, host: '127.0.0.1', hmr: false },
+    logLevel: 'error',
+    clearScreen: false,
+  });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('vite dev server has no port');
@@ -27,7 +32,10 @@ export async function startBrowserSession(): Promise<BrowserSession> {
   const browser = await launchChromium();
   const log: string[] = [];
   return {
-    server, browser, baseUrl, log,
+    server,
+    browser,
+    baseUrl,
+    log,
     async newPage() {
       const page = await browser.newPage();
       page.on('console', (m) => log.push(`[console.${m.type()}] ${m.text()}`));
@@ -43,14 +51,22 @@ export async function startBrowserSession(): Promise<BrowserSession> {
 
 /** Headless Chromium with SwiftShader WebGPU. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium)`);
   return puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--disable-quic', '--disable-dev-shm-usage',
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--use-webgpu-adapter=swiftshader',
+      '--enable-features=Vulkan',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-dev-shm-usage',
     ],
     protocolTimeout: 600_000,
   });

@@ -3,13 +3,20 @@ import { allCases } from '../kernels/cases';
 import { startBrowserSession, type BrowserSession } from './browser';
 
 let session: BrowserSession;
-beforeAll(async () => { session = await startBrowserSession(); });
-afterAll(async () => { await session?.close(); });
+beforeAll(async () => {
+  session = await startBrowserSession();
+});
+afterAll(async () => {
+  await session?.close();
+});
 
 it('runs every kernel case in Chromium and reports 0 failed in the title', async () => {
   const page = await session.newPage();
   await page.goto(`${session.baseUrl}/kernels.html`);
-  await page.waitForFunction(() => /^kernels: \d+ passed, \d+ failed$/.test(document.title), { timeout: 540_000, polling: 500 });
+  await page.waitForFunction(() => /^kernels: \d+ passed, \d+ failed$/.test(document.title), {
+    timeout: 540_000,
+    polling: 500,
+  });
   const title = await page.title();
   const adapter = await page.$eval('#adapter', (e) => e.textContent ?? '');
   expect(adapter, session.log.join('\n')).toMatch(/^Adapter: /);

@@ -15,15 +15,20 @@ const EVAL = resolve('test/fixtures/demo-model/eval');
 /** Inside the served root (git-ignored), so the page can fetch it by URL. */
 const OUT = 'test-results/demo-q8';
 const IMAGE = 'img-02.png';
-const question = (JSON.parse(readFileSync(join(EVAL, 'questions.json'), 'utf8')) as Array<{ image: string; question: string }>)
-  .find((q) => q.image === IMAGE)!.question;
+const question = (
+  JSON.parse(readFileSync(join(EVAL, 'questions.json'), 'utf8')) as Array<{ image: string; question: string }>
+).find((q) => q.image === IMAGE)!.question;
 
 let session: BrowserSession;
 let page: Page;
 beforeAll(async () => {
   rmSync(OUT, { recursive: true, force: true });
   const demo = await openWeights(new NodeDirectory(resolve('weights/demo')));
-  try { await writeWebFormat(demo, new NodeDirSink(resolve(OUT)), { dtype: 'q8' }); } finally { await demo.close(); }
+  try {
+    await writeWebFormat(demo, new NodeDirSink(resolve(OUT)), { dtype: 'q8' });
+  } finally {
+    await demo.close();
+  }
   session = await startBrowserSession();
   page = await session.newPage();
 }, 120_000);
@@ -47,11 +52,17 @@ it('loads a q8 directory by URL and answers as the Node task API does with it', 
   expect(await waitForStatus(page, ['ready', 'error'], 90_000), await text(page, 'error')).toBe('ready');
   expect(await text(page, 'model-name')).toBe(`${OUT}/`);
   await upload(page, 'image-input', join(EVAL, IMAGE));
-  await page.waitForFunction((n: string) => document.querySelector('figcaption')?.textContent?.startsWith(n), {}, IMAGE);
+  await page.waitForFunction(
+    (n: string) => document.querySelector('figcaption')?.textContent?.startsWith(n),
+    {},
+    IMAGE,
+  );
   await fill(page, 'question-input', question);
   await runTask(page, 'ask-button', 120_000);
   expect(await text(page, 'error')).toBe('');
-  const got = await page.$$eval(sel('answer'), (els) => els.map((e) => ({ label: (e as HTMLElement).dataset.label, score: Number((e as HTMLElement).dataset.score) })));
+  const got = await page.$$eval(sel('answer'), (els) =>
+    els.map((e) => ({ label: (e as HTMLElement).dataset.label, score: Number((e as HTMLElement).dataset.score) })),
+  );
   expect(got[0].label, question).toBe(want.answer);
   expect(Math.abs(got[0].score - want.score)).toBeLessThan(1e-4);
 }, 300_000);

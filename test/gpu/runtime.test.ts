@@ -24,14 +24,25 @@ describe('Gpu runtime', () => {
   it('records many dispatches with distinct uniforms into one submit and reads several tensors back', async () => {
     const gpu = await testGpu();
     const n = 1000;
-    const x = gpu.upload(Float32Array.from({ length: n }, (_, i) => i), [n], 'f32', 'x');
+    const x = gpu.upload(
+      Float32Array.from({ length: n }, (_, i) => i),
+      [n],
+      'f32',
+      'x',
+    );
     const pipeline = gpu.pipeline('test:affine', () => AFFINE);
     let cur = x;
     const outs = [];
     // 2000 dispatches spill the uniform arena over several 64 KiB chunks.
     for (let step = 0; step < 2000; step++) {
       const y = gpu.tensor([n], 'f32', 'y');
-      gpu.dispatch({ pipeline, bindings: [cur, y], uniforms: uniforms(n, 1, step % 3), workgroups: [Math.ceil(n / 64)], label: 'affine' });
+      gpu.dispatch({
+        pipeline,
+        bindings: [cur, y],
+        uniforms: uniforms(n, 1, step % 3),
+        workgroups: [Math.ceil(n / 64)],
+        label: 'affine',
+      });
       if (cur !== x) cur.release();
       cur = y;
       if (step === 0) outs.push(gpu.tensor([n], 'f32', 'snapshot'));
@@ -47,7 +58,9 @@ describe('Gpu runtime', () => {
     expect(gpu.pipelineCount).toBeGreaterThanOrEqual(1);
     // The chain reuses two pooled buffers instead of allocating 2000.
     expect(gpu.memory().poolAllocatedBytes).toBeLessThanOrEqual(4 * sizeClass(n * 4));
-    cur.release(); outs[0].release(); x.release();
+    cur.release();
+    outs[0].release();
+    x.release();
   });
 
   it('reuses the cached pipeline for the same key', async () => {
@@ -59,7 +72,10 @@ describe('Gpu runtime', () => {
     const gpu = await testGpu();
     // Dawn prints uncaptured errors unless a listener takes them: keep the expected ones out of the test output.
     const seen: string[] = [];
-    const take = (ev: Event) => { seen.push((ev as GPUUncapturedErrorEvent).error.message); ev.preventDefault(); };
+    const take = (ev: Event) => {
+      seen.push((ev as GPUUncapturedErrorEvent).error.message);
+      ev.preventDefault();
+    };
     gpu.device.addEventListener('uncapturederror', take);
     const bad = gpu.pipeline('test:bad', () => '@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }');
     const y = gpu.tensor([4], 'f32', 'y');
@@ -74,7 +90,9 @@ describe('Gpu runtime', () => {
     const gpu = await testGpu({ limits: 'default' });
     expect(gpu.caps.maxStorageBufferBindingSize).toBe(128 * 1024 * 1024);
     expect(() => gpu.tensor([50265, 768], 'f32', 'word_embeddings')).toThrow(LimitError);
-    expect(() => gpu.tensor([50265, 768], 'f32', 'word_embeddings')).toThrow(/word_embeddings.*maxStorageBufferBindingSize/);
+    expect(() => gpu.tensor([50265, 768], 'f32', 'word_embeddings')).toThrow(
+      /word_embeddings.*maxStorageBufferBindingSize/,
+    );
   });
 
   it('grants the adapter limits when asked', async () => {

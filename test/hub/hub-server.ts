@@ -19,7 +19,12 @@ export interface HubServerOptions {
   dropAfter?: Map<string, number>;
 }
 
-export interface LoggedRequest { path: string; file: string; range?: string; status: number }
+export interface LoggedRequest {
+  path: string;
+  file: string;
+  range?: string;
+  status: number;
+}
 
 export interface HubServer {
   url: string;
@@ -33,21 +38,37 @@ const COMMIT = 'c0ffee0000000000000000000000000000000001';
 const etag = (bytes: Uint8Array) => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 40)}"`;
 const isWeights = (file: string) => /\.(safetensors|bin)$/.test(file);
 
-export async function startHubServer(repos: Record<string, HubRepoFixture>, opts: HubServerOptions = {}): Promise<HubServer> {
+export async function startHubServer(
+  repos: Record<string, HubRepoFixture>,
+  opts: HubServerOptions = {},
+): Promise<HubServer> {
   const requests: LoggedRequest[] = [];
   const server = createServer((req, res) => {
     // CORS as the hub answers it, so a page on another origin (the app under test) can read ranges and headers.
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, ETag, X-Linked-Etag, X-Repo-Commit, X-Error-Code');
+    res.setHeader(
+      'Access-Control-Expose-Headers',
+      'Content-Range, Content-Length, ETag, X-Linked-Etag, X-Repo-Commit, X-Error-Code',
+    );
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'Access-Control-Allow-Headers': 'Range, Authorization', 'Access-Control-Allow-Methods': 'GET, HEAD' }).end();
+      res
+        .writeHead(204, {
+          'Access-Control-Allow-Headers': 'Range, Authorization',
+          'Access-Control-Allow-Methods': 'GET, HEAD',
+        })
+        .end();
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const log = (file: string, status: number) => requests.push({ path: url.pathname, file, range: req.headers.range, status });
+    const log = (file: string, status: number) =>
+      requests.push({ path: url.pathname, file, range: req.headers.range, status });
     const hub = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const cdn = /^\/cdn\/([^/]+\/[^/]+)\/(.+)$/.exec(url.pathname);
-    const [repoName, file] = hub ? [hub[1], decodeURIComponent(hub[3])] : cdn ? [cdn[1], decodeURIComponent(cdn[2])] : ['', ''];
+    const [repoName, file] = hub
+      ? [hub[1], decodeURIComponent(hub[3])]
+      : cdn
+        ? [cdn[1], decodeURIComponent(cdn[2])]
+        : ['', ''];
     const repo = repos[repoName];
     if (!repo) {
       log(file, 404);
@@ -67,7 +88,13 @@ export async function startHubServer(repos: Record<string, HubRepoFixture>, opts
     }
     if (hub && isWeights(file)) {
       log(file, 302);
-      res.writeHead(302, { Location: `/cdn/${repoName}/${encodeURIComponent(file)}?signature=x`, 'X-Linked-Etag': etag(bytes), 'X-Repo-Commit': COMMIT }).end();
+      res
+        .writeHead(302, {
+          Location: `/cdn/${repoName}/${encodeURIComponent(file)}?signature=x`,
+          'X-Linked-Etag': etag(bytes),
+          'X-Repo-Commit': COMMIT,
+        })
+        .end();
       return;
     }
     serve(req, res, bytes, { ETag: etag(bytes), 'X-Repo-Commit': COMMIT }, opts, file, log);
@@ -78,15 +105,25 @@ export async function startHubServer(repos: Record<string, HubRepoFixture>, opts
     url: `http://127.0.0.1:${port}`,
     requests,
     weightRequests: () => requests.filter((r) => isWeights(r.file) || r.file.endsWith('.index.json')),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 function serve(
-  req: IncomingMessage, res: ServerResponse, bytes: Uint8Array, headers: Record<string, string>, opts: HubServerOptions, file: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: Uint8Array,
+  headers: Record<string, string>,
+  opts: HubServerOptions,
+  file: string,
   log: (file: string, status: number) => void,
 ): void {
-  let start = 0, end = bytes.byteLength;
+  let start = 0,
+    end = bytes.byteLength;
   let status = 200;
   const range = opts.noRange ? undefined : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   if (range) {
@@ -101,7 +138,11 @@ function serve(
     headers['Content-Range'] = `bytes ${start}-${end - 1}/${bytes.byteLength}`;
   }
   log(file, status);
-  res.writeHead(status, { ...headers, 'Accept-Ranges': opts.noRange ? 'none' : 'bytes', 'Content-Length': String(end - start) });
+  res.writeHead(status, {
+    ...headers,
+    'Accept-Ranges': opts.noRange ? 'none' : 'bytes',
+    'Content-Length': String(end - start),
+  });
   const drop = opts.dropAfter?.get(file);
   if (drop !== undefined && end - start > drop) {
     res.write(bytes.subarray(start, start + drop), () => res.destroy());

@@ -33,7 +33,11 @@ let noRange: HubServer;
 let dropping: HubServer;
 let reference: WebFormatWeights;
 const tmp: string[] = [];
-const cacheDir = () => { const d = mkdtempSync(join(tmpdir(), 'bt-hub-cache-')); tmp.push(d); return d; };
+const cacheDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'bt-hub-cache-'));
+  tmp.push(d);
+  return d;
+};
 
 beforeAll(async () => {
   const st = await hfLayout(DEMO);
@@ -47,10 +51,18 @@ beforeAll(async () => {
     'demo/both': { files: new Map([...bin, ...st]) },
     'demo/gated': { files: st, token: 'hf_secret' },
     'demo/no-weights': { files: small(['config.json', 'vocab.json', 'merges.txt']) },
-    'demo/bad': { files: new Map([...small(['config.json', 'vocab.json', 'merges.txt']), ['model.safetensors', new TextEncoder().encode('<html>Not a model</html>')]]) },
+    'demo/bad': {
+      files: new Map([
+        ...small(['config.json', 'vocab.json', 'merges.txt']),
+        ['model.safetensors', new TextEncoder().encode('<html>Not a model</html>')],
+      ]),
+    },
   });
   noRange = await startHubServer({ 'demo/bridgetower-demo': { files: st } }, { noRange: true });
-  dropping = await startHubServer({ 'demo/bridgetower-demo': { files: st } }, { dropAfter: new Map([['model.safetensors', 200_000]]) });
+  dropping = await startHubServer(
+    { 'demo/bridgetower-demo': { files: st } },
+    { dropAfter: new Map([['model.safetensors', 200_000]]) },
+  );
   reference = await WebFormatWeights.open(new NodeDirectory(DEMO));
 });
 
@@ -65,9 +77,13 @@ const open = (repo: string, opts: HubOptions & { endpoint?: string } = {}) =>
 
 describe('hub ids', () => {
   it('parses org/name, hf:org/name@revision, and leaves paths and URLs alone', () => {
-    expect(parseHubId('BridgeTower/bridgetower-base')).toEqual({ repo: 'BridgeTower/bridgetower-base', revision: undefined });
+    expect(parseHubId('BridgeTower/bridgetower-base')).toEqual({
+      repo: 'BridgeTower/bridgetower-base',
+      revision: undefined,
+    });
     expect(parseHubId('hf:org/name@v1.0')).toEqual({ repo: 'org/name', revision: 'v1.0' });
-    for (const s of ['weights/demo/', './org/name', '/weights/demo', 'https://x.org/a/b', 'model.safetensors']) expect(parseHubId(s), s).toBeUndefined();
+    for (const s of ['weights/demo/', './org/name', '/weights/demo', 'https://x.org/a/b', 'model.safetensors'])
+      expect(parseHubId(s), s).toBeUndefined();
     expect(() => parseHubId('hf:just-a-name')).toThrow(UsageError);
   });
 });
@@ -80,7 +96,8 @@ describe('weights from the hub, every layout, equal the local demo model', () =>
       expect(w.labels).toEqual(reference.labels);
       expect(w.tokenizer).toEqual(reference.tokenizer);
       expect(w.names().sort()).toEqual(reference.names().sort());
-      for (const n of reference.names()) expect(bytesOf((await w.read(n)).data).equals(bytesOf((await reference.read(n)).data)), n).toBe(true);
+      for (const n of reference.names())
+        expect(bytesOf((await w.read(n)).data).equals(bytesOf((await reference.read(n)).data)), n).toBe(true);
     } finally {
       await w.close();
     }
@@ -122,7 +139,9 @@ describe('errors name the repo and the file', () => {
     await (await open('demo/gated', { accessToken: 'hf_secret' })).close();
   });
   it('no weights file', async () => {
-    await expect(open('demo/no-weights')).rejects.toThrow(/^demo\/no-weights@main: no weights: none of model.safetensors, /);
+    await expect(open('demo/no-weights')).rejects.toThrow(
+      /^demo\/no-weights@main: no weights: none of model.safetensors, /,
+    );
   });
   it('a file that is not what its name says', async () => {
     const e = await open('demo/bad').catch((x) => x);
@@ -131,7 +150,11 @@ describe('errors name the repo and the file', () => {
   });
   it('a dropped connection, leaving the cache empty', async () => {
     const dir = cacheDir();
-    const e = await openHubWeights({ repo: 'demo/bridgetower-demo' }, { hubEndpoint: dropping.url, cacheDir: dir }, platform()).catch((x) => x);
+    const e = await openHubWeights(
+      { repo: 'demo/bridgetower-demo' },
+      { hubEndpoint: dropping.url, cacheDir: dir },
+      platform(),
+    ).catch((x) => x);
     expect(e).toBeInstanceOf(HubError);
     expect(e.message).toMatch(/^demo\/bridgetower-demo@main\/model.safetensors: the (connection dropped|server sent)/);
     expect(cacheEntries(dir)).toEqual([]);
@@ -140,7 +163,9 @@ describe('errors name the repo and the file', () => {
 
 describe('BridgeTower.load by id', () => {
   let gpu: Gpu;
-  beforeAll(async () => { gpu = await createNodeGpu(); });
+  beforeAll(async () => {
+    gpu = await createNodeGpu();
+  });
   afterAll(() => gpu?.destroy());
 
   it('answers as the local model does; a second load reads no weights; a cancelled load leaves the cache clean', async () => {
@@ -167,8 +192,13 @@ describe('BridgeTower.load by id', () => {
     const ac = new AbortController();
     const fresh = cacheDir();
     const cancelled = BridgeTower.load('demo/sharded', {
-      hubEndpoint: server.url, cacheDir: fresh, gpu, signal: ac.signal,
-      onProgress: (p) => { if (p.phase === 'convert' && p.tensors === 40) ac.abort(); },
+      hubEndpoint: server.url,
+      cacheDir: fresh,
+      gpu,
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase === 'convert' && p.tensors === 40) ac.abort();
+      },
     });
     await expect(cancelled).rejects.toBeInstanceOf(AbortedError);
     expect(cacheEntries(fresh)).toEqual([]);
@@ -177,9 +207,21 @@ describe('BridgeTower.load by id', () => {
   // The built CLI (dist/cli.mjs, made by `npm install` / `npm run build`), as a user runs it.
   it('the CLI answers with --model hf:ORG/NAME and HF_ENDPOINT', async () => {
     const [image, question, expected] = QUESTIONS[0];
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      'bin/bridgetower.mjs', 'vqa', '--model', 'hf:demo/bridgetower-demo', '--image', `${EVAL}/${image}`, '--question', question, '--json',
-    ], { env: { ...process.env, HF_ENDPOINT: server.url, BRIDGETOWER_CACHE: cacheDir() } });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        'bin/bridgetower.mjs',
+        'vqa',
+        '--model',
+        'hf:demo/bridgetower-demo',
+        '--image',
+        `${EVAL}/${image}`,
+        '--question',
+        question,
+        '--json',
+      ],
+      { env: { ...process.env, HF_ENDPOINT: server.url, BRIDGETOWER_CACHE: cacheDir() } },
+    );
     expect(JSON.parse(stdout).answers[0].answer).toBe(expected);
   });
 });

@@ -11,8 +11,10 @@ export const addCases: KernelCase[] = [[1], [5, 7], [3, 101, 33]].map((shape, n)
   async run(gpu) {
     const rand = rng(100 + n);
     const size = shape.reduce((p, d) => p * d, 1);
-    const a = randomF32(size, rand, -3, 3), b = randomF32(size, rand, -3, 3);
-    const ta = gpu.upload(a, shape, 'f32', 'a'), tb = gpu.upload(b, shape, 'f32', 'b');
+    const a = randomF32(size, rand, -3, 3),
+      b = randomF32(size, rand, -3, 3);
+    const ta = gpu.upload(a, shape, 'f32', 'a'),
+      tb = gpu.upload(b, shape, 'f32', 'b');
     const out = gpu.tensor(shape, 'f32', 'out');
     poison(gpu, out);
     add(gpu, ta, tb, { out });
@@ -23,15 +25,20 @@ export const addCases: KernelCase[] = [[1], [5, 7], [3, 101, 33]].map((shape, n)
 }));
 
 /** The bridge layers' scaled forms: alpha·a + beta·b (two roundings of products, one of the sum). */
-export const scaledAddCases: KernelCase[] = [[[7, 9], 0.37, 1], [[2, 5, 3], 0.75, 0.25]].map(([shape, alpha, beta], n) => ({
+export const scaledAddCases: KernelCase[] = [
+  [[7, 9], 0.37, 1],
+  [[2, 5, 3], 0.75, 0.25],
+].map(([shape, alpha, beta], n) => ({
   kernel: 'add',
   name: `scaled ${alpha}·a + ${beta}·b [${(shape as number[]).join(', ')}]`,
   async run(gpu) {
     const s = shape as number[];
     const rand = rng(200 + n);
     const size = s.reduce((p, d) => p * d, 1);
-    const a = randomF32(size, rand, -3, 3), b = randomF32(size, rand, -3, 3);
-    const ta = gpu.upload(a, s, 'f32', 'a'), tb = gpu.upload(b, s, 'f32', 'b');
+    const a = randomF32(size, rand, -3, 3),
+      b = randomF32(size, rand, -3, 3);
+    const ta = gpu.upload(a, s, 'f32', 'a'),
+      tb = gpu.upload(b, s, 'f32', 'b');
     const out = gpu.tensor(s, 'f32', 'out');
     poison(gpu, out);
     add(gpu, ta, tb, { out, alpha: alpha as number, beta: beta as number });

@@ -23,10 +23,17 @@ export const attentionProbsCases: KernelCase[] = PICKS.map(([what, queryIndex], 
       const out = gpu.tensor([s.B, s.heads, s.Lk], 'f32', 'out');
       poison(gpu, out);
       attentionProbs(gpu, x.tq, x.tk, {
-        heads: s.heads, width: dims.width, qOffset: dims.qOffset, kOffset: dims.kOffset, mask: x.maskTensor, queryIndex, out,
+        heads: s.heads,
+        width: dims.width,
+        qOffset: dims.qOffset,
+        kOffset: dims.kOffset,
+        mask: x.maskTensor,
+        queryIndex,
+        out,
       });
       const [y] = await gpu.read(out);
-      x.release(); out.release();
+      x.release();
+      out.release();
       // Probabilities: the score's float32 dot product (<= 64 terms) and exp/sum as in softmax (see there).
       return compare(y, attentionProbsRef(x.q, x.k, x.mask, dims, queryIndex), 2e-6, 1e-5);
     },

@@ -6,7 +6,11 @@ import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } fro
 
 export interface AttentionShape {
   what: string;
-  B: number; Lq: number; Lk: number; heads: number; d: number;
+  B: number;
+  Lq: number;
+  Lk: number;
+  heads: number;
+  d: number;
   /** q, k, v all views of one [B, L, 3W] tensor at offsets 0, W, 2W (CLIP's in_proj output; needs Lq = Lk). */
   fusedQkv?: boolean;
   /** Extra columns around q, k, v: an unaligned layout (forces the scalar path when odd). */
@@ -36,8 +40,28 @@ export const ATTENTION_SHAPES: AttentionShape[] = [
   { what: 'unaligned columns (scalar path), d 6', B: 2, Lq: 11, Lk: 13, heads: 2, d: 6, pad: 3, mask: [13, 2] },
   { what: 'd 128', B: 1, Lq: 5, Lk: 40, heads: 2, d: 128, scale: 2, defaultVariantOnly: true },
   { what: 'base cross text->image', B: 1, Lq: 40, Lk: 325, heads: 12, d: 64, defaultVariantOnly: true },
-  { what: 'base cross image->text, padded', B: 2, Lq: 325, Lk: 40, heads: 12, d: 64, mask: [40, 17], sample: 5, defaultVariantOnly: true },
-  { what: 'base CLIP-B/16 at 576px: N 1297, fused qkv', B: 1, Lq: 1297, Lk: 1297, heads: 12, d: 64, fusedQkv: true, sample: 16, defaultVariantOnly: true },
+  {
+    what: 'base cross image->text, padded',
+    B: 2,
+    Lq: 325,
+    Lk: 40,
+    heads: 12,
+    d: 64,
+    mask: [40, 17],
+    sample: 5,
+    defaultVariantOnly: true,
+  },
+  {
+    what: 'base CLIP-B/16 at 576px: N 1297, fused qkv',
+    B: 1,
+    Lq: 1297,
+    Lk: 1297,
+    heads: 12,
+    d: 64,
+    fusedQkv: true,
+    sample: 16,
+    defaultVariantOnly: true,
+  },
 ];
 
 /** Inputs of one shape, uploaded; the float32 values are kept for the reference. */
@@ -47,8 +71,17 @@ export function attentionInputs(gpu: Gpu, s: AttentionShape, seed: number) {
   const pad = s.pad ?? 0;
   const scale = s.scale ?? 1;
   const dims: AttentionDims = {
-    B: s.B, Lq: s.Lq, Lk: s.Lk, heads: s.heads, width: W,
-    Wq: W + 2 * pad, Wk: W + pad, Wv: W + 3 * pad, qOffset: pad, kOffset: 0, vOffset: 2 * pad,
+    B: s.B,
+    Lq: s.Lq,
+    Lk: s.Lk,
+    heads: s.heads,
+    width: W,
+    Wq: W + 2 * pad,
+    Wk: W + pad,
+    Wv: W + 3 * pad,
+    qOffset: pad,
+    kOffset: 0,
+    vOffset: 2 * pad,
   };
   let q: Float32Array, k: Float32Array, v: Float32Array;
   const tensors = [];
@@ -62,17 +95,24 @@ export function attentionInputs(gpu: Gpu, s: AttentionShape, seed: number) {
     q = randomF32(s.B * s.Lq * dims.Wq, rand, -scale, scale);
     k = randomF32(s.B * s.Lk * dims.Wk, rand, -scale, scale);
     v = randomF32(s.B * s.Lk * dims.Wv, rand, -1, 1);
-    tensors.push(gpu.upload(q, [s.B, s.Lq, dims.Wq], 'f32', 'q'), gpu.upload(k, [s.B, s.Lk, dims.Wk], 'f32', 'k'),
-      gpu.upload(v, [s.B, s.Lk, dims.Wv], 'f32', 'v'));
+    tensors.push(
+      gpu.upload(q, [s.B, s.Lq, dims.Wq], 'f32', 'q'),
+      gpu.upload(k, [s.B, s.Lk, dims.Wk], 'f32', 'k'),
+      gpu.upload(v, [s.B, s.Lk, dims.Wv], 'f32', 'v'),
+    );
   }
   let mask: Float32Array | undefined;
   if (s.mask) {
     const valid = s.mask;
-    mask = Float32Array.from({ length: s.B * s.Lk }, (_, i) => (valid === 'zeros' || i % s.Lk < valid[Math.floor(i / s.Lk)] ? 0 : -10000));
+    mask = Float32Array.from({ length: s.B * s.Lk }, (_, i) =>
+      valid === 'zeros' || i % s.Lk < valid[Math.floor(i / s.Lk)] ? 0 : -10000,
+    );
   }
   const maskTensor = mask ? gpu.upload(mask, [s.B, s.Lk], 'f32', 'mask') : undefined;
   const [tq, tk, tv] = tensors;
-  const release = () => { for (const t of new Set([tq, tk, tv, maskTensor])) t?.release(); };
+  const release = () => {
+    for (const t of new Set([tq, tk, tv, maskTensor])) t?.release();
+  };
   return { dims, q, k, v, mask, tq, tk, tv, maskTensor, release };
 }
 
@@ -93,19 +133,41 @@ async function runCase(gpu: Gpu, s: AttentionShape, seed: number, variant?: Atte
     // Not this adapter's variant: it must refuse with a ShapeError, not compute garbage.
     let error: unknown;
     try {
-      attention(gpu, x.tq, x.tk, x.tv, { heads: s.heads, width: dims.width, qOffset: dims.qOffset, kOffset: dims.kOffset, vOffset: dims.vOffset, out, variant });
+      attention(gpu, x.tq, x.tk, x.tv, {
+        heads: s.heads,
+        width: dims.width,
+        qOffset: dims.qOffset,
+        kOffset: dims.kOffset,
+        vOffset: dims.vOffset,
+        out,
+        variant,
+      });
     } catch (e) {
       error = e;
     }
-    x.release(); out.release();
+    x.release();
+    out.release();
     const refused = error instanceof ShapeError && /4-lane subgroups/.test(error.message);
-    return { pass: refused, maxAbsErr: 0, tolerance: 'a ShapeError', detail: refused ? 'refused: no 4-lane subgroups on this adapter' : `expected a ShapeError, got ${String(error)}` };
+    return {
+      pass: refused,
+      maxAbsErr: 0,
+      tolerance: 'a ShapeError',
+      detail: refused ? 'refused: no 4-lane subgroups on this adapter' : `expected a ShapeError, got ${String(error)}`,
+    };
   }
   attention(gpu, x.tq, x.tk, x.tv, {
-    heads: s.heads, width: dims.width, qOffset: dims.qOffset, kOffset: dims.kOffset, vOffset: dims.vOffset, mask: x.maskTensor, out, variant,
+    heads: s.heads,
+    width: dims.width,
+    qOffset: dims.qOffset,
+    kOffset: dims.kOffset,
+    vOffset: dims.vOffset,
+    mask: x.maskTensor,
+    out,
+    variant,
   });
   const [y] = await gpu.read(out);
-  x.release(); out.release();
+  x.release();
+  out.release();
   const step = s.sample ?? 1;
   const rows = Array.from({ length: Math.ceil(s.Lq / step) }, (_, n) => Math.min(n * step + (seed % step), s.Lq - 1));
   const expected = attentionRef(x.q, x.k, x.v, x.mask, dims, rows);
@@ -141,4 +203,5 @@ export const attentionCases: KernelCase[] = ATTENTION_SHAPES.flatMap((s, n) =>
     kernel: 'attention',
     name: `${variant ?? 'default variant'}: B ${s.B}, Lq ${s.Lq}, Lk ${s.Lk}, ${s.heads}x${s.d}: ${s.what}`,
     run: (gpu: Gpu) => runCase(gpu, s, 700 + n, variant),
-  })));
+  })),
+);

@@ -5,7 +5,12 @@ import { classPositionEmbedRef } from '../reference/ops';
 import { compare, poison, randomF32, rng, type KernelCase } from './harness';
 
 // [B, N, Hv, table dtype]: the tiny fixture (17 tokens), an odd width with f16 tables, one patch.
-const SHAPES: [number, number, number, GpuDType][] = [[2, 17, 32, 'f32'], [3, 10, 13, 'f16'], [1, 2, 7, 'f32'], [2, 5, 48, 'f16']];
+const SHAPES: [number, number, number, GpuDType][] = [
+  [2, 17, 32, 'f32'],
+  [3, 10, 13, 'f16'],
+  [1, 2, 7, 'f32'],
+  [2, 5, 48, 'f16'],
+];
 
 export const classPositionEmbedCases: KernelCase[] = SHAPES.map(([B, N, H, dtype], n) => ({
   kernel: 'classPositionEmbed',
@@ -19,7 +24,8 @@ export const classPositionEmbedCases: KernelCase[] = SHAPES.map(([B, N, H, dtype
       const h = toF16(v);
       return { values: h.values, tensor: gpu.upload(h.bits, shape, 'f16', label) };
     };
-    const cls = table(H, [H], 'class'), pos = table(N * H, [N, H], 'positional');
+    const cls = table(H, [H], 'class'),
+      pos = table(N * H, [N, H], 'positional');
     const tp = gpu.upload(patches, [B, N - 1, H], 'f32', 'patches');
     const out = gpu.tensor([B, N, H], 'f32', 'out');
     poison(gpu, out);

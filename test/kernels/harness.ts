@@ -36,7 +36,12 @@ export function poison(gpu: Gpu, t: GpuTensor): void {
 }
 
 /** The project's one numeric bar (src/verify/compare.ts), reported the way kernel cases report. */
-export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): CaseResult {
+export function compare(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): CaseResult {
   const { maxAbs, ...result } = compareValues(actual, expected, atol, rtol);
   return { ...result, maxAbsErr: maxAbs };
 }

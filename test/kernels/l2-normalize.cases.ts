@@ -2,7 +2,12 @@ import { l2Normalize } from '../../src/kernels/l2-normalize';
 import { l2NormalizeRef } from '../reference/ops';
 import { compare, poison, randomF32, rng, type KernelCase } from './harness';
 
-interface Shape { B: number; D: number; scale: number; what: string }
+interface Shape {
+  B: number;
+  D: number;
+  scale: number;
+  what: string;
+}
 
 const SHAPES: Shape[] = [
   { B: 2, D: 256, scale: 1, what: 'ITC width' },
@@ -22,7 +27,8 @@ export const l2NormalizeCases: KernelCase[] = SHAPES.map(({ B, D, scale, what },
     poison(gpu, out);
     l2Normalize(gpu, tx, 1e-12, { out });
     const [y] = await gpu.read(out);
-    tx.release(); out.release();
+    tx.release();
+    out.release();
     // Outputs are <= 1 in magnitude (<= 0.1 for the below-eps case); the f32 sum of <= 256 squares in
     // 64 strided partials plus a tree has relative error well under 1e-6, sqrt and divide add 2 ulp.
     return compare(y, l2NormalizeRef(x, B, D, 1e-12), 1e-7, 2e-6);

@@ -28,32 +28,36 @@ const SHAPES: Shape[] = [
 ];
 
 // Both variants on every shape, whatever the adapter.
-export const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) => (['workgroup', 'rows'] as LayerNormVariant[]).map((variant) => ({
-  kernel: 'layerNorm',
-  name: `${variant}: [${s.shape.join(', ')}] ${s.what}`,
-  async run(gpu) {
-    const rand = rng(600 + n);
-    const D = s.shape[s.shape.length - 1];
-    const size = s.shape.reduce((a, b) => a * b, 1);
-    const spread = s.spread ?? 2;
-    const x = randomF32(size, rand, (s.center ?? 0) - spread, (s.center ?? 0) + spread);
-    const w = randomF32(D, rand, 0.5, 1.5), b = randomF32(D, rand, -0.5, 0.5);
-    const r = s.residual ? randomF32(size, rand, -2, 2) : undefined;
-    const tx = gpu.upload(x, s.shape, 'f32', 'x');
-    const tw = gpu.upload(w, [D], 'f32', 'weight'), tb = gpu.upload(b, [D], 'f32', 'bias');
-    const tr = r ? gpu.upload(r, s.shape, 'f32', 'residual') : undefined;
-    const out = gpu.tensor(s.shape, 'f32', 'out');
-    poison(gpu, out);
-    layerNorm(gpu, tx, tw, tb, s.eps, { residual: tr, activation: s.gelu ? 'gelu' : undefined, out, variant });
-    const [y] = await gpu.read(out);
-    for (const t of [tx, tw, tb, tr, out]) t?.release();
-    // The residual is added in float32 by the kernel: the reference normalises that same float32 sum.
-    const v = r ? Float32Array.from(x, (xi, i) => xi + r[i]) : x;
-    const expected = layerNormRef(v, size / D, D, w, b, s.eps, { activation: s.gelu ? 'gelu' : undefined });
-    // Outputs are O(1) (|normalised| <= sqrt(D), times w <= 1.5, plus |b| <= 0.5). Error sources: the float32
-    // shifted sums over <= 1536 terms (the variance's relative error ~1e-6 moves every output by that
-    // fraction), 1/sqrt, and the 4-flop epilogue; the erf approximation adds ~1e-7. Measured max error on
-    // SwiftShader and on an H200: 8.6e-7 (workgroup tree sums), 1.2e-6 (rows: 4 interleaved sequential sums).
-    return compare(y, expected, 4e-6, 4e-6);
-  },
-})));
+export const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
+  (['workgroup', 'rows'] as LayerNormVariant[]).map((variant) => ({
+    kernel: 'layerNorm',
+    name: `${variant}: [${s.shape.join(', ')}] ${s.what}`,
+    async run(gpu) {
+      const rand = rng(600 + n);
+      const D = s.shape[s.shape.length - 1];
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      const spread = s.spread ?? 2;
+      const x = randomF32(size, rand, (s.center ?? 0) - spread, (s.center ?? 0) + spread);
+      const w = randomF32(D, rand, 0.5, 1.5),
+        b = randomF32(D, rand, -0.5, 0.5);
+      const r = s.residual ? randomF32(size, rand, -2, 2) : undefined;
+      const tx = gpu.upload(x, s.shape, 'f32', 'x');
+      const tw = gpu.upload(w, [D], 'f32', 'weight'),
+        tb = gpu.upload(b, [D], 'f32', 'bias');
+      const tr = r ? gpu.upload(r, s.shape, 'f32', 'residual') : undefined;
+      const out = gpu.tensor(s.shape, 'f32', 'out');
+      poison(gpu, out);
+      layerNorm(gpu, tx, tw, tb, s.eps, { residual: tr, activation: s.gelu ? 'gelu' : undefined, out, variant });
+      const [y] = await gpu.read(out);
+      for (const t of [tx, tw, tb, tr, out]) t?.release();
+      // The residual is added in float32 by the kernel: the reference normalises that same float32 sum.
+      const v = r ? Float32Array.from(x, (xi, i) => xi + r[i]) : x;
+      const expected = layerNormRef(v, size / D, D, w, b, s.eps, { activation: s.gelu ? 'gelu' : undefined });
+      // Outputs are O(1) (|normalised| <= sqrt(D), times w <= 1.5, plus |b| <= 0.5). Error sources: the float32
+      // shifted sums over <= 1536 terms (the variance's relative error ~1e-6 moves every output by that
+      // fraction), 1/sqrt, and the 4-flop epilogue; the erf approximation adds ~1e-7. Measured max error on
+      // SwiftShader and on an H200: 8.6e-7 (workgroup tree sums), 1.2e-6 (rows: 4 interleaved sequential sums).
+      return compare(y, expected, 4e-6, 4e-6);
+    },
+  })),
+);

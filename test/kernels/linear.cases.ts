@@ -41,26 +41,159 @@ interface LinearSpec {
 const SPECS: LinearSpec[] = [
   { name: 'M=1 (pooler) 1x768x768, bias + tanh', lead: [1], K: 768, N: 768, bias: true, activation: 'tanh', seed: 1 },
   { name: 'primes 7x13x17, K % 4 != 0, bias + gelu', lead: [7], K: 13, N: 17, bias: true, activation: 'gelu', seed: 2 },
-  { name: 'batched [2, 3, 5] x 20 -> 33, bias + quickgelu', lead: [2, 3, 5], K: 20, N: 33, bias: true, activation: 'quickgelu', seed: 3 },
+  {
+    name: 'batched [2, 3, 5] x 20 -> 33, bias + quickgelu',
+    lead: [2, 3, 5],
+    K: 20,
+    N: 33,
+    bias: true,
+    activation: 'quickgelu',
+    seed: 3,
+  },
   { name: '37x64x70, bias + residual', lead: [37], K: 64, N: 70, bias: true, residual: true, seed: 4 },
   { name: '41x36x65, no bias, no activation', lead: [41], K: 36, N: 65, seed: 5 },
-  { name: 'HF hidden_act gelu_new 5x24x19, bias', lead: [5], K: 24, N: 19, bias: true, activation: 'gelu_tanh', seed: 12 },
+  {
+    name: 'HF hidden_act gelu_new 5x24x19, bias',
+    lead: [5],
+    K: 24,
+    N: 19,
+    bias: true,
+    activation: 'gelu_tanh',
+    seed: 12,
+  },
   { name: 'HF hidden_act relu 6x13x9, bias', lead: [6], K: 13, N: 9, bias: true, activation: 'relu', seed: 13 },
-  { name: 'HF hidden_act silu 4x32x21, bias + residual', lead: [4], K: 32, N: 21, bias: true, activation: 'silu', residual: true, seed: 14 },
-  { name: 'gelu + residual, no bias, 3x[11] x 96 -> 130', lead: [3, 11], K: 96, N: 130, activation: 'gelu', residual: true, seed: 6 },
-  { name: 'outColumnOffset: 19 of 50 columns at 23, residual', lead: [5, 9], K: 24, N: 19, bias: true, residual: true, outWidth: 50, outColumnOffset: 23, seed: 7 },
-  { name: 'f16 weights, K % 4 == 0, 9x36x10 bias + gelu', lead: [9], K: 36, N: 10, bias: true, activation: 'gelu', f16: true, seed: 8 },
+  {
+    name: 'HF hidden_act silu 4x32x21, bias + residual',
+    lead: [4],
+    K: 32,
+    N: 21,
+    bias: true,
+    activation: 'silu',
+    residual: true,
+    seed: 14,
+  },
+  {
+    name: 'gelu + residual, no bias, 3x[11] x 96 -> 130',
+    lead: [3, 11],
+    K: 96,
+    N: 130,
+    activation: 'gelu',
+    residual: true,
+    seed: 6,
+  },
+  {
+    name: 'outColumnOffset: 19 of 50 columns at 23, residual',
+    lead: [5, 9],
+    K: 24,
+    N: 19,
+    bias: true,
+    residual: true,
+    outWidth: 50,
+    outColumnOffset: 23,
+    seed: 7,
+  },
+  {
+    name: 'f16 weights, K % 4 == 0, 9x36x10 bias + gelu',
+    lead: [9],
+    K: 36,
+    N: 10,
+    bias: true,
+    activation: 'gelu',
+    f16: true,
+    seed: 8,
+  },
   { name: 'f16 weights, odd K and N*K, 6x15x11 bias', lead: [6], K: 15, N: 11, bias: true, f16: true, seed: 9 },
-  { name: 'f16 weights at an outColumnOffset, 66x40x67 tanh', lead: [66], K: 40, N: 67, activation: 'tanh', f16: true, outWidth: 140, outColumnOffset: 70, seed: 10 },
-  { name: 'q8, pairs (K % 8 == 0), 37x64x70 bias + residual', lead: [37], K: 64, N: 70, bias: true, residual: true, quant: 'q8', seed: 12 },
-  { name: 'q8, K % 8 == 4 (no pairs), 9x36x10 bias + gelu', lead: [9], K: 36, N: 10, bias: true, activation: 'gelu', quant: 'q8', seed: 13 },
-  { name: 'q8, odd K and N*K, 6x15x11 at an outColumnOffset', lead: [6], K: 15, N: 11, bias: true, quant: 'q8', outWidth: 30, outColumnOffset: 7, seed: 14 },
-  { name: 'q4, pairs, K not a multiple of 32, 41x40x65', lead: [41], K: 40, N: 65, bias: true, activation: 'tanh', quant: 'q4', seed: 15 },
+  {
+    name: 'f16 weights at an outColumnOffset, 66x40x67 tanh',
+    lead: [66],
+    K: 40,
+    N: 67,
+    activation: 'tanh',
+    f16: true,
+    outWidth: 140,
+    outColumnOffset: 70,
+    seed: 10,
+  },
+  {
+    name: 'q8, pairs (K % 8 == 0), 37x64x70 bias + residual',
+    lead: [37],
+    K: 64,
+    N: 70,
+    bias: true,
+    residual: true,
+    quant: 'q8',
+    seed: 12,
+  },
+  {
+    name: 'q8, K % 8 == 4 (no pairs), 9x36x10 bias + gelu',
+    lead: [9],
+    K: 36,
+    N: 10,
+    bias: true,
+    activation: 'gelu',
+    quant: 'q8',
+    seed: 13,
+  },
+  {
+    name: 'q8, odd K and N*K, 6x15x11 at an outColumnOffset',
+    lead: [6],
+    K: 15,
+    N: 11,
+    bias: true,
+    quant: 'q8',
+    outWidth: 30,
+    outColumnOffset: 7,
+    seed: 14,
+  },
+  {
+    name: 'q4, pairs, K not a multiple of 32, 41x40x65',
+    lead: [41],
+    K: 40,
+    N: 65,
+    bias: true,
+    activation: 'tanh',
+    quant: 'q4',
+    seed: 15,
+  },
   { name: 'q4, K % 8 == 4, 7x100x17 residual', lead: [7], K: 100, N: 17, residual: true, quant: 'q4', seed: 16 },
-  { name: 'q4, odd K and N*K, 5x13x9 quickgelu', lead: [5], K: 13, N: 9, activation: 'quickgelu', quant: 'q4', seed: 17 },
-  { name: 'q8 text layer 50x768x768, bias + gelu', lead: [1, 50], K: 768, N: 768, bias: true, activation: 'gelu', quant: 'q8', seed: 18 },
-  { name: 'q4 MLP 325x3072x768, bias + residual', lead: [1, 325], K: 3072, N: 768, bias: true, residual: true, quant: 'q4', seed: 19 },
-  { name: 'largest: 325x768x3072 (ViT-B/16 MLP at 288px), bias + quickgelu', lead: [1, 325], K: 768, N: 3072, bias: true, activation: 'quickgelu', seed: 11 },
+  {
+    name: 'q4, odd K and N*K, 5x13x9 quickgelu',
+    lead: [5],
+    K: 13,
+    N: 9,
+    activation: 'quickgelu',
+    quant: 'q4',
+    seed: 17,
+  },
+  {
+    name: 'q8 text layer 50x768x768, bias + gelu',
+    lead: [1, 50],
+    K: 768,
+    N: 768,
+    bias: true,
+    activation: 'gelu',
+    quant: 'q8',
+    seed: 18,
+  },
+  {
+    name: 'q4 MLP 325x3072x768, bias + residual',
+    lead: [1, 325],
+    K: 3072,
+    N: 768,
+    bias: true,
+    residual: true,
+    quant: 'q4',
+    seed: 19,
+  },
+  {
+    name: 'largest: 325x768x3072 (ViT-B/16 MLP at 288px), bias + quickgelu',
+    lead: [1, 325],
+    K: 768,
+    N: 3072,
+    bias: true,
+    activation: 'quickgelu',
+    seed: 11,
+  },
 ];
 
 /** The value outside the written columns of a wider `out`; the kernel must leave it alone. */
@@ -120,8 +253,11 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
   const M = s.lead.reduce((a, b) => a * b, 1);
   const width = s.outWidth ?? s.N;
   const x = gpu.upload(p.x, [...s.lead, s.K], 'f32', 'x');
-  const w = p.wQuant ? gpu.uploadQuantized(p.wQuant.data as Uint8Array, p.wQuant.scales!, [s.N, s.K], s.quant!, 'w')
-    : p.wBits ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w') : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
+  const w = p.wQuant
+    ? gpu.uploadQuantized(p.wQuant.data as Uint8Array, p.wQuant.scales!, [s.N, s.K], s.quant!, 'w')
+    : p.wBits
+      ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w')
+      : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
   const bias = p.bias && gpu.upload(p.bias, [s.N], 'f32', 'bias');
   const residual = p.residual && gpu.upload(p.residual, [...s.lead, width], 'f32', 'residual');
   let out: GpuTensor | undefined;
@@ -131,13 +267,24 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
     for (let m = 0; m < M; m++) init.fill(NaN, m * width + s.outColumnOffset!, m * width + s.outColumnOffset! + s.N);
     out = gpu.upload(init, [...s.lead, width], 'f32', 'out');
   }
-  const y = linear(gpu, x, w, { bias, activation: s.activation, residual, out, outColumnOffset: s.outColumnOffset, variant, subgroups });
+  const y = linear(gpu, x, w, {
+    bias,
+    activation: s.activation,
+    residual,
+    out,
+    outColumnOffset: s.outColumnOffset,
+    variant,
+    subgroups,
+  });
   // The dispatch is only recorded so far; the queue write lands before the submit that runs it.
   if (!out) poison(gpu, y);
   const [actual] = await gpu.read(y);
   for (const t of [x, w, bias, residual, y]) t?.release();
   const r = compare(actual, p.expected, 1e-6 + 6e-7 * Math.sqrt(s.K), 2e-6);
-  return { ...r, detail: `M=${M} K=${s.K} N=${s.N}${s.f16 ? ' f16 weights' : ''}${s.quant ? ` ${s.quant} weights` : ''}: ${r.detail}` };
+  return {
+    ...r,
+    detail: `M=${M} K=${s.K} N=${s.N}${s.f16 ? ' f16 weights' : ''}${s.quant ? ` ${s.quant} weights` : ''}: ${r.detail}`,
+  };
 }
 
 // erf_f32 on a dense grid: one invocation per point.
@@ -163,9 +310,16 @@ async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
   const x = gpu.upload(xs, [n], 'f32', 'grid');
   const y = gpu.tensor([n], 'f32', 'erf');
   poison(gpu, y);
-  erfGrid.dispatch(gpu, {}, {
-    bindings: { xs: x, ys: y }, uniforms: {}, workgroups: [Math.ceil(n / 64)], label: 'erf grid',
-  });
+  erfGrid.dispatch(
+    gpu,
+    {},
+    {
+      bindings: { xs: x, ys: y },
+      uniforms: {},
+      workgroups: [Math.ceil(n / 64)],
+      label: 'erf grid',
+    },
+  );
   const [actual] = await gpu.read(y);
   x.release();
   y.release();
@@ -194,11 +348,13 @@ function fakeTensor(gpu: Gpu, shape: number[], dtype: 'f32' | 'f16', label: stri
 
 export const linearCases: KernelCase[] = [
   { kernel: 'linear', name: 'erf_f32 on a dense grid', run: runErfGrid },
-  ...SPECS.flatMap((s) => RUNS.map((r): KernelCase => ({
-    kernel: 'linear',
-    name: `${r.name}: ${s.name}`,
-    run: (gpu) => runLinear(gpu, s, r.variant, r.subgroups),
-  }))),
+  ...SPECS.flatMap((s) =>
+    RUNS.map((r): KernelCase => ({
+      kernel: 'linear',
+      name: `${r.name}: ${s.name}`,
+      run: (gpu) => runLinear(gpu, s, r.variant, r.subgroups),
+    })),
+  ),
   {
     kernel: 'linear',
     name: 'rejects a weight whose K differs from x',
@@ -219,7 +375,10 @@ export const linearCases: KernelCase[] = [
       const rows = Math.floor(gpu.caps.maxStorageBufferBindingSize / (768 * 4)) + 1;
       const x = fakeTensor(gpu, [2, 768], 'f32', 'x');
       const w = fakeTensor(gpu, [rows, 768], 'f32', 'decoder');
-      const r = expectThrow(() => linear(gpu, x, w), LimitError, ['linear: weight decoder', 'maxStorageBufferBindingSize']);
+      const r = expectThrow(() => linear(gpu, x, w), LimitError, [
+        'linear: weight decoder',
+        'maxStorageBufferBindingSize',
+      ]);
       x.release();
       w.release();
       return r;

@@ -33,20 +33,32 @@ async function main(): Promise<void> {
     document.title = `kernels: 0 passed, ${allCases.length} failed`;
     return;
   }
-  adapterLine.textContent = `Adapter: ${gpu.adapterDescription}; shader-f16 ${gpu.caps.f16 ? 'yes' : 'no'}; ` +
+  adapterLine.textContent =
+    `Adapter: ${gpu.adapterDescription}; shader-f16 ${gpu.caps.f16 ? 'yes' : 'no'}; ` +
     `max storage binding ${(gpu.caps.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   for (const c of allCases) {
     const row = body.insertRow();
     const t0 = performance.now();
     try {
       const r = await c.run(gpu);
-      r.pass ? passed++ : failed++;
-      cell(row, c.kernel); cell(row, c.name); cell(row, r.pass ? 'pass' : 'FAIL', r.pass ? 'pass' : 'fail');
-      cell(row, r.maxAbsErr.toExponential(2)); cell(row, rounded(r.tolerance)); cell(row, rounded(r.detail));
+      if (r.pass) passed++;
+      else failed++;
+      cell(row, c.kernel);
+      cell(row, c.name);
+      cell(row, r.pass ? 'pass' : 'FAIL', r.pass ? 'pass' : 'fail');
+      cell(row, r.maxAbsErr.toExponential(2));
+      cell(row, rounded(r.tolerance));
+      cell(row, rounded(r.detail));
     } catch (e) {
       failed++;
-      cell(row, c.kernel); cell(row, c.name); cell(row, 'ERROR', 'fail'); cell(row, ''); cell(row, ''); cell(row, (e as Error).message);
+      cell(row, c.kernel);
+      cell(row, c.name);
+      cell(row, 'ERROR', 'fail');
+      cell(row, '');
+      cell(row, '');
+      cell(row, (e as Error).message);
     }
     cell(row, (performance.now() - t0).toFixed(0));
     document.getElementById('summary')!.textContent = `${passed} passed, ${failed} failed of ${allCases.length}`;

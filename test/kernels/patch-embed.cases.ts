@@ -10,15 +10,58 @@ import { toF16 } from '../reference/math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
 
 interface PatchSpec {
-  name: string; B: number; S: number; P: number; Hv: number; f16?: boolean; quant?: QuantDType; seed: number; variants: LinearVariant[];
+  name: string;
+  B: number;
+  S: number;
+  P: number;
+  Hv: number;
+  f16?: boolean;
+  quant?: QuantDType;
+  seed: number;
+  variants: LinearVariant[];
 }
 
 const SPECS: PatchSpec[] = [
   { name: '2 images 12x12, patches of 4, Hv=10', B: 2, S: 12, P: 4, Hv: 10, seed: 21, variants: ['blocked', 'tiled'] },
-  { name: 'f16 conv1, 15x15, patches of 5 (K = 75), Hv=7', B: 1, S: 15, P: 5, Hv: 7, f16: true, seed: 22, variants: ['blocked', 'tiled'] },
-  { name: 'q8 conv1, 15x15, patches of 5 (K = 75), Hv=7', B: 1, S: 15, P: 5, Hv: 7, quant: 'q8', seed: 24, variants: ['blocked', 'tiled'] },
-  { name: 'q4 conv1, 2 images 16x16, patches of 8 (K = 192), Hv=9', B: 2, S: 16, P: 8, Hv: 9, quant: 'q4', seed: 25, variants: ['blocked', 'tiled'] },
-  { name: 'ViT-B/16 at 288px: 1x3x288x288, Hv=768', B: 1, S: 288, P: 16, Hv: 768, seed: 23, variants: ['blocked', 'tiled'] },
+  {
+    name: 'f16 conv1, 15x15, patches of 5 (K = 75), Hv=7',
+    B: 1,
+    S: 15,
+    P: 5,
+    Hv: 7,
+    f16: true,
+    seed: 22,
+    variants: ['blocked', 'tiled'],
+  },
+  {
+    name: 'q8 conv1, 15x15, patches of 5 (K = 75), Hv=7',
+    B: 1,
+    S: 15,
+    P: 5,
+    Hv: 7,
+    quant: 'q8',
+    seed: 24,
+    variants: ['blocked', 'tiled'],
+  },
+  {
+    name: 'q4 conv1, 2 images 16x16, patches of 8 (K = 192), Hv=9',
+    B: 2,
+    S: 16,
+    P: 8,
+    Hv: 9,
+    quant: 'q4',
+    seed: 25,
+    variants: ['blocked', 'tiled'],
+  },
+  {
+    name: 'ViT-B/16 at 288px: 1x3x288x288, Hv=768',
+    B: 1,
+    S: 288,
+    P: 16,
+    Hv: 768,
+    seed: 23,
+    variants: ['blocked', 'tiled'],
+  },
 ];
 
 /** out[b, gy·G + gx, h] = Σ_{c, ky, kx} pixels[b, c, gy·P + ky, gx·P + kx] · w[h, c, ky, kx]. */
@@ -46,7 +89,10 @@ function convRef(pixels: Float32Array, w: ArrayLike<number>, s: PatchSpec): Floa
   return out;
 }
 
-const prepared = new Map<PatchSpec, { pixels: Float32Array; w: Float32Array; bits?: Uint16Array; q?: HostTensor; expected: Float64Array }>();
+const prepared = new Map<
+  PatchSpec,
+  { pixels: Float32Array; w: Float32Array; bits?: Uint16Array; q?: HostTensor; expected: Float64Array }
+>();
 
 async function run(gpu: Gpu, s: PatchSpec, variant: LinearVariant): Promise<CaseResult> {
   const K = 3 * s.P * s.P;
@@ -64,8 +110,11 @@ async function run(gpu: Gpu, s: PatchSpec, variant: LinearVariant): Promise<Case
   }
   const pixels = gpu.upload(p.pixels, [s.B, 3, s.S, s.S], 'f32', 'pixels');
   const shape = [s.Hv, 3, s.P, s.P];
-  const conv1 = p.q ? gpu.uploadQuantized(p.q.data as Uint8Array, p.q.scales!, shape, s.quant!, 'conv1')
-    : p.bits ? gpu.upload(p.bits, shape, 'f16', 'conv1') : gpu.upload(p.w, shape, 'f32', 'conv1');
+  const conv1 = p.q
+    ? gpu.uploadQuantized(p.q.data as Uint8Array, p.q.scales!, shape, s.quant!, 'conv1')
+    : p.bits
+      ? gpu.upload(p.bits, shape, 'f16', 'conv1')
+      : gpu.upload(p.w, shape, 'f32', 'conv1');
   const y = patchEmbed(gpu, pixels, conv1, { variant });
   // Recorded, not yet run: the poison lands first.
   poison(gpu, y);
@@ -77,8 +126,10 @@ async function run(gpu: Gpu, s: PatchSpec, variant: LinearVariant): Promise<Case
   return { ...r, pass: r.pass && shapeOk, detail: `output [${y.shape.join(', ')}]: ${r.detail}` };
 }
 
-export const patchEmbedCases: KernelCase[] = SPECS.flatMap((s) => s.variants.map((variant): KernelCase => ({
-  kernel: 'patchEmbed',
-  name: `${variant}: ${s.name}`,
-  run: (gpu) => run(gpu, s, variant),
-})));
+export const patchEmbedCases: KernelCase[] = SPECS.flatMap((s) =>
+  s.variants.map((variant): KernelCase => ({
+    kernel: 'patchEmbed',
+    name: `${variant}: ${s.name}`,
+    run: (gpu) => run(gpu, s, variant),
+  })),
+);

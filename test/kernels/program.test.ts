@@ -55,19 +55,31 @@ describe('declareKernel', () => {
 
   it('refuses a shader whose bindings differ from the declaration', () => {
     const swapped = declareKernel({
-      name: 'swapped', params: {}, uniforms: {}, bindings: { a: true, b: true },
+      name: 'swapped',
+      params: {},
+      uniforms: {},
+      bindings: { a: true, b: true },
       source: ['b', 'a'].map((n) => `@group(0) @binding(#) var<storage, read> ${n}: array<f32>;`).join('\n'),
     });
     expect(() => swapped.code({})).toThrow(/binding 0 is b, the declaration says a/);
     const unknown = declareKernel({
-      name: 'unknown', params: {}, uniforms: {}, bindings: {}, source: '#if mask\n#endif',
+      name: 'unknown',
+      params: {},
+      uniforms: {},
+      bindings: {},
+      source: '#if mask\n#endif',
     });
     expect(() => unknown.code({})).toThrow(/names mask, which is not a parameter/);
   });
 
   it('builds every linear-blocked variant the wrapper can choose', () => {
     for (const weight of ['f32', 'f16', 'q8', 'q4'] as const) {
-      const reads = [[false, false, false], [true, false, false], [true, true, false], [true, false, true]];
+      const reads = [
+        [false, false, false],
+        [true, false, false],
+        [true, true, false],
+        [true, false, true],
+      ];
       for (const [vec4, subgroups, pairs] of reads) {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
         const params = { weight, vec4, subgroups, pairs, bias: true, residual: true, activation: 'gelu' } as const;

@@ -2,7 +2,13 @@ import { softmax } from '../../src/kernels/softmax';
 import { softmaxRef } from '../reference/ops';
 import { compare, poison, randomF32, rng, type KernelCase } from './harness';
 
-interface Shape { what: string; shape: number[]; lo: number; hi: number; masked?: boolean }
+interface Shape {
+  what: string;
+  shape: number[];
+  lo: number;
+  hi: number;
+  masked?: boolean;
+}
 
 const SHAPES: Shape[] = [
   { what: 'one element', shape: [1, 1], lo: -1, hi: 1 },
@@ -26,7 +32,8 @@ export const softmaxCases: KernelCase[] = SHAPES.map((s, n) => ({
     poison(gpu, out);
     softmax(gpu, tx, { out });
     const [y] = await gpu.read(out);
-    tx.release(); out.release();
+    tx.release();
+    out.release();
     // Probabilities in [0, 1]: exp of an exact difference (x - max is exact near the max) is ~2 ulp off, the
     // float32 sum of <= 1682 terms ~1e-6 relative; absolute error therefore stays below ~1e-6.
     return compare(y, softmaxRef(x, size / N, N), 2e-6, 1e-5);

@@ -21,41 +21,97 @@ interface Shape {
 
 const SHAPES: Shape[] = [
   {
-    what: 'tiny, padded row', D: 32, chunks: [50], positions: 40, tokenTypes: 1, dtype: 'f32',
-    ids: [[0, 17, 5, 33, 9, 12, 2], [0, 44, 2, PAD, PAD, PAD, PAD]],
+    what: 'tiny, padded row',
+    D: 32,
+    chunks: [50],
+    positions: 40,
+    tokenTypes: 1,
+    dtype: 'f32',
+    ids: [
+      [0, 17, 5, 33, 9, 12, 2],
+      [0, 44, 2, PAD, PAD, PAD, PAD],
+    ],
   },
   {
-    what: 'f16 tables in 3 chunks, an id in each, odd D', D: 33, chunks: [40, 33, 28], positions: 30, tokenTypes: 3, dtype: 'f16',
-    ids: [[0, 3, 39, 40, 72, 73, 100, 2], [0, 55, 80, 2, PAD, PAD, PAD, PAD], [0, 99, 41, 7, 2, PAD, PAD, PAD]],
+    what: 'f16 tables in 3 chunks, an id in each, odd D',
+    D: 33,
+    chunks: [40, 33, 28],
+    positions: 30,
+    tokenTypes: 3,
+    dtype: 'f16',
+    ids: [
+      [0, 3, 39, 40, 72, 73, 100, 2],
+      [0, 55, 80, 2, PAD, PAD, PAD, PAD],
+      [0, 99, 41, 7, 2, PAD, PAD, PAD],
+    ],
   },
   {
     // Pads in the middle and a row of pads: positions follow the cumulative count (RoBERTa's formula).
-    what: 'pads mid-row, all-pad row', D: 16, chunks: [20, 20], positions: 24, tokenTypes: 1, dtype: 'f32',
-    ids: [[0, PAD, 5, PAD, 25, 2], [PAD, PAD, PAD, PAD, PAD, PAD]],
+    what: 'pads mid-row, all-pad row',
+    D: 16,
+    chunks: [20, 20],
+    positions: 24,
+    tokenTypes: 1,
+    dtype: 'f32',
+    ids: [
+      [0, PAD, 5, PAD, 25, 2],
+      [PAD, PAD, PAD, PAD, PAD, PAD],
+    ],
   },
   {
     // The kernel clamps: -5 reads row 0, 1000 reads row V-1 (the model rejects such ids before upload).
-    what: 'out-of-range ids clamped', D: 8, chunks: [7, 6], positions: 10, tokenTypes: 1, dtype: 'f16',
+    what: 'out-of-range ids clamped',
+    D: 8,
+    chunks: [7, 6],
+    positions: 10,
+    tokenTypes: 1,
+    dtype: 'f16',
     ids: [[0, -5, 1000, 12, 2]],
   },
   {
-    what: 'q8 word table in 2 chunks, odd D and rows', D: 35, chunks: [23, 19], positions: 30, tokenTypes: 2, dtype: 'q8',
-    ids: [[0, 3, 22, 23, 41, 2], [0, 30, 2, PAD, PAD, PAD]],
+    what: 'q8 word table in 2 chunks, odd D and rows',
+    D: 35,
+    chunks: [23, 19],
+    positions: 30,
+    tokenTypes: 2,
+    dtype: 'q8',
+    ids: [
+      [0, 3, 22, 23, 41, 2],
+      [0, 30, 2, PAD, PAD, PAD],
+    ],
   },
   {
-    what: 'q4 word table in 3 chunks, D not a multiple of 32', D: 45, chunks: [17, 21, 9], positions: 30, tokenTypes: 1, dtype: 'q4',
-    ids: [[0, 16, 17, 37, 38, 46, 2], [0, 5, 2, PAD, PAD, PAD, PAD]],
+    what: 'q4 word table in 3 chunks, D not a multiple of 32',
+    D: 45,
+    chunks: [17, 21, 9],
+    positions: 30,
+    tokenTypes: 1,
+    dtype: 'q4',
+    ids: [
+      [0, 16, 17, 37, 38, 46, 2],
+      [0, 5, 2, PAD, PAD, PAD, PAD],
+    ],
   },
   { what: 'one token', D: 5, chunks: [3], positions: 3, tokenTypes: 1, dtype: 'f32', ids: [[2]] },
 ];
 
-function table(gpu: Gpu, rand: () => number, rows: number, D: number, dtype: GpuDType, label: string): { values: Float32Array; tensor: GpuTensor } {
+function table(
+  gpu: Gpu,
+  rand: () => number,
+  rows: number,
+  D: number,
+  dtype: GpuDType,
+  label: string,
+): { values: Float32Array; tensor: GpuTensor } {
   const v = randomF32(rows * D, rand);
   if (dtype === 'f32') return { values: v, tensor: gpu.upload(v, [rows, D], 'f32', label) };
   if (dtype === 'q8' || dtype === 'q4') {
     // code · scale is exact in float64 and rounds once to float32, as the kernel's product does.
     const q = quantize(v, [rows, D], dtype, label);
-    return { values: dequantize(q, new Float32Array(v.length)) as Float32Array, tensor: gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [rows, D], dtype, label) };
+    return {
+      values: dequantize(q, new Float32Array(v.length)) as Float32Array,
+      tensor: gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [rows, D], dtype, label),
+    };
   }
   const h = toF16(v);
   return { values: h.values, tensor: gpu.upload(h.bits, [rows, D], 'f16', label) };
@@ -66,19 +122,27 @@ export const textEmbeddingsCases: KernelCase[] = SHAPES.map((s, n) => ({
   name: `ids [${s.ids.length}, ${s.ids[0].length}], D ${s.D}, ${s.dtype}: ${s.what}`,
   async run(gpu) {
     const rand = rng(800 + n);
-    const B = s.ids.length, L = s.ids[0].length, D = s.D;
+    const B = s.ids.length,
+      L = s.ids[0].length,
+      D = s.D;
     const vocab = s.chunks.reduce((a, b) => a + b, 0);
     const chunks = s.chunks.map((rows, i) => table(gpu, rand, rows, D, s.dtype, `word chunk ${i}`));
     const word = new Float32Array(vocab * D);
     let at = 0;
-    for (const c of chunks) { word.set(c.values, at); at += c.values.length; }
+    for (const c of chunks) {
+      word.set(c.values, at);
+      at += c.values.length;
+    }
     const position = table(gpu, rand, s.positions, D, s.dtype === 'f16' ? 'f16' : 'f32', 'position');
     const tokenType = table(gpu, rand, s.tokenTypes, D, 'f32', 'token type');
     const ids = Int32Array.from(s.ids.flat());
     const tids = gpu.upload(ids, [B, L], 'i32', 'ids');
     const out = gpu.tensor([B, L, D], 'f32', 'out');
     poison(gpu, out);
-    textEmbeddings(gpu, tids, { chunks: chunks.map((c) => c.tensor) }, position.tensor, tokenType.tensor, { padTokenId: PAD, out });
+    textEmbeddings(gpu, tids, { chunks: chunks.map((c) => c.tensor) }, position.tensor, tokenType.tensor, {
+      padTokenId: PAD,
+      out,
+    });
     const [y] = await gpu.read(out);
     for (const t of [tids, out, position.tensor, tokenType.tensor, ...chunks.map((c) => c.tensor)]) t.release();
     const clamped = ids.map((id) => Math.min(Math.max(id, 0), vocab - 1));

@@ -38,15 +38,23 @@ describe('model API', () => {
     const twice = new Float32Array(B * 3 * S * S);
     for (let b = 0; b < B; b++) twice.set(image0, b * 3 * S * S);
     const outputs = ['cls_feats', 'itm_logits', 'vqa_logits', 'itc_image'];
-    const direct = await model.forward({ inputIds: ids(), attentionMask: mask(), pixelValues: { shape: p.shape, data: twice } }, { outputs });
+    const direct = await model.forward(
+      { inputIds: ids(), attentionMask: mask(), pixelValues: { shape: p.shape, data: twice } },
+      { outputs },
+    );
     const features = model.imageFeatures({ shape: [1, 3, S, S], data: image0 });
     try {
       for (let round = 0; round < 2; round++) {
         const reused = await model.forward({ inputIds: ids(), attentionMask: mask(), image: features }, { outputs });
-        for (const name of ['cls_feats', 'itm_logits', 'vqa_logits']) expect(maxDiff(reused.get(name)!.data, direct.get(name)!.data), name).toBeLessThan(1e-6);
-        expect(maxDiff(reused.get('itc_image')!.data, direct.get('itc_image')!.data.subarray(0, 16))).toBeLessThan(1e-6);
+        for (const name of ['cls_feats', 'itm_logits', 'vqa_logits'])
+          expect(maxDiff(reused.get(name)!.data, direct.get(name)!.data), name).toBeLessThan(1e-6);
+        expect(maxDiff(reused.get('itc_image')!.data, direct.get('itc_image')!.data.subarray(0, 16))).toBeLessThan(
+          1e-6,
+        );
       }
-      await expect(model.forward({ inputIds: ids(), image: features }, { outputs: ['image_layer.1'] })).rejects.toThrow(/need pixel values/);
+      await expect(model.forward({ inputIds: ids(), image: features }, { outputs: ['image_layer.1'] })).rejects.toThrow(
+        /need pixel values/,
+      );
     } finally {
       features.dispose();
     }
@@ -61,12 +69,23 @@ describe('model API', () => {
       const image = nlvr2.imageFeatures(io.get('pixel_values')! as HostArray<Float32Array>);
       const image2 = nlvr2.imageFeatures(io.get('pixel_values_2')! as HostArray<Float32Array>, { tokenType: 2 });
       try {
-        const got = await nlvr2.forward({
-          inputIds: io.get('input_ids')! as HostArray<BigInt64Array>, attentionMask: io.get('attention_mask')! as HostArray<BigInt64Array>, image, image2,
-        }, { outputs: ['nlvr2_logits', 'img2.cls_feats'] });
-        for (const name of ['nlvr2_logits', 'img2.cls_feats']) expect(maxDiff(got.get(name)!.data, want.get(name)!.data as Float32Array), name).toBeLessThan(1e-5);
-        await expect(nlvr2.forward({ inputIds: io.get('input_ids')! as HostArray<BigInt64Array>, image: image2, image2 }, { outputs: ['cls_feats'] }))
-          .rejects.toThrow(/token type 2, this input needs 1/);
+        const got = await nlvr2.forward(
+          {
+            inputIds: io.get('input_ids')! as HostArray<BigInt64Array>,
+            attentionMask: io.get('attention_mask')! as HostArray<BigInt64Array>,
+            image,
+            image2,
+          },
+          { outputs: ['nlvr2_logits', 'img2.cls_feats'] },
+        );
+        for (const name of ['nlvr2_logits', 'img2.cls_feats'])
+          expect(maxDiff(got.get(name)!.data, want.get(name)!.data as Float32Array), name).toBeLessThan(1e-5);
+        await expect(
+          nlvr2.forward(
+            { inputIds: io.get('input_ids')! as HostArray<BigInt64Array>, image: image2, image2 },
+            { outputs: ['cls_feats'] },
+          ),
+        ).rejects.toThrow(/token type 2, this input needs 1/);
       } finally {
         image.dispose();
         image2.dispose();
@@ -84,8 +103,10 @@ describe('model API', () => {
   });
 
   it('reports cross-attention of a text token over the image tokens', async () => {
-    const out = await model.forward({ inputIds: ids(), attentionMask: mask(), pixelValues: pixels() },
-      { outputs: ['cross_attn_probs.0', 'cross_attn_probs.1'], attentionQuery: 0 });
+    const out = await model.forward(
+      { inputIds: ids(), attentionMask: mask(), pixelValues: pixels() },
+      { outputs: ['cross_attn_probs.0', 'cross_attn_probs.1'], attentionQuery: 0 },
+    );
     for (const j of [0, 1]) {
       const p = out.get(`cross_attn_probs.${j}`)!;
       expect(p.shape).toEqual([2, model.config.numHeads, model.imageTokens]);
@@ -101,7 +122,10 @@ describe('model API', () => {
     const queue = model.gpu.device.queue;
     const submit = queue.submit.bind(queue);
     let submits = 0;
-    queue.submit = (buffers) => { submits++; submit(buffers); };
+    queue.submit = (buffers) => {
+      submits++;
+      submit(buffers);
+    };
     try {
       await model.forward({ inputIds: ids(), attentionMask: mask(), pixelValues: pixels() });
     } finally {
@@ -112,15 +136,30 @@ describe('model API', () => {
 
   it('rejects bad inputs and outputs with clear errors', async () => {
     const p = pixels();
-    const run = (inputs: Parameters<BridgeTowerModel['forward']>[0], outputs?: string[]) => model.forward(inputs, { outputs });
+    const run = (inputs: Parameters<BridgeTowerModel['forward']>[0], outputs?: string[]) =>
+      model.forward(inputs, { outputs });
     const badIds = { shape: [1, 3], data: Int32Array.of(0, model.config.text.vocabSize, 2) };
-    await expect(run({ inputIds: badIds, pixelValues: { shape: [1, ...p.shape.slice(1)], data: p.data.subarray(0, p.data.length / 2) } }))
-      .rejects.toThrow(new ShapeError(`inputIds[0, 1] = ${model.config.text.vocabSize} is outside the vocabulary [0, ${model.config.text.vocabSize})`));
+    await expect(
+      run({
+        inputIds: badIds,
+        pixelValues: { shape: [1, ...p.shape.slice(1)], data: p.data.subarray(0, p.data.length / 2) },
+      }),
+    ).rejects.toThrow(
+      new ShapeError(
+        `inputIds[0, 1] = ${model.config.text.vocabSize} is outside the vocabulary [0, ${model.config.text.vocabSize})`,
+      ),
+    );
     const long = model.config.text.maxPositionEmbeddings - 1;
-    await expect(run({ inputIds: { shape: [1, long], data: new Int32Array(long) } }, ['itc_text'])).rejects.toThrow(ShapeError);
-    await expect(run({ inputIds: ids(), pixelValues: { shape: [2, 3, 16, 16], data: new Float32Array(2 * 3 * 256) } })).rejects.toThrow(/image size 32/);
+    await expect(run({ inputIds: { shape: [1, long], data: new Int32Array(long) } }, ['itc_text'])).rejects.toThrow(
+      ShapeError,
+    );
+    await expect(
+      run({ inputIds: ids(), pixelValues: { shape: [2, 3, 16, 16], data: new Float32Array(2 * 3 * 256) } }),
+    ).rejects.toThrow(/image size 32/);
     await expect(run({ inputIds: ids() })).rejects.toThrow(/pixelValues/);
-    await expect(run({ inputIds: ids(), attentionMask: { shape: [1, 7], data: new Int32Array(7) } }, ['itc_text'])).rejects.toThrow(/attentionMask/);
+    await expect(
+      run({ inputIds: ids(), attentionMask: { shape: [1, 7], data: new Int32Array(7) } }, ['itc_text']),
+    ).rejects.toThrow(/attentionMask/);
     await expect(run({ inputIds: ids() }, ['text_layer.9'])).rejects.toThrow(ConfigError);
     await expect(run({ inputIds: ids(), pixelValues: p }, ['nlvr2_logits'])).rejects.toThrow(HeadUnavailableError);
     // The model is still usable after rejected calls.

@@ -14,9 +14,12 @@ import { testGpu } from '../gpu/node-gpu';
 import type { HostTensor } from '../../src/spec/tensor';
 
 const config = PRESETS['base-reduced']();
-const L = 40, S = config.vision.imageSize, H = config.hiddenSize, V = config.text.vocabSize;
+const L = 40,
+  S = config.vision.imageSize,
+  H = config.hiddenSize,
+  V = config.text.vocabSize;
 /** Rows 43689 | 43690 straddle the word-table chunks at a 128 MiB binding (43690 rows of 3072 bytes). */
-const CHUNK_EDGE = Math.floor(128 * 2 ** 20 / (4 * config.text.hiddenSize) / 2) * 2;
+const CHUNK_EDGE = Math.floor((128 * 2 ** 20) / (4 * config.text.hiddenSize) / 2) * 2;
 /** <s>, the last id, both sides of the chunk edge, words spread over the vocabulary, </s>, 4 pads. */
 const ids = Int32Array.from({ length: L }, (_, i) => {
   if (i === 0) return 0;
@@ -41,10 +44,20 @@ beforeAll(async () => {
   const model = await BridgeTowerModel.load(gpu, new MemoryWeights(config, weights));
   try {
     // forward() records and submits before its first await: SwiftShader runs it while the reference computes.
-    const pending = model.forward({
-      inputIds: { shape: [1, L], data: ids }, attentionMask: { shape: [1, L], data: mask }, pixelValues: { shape: [1, 3, S, S], data: pixels },
-    }, { outputs: [...model.knownOutputs()].filter((n) => !n.startsWith('cross_attn_probs')) });
-    want = bridgeTowerReference(config, weights, { inputIds: ids, attentionMask: mask, batch: 1, length: L, pixelValues: pixels }, new Set(['mlm_logits']));
+    const pending = model.forward(
+      {
+        inputIds: { shape: [1, L], data: ids },
+        attentionMask: { shape: [1, L], data: mask },
+        pixelValues: { shape: [1, 3, S, S], data: pixels },
+      },
+      { outputs: [...model.knownOutputs()].filter((n) => !n.startsWith('cross_attn_probs')) },
+    );
+    want = bridgeTowerReference(
+      config,
+      weights,
+      { inputIds: ids, attentionMask: mask, batch: 1, length: L, pixelValues: pixels },
+      new Set(['mlm_logits']),
+    );
     got = await pending;
   } finally {
     model.dispose();
@@ -67,7 +80,10 @@ describe('base width, reduced depth, default binding limit', () => {
     const failures: string[] = [];
     for (const [name, ref] of want) {
       const g = got.get(name);
-      if (!g) { failures.push(`${name}: not produced`); continue; }
+      if (!g) {
+        failures.push(`${name}: not produced`);
+        continue;
+      }
       expect(g.shape, name).toEqual(ref.shape);
       const r = compare(g.data, ref.data, 1e-4, 1e-3);
       if (!r.pass) failures.push(`${name}: ${r.detail}, max abs ${r.maxAbs}`);
@@ -81,8 +97,18 @@ describe('base width, reduced depth, default binding limit', () => {
     const rows = new Float64Array(MLM_ROWS.length * H);
     MLM_ROWS.forEach((r, i) => rows.set(feats.subarray(r * H, (r + 1) * H), i * H));
     const M = MLM_ROWS.length;
-    const h = linearRef(rows, f64('mlm_score.transform.dense.weight'), M, H, H, { bias: f64('mlm_score.transform.dense.bias'), activation: 'gelu' });
-    const t = layerNormRef(h, M, H, f64('mlm_score.transform.LayerNorm.weight'), f64('mlm_score.transform.LayerNorm.bias'), 1e-12);
+    const h = linearRef(rows, f64('mlm_score.transform.dense.weight'), M, H, H, {
+      bias: f64('mlm_score.transform.dense.bias'),
+      activation: 'gelu',
+    });
+    const t = layerNormRef(
+      h,
+      M,
+      H,
+      f64('mlm_score.transform.LayerNorm.weight'),
+      f64('mlm_score.transform.LayerNorm.bias'),
+      1e-12,
+    );
     const logits = linearRef(t, f64('mlm_score.decoder.weight'), M, H, V, { bias: f64('mlm_score.bias') });
     const all = got.get('mlm_logits')!;
     expect(all.shape).toEqual([1, L, V]);

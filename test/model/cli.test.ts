@@ -27,12 +27,19 @@ describe('bridgetower verify', () => {
     cpSync('test/fixtures/tiny', dir, { recursive: true });
     const expectedPath = join(dir, 'expected.safetensors');
     const expected = readSafetensors(new Uint8Array(readFileSync(expectedPath)), expectedPath);
-    const tensors = Object.fromEntries([...expected].map(([n, t]) => [n, { dtype: 'F32' as const, shape: t.shape, data: Float32Array.from(t.data as Float32Array) }]));
+    const tensors = Object.fromEntries(
+      [...expected].map(([n, t]) => [
+        n,
+        { dtype: 'F32' as const, shape: t.shape, data: Float32Array.from(t.data as Float32Array) },
+      ]),
+    );
     tensors['cross_text.1'].data[5] += 0.01;
     writeFileSync(expectedPath, writeSafetensors(tensors));
     const { code, lines } = await stdout(() => verify([dir, '--from', 'hf', '--limits', 'default']));
     expect(code).toBe(1);
-    expect(lines.filter((l) => l.includes('FAIL'))).toEqual([expect.stringMatching(/^cross_text\.1 .*FAIL .*1 of 448 out of tolerance, first at 5/)]);
+    expect(lines.filter((l) => l.includes('FAIL'))).toEqual([
+      expect.stringMatching(/^cross_text\.1 .*FAIL .*1 of 448 out of tolerance, first at 5/),
+    ]);
     // A header line, one line per check, the summary.
     expect(lines.at(-1)).toBe(`${lines.length - 3} passed, 1 failed`);
   });
@@ -47,15 +54,30 @@ describe('bridgetower verify', () => {
 describe('bridgetower run', () => {
   it('writes the requested outputs for padded text rows given on the command line', async () => {
     const out = join(tmp, 'out.safetensors');
-    const { code } = await stdout(() => run(['--model', 'test/fixtures/tiny/model.ckpt', '--pixels', 'test/fixtures/tiny/inputs.safetensors',
-      '--input-ids', '0,5,6,7,2', '--input-ids', '0,9,2', '--outputs', 'itm_logits,rank_score,text_feats', '--out', out]));
+    const { code } = await stdout(() =>
+      run([
+        '--model',
+        'test/fixtures/tiny/model.ckpt',
+        '--pixels',
+        'test/fixtures/tiny/inputs.safetensors',
+        '--input-ids',
+        '0,5,6,7,2',
+        '--input-ids',
+        '0,9,2',
+        '--outputs',
+        'itm_logits,rank_score,text_feats',
+        '--out',
+        out,
+      ]),
+    );
     expect(code).toBe(0);
     const written = readSafetensors(new Uint8Array(readFileSync(out)), out);
     expect([...written.keys()].sort()).toEqual(['itm_logits', 'rank_score', 'text_feats']);
     expect(written.get('text_feats')!.shape).toEqual([2, 5, 32]);
     expect(written.get('rank_score')!.shape).toEqual([2]);
     // rank_output shares itm_score.fc row 1 in this fixture, so rank_score = itm_logits[:, 1].
-    const itm = written.get('itm_logits')!.data as Float32Array, rank = written.get('rank_score')!.data as Float32Array;
+    const itm = written.get('itm_logits')!.data as Float32Array,
+      rank = written.get('rank_score')!.data as Float32Array;
     expect(Math.abs(rank[0] - itm[1])).toBeLessThan(1e-6);
     expect(Math.abs(rank[1] - itm[3])).toBeLessThan(1e-6);
   });

@@ -48,7 +48,7 @@ describe('golden fixtures', () => {
 
 // The quantized path against f32 weights holding exactly the dequantized values code · scale: every output at
 // the fixtures' own f32 bar, so the kernels add nothing beyond the rounding of the weights to q8 / q4.
-describe('q8 / q4 kernels add nothing beyond the weights\' rounding', () => {
+describe("q8 / q4 kernels add nothing beyond the weights' rounding", () => {
   for (const fixture of FIXTURES) {
     for (const dtype of ['q8', 'q4'] as const) {
       it(`${fixture} in ${dtype} = f32 with dequantized weights`, async () => {
@@ -56,7 +56,11 @@ describe('q8 / q4 kernels add nothing beyond the weights\' rounding', () => {
         const dir = `test/fixtures/${fixture}`;
         const out = mkdtempSync(join(tmpdir(), 'bt-quant-'));
         const src = await openWeights(await NodeFileSource.open(join(dir, 'model.ckpt')));
-        try { await writeWebFormat(src, new NodeDirSink(out), { dtype }); } finally { await src.close(); }
+        try {
+          await writeWebFormat(src, new NodeDirSink(out), { dtype });
+        } finally {
+          await src.close();
+        }
         const web = await openWeights(new NodeDirectory(out));
         const dequantized = new Map<string, HostTensor>();
         for (const name of web.names()) dequantized.set(name, toFloatDtype(await web.read(name), 'f32', name));
@@ -68,10 +72,20 @@ describe('q8 / q4 kernels add nothing beyond the weights\' rounding', () => {
         rmSync(out, { recursive: true, force: true });
         try {
           const inputs = await readSafetensorsFile(join(dir, 'inputs.safetensors'));
-          const arr = (n: string) => { const t = inputs.get(n); return t && { shape: t.shape, data: t.data as never }; };
-          const x = { inputIds: arr('input_ids'), attentionMask: arr('attention_mask'), pixelValues: arr('pixel_values'), pixelValues2: arr('pixel_values_2') };
+          const arr = (n: string) => {
+            const t = inputs.get(n);
+            return t && { shape: t.shape, data: t.data as never };
+          };
+          const x = {
+            inputIds: arr('input_ids'),
+            attentionMask: arr('attention_mask'),
+            pixelValues: arr('pixel_values'),
+            pixelValues2: arr('pixel_values_2'),
+          };
           const known = new Set(quantized.knownOutputs());
-          const outputs = [...(await readSafetensorsFile(join(dir, 'expected.safetensors'))).keys()].filter((n) => known.has(n));
+          const outputs = [...(await readSafetensorsFile(join(dir, 'expected.safetensors'))).keys()].filter((n) =>
+            known.has(n),
+          );
           const [a, b] = [await quantized.forward(x, { outputs }), await reference.forward(x, { outputs })];
           const bad: string[] = [];
           for (const [name, want] of b) {

@@ -8,12 +8,20 @@ import type { GpuTensor } from '../../src/gpu/tensor';
 import type { BridgeTowerConfig } from '../../src/spec/config';
 import { ImageFeatures, type ForwardInputs, type ForwardOptions } from '../../src/model/io';
 import {
-  checkConfig, defaultOutputs, knownOutputs, planForward, planImageFeatures, type BindingCheck,
+  checkConfig,
+  defaultOutputs,
+  knownOutputs,
+  planForward,
+  planImageFeatures,
+  type BindingCheck,
 } from '../../src/model/plan';
 
 const configs: Record<string, BridgeTowerConfig> = {};
 const FIXTURES = {
-  tiny: 'tiny/model.ckpt', nlvr2: 'tiny-nlvr2/model.ckpt', itmItc: 'authors-itm-itc/model.ckpt', hfItc: 'hf-itc/model.safetensors',
+  tiny: 'tiny/model.ckpt',
+  nlvr2: 'tiny-nlvr2/model.ckpt',
+  itmItc: 'authors-itm-itc/model.ckpt',
+  hfItc: 'hf-itc/model.safetensors',
 };
 
 beforeAll(async () => {
@@ -42,18 +50,45 @@ const pixels = (c: BridgeTowerConfig, B: number) => {
   return { shape: [B, 3, S, S], data: new Float32Array(B * 3 * S * S) };
 };
 /** Image features as imageFeatures() returns them; the planner reads only their batch, token type and parts. */
-const features = (c: BridgeTowerConfig, batch: number, tokenType: number, parts: { itc?: boolean; fusion?: boolean } = {}) =>
-  new ImageFeatures(batch, tokenType, Array.from({ length: c.numLayers }, () => ({}) as GpuTensor),
-    parts.itc ? ({} as GpuTensor) : undefined, parts.fusion ? [] : undefined);
+const features = (
+  c: BridgeTowerConfig,
+  batch: number,
+  tokenType: number,
+  parts: { itc?: boolean; fusion?: boolean } = {},
+) =>
+  new ImageFeatures(
+    batch,
+    tokenType,
+    Array.from({ length: c.numLayers }, () => ({}) as GpuTensor),
+    parts.itc ? ({} as GpuTensor) : undefined,
+    parts.fusion ? [] : undefined,
+  );
 const plan = (c: BridgeTowerConfig, inputs: ForwardInputs, opts: ForwardOptions = {}, check = limits()) =>
   planForward(c, inputs, opts, check);
 
 describe('outputs of a config', () => {
   it('lists the default outputs: features and every head the weights have', () => {
-    expect(defaultOutputs(configs.tiny)).toEqual(['text_feats', 'image_feats', 'cls_feats', 'vqa_logits', 'itm_logits',
-      'itc_text', 'itc_image', 'mlm_logits', 'snli_logits', 'rank_score']);
-    expect(defaultOutputs(configs.nlvr2)).toEqual(['text_feats', 'image_feats', 'cls_feats', 'nlvr2_logits',
-      'img2.text_feats', 'img2.image_feats', 'img2.cls_feats']);
+    expect(defaultOutputs(configs.tiny)).toEqual([
+      'text_feats',
+      'image_feats',
+      'cls_feats',
+      'vqa_logits',
+      'itm_logits',
+      'itc_text',
+      'itc_image',
+      'mlm_logits',
+      'snli_logits',
+      'rank_score',
+    ]);
+    expect(defaultOutputs(configs.nlvr2)).toEqual([
+      'text_feats',
+      'image_feats',
+      'cls_feats',
+      'nlvr2_logits',
+      'img2.text_feats',
+      'img2.image_feats',
+      'img2.cls_feats',
+    ]);
     expect(defaultOutputs(configs.hfItc)).toContain('itc_logits');
   });
 
@@ -72,7 +107,14 @@ describe('outputs of a config', () => {
 describe('what runs', () => {
   it('runs the text tower alone for itc_text, and needs no pixels', () => {
     const p = plan(configs.tiny, { inputIds: ids(2, 7) }, { outputs: ['itc_text'] });
-    expect([!!p.text, !!p.image, !!p.image2, p.cross, p.fusion, p.itcImage]).toEqual([true, false, false, false, false, false]);
+    expect([!!p.text, !!p.image, !!p.image2, p.cross, p.fusion, p.itcImage]).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(p.batch).toBe(2);
   });
 
@@ -87,14 +129,23 @@ describe('what runs', () => {
     const c = configs.tiny;
     const p = plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1) });
     expect([...p.wanted]).toEqual(defaultOutputs(c));
-    expect([!!p.text, !!p.image, !!p.image2, p.cross, p.fusion, p.itcImage]).toEqual([true, true, false, true, false, true]);
+    expect([!!p.text, !!p.image, !!p.image2, p.cross, p.fusion, p.itcImage]).toEqual([
+      true,
+      true,
+      false,
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('adds the second image for NLVR2 outputs', () => {
     const c = configs.nlvr2;
     const p = plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1), pixelValues2: pixels(c, 1) });
     expect(!!p.image2).toBe(true);
-    expect(() => plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1) })).toThrow(/pixelValues2 \[B, 3, S, S\] are needed/);
+    expect(() => plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1) })).toThrow(
+      /pixelValues2 \[B, 3, S, S\] are needed/,
+    );
   });
 
   it("runs the authors' ITM path of an itm_itc model only for its outputs", () => {
@@ -123,41 +174,55 @@ describe('input checks', () => {
 
   it('refuses unknown outputs and outputs of heads the weights lack', () => {
     expect(() => plan(c(), {}, { outputs: ['cls_feat'] })).toThrow(ConfigError);
-    expect(() => plan(c(), {}, { outputs: ['cls_feat'] })).toThrow(/unknown output "cls_feat"; this model has: text_embeddings/);
+    expect(() => plan(c(), {}, { outputs: ['cls_feat'] })).toThrow(
+      /unknown output "cls_feat"; this model has: text_embeddings/,
+    );
     expect(() => plan(c(), {}, { outputs: ['nlvr2_logits'] })).toThrow(HeadUnavailableError);
   });
 
   it('checks token ids: presence, shape, length, vocabulary', () => {
     expect(() => plan(c(), {}, { outputs: ['itc_text'] })).toThrow(/inputIds \[B, L\] are needed/);
-    expect(() => plan(c(), { inputIds: { shape: [4], data: new Int32Array(4) } }, { outputs: ['itc_text'] }))
-      .toThrow(ShapeError);
+    expect(() => plan(c(), { inputIds: { shape: [4], data: new Int32Array(4) } }, { outputs: ['itc_text'] })).toThrow(
+      ShapeError,
+    );
     const max = c().text.maxPositionEmbeddings - 2;
     expect(() => plan(c(), { inputIds: ids(1, max + 1) }, { outputs: ['itc_text'] })).toThrow(/tokens exceed/);
     expect(plan(c(), { inputIds: ids(1, max) }, { outputs: ['itc_text'] }).text!.length).toBe(max);
     const bad = ids(2, 3);
     bad.data[4] = c().text.vocabSize;
-    expect(() => plan(c(), { inputIds: bad }, { outputs: ['itc_text'] }))
-      .toThrow(`inputIds[1, 1] = ${c().text.vocabSize} is outside the vocabulary [0, ${c().text.vocabSize})`);
+    expect(() => plan(c(), { inputIds: bad }, { outputs: ['itc_text'] })).toThrow(
+      `inputIds[1, 1] = ${c().text.vocabSize} is outside the vocabulary [0, ${c().text.vocabSize})`,
+    );
   });
 
   it('turns 64-bit ids into i32 and the 0/1 attention mask into an additive one', () => {
-    const p = plan(c(), {
-      inputIds: { shape: [1, 3], data: BigInt64Array.from([0n, 7n, 2n]) },
-      attentionMask: { shape: [1, 3], data: BigInt64Array.from([1n, 1n, 0n]) },
-    }, { outputs: ['itc_text'] });
+    const p = plan(
+      c(),
+      {
+        inputIds: { shape: [1, 3], data: BigInt64Array.from([0n, 7n, 2n]) },
+        attentionMask: { shape: [1, 3], data: BigInt64Array.from([1n, 1n, 0n]) },
+      },
+      { outputs: ['itc_text'] },
+    );
     expect([...p.text!.ids]).toEqual([0, 7, 2]);
     // (1 - 1) * -10000 is -0 for real tokens: the same as 0 once added to a score.
     const additive = (mask: Float32Array) => Array.from(mask, (v) => v + 0);
     expect(additive(p.text!.mask)).toEqual([0, 0, -10000]);
     expect(additive(plan(c(), { inputIds: ids(1, 2) }, { outputs: ['itc_text'] }).text!.mask)).toEqual([0, 0]);
-    expect(() => plan(c(), { inputIds: ids(1, 3), attentionMask: { shape: [1, 2], data: new Int32Array(2) } },
-      { outputs: ['itc_text'] })).toThrow(/attentionMask: expected shape \[1, 3\]/);
+    expect(() =>
+      plan(
+        c(),
+        { inputIds: ids(1, 3), attentionMask: { shape: [1, 2], data: new Int32Array(2) } },
+        { outputs: ['itc_text'] },
+      ),
+    ).toThrow(/attentionMask: expected shape \[1, 3\]/);
   });
 
   it('checks pixels against the text batch and the image size', () => {
     const S = c().vision.imageSize;
-    expect(() => plan(c(), { inputIds: ids(2, 3), pixelValues: pixels(c(), 1) }))
-      .toThrow(`pixelValues: expected [2, 3, ${S}, ${S}] (batch of the text, this model's image size ${S}), got [1, 3, ${S}, ${S}]`);
+    expect(() => plan(c(), { inputIds: ids(2, 3), pixelValues: pixels(c(), 1) })).toThrow(
+      `pixelValues: expected [2, 3, ${S}, ${S}] (batch of the text, this model's image size ${S}), got [1, 3, ${S}, ${S}]`,
+    );
   });
 
   it('checks attentionQuery against the text length', () => {
@@ -181,20 +246,29 @@ describe('input checks', () => {
 
   it('pairs image features of batch 1 with any text batch, and checks what they hold', () => {
     const text = ids(3, 4);
-    expect(plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['cls_feats'] }).image!.features).toBeDefined();
-    expect(() => plan(c(), { inputIds: text, image: features(c(), 2, 1) }, { outputs: ['cls_feats'] }))
-      .toThrow('pixelValues: image features of batch 2 cannot pair with a text batch of 3');
-    expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 2) }, { outputs: ['cls_feats'] }))
-      .toThrow(/computed with token type 2, this input needs 1/);
-    expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['image_layer.0'] }))
-      .toThrow(/image_layer.0 need pixel values/);
-    expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['itc_image'] }))
-      .toThrow(HeadUnavailableError);
+    expect(
+      plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['cls_feats'] }).image!.features,
+    ).toBeDefined();
+    expect(() => plan(c(), { inputIds: text, image: features(c(), 2, 1) }, { outputs: ['cls_feats'] })).toThrow(
+      'pixelValues: image features of batch 2 cannot pair with a text batch of 3',
+    );
+    expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 2) }, { outputs: ['cls_feats'] })).toThrow(
+      /computed with token type 2, this input needs 1/,
+    );
+    expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['image_layer.0'] })).toThrow(
+      /image_layer.0 need pixel values/,
+    );
+    expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['itc_image'] })).toThrow(
+      HeadUnavailableError,
+    );
     expect(plan(c(), { image: features(c(), 1, 1, { itc: true }) }, { outputs: ['itc_image'] }).batch).toBe(1);
     const m = configs.itmItc;
-    expect(() => plan(m, { inputIds: text, image: features(m, 1, 1) }, { outputs: ['itm_logits'] }))
-      .toThrow(/without the inputs of the authors' ITM path/);
-    expect(plan(m, { inputIds: text, image: features(m, 1, 1, { fusion: true }) }, { outputs: ['itm_logits'] }).fusion).toBe(true);
+    expect(() => plan(m, { inputIds: text, image: features(m, 1, 1) }, { outputs: ['itm_logits'] })).toThrow(
+      /without the inputs of the authors' ITM path/,
+    );
+    expect(
+      plan(m, { inputIds: text, image: features(m, 1, 1, { fusion: true }) }, { outputs: ['itm_logits'] }).fusion,
+    ).toBe(true);
   });
 
   it('plans imageFeatures: token types the model has, ITC and fusion inputs for the first image only', () => {

@@ -35,7 +35,9 @@ describe('golden data from the code that wrote the checkpoint', () => {
           const failures = report.checks.filter((k) => !k.pass).map((k) => `${k.name}: ${k.detail}`);
           expect(failures, report.tolerance).toEqual([]);
           const worst = Math.max(...report.checks.map((k) => k.maxAbs));
-          console.log(`${c.fixture} from ${from}: ${report.checks.length} tensors, worst |a-b| ${worst.toExponential(2)}`);
+          console.log(
+            `${c.fixture} from ${from}: ${report.checks.length} tensors, worst |a-b| ${worst.toExponential(2)}`,
+          );
           expect(report.checks.length).toBeGreaterThan(10);
         } finally {
           model.dispose();
@@ -62,7 +64,7 @@ describe('golden data through the f16 web format (the f16 bar and exact top-1)',
   }
 });
 
-describe('the authors\' ITM path of itm_itc models', () => {
+describe("the authors' ITM path of itm_itc models", () => {
   it('computes every cross-layer intermediate of infer_fusion (itm.*), and itm_logits from it, not from infer', async () => {
     const dir = 'test/fixtures/authors-itm-itc';
     const model = await loadFixtureModel(await testGpu(), dir, { from: 'ckpt' });
@@ -72,17 +74,23 @@ describe('the authors\' ITM path of itm_itc models', () => {
       const names = [...path.keys()].filter((n) => n !== 'itm.infer_path_itm_logits');
       expect(names.length).toBeGreaterThan(8);
       expect(model.describeDefinitions()).toMatch(/infer_fusion/);
-      const got = await model.forward({
-        inputIds: inputs.get('input_ids') as HostArray<IdData>, attentionMask: inputs.get('attention_mask') as HostArray<IdData>,
-        pixelValues: inputs.get('pixel_values') as HostArray<Float32Array>,
-      }, { outputs: [...names, 'cls_feats'] });
+      const got = await model.forward(
+        {
+          inputIds: inputs.get('input_ids') as HostArray<IdData>,
+          attentionMask: inputs.get('attention_mask') as HostArray<IdData>,
+          pixelValues: inputs.get('pixel_values') as HostArray<Float32Array>,
+        },
+        { outputs: [...names, 'cls_feats'] },
+      );
       for (const name of names) {
-        const want = path.get(name)!.data as Float32Array, have = got.get(name)!.data;
+        const want = path.get(name)!.data as Float32Array,
+          have = got.get(name)!.data;
         const r = compare(have, want, 1e-4, 1e-3);
         expect(r.pass, `${name}: ${r.detail}`).toBe(true);
       }
       // The infer path's cls_feats differ from the ITM path's here (separate vision LayerNorms, deeper vision).
-      const a = got.get('cls_feats')!.data, b = got.get('itm.cls_feats')!.data;
+      const a = got.get('cls_feats')!.data,
+        b = got.get('itm.cls_feats')!.data;
       expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-2);
     } finally {
       model.dispose();

@@ -25,13 +25,21 @@ let files: string[];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'bt-consumer-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 64 << 20 });
-  const packed = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as { filename: string; files: Array<{ path: string }> };
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: ROOT,
+    maxBuffer: 64 << 20,
+  });
+  const packed = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as {
+    filename: string;
+    files: Array<{ path: string }>;
+  };
   files = packed.files.map((f) => f.path);
   app = join(work, 'app');
   mkdirSync(join(app, 'public'), { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename)], { cwd: app });
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename)], {
+    cwd: app,
+  });
 }, 300_000);
 
 afterAll(() => {
@@ -40,8 +48,17 @@ afterAll(() => {
 
 describe('the packed tarball', () => {
   it('ships built JS, types, the demo and the CLI; no sources, tests or WGSL files', () => {
-    for (const f of ['dist/lib/index.js', 'dist/lib/node.js', 'dist/lib/bridgetower-webgpu.js', 'dist/cli.mjs', 'dist/lib/demo/manifest.json',
-      'dist/lib/types/tasks/index.d.ts', 'dist/lib/types/tasks/node.d.ts', 'bin/bridgetower.mjs']) expect(files, f).toContain(f);
+    for (const f of [
+      'dist/lib/index.js',
+      'dist/lib/node.js',
+      'dist/lib/bridgetower-webgpu.js',
+      'dist/cli.mjs',
+      'dist/lib/demo/manifest.json',
+      'dist/lib/types/tasks/index.d.ts',
+      'dist/lib/types/tasks/node.d.ts',
+      'bin/bridgetower.mjs',
+    ])
+      expect(files, f).toContain(f);
     expect(files.filter((f) => /^(test|src|shaders|tools|weights)\/|\.wgsl$|\.ts$(?<!\.d\.ts$)/.test(f))).toEqual([]);
     for (const f of files.filter((f) => /\.m?js$/.test(f))) {
       const code = readFileSync(join(app, 'node_modules/bridgetower-webgpu', f), 'utf8');
@@ -52,38 +69,53 @@ describe('the packed tarball', () => {
 
 describe('a fresh project with the tarball installed', () => {
   it('(a) node app.mjs answers with bridgetower-webgpu/node', async () => {
-    writeFileSync(join(app, 'app.mjs'), [
-      "import { readFileSync } from 'node:fs';",
-      "import { loadBridgeTower } from 'bridgetower-webgpu/node';",
-      'const bt = await loadBridgeTower();',
-      "const { answers } = await bt.vqa(readFileSync(process.argv[2]), process.argv[3], { topK: 1 });",
-      'console.log(answers[0].answer);',
-      'bt.dispose();',
-    ].join('\n'));
+    writeFileSync(
+      join(app, 'app.mjs'),
+      [
+        "import { readFileSync } from 'node:fs';",
+        "import { loadBridgeTower } from 'bridgetower-webgpu/node';",
+        'const bt = await loadBridgeTower();',
+        'const { answers } = await bt.vqa(readFileSync(process.argv[2]), process.argv[3], { topK: 1 });',
+        'console.log(answers[0].answer);',
+        'bt.dispose();',
+      ].join('\n'),
+    );
     const { stdout } = await run(process.execPath, ['app.mjs', IMAGE, QUESTION], { cwd: app });
     expect(stdout.trim()).toBe(EXPECTED);
   });
 
   it('(c) the installed CLI answers', async () => {
-    const { stdout } = await run(join(app, 'node_modules/.bin/bridgetower'), ['vqa', '--image', IMAGE, '--question', QUESTION, '--json'], { cwd: app });
+    const { stdout } = await run(
+      join(app, 'node_modules/.bin/bridgetower'),
+      ['vqa', '--image', IMAGE, '--question', QUESTION, '--json'],
+      { cwd: app },
+    );
     expect(JSON.parse(stdout).answers[0].answer).toBe(EXPECTED);
   });
 
   it('(b) a Vite app with the default config, built and served statically, answers in Chromium', async () => {
     copyFileSync(IMAGE, join(app, 'public/img.png'));
-    writeFileSync(join(app, 'index.html'), '<!doctype html><title>loading</title><script type="module" src="./main.js"></script>\n');
-    writeFileSync(join(app, 'main.js'), [
-      "import { BridgeTower } from 'bridgetower-webgpu';",
-      'const controller = new AbortController();',
-      'try {',
-      '  const bt = await BridgeTower.load(undefined, { signal: controller.signal });',
-      `  const { answers } = await bt.vqa('img.png', ${JSON.stringify(QUESTION)}, { topK: 1 });`,
-      "  document.title = 'answer: ' + answers[0].answer;",
-      '} catch (e) {',
-      "  document.title = 'error: ' + e.message;",
-      '}',
-    ].join('\n'));
-    await run(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: app });
+    writeFileSync(
+      join(app, 'index.html'),
+      '<!doctype html><title>loading</title><script type="module" src="./main.js"></script>\n',
+    );
+    writeFileSync(
+      join(app, 'main.js'),
+      [
+        "import { BridgeTower } from 'bridgetower-webgpu';",
+        'const controller = new AbortController();',
+        'try {',
+        '  const bt = await BridgeTower.load(undefined, { signal: controller.signal });',
+        `  const { answers } = await bt.vqa('img.png', ${JSON.stringify(QUESTION)}, { topK: 1 });`,
+        "  document.title = 'answer: ' + answers[0].answer;",
+        '} catch (e) {',
+        "  document.title = 'error: ' + e.message;",
+        '}',
+      ].join('\n'),
+    );
+    await run(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+      cwd: app,
+    });
     const server = await serveStatic(join(app, 'dist'));
     const browser = await launchChromium();
     try {
@@ -99,7 +131,11 @@ describe('a fresh project with the tarball installed', () => {
 });
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.png': 'image/png', '.txt': 'text/plain',
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.txt': 'text/plain',
 };
 
 async function serveStatic(dir: string): Promise<Server> {

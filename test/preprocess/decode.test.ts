@@ -8,7 +8,10 @@ import { MAX_IMAGE_PIXELS, rgbaToRgb } from '../../src/preprocess/rgb-image';
 const dir = new URL('../fixtures/images/', import.meta.url);
 const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 // What PIL's Image.open(f).convert('RGB') gives for each file (written by make_images.py).
-const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, { mode: string; width: number; height: number; rgb: string; rgb_msb?: string }>;
+const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<
+  string,
+  { mode: string; width: number; height: number; rgb: string; rgb_msb?: string }
+>;
 const pil = (name: string) => new Uint8Array(Buffer.from(expected[name].rgb_msb ?? expected[name].rgb, 'base64'));
 const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
 
@@ -16,7 +19,8 @@ const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
 function chunks(bytes: Uint8Array): Array<[number, string]> {
   const out: Array<[number, string]> = [];
   const v = new DataView(bytes.buffer, bytes.byteOffset);
-  for (let pos = 8; pos < bytes.length; pos += 12 + v.getUint32(pos)) out.push([pos, String.fromCharCode(...bytes.subarray(pos + 4, pos + 8))]);
+  for (let pos = 8; pos < bytes.length; pos += 12 + v.getUint32(pos))
+    out.push([pos, String.fromCharCode(...bytes.subarray(pos + 4, pos + 8))]);
   return out;
 }
 
@@ -45,8 +49,10 @@ describe('PNG decoding matches PIL convert("RGB")', () => {
     let outside = 0;
     for (let i = 0; i < ref.length; i += 3) {
       const greyRamp = ref[i] === ref[i + 1] && ref[i] === ref[i + 2] && ref[i] >= 4 && ref[i] < 8;
-      if (greyRamp) { outside++; expect(Array.from(img.data.subarray(i, i + 3))).toEqual([0, 0, 0]); }
-      else expect(Array.from(img.data.subarray(i, i + 3))).toEqual(Array.from(ref.subarray(i, i + 3)));
+      if (greyRamp) {
+        outside++;
+        expect(Array.from(img.data.subarray(i, i + 3))).toEqual([0, 0, 0]);
+      } else expect(Array.from(img.data.subarray(i, i + 3))).toEqual(Array.from(ref.subarray(i, i + 3)));
     }
     expect(outside).toBeGreaterThan(0);
   });
@@ -81,12 +87,16 @@ describe('PNG errors', () => {
     // Fix the IHDR CRC so only the size check can fail.
     const { crc32Of } = await import('./png-helpers');
     v.setUint32(29, crc32Of(bomb.subarray(12, 29)));
-    await expect(decodePng(bomb, 'bomb.png')).rejects.toThrow(/bomb\.png: image is 100000x100000 \(10000\.0 megapixels\), more than the 64 megapixels/);
+    await expect(decodePng(bomb, 'bomb.png')).rejects.toThrow(
+      /bomb\.png: image is 100000x100000 \(10000\.0 megapixels\), more than the 64 megapixels/,
+    );
     expect(MAX_IMAGE_PIXELS).toBe(64_000_000);
   });
 
   it('an image that is not PNG or JPEG is refused', async () => {
-    await expect(decodeImage(new TextEncoder().encode('GIF89a....'), 'a.gif')).rejects.toThrow(/a\.gif: not a PNG or JPEG image \(starts with 47 49 46/);
+    await expect(decodeImage(new TextEncoder().encode('GIF89a....'), 'a.gif')).rejects.toThrow(
+      /a\.gif: not a PNG or JPEG image \(starts with 47 49 46/,
+    );
     await expect(decodeImage(new Uint8Array(0), 'empty')).rejects.toThrow(/empty file/);
   });
 });

@@ -8,13 +8,22 @@ const fixture = (p: string) => new Uint8Array(readFileSync(new URL(`../fixtures/
 
 function errors(a: Float32Array, b: Float32Array): { max: number; mean: number } {
   expect(a.length).toBe(b.length);
-  let max = 0, sum = 0;
-  for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i] - b[i]); max = Math.max(max, d); sum += d; }
+  let max = 0,
+    sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
   return { max, mean: sum / a.length };
 }
 
 describe('hf mode against the golden fixtures (image.png -> png_pixel_values*)', () => {
-  it.each([['tiny', 'png_pixel_values', 32], ['tiny', 'png_pixel_values_288', 288], ['small', 'png_pixel_values', 64]] as const)('%s %s (S=%d)', async (name, tensor, size) => {
+  it.each([
+    ['tiny', 'png_pixel_values', 32],
+    ['tiny', 'png_pixel_values_288', 288],
+    ['small', 'png_pixel_values', 64],
+  ] as const)('%s %s (S=%d)', async (name, tensor, size) => {
     const image = await decodeImage(fixture(`${name}/image.png`));
     const ref = readSafetensors(fixture(`${name}/inputs.safetensors`), 'inputs.safetensors').get(tensor)!;
     expect(ref.shape).toEqual([1, 3, size, size]);
@@ -25,7 +34,13 @@ describe('hf mode against the golden fixtures (image.png -> png_pixel_values*)',
 
 describe('hf mode against the demo model eval/pixel_values.safetensors', () => {
   const ref = readSafetensors(fixture('demo-model/eval/pixel_values.safetensors'), 'pixel_values.safetensors');
-  const meta = JSON.parse(new TextDecoder().decode(fixture('demo-model/eval/images.json'))) as Array<{ image: string; width: number; height: number; resized_hw: [number, number]; crop_top_left: [number, number] }>;
+  const meta = JSON.parse(new TextDecoder().decode(fixture('demo-model/eval/images.json'))) as Array<{
+    image: string;
+    width: number;
+    height: number;
+    resized_hw: [number, number];
+    crop_top_left: [number, number];
+  }>;
 
   it('covers all 32 images', () => expect(meta.length).toBe(32));
 
@@ -40,12 +55,20 @@ describe('hf mode against the demo model eval/pixel_values.safetensors', () => {
 });
 
 describe('blip and clip modes against PIL + torchvision (uint8 windows from make_images.py)', () => {
-  const cases = JSON.parse(new TextDecoder().decode(fixture('images/preprocess_expected.json'))) as Array<{ file: string; size: number; clip_geometry: number[]; blip: string; clip: string }>;
+  const cases = JSON.parse(new TextDecoder().decode(fixture('images/preprocess_expected.json'))) as Array<{
+    file: string;
+    size: number;
+    clip_geometry: number[];
+    blip: string;
+    clip: string;
+  }>;
   /** torchvision ToTensor + Normalize in float32 on a uint8 HWC window, laid out CHW. */
   const normalise = (hwc: Uint8Array, S: number) => {
     const f = Math.fround;
     const out = new Float32Array(3 * S * S);
-    for (let c = 0; c < 3; c++) for (let i = 0; i < S * S; i++) out[c * S * S + i] = f(f(f(hwc[i * 3 + c] / 255) - f(CLIP_MEAN[c])) / f(CLIP_STD[c]));
+    for (let c = 0; c < 3; c++)
+      for (let i = 0; i < S * S; i++)
+        out[c * S * S + i] = f(f(f(hwc[i * 3 + c] / 255) - f(CLIP_MEAN[c])) / f(CLIP_STD[c]));
     return out;
   };
 
@@ -63,28 +86,68 @@ describe('blip and clip modes against PIL + torchvision (uint8 windows from make
 describe('geometry by hand', () => {
   it('clip: short side S, long side truncated, crop offsets rounded half to even', () => {
     // 151x100, S=50: long = int(50*151/100) = 75, left = round(12.5) = 12.
-    expect(geometry(151, 100, { size: 50, mode: 'clip' })).toEqual({ resizedWidth: 75, resizedHeight: 50, top: 0, left: 12 });
+    expect(geometry(151, 100, { size: 50, mode: 'clip' })).toEqual({
+      resizedWidth: 75,
+      resizedHeight: 50,
+      top: 0,
+      left: 12,
+    });
     // 100x150, S=47: long = int(70.5) = 70, top = round(11.5) = 12.
-    expect(geometry(100, 150, { size: 47, mode: 'clip' })).toEqual({ resizedWidth: 47, resizedHeight: 70, top: 12, left: 0 });
+    expect(geometry(100, 150, { size: 47, mode: 'clip' })).toEqual({
+      resizedWidth: 47,
+      resizedHeight: 70,
+      top: 12,
+      left: 0,
+    });
     // 13x7, S=5: long = int(9.28) = 9, left = round(2) = 2.
     expect(geometry(13, 7, { size: 5, mode: 'clip' })).toEqual({ resizedWidth: 9, resizedHeight: 5, top: 0, left: 2 });
     // 99x100, S=10: long = int(10*100/99) = 10.
-    expect(geometry(99, 100, { size: 10, mode: 'clip' })).toEqual({ resizedWidth: 10, resizedHeight: 10, top: 0, left: 0 });
+    expect(geometry(99, 100, { size: 10, mode: 'clip' })).toEqual({
+      resizedWidth: 10,
+      resizedHeight: 10,
+      top: 0,
+      left: 0,
+    });
   });
 
   it('blip: squash to S x S', () => {
-    expect(geometry(151, 100, { size: 37, mode: 'blip' })).toEqual({ resizedWidth: 37, resizedHeight: 37, top: 0, left: 0 });
+    expect(geometry(151, 100, { size: 37, mode: 'blip' })).toEqual({
+      resizedWidth: 37,
+      resizedHeight: 37,
+      top: 0,
+      left: 0,
+    });
   });
 
   it('hf: shortest edge, cap at int(1333/800*S), round, floor to 32, centre crop', () => {
-    expect(geometry(151, 100, { size: 64, mode: 'hf' })).toEqual({ resizedWidth: 96, resizedHeight: 64, top: 0, left: 16 });
+    expect(geometry(151, 100, { size: 64, mode: 'hf' })).toEqual({
+      resizedWidth: 96,
+      resizedHeight: 64,
+      top: 0,
+      left: 16,
+    });
     // 300x100 at S=64: 192x64 capped at 106 -> 106x35.3 -> 106x35 -> 96x32, padded 16 rows above.
-    expect(geometry(300, 100, { size: 64, mode: 'hf' })).toEqual({ resizedWidth: 96, resizedHeight: 32, top: -16, left: 16 });
+    expect(geometry(300, 100, { size: 64, mode: 'hf' })).toEqual({
+      resizedWidth: 96,
+      resizedHeight: 32,
+      top: -16,
+      left: 16,
+    });
     // 400x100: 106x26.5 -> 106x27 -> 96x0: nothing left to resize to.
     expect(() => geometry(400, 100, { size: 64, mode: 'hf' })).toThrow(/400x100 .* resizes to 96x0/);
     // S not a multiple of 32: the short side floors below S and HF pads with zeros, ceil((S - side)/2) before.
-    expect(geometry(151, 100, { size: 100, mode: 'hf' })).toEqual({ resizedWidth: 128, resizedHeight: 96, top: -2, left: 14 });
-    expect(geometry(64, 64, { size: 33, mode: 'hf' })).toEqual({ resizedWidth: 32, resizedHeight: 32, top: -1, left: -1 });
+    expect(geometry(151, 100, { size: 100, mode: 'hf' })).toEqual({
+      resizedWidth: 128,
+      resizedHeight: 96,
+      top: -2,
+      left: 14,
+    });
+    expect(geometry(64, 64, { size: 33, mode: 'hf' })).toEqual({
+      resizedWidth: 32,
+      resizedHeight: 32,
+      top: -1,
+      left: -1,
+    });
     expect(() => geometry(64, 64, { size: 16, mode: 'hf' })).toThrow(/at least 32/);
     expect(() => geometry(64, 64, { size: 64, mode: 'x' as never })).toThrow(/unknown mode "x"/);
   });
@@ -114,6 +177,8 @@ describe('geometry by hand', () => {
   });
 
   it('rejects an RGB buffer of the wrong length', () => {
-    expect(() => preprocessImage({ width: 4, height: 4, data: new Uint8Array(10) }, { size: 4, mode: 'blip' })).toThrow(/needs 48 bytes, got 10/);
+    expect(() => preprocessImage({ width: 4, height: 4, data: new Uint8Array(10) }, { size: 4, mode: 'blip' })).toThrow(
+      /needs 48 bytes, got 10/,
+    );
   });
 });

@@ -6,7 +6,10 @@ import { decodeImage } from '../../src/preprocess/decode';
 const dir = new URL('../fixtures/images/', import.meta.url);
 const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(name, dir)));
 // What PIL's Image.open(f).convert('RGB') gives for each file (written by make_images.py; PIL uses libjpeg-turbo).
-const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, { width: number; height: number; rgb: string }>;
+const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<
+  string,
+  { width: number; height: number; rgb: string }
+>;
 const pil = (name: string) => new Uint8Array(Buffer.from(expected[name].rgb, 'base64'));
 const jpegs = readdirSync(dir).filter((f) => f.endsWith('.jpg') && f !== 'arithmetic.jpg');
 
@@ -52,7 +55,9 @@ describe('JPEG errors', () => {
   });
 
   it('names what is unsupported', async () => {
-    await expect(decodeImage(bytesOf('arithmetic.jpg'), 'a.jpg')).rejects.toThrow(/a\.jpg: unsupported JPEG type \(SOF9/);
+    await expect(decodeImage(bytesOf('arithmetic.jpg'), 'a.jpg')).rejects.toThrow(
+      /a\.jpg: unsupported JPEG type \(SOF9/,
+    );
   });
 
   it('a frame size beyond the pixel cap is refused before decoding, naming the size', async () => {

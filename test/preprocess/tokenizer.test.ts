@@ -11,7 +11,12 @@ const vocab = JSON.parse(read('vocab.json')) as Record<string, number>;
 const MAX_TEXT_LEN = 24;
 
 describe('RobertaTokenizer on the demo model files', () => {
-  const cases = JSON.parse(read('tokenizer_cases.json')) as Array<{ text: string; tokens: string[]; ids: number[]; ids_truncated_24: number[] }>;
+  const cases = JSON.parse(read('tokenizer_cases.json')) as Array<{
+    text: string;
+    tokens: string[];
+    ids: number[];
+    ids_truncated_24: number[];
+  }>;
   it.each(cases.map((c) => [JSON.stringify(c.text), c] as const))('tokenizer_cases %s', (_, c) => {
     expect(tokenizer.encode(c.text)).toEqual(c.ids);
     expect(tokenizer.encode(c.text, MAX_TEXT_LEN)).toEqual(c.ids_truncated_24);
@@ -78,7 +83,20 @@ describe('RobertaTokenizer on hand-made cases', () => {
 
 describe('BPE merge order on a hand-made vocabulary', () => {
   const files = {
-    vocab: { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, 'Ġ': 6, aa: 7, ab: 8, 'Ġa': 9, aab: 10, '<mask>': 11 },
+    vocab: {
+      '<s>': 0,
+      '<pad>': 1,
+      '</s>': 2,
+      '<unk>': 3,
+      a: 4,
+      b: 5,
+      Ġ: 6,
+      aa: 7,
+      ab: 8,
+      Ġa: 9,
+      aab: 10,
+      '<mask>': 11,
+    },
     merges: ['a a', 'a b', 'Ġ a', 'aa b'],
   };
   const t = new RobertaTokenizer(files);
@@ -97,7 +115,9 @@ describe('BPE merge order on a hand-made vocabulary', () => {
       const json = {
         model: { type: 'BPE', vocab: files.vocab, merges },
         added_tokens: [
-          { id: 0, content: '<s>' }, { id: 1, content: '<pad>' }, { id: 2, content: '</s>' },
+          { id: 0, content: '<s>' },
+          { id: 1, content: '<pad>' },
+          { id: 2, content: '</s>' },
           { id: 11, content: '<mask>', lstrip: true, rstrip: true },
         ],
         pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false },
@@ -105,7 +125,9 @@ describe('BPE merge order on a hand-made vocabulary', () => {
       const fromJson = RobertaTokenizer.fromTokenizerJson(JSON.stringify(json));
       expect(fromJson.encode('aab <mask> ab')).toEqual([0, 10, 11, 8, 2]);
     }
-    const options = tokenizerJsonOptions(JSON.stringify({ model: { vocab: files.vocab, merges: [] }, pre_tokenizer: { add_prefix_space: true } }));
+    const options = tokenizerJsonOptions(
+      JSON.stringify({ model: { vocab: files.vocab, merges: [] }, pre_tokenizer: { add_prefix_space: true } }),
+    );
     expect(options.addPrefixSpace).toBe(true);
   });
 

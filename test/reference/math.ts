@@ -42,7 +42,12 @@ export function geluTanh(x: number): number {
 export type Activation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
 
 export const ACTIVATIONS: Record<Activation, (x: number) => number> = {
-  gelu, quickgelu: quickGelu, tanh, gelu_tanh: geluTanh, relu: (x) => Math.max(x, 0), silu: (x) => x / (1 + Math.exp(-x)),
+  gelu,
+  quickgelu: quickGelu,
+  tanh,
+  gelu_tanh: geluTanh,
+  relu: (x) => Math.max(x, 0),
+  silu: (x) => x / (1 + Math.exp(-x)),
 };
 
 /**
@@ -50,7 +55,11 @@ export const ACTIVATIONS: Record<Activation, (x: number) => number> = {
  * (PyTorch's Linear layout), residual is [M, N]. Returns [M, N].
  */
 export function linearRef(
-  x: ArrayLike<number>, w: ArrayLike<number>, M: number, K: number, N: number,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
   opts: { bias?: ArrayLike<number>; activation?: Activation; residual?: ArrayLike<number> } = {},
 ): Float64Array {
   const y = new Float64Array(M * N);

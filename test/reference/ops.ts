@@ -59,7 +59,7 @@ export function softmaxRef(x: Vec, R: number, N: number): Float64Array {
     let m = -Infinity;
     for (let c = 0; c < N; c++) m = Math.max(m, x[r * N + c]);
     let s = 0;
-    for (let c = 0; c < N; c++) s += (y[r * N + c] = Math.exp(x[r * N + c] - m));
+    for (let c = 0; c < N; c++) s += y[r * N + c] = Math.exp(x[r * N + c] - m);
     for (let c = 0; c < N; c++) y[r * N + c] /= s;
   }
   return y;
@@ -70,7 +70,13 @@ export function softmaxRef(x: Vec, R: number, N: number): Float64Array {
  * the sum (the kernel's float32 sum, to compare with the kernel).
  */
 export function layerNormRef(
-  x: Vec, R: number, D: number, weight: Vec, bias: Vec, eps: number, opts: { activation?: 'gelu' } = {},
+  x: Vec,
+  R: number,
+  D: number,
+  weight: Vec,
+  bias: Vec,
+  eps: number,
+  opts: { activation?: 'gelu' } = {},
 ): Float64Array {
   const y = new Float64Array(R * D);
   const row = new Float64Array(D);
@@ -94,13 +100,29 @@ export function layerNormRef(
 
 /** Layout of an attention problem: q [B, Lq, Wq], k [B, Lk, Wk], v [B, Lk, Wv], heads of d = width/heads. */
 export interface AttentionDims {
-  B: number; Lq: number; Lk: number; heads: number; width: number;
-  Wq: number; Wk: number; Wv: number;
-  qOffset: number; kOffset: number; vOffset: number;
+  B: number;
+  Lq: number;
+  Lk: number;
+  heads: number;
+  width: number;
+  Wq: number;
+  Wk: number;
+  Wv: number;
+  qOffset: number;
+  kOffset: number;
+  vOffset: number;
 }
 
 /** softmax(q·kᵀ/√d + mask) for head h, query i of batch b: Lk probabilities. mask is [B, Lk] additive. */
-function probsRow(q: Vec, k: Vec, mask: Vec | undefined, s: AttentionDims, b: number, h: number, i: number): Float64Array {
+function probsRow(
+  q: Vec,
+  k: Vec,
+  mask: Vec | undefined,
+  s: AttentionDims,
+  b: number,
+  h: number,
+  i: number,
+): Float64Array {
   const d = s.width / s.heads;
   const scale = 1 / Math.sqrt(d);
   const scores = new Float64Array(s.Lk);
@@ -118,7 +140,14 @@ function probsRow(q: Vec, k: Vec, mask: Vec | undefined, s: AttentionDims, b: nu
  * Multi-head scaled dot-product attention -> [B, Lq, width]. `rows` limits the query rows computed
  * (the others stay 0) so the largest shapes can be checked on a sample.
  */
-export function attentionRef(q: Vec, k: Vec, v: Vec, mask: Vec | undefined, s: AttentionDims, rows?: number[]): Float64Array {
+export function attentionRef(
+  q: Vec,
+  k: Vec,
+  v: Vec,
+  mask: Vec | undefined,
+  s: AttentionDims,
+  rows?: number[],
+): Float64Array {
   const d = s.width / s.heads;
   const y = new Float64Array(s.B * s.Lq * s.width);
   const queryRows = rows ?? Array.from({ length: s.Lq }, (_, i) => i);
@@ -138,7 +167,13 @@ export function attentionRef(q: Vec, k: Vec, v: Vec, mask: Vec | undefined, s: A
 }
 
 /** The softmax row of query `queryIndex` per batch and head -> [B, heads, Lk]. */
-export function attentionProbsRef(q: Vec, k: Vec, mask: Vec | undefined, s: AttentionDims, queryIndex: number): Float64Array {
+export function attentionProbsRef(
+  q: Vec,
+  k: Vec,
+  mask: Vec | undefined,
+  s: AttentionDims,
+  queryIndex: number,
+): Float64Array {
   const y = new Float64Array(s.B * s.heads * s.Lk);
   for (let b = 0; b < s.B; b++) {
     for (let h = 0; h < s.heads; h++) y.set(probsRow(q, k, mask, s, b, h, queryIndex), (b * s.heads + h) * s.Lk);
@@ -162,7 +197,14 @@ function robertaPositionIds(ids: Vec, B: number, L: number, padTokenId: number):
 
 /** word[ids] + position[robertaPositionIds] + tokenType[0] -> [B, L, D] (word is the whole [V, D] table). */
 export function textEmbeddingsRef(
-  ids: Vec, B: number, L: number, D: number, word: Vec, position: Vec, tokenType: Vec, padTokenId: number,
+  ids: Vec,
+  B: number,
+  L: number,
+  D: number,
+  word: Vec,
+  position: Vec,
+  tokenType: Vec,
+  padTokenId: number,
 ): Float64Array {
   const pos = robertaPositionIds(ids, B, L, padTokenId);
   const y = new Float64Array(B * L * D);

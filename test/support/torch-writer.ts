@@ -4,38 +4,73 @@
 import { crc32 } from '../../src/checkpoint/crc32';
 
 /** Pickle values: tuples are wrapped so they can be told from lists. */
-export class Tuple { constructor(readonly items: PickleValue[]) {} }
-export class Tensor {
-  constructor(readonly storage: { key: string; type: string; numel: number }, readonly offset: number, readonly shape: number[], readonly stride?: number[]) {}
+export class Tuple {
+  constructor(readonly items: PickleValue[]) {}
 }
-export class OrderedDict { constructor(readonly entries: Array<[PickleValue, PickleValue]>) {} }
+export class Tensor {
+  constructor(
+    readonly storage: { key: string; type: string; numel: number },
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride?: number[],
+  ) {}
+}
+export class OrderedDict {
+  constructor(readonly entries: Array<[PickleValue, PickleValue]>) {}
+}
 /** Raw opcodes spliced into the stream (to build bad pickles). */
-export class RawOps { constructor(readonly bytes: Uint8Array) {} }
-export type PickleValue = null | boolean | number | bigint | string | PickleValue[] | Tuple | Tensor | OrderedDict | RawOps | Map<PickleValue, PickleValue>;
+export class RawOps {
+  constructor(readonly bytes: Uint8Array) {}
+}
+export type PickleValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PickleValue[]
+  | Tuple
+  | Tensor
+  | OrderedDict
+  | RawOps
+  | Map<PickleValue, PickleValue>;
 
 export function contiguousStride(shape: number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
   return s;
 }
 
 export function pickle(value: PickleValue): Uint8Array {
   const out: number[] = [0x80, 0x02];
-  const bytes = (b: Uint8Array | number[]): void => { for (const x of b) out.push(x); };
+  const bytes = (b: Uint8Array | number[]): void => {
+    for (const x of b) out.push(x);
+  };
   const text = (s: string): void => bytes(new TextEncoder().encode(s));
   const u32 = (n: number): void => bytes([n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]);
-  const global = (module: string, name: string): void => { out.push(0x63); text(`${module}\n${name}\n`); };
+  const global = (module: string, name: string): void => {
+    out.push(0x63);
+    text(`${module}\n${name}\n`);
+  };
   const emit = (v: PickleValue): void => {
     if (v === null) out.push(0x4e);
     else if (v === true) out.push(0x88);
     else if (v === false) out.push(0x89);
-    else if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) { out.push(0x4a); u32(v >>> 0); }
-    else if (typeof v === 'number' && Number.isInteger(v)) emit(BigInt(v));
+    else if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) {
+      out.push(0x4a);
+      u32(v >>> 0);
+    } else if (typeof v === 'number' && Number.isInteger(v)) emit(BigInt(v));
     else if (typeof v === 'bigint') {
       const b: number[] = [];
       let x = v;
-      do { b.push(Number(x & 0xffn)); x >>= 8n; } while (x !== 0n && x !== -1n);
+      do {
+        b.push(Number(x & 0xffn));
+        x >>= 8n;
+      } while (x !== 0n && x !== -1n);
       if ((b[b.length - 1] & 0x80) !== (v < 0n ? 0x80 : 0)) b.push(v < 0n ? 0xff : 0);
       out.push(0x8a, b.length);
       bytes(b);
@@ -46,27 +81,53 @@ export function pickle(value: PickleValue): Uint8Array {
       bytes(new Uint8Array(dv.buffer));
     } else if (typeof v === 'string') {
       const b = new TextEncoder().encode(v);
-      out.push(0x58); u32(b.length); bytes(b);
+      out.push(0x58);
+      u32(b.length);
+      bytes(b);
     } else if (Array.isArray(v)) {
-      out.push(0x5d, 0x28); v.forEach(emit); out.push(0x65);
+      out.push(0x5d, 0x28);
+      v.forEach(emit);
+      out.push(0x65);
     } else if (v instanceof Tuple) {
-      out.push(0x28); v.items.forEach(emit); out.push(0x74);
+      out.push(0x28);
+      v.items.forEach(emit);
+      out.push(0x74);
     } else if (v instanceof RawOps) {
       bytes(v.bytes);
     } else if (v instanceof Map) {
-      out.push(0x7d, 0x28); for (const [k, x] of v) { emit(k); emit(x); } out.push(0x75);
+      out.push(0x7d, 0x28);
+      for (const [k, x] of v) {
+        emit(k);
+        emit(x);
+      }
+      out.push(0x75);
     } else if (v instanceof OrderedDict) {
-      global('collections', 'OrderedDict'); out.push(0x29, 0x52);
-      if (v.entries.length) { out.push(0x28); for (const [k, x] of v.entries) { emit(k); emit(x); } out.push(0x75); }
+      global('collections', 'OrderedDict');
+      out.push(0x29, 0x52);
+      if (v.entries.length) {
+        out.push(0x28);
+        for (const [k, x] of v.entries) {
+          emit(k);
+          emit(x);
+        }
+        out.push(0x75);
+      }
     } else if (v instanceof Tensor) {
       global('torch._utils', '_rebuild_tensor_v2');
       out.push(0x28);
-      out.push(0x28); emit('storage'); global('torch', v.storage.type); emit(v.storage.key); emit('cpu'); emit(v.storage.numel); out.push(0x74, 0x51);
+      out.push(0x28);
+      emit('storage');
+      global('torch', v.storage.type);
+      emit(v.storage.key);
+      emit('cpu');
+      emit(v.storage.numel);
+      out.push(0x74, 0x51);
       emit(v.offset);
       emit(new Tuple(v.shape));
       emit(new Tuple(v.stride ?? contiguousStride(v.shape)));
       emit(false);
-      global('collections', 'OrderedDict'); out.push(0x29, 0x52);
+      global('collections', 'OrderedDict');
+      out.push(0x29, 0x52);
       out.push(0x74, 0x52);
     }
   };
@@ -93,15 +154,27 @@ export class MemorySink implements PositionedSink {
     this.buf.set(bytes, position);
     this.length = Math.max(this.length, end);
   }
-  bytes(): Uint8Array { return this.buf.slice(0, this.length); }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
-interface Written { name: Uint8Array; crc: number; size: number; compressedSize: number; method: number; offset: number }
+interface Written {
+  name: Uint8Array;
+  crc: number;
+  size: number;
+  compressedSize: number;
+  method: number;
+  offset: number;
+}
 
 export class ZipWriter {
   private pos = 0;
   private readonly entries: Written[] = [];
-  constructor(private readonly sink: PositionedSink, private readonly forceZip64 = false) {}
+  constructor(
+    private readonly sink: PositionedSink,
+    private readonly forceZip64 = false,
+  ) {}
 
   private async put(bytes: Uint8Array): Promise<void> {
     await this.sink.write(bytes, this.pos);
@@ -110,7 +183,9 @@ export class ZipWriter {
 
   /** A deflated entry (torch never writes one; other zip tools do). */
   async addDeflated(name: string, data: Uint8Array): Promise<void> {
-    const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'));
+    const stream = new Blob([data as Uint8Array<ArrayBuffer>])
+      .stream()
+      .pipeThrough(new CompressionStream('deflate-raw'));
     const compressed = new Uint8Array(await new Response(stream).arrayBuffer());
     await this.add(name, compressed.length, [compressed], { size: data.length, crc: crc32(data) });
   }
@@ -119,7 +194,12 @@ export class ZipWriter {
    * A stored entry from chunks; `size` must be known up front (the CRC is filled in afterwards).
    * `deflated` marks the chunks as a deflate stream of `deflated.size` bytes with CRC `deflated.crc`.
    */
-  async add(name: string, compressedSize: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, deflated?: { size: number; crc: number }): Promise<void> {
+  async add(
+    name: string,
+    compressedSize: number,
+    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    deflated?: { size: number; crc: number },
+  ): Promise<void> {
     const size = deflated?.size ?? compressedSize;
     const nameBytes = new TextEncoder().encode(name);
     const offset = this.pos;
@@ -127,7 +207,7 @@ export class ZipWriter {
     const extraLen = zip64 ? 20 : 0;
     // Pad the local extra field so the data starts on a 64-byte boundary, as torch does.
     const base = offset + 30 + nameBytes.length + extraLen;
-    const pad = (64 - ((base + 4) % 64)) % 64 + 4;
+    const pad = ((64 - ((base + 4) % 64)) % 64) + 4;
     const header = new Uint8Array(30 + nameBytes.length + extraLen + pad);
     const hv = new DataView(header.buffer);
     hv.setUint32(0, 0x04034b50, true);
@@ -140,13 +220,17 @@ export class ZipWriter {
     header.set(nameBytes, 30);
     let x = 30 + nameBytes.length;
     if (zip64) {
-      hv.setUint16(x, 1, true); hv.setUint16(x + 2, 16, true);
-      hv.setBigUint64(x + 4, BigInt(size), true); hv.setBigUint64(x + 12, BigInt(compressedSize), true);
+      hv.setUint16(x, 1, true);
+      hv.setUint16(x + 2, 16, true);
+      hv.setBigUint64(x + 4, BigInt(size), true);
+      hv.setBigUint64(x + 12, BigInt(compressedSize), true);
       x += 20;
     }
-    hv.setUint16(x, 0x4654, true); hv.setUint16(x + 2, pad - 4, true);
+    hv.setUint16(x, 0x4654, true);
+    hv.setUint16(x + 2, pad - 4, true);
     await this.put(header);
-    let crc = 0, got = 0;
+    let crc = 0,
+      got = 0;
     for await (const chunk of chunks) {
       crc = crc32(chunk, crc);
       got += chunk.length;
@@ -168,7 +252,8 @@ export class ZipWriter {
       const h = new Uint8Array(46 + e.name.length + extraLen);
       const v = new DataView(h.buffer);
       v.setUint32(0, 0x02014b50, true);
-      v.setUint16(4, 45, true); v.setUint16(6, zip64 ? 45 : 20, true);
+      v.setUint16(4, 45, true);
+      v.setUint16(6, zip64 ? 45 : 20, true);
       v.setUint16(10, e.method, true);
       v.setUint32(16, e.crc, true);
       v.setUint32(20, zip64 ? 0xffffffff : e.compressedSize, true);
@@ -179,8 +264,11 @@ export class ZipWriter {
       h.set(e.name, 46);
       if (zip64) {
         const x = 46 + e.name.length;
-        v.setUint16(x, 1, true); v.setUint16(x + 2, 24, true);
-        v.setBigUint64(x + 4, BigInt(e.size), true); v.setBigUint64(x + 12, BigInt(e.compressedSize), true); v.setBigUint64(x + 20, BigInt(e.offset), true);
+        v.setUint16(x, 1, true);
+        v.setUint16(x + 2, 24, true);
+        v.setBigUint64(x + 4, BigInt(e.size), true);
+        v.setBigUint64(x + 12, BigInt(e.compressedSize), true);
+        v.setBigUint64(x + 20, BigInt(e.offset), true);
       }
       await this.put(h);
     }
@@ -192,7 +280,8 @@ export class ZipWriter {
       const v = new DataView(r.buffer);
       v.setUint32(0, 0x06064b50, true);
       v.setBigUint64(4, 44n, true);
-      v.setUint16(12, 45, true); v.setUint16(14, 45, true);
+      v.setUint16(12, 45, true);
+      v.setUint16(14, 45, true);
       v.setBigUint64(24, BigInt(this.entries.length), true);
       v.setBigUint64(32, BigInt(this.entries.length), true);
       v.setBigUint64(40, BigInt(cdSize), true);
@@ -214,10 +303,16 @@ export class ZipWriter {
 }
 
 /** A torch.save zip checkpoint in memory: `storages` maps key -> raw bytes. */
-export async function torchZip(root: string, top: PickleValue, storages: Map<string, Uint8Array>, opts: { forceZip64?: boolean; deflate?: boolean } = {}): Promise<Uint8Array> {
+export async function torchZip(
+  root: string,
+  top: PickleValue,
+  storages: Map<string, Uint8Array>,
+  opts: { forceZip64?: boolean; deflate?: boolean } = {},
+): Promise<Uint8Array> {
   const sink = new MemorySink();
   const zip = new ZipWriter(sink, opts.forceZip64);
-  const add = (name: string, data: Uint8Array) => (opts.deflate ? zip.addDeflated(name, data) : zip.add(name, data.length, [data]));
+  const add = (name: string, data: Uint8Array) =>
+    opts.deflate ? zip.addDeflated(name, data) : zip.add(name, data.length, [data]);
   await add(`${root}/data.pkl`, pickle(top));
   for (const [key, data] of storages) await add(`${root}/data/${key}`, data);
   const version = new TextEncoder().encode('3\n');

@@ -10,7 +10,12 @@ import type { BridgeTowerModel } from '../../src/model/bridgetower';
 import { testGpu } from '../gpu/node-gpu';
 
 const EVAL = 'test/fixtures/demo-model/eval';
-interface Item { image: string; input_ids: number[]; question?: string; caption?: string }
+interface Item {
+  image: string;
+  input_ids: number[];
+  question?: string;
+  caption?: string;
+}
 const questions: Item[] = JSON.parse(readFileSync(`${EVAL}/questions.json`, 'utf8'));
 const captions: Item[] = JSON.parse(readFileSync(`${EVAL}/captions.json`, 'utf8'));
 const pixels = readSafetensors(readFileSync(`${EVAL}/pixel_values.safetensors`), 'pixel_values.safetensors');
@@ -26,13 +31,18 @@ async function run(model: BridgeTowerModel): Promise<{ vqa: Float32Array[]; itm:
       const size = px[0].data.length;
       const pixelData = new Float32Array(idx.length * size);
       px.forEach((p, j) => pixelData.set(p.data as Float32Array, j * size));
-      const got = await model.forward({
-        inputIds: { shape: [idx.length, L], data: Int32Array.from(idx.flatMap((i) => items[i].input_ids)) },
-        pixelValues: { shape: [idx.length, ...px[0].shape], data: pixelData },
-      }, { outputs: [output] });
+      const got = await model.forward(
+        {
+          inputIds: { shape: [idx.length, L], data: Int32Array.from(idx.flatMap((i) => items[i].input_ids)) },
+          pixelValues: { shape: [idx.length, ...px[0].shape], data: pixelData },
+        },
+        { outputs: [output] },
+      );
       const t = got.get(output)!;
       const C = t.shape[t.shape.length - 1];
-      idx.forEach((i, j) => { out[i] = t.data.slice(j * C, (j + 1) * C) as Float32Array; });
+      idx.forEach((i, j) => {
+        out[i] = t.data.slice(j * C, (j + 1) * C) as Float32Array;
+      });
     }
     return out;
   };
@@ -46,7 +56,11 @@ const maxDiff = (a: Float32Array[], b: Float32Array[]): number =>
 let f32: { vqa: Float32Array[]; itm: Float32Array[] };
 beforeAll(async () => {
   const model = await loadModel(await testGpu(), 'weights/demo');
-  try { f32 = await run(model); } finally { model.dispose(); }
+  try {
+    f32 = await run(model);
+  } finally {
+    model.dispose();
+  }
 }, 300_000);
 
 describe.each([
@@ -60,16 +74,26 @@ describe.each([
   it(`agrees on >= ${vqaAgree}/96 VQA answers and >= ${itmAgree}/40 ITM decisions`, async () => {
     const model = await loadModel(await testGpu(), 'weights/demo', { convertTo: dtype });
     let q: { vqa: Float32Array[]; itm: Float32Array[] };
-    try { q = await run(model); } finally { model.dispose(); }
+    try {
+      q = await run(model);
+    } finally {
+      model.dispose();
+    }
     const vqaSame = q.vqa.filter((x, i) => argmax(x) === argmax(f32.vqa[i])).length;
     const itmSame = q.itm.filter((x, i) => argmax(x) === argmax(f32.itm[i])).length;
-    const vqaErr = maxDiff(q.vqa, f32.vqa), itmErr = maxDiff(q.itm, f32.itm);
-    const flips = q.vqa.map((x, i) => [x, i] as const).filter(([x, i]) => argmax(x) !== argmax(f32.vqa[i]))
+    const vqaErr = maxDiff(q.vqa, f32.vqa),
+      itmErr = maxDiff(q.itm, f32.itm);
+    const flips = q.vqa
+      .map((x, i) => [x, i] as const)
+      .filter(([x, i]) => argmax(x) !== argmax(f32.vqa[i]))
       .map(([x, i]) => {
-        const a = argmax(f32.vqa[i]), b = argmax(x);
+        const a = argmax(f32.vqa[i]),
+          b = argmax(x);
         return `"${questions[i].question}" (${questions[i].image}): answer ${b} for ${a}, f32 margin ${(f32.vqa[i][a] - f32.vqa[i][b]).toFixed(3)}`;
       });
-    console.log(`${dtype}: VQA top-1 ${vqaSame}/${q.vqa.length}, ITM ${itmSame}/${q.itm.length}; worst |logit - f32|: VQA ${vqaErr.toExponential(2)}, ITM ${itmErr.toExponential(2)}${flips.length ? `; flips: ${flips.join('; ')}` : ''}`);
+    console.log(
+      `${dtype}: VQA top-1 ${vqaSame}/${q.vqa.length}, ITM ${itmSame}/${q.itm.length}; worst |logit - f32|: VQA ${vqaErr.toExponential(2)}, ITM ${itmErr.toExponential(2)}${flips.length ? `; flips: ${flips.join('; ')}` : ''}`,
+    );
     expect(vqaSame, flips.join('\n')).toBeGreaterThanOrEqual(vqaAgree);
     expect(itmSame).toBeGreaterThanOrEqual(itmAgree);
     expect(Math.max(vqaErr, itmErr)).toBeLessThanOrEqual(logitBar);

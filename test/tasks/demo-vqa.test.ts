@@ -5,14 +5,27 @@ import type { BridgeTower } from '../../src/tasks';
 import { loadBridgeTower } from '../../src/tasks/node';
 
 const EVAL = 'test/fixtures/demo-model/eval';
-interface Question { image: string; question: string; torch_top1: string; torch_top1_prob: number; input_ids: number[] }
-interface Caption { image: string; caption: string; torch_itm_prob: number; input_ids: number[] }
+interface Question {
+  image: string;
+  question: string;
+  torch_top1: string;
+  torch_top1_prob: number;
+  input_ids: number[];
+}
+interface Caption {
+  image: string;
+  caption: string;
+  torch_itm_prob: number;
+  input_ids: number[];
+}
 const questions: Question[] = JSON.parse(readFileSync(`${EVAL}/questions.json`, 'utf8'));
 const captions: Caption[] = JSON.parse(readFileSync(`${EVAL}/captions.json`, 'utf8'));
 const pixels = readSafetensors(readFileSync(`${EVAL}/pixel_values.safetensors`), 'pixel_values.safetensors');
 
 let bt: BridgeTower;
-beforeAll(async () => { bt = await loadBridgeTower('weights/demo'); });
+beforeAll(async () => {
+  bt = await loadBridgeTower('weights/demo');
+});
 afterAll(() => bt?.dispose());
 
 describe('demo model (weights/demo) against the torch reference', () => {
@@ -25,10 +38,13 @@ describe('demo model (weights/demo) against the torch reference', () => {
     for (const q of questions) {
       const px = pixels.get(q.image)!;
       const ids = Int32Array.from(q.input_ids);
-      const out = await bt.model.forward({
-        inputIds: { shape: [1, ids.length], data: ids },
-        pixelValues: { shape: [1, ...px.shape], data: px.data as Float32Array },
-      }, { outputs: ['vqa_logits'] });
+      const out = await bt.model.forward(
+        {
+          inputIds: { shape: [1, ids.length], data: ids },
+          pixelValues: { shape: [1, ...px.shape], data: px.data as Float32Array },
+        },
+        { outputs: ['vqa_logits'] },
+      );
       const logits = out.get('vqa_logits')!.data;
       const p = softmaxArr(logits);
       const top = p.indexOf(Math.max(...p));

@@ -22,11 +22,21 @@ beforeAll(async () => {
     merges: parseMergesTxt(await readFile('test/fixtures/hf-model/merges.txt', 'utf8'), 'merges.txt'),
   };
   hf = await loadBridgeTower('test/fixtures/hf-itc', { gpu, open: { tokenizer } });
-  authors = await loadBridgeTower('test/fixtures/authors-itm-itc/model.ckpt', { gpu, open: { tokenizer }, imagePreprocess: 'blip' });
-  images = await Promise.all(['test/fixtures/hf-model/image.png', 'test/fixtures/images/baseline420.jpg', 'test/fixtures/images/grey.jpg']
-    .map(async (p) => new Uint8Array(await readFile(p))));
+  authors = await loadBridgeTower('test/fixtures/authors-itm-itc/model.ckpt', {
+    gpu,
+    open: { tokenizer },
+    imagePreprocess: 'blip',
+  });
+  images = await Promise.all(
+    ['test/fixtures/hf-model/image.png', 'test/fixtures/images/baseline420.jpg', 'test/fixtures/images/grey.jpg'].map(
+      async (p) => new Uint8Array(await readFile(p)),
+    ),
+  );
 });
-afterAll(() => { hf?.dispose(); authors?.dispose(); });
+afterAll(() => {
+  hf?.dispose();
+  authors?.dispose();
+});
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
@@ -59,7 +69,7 @@ describe('embeddings', () => {
     }
   });
 
-  it('gives HF\'s cross-modal embedding of a pair, the third row of itc_logits', async () => {
+  it("gives HF's cross-modal embedding of a pair, the third row of itc_logits", async () => {
     const pair = await hf.embedPair(images[0], TEXTS[0]);
     expect(pair.length).toBe(hf.config.heads.itc!.dim);
     expect(norm(pair)).toBeCloseTo(1, 5);
@@ -71,7 +81,9 @@ describe('embeddings', () => {
     const inputIds = { shape: [1, ids.length], data: Int32Array.from(ids) };
     const attentionMask = { shape: [1, ids.length], data: new Int32Array(ids.length).fill(1) };
     const px = pixelValues([await toRgb(images[1])], { size: hf.config.vision.imageSize, mode: 'hf' });
-    const logits = (await hf.model.forward({ inputIds, attentionMask, pixelValues: px }, { outputs: ['itc_logits'] })).get('itc_logits')!;
+    const logits = (
+      await hf.model.forward({ inputIds, attentionMask, pixelValues: px }, { outputs: ['itc_logits'] })
+    ).get('itc_logits')!;
     const D = hf.config.heads.itc!.dim;
     expect(logits.shape).toEqual([1, 3, D]);
     expect(maxDiff(logits.data.subarray(0, D), text)).toBeLessThan(1e-5);
@@ -79,7 +91,7 @@ describe('embeddings', () => {
     expect(maxDiff(logits.data.subarray(2 * D), pairs[1])).toBeLessThan(1e-5);
   });
 
-  it('refuses embedPair without HF\'s cross-modal head, and mismatched pair lists', async () => {
+  it("refuses embedPair without HF's cross-modal head, and mismatched pair lists", async () => {
     await expect(authors.embedPair(images[0], TEXTS[0])).rejects.toThrow(HeadUnavailableError);
     await expect(authors.embedPair(images[0], TEXTS[0])).rejects.toThrow(/itc_cross_modal_head/);
     await expect(hf.embedPairs([images[0]], TEXTS.slice(0, 2))).rejects.toThrow(ShapeError);

@@ -14,7 +14,9 @@ import { loadBridgeTower } from '../../src/tasks/node';
 /** <s> <pad> </s> <unk>, the letters a-z and Ġ (space) as single byte symbols, filler, and <mask> = 63 (the fixtures' V-1). */
 function fixtureTokenizer(): TokenizerFiles {
   const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => { vocab[c] = 4 + i; });
+  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => {
+    vocab[c] = 4 + i;
+  });
   vocab['Ġ'] = 30;
   for (let id = 31; id < 63; id++) vocab[`<filler${id}>`] = id;
   vocab['<mask>'] = 63;
@@ -35,7 +37,9 @@ function ids(bt: BridgeTower, text: string) {
 
 describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
   let bt: BridgeTower;
-  beforeAll(async () => { bt = await loadBridgeTower('test/fixtures/tiny/model.ckpt', { open }); });
+  beforeAll(async () => {
+    bt = await loadBridgeTower('test/fixtures/tiny/model.ckpt', { open });
+  });
   afterAll(() => bt?.dispose());
 
   it('fill-mask ranks the MLM distribution at the <mask> position', async () => {
@@ -44,7 +48,10 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
     const tokens = bt.tokenizer.encode(text);
     const at = tokens.indexOf(63);
     expect(at).toBeGreaterThan(0);
-    const out = await bt.model.forward({ inputIds: ids(bt, text), pixelValues: await pixelsOf(bt, image) }, { outputs: ['mlm_logits'] });
+    const out = await bt.model.forward(
+      { inputIds: ids(bt, text), pixelValues: await pixelsOf(bt, image) },
+      { outputs: ['mlm_logits'] },
+    );
     const p = softmax(out.get('mlm_logits')!.data.subarray(at * 64, (at + 1) * 64));
     const best = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, 3);
     expect(got.map((t) => t.tokenId)).toEqual(best);
@@ -54,7 +61,10 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
 
   it('entailment reports softmax(snli_logits) in the original label order', async () => {
     const r = await bt.entailment(image, 'two dogs play');
-    const out = await bt.model.forward({ inputIds: ids(bt, 'two dogs play'), pixelValues: await pixelsOf(bt, image) }, { outputs: ['snli_logits'] });
+    const out = await bt.model.forward(
+      { inputIds: ids(bt, 'two dogs play'), pixelValues: await pixelsOf(bt, image) },
+      { outputs: ['snli_logits'] },
+    );
     const p = softmax(out.get('snli_logits')!.data);
     expect(r.scores.contradiction).toBeCloseTo(p[0], 6);
     expect(r.scores.neutral).toBeCloseTo(p[1], 6);
@@ -118,15 +128,24 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
 
 describe('NLVR2 on the tiny-nlvr2 fixture', () => {
   let bt: BridgeTower;
-  beforeAll(async () => { bt = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', { open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8')) } }); });
+  beforeAll(async () => {
+    bt = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', {
+      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8')) },
+    });
+  });
   afterAll(() => bt?.dispose());
 
   it('answers from softmax(nlvr2_logits) of the two images in order', async () => {
     const right = readFileSync('test/fixtures/small/image.png');
     const r = await bt.nlvr2(image, right, 'the left one is red');
-    const out = await bt.model.forward({
-      inputIds: ids(bt, 'the left one is red'), pixelValues: await pixelsOf(bt, image), pixelValues2: await pixelsOf(bt, right),
-    }, { outputs: ['nlvr2_logits'] });
+    const out = await bt.model.forward(
+      {
+        inputIds: ids(bt, 'the left one is red'),
+        pixelValues: await pixelsOf(bt, image),
+        pixelValues2: await pixelsOf(bt, right),
+      },
+      { outputs: ['nlvr2_logits'] },
+    );
     const p = softmax(out.get('nlvr2_logits')!.data);
     expect(r.answer).toBe(p[1] > p[0]);
     expect(r.score).toBeCloseTo(Math.max(p[0], p[1]), 6);

@@ -10,7 +10,9 @@ import { BridgeTower, demoModelPath } from '../../src/tasks/node';
 import { resolveUrl } from '../../src/tasks/platform';
 
 let gpu: Gpu;
-beforeAll(async () => { gpu = await createNodeGpu(); });
+beforeAll(async () => {
+  gpu = await createNodeGpu();
+});
 afterAll(() => gpu?.destroy());
 
 describe('BridgeTower.load in Node', () => {

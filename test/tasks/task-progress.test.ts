@@ -11,7 +11,9 @@ const EVAL = 'test/fixtures/demo-model/eval';
 const images = Array.from({ length: 20 }, (_, i) => readFileSync(`${EVAL}/img-${String(i).padStart(2, '0')}.png`));
 
 let bt: BridgeTower;
-beforeAll(async () => { bt = await loadBridgeTower('weights/demo'); });
+beforeAll(async () => {
+  bt = await loadBridgeTower('weights/demo');
+});
 afterAll(() => bt?.dispose());
 
 describe('task progress and cancel', () => {
@@ -31,7 +33,9 @@ describe('task progress and cancel', () => {
     let passes = 0;
     const run = bt.retrieveImages('a red circle', images, {
       signal: controller.signal,
-      onProgress: (p) => { if (p.done > 0 && ++passes === 1) controller.abort(); },
+      onProgress: (p) => {
+        if (p.done > 0 && ++passes === 1) controller.abort();
+      },
     });
     await expect(run).rejects.toBeInstanceOf(AbortedError);
     expect(passes).toBe(1);
@@ -55,7 +59,7 @@ describe('task progress and cancel', () => {
     }
   });
 
-  it('returns the cross-attention of the answer\'s own forward pass, and says when a question was cut', async () => {
+  it("returns the cross-attention of the answer's own forward pass, and says when a question was cut", async () => {
     const q = 'how many objects are there?';
     const r = await bt.vqa(images[2], q, { attentionLayer: 0 });
     const separate = await bt.crossAttention(images[2], q, { layer: 0 });

@@ -13,7 +13,9 @@ const LONG = 'how many red objects are there in this picture with circles square
 
 describe('text checks on the demo model', () => {
   let bt: BridgeTower;
-  beforeAll(async () => { bt = await loadBridgeTower('weights/demo'); });
+  beforeAll(async () => {
+    bt = await loadBridgeTower('weights/demo');
+  });
   afterAll(() => bt?.dispose());
 
   it('rejects empty or blank text with a TextError naming it, for every task', async () => {
@@ -68,6 +70,8 @@ describe('a tokenizer that does not fit the model', () => {
     };
     const load = loadBridgeTower('test/fixtures/tiny/model.ckpt', { open: { tokenizer } });
     await expect(load).rejects.toThrow(TokenizerError);
-    await expect(load).rejects.toThrow(/the tokenizer's vocabulary \(761 entries\) does not match the model's \(64 rows of word embeddings\)/);
+    await expect(load).rejects.toThrow(
+      /the tokenizer's vocabulary \(761 entries\) does not match the model's \(64 rows of word embeddings\)/,
+    );
   });
 });

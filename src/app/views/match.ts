@@ -12,28 +12,60 @@ export function matchView(ctx: AppContext): TaskView {
     testid: 'match-text-input',
     class: 'placeholder-hint',
     attrs: {
-      id: 'match-texts', rows: 4, 'aria-describedby': 'match-help',
+      id: 'match-texts',
+      rows: 4,
+      'aria-describedby': 'match-help',
       placeholder: 'Type captions, one per line, e.g.\na red circle\na blue square and a yellow triangle',
     },
   });
-  const button = h('button', { class: 'button primary', testid: 'match-button', text: 'Match', attrs: { type: 'submit' } });
-  const chips = suggestions('match-suggestions', (t) => { texts.value = t; form.requestSubmit(); });
-  const form = h('form', { class: 'ask' },
+  const button = h('button', {
+    class: 'button primary',
+    testid: 'match-button',
+    text: 'Match',
+    attrs: { type: 'submit' },
+  });
+  const chips = suggestions('match-suggestions', (t) => {
+    texts.value = t;
+    form.requestSubmit();
+  });
+  const form = h(
+    'form',
+    { class: 'ask' },
     h('label', { class: 'field-label', text: 'Captions, one per line', attrs: { for: 'match-texts' } }),
     texts,
-    h('div', { class: 'input-row end' },
-      h('p', { class: 'muted small grow', attrs: { id: 'match-help' }, text: 'Ranked by ITM, the probability that the caption describes the picture. ITC is the cosine similarity of the text and image features before they meet. Ctrl+Enter matches.' }),
-      button),
-    chips.element);
-  texts.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) form.requestSubmit(); });
+    h(
+      'div',
+      { class: 'input-row end' },
+      h('p', {
+        class: 'muted small grow',
+        attrs: { id: 'match-help' },
+        text: 'Ranked by ITM, the probability that the caption describes the picture. ITC is the cosine similarity of the text and image features before they meet. Ctrl+Enter matches.',
+      }),
+      button,
+    ),
+    chips.element,
+  );
+  texts.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
+  });
   const timing = h('p', { class: 'timing', testid: 'match-time', attrs: { 'aria-live': 'polite' } });
   const results = h('ol', { class: 'bars', testid: 'match-results', attrs: { 'aria-label': 'Captions ranked' } });
   const truncated = h('p', { class: 'hint small', testid: 'match-truncated', attrs: { hidden: true } });
-  const stale = staleResults(results, 'match-stale-note', 'scores',
-    () => ({ picture: ctx.image.image?.blob, captions: captionsOnScreen().join('\n') }));
-  const panel = h('div', { class: 'view' }, form,
-    h('div', { class: 'results' }, stale.note, timing, truncated, results));
-  const captionsOnScreen = () => texts.value.split('\n').map((t) => t.trim()).filter(Boolean);
+  const stale = staleResults(results, 'match-stale-note', 'scores', () => ({
+    picture: ctx.image.image?.blob,
+    captions: captionsOnScreen().join('\n'),
+  }));
+  const panel = h(
+    'div',
+    { class: 'view' },
+    form,
+    h('div', { class: 'results' }, stale.note, timing, truncated, results),
+  );
+  const captionsOnScreen = () =>
+    texts.value
+      .split('\n')
+      .map((t) => t.trim())
+      .filter(Boolean);
   const reset = () => {
     results.replaceChildren();
     stale.reset();
@@ -45,7 +77,10 @@ export function matchView(ctx: AppContext): TaskView {
     ev.preventDefault();
     const img = ctx.image.image;
     const lines = captionsOnScreen();
-    if (!img) { showError('pick or drop a picture first', 'Matching'); return; }
+    if (!img) {
+      showError('pick or drop a picture first', 'Matching');
+      return;
+    }
     if (!lines.length) {
       showError('type at least one caption, one per line (or pick a suggestion below)', 'Matching');
       texts.focus();
@@ -57,16 +92,23 @@ export function matchView(ctx: AppContext): TaskView {
       const scores = await m.model.match(blob, lines, { signal: run.signal, onProgress: run.onProgress });
       const ranked = scores.slice().sort((a, b) => b.itm - a.itm);
       const ms = performance.now() - run.clickedAt;
-      renderBars(results, ranked.map((r) => ({
-        label: r.text, score: r.itm, value: `ITM ${percent(r.itm)}`,
-        second: { score: Math.max(0, r.itc), value: r.itc.toFixed(3), label: 'ITC' },
-        testid: 'match-result', data: { text: r.text, score: String(r.itm), itc: String(r.itc) },
-      })));
+      renderBars(
+        results,
+        ranked.map((r) => ({
+          label: r.text,
+          score: r.itm,
+          value: `ITM ${percent(r.itm)}`,
+          second: { score: Math.max(0, r.itc), value: r.itc.toFixed(3), label: 'ITC' },
+          testid: 'match-result',
+          data: { text: r.text, score: String(r.itm), itc: String(r.itc) },
+        })),
+      );
       const cut = ranked.filter((r) => r.truncatedTo !== undefined);
       truncated.hidden = cut.length === 0;
       if (cut.length) {
         const which = cut.map((r) => `“${r.text.slice(0, 40)}${r.text.length > 40 ? '…' : ''}”`).join(', ');
-        truncated.textContent = `${cut.length === 1 ? 'One caption is' : `${cut.length} captions are`} longer than ` +
+        truncated.textContent =
+          `${cut.length === 1 ? 'One caption is' : `${cut.length} captions are`} longer than ` +
           `this model reads: only the first ${cut[0].truncatedTo} tokens were used (${which}).`;
       }
       timing.dataset.ms = ms.toFixed(1);
@@ -77,13 +119,22 @@ export function matchView(ctx: AppContext): TaskView {
   });
   texts.addEventListener('input', () => stale.check());
   const refreshChips = () => {
-    const caps = ctx.loaded?.isDemo ? ctx.image.image?.sample?.captions ?? [] : [];
+    const caps = ctx.loaded?.isDemo ? (ctx.image.image?.sample?.captions ?? []) : [];
     chips.set(caps.length ? [{ label: `${caps.length} captions for this picture`, text: caps.join('\n') }] : []);
   };
-  ctx.image.onChange(() => { stale.check(); refreshChips(); });
+  ctx.image.onChange(() => {
+    stale.check();
+    refreshChips();
+  });
 
   return {
-    id: 'match', title: 'Match captions', heads: ['itm'], panel,
-    setModel() { reset(); refreshChips(); },
+    id: 'match',
+    title: 'Match captions',
+    heads: ['itm'],
+    panel,
+    setModel() {
+      reset();
+      refreshChips();
+    },
   };
 }

@@ -3,7 +3,9 @@ import type { Gpu } from '../../gpu/runtime';
 import { attention, attentionProbs, type AttentionVariant } from '../attention';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
 
-const HEADS = 12, D = 64, W = HEADS * D;
+const HEADS = 12,
+  D = 64,
+  W = HEADS * D;
 
 /** The subgroup variant needs 4-lane subgroups (SwiftShader); tiled and streaming run anywhere. */
 function variants(gpu: Gpu): AttentionVariant[] {
@@ -13,7 +15,11 @@ function variants(gpu: Gpu): AttentionVariant[] {
 }
 
 /** Lq x Lk: text->image cross-attention at 288px, CLIP self-attention at 288px and at 576px. */
-export const attentionBenchmarks: KernelBenchmark[] = [[40, 325], [325, 325], [1297, 1297]].map(([Lq, Lk]) => ({
+export const attentionBenchmarks: KernelBenchmark[] = [
+  [40, 325],
+  [325, 325],
+  [1297, 1297],
+].map(([Lq, Lk]) => ({
   kernel: 'attention',
   shape: `Lq ${Lq} x Lk ${Lk}, ${HEADS} x ${D}, masked`,
   // q·kᵀ and p·v: 2 multiply-adds per (head, query, key, channel) each.
@@ -34,20 +40,24 @@ export const attentionBenchmarks: KernelBenchmark[] = [[40, 325], [325, 325], [1
 }));
 
 /** One text token's attention over the 325 image tokens of a 288px image (the app's heatmap). */
-export const attentionProbsBenchmarks: KernelBenchmark[] = [{
-  kernel: 'attentionProbs',
-  shape: `query 0 of 40 over Lk 325, ${HEADS} x ${D}`,
-  // One q row and all of k read; the scores written, then read and written again by softmax.
-  work: { bytes: 4 * (W + 325 * W + 3 * HEADS * 325) },
-  setup(gpu, rand) {
-    const q = randomTensor(gpu, [1, 40, W], rand, 'q');
-    const k = randomTensor(gpu, [1, 325, W], rand, 'k');
-    return {
-      variants: [{
-        name: 'default',
-        run: () => attentionProbs(gpu, q, k, { heads: HEADS, width: W, queryIndex: 0 }).release(),
-      }],
-      release: () => releaseAll([q, k]),
-    };
+export const attentionProbsBenchmarks: KernelBenchmark[] = [
+  {
+    kernel: 'attentionProbs',
+    shape: `query 0 of 40 over Lk 325, ${HEADS} x ${D}`,
+    // One q row and all of k read; the scores written, then read and written again by softmax.
+    work: { bytes: 4 * (W + 325 * W + 3 * HEADS * 325) },
+    setup(gpu, rand) {
+      const q = randomTensor(gpu, [1, 40, W], rand, 'q');
+      const k = randomTensor(gpu, [1, 325, W], rand, 'k');
+      return {
+        variants: [
+          {
+            name: 'default',
+            run: () => attentionProbs(gpu, q, k, { heads: HEADS, width: W, queryIndex: 0 }).release(),
+          },
+        ],
+        release: () => releaseAll([q, k]),
+      };
+    },
   },
-}];
+];

@@ -39,7 +39,16 @@ export function randomValues(n: number, rand: () => number, scale = 1): Float32A
 }
 
 export function randomTensor(gpu: Gpu, shape: number[], rand: () => number, label: string, scale = 1): GpuTensor {
-  return gpu.upload(randomValues(shape.reduce((a, b) => a * b, 1), rand, scale), shape, 'f32', label);
+  return gpu.upload(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      rand,
+      scale,
+    ),
+    shape,
+    'f32',
+    label,
+  );
 }
 
 /** Milliseconds per call of `run` (warm-up first, which also builds the pipelines), one submit per call. */

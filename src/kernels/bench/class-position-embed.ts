@@ -8,7 +8,7 @@ export const classPositionEmbedBenchmarks: KernelBenchmark[] = [325, 1297].map((
   kernel: 'classPositionEmbed',
   shape: `[1, ${N - 1}, ${HV}] patches`,
   // Patches and positions read, tokens written.
-  work: { bytes: 4 * HV * ((N - 1) + N + N) },
+  work: { bytes: 4 * HV * (N - 1 + N + N) },
   setup(gpu, rand) {
     const patches = randomTensor(gpu, [1, N - 1, HV], rand, 'patches');
     const cls = randomTensor(gpu, [HV], rand, 'class');

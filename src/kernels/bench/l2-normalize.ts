@@ -2,7 +2,10 @@
 import { l2Normalize } from '../l2-normalize';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 
-export const l2NormalizeBenchmarks: KernelBenchmark[] = [[64, 256], [1024, 768]].map(([B, D]) => ({
+export const l2NormalizeBenchmarks: KernelBenchmark[] = [
+  [64, 256],
+  [1024, 768],
+].map(([B, D]) => ({
   kernel: 'l2Normalize',
   shape: `[${B}, ${D}]`,
   work: { bytes: 2 * 4 * B * D },

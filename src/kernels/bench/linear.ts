@@ -7,7 +7,12 @@ import { randomTensor, randomValues, type BenchWeights, type KernelBenchmark } f
 
 /** M x K x N: ViT qkv / out-proj / MLP at 288px (325 tokens), a 40-token text layer, and 1297 tokens (576px). */
 const SHAPES: [number, number, number][] = [
-  [325, 768, 2304], [325, 768, 768], [325, 768, 3072], [325, 3072, 768], [40, 768, 768], [1297, 768, 768],
+  [325, 768, 2304],
+  [325, 768, 768],
+  [325, 768, 3072],
+  [325, 3072, 768],
+  [40, 768, 768],
+  [1297, 768, 768],
 ];
 
 /** A [N, K] weight of `dtype` with values of a trained layer's scale. */
@@ -30,11 +35,16 @@ export const linearBenchmarks: KernelBenchmark[] = SHAPES.map(([M, K, N]) => ({
     const x = randomTensor(gpu, [M, K], rand, 'x');
     const weights = opts.weights.map((d) => [d, benchWeight(gpu, d, N, K, rand)] as const);
     return {
-      variants: opts.linearVariants.flatMap((variant) => weights.map(([d, w]) => ({
-        name: `${variant} ${d}`,
-        run: () => linear(gpu, x, w, { variant }).release(),
-      }))),
-      release: () => { x.release(); for (const [, w] of weights) w.release(); },
+      variants: opts.linearVariants.flatMap((variant) =>
+        weights.map(([d, w]) => ({
+          name: `${variant} ${d}`,
+          run: () => linear(gpu, x, w, { variant }).release(),
+        })),
+      ),
+      release: () => {
+        x.release();
+        for (const [, w] of weights) w.release();
+      },
     };
   },
 }));

@@ -3,7 +3,9 @@ import { patchEmbed } from '../patch-embed';
 import { benchWeight } from './linear';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 
-const P = 16, HV = 768, K = 3 * P * P;
+const P = 16,
+  HV = 768,
+  K = 3 * P * P;
 
 export const patchEmbedBenchmarks: KernelBenchmark[] = [288, 576].map((S) => ({
   kernel: 'patchEmbed',
@@ -15,11 +17,16 @@ export const patchEmbedBenchmarks: KernelBenchmark[] = [288, 576].map((S) => ({
     // conv1 as the [Hv, K] matrix it is quantized as, viewed as [Hv, 3, P, P].
     const weights = opts.weights.map((d) => [d, benchWeight(gpu, d, HV, K, rand)] as const);
     return {
-      variants: (['blocked', 'tiled'] as const).flatMap((variant) => weights.map(([d, w]) => ({
-        name: `${variant} ${d}`,
-        run: () => patchEmbed(gpu, pixels, w.reshape([HV, 3, P, P]), { variant }).release(),
-      }))),
-      release: () => { pixels.release(); for (const [, w] of weights) w.release(); },
+      variants: (['blocked', 'tiled'] as const).flatMap((variant) =>
+        weights.map(([d, w]) => ({
+          name: `${variant} ${d}`,
+          run: () => patchEmbed(gpu, pixels, w.reshape([HV, 3, P, P]), { variant }).release(),
+        })),
+      ),
+      release: () => {
+        pixels.release();
+        for (const [, w] of weights) w.release();
+      },
     };
   },
 }));

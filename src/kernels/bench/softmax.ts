@@ -2,7 +2,10 @@
 import { softmax } from '../softmax';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 
-export const softmaxBenchmarks: KernelBenchmark[] = [[12, 1297], [480, 325]].map(([rows, N]) => ({
+export const softmaxBenchmarks: KernelBenchmark[] = [
+  [12, 1297],
+  [480, 325],
+].map(([rows, N]) => ({
   kernel: 'softmax',
   shape: `[${rows}, ${N}]`,
   work: { bytes: 2 * 4 * rows * N },

@@ -3,7 +3,10 @@ import { quantize } from '../../spec/quantize';
 import { textEmbeddings } from '../text-embeddings';
 import { randomTensor, randomValues, releaseAll, type KernelBenchmark } from './benchmark';
 
-const V = 50265, P = 514, D = 768, PAD = 1;
+const V = 50265,
+  P = 514,
+  D = 768,
+  PAD = 1;
 
 export const textEmbeddingsBenchmarks: KernelBenchmark[] = [40, 512].map((L) => ({
   kernel: 'textEmbeddings',
