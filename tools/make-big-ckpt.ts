@@ -7,6 +7,7 @@
 //   npx tsx tools/make-big-ckpt.ts big.ckpt [--pad-gb 0.6]
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { baseConfig } from '../src/checkpoint/random-weights';
 import { expectedTensors } from '../src/spec/parameters';
 import { numel } from '../src/spec/tensor';
 import type { BridgeTowerConfig } from '../src/spec/config';
@@ -34,34 +35,14 @@ const CONFIG = {
   val_transform_keys: ['blip'],
   temperature: 0.07,
 };
-const MODEL: BridgeTowerConfig = {
-  hiddenSize: 768,
-  numHeads: 12,
-  numLayers: 6,
-  crossIntermediateSize: 3072,
-  vision: { width: 768, layers: 12, heads: 12, patchSize: 16, imageSize: 288, layernormShared: true },
-  text: {
-    hiddenSize: 768,
-    layers: 12,
-    heads: 12,
-    intermediateSize: 3072,
-    vocabSize: 50265,
-    maxPositionEmbeddings: 514,
-    typeVocabSize: 1,
-    padTokenId: 1,
-    bosTokenId: 0,
-    eosTokenId: 2,
-    maxTextLen: 40,
-  },
-  tokenTypes: 2,
+const MODEL: BridgeTowerConfig = baseConfig({
   heads: {
     mlm: true,
     itm: true,
     itc: { dim: 256 },
     vqa: { layers: 2, inFeatures: 1536, hidden: 3072, outFeatures: 3129 },
   },
-  imagePreprocess: 'blip',
-};
+});
 const CHUNK = 4 << 20;
 
 async function main(): Promise<void> {

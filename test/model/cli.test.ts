@@ -2,24 +2,15 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import run from '../../src/cli/run';
 import verify from '../../src/cli/verify';
 import { UsageError } from '../../src/errors';
 import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
+import { stdout } from '../support/console-log';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bt-model-cli-'));
-
-async function stdout(command: () => Promise<number>): Promise<{ code: number; lines: string[] }> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  try {
-    const code = await command();
-    return { code, lines: log.mock.calls.map((c) => c.join(' ')) };
-  } finally {
-    log.mockRestore();
-  }
-}
 
 describe('bridgetower verify', () => {
   it('fails a fixture whose expected tensor was altered, naming it, on a default-limits device', async () => {

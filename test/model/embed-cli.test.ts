@@ -3,27 +3,18 @@
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import embed from '../../src/cli/embed';
 import run from '../../src/cli/run';
 import { HeadUnavailableError, UsageError } from '../../src/errors';
+import { stdout } from '../support/console-log';
 
 const dir = mkdtempSync(join(tmpdir(), 'bt-embed-'));
 for (const f of ['config.json', 'model.safetensors', 'inputs.safetensors'])
   copyFileSync(`test/fixtures/hf-itc/${f}`, join(dir, f));
 for (const f of ['vocab.json', 'merges.txt']) copyFileSync(`test/fixtures/hf-model/${f}`, join(dir, f));
 const IMAGE = 'test/fixtures/hf-model/image.png';
-
-async function stdout(command: () => Promise<number>): Promise<{ code: number; lines: string[] }> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  try {
-    const code = await command();
-    return { code, lines: log.mock.calls.map((c) => c.join(' ')) };
-  } finally {
-    log.mockRestore();
-  }
-}
 
 describe('bridgetower embed', () => {
   it('prints text and image embeddings as JSON with the definition, size and logit scale', async () => {
