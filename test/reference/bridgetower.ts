@@ -1,11 +1,11 @@
 // Float64 CPU forward pass of BridgeTower, written straight from fixtures/README.md ("Computation, step by
-// step") on top of the kernel references (math.ts, ops.ts): the oracle the GPU model is checked against where
+// step") on top of the kernel references (src/kernels/check/math.ts, reference.ts): the oracle the GPU model is checked against where
 // no golden fixture exists (base width). Output names and shapes are those of expected.safetensors.
 import type { BridgeTowerConfig, TaskHeadConfig } from '../../src/spec/config';
 import { splitIndex } from '../../src/spec/config';
 import type { HostTensor } from '../../src/spec/tensor';
 import { f16BitsToF32 } from '../../src/spec/f16';
-import { linearRef, type Activation } from './math';
+import { linearRef, type Activation } from '../../src/kernels/check/math';
 import {
   addRef,
   attentionRef,
@@ -15,7 +15,7 @@ import {
   layerNormRef,
   takeTokenRef,
   textEmbeddingsRef,
-} from './ops';
+} from '../../src/kernels/check/reference';
 
 /** A float64 tensor with its shape. */
 export interface T64 {

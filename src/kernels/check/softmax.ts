@@ -1,6 +1,8 @@
-import { softmax } from '../../src/kernels/softmax';
-import { softmaxRef } from '../reference/ops';
-import { compare, poison, randomF32, rng, type KernelCase } from './harness';
+// Row softmax: the heatmap's 12 heads over the keys of a 576px image, and 40 text queries x 12 heads over 325 keys.
+import { softmax } from '../softmax';
+import { softmaxRef } from './reference';
+import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, type KernelBenchmark } from './benchmark';
 
 interface Shape {
   what: string;
@@ -19,7 +21,7 @@ const SHAPES: Shape[] = [
   { what: 'a heatmap row of the largest image', shape: [12, 1682], lo: -8, hi: 8 },
 ];
 
-export const softmaxCases: KernelCase[] = SHAPES.map((s, n) => ({
+const softmaxCases: KernelCase[] = SHAPES.map((s, n) => ({
   kernel: 'softmax',
   name: `[${s.shape.join(', ')}] ${s.what}`,
   async run(gpu) {
@@ -39,3 +41,18 @@ export const softmaxCases: KernelCase[] = SHAPES.map((s, n) => ({
     return compare(y, softmaxRef(x, size / N, N), 2e-6, 1e-5);
   },
 }));
+
+const softmaxBenchmarks: KernelBenchmark[] = [
+  [12, 1297],
+  [480, 325],
+].map(([rows, N]) => ({
+  kernel: 'softmax',
+  shape: `[${rows}, ${N}]`,
+  work: { bytes: 2 * 4 * rows * N },
+  setup(gpu, rand) {
+    const x = randomTensor(gpu, [rows, N], rand, 'x', 8);
+    return { variants: [{ name: 'default', run: () => softmax(gpu, x).release() }], release: () => x.release() };
+  },
+}));
+
+export const softmaxCheck: KernelCheck = { kernel: 'softmax', cases: softmaxCases, benchmarks: softmaxBenchmarks };

@@ -1,6 +1,8 @@
-import { layerNorm, type LayerNormVariant } from '../../src/kernels/layernorm';
-import { layerNormRef } from '../reference/ops';
-import { compare, poison, randomF32, rng, type KernelCase } from './harness';
+// LayerNorm with a residual (the bridge layers, BERT's post-LN) over 288px and 576px image tokens, both variants.
+import { layerNorm, type LayerNormVariant } from '../layernorm';
+import { layerNormRef } from './reference';
+import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
 
 interface Shape {
   what: string;
@@ -28,7 +30,7 @@ const SHAPES: Shape[] = [
 ];
 
 // Both variants on every shape, whatever the adapter.
-export const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
+const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
   (['workgroup', 'rows'] as LayerNormVariant[]).map((variant) => ({
     kernel: 'layerNorm',
     name: `${variant}: [${s.shape.join(', ')}] ${s.what}`,
@@ -61,3 +63,31 @@ export const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
     },
   })),
 );
+
+const D = 768;
+
+const layerNormBenchmarks: KernelBenchmark[] = [325, 1297].map((rows) => ({
+  kernel: 'layerNorm',
+  shape: `[${rows}, ${D}] + residual`,
+  // x and residual read, out written; weight and bias are negligible.
+  work: { bytes: 3 * 4 * rows * D },
+  setup(gpu, rand) {
+    const x = randomTensor(gpu, [rows, D], rand, 'x');
+    const residual = randomTensor(gpu, [rows, D], rand, 'residual');
+    const weight = randomTensor(gpu, [D], rand, 'weight');
+    const bias = randomTensor(gpu, [D], rand, 'bias');
+    return {
+      variants: (['rows', 'workgroup'] as LayerNormVariant[]).map((variant) => ({
+        name: variant,
+        run: () => layerNorm(gpu, x, weight, bias, 1e-5, { residual, variant }).release(),
+      })),
+      release: () => releaseAll([x, residual, weight, bias]),
+    };
+  },
+}));
+
+export const layerNormCheck: KernelCheck = {
+  kernel: 'layerNorm',
+  cases: layerNormCases,
+  benchmarks: layerNormBenchmarks,
+};

@@ -1,6 +1,8 @@
-import { l2Normalize } from '../../src/kernels/l2-normalize';
-import { l2NormalizeRef } from '../reference/ops';
-import { compare, poison, randomF32, rng, type KernelCase } from './harness';
+// Row L2 normalisation: ITC embeddings of a retrieval batch, and a wide case.
+import { l2Normalize } from '../l2-normalize';
+import { l2NormalizeRef } from './reference';
+import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, type KernelBenchmark } from './benchmark';
 
 interface Shape {
   B: number;
@@ -17,7 +19,7 @@ const SHAPES: Shape[] = [
   { B: 2, D: 5, scale: 3e-14, what: 'norm below eps' },
 ];
 
-export const l2NormalizeCases: KernelCase[] = SHAPES.map(({ B, D, scale, what }, n) => ({
+const l2NormalizeCases: KernelCase[] = SHAPES.map(({ B, D, scale, what }, n) => ({
   kernel: 'l2Normalize',
   name: `[${B}, ${D}] ${what}`,
   async run(gpu) {
@@ -34,3 +36,22 @@ export const l2NormalizeCases: KernelCase[] = SHAPES.map(({ B, D, scale, what },
     return compare(y, l2NormalizeRef(x, B, D, 1e-12), 1e-7, 2e-6);
   },
 }));
+
+const l2NormalizeBenchmarks: KernelBenchmark[] = [
+  [64, 256],
+  [1024, 768],
+].map(([B, D]) => ({
+  kernel: 'l2Normalize',
+  shape: `[${B}, ${D}]`,
+  work: { bytes: 2 * 4 * B * D },
+  setup(gpu, rand) {
+    const x = randomTensor(gpu, [B, D], rand, 'x');
+    return { variants: [{ name: 'default', run: () => l2Normalize(gpu, x).release() }], release: () => x.release() };
+  },
+}));
+
+export const l2NormalizeCheck: KernelCheck = {
+  kernel: 'l2Normalize',
+  cases: l2NormalizeCases,
+  benchmarks: l2NormalizeBenchmarks,
+};
