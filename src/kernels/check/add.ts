@@ -1,8 +1,13 @@
-// add: the link tower's scaled add over a 576px image's tokens.
+// add's check: the float64 reference, cases on awkward shapes (plain and scaled) and the benchmark, the link
+// tower's scaled add over a 576px image's tokens.
 import { add } from '../add';
-import { addRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  return Float64Array.from(a, (v, i) => v + b[i]);
+}
 
 // One float32 rounding of the exact sum: |err| <= 2^-24·|a+b|; 2^-23 leaves room for nothing else.
 const RTOL = 2 ** -23;

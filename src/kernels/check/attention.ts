@@ -1,10 +1,96 @@
-// Fused attention (every variant that runs on the adapter) and the heatmap's attention probabilities, 12 heads of 64.
+// The checks of attention and attentionProbs: the float64 references, cases on awkward shapes and the
+// benchmarks: fused attention (every variant that runs on the adapter) and the heatmap's attention
+// probabilities, 12 heads of 64.
+import { softmaxRef } from './softmax';
 import { ShapeError } from '../../errors';
 import { attention, type AttentionVariant, attentionProbs } from '../attention';
 import type { Gpu } from '../../gpu/runtime';
-import { attentionRef, type AttentionDims, attentionProbsRef } from './reference';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** Layout of an attention problem: q [B, Lq, Wq], k [B, Lk, Wk], v [B, Lk, Wv], heads of d = width/heads. */
+export interface AttentionDims {
+  B: number;
+  Lq: number;
+  Lk: number;
+  heads: number;
+  width: number;
+  Wq: number;
+  Wk: number;
+  Wv: number;
+  qOffset: number;
+  kOffset: number;
+  vOffset: number;
+}
+
+/** softmax(q·kᵀ/√d + mask) for head h, query i of batch b: Lk probabilities. mask is [B, Lk] additive. */
+function probsRow(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  s: AttentionDims,
+  b: number,
+  h: number,
+  i: number,
+): Float64Array {
+  const d = s.width / s.heads;
+  const scale = 1 / Math.sqrt(d);
+  const scores = new Float64Array(s.Lk);
+  const qo = (b * s.Lq + i) * s.Wq + s.qOffset + h * d;
+  for (let j = 0; j < s.Lk; j++) {
+    const ko = (b * s.Lk + j) * s.Wk + s.kOffset + h * d;
+    let t = 0;
+    for (let e = 0; e < d; e++) t += q[qo + e] * k[ko + e];
+    scores[j] = t * scale + (mask ? mask[b * s.Lk + j] : 0);
+  }
+  return softmaxRef(scores, 1, s.Lk);
+}
+
+/**
+ * Multi-head scaled dot-product attention -> [B, Lq, width]. `rows` limits the query rows computed
+ * (the others stay 0) so the largest shapes can be checked on a sample.
+ */
+export function attentionRef(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  s: AttentionDims,
+  rows?: number[],
+): Float64Array {
+  const d = s.width / s.heads;
+  const y = new Float64Array(s.B * s.Lq * s.width);
+  const queryRows = rows ?? Array.from({ length: s.Lq }, (_, i) => i);
+  for (let b = 0; b < s.B; b++) {
+    for (const i of queryRows) {
+      for (let h = 0; h < s.heads; h++) {
+        const p = probsRow(q, k, mask, s, b, h, i);
+        const yo = (b * s.Lq + i) * s.width + h * d;
+        for (let j = 0; j < s.Lk; j++) {
+          const vo = (b * s.Lk + j) * s.Wv + s.vOffset + h * d;
+          for (let e = 0; e < d; e++) y[yo + e] += p[j] * v[vo + e];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** The softmax row of query `queryIndex` per batch and head -> [B, heads, Lk]. */
+export function attentionProbsRef(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  s: AttentionDims,
+  queryIndex: number,
+): Float64Array {
+  const y = new Float64Array(s.B * s.heads * s.Lk);
+  for (let b = 0; b < s.B; b++) {
+    for (let h = 0; h < s.heads; h++) y.set(probsRow(q, k, mask, s, b, h, queryIndex), (b * s.heads + h) * s.Lk);
+  }
+  return y;
+}
 
 interface AttentionShape {
   what: string;

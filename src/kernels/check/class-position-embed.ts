@@ -1,10 +1,32 @@
-// CLIP's token assembly (class token + patches + positions) at 288px and 576px, width 768.
+// classPositionEmbed's check: the float64 reference, cases on awkward shapes and the benchmarks, CLIP's token
+// assembly (class token + patches + positions) at 288px and 576px, width 768.
 import { classPositionEmbed } from '../class-position-embed';
 import type { GpuDType } from '../../gpu/tensor';
 import { toF16 } from './math';
-import { classPositionEmbedRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** patches [B, N-1, H], cls [H], pos [N, H] -> [B, N, H] = [cls; patches] + pos. */
+export function classPositionEmbedRef(
+  patches: ArrayLike<number>,
+  cls: ArrayLike<number>,
+  pos: ArrayLike<number>,
+  B: number,
+  N: number,
+  H: number,
+): Float64Array {
+  const y = new Float64Array(B * N * H);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < N; t++) {
+      for (let c = 0; c < H; c++) {
+        const token = t === 0 ? cls[c] : patches[(b * (N - 1) + t - 1) * H + c];
+        y[(b * N + t) * H + c] = token + pos[t * H + c];
+      }
+    }
+  }
+  return y;
+}
 
 // [B, N, Hv, table dtype]: the tiny fixture (17 tokens), an odd width with f16 tables, one patch.
 const SHAPES: [number, number, number, GpuDType][] = [

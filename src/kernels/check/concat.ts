@@ -1,8 +1,19 @@
-// concat: cls_feats = [text pooled, image pooled] for a batch of 64.
+// concat's check: the float64 reference, cases on awkward shapes and the benchmark, cls_feats = [text pooled,
+// image pooled] for a batch of 64.
 import { concat } from '../concat';
-import { concatRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** [B, D1] ++ [B, D2] -> [B, D1+D2]. */
+export function concatRef(a: ArrayLike<number>, b: ArrayLike<number>, B: number, D1: number, D2: number): Float64Array {
+  const y = new Float64Array(B * (D1 + D2));
+  for (let r = 0; r < B; r++) {
+    for (let c = 0; c < D1; c++) y[r * (D1 + D2) + c] = a[r * D1 + c];
+    for (let c = 0; c < D2; c++) y[r * (D1 + D2) + D1 + c] = b[r * D2 + c];
+  }
+  return y;
+}
 
 // [B, D1, D2]: cls_feats of the tiny fixtures, unequal odd widths, one row, base width.
 const SHAPES = [

@@ -1,6 +1,6 @@
 // A kernel's check: its test cases, which run unchanged under Node (vitest) and in the browser page
 // (kernels.html), and its benchmarks (./benchmark.ts). A case runs a kernel on random inputs, compares with a
-// float64 TS reference (./reference.ts, ./math.ts) and reports the max error.
+// float64 TS reference (in the kernel's module, on ./math.ts) and reports the max error.
 import type { Gpu } from '../../gpu/runtime';
 import type { GpuTensor } from '../../gpu/tensor';
 import { compare as compareValues } from '../../verify/compare';

@@ -1,8 +1,21 @@
-// Row L2 normalisation: ITC embeddings of a retrieval batch, and a wide case.
+// l2Normalize's check: the float64 reference, cases on awkward shapes and the benchmarks, row L2
+// normalisation of the ITC embeddings of a retrieval batch, and a wide case.
 import { l2Normalize } from '../l2-normalize';
-import { l2NormalizeRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** Row-wise v / max(||v||, eps) over [R, D]. */
+export function l2NormalizeRef(x: ArrayLike<number>, R: number, D: number, eps: number): Float64Array {
+  const y = new Float64Array(R * D);
+  for (let r = 0; r < R; r++) {
+    let s = 0;
+    for (let c = 0; c < D; c++) s += x[r * D + c] ** 2;
+    const n = Math.max(Math.sqrt(s), eps);
+    for (let c = 0; c < D; c++) y[r * D + c] = x[r * D + c] / n;
+  }
+  return y;
+}
 
 interface Shape {
   B: number;

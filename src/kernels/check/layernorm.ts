@@ -1,8 +1,43 @@
-// LayerNorm with a residual (the bridge layers, BERT's post-LN) over 288px and 576px image tokens, both variants.
+// layerNorm's check: the float64 reference, cases on awkward shapes and the benchmarks, LayerNorm with a
+// residual (the bridge layers, BERT's post-LN) over 288px and 576px image tokens, both variants.
+import { gelu } from './math';
 import { layerNorm, type LayerNormVariant } from '../layernorm';
-import { layerNormRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/**
+ * act(LN_eps(x)) over rows of D, with the biased variance (PyTorch's LayerNorm). For LN(x + residual), pass
+ * the sum (the kernel's float32 sum, to compare with the kernel).
+ */
+export function layerNormRef(
+  x: ArrayLike<number>,
+  R: number,
+  D: number,
+  weight: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  eps: number,
+  opts: { activation?: 'gelu' } = {},
+): Float64Array {
+  const y = new Float64Array(R * D);
+  const row = new Float64Array(D);
+  for (let r = 0; r < R; r++) {
+    let mean = 0;
+    for (let c = 0; c < D; c++) {
+      row[c] = x[r * D + c];
+      mean += row[c];
+    }
+    mean /= D;
+    let v = 0;
+    for (let c = 0; c < D; c++) v += (row[c] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / D + eps);
+    for (let c = 0; c < D; c++) {
+      const t = (row[c] - mean) * inv * weight[c] + bias[c];
+      y[r * D + c] = opts.activation === 'gelu' ? gelu(t) : t;
+    }
+  }
+  return y;
+}
 
 interface Shape {
   what: string;

@@ -1,6 +1,7 @@
-// linear at the BridgeTower-base shapes, for every variant x weight dtype asked for (patch-embed.ts covers conv1).
-// linear: both variants (blocked with and without its subgroup path, tiled) on every shape against a float64 reference, plus erf_f32 on a grid and
-// the error paths (wrong shapes, a weight over the binding limit).
+// linear's check: the float64 reference; cases for both variants (blocked with and without its subgroup path,
+// tiled) on every shape, plus erf_f32 on a grid and the error paths (wrong shapes, a weight over the binding
+// limit); benchmarks at the BridgeTower-base shapes, for every variant x weight dtype asked for (patch-embed.ts
+// covers conv1).
 //
 // Tolerance: a float32 dot product of length K summed in order has a rounding error of about
 // u·σ·K/√2 (u = 2^-24, σ = the spread of the terms x·w; partial sums grow like √k), so with x ∈ [-1, 1) and
@@ -20,9 +21,36 @@ import { linear, type LinearActivation, type LinearVariant } from '../linear';
 import { declareKernel } from '../program';
 import { dequantize, quantize, type QuantDType } from '../../spec/quantize';
 import type { HostTensor } from '../../spec/tensor';
-import { erf, linearRef, toF16 } from './math';
+import { ACTIVATIONS, erf, toF16, type Activation } from './math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, randomValues, type BenchWeights, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/**
+ * y[m, n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, n] in float64; x is [M, K], w is [N, K]
+ * (PyTorch's Linear layout), residual is [M, N]. Returns [M, N].
+ */
+export function linearRef(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
+  opts: { bias?: ArrayLike<number>; activation?: Activation; residual?: ArrayLike<number> } = {},
+): Float64Array {
+  const y = new Float64Array(M * N);
+  const act = opts.activation ? ACTIVATIONS[opts.activation] : undefined;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = opts.bias ? opts.bias[n] : 0;
+      for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
+      if (act) s = act(s);
+      if (opts.residual) s += opts.residual[m * N + n];
+      y[m * N + n] = s;
+    }
+  }
+  return y;
+}
 
 interface LinearSpec {
   name: string;

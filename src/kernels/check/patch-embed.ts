@@ -1,6 +1,6 @@
-// The ViT patch embedding (im2col + linear) of one 288px and one 576px image, 16px patches, width 768.
-// patchEmbed against a direct float64 stride-P convolution, with both matmul variants.
-// Tolerance as for linear (see linear.cases.ts): K = 3·P² terms summed in float32, inputs in [-1, 1) and
+// patchEmbed's check: cases against a direct float64 stride-P convolution, with both matmul variants, and the
+// benchmarks, the ViT patch embedding (im2col + linear) of one 288px and one 576px image, 16px patches, width 768.
+// Tolerance as for linear (see linear.ts): K = 3·P² terms summed in float32, inputs in [-1, 1) and
 // weights in [-2, 2)/√K, so |a-b| <= 1e-6 + 6e-7·√K + 2e-6·|b|.
 import type { Gpu } from '../../gpu/runtime';
 import type { LinearVariant } from '../linear';

@@ -1,8 +1,22 @@
-// Row softmax: the heatmap's 12 heads over the keys of a 576px image, and 40 text queries x 12 heads over 325 keys.
+// softmax's check: the float64 reference, cases on awkward shapes and the benchmarks, row softmax over the
+// heatmap's 12 heads x the keys of a 576px image, and 40 text queries x 12 heads over 325 keys.
 import { softmax } from '../softmax';
-import { softmaxRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** Row-wise stable softmax over [R, N]. */
+export function softmaxRef(x: ArrayLike<number>, R: number, N: number): Float64Array {
+  const y = new Float64Array(R * N);
+  for (let r = 0; r < R; r++) {
+    let m = -Infinity;
+    for (let c = 0; c < N; c++) m = Math.max(m, x[r * N + c]);
+    let s = 0;
+    for (let c = 0; c < N; c++) s += y[r * N + c] = Math.exp(x[r * N + c] - m);
+    for (let c = 0; c < N; c++) y[r * N + c] /= s;
+  }
+  return y;
+}
 
 interface Shape {
   what: string;

@@ -1,8 +1,16 @@
-// takeToken: the token-0 slice the poolers and ITC heads read, over a batch of 288px images.
+// takeToken's check: the float64 reference, cases on awkward shapes and the benchmark, the token-0 slice the
+// poolers and ITC heads read, over a batch of 288px images.
 import { takeToken } from '../take-token';
-import { takeTokenRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** x [B, L, D] -> x[:, index, :] [B, D]. */
+export function takeTokenRef(x: ArrayLike<number>, B: number, L: number, D: number, index: number): Float64Array {
+  const y = new Float64Array(B * D);
+  for (let b = 0; b < B; b++) for (let c = 0; c < D; c++) y[b * D + c] = x[(b * L + index) * D + c];
+  return y;
+}
 
 // [B, L, D, index]: token 0 (the model's use), a middle and the last token, L = 1.
 const SHAPES = [

@@ -1,12 +1,46 @@
-// RoBERTa's embedding sum for 40 and 512 tokens from the full 50265-row word table, for each word dtype asked for.
+// textEmbeddings's check: the float64 reference, cases on awkward shapes and the benchmarks, RoBERTa's
+// embedding sum for 40 and 512 tokens from the full 50265-row word table, for each word dtype asked for.
 import { textEmbeddings } from '../text-embeddings';
 import type { Gpu } from '../../gpu/runtime';
 import type { GpuDType, GpuTensor } from '../../gpu/tensor';
 import { dequantize, quantize } from '../../spec/quantize';
 import { toF16 } from './math';
-import { textEmbeddingsRef } from './reference';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, randomValues, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** RoBERTa position ids of [B, L] ids: pads get padTokenId, real tokens padTokenId+1, +2, ... in order. */
+function robertaPositionIds(ids: ArrayLike<number>, B: number, L: number, padTokenId: number): Int32Array {
+  const pos = new Int32Array(B * L);
+  for (let b = 0; b < B; b++) {
+    let count = 0;
+    for (let l = 0; l < L; l++) {
+      const real = ids[b * L + l] !== padTokenId;
+      if (real) count++;
+      pos[b * L + l] = real ? count + padTokenId : padTokenId;
+    }
+  }
+  return pos;
+}
+
+/** word[ids] + position[robertaPositionIds] + tokenType[0] -> [B, L, D] (word is the whole [V, D] table). */
+export function textEmbeddingsRef(
+  ids: ArrayLike<number>,
+  B: number,
+  L: number,
+  D: number,
+  word: ArrayLike<number>,
+  position: ArrayLike<number>,
+  tokenType: ArrayLike<number>,
+  padTokenId: number,
+): Float64Array {
+  const pos = robertaPositionIds(ids, B, L, padTokenId);
+  const y = new Float64Array(B * L * D);
+  for (let t = 0; t < B * L; t++) {
+    for (let c = 0; c < D; c++) y[t * D + c] = word[ids[t] * D + c] + position[pos[t] * D + c] + tokenType[c];
+  }
+  return y;
+}
 
 const PAD = 1;
 
