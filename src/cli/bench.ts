@@ -1,9 +1,9 @@
-// `bridgetower bench kernels`: every kernel's benchmarks (src/kernels/bench/), GFLOP/s or GB/s per variant.
+// `bridgetower bench kernels`: every kernel's benchmarks (src/kernels/check/, the list the kernel tests run), GFLOP/s or GB/s per variant.
 // Not a test. Each timed iteration is one submit; times come from GPU timestamp queries when the adapter has
 // them, from the wall clock around the submits otherwise (the header says which).
 import { UsageError } from '../errors';
 import { createNodeGpu } from '../gpu/node';
-import { benchmarkedKernels, kernelBenchmarks, rate, timeCalls, type BenchWeights } from '../kernels/bench';
+import { checkedKernels, kernelChecks, rate, timeCalls, type BenchWeights } from '../kernels/check';
 import { mulberry32 } from '../checkpoint/random-weights';
 import { intOption, option, parseArgs } from './args';
 
@@ -33,10 +33,10 @@ async function benchKernels(argv: string[]): Promise<number> {
     throw new UsageError(
       `--weights takes f32, f16, q8, q4 or a comma list of them, got ${JSON.stringify(unknown)}; ${USAGE}`,
     );
-  const kernels = option(args, 'kernel', benchmarkedKernels.join(','))!.split(',');
-  const unknownKernel = kernels.find((k) => !benchmarkedKernels.includes(k));
+  const kernels = option(args, 'kernel', checkedKernels.join(','))!.split(',');
+  const unknownKernel = kernels.find((k) => !checkedKernels.includes(k));
   if (unknownKernel !== undefined) {
-    const names = benchmarkedKernels.join(', ');
+    const names = checkedKernels.join(', ');
     throw new UsageError(`--kernel takes ${names} or a comma list of them, got ${JSON.stringify(unknownKernel)}`);
   }
   const linearVariants = which === 'all' ? (['blocked', 'tiled'] as const) : [which as 'blocked' | 'tiled'];
@@ -55,7 +55,7 @@ async function benchKernels(argv: string[]): Promise<number> {
   const widths = [18, 40, 14, 10, 16];
   console.log(row(['kernel', 'shape', 'variant', 'ms', 'rate'], widths));
   const rand = mulberry32(12345);
-  for (const b of kernelBenchmarks.filter((k) => kernels.includes(k.kernel))) {
+  for (const b of kernelChecks.filter((c) => kernels.includes(c.kernel)).flatMap((c) => c.benchmarks)) {
     const setup = b.setup(gpu, rand, { weights, linearVariants });
     try {
       for (const v of setup.variants) {

@@ -19,7 +19,7 @@ import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint
 import { WEB_DTYPES, writeWebFormat, type Manifest } from '../../src/checkpoint/web-format';
 import { chunkRows } from '../../src/model/weights';
 import { ChecksumError, CheckpointError } from '../../src/errors';
-import { rng } from '../kernels/harness';
+import { rng } from '../../src/kernels/check/harness';
 import { fixturePath, tempDir } from './helpers';
 
 const MAX_CODE = { q8: 127, q4: 7 };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { allCases } from '../kernels/cases';
+import { allCases } from '../../src/kernels/check';
 import { startBrowserSession, type BrowserSession } from './browser';
 
 let session: BrowserSession;

@@ -1,10 +1,8 @@
 // The browser kernel page: the same cases as the Node suite, on navigator.gpu. When done,
 // document.title is `kernels: N passed, M failed` (the e2e test and a user both read it). Then a button runs
-// the benchmarks of `bridgetower bench kernels` (src/kernels/bench/) on the same device.
+// the benchmarks of `bridgetower bench kernels` on the same device: both from the one list in src/kernels/check/.
 import { Gpu } from '../../src/gpu/runtime';
-import { kernelBenchmarks, rate, timeCalls } from '../../src/kernels/bench';
-import { allCases } from './cases';
-import { rng } from './harness';
+import { allCases, kernelBenchmarks, rate, rng, timeCalls } from '../../src/kernels/check';
 
 function cell(row: HTMLTableRowElement, text: string, cls = ''): void {
   const td = row.insertCell();

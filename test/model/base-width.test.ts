@@ -8,8 +8,8 @@ import { BridgeTowerModel, type OutputTensor } from '../../src/model/bridgetower
 import { PRESETS, MemoryWeights, randomWeights } from '../../src/checkpoint/random-weights';
 import { compare } from '../../src/verify/compare';
 import { bridgeTowerReference, type T64 } from '../reference/bridgetower';
-import { linearRef } from '../reference/math';
-import { layerNormRef } from '../reference/ops';
+import { linearRef } from '../../src/kernels/check/linear';
+import { layerNormRef } from '../../src/kernels/check/layernorm';
 import { testGpu } from '../gpu/node-gpu';
 import type { HostTensor } from '../../src/spec/tensor';
 

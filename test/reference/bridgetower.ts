@@ -1,21 +1,21 @@
 // Float64 CPU forward pass of BridgeTower, written straight from fixtures/README.md ("Computation, step by
-// step") on top of the kernel references (math.ts, ops.ts): the oracle the GPU model is checked against where
-// no golden fixture exists (base width). Output names and shapes are those of expected.safetensors.
+// step") on top of the kernel references (each in its kernel's check, src/kernels/check/<kernel>.ts): the oracle
+// the GPU model is checked against where no golden fixture exists (base width). Output names and shapes are those
+// of expected.safetensors.
 import type { BridgeTowerConfig, TaskHeadConfig } from '../../src/spec/config';
 import { splitIndex } from '../../src/spec/config';
 import type { HostTensor } from '../../src/spec/tensor';
 import { f16BitsToF32 } from '../../src/spec/f16';
-import { linearRef, type Activation } from './math';
-import {
-  addRef,
-  attentionRef,
-  classPositionEmbedRef,
-  concatRef,
-  l2NormalizeRef,
-  layerNormRef,
-  takeTokenRef,
-  textEmbeddingsRef,
-} from './ops';
+import { addRef } from '../../src/kernels/check/add';
+import { attentionRef } from '../../src/kernels/check/attention';
+import { classPositionEmbedRef } from '../../src/kernels/check/class-position-embed';
+import { concatRef } from '../../src/kernels/check/concat';
+import { l2NormalizeRef } from '../../src/kernels/check/l2-normalize';
+import { layerNormRef } from '../../src/kernels/check/layernorm';
+import { linearRef } from '../../src/kernels/check/linear';
+import type { Activation } from '../../src/kernels/check/math';
+import { takeTokenRef } from '../../src/kernels/check/take-token';
+import { textEmbeddingsRef } from '../../src/kernels/check/text-embeddings';
 
 /** A float64 tensor with its shape. */
 export interface T64 {

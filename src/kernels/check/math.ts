@@ -1,6 +1,6 @@
-// Float64 references for the kernel tests: erf and the activations built on it, a matmul, and the
+// Float64 math shared by the kernel references: erf and the activations built on it, a matmul, and the
 // float16 rounding the GPU applies to f16-stored weights. Plain loops, written for clarity, not speed.
-import { f16BitsToF32, f32ToF16Bits } from '../../src/spec/f16';
+import { f16BitsToF32, f32ToF16Bits } from '../../spec/f16';
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -49,32 +49,6 @@ export const ACTIVATIONS: Record<Activation, (x: number) => number> = {
   relu: (x) => Math.max(x, 0),
   silu: (x) => x / (1 + Math.exp(-x)),
 };
-
-/**
- * y[m, n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, n] in float64; x is [M, K], w is [N, K]
- * (PyTorch's Linear layout), residual is [M, N]. Returns [M, N].
- */
-export function linearRef(
-  x: ArrayLike<number>,
-  w: ArrayLike<number>,
-  M: number,
-  K: number,
-  N: number,
-  opts: { bias?: ArrayLike<number>; activation?: Activation; residual?: ArrayLike<number> } = {},
-): Float64Array {
-  const y = new Float64Array(M * N);
-  const act = opts.activation ? ACTIVATIONS[opts.activation] : undefined;
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let s = opts.bias ? opts.bias[n] : 0;
-      for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
-      if (act) s = act(s);
-      if (opts.residual) s += opts.residual[m * N + n];
-      y[m * N + n] = s;
-    }
-  }
-  return y;
-}
 
 /** C[m, n] = Σ_k A[m, k]·B[k, n] in float64 (A [M, K], B [K, N], row-major). */
 export function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {

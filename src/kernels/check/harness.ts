@@ -1,8 +1,10 @@
-// Kernel test cases that run unchanged under Node (vitest) and in the browser page (kernels.html).
-// A case runs a kernel on random inputs, compares with a float64 TS reference and reports the max error.
-import type { Gpu } from '../../src/gpu/runtime';
-import type { GpuTensor } from '../../src/gpu/tensor';
-import { compare as compareValues } from '../../src/verify/compare';
+// A kernel's check: its test cases, which run unchanged under Node (vitest) and in the browser page
+// (kernels.html), and its benchmarks (./benchmark.ts). A case runs a kernel on random inputs, compares with a
+// float64 TS reference (in the kernel's module, on ./math.ts) and reports the max error.
+import type { Gpu } from '../../gpu/runtime';
+import type { GpuTensor } from '../../gpu/tensor';
+import { compare as compareValues } from '../../verify/compare';
+import type { KernelBenchmark } from './benchmark';
 
 export interface CaseResult {
   pass: boolean;
@@ -19,8 +21,15 @@ export interface KernelCase {
   run(gpu: Gpu): Promise<CaseResult>;
 }
 
+/** One kernel's cases and benchmarks, all under its name. */
+export interface KernelCheck {
+  kernel: string;
+  cases: KernelCase[];
+  benchmarks: KernelBenchmark[];
+}
+
 /** Deterministic PRNG, so a failing case can be rerun exactly. */
-export { mulberry32 as rng } from '../../src/checkpoint/random-weights';
+export { mulberry32 as rng } from '../../checkpoint/random-weights';
 
 /** n values uniform in [lo, hi), as float32 (the kernel's inputs) — the reference reads the same float32 values. */
 export function randomF32(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {

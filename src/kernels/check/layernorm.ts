@@ -1,6 +1,43 @@
-import { layerNorm, type LayerNormVariant } from '../../src/kernels/layernorm';
-import { layerNormRef } from '../reference/ops';
-import { compare, poison, randomF32, rng, type KernelCase } from './harness';
+// layerNorm's check: the float64 reference, cases on awkward shapes and the benchmarks, LayerNorm with a
+// residual (the bridge layers, BERT's post-LN) over 288px and 576px image tokens, both variants.
+import { gelu } from './math';
+import { layerNorm, type LayerNormVariant } from '../layernorm';
+import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/**
+ * act(LN_eps(x)) over rows of D, with the biased variance (PyTorch's LayerNorm). For LN(x + residual), pass
+ * the sum (the kernel's float32 sum, to compare with the kernel).
+ */
+export function layerNormRef(
+  x: ArrayLike<number>,
+  R: number,
+  D: number,
+  weight: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  eps: number,
+  opts: { activation?: 'gelu' } = {},
+): Float64Array {
+  const y = new Float64Array(R * D);
+  const row = new Float64Array(D);
+  for (let r = 0; r < R; r++) {
+    let mean = 0;
+    for (let c = 0; c < D; c++) {
+      row[c] = x[r * D + c];
+      mean += row[c];
+    }
+    mean /= D;
+    let v = 0;
+    for (let c = 0; c < D; c++) v += (row[c] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / D + eps);
+    for (let c = 0; c < D; c++) {
+      const t = (row[c] - mean) * inv * weight[c] + bias[c];
+      y[r * D + c] = opts.activation === 'gelu' ? gelu(t) : t;
+    }
+  }
+  return y;
+}
 
 interface Shape {
   what: string;
@@ -28,7 +65,7 @@ const SHAPES: Shape[] = [
 ];
 
 // Both variants on every shape, whatever the adapter.
-export const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
+const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
   (['workgroup', 'rows'] as LayerNormVariant[]).map((variant) => ({
     kernel: 'layerNorm',
     name: `${variant}: [${s.shape.join(', ')}] ${s.what}`,
@@ -61,3 +98,31 @@ export const layerNormCases: KernelCase[] = SHAPES.flatMap((s, n) =>
     },
   })),
 );
+
+const D = 768;
+
+const layerNormBenchmarks: KernelBenchmark[] = [325, 1297].map((rows) => ({
+  kernel: 'layerNorm',
+  shape: `[${rows}, ${D}] + residual`,
+  // x and residual read, out written; weight and bias are negligible.
+  work: { bytes: 3 * 4 * rows * D },
+  setup(gpu, rand) {
+    const x = randomTensor(gpu, [rows, D], rand, 'x');
+    const residual = randomTensor(gpu, [rows, D], rand, 'residual');
+    const weight = randomTensor(gpu, [D], rand, 'weight');
+    const bias = randomTensor(gpu, [D], rand, 'bias');
+    return {
+      variants: (['rows', 'workgroup'] as LayerNormVariant[]).map((variant) => ({
+        name: variant,
+        run: () => layerNorm(gpu, x, weight, bias, 1e-5, { residual, variant }).release(),
+      })),
+      release: () => releaseAll([x, residual, weight, bias]),
+    };
+  },
+}));
+
+export const layerNormCheck: KernelCheck = {
+  kernel: 'layerNorm',
+  cases: layerNormCases,
+  benchmarks: layerNormBenchmarks,
+};

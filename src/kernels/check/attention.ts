@@ -1,10 +1,98 @@
-import { ShapeError } from '../../src/errors';
-import { attention, type AttentionVariant } from '../../src/kernels/attention';
-import type { Gpu } from '../../src/gpu/runtime';
-import { attentionRef, type AttentionDims } from '../reference/ops';
-import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
+// The checks of attention and attentionProbs: the float64 references, cases on awkward shapes and the
+// benchmarks: fused attention (every variant that runs on the adapter) and the heatmap's attention
+// probabilities, 12 heads of 64.
+import { softmaxRef } from './softmax';
+import { ShapeError } from '../../errors';
+import { attention, type AttentionVariant, attentionProbs } from '../attention';
+import type { Gpu } from '../../gpu/runtime';
+import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
 
-export interface AttentionShape {
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** Layout of an attention problem: q [B, Lq, Wq], k [B, Lk, Wk], v [B, Lk, Wv], heads of d = width/heads. */
+export interface AttentionDims {
+  B: number;
+  Lq: number;
+  Lk: number;
+  heads: number;
+  width: number;
+  Wq: number;
+  Wk: number;
+  Wv: number;
+  qOffset: number;
+  kOffset: number;
+  vOffset: number;
+}
+
+/** softmax(q·kᵀ/√d + mask) for head h, query i of batch b: Lk probabilities. mask is [B, Lk] additive. */
+function probsRow(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  s: AttentionDims,
+  b: number,
+  h: number,
+  i: number,
+): Float64Array {
+  const d = s.width / s.heads;
+  const scale = 1 / Math.sqrt(d);
+  const scores = new Float64Array(s.Lk);
+  const qo = (b * s.Lq + i) * s.Wq + s.qOffset + h * d;
+  for (let j = 0; j < s.Lk; j++) {
+    const ko = (b * s.Lk + j) * s.Wk + s.kOffset + h * d;
+    let t = 0;
+    for (let e = 0; e < d; e++) t += q[qo + e] * k[ko + e];
+    scores[j] = t * scale + (mask ? mask[b * s.Lk + j] : 0);
+  }
+  return softmaxRef(scores, 1, s.Lk);
+}
+
+/**
+ * Multi-head scaled dot-product attention -> [B, Lq, width]. `rows` limits the query rows computed
+ * (the others stay 0) so the largest shapes can be checked on a sample.
+ */
+export function attentionRef(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  s: AttentionDims,
+  rows?: number[],
+): Float64Array {
+  const d = s.width / s.heads;
+  const y = new Float64Array(s.B * s.Lq * s.width);
+  const queryRows = rows ?? Array.from({ length: s.Lq }, (_, i) => i);
+  for (let b = 0; b < s.B; b++) {
+    for (const i of queryRows) {
+      for (let h = 0; h < s.heads; h++) {
+        const p = probsRow(q, k, mask, s, b, h, i);
+        const yo = (b * s.Lq + i) * s.width + h * d;
+        for (let j = 0; j < s.Lk; j++) {
+          const vo = (b * s.Lk + j) * s.Wv + s.vOffset + h * d;
+          for (let e = 0; e < d; e++) y[yo + e] += p[j] * v[vo + e];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** The softmax row of query `queryIndex` per batch and head -> [B, heads, Lk]. */
+export function attentionProbsRef(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+  s: AttentionDims,
+  queryIndex: number,
+): Float64Array {
+  const y = new Float64Array(s.B * s.heads * s.Lk);
+  for (let b = 0; b < s.B; b++) {
+    for (let h = 0; h < s.heads; h++) y.set(probsRow(q, k, mask, s, b, h, queryIndex), (b * s.heads + h) * s.Lk);
+  }
+  return y;
+}
+
+interface AttentionShape {
   what: string;
   B: number;
   Lq: number;
@@ -28,7 +116,7 @@ export interface AttentionShape {
   defaultVariantOnly?: boolean;
 }
 
-export const ATTENTION_SHAPES: AttentionShape[] = [
+const ATTENTION_SHAPES: AttentionShape[] = [
   { what: 'text self, tiny, padded row', B: 2, Lq: 7, Lk: 7, heads: 4, d: 8, mask: [7, 4] },
   { what: 'CLIP fused qkv, tiny', B: 2, Lq: 17, Lk: 17, heads: 4, d: 8, fusedQkv: true },
   { what: 'cross text->image', B: 2, Lq: 7, Lk: 17, heads: 4, d: 8 },
@@ -65,7 +153,7 @@ export const ATTENTION_SHAPES: AttentionShape[] = [
 ];
 
 /** Inputs of one shape, uploaded; the float32 values are kept for the reference. */
-export function attentionInputs(gpu: Gpu, s: AttentionShape, seed: number) {
+function attentionInputs(gpu: Gpu, s: AttentionShape, seed: number) {
   const rand = rng(seed);
   const W = s.heads * s.d;
   const pad = s.pad ?? 0;
@@ -198,10 +286,117 @@ function variantsFor(s: AttentionShape): (AttentionVariant | undefined)[] {
 
 // Every variant that fits on every small shape (whatever the adapter), the default one where marked.
 // The subgroup variant needs 4-lane subgroups: on other adapters its cases expect the ShapeError saying so.
-export const attentionCases: KernelCase[] = ATTENTION_SHAPES.flatMap((s, n) =>
+const attentionCases: KernelCase[] = ATTENTION_SHAPES.flatMap((s, n) =>
   variantsFor(s).map((variant) => ({
     kernel: 'attention',
     name: `${variant ?? 'default variant'}: B ${s.B}, Lq ${s.Lq}, Lk ${s.Lk}, ${s.heads}x${s.d}: ${s.what}`,
     run: (gpu: Gpu) => runCase(gpu, s, 700 + n, variant),
   })),
 );
+
+// [shape from ATTENTION_SHAPES by description, query row]
+const PICKS: [string, number][] = [
+  ['text self, tiny, padded row', 6],
+  ['cross image->text, padded', 0],
+  ['CLIP fused qkv, tiny', 16],
+  ['unaligned columns (scalar path), d 6', 4],
+  ['base cross text->image', 39],
+];
+
+const attentionProbsCases: KernelCase[] = PICKS.map(([what, queryIndex], n) => {
+  const s = ATTENTION_SHAPES.find((a) => a.what === what)!;
+  return {
+    kernel: 'attentionProbs',
+    name: `B ${s.B}, Lq ${s.Lq}, Lk ${s.Lk}, ${s.heads}x${s.d}, query ${queryIndex}: ${s.what}`,
+    async run(gpu) {
+      const x = attentionInputs(gpu, s, 1000 + n);
+      const { dims } = x;
+      const out = gpu.tensor([s.B, s.heads, s.Lk], 'f32', 'out');
+      poison(gpu, out);
+      attentionProbs(gpu, x.tq, x.tk, {
+        heads: s.heads,
+        width: dims.width,
+        qOffset: dims.qOffset,
+        kOffset: dims.kOffset,
+        mask: x.maskTensor,
+        queryIndex,
+        out,
+      });
+      const [y] = await gpu.read(out);
+      x.release();
+      out.release();
+      // Probabilities: the score's float32 dot product (<= 64 terms) and exp/sum as in softmax (see there).
+      return compare(y, attentionProbsRef(x.q, x.k, x.mask, dims, queryIndex), 2e-6, 1e-5);
+    },
+  };
+});
+
+const HEADS = 12,
+  D = 64,
+  W = HEADS * D;
+
+/** The subgroup variant needs 4-lane subgroups (SwiftShader); tiled and streaming run anywhere. */
+function variants(gpu: Gpu): AttentionVariant[] {
+  const info = gpu.device.adapterInfo;
+  const four = gpu.caps.subgroups && info?.subgroupMinSize === 4 && info?.subgroupMaxSize === 4;
+  return [...(four ? ['subgroup' as const] : []), 'streaming', 'tiled'];
+}
+
+/** Lq x Lk: text->image cross-attention at 288px, CLIP self-attention at 288px and at 576px. */
+const attentionBenchmarks: KernelBenchmark[] = [
+  [40, 325],
+  [325, 325],
+  [1297, 1297],
+].map(([Lq, Lk]) => ({
+  kernel: 'attention',
+  shape: `Lq ${Lq} x Lk ${Lk}, ${HEADS} x ${D}, masked`,
+  // q·kᵀ and p·v: 2 multiply-adds per (head, query, key, channel) each.
+  work: { flops: 4 * HEADS * Lq * Lk * D },
+  setup(gpu, rand) {
+    const q = randomTensor(gpu, [1, Lq, W], rand, 'q');
+    const k = randomTensor(gpu, [1, Lk, W], rand, 'k');
+    const v = randomTensor(gpu, [1, Lk, W], rand, 'v');
+    const mask = gpu.upload(new Float32Array(Lk), [1, Lk], 'f32', 'mask');
+    return {
+      variants: variants(gpu).map((variant) => ({
+        name: variant,
+        run: () => attention(gpu, q, k, v, { heads: HEADS, width: W, mask, variant }).release(),
+      })),
+      release: () => releaseAll([q, k, v, mask]),
+    };
+  },
+}));
+
+/** One text token's attention over the 325 image tokens of a 288px image (the app's heatmap). */
+const attentionProbsBenchmarks: KernelBenchmark[] = [
+  {
+    kernel: 'attentionProbs',
+    shape: `query 0 of 40 over Lk 325, ${HEADS} x ${D}`,
+    // One q row and all of k read; the scores written, then read and written again by softmax.
+    work: { bytes: 4 * (W + 325 * W + 3 * HEADS * 325) },
+    setup(gpu, rand) {
+      const q = randomTensor(gpu, [1, 40, W], rand, 'q');
+      const k = randomTensor(gpu, [1, 325, W], rand, 'k');
+      return {
+        variants: [
+          {
+            name: 'default',
+            run: () => attentionProbs(gpu, q, k, { heads: HEADS, width: W, queryIndex: 0 }).release(),
+          },
+        ],
+        release: () => releaseAll([q, k]),
+      };
+    },
+  },
+];
+
+export const attentionCheck: KernelCheck = {
+  kernel: 'attention',
+  cases: attentionCases,
+  benchmarks: attentionBenchmarks,
+};
+export const attentionProbsCheck: KernelCheck = {
+  kernel: 'attentionProbs',
+  cases: attentionProbsCases,
+  benchmarks: attentionProbsBenchmarks,
+};

@@ -1,10 +1,46 @@
-import { textEmbeddings } from '../../src/kernels/text-embeddings';
-import type { Gpu } from '../../src/gpu/runtime';
-import type { GpuDType, GpuTensor } from '../../src/gpu/tensor';
-import { dequantize, quantize } from '../../src/spec/quantize';
-import { toF16 } from '../reference/math';
-import { textEmbeddingsRef } from '../reference/ops';
-import { compare, poison, randomF32, rng, type KernelCase } from './harness';
+// textEmbeddings's check: the float64 reference, cases on awkward shapes and the benchmarks, RoBERTa's
+// embedding sum for 40 and 512 tokens from the full 50265-row word table, for each word dtype asked for.
+import { textEmbeddings } from '../text-embeddings';
+import type { Gpu } from '../../gpu/runtime';
+import type { GpuDType, GpuTensor } from '../../gpu/tensor';
+import { dequantize, quantize } from '../../spec/quantize';
+import { toF16 } from './math';
+import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, randomValues, releaseAll, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/** RoBERTa position ids of [B, L] ids: pads get padTokenId, real tokens padTokenId+1, +2, ... in order. */
+function robertaPositionIds(ids: ArrayLike<number>, B: number, L: number, padTokenId: number): Int32Array {
+  const pos = new Int32Array(B * L);
+  for (let b = 0; b < B; b++) {
+    let count = 0;
+    for (let l = 0; l < L; l++) {
+      const real = ids[b * L + l] !== padTokenId;
+      if (real) count++;
+      pos[b * L + l] = real ? count + padTokenId : padTokenId;
+    }
+  }
+  return pos;
+}
+
+/** word[ids] + position[robertaPositionIds] + tokenType[0] -> [B, L, D] (word is the whole [V, D] table). */
+export function textEmbeddingsRef(
+  ids: ArrayLike<number>,
+  B: number,
+  L: number,
+  D: number,
+  word: ArrayLike<number>,
+  position: ArrayLike<number>,
+  tokenType: ArrayLike<number>,
+  padTokenId: number,
+): Float64Array {
+  const pos = robertaPositionIds(ids, B, L, padTokenId);
+  const y = new Float64Array(B * L * D);
+  for (let t = 0; t < B * L; t++) {
+    for (let c = 0; c < D; c++) y[t * D + c] = word[ids[t] * D + c] + position[pos[t] * D + c] + tokenType[c];
+  }
+  return y;
+}
 
 const PAD = 1;
 
@@ -117,7 +153,7 @@ function table(
   return { values: h.values, tensor: gpu.upload(h.bits, [rows, D], 'f16', label) };
 }
 
-export const textEmbeddingsCases: KernelCase[] = SHAPES.map((s, n) => ({
+const textEmbeddingsCases: KernelCase[] = SHAPES.map((s, n) => ({
   kernel: 'textEmbeddings',
   name: `ids [${s.ids.length}, ${s.ids[0].length}], D ${s.D}, ${s.dtype}: ${s.what}`,
   async run(gpu) {
@@ -151,3 +187,43 @@ export const textEmbeddingsCases: KernelCase[] = SHAPES.map((s, n) => ({
     return compare(y, expected, 3e-7, 2 ** -22);
   },
 }));
+
+const V = 50265,
+  P = 514,
+  D = 768;
+
+const textEmbeddingsBenchmarks: KernelBenchmark[] = [40, 512].map((L) => ({
+  kernel: 'textEmbeddings',
+  shape: `[1, ${L}] ids, [${V}, ${D}] words`,
+  // A word row, a position row and the token type row read and one row written per token (f32 tables).
+  work: { bytes: 4 * 4 * L * D },
+  setup(gpu, rand, opts) {
+    // Ids past the special tokens (0-2), so every position is a real token's.
+    const idValues = Int32Array.from({ length: L }, () => 3 + Math.floor(rand() * (V - 3)));
+    const ids = gpu.upload(idValues, [1, L], 'i32', 'ids');
+    const position = randomTensor(gpu, [P, D], rand, 'position');
+    const tokenType = randomTensor(gpu, [1, D], rand, 'tokenType');
+    const tables = opts.weights.map((d) => {
+      if (d === 'q8' || d === 'q4') {
+        const q = quantize(randomValues(V * D, rand), [V, D], d, 'word');
+        return [d, gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [V, D], d, 'word')] as const;
+      }
+      // 0x2c00 = 2^-4: any finite half does for timing.
+      if (d === 'f16') return [d, gpu.upload(new Uint16Array(V * D).fill(0x2c00), [V, D], 'f16', 'word')] as const;
+      return [d, randomTensor(gpu, [V, D], rand, 'word')] as const;
+    });
+    return {
+      variants: tables.map(([d, word]) => ({
+        name: `${d} words`,
+        run: () => textEmbeddings(gpu, ids, { chunks: [word] }, position, tokenType, { padTokenId: PAD }).release(),
+      })),
+      release: () => releaseAll([ids, position, tokenType, ...tables.map(([, t]) => t)]),
+    };
+  },
+}));
+
+export const textEmbeddingsCheck: KernelCheck = {
+  kernel: 'textEmbeddings',
+  cases: textEmbeddingsCases,
+  benchmarks: textEmbeddingsBenchmarks,
+};

@@ -1,5 +1,7 @@
-// linear: both variants (blocked with and without its subgroup path, tiled) on every shape against a float64 reference, plus erf_f32 on a grid and
-// the error paths (wrong shapes, a weight over the binding limit).
+// linear's check: the float64 reference; cases for both variants (blocked with and without its subgroup path,
+// tiled) on every shape, plus erf_f32 on a grid and the error paths (wrong shapes, a weight over the binding
+// limit); benchmarks at the BridgeTower-base shapes, for every variant x weight dtype asked for (patch-embed.ts
+// covers conv1).
 //
 // Tolerance: a float32 dot product of length K summed in order has a rounding error of about
 // u·σ·K/√2 (u = 2^-24, σ = the spread of the terms x·w; partial sums grow like √k), so with x ∈ [-1, 1) and
@@ -11,16 +13,44 @@
 // q8 / q4 weights are checked against the same float64 reference computed with the dequantized weights
 // code · scale (the kernel's own error, not the quantization's): the kernel sums codes·x (q8, scaled after) or
 // (code·scale)·x (q4, rounded once per weight, 6e-8 relative), so the same bound holds.
-import { LimitError, ShapeError } from '../../src/errors';
-import type { Gpu } from '../../src/gpu/runtime';
-import { GpuTensor } from '../../src/gpu/tensor';
-import { linear, type LinearActivation, type LinearVariant } from '../../src/kernels/linear';
-import { declareKernel } from '../../src/kernels/program';
-import activations from '../../shaders/lib/activations.wgsl?raw';
-import { dequantize, quantize, type QuantDType } from '../../src/spec/quantize';
-import type { HostTensor } from '../../src/spec/tensor';
-import { erf, linearRef, toF16 } from '../reference/math';
-import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
+import activations from '../../../shaders/lib/activations.wgsl?raw';
+import { LimitError, ShapeError } from '../../errors';
+import type { Gpu } from '../../gpu/runtime';
+import { GpuTensor } from '../../gpu/tensor';
+import { linear, type LinearActivation, type LinearVariant } from '../linear';
+import { declareKernel } from '../program';
+import { dequantize, quantize, type QuantDType } from '../../spec/quantize';
+import type { HostTensor } from '../../spec/tensor';
+import { ACTIVATIONS, erf, toF16, type Activation } from './math';
+import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
+import { randomTensor, randomValues, type BenchWeights, type KernelBenchmark } from './benchmark';
+
+// The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
+/**
+ * y[m, n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, n] in float64; x is [M, K], w is [N, K]
+ * (PyTorch's Linear layout), residual is [M, N]. Returns [M, N].
+ */
+export function linearRef(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
+  opts: { bias?: ArrayLike<number>; activation?: Activation; residual?: ArrayLike<number> } = {},
+): Float64Array {
+  const y = new Float64Array(M * N);
+  const act = opts.activation ? ACTIVATIONS[opts.activation] : undefined;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = opts.bias ? opts.bias[n] : 0;
+      for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
+      if (act) s = act(s);
+      if (opts.residual) s += opts.residual[m * N + n];
+      y[m * N + n] = s;
+    }
+  }
+  return y;
+}
 
 interface LinearSpec {
   name: string;
@@ -346,7 +376,7 @@ function fakeTensor(gpu: Gpu, shape: number[], dtype: 'f32' | 'f16', label: stri
   return new GpuTensor(buffer, shape, dtype, (b) => b.destroy(), label);
 }
 
-export const linearCases: KernelCase[] = [
+const linearCases: KernelCase[] = [
   { kernel: 'linear', name: 'erf_f32 on a dense grid', run: runErfGrid },
   ...SPECS.flatMap((s) =>
     RUNS.map((r): KernelCase => ({
@@ -385,3 +415,49 @@ export const linearCases: KernelCase[] = [
     },
   },
 ];
+
+/** M x K x N: ViT qkv / out-proj / MLP at 288px (325 tokens), a 40-token text layer, and 1297 tokens (576px). */
+const SHAPES: [number, number, number][] = [
+  [325, 768, 2304],
+  [325, 768, 768],
+  [325, 768, 3072],
+  [325, 3072, 768],
+  [40, 768, 768],
+  [1297, 768, 768],
+];
+
+/** A [N, K] weight of `dtype` with values of a trained layer's scale. */
+export function benchWeight(gpu: Gpu, dtype: BenchWeights, N: number, K: number, rand: () => number): GpuTensor {
+  if (dtype === 'f16') {
+    const n = N * K;
+    // 0x2c00 = 2^-4: any finite half does for timing.
+    return gpu.upload(new Uint16Array(n + (n & 1)).fill(0x2c00), [N, K], 'f16', 'w');
+  }
+  if (dtype === 'f32') return randomTensor(gpu, [N, K], rand, 'w', 1 / Math.sqrt(K));
+  const q = quantize(randomValues(N * K, rand, 1 / Math.sqrt(K)), [N, K], dtype, 'w');
+  return gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [N, K], dtype, 'w');
+}
+
+const linearBenchmarks: KernelBenchmark[] = SHAPES.map(([M, K, N]) => ({
+  kernel: 'linear',
+  shape: `${M} x ${K} x ${N}`,
+  work: { flops: 2 * M * K * N },
+  setup(gpu, rand, opts) {
+    const x = randomTensor(gpu, [M, K], rand, 'x');
+    const weights = opts.weights.map((d) => [d, benchWeight(gpu, d, N, K, rand)] as const);
+    return {
+      variants: opts.linearVariants.flatMap((variant) =>
+        weights.map(([d, w]) => ({
+          name: `${variant} ${d}`,
+          run: () => linear(gpu, x, w, { variant }).release(),
+        })),
+      ),
+      release: () => {
+        x.release();
+        for (const [, w] of weights) w.release();
+      },
+    };
+  },
+}));
+
+export const linearCheck: KernelCheck = { kernel: 'linear', cases: linearCases, benchmarks: linearBenchmarks };

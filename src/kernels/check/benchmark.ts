@@ -1,7 +1,7 @@
 // A kernel benchmark: realistic BridgeTower-base shapes, the work one call does (FLOPs, or bytes moved for the
 // memory-bound kernels) and a way to record one call per variant. `bridgetower bench kernels` (src/cli/bench.ts)
-// and the browser kernel page (kernels.html) both run the list in ./index.ts; the kernels' cases and float64
-// references are in test/kernels/<kernel>.cases.ts, under the same kernel names.
+// and the browser kernel page (kernels.html) both run the list in ./index.ts; each kernel's benchmarks sit beside
+// its cases in ./<kernel>.ts.
 import type { Gpu } from '../../gpu/runtime';
 import type { GpuTensor } from '../../gpu/tensor';
 

@@ -1,13 +1,16 @@
-// patchEmbed against a direct float64 stride-P convolution, with both matmul variants.
-// Tolerance as for linear (see linear.cases.ts): K = 3·P² terms summed in float32, inputs in [-1, 1) and
+// patchEmbed's check: cases against a direct float64 stride-P convolution, with both matmul variants, and the
+// benchmarks, the ViT patch embedding (im2col + linear) of one 288px and one 576px image, 16px patches, width 768.
+// Tolerance as for linear (see linear.ts): K = 3·P² terms summed in float32, inputs in [-1, 1) and
 // weights in [-2, 2)/√K, so |a-b| <= 1e-6 + 6e-7·√K + 2e-6·|b|.
-import type { Gpu } from '../../src/gpu/runtime';
-import type { LinearVariant } from '../../src/kernels/linear';
-import { patchEmbed } from '../../src/kernels/patch-embed';
-import { dequantize, quantize, type QuantDType } from '../../src/spec/quantize';
-import type { HostTensor } from '../../src/spec/tensor';
-import { toF16 } from '../reference/math';
-import { compare, poison, randomF32, rng, type CaseResult, type KernelCase } from './harness';
+import type { Gpu } from '../../gpu/runtime';
+import type { LinearVariant } from '../linear';
+import { patchEmbed } from '../patch-embed';
+import { dequantize, quantize, type QuantDType } from '../../spec/quantize';
+import type { HostTensor } from '../../spec/tensor';
+import { toF16 } from './math';
+import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
+import { benchWeight } from './linear';
+import { randomTensor, type KernelBenchmark } from './benchmark';
 
 interface PatchSpec {
   name: string;
@@ -126,10 +129,44 @@ async function run(gpu: Gpu, s: PatchSpec, variant: LinearVariant): Promise<Case
   return { ...r, pass: r.pass && shapeOk, detail: `output [${y.shape.join(', ')}]: ${r.detail}` };
 }
 
-export const patchEmbedCases: KernelCase[] = SPECS.flatMap((s) =>
+const patchEmbedCases: KernelCase[] = SPECS.flatMap((s) =>
   s.variants.map((variant): KernelCase => ({
     kernel: 'patchEmbed',
     name: `${variant}: ${s.name}`,
     run: (gpu) => run(gpu, s, variant),
   })),
 );
+
+const P = 16,
+  HV = 768,
+  K = 3 * P * P;
+
+const patchEmbedBenchmarks: KernelBenchmark[] = [288, 576].map((S) => ({
+  kernel: 'patchEmbed',
+  shape: `[1, 3, ${S}, ${S}], ${P}px patches -> ${HV}`,
+  // The matmul's FLOPs; im2col itself only moves the pixels.
+  work: { flops: 2 * (S / P) ** 2 * K * HV },
+  setup(gpu, rand, opts) {
+    const pixels = randomTensor(gpu, [1, 3, S, S], rand, 'pixels');
+    // conv1 as the [Hv, K] matrix it is quantized as, viewed as [Hv, 3, P, P].
+    const weights = opts.weights.map((d) => [d, benchWeight(gpu, d, HV, K, rand)] as const);
+    return {
+      variants: (['blocked', 'tiled'] as const).flatMap((variant) =>
+        weights.map(([d, w]) => ({
+          name: `${variant} ${d}`,
+          run: () => patchEmbed(gpu, pixels, w.reshape([HV, 3, P, P]), { variant }).release(),
+        })),
+      ),
+      release: () => {
+        pixels.release();
+        for (const [, w] of weights) w.release();
+      },
+    };
+  },
+}));
+
+export const patchEmbedCheck: KernelCheck = {
+  kernel: 'patchEmbed',
+  cases: patchEmbedCases,
+  benchmarks: patchEmbedBenchmarks,
+};
