@@ -50,31 +50,6 @@ export const ACTIVATIONS: Record<Activation, (x: number) => number> = {
   silu: (x) => x / (1 + Math.exp(-x)),
 };
 
-/** C[m, n] = Σ_k A[m, k]·B[k, n] in float64 (A [M, K], B [K, N], row-major). */
-export function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
-  const c = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) {
-    for (let k = 0; k < K; k++) {
-      const av = a[m * K + k];
-      for (let n = 0; n < N; n++) c[m * N + n] += av * b[k * N + n];
-    }
-  }
-  return c;
-}
-
-/** Largest Σ_k |x[m,k]·w[n,k]| over outputs: scales the float32 accumulation error bound of a dot product. */
-export function maxAbsDotSum(x: ArrayLike<number>, w: ArrayLike<number>, M: number, K: number, N: number): number {
-  let worst = 0;
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += Math.abs(x[m * K + k] * w[n * K + k]);
-      worst = Math.max(worst, s);
-    }
-  }
-  return worst;
-}
-
 /** Round values to float16: the bits to upload (two per u32 word) and the values the GPU will read. */
 export function toF16(values: ArrayLike<number>): { bits: Uint16Array; values: Float32Array } {
   const bits = new Uint16Array(values.length + (values.length & 1));
