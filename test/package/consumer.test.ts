@@ -29,7 +29,10 @@ beforeAll(async () => {
     cwd: ROOT,
     maxBuffer: 64 << 20,
   });
-  const packed = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as {
+  // The prepack builds print first; npm's JSON report starts on a line of its own.
+  const report = stdout.search(/^\[\s*$/m);
+  if (report < 0) throw new Error(`npm pack printed no JSON report:\n${stdout.slice(-2000)}`);
+  const packed = JSON.parse(stdout.slice(report))[0] as {
     filename: string;
     files: Array<{ path: string }>;
   };
