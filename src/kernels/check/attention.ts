@@ -3,26 +3,14 @@
 // probabilities, 12 heads of 64.
 import { softmaxRef } from './softmax';
 import { ShapeError } from '../../errors';
-import { attention, type AttentionVariant, attentionProbs } from '../attention';
+import { attention, type AttentionGeometry, type AttentionVariant, attentionProbs } from '../attention';
 import type { Gpu } from '../../gpu/runtime';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, releaseAll, type KernelBenchmark } from './benchmark';
 
 // The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
 /** Layout of an attention problem: q [B, Lq, Wq], k [B, Lk, Wk], v [B, Lk, Wv], heads of d = width/heads. */
-export interface AttentionDims {
-  B: number;
-  Lq: number;
-  Lk: number;
-  heads: number;
-  width: number;
-  Wq: number;
-  Wk: number;
-  Wv: number;
-  qOffset: number;
-  kOffset: number;
-  vOffset: number;
-}
+export type AttentionDims = Omit<AttentionGeometry, 'headDim'>;
 
 /** softmax(q·kᵀ/√d + mask) for head h, query i of batch b: Lk probabilities. mask is [B, Lk] additive. */
 function probsRow(
