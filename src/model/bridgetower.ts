@@ -33,14 +33,7 @@ import {
 import { RobertaTextTower } from './roberta';
 import { ModelWeights, type WeightUploadOptions } from './weights';
 
-export {
-  ImageFeatures,
-  type ForwardInputs,
-  type ForwardOptions,
-  type HostArray,
-  type IdData,
-  type OutputTensor,
-} from './io';
+export * from './io';
 
 /** What one forward pass owns and returns: the outputs kept, the uploaded inputs, the image features it computed. */
 interface Pass {

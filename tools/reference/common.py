@@ -119,3 +119,12 @@ def random_inputs(seed, batch, length, vocab, image_size, pads, mask_id=None):
             ids[b, 1 + b % (real - 2)] = mask_id
     pixels = torch.randn(batch, 3, image_size, image_size, generator=g)
     return {"input_ids": ids, "attention_mask": mask, "pixel_values": pixels}
+
+
+def run_specs(specs, make, argv):
+    """`script.py OUT_DIR [NAME ...]`: make every spec, or only the named ones, under OUT_DIR."""
+    out_dir = argv[1]
+    names = set(argv[2:])
+    for s in specs:
+        if not names or s["name"] in names:
+            make(s, out_dir)

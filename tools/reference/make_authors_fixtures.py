@@ -26,8 +26,8 @@ from src import config as authors_config
 from src.modules import bt_module, clip_model
 from src.modules import bert_model as authors_bert
 
-from common import (TOLERANCE, f32, folder_size, input_specs, max_abs, random_inputs, randomize, save_tensors, shapes,
-                    uniform, write_json)
+from common import (TOLERANCE, f32, folder_size, input_specs, max_abs, random_inputs, randomize, run_specs, save_tensors,
+                    shapes, uniform, write_json)
 
 EXTENSION_KEYS = ["vit_width", "vit_layers", "vit_heads", "clip_context_length", "clip_text_width", "text_num_layers",
                   "text_num_heads", "text_intermediate_size", "text_max_position_embeddings", "text_type_vocab_size"]
@@ -393,13 +393,5 @@ def make(spec, out_dir):
           f"regrid {regrid:.1e}", manifest.get("itm_infer_path_vs_itm_path_maxabs"))
 
 
-def main(argv):
-    out_dir = argv[1]
-    names = set(argv[2:])
-    for s in SPECS:
-        if not names or s["name"] in names:
-            make(s, out_dir)
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    run_specs(SPECS, make, sys.argv)

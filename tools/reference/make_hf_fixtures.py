@@ -27,8 +27,8 @@ if not tokenization_utils_base.is_tokenizers_available():
     tokenization_utils_base.AddedToken.__hash__ = lambda self: hash(self.content)
     tokenization_utils_base.AddedToken.__setstate__ = lambda self, state: self.__dict__.update(state)
 
-from common import (TOLERANCE, f32, folder_size, input_specs, max_abs, random_inputs, randomize, save_tensors, shapes,
-                    uniform, write_json)
+from common import (TOLERANCE, f32, folder_size, input_specs, max_abs, random_inputs, randomize, run_specs, save_tensors,
+                    shapes, uniform, write_json)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PNG = os.path.join(HERE, "..", "..", "test", "fixtures", "tiny", "image.png")
@@ -504,13 +504,5 @@ def make(spec_, out_dir):
           {v: max(d.values()) for v, d in variants.items()})
 
 
-def main(argv):
-    out_dir = argv[1]
-    names = set(argv[2:])
-    for s in SPECS:
-        if not names or s["name"] in names:
-            make(s, out_dir)
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    run_specs(SPECS, make, sys.argv)
