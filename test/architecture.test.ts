@@ -11,7 +11,7 @@ const SRC = join(ROOT, 'src');
 
 /** Folders of src/ and the folders of src/ each must not import. */
 const FORBIDDEN: Record<string, string[]> = {
-  spec: ['checkpoint', 'model', 'gpu', 'kernels', 'tasks', 'hub', 'preprocess', 'verify', 'cli', 'app'],
+  common: ['checkpoint', 'model', 'gpu', 'kernels', 'tasks', 'hub', 'preprocess', 'verify', 'cli', 'app'],
   model: ['checkpoint', 'tasks', 'hub', 'verify', 'cli', 'app'],
   checkpoint: ['model', 'gpu', 'kernels', 'tasks', 'verify', 'cli', 'app'],
 };
@@ -85,7 +85,7 @@ describe('architecture: the import rules of src/', () => {
 
   it('reads the imports of every kind of statement', () => {
     const text = [
-      "import type { A } from '../spec/config';",
+      "import type { A } from '../common/config';",
       "import {\n  b,\n  c,\n} from './b';",
       "export { d } from '../d';",
       "import './side-effect';",
@@ -93,7 +93,7 @@ describe('architecture: the import rules of src/', () => {
       "// import { x } from '../commented';",
       "import { y } from 'node:fs';",
     ].join('\n');
-    expect(importSpecifiers(text)).toEqual(['../spec/config', './b', '../d', './side-effect', './lazy']);
+    expect(importSpecifiers(text)).toEqual(['../common/config', './b', '../d', './side-effect', './lazy']);
     expect(graph.size).toBeGreaterThan(50);
   });
 

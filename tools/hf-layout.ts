@@ -11,7 +11,7 @@ import { hfToCanonical } from '../src/checkpoint/names';
 import { NodeDirectory } from '../src/checkpoint/source-node';
 import { mergesTxt } from '../src/checkpoint/tokenizer-files';
 import { WebFormatWeights } from '../src/checkpoint/web-format';
-import type { BridgeTowerConfig } from '../src/spec/config';
+import type { BridgeTowerConfig } from '../src/common/config';
 import { writeSafetensors, type WritableTensor } from '../src/checkpoint/safetensors-write';
 import { OrderedDict, Tensor, torchZip } from '../test/support/torch-writer';
 

@@ -8,9 +8,9 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { baseConfig } from '../src/checkpoint/random-weights';
-import { expectedTensors } from '../src/spec/parameters';
-import { numel } from '../src/spec/tensor';
-import type { BridgeTowerConfig } from '../src/spec/config';
+import { expectedTensors } from '../src/common/parameters';
+import { numel } from '../src/common/tensor';
+import type { BridgeTowerConfig } from '../src/common/config';
 import { OrderedDict, Tensor, Tuple, ZipWriter, pickle, type PickleValue } from '../test/support/torch-writer';
 
 const CONFIG = {

@@ -6,10 +6,10 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, option, intOption } from '../src/cli/args';
 import { NodeDirSink } from '../src/checkpoint/source-node';
-import type { HostTensor } from '../src/spec/tensor';
+import type { HostTensor } from '../src/common/tensor';
 import { MemoryWeights, PRESETS, randomWeights } from '../src/checkpoint/random-weights';
 import { writeWebFormat } from '../src/checkpoint/web-format';
-import type { BridgeTowerConfig } from '../src/spec/config';
+import type { BridgeTowerConfig } from '../src/common/config';
 import { UsageError } from '../src/errors';
 import { writeSafetensors } from '../src/checkpoint/safetensors-write';
 

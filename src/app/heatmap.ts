@@ -1,7 +1,7 @@
 // Draws a cross-attention map (text token 0 over the image patches) on the canvas that lies over the
 // picture. The model saw an S x S window of the resized picture (preprocess geometry), so the patch grid is
 // placed on that window, and what the model never saw is dimmed.
-import type { HfImageProcessor, ImagePreprocess } from '../spec/config';
+import type { HfImageProcessor, ImagePreprocess } from '../common/config';
 import { geometry } from '../preprocess/image';
 import type { AttentionMap } from '../tasks/types';
 

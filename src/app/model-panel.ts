@@ -4,7 +4,7 @@
 // of models stored in this browser.
 import type { Directory } from '../checkpoint/byte-source';
 import { WEB_DTYPES, type ConvertProgress, type WebDType } from '../checkpoint/web-format';
-import type { WeightSet } from '../spec/weight-set';
+import type { WeightSet } from '../common/weight-set';
 import {
   deleteStoredModel,
   listStoredModels,
@@ -15,7 +15,7 @@ import {
   type StoredModel,
 } from '../checkpoint/web-storage-browser';
 import { AbortedError, CheckpointError } from '../errors';
-import type { BridgeTowerConfig } from '../spec/config';
+import type { BridgeTowerConfig } from '../common/config';
 import { BridgeTower } from '../tasks';
 import type { HeadName, LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';

@@ -12,7 +12,7 @@ import {
   type ImagePreprocess,
   type LinkTowerType,
   type TaskHeadConfig,
-} from '../spec/config';
+} from '../common/config';
 import {
   expectedTensors,
   TASK_CLASSIFIER,
@@ -20,8 +20,8 @@ import {
   TEXT_PREFIX as T,
   VISION_PREFIX as V,
   type TaskHead,
-} from '../spec/parameters';
-import type { TensorInfo } from '../spec/weight-set';
+} from '../common/parameters';
+import type { TensorInfo } from '../common/weight-set';
 
 type Value = number | boolean | string;
 export interface Fact {

@@ -3,7 +3,7 @@
 //   zip (torch.save >= 1.6, HF pytorch_model.bin), legacy torch.save, safetensors, a sharded index
 //   (model.safetensors.index.json / pytorch_model.bin.index.json), or a web-format manifest / directory.
 import { CheckpointError, ConfigError, MissingTensorError } from '../errors';
-import type { BridgeTowerConfig, HfImageProcessor, ImagePreprocess } from '../spec/config';
+import type { BridgeTowerConfig, HfImageProcessor, ImagePreprocess } from '../common/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
 import {
   checkTensors,
@@ -15,18 +15,18 @@ import {
   shapeFacts,
   type Facts,
 } from './describe';
-import { expectedTensors } from '../spec/parameters';
-import { toFloatDtype } from '../spec/f16';
+import { expectedTensors } from '../common/parameters';
+import { toFloatDtype } from '../common/f16';
 import { regridPositionalEmbedding } from './interpolate';
 import { hfToCanonical, usesHfNames } from './names';
 import { parsePreprocessorConfig } from './preprocessor-config';
 import type { RawCheckpoint, TensorRecord } from './records';
 import { openSafetensors } from './safetensors';
 import { LEGACY_MAGIC, readTorchLegacy, readTorchZip } from './torch';
-import type { HostTensor } from '../spec/tensor';
+import type { HostTensor } from '../common/tensor';
 import { MANIFEST, WebFormatWeights, type ConvertibleWeights } from './web-format';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from './tokenizer-files';
-import type { TensorInfo, TokenizerFiles } from '../spec/weight-set';
+import type { TensorInfo, TokenizerFiles } from '../common/weight-set';
 import { looksLikeZip } from './zip';
 
 export interface OpenOptions {

@@ -2,7 +2,7 @@
 // parameters of the 'hf' preprocessing mode. Absent fields take the class defaults; a setting the mode
 // cannot reproduce is a ConfigError naming the field.
 import { ConfigError } from '../errors';
-import type { HfImageProcessor } from '../spec/config';
+import type { HfImageProcessor } from '../common/config';
 import { CLIP_MEAN, CLIP_STD } from '../preprocess/image';
 
 /** PIL.Image.BICUBIC, the only resampling the 'hf' mode implements (and BridgeTower's default). */

@@ -1,12 +1,12 @@
 // Random-weight BridgeTower models at any size, for tests and benchmarks: every tensor the config implies,
 // drawn from a seeded PRNG with scales that keep activations O(1) (so every parameter affects the outputs).
 // tools/make-random-model.ts writes them to disk; `bridgetower bench-model` and the tests use them in memory.
-import { expectedTensors } from '../spec/parameters';
-import type { HostTensor } from '../spec/tensor';
+import { expectedTensors } from '../common/parameters';
+import type { HostTensor } from '../common/tensor';
 import type { ConvertibleWeights } from './web-format';
-import type { TensorInfo } from '../spec/weight-set';
+import type { TensorInfo } from '../common/weight-set';
 import { MissingTensorError } from '../errors';
-import type { BridgeTowerConfig } from '../spec/config';
+import type { BridgeTowerConfig } from '../common/config';
 
 /** roberta-base + CLIP ViT-B/16 at 288 px with 6 cross-modal layers, and the given heads. */
 export function baseConfig(

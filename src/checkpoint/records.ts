@@ -1,7 +1,7 @@
 // What each file reader hands the model description: tensors under the file's own names, read lazily.
 import { CheckpointError } from '../errors';
-import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../spec/tensor';
-import { typedView } from '../spec/tensor';
+import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../common/tensor';
+import { typedView } from '../common/tensor';
 
 export interface TensorRecord {
   dtype: DType;

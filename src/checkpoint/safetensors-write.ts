@@ -2,7 +2,7 @@
 // length, a JSON header padded with spaces to a multiple of 8, then each tensor's little-endian bytes, in
 // name order.
 import { ShapeError } from '../errors';
-import { numel } from '../spec/tensor';
+import { numel } from '../common/tensor';
 
 export type WritableTensor =
   | { dtype: 'F32'; shape: number[]; data: Float32Array }

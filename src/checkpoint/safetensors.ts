@@ -3,7 +3,7 @@
 import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
 import type { RawCheckpoint, TensorRecord } from './records';
-import { DTYPE_BYTES, numel, typedView, type DType, type HostTensor } from '../spec/tensor';
+import { DTYPE_BYTES, numel, typedView, type DType, type HostTensor } from '../common/tensor';
 
 const DTYPES: Record<string, DType> = {
   F32: 'f32',

@@ -1,7 +1,7 @@
 // Tokenizer files for the web format: vocab.json + merges.txt (RoBERTa / GPT-2 byte-level BPE), or an HF
 // tokenizer.json whose model.vocab and model.merges hold the same data.
 import { ConfigError, TokenizerError } from '../errors';
-import type { TokenizerFiles } from '../spec/weight-set';
+import type { TokenizerFiles } from '../common/weight-set';
 
 function parseJson(text: string, file: string): unknown {
   try {

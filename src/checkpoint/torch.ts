@@ -7,7 +7,7 @@ import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
 import { NeedMoreBytes, PyGlobal, PyObject, unpickle } from './pickle';
 import { checkView, viewRecord, type RawCheckpoint, type StridedView, type TensorRecord } from './records';
-import { DTYPE_BYTES, type DType } from '../spec/tensor';
+import { DTYPE_BYTES, type DType } from '../common/tensor';
 import { ZipReader } from './zip';
 
 const STORAGE_DTYPES: Record<string, DType> = {

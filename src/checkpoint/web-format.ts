@@ -18,11 +18,11 @@
 // `crc32` (IEEE) covers the tensor's `length` bytes. The manifest is written last: a directory without
 // one is an unfinished conversion.
 import { AbortedError, ChecksumError, CheckpointError, MissingTensorError } from '../errors';
-import type { BridgeTowerConfig } from '../spec/config';
+import type { BridgeTowerConfig } from '../common/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
 import { crc32 } from './crc32';
 import { checkTensors } from './describe';
-import { toFloatDtype } from '../spec/f16';
+import { toFloatDtype } from '../common/f16';
 import {
   fromQuantBytes,
   isQuantDType,
@@ -33,11 +33,11 @@ import {
   quantize,
   quantLayout,
   type QuantDType,
-} from '../spec/quantize';
-import { typedView } from '../spec/tensor';
-import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../spec/tensor';
+} from '../common/quantize';
+import { typedView } from '../common/tensor';
+import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../common/tensor';
 import { mergesTxt, parseMergesTxt, parseVocabJson } from './tokenizer-files';
-import type { TensorInfo, TokenizerFiles, WeightSet } from '../spec/weight-set';
+import type { TensorInfo, TokenizerFiles, WeightSet } from '../common/weight-set';
 
 export const WEB_FORMAT = 'bridgetower-web';
 /** The newest version this code reads and writes (2: quantized dtypes); f32 and f16 files are written as 1. */

@@ -7,7 +7,7 @@
 // failed, or cut short by a reload), listed as such so it can be deleted; a finished one is never touched
 // by a later conversion, which replaces it only by deleting it after the new one is complete.
 import { AbortedError, CheckpointError } from '../errors';
-import type { ImagePreprocess } from '../spec/config';
+import type { ImagePreprocess } from '../common/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
 import {
@@ -22,7 +22,7 @@ import {
   type WebDType,
   type WebFormatSink,
 } from './web-format';
-import type { TokenizerFiles } from '../spec/weight-set';
+import type { TokenizerFiles } from '../common/weight-set';
 
 const ROOT = 'bridgetower-models';
 const DB = 'bridgetower-models';

@@ -6,12 +6,12 @@
 // process's CPU time: on a CPU adapter (SwiftShader) that is the work done, which a busy machine does not
 // inflate the way it inflates the wall clock.
 import { UsageError } from '../errors';
-import { toFloatDtype } from '../spec/f16';
-import { isQuantizable, quantize } from '../spec/quantize';
+import { toFloatDtype } from '../common/f16';
+import { isQuantizable, quantize } from '../common/quantize';
 import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
-import type { HostTensor } from '../spec/tensor';
+import type { HostTensor } from '../common/tensor';
 import type { Gpu } from '../gpu/runtime';
-import type { BridgeTowerConfig } from '../spec/config';
+import type { BridgeTowerConfig } from '../common/config';
 import { createNodeGpu } from '../gpu/node';
 import { BridgeTowerModel } from '../model/bridgetower';
 import { MemoryWeights, PRESETS, randomWeights } from '../checkpoint/random-weights';

@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors';
-import type { ImagePreprocess } from '../spec/config';
+import type { ImagePreprocess } from '../common/config';
 import { NodeDirSink, openPathWeights } from '../checkpoint/source-node';
 import {
   checkTokenizerFits,
@@ -13,7 +13,7 @@ import {
   parseVocabJson,
 } from '../checkpoint/tokenizer-files';
 import { isWebDType, WEB_DTYPES, writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
-import type { TokenizerFiles } from '../spec/weight-set';
+import type { TokenizerFiles } from '../common/weight-set';
 import { intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16|q8|q4] [--image-size S]

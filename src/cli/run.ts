@@ -3,7 +3,7 @@
 // the requested outputs are written to a safetensors file as F32.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors';
-import type { HostTensor } from '../spec/tensor';
+import type { HostTensor } from '../common/tensor';
 import { createNodeGpu } from '../gpu/node';
 import type { HostArray, IdData } from '../model/bridgetower';
 import { writeSafetensors, type WritableTensor } from '../checkpoint/safetensors-write';

@@ -1,7 +1,7 @@
 // Shared by the task commands (vqa, match): the --model / --image-preprocess options and image files.
 import { readFile } from 'node:fs/promises';
 import { ImageError, UsageError } from '../errors';
-import type { ImagePreprocess } from '../spec/config';
+import type { ImagePreprocess } from '../common/config';
 import { decodeImage } from '../preprocess/decode';
 import { IMAGE_PREPROCESS_MODES } from '../preprocess/image';
 import type { RgbImage } from '../preprocess/rgb-image';

@@ -139,7 +139,7 @@ export class Gpu {
     );
   }
 
-  /** A q8 / q4 weight (src/spec/quantize.ts): its packed codes and f32 scales; release() frees both. */
+  /** A q8 / q4 weight (src/common/quantize.ts): its packed codes and f32 scales; release() frees both. */
   uploadQuantized(
     codes: Uint8Array,
     scales: Float32Array,

@@ -1,7 +1,7 @@
 // A tensor on the GPU: a storage buffer, a row-major shape and an element type.
 // f16 tensors are stored as packed pairs of halves in u32 words (read with unpack2x16float), so they work
 // on adapters without `shader-f16`; their buffers are padded to a whole word. q8 / q4 tensors are quantized
-// weight matrices (src/spec/quantize.ts): packed integer codes in u32 words, and their f32 `scales`.
+// weight matrices (src/common/quantize.ts): packed integer codes in u32 words, and their f32 `scales`.
 import { ShapeError } from '../errors';
 
 export type GpuDType = 'f32' | 'f16' | 'i32' | 'u32' | 'q8' | 'q4';

@@ -12,8 +12,8 @@ import {
   type FileSink,
   type WebFormatSink,
 } from '../checkpoint/web-format';
-import type { TokenizerFiles } from '../spec/weight-set';
-import type { LoadProgress } from '../spec/progress';
+import type { TokenizerFiles } from '../common/weight-set';
+import type { LoadProgress } from '../common/progress';
 import { cacheKey, type ModelCache } from './cache';
 import { HubRepo } from './hub-directory';
 import { HubError } from './hub-error';

@@ -1,7 +1,7 @@
 // linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims.
 // Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
-// The weight may be f32, f16, or q8 / q4 (codes + scales, src/spec/quantize.ts), which both variants
+// The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which both variants
 // dequantize as they load it: no dequantized copy of a weight is ever written.
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
@@ -10,7 +10,7 @@ import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
-import { Q4_BLOCK } from '../spec/quantize';
+import { Q4_BLOCK } from '../common/quantize';
 import { declareKernel } from './program';
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';

@@ -4,7 +4,7 @@ import source from '../../shaders/text-embeddings.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { Q4_BLOCK } from '../spec/quantize';
+import { Q4_BLOCK } from '../common/quantize';
 import { foldGrid } from './grid';
 import { declareKernel } from './program';
 

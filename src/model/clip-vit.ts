@@ -5,7 +5,7 @@ import { attention } from '../kernels/attention';
 import { classPositionEmbed } from '../kernels/class-position-embed';
 import { linear } from '../kernels/linear';
 import { patchEmbed } from '../kernels/patch-embed';
-import { definitions, type BridgeTowerConfig } from '../spec/config';
+import { definitions, type BridgeTowerConfig } from '../common/config';
 import type { ModelWeights } from './weights';
 
 const V = 'vit_model.visual';

@@ -6,7 +6,7 @@ import type { GpuTensor } from '../gpu/tensor';
 import { add } from '../kernels/add';
 import { attention, attentionProbs } from '../kernels/attention';
 import { linear } from '../kernels/linear';
-import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from '../spec/config';
+import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from '../common/config';
 import { foldedBias, type ModelWeights } from './weights';
 
 // The authors build the cross layers from a RobertaConfig without layer_norm_eps (BertConfig's default 1e-12) and

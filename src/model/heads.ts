@@ -6,7 +6,7 @@ import { concat } from '../kernels/concat';
 import { l2Normalize } from '../kernels/l2-normalize';
 import { linear } from '../kernels/linear';
 import { takeToken } from '../kernels/take-token';
-import { definitions, type BridgeTowerConfig, type HiddenAct, type TaskHeadConfig } from '../spec/config';
+import { definitions, type BridgeTowerConfig, type HiddenAct, type TaskHeadConfig } from '../common/config';
 import { MLM_BIAS, MLM_DECODER, WORD_EMBEDDINGS, type ModelWeights } from './weights';
 
 /** Task-head LayerNorms are nn.LayerNorm defaults. */

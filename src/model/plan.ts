@@ -3,7 +3,7 @@
 // every input (names, shapes, token ids, image features), so that a pass never stops half-recorded.
 import { ConfigError, HeadUnavailableError, ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
-import { definitions, type BridgeTowerConfig } from '../spec/config';
+import { definitions, type BridgeTowerConfig } from '../common/config';
 import type { ForwardInputs, ForwardOptions, HostArray, ImageFeatures } from './io';
 
 /** Token ids checked against the vocabulary, with the additive attention mask. */

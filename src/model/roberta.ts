@@ -3,7 +3,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { textEmbeddings } from '../kernels/text-embeddings';
-import { definitions, type BridgeTowerConfig, type HiddenAct } from '../spec/config';
+import { definitions, type BridgeTowerConfig, type HiddenAct } from '../common/config';
 import { WORD_EMBEDDINGS, type ModelWeights } from './weights';
 
 const T = 'text_transformer';

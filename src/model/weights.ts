@@ -1,7 +1,7 @@
 // The model's weights on the GPU, uploaded once from a WeightSet.
 // Matrices (Linear weights, conv1, the text embedding tables, the MLM decoder) keep their stored dtype, so
 // an f16 web format stays f16 on the GPU and the kernels widen it to f32 as they load it; q8 / q4 matrices
-// (src/spec/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything
+// (src/common/quantize.ts) stay packed codes + scales, dequantized by the kernels as they load. Everything
 // else (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
 //
 // Three changes of layout, none of which changes a computed value beyond float32 rounding of one addition:
@@ -16,13 +16,13 @@ import type { Gpu } from '../gpu/runtime';
 import { GPU_DTYPE_BYTES, type GpuTensor } from '../gpu/tensor';
 import { layerNorm, type LayerNormOptions } from '../kernels/layernorm';
 import { linear, type LinearOptions } from '../kernels/linear';
-import type { WeightSet } from '../spec/weight-set';
-import { DTYPE_BYTES, numel, type HostTensor } from '../spec/tensor';
-import { toFloatDtype } from '../spec/f16';
-import { concatQuantRows, isQuantizable, Q4_BLOCK } from '../spec/quantize';
-import { expectedTensors } from '../spec/parameters';
-import type { LoadProgress } from '../spec/progress';
-import type { BridgeTowerConfig } from '../spec/config';
+import type { WeightSet } from '../common/weight-set';
+import { DTYPE_BYTES, numel, type HostTensor } from '../common/tensor';
+import { toFloatDtype } from '../common/f16';
+import { concatQuantRows, isQuantizable, Q4_BLOCK } from '../common/quantize';
+import { expectedTensors } from '../common/parameters';
+import type { LoadProgress } from '../common/progress';
+import type { BridgeTowerConfig } from '../common/config';
 
 export interface WeightUploadOptions {
   onProgress?: (p: LoadProgress) => void;

@@ -8,7 +8,7 @@
 //         and CenterCrop(S) with offsets int(round((h-S)/2)) (Python rounds half to even).
 // blip/clip then apply ToTensor (x / 255) and Normalize in float32, as torchvision does.
 import { ImageError } from '../errors';
-import type { HfImageProcessor, ImagePreprocess } from '../spec/config';
+import type { HfImageProcessor, ImagePreprocess } from '../common/config';
 import { resizeBicubic } from './resize';
 import { checkRgbImage, type RgbImage } from './rgb-image';
 

@@ -3,7 +3,7 @@
 // then the GPT-2 pre-tokenisation regex, UTF-8 bytes mapped through bytes_to_unicode, merges applied by rank,
 // ids looked up in vocab.json, `<s> … </s>` around the result.
 import { TokenizerError } from '../errors';
-import type { TokenizerFiles } from '../spec/weight-set';
+import type { TokenizerFiles } from '../common/weight-set';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
 
 /**

@@ -5,4 +5,4 @@ export type * from './types';
 export { BridgeTowerError } from '../errors';
 export { Gpu } from '../gpu/runtime';
 export { BridgeTowerModel } from '../model/bridgetower';
-export type { BridgeTowerConfig, Definition } from '../spec/config';
+export type { BridgeTowerConfig, Definition } from '../common/config';

@@ -1,7 +1,7 @@
 // The public task API's types: what `BridgeTower.load` accepts and what each task returns.
-import type { ImagePreprocess } from '../spec/config';
+import type { ImagePreprocess } from '../common/config';
 import type { ImageInput } from '../preprocess/image-input';
-import type { LoadProgress } from '../spec/progress';
+import type { LoadProgress } from '../common/progress';
 
 export type { ImageInput, LoadProgress };
 

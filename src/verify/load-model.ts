@@ -9,7 +9,7 @@ import { readSafetensors } from '../checkpoint/safetensors';
 import { NodeDirSink, openPathWeights } from '../checkpoint/source-node';
 import type { HubOptions } from '../hub/load';
 import { openModelWeights } from '../hub/open-path';
-import type { HostTensor } from '../spec/tensor';
+import type { HostTensor } from '../common/tensor';
 import { writeWebFormat, type WebDType } from '../checkpoint/web-format';
 import type { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel } from '../model/bridgetower';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { f16BitsToF32, f32ToF16Bits } from '../../src/spec/f16';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/common/f16';
 
 describe('f32 -> f16 round-to-nearest-even', () => {
   it('handles edge values', () => {

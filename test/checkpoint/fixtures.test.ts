@@ -3,16 +3,16 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BridgeTowerConfig } from '../../src/spec/config';
+import type { BridgeTowerConfig } from '../../src/common/config';
 import { hyperFacts, resolveConfig, shapeFacts, type Facts } from '../../src/checkpoint/describe';
-import { f32ToF16Bits, f16BitsToF32 } from '../../src/spec/f16';
+import { f32ToF16Bits, f16BitsToF32 } from '../../src/common/f16';
 import { UrlDirectory } from '../../src/checkpoint/byte-source';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource, openPath } from '../../src/checkpoint/source-node';
 import { parseTokenizerJson } from '../../src/checkpoint/tokenizer-files';
 import { writeWebFormat, type ConvertibleWeights, type Manifest } from '../../src/checkpoint/web-format';
-import type { HostTensor } from '../../src/spec/tensor';
-import type { TensorInfo } from '../../src/spec/weight-set';
+import type { HostTensor } from '../../src/common/tensor';
+import type { TensorInfo } from '../../src/common/weight-set';
 import { AbortedError, ConfigError } from '../../src/errors';
 import {
   fixtureBytes,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemorySource } from '../../src/checkpoint/byte-source';
-import type { HostTensor } from '../../src/spec/tensor';
+import type { HostTensor } from '../../src/common/tensor';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const PRESETS = ['tiny', 'tiny-nlvr2', 'small', 'tiny-legacy', 'tiny-half'] as const;

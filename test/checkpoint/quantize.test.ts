@@ -1,4 +1,4 @@
-// q8 / q4 quantization (src/spec/quantize.ts) and its web-format storage: every value within half a
+// q8 / q4 quantization (src/common/quantize.ts) and its web-format storage: every value within half a
 // step of the original, zero rows, a row with one huge value, K not a multiple of 32, row stacking, and
 // manifests that a reader must refuse.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import {
   Q4_BLOCK,
   quantize,
   type QuantDType,
-} from '../../src/spec/quantize';
+} from '../../src/common/quantize';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
 import { WEB_DTYPES, writeWebFormat, type Manifest } from '../../src/checkpoint/web-format';
 import { chunkRows } from '../../src/model/weights';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenizerFiles } from '../../src/spec/weight-set';
+import type { TokenizerFiles } from '../../src/common/weight-set';
 import { mergesTxt } from '../../src/checkpoint/tokenizer-files';
 import type { EntailmentResult, FillMaskToken, Nlvr2Result } from '../../src/tasks/types';
 import { loadBridgeTower } from '../../src/tasks/node';

@@ -5,7 +5,7 @@ import { loadFixtureModel } from '../../src/verify/fixture';
 import { readSafetensorsFile } from '../../src/verify/load-model';
 import { ConfigError, HeadUnavailableError, ShapeError } from '../../src/errors';
 import type { BridgeTowerModel, HostArray } from '../../src/model/bridgetower';
-import type { HostTensor } from '../../src/spec/tensor';
+import type { HostTensor } from '../../src/common/tensor';
 import { testGpu } from '../gpu/node-gpu';
 
 const DIR = 'test/fixtures/tiny';

@@ -11,7 +11,7 @@ import { bridgeTowerReference, type T64 } from '../reference/bridgetower';
 import { linearRef } from '../../src/kernels/check/linear';
 import { layerNormRef } from '../../src/kernels/check/layernorm';
 import { testGpu } from '../gpu/node-gpu';
-import type { HostTensor } from '../../src/spec/tensor';
+import type { HostTensor } from '../../src/common/tensor';
 
 const config = PRESETS['base-reduced']();
 const L = 40,

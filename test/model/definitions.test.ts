@@ -11,11 +11,11 @@ import { UrlDirectory } from '../../src/checkpoint/byte-source';
 import { openWeights } from '../../src/checkpoint/open';
 import { RobertaTokenizer } from '../../src/preprocess/tokenizer';
 import { hfConfigFacts, resolveConfig, shapeFacts } from '../../src/checkpoint/describe';
-import { expectedTensors } from '../../src/spec/parameters';
+import { expectedTensors } from '../../src/common/parameters';
 import { hfToCanonical, usesHfNames } from '../../src/checkpoint/names';
-import type { TensorInfo } from '../../src/spec/weight-set';
+import type { TensorInfo } from '../../src/common/weight-set';
 import { ConfigError } from '../../src/errors';
-import { definitions, describeDefinitions, type BridgeTowerConfig } from '../../src/spec/config';
+import { definitions, describeDefinitions, type BridgeTowerConfig } from '../../src/common/config';
 
 const hfConfig = async (dir: string) =>
   JSON.parse(await readFile(`test/fixtures/${dir}/config.json`, 'utf8')) as Record<string, unknown>;

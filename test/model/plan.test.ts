@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openPathWeights } from '../../src/checkpoint/source-node';
 import { ConfigError, HeadUnavailableError, LimitError, ShapeError } from '../../src/errors';
 import type { GpuTensor } from '../../src/gpu/tensor';
-import type { BridgeTowerConfig } from '../../src/spec/config';
+import type { BridgeTowerConfig } from '../../src/common/config';
 import { ImageFeatures, type ForwardInputs, type ForwardOptions } from '../../src/model/io';
 import {
   checkConfig,

@@ -2,10 +2,10 @@
 // step") on top of the kernel references (each in its kernel's check, src/kernels/check/<kernel>.ts): the oracle
 // the GPU model is checked against where no golden fixture exists (base width). Output names and shapes are those
 // of expected.safetensors.
-import type { BridgeTowerConfig, TaskHeadConfig } from '../../src/spec/config';
-import { splitIndex } from '../../src/spec/config';
-import type { HostTensor } from '../../src/spec/tensor';
-import { f16BitsToF32 } from '../../src/spec/f16';
+import type { BridgeTowerConfig, TaskHeadConfig } from '../../src/common/config';
+import { splitIndex } from '../../src/common/config';
+import type { HostTensor } from '../../src/common/tensor';
+import { f16BitsToF32 } from '../../src/common/f16';
 import { addRef } from '../../src/kernels/check/add';
 import { attentionRef } from '../../src/kernels/check/attention';
 import { classPositionEmbedRef } from '../../src/kernels/check/class-position-embed';

@@ -4,7 +4,7 @@
 // tokens and pixels, which the fixture tests check against PyTorch.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenizerFiles } from '../../src/spec/weight-set';
+import type { TokenizerFiles } from '../../src/common/weight-set';
 import { HeadUnavailableError } from '../../src/errors';
 import { pixelValues } from '../../src/preprocess/image';
 import { decodeImage } from '../../src/preprocess/decode';

@@ -1,6 +1,6 @@
 // Float64 math shared by the kernel references: erf and the activations built on it, a matmul, and the
 // float16 rounding the GPU applies to f16-stored weights. Plain loops, written for clarity, not speed.
-import { f16BitsToF32, f32ToF16Bits } from '../../spec/f16';
+import { f16BitsToF32, f32ToF16Bits } from '../../common/f16';
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 

@@ -5,8 +5,8 @@
 import type { Gpu } from '../../gpu/runtime';
 import type { LinearVariant } from '../linear';
 import { patchEmbed } from '../patch-embed';
-import { dequantize, quantize, type QuantDType } from '../../spec/quantize';
-import type { HostTensor } from '../../spec/tensor';
+import { dequantize, quantize, type QuantDType } from '../../common/quantize';
+import type { HostTensor } from '../../common/tensor';
 import { toF16 } from './math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { benchWeight } from './linear';

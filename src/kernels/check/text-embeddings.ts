@@ -3,7 +3,7 @@
 import { textEmbeddings } from '../text-embeddings';
 import type { Gpu } from '../../gpu/runtime';
 import type { GpuDType, GpuTensor } from '../../gpu/tensor';
-import { dequantize, quantize } from '../../spec/quantize';
+import { dequantize, quantize } from '../../common/quantize';
 import { toF16 } from './math';
 import { compare, poison, randomF32, rng, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, randomValues, releaseAll, type KernelBenchmark } from './benchmark';
