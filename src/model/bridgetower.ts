@@ -8,7 +8,13 @@ import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
 import { takeToken } from '../kernels/take-token';
 import type { WeightSet } from '../common/weight-set';
-import { definitions, describeDefinitions, splitIndex, type BridgeTowerConfig, type Definition } from '../common/config';
+import {
+  definitions,
+  describeDefinitions,
+  splitIndex,
+  type BridgeTowerConfig,
+  type Definition,
+} from '../common/config';
 import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
 import { CrossModalSide } from './cross-modal';
 import { Heads } from './heads';
