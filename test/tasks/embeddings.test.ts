@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMergesTxt, parseVocabJson } from '../../src/checkpoint/tokenizer-files';
 import { HeadUnavailableError, ShapeError } from '../../src/errors';
 import { pixelValues } from '../../src/preprocess/image';
-import { toRgb, type BridgeTower } from '../../src/tasks';
+import { toRgb } from '../../src/preprocess/image-input';
+import type { BridgeTower } from '../../src/tasks';
 import { loadBridgeTower } from '../../src/tasks/node';
 import { testGpu } from '../gpu/node-gpu';
 
