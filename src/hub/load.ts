@@ -4,14 +4,14 @@
 import { MemorySource, readJson, readText, type ByteSource, type Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
+import { WebFormatWeights } from '../checkpoint/web-format';
 import {
-  WebFormatWeights,
   writeWebFormat,
   type ConvertOptions,
   type ConvertibleWeights,
   type FileSink,
   type WebFormatSink,
-} from '../checkpoint/web-format';
+} from '../checkpoint/web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
 import type { LoadProgress } from '../common/progress';
 import { cacheKey, type ModelCache } from './cache';

@@ -118,7 +118,7 @@ describe('NLVR2 on the tiny-nlvr2 fixture', () => {
   let bt: BridgeTower;
   beforeAll(async () => {
     bt = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', {
-      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8')) },
+      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/manifest.json', 'utf8')).config },
     });
   });
   afterAll(() => bt?.dispose());
