@@ -8,7 +8,8 @@ import { fixtureTokenizer } from '../support/fixture-tokenizer';
 import { HeadUnavailableError } from '../../src/errors';
 import { pixelValues } from '../../src/preprocess/image';
 import { decodeImage } from '../../src/preprocess/decode';
-import { BridgeTower, softmax } from '../../src/tasks';
+import { BridgeTower } from '../../src/tasks';
+import { softmaxScores } from '../../src/tasks/scores';
 import { loadBridgeTower } from '../../src/tasks/node';
 
 const image = readFileSync('test/fixtures/tiny/image.png');
@@ -40,7 +41,7 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
       { inputIds: ids(bt, text), pixelValues: await pixelsOf(bt, image) },
       { outputs: ['mlm_logits'] },
     );
-    const p = softmax(out.get('mlm_logits')!.data.subarray(at * 64, (at + 1) * 64));
+    const p = softmaxScores(out.get('mlm_logits')!.data.subarray(at * 64, (at + 1) * 64));
     const best = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, 3);
     expect(got.map((t) => t.tokenId)).toEqual(best);
     got.forEach((t, i) => expect(t.score).toBeCloseTo(p[best[i]], 6));
@@ -53,7 +54,7 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
       { inputIds: ids(bt, 'two dogs play'), pixelValues: await pixelsOf(bt, image) },
       { outputs: ['snli_logits'] },
     );
-    const p = softmax(out.get('snli_logits')!.data);
+    const p = softmaxScores(out.get('snli_logits')!.data);
     expect(r.scores.contradiction).toBeCloseTo(p[0], 6);
     expect(r.scores.neutral).toBeCloseTo(p[1], 6);
     expect(r.scores.entailment).toBeCloseTo(p[2], 6);
@@ -134,7 +135,7 @@ describe('NLVR2 on the tiny-nlvr2 fixture', () => {
       },
       { outputs: ['nlvr2_logits'] },
     );
-    const p = softmax(out.get('nlvr2_logits')!.data);
+    const p = softmaxScores(out.get('nlvr2_logits')!.data);
     expect(r.answer).toBe(p[1] > p[0]);
     expect(r.score).toBeCloseTo(Math.max(p[0], p[1]), 6);
   });
