@@ -120,7 +120,7 @@ async function readTokenizer(repo: Directory): Promise<TokenizerFiles | undefine
 }
 
 /** Without a cache, the converter still runs (the dtype applies), into memory. */
-async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
+export async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
   const files = new MemoryFiles(weights.source);
   await writeWebFormat(weights, files, opts);
   return WebFormatWeights.open(files);
