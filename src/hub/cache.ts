@@ -2,7 +2,7 @@
 // the commit and ETags the hub reported, and the dtype. An entry becomes visible only once complete (Node:
 // a directory renamed into place; browser: a manifest written last), so a failed or cancelled download
 // leaves nothing a later load would trust.
-import { crc32 } from '../checkpoint/crc32';
+import { crc32 } from '../common/crc32';
 import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format-write';
 
 export interface ModelCache {
