@@ -113,10 +113,12 @@ export function loopFilter(planes: [Plane, Plane, Plane], f: FilterParams): void
         const edge = f.type === 1 ? 'simple' : 'macroblock';
         const sub = f.type === 1 ? 'simple' : 'subblock';
         if (mbx > 0) filterEdge(data, at, 1, stride, size, mbLimit, interior, hev, edge);
-        if (inner) for (let x = 4; x < size; x += 4) filterEdge(data, at + x, 1, stride, size, subLimit, interior, hev, sub);
+        if (inner)
+          for (let x = 4; x < size; x += 4) filterEdge(data, at + x, 1, stride, size, subLimit, interior, hev, sub);
         if (mby > 0) filterEdge(data, at, stride, 1, size, mbLimit, interior, hev, edge);
         if (inner)
-          for (let y = 4; y < size; y += 4) filterEdge(data, at + y * stride, stride, 1, size, subLimit, interior, hev, sub);
+          for (let y = 4; y < size; y += 4)
+            filterEdge(data, at + y * stride, stride, 1, size, subLimit, interior, hev, sub);
       }
     }
   }

@@ -24,14 +24,7 @@ const avg3 = (x: number, y: number, z: number) => (x + 2 * y + z + 2) >> 2;
  * Predict an n x n block (n = 16 luma, 8 chroma) at pixel offset `at` (its top-left pixel). DC_PRED
  * averages only the edges inside the frame (`hasAbove`, `hasLeft`); the others read the border.
  */
-export function predictBlock(
-  p: Plane,
-  at: number,
-  n: number,
-  mode: number,
-  hasAbove: boolean,
-  hasLeft: boolean,
-): void {
+export function predictBlock(p: Plane, at: number, n: number, mode: number, hasAbove: boolean, hasLeft: boolean): void {
   const { data, stride } = p;
   const above = at - stride;
   if (mode === DC_PRED) {

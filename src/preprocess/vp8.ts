@@ -166,7 +166,8 @@ function makePlane(width: number, height: number, rightPad: number): Plane {
 
 function crop(p: Plane, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) out.set(p.data.subarray((y + 1) * p.stride + 1, (y + 1) * p.stride + 1 + width), y * width);
+  for (let y = 0; y < height; y++)
+    out.set(p.data.subarray((y + 1) * p.stride + 1, (y + 1) * p.stride + 1 + width), y * width);
   return out;
 }
 
@@ -353,7 +354,8 @@ export function decodeVp8(bytes: Uint8Array, file = 'WebP'): Vp8Frame {
         }
       } else {
         predictBlock(yPlane, yAt, 16, ymode, mby > 0, mbx > 0);
-        if (!skip) for (let i = 0; i < 16; i++) addInverseDct(coeffs, i * 16, yPlane, yAt + (i >> 2) * 4 * ys + (i & 3) * 4);
+        if (!skip)
+          for (let i = 0; i < 16; i++) addInverseDct(coeffs, i * 16, yPlane, yAt + (i >> 2) * 4 * ys + (i & 3) * 4);
       }
       for (let k = 0; k < 2; k++) {
         const p = k === 0 ? uPlane : vPlane;

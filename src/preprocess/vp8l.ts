@@ -8,7 +8,15 @@ import { checkImageSize } from './rgb-image';
 /** Order in which the code-length code's lengths are stored (section 3.7.2.1.2). */
 const CODE_LENGTH_ORDER = [17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 /** Distance codes 1..120: (xi, yi) pairs, the nearby pixel xi columns left and yi rows up (section 3.6.2.2.2). */
-const DISTANCE_MAP = [0, 1, 1, 0, 1, 1, -1, 1, 0, 2, 2, 0, 1, 2, -1, 2, 2, 1, -2, 1, 2, 2, -2, 2, 0, 3, 3, 0, 1, 3, -1, 3, 3, 1, -3, 1, 2, 3, -2, 3, 3, 2, -3, 2, 0, 4, 4, 0, 1, 4, -1, 4, 4, 1, -4, 1, 3, 3, -3, 3, 2, 4, -2, 4, 4, 2, -4, 2, 0, 5, 3, 4, -3, 4, 4, 3, -4, 3, 5, 0, 1, 5, -1, 5, 5, 1, -5, 1, 2, 5, -2, 5, 5, 2, -5, 2, 4, 4, -4, 4, 3, 5, -3, 5, 5, 3, -5, 3, 0, 6, 6, 0, 1, 6, -1, 6, 6, 1, -6, 1, 2, 6, -2, 6, 6, 2, -6, 2, 4, 5, -4, 5, 5, 4, -5, 4, 3, 6, -3, 6, 6, 3, -6, 3, 0, 7, 7, 0, 1, 7, -1, 7, 5, 5, -5, 5, 7, 1, -7, 1, 4, 6, -4, 6, 6, 4, -6, 4, 2, 7, -2, 7, 7, 2, -7, 2, 3, 7, -3, 7, 7, 3, -7, 3, 5, 6, -5, 6, 6, 5, -6, 5, 8, 0, 4, 7, -4, 7, 7, 4, -7, 4, 8, 1, 8, 2, 6, 6, -6, 6, 8, 3, 5, 7, -5, 7, 7, 5, -7, 5, 8, 4, 6, 7, -6, 7, 7, 6, -7, 6, 8, 5, 7, 7, -7, 7, 8, 6, 8, 7];
+const DISTANCE_MAP = [
+  0, 1, 1, 0, 1, 1, -1, 1, 0, 2, 2, 0, 1, 2, -1, 2, 2, 1, -2, 1, 2, 2, -2, 2, 0, 3, 3, 0, 1, 3, -1, 3, 3, 1, -3, 1, 2,
+  3, -2, 3, 3, 2, -3, 2, 0, 4, 4, 0, 1, 4, -1, 4, 4, 1, -4, 1, 3, 3, -3, 3, 2, 4, -2, 4, 4, 2, -4, 2, 0, 5, 3, 4, -3, 4,
+  4, 3, -4, 3, 5, 0, 1, 5, -1, 5, 5, 1, -5, 1, 2, 5, -2, 5, 5, 2, -5, 2, 4, 4, -4, 4, 3, 5, -3, 5, 5, 3, -5, 3, 0, 6, 6,
+  0, 1, 6, -1, 6, 6, 1, -6, 1, 2, 6, -2, 6, 6, 2, -6, 2, 4, 5, -4, 5, 5, 4, -5, 4, 3, 6, -3, 6, 6, 3, -6, 3, 0, 7, 7, 0,
+  1, 7, -1, 7, 5, 5, -5, 5, 7, 1, -7, 1, 4, 6, -4, 6, 6, 4, -6, 4, 2, 7, -2, 7, 7, 2, -7, 2, 3, 7, -3, 7, 7, 3, -7, 3,
+  5, 6, -5, 6, 6, 5, -6, 5, 8, 0, 4, 7, -4, 7, 7, 4, -7, 4, 8, 1, 8, 2, 6, 6, -6, 6, 8, 3, 5, 7, -5, 7, 7, 5, -7, 5, 8,
+  4, 6, 7, -6, 7, 7, 6, -7, 6, 8, 5, 7, 7, -7, 7, 8, 6, 8, 7,
+];
 const NUM_LENGTH_CODES = 24;
 const NUM_DISTANCE_CODES = 40;
 const MAX_CODE_LENGTH = 15;
@@ -148,7 +156,7 @@ function readCodeLengths(br: BitReader, alphabetSize: number): Uint8Array {
     if (maxSymbol > alphabetSize) br.fail(`${maxSymbol} code lengths for an alphabet of ${alphabetSize}`);
   }
   let previous = 8;
-  for (let symbol = 0; symbol < alphabetSize && maxSymbol-- > 0; ) {
+  for (let symbol = 0; symbol < alphabetSize && maxSymbol-- > 0;) {
     const cl = codeLengthCode.read(br);
     if (cl < 16) {
       lengths[symbol++] = cl;
@@ -244,7 +252,8 @@ function decodeImageData(br: BitReader, xsize: number, ysize: number, isMain: bo
       pixels[i++] = cache[s - 256 - NUM_LENGTH_CODES];
     }
     if (cacheSize)
-      for (; lastCached < i; lastCached++) cache[Math.imul(0x1e35a7bd, pixels[lastCached]) >>> cacheShift] = pixels[lastCached];
+      for (; lastCached < i; lastCached++)
+        cache[Math.imul(0x1e35a7bd, pixels[lastCached]) >>> cacheShift] = pixels[lastCached];
     if (i >= nextCheck) {
       br.check('pixels');
       nextCheck = i + 4096;
@@ -287,14 +296,14 @@ type Predictor = (l: number, t: number, tl: number, tr: number) => number;
 const PREDICTORS: Predictor[] = [
   () => 0xff000000,
   (l) => l,
-  (l, t) => t,
-  (l, t, tl, tr) => tr,
-  (l, t, tl) => tl,
-  (l, t, tl, tr) => average2(average2(l, tr), t),
-  (l, t, tl) => average2(l, tl),
+  (_l, t) => t,
+  (_l, _t, _tl, tr) => tr,
+  (_l, _t, tl) => tl,
+  (l, t, _tl, tr) => average2(average2(l, tr), t),
+  (l, _t, tl) => average2(l, tl),
   (l, t) => average2(l, t),
-  (l, t, tl) => average2(tl, t),
-  (l, t, tl, tr) => average2(t, tr),
+  (_l, t, tl) => average2(tl, t),
+  (_l, t, _tl, tr) => average2(t, tr),
   (l, t, tl, tr) => average2(average2(l, tl), average2(t, tr)),
   (l, t, tl) => select(l, t, tl),
   (l, t, tl) => clampedPerChannel(l, t, tl, false),

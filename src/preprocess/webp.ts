@@ -31,12 +31,16 @@ interface Chunk {
 function readChunks(bytes: Uint8Array, fail: (message: string) => never): Chunk[] {
   const riffEnd = 8 + u32(bytes, 4);
   if (riffEnd < 12 + 8) fail(`RIFF size ${riffEnd - 8} leaves no room for a chunk`);
-  if (riffEnd > bytes.length) fail(`truncated: the RIFF header declares ${riffEnd} bytes, the file has ${bytes.length}`);
+  if (riffEnd > bytes.length)
+    fail(`truncated: the RIFF header declares ${riffEnd} bytes, the file has ${bytes.length}`);
   const chunks: Chunk[] = [];
-  for (let at = 12; at + 8 <= riffEnd; ) {
+  for (let at = 12; at + 8 <= riffEnd;) {
     const size = u32(bytes, at + 4);
     const end = at + 8 + size;
-    if (end > riffEnd) fail(`chunk ${JSON.stringify(ascii(bytes, at))} at byte ${at} declares ${size} bytes, only ${riffEnd - at - 8} left`);
+    if (end > riffEnd)
+      fail(
+        `chunk ${JSON.stringify(ascii(bytes, at))} at byte ${at} declares ${size} bytes, only ${riffEnd - at - 8} left`,
+      );
     chunks.push({ fourcc: ascii(bytes, at), at, payload: bytes.subarray(at + 8, end) });
     at = end + (size & 1);
   }
@@ -62,9 +66,9 @@ export function decodeWebp(bytes: Uint8Array, file = 'WebP'): RgbImage {
       );
     canvas = [u24(p, 4) + 1, u24(p, 7) + 1];
     checkImageSize(canvas[0], canvas[1], file);
-    const found = chunks.find((c) => c.fourcc === 'VP8 ' || c.fourcc === 'VP8L');
-    if (!found) fail('extended (VP8X) file without a VP8 or VP8L image chunk');
-    image = found;
+    image =
+      chunks.find((c) => c.fourcc === 'VP8 ' || c.fourcc === 'VP8L') ??
+      fail('extended (VP8X) file without a VP8 or VP8L image chunk');
     const alpha = chunks.find((c) => c.fourcc === 'ALPH');
     if (alpha && image.fourcc === 'VP8 ') checkAlphaHeader(alpha, fail);
   }
