@@ -195,6 +195,13 @@ export function decodeVp8(bytes: Uint8Array, file = 'WebP'): Vp8Frame {
   checkImageSize(width, height, file);
   if (10 + firstSize > bytes.length)
     fail(`first partition of ${firstSize} bytes runs past the end (${bytes.length - 10} left)`);
+  // Every macroblock's modes take well over one bit of the first partition (at least about two at the
+  // fixed key-frame probabilities), so a small partition cannot describe a large frame.
+  const macroblocks = ((width + 15) >> 4) * ((height + 15) >> 4);
+  if (macroblocks > 8 * (firstSize + 2))
+    fail(
+      `${width}x${height} needs ${macroblocks} macroblocks; a first partition of ${firstSize} bytes cannot hold them`,
+    );
   const bd = new BoolDecoder(bytes, 10, 10 + firstSize);
   bd.literal(2); // colour space and clamping type: neither changes decoding (we always clamp)
 
