@@ -52,96 +52,105 @@ export function predictBlock(p: Plane, at: number, n: number, mode: number, hasA
 /** Subblock modes (section 11.2). */
 const B_DC = 0, B_TM = 1, B_VE = 2, B_HE = 3, B_LD = 4, B_RD = 5, B_VR = 6, B_VL = 7, B_HD = 8; // prettier-ignore
 
+/** The RFC's edge array E: L[3], L[2], L[1], L[0], P, A[0..7]; and the 4x4 prediction B, row-major. */
+const E = new Int32Array(13);
+const B = new Int32Array(16);
+/** avg3 centred on E[k], avg2 of E[k] and E[k + 1]. */
+const a3 = (k: number) => avg3(E[k - 1], E[k], E[k + 1]);
+const a2 = (k: number) => avg2(E[k], E[k + 1]);
+/** B[r0][c0] = B[r1][c1] = v (positions as row * 4 + column; -1 for none). */
+function put(v: number, i: number, j = -1): void {
+  B[i] = v;
+  if (j >= 0) B[j] = v;
+}
+
 /**
- * Predict a 4x4 subblock at `at`. `aboveRight` holds the four pixels above and to the right (section 12.3
- * says which ones); E is the RFC's edge array: L[3], L[2], L[1], L[0], P, A[0..7].
+ * Predict a 4x4 subblock at `at` (section 12.3). `aboveRight` holds the four pixels above and to the right,
+ * which for the right column of a macroblock come from the macroblock row above.
  */
-export function predictSubblock(p: Plane, at: number, mode: number, aboveRight: ArrayLike<number>): void {
+export function predictSubblock(p: Plane, at: number, mode: number, aboveRight: Uint8Array, arAt: number): void {
   const { data, stride } = p;
-  const e = new Int32Array(13);
   for (let i = 0; i < 4; i++) {
-    e[3 - i] = data[at + i * stride - 1];
-    e[5 + i] = data[at - stride + i];
-    e[9 + i] = aboveRight[i];
+    E[3 - i] = data[at + i * stride - 1];
+    E[5 + i] = data[at - stride + i];
+    E[9 + i] = aboveRight[arAt + i];
   }
-  e[4] = data[at - stride - 1];
-  const a3 = (k: number) => avg3(e[k - 1], e[k], e[k + 1]);
-  const a2 = (k: number) => avg2(e[k], e[k + 1]);
-  const b = new Int32Array(16);
-  const set = (v: number, ...rc: number[]) => {
-    for (let i = 0; i < rc.length; i += 2) b[rc[i] * 4 + rc[i + 1]] = v;
-  };
+  E[4] = data[at - stride - 1];
   switch (mode) {
     case B_DC: {
       let v = 4;
-      for (let i = 0; i < 4; i++) v += e[5 + i] + e[3 - i];
-      b.fill(v >> 3);
+      for (let i = 0; i < 4; i++) v += E[5 + i] + E[3 - i];
+      B.fill(v >> 3);
       break;
     }
     case B_TM:
-      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) b[r * 4 + c] = clamp255(e[3 - r] + e[5 + c] - e[4]);
+      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) B[r * 4 + c] = clamp255(E[3 - r] + E[5 + c] - E[4]);
       break;
     case B_VE:
-      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) b[r * 4 + c] = a3(5 + c);
+      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) B[r * 4 + c] = a3(5 + c);
       break;
     case B_HE:
-      for (let r = 0; r < 4; r++) b.fill(r < 3 ? a3(3 - r) : avg3(e[1], e[0], e[0]), r * 4, r * 4 + 4);
+      for (let r = 0; r < 4; r++) B.fill(r < 3 ? a3(3 - r) : avg3(E[1], E[0], E[0]), r * 4, r * 4 + 4);
       break;
     case B_LD:
       for (let r = 0; r < 4; r++)
-        for (let c = 0; c < 4; c++) b[r * 4 + c] = r + c < 6 ? a3(6 + r + c) : avg3(e[11], e[12], e[12]);
+        for (let c = 0; c < 4; c++) B[r * 4 + c] = r + c < 6 ? a3(6 + r + c) : avg3(E[11], E[12], E[12]);
       break;
     case B_RD:
-      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) b[r * 4 + c] = a3(4 + c - r);
+      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) B[r * 4 + c] = a3(4 + c - r);
       break;
     case B_VR:
-      set(a3(2), 3, 0);
-      set(a3(3), 2, 0);
-      set(a3(4), 3, 1, 1, 0);
-      set(a2(4), 2, 1, 0, 0);
-      set(a3(5), 3, 2, 1, 1);
-      set(a2(5), 2, 2, 0, 1);
-      set(a3(6), 3, 3, 1, 2);
-      set(a2(6), 2, 3, 0, 2);
-      set(a3(7), 1, 3);
-      set(a2(7), 0, 3);
+      put(a3(2), 12);
+      put(a3(3), 8);
+      put(a3(4), 13, 4);
+      put(a2(4), 9, 0);
+      put(a3(5), 14, 5);
+      put(a2(5), 10, 1);
+      put(a3(6), 15, 6);
+      put(a2(6), 11, 2);
+      put(a3(7), 7);
+      put(a2(7), 3);
       break;
     case B_VL:
-      set(a2(5), 0, 0);
-      set(a3(6), 1, 0);
-      set(a2(6), 2, 0, 0, 1);
-      set(a3(7), 1, 1, 3, 0);
-      set(a2(7), 2, 1, 0, 2);
-      set(a3(8), 3, 1, 1, 2);
-      set(a2(8), 2, 2, 0, 3);
-      set(a3(9), 3, 2, 1, 3);
-      set(a3(10), 2, 3);
-      set(a3(11), 3, 3);
+      put(a2(5), 0);
+      put(a3(6), 4);
+      put(a2(6), 8, 1);
+      put(a3(7), 5, 12);
+      put(a2(7), 9, 2);
+      put(a3(8), 13, 6);
+      put(a2(8), 10, 3);
+      put(a3(9), 14, 7);
+      put(a3(10), 11);
+      put(a3(11), 15);
       break;
     case B_HD:
-      set(a2(0), 3, 0);
-      set(a3(1), 3, 1);
-      set(a2(1), 2, 0, 3, 2);
-      set(a3(2), 2, 1, 3, 3);
-      set(a2(2), 2, 2, 1, 0);
-      set(a3(3), 2, 3, 1, 1);
-      set(a2(3), 1, 2, 0, 0);
-      set(a3(4), 1, 3, 0, 1);
-      set(a3(5), 0, 2);
-      set(a3(6), 0, 3);
+      put(a2(0), 12);
+      put(a3(1), 13);
+      put(a2(1), 8, 14);
+      put(a3(2), 9, 15);
+      put(a2(2), 10, 4);
+      put(a3(3), 11, 5);
+      put(a2(3), 6, 0);
+      put(a3(4), 7, 1);
+      put(a3(5), 2);
+      put(a3(6), 3);
       break;
-    default: {
-      // B_HU, on the left column L[0..3] = e[3], e[2], e[1], e[0].
-      b.fill(e[0]);
-      set(avg2(e[3], e[2]), 0, 0);
-      set(avg3(e[3], e[2], e[1]), 0, 1);
-      set(avg2(e[2], e[1]), 0, 2, 1, 0);
-      set(avg3(e[2], e[1], e[0]), 0, 3, 1, 1);
-      set(avg2(e[1], e[0]), 1, 2, 2, 0);
-      set(avg3(e[1], e[0], e[0]), 1, 3, 2, 1);
-    }
+    default:
+      // B_HU, on the left column L[0..3] = E[3], E[2], E[1], E[0].
+      B.fill(E[0]);
+      put(avg2(E[3], E[2]), 0);
+      put(avg3(E[3], E[2], E[1]), 1);
+      put(avg2(E[2], E[1]), 2, 4);
+      put(avg3(E[2], E[1], E[0]), 3, 5);
+      put(avg2(E[1], E[0]), 6, 8);
+      put(avg3(E[1], E[0], E[0]), 7, 9);
   }
-  for (let r = 0; r < 4; r++) data.set(b.subarray(r * 4, r * 4 + 4), at + r * stride);
+  for (let r = 0, o = at; r < 4; r++, o += stride) {
+    data[o] = B[r * 4];
+    data[o + 1] = B[r * 4 + 1];
+    data[o + 2] = B[r * 4 + 2];
+    data[o + 3] = B[r * 4 + 3];
+  }
 }
 
 /** Inverse WHT of the dequantised Y2 block (section 14.3); out[i] becomes the DC of Y subblock i. */

@@ -60,12 +60,15 @@ class BoolDecoder {
       this.range -= split;
       this.value -= bigSplit;
     } else this.range = split;
-    while (this.range < 128) {
-      this.value <<= 1;
-      this.range <<= 1;
-      if (++this.bitCount === 8) {
-        this.bitCount = 0;
-        this.value |= this.nextByte();
+    if (this.range < 128) {
+      // Renormalise: shift until range >= 128, taking in the next byte when 8 bits have been shifted out.
+      const shift = Math.clz32(this.range) - 24;
+      this.value <<= shift;
+      this.range <<= shift;
+      this.bitCount += shift;
+      if (this.bitCount >= 8) {
+        this.bitCount -= 8;
+        this.value |= this.nextByte() << this.bitCount;
       }
     }
     return bit;
@@ -281,6 +284,7 @@ export function decodeVp8(bytes: Uint8Array, file = 'WebP'): Vp8Frame {
   const leftNz = new Uint8Array(9);
   const coeffs = new Int16Array(25 * 16);
   const bmodes = new Uint8Array(16);
+  const dcs = new Int16Array(16);
   const ys = yPlane.stride;
 
   for (let mby = 0; mby < mbHeight; mby++) {
@@ -322,7 +326,6 @@ export function decodeVp8(bytes: Uint8Array, file = 'WebP'): Vp8Frame {
           const end = readCoefficients(tokens, probs, TYPE_Y2, nz[8] + leftNz[8], 0, y2Dc, y2Ac, y2, 0);
           nz[8] = leftNz[8] = end > 0 ? 1 : 0;
           anyTokens = end > 0;
-          const dcs = new Int16Array(16);
           inverseWht(y2, dcs);
           for (let i = 0; i < 16; i++) coeffs[i * 16] = dcs[i];
           yType = TYPE_Y_AFTER_Y2;
@@ -355,8 +358,7 @@ export function decodeVp8(bytes: Uint8Array, file = 'WebP'): Vp8Frame {
       if (ymode === B_PRED) {
         for (let i = 0; i < 16; i++) {
           const at = yAt + (i >> 2) * 4 * ys + (i & 3) * 4;
-          const ar = (i & 3) === 3 ? yAt - ys + 16 : at - ys + 4;
-          predictSubblock(yPlane, at, bmodes[i], yPlane.data.subarray(ar, ar + 4));
+          predictSubblock(yPlane, at, bmodes[i], yPlane.data, (i & 3) === 3 ? yAt - ys + 16 : at - ys + 4);
           if (!skip) addInverseDct(coeffs, i * 16, yPlane, at);
         }
       } else {

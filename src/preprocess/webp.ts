@@ -107,13 +107,16 @@ function argbToRgb({ width, height, argb }: { width: number; height: number; arg
   return { width, height, data };
 }
 
-// BT.601 limited range (what VP8 carries): R = 1.164 (Y - 16) + 1.596 (V - 128), and so on.
-const Y_TERM = Float64Array.from({ length: 256 }, (_, y) => 1.164383 * (y - 16));
-const V_TO_R = Float64Array.from({ length: 256 }, (_, v) => 1.596027 * (v - 128));
-const U_TO_G = Float64Array.from({ length: 256 }, (_, u) => -0.391762 * (u - 128));
-const V_TO_G = Float64Array.from({ length: 256 }, (_, v) => -0.812968 * (v - 128));
-const U_TO_B = Float64Array.from({ length: 256 }, (_, u) => 2.017232 * (u - 128));
-const clampRound = (x: number) => (x <= 0 ? 0 : x >= 255 ? 255 : Math.round(x));
+// BT.601 limited range (what VP8 carries): R = 1.164 (Y - 16) + 1.596 (V - 128), and so on; terms in 16.16
+// fixed point, rounded to nearest at the end.
+const fixed = (k: number, offset: number) =>
+  Int32Array.from({ length: 256 }, (_, x) => Math.round(k * (x - offset) * 65536));
+const Y_TERM = fixed(1.164383, 16);
+const V_TO_R = fixed(1.596027, 128);
+const U_TO_G = fixed(-0.391762, 128);
+const V_TO_G = fixed(-0.812968, 128);
+const U_TO_B = fixed(2.017232, 128);
+const toByte = (x: number) => (x <= -32768 ? 0 : x >= 255 * 65536 - 32768 ? 255 : (x + 32768) >> 16);
 
 /**
  * Y'CbCr 4:2:0 to RGB. Each chroma sample sits between its 2x2 luma pixels, so a luma pixel's chroma is
@@ -141,9 +144,9 @@ export function yuvToRgb(f: Vp8Frame): RgbImage {
     }
     for (let x = 0, i = y * width, j = i * 3; x < width; x++, i++, j += 3) {
       const yy = Y_TERM[f.y[i]];
-      data[j] = clampRound(yy + V_TO_R[vRow[x]]);
-      data[j + 1] = clampRound(yy + U_TO_G[uRow[x]] + V_TO_G[vRow[x]]);
-      data[j + 2] = clampRound(yy + U_TO_B[uRow[x]]);
+      data[j] = toByte(yy + V_TO_R[vRow[x]]);
+      data[j + 1] = toByte(yy + U_TO_G[uRow[x]] + V_TO_G[vRow[x]]);
+      data[j + 2] = toByte(yy + U_TO_B[uRow[x]]);
     }
   }
   return { width, height, data };
