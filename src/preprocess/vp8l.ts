@@ -1,13 +1,13 @@
-// WebP lossless (VP8L) decoder, after RFC 9649 section 3 ("Specification for WebP Lossless Bitstream"):
+// WebP lossless (VP8L) decoder, after RFC 9649 ("Specification for WebP Lossless Bitstream"):
 // the four transforms (predictor, colour, subtract-green, colour indexing with pixel bundling), canonical
 // prefix codes with meta prefix codes (entropy image), LZ77 backward references and the colour cache.
 // Exact: the result is the ARGB the encoder was given. Pixels are 0xAARRGGBB in a Uint32Array.
 import { ImageError } from '../errors';
 import { checkImageSize } from './rgb-image';
 
-/** Order in which the code-length code's lengths are stored (section 3.7.2.1.2). */
+/** Order in which the code-length code's lengths are stored ("Decoding the Code Lengths"). */
 const CODE_LENGTH_ORDER = [17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-/** Distance codes 1..120: (xi, yi) pairs, the nearby pixel xi columns left and yi rows up (section 3.6.2.2.2). */
+/** Distance codes 1..120: (xi, yi) pairs, the nearby pixel xi columns left and yi rows up ("Distance Mapping"). */
 const DISTANCE_MAP = [
   0, 1, 1, 0, 1, 1, -1, 1, 0, 2, 2, 0, 1, 2, -1, 2, 2, 1, -2, 1, 2, 2, -2, 2, 0, 3, 3, 0, 1, 3, -1, 3, 3, 1, -3, 1, 2,
   3, -2, 3, 3, 2, -3, 2, 0, 4, 4, 0, 1, 4, -1, 4, 4, 1, -4, 1, 3, 3, -3, 3, 2, 4, -2, 4, 4, 2, -4, 2, 0, 5, 3, 4, -3, 4,
@@ -180,7 +180,7 @@ function readGroup(br: BitReader, cacheSize: number): CodeGroup {
   return sizes.map((size) => new PrefixCode(readCodeLengths(br, size), br)) as CodeGroup;
 }
 
-/** Length or distance from its prefix symbol and extra bits (section 3.6.2.2.1). */
+/** Length or distance from its prefix symbol and extra bits ("LZ77 Backward Reference"). */
 function prefixValue(br: BitReader, symbol: number): number {
   if (symbol < 4) return symbol + 1;
   const extraBits = (symbol - 2) >> 1;
@@ -292,7 +292,7 @@ function clampedPerChannel(a: number, b: number, c: number, half: boolean): numb
 }
 
 type Predictor = (l: number, t: number, tl: number, tr: number) => number;
-/** The 14 predictors of section 3.4.1, by mode; modes 14 and 15 do not exist and predict black like mode 0. */
+/** The 14 predictors ("Predictor Transform"), by mode; modes 14 and 15 do not exist and predict black like mode 0. */
 const PREDICTORS: Predictor[] = [
   () => 0xff000000,
   (l) => l,

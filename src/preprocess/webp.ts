@@ -1,5 +1,6 @@
-// WebP container (RFC 9649 section 2, RIFF): simple lossy (VP8), simple lossless (VP8L) and extended (VP8X)
-// files, to 8-bit RGB as PIL's `.convert('RGB')` gives it, like the PNG and JPEG decoders.
+// WebP container (RFC 9649, "WebP Container Specification": RIFF chunks): simple lossy (VP8), simple lossless
+// (VP8L) and extended (VP8X) files, to 8-bit RGB as PIL's `.convert('RGB')` gives it, like the PNG and JPEG
+// decoders.
 // - Lossy frames (vp8.ts) are converted from BT.601 limited-range Y'CbCr with bilinear ("fancy") chroma
 //   upsampling, as libwebp and browsers do; our rounding differs from libwebp's fixed point by a level or two.
 // - Alpha is dropped, not composited: a VP8L frame's alpha channel and a VP8X file's ALPH chunk do not
