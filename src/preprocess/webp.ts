@@ -7,7 +7,9 @@
 //   change RGB. The ALPH chunk's header is checked; its plane is not decoded.
 // - Animated WebP is refused by name: its first frame is a sub-rectangle composited onto a canvas, which
 //   is not the picture a user meant to send to an image model.
-// Every declared size is checked against the bytes present before anything is allocated.
+// Sizes are checked before allocating: chunk and partition sizes against the bytes present, a VP8 frame's
+// macroblock count against its first partition; a VP8L image, which can rightly code millions of pixels in
+// a few bytes, against the pixel limit of rgb-image.ts.
 import { ImageError } from '../errors';
 import { checkImageSize, type RgbImage } from './rgb-image';
 import { decodeVp8, isVp8, vp8Size, type Vp8Frame } from './vp8';
