@@ -1,6 +1,7 @@
 // The checks every public method makes of its arguments before any work starts, each failing with a typed,
 // one-line error that names the method and the argument: texts (TextError), images (ImageError), lists and
 // options (ArgumentError).
+import { untrusted } from '../common/untrusted';
 import { AbortedError, ArgumentError, TextError } from '../errors';
 import { checkImage } from './images';
 import type { HeadName } from './types';
@@ -28,7 +29,7 @@ const HEAD_NAMES: readonly HeadName[] = ['vqa', 'itm', 'itc', 'mlm', 'nlvr2', 's
 /** One of the heads a checkpoint may have. */
 export function checkHeadName(head: unknown): asserts head is HeadName {
   if (!HEAD_NAMES.includes(head as HeadName))
-    throw new ArgumentError(`hasHead: ${JSON.stringify(head)} is not a head (heads: ${HEAD_NAMES.join(', ')})`);
+    throw new ArgumentError(`hasHead: ${untrusted(head)} is not a head (heads: ${HEAD_NAMES.join(', ')})`);
 }
 
 /** How messages name image `i` of a list: "the image #3", or "the image" when it is the only one. */
@@ -65,7 +66,7 @@ export function checkOptions(method: string, opts: unknown, known: readonly stri
   const unknown = Object.keys(opts).filter((k) => !known.includes(k));
   if (unknown.length) {
     throw new ArgumentError(
-      `${method}: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} ` +
+      `${method}: unknown option ${unknown.map((k) => untrusted(k)).join(', ')} ` +
         `(it takes ${known.join(', ') || 'none'})`,
     );
   }
@@ -80,8 +81,6 @@ export function checkOptions(method: string, opts: unknown, known: readonly stri
 export function checkCount(method: string, name: string, value: unknown, min: number): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ArgumentError(
-      `${method}: ${name} must be an integer of at least ${min}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-    );
+    throw new ArgumentError(`${method}: ${name} must be an integer of at least ${min}, got ${untrusted(value)}`);
   }
 }

@@ -4,8 +4,10 @@ import { AbortedError, ArgumentError, ConfigError } from '../errors';
 import type { Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { checkTokenizerFits } from '../checkpoint/tokenizer-files';
-import { WEB_DTYPES, type ConvertibleWeights, type WebDType } from '../checkpoint/web-format';
+import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
+import type { ConvertibleWeights } from '../checkpoint/web-format-write';
 import { isQuantDType } from '../common/quantize';
+import { untrusted } from '../common/untrusted';
 import type { WeightSet } from '../common/weight-set';
 import { Gpu } from '../gpu/runtime';
 import { convertInMemory, openHubWeights, type HubOptions } from '../hub/load';
@@ -129,7 +131,7 @@ function checkLoadArguments(source: unknown, opts: BridgeTowerLoadOptions): void
   const oneOf = (name: string, value: unknown, allowed: readonly string[]) => {
     if (value !== undefined && !allowed.includes(value as string))
       throw new ArgumentError(
-        `BridgeTower.load: ${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+        `BridgeTower.load: ${name} must be one of ${allowed.join(', ')}, got ${untrusted(value)}`,
       );
   };
   oneOf('dtype', opts.dtype, WEB_DTYPES);

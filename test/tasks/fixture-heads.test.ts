@@ -4,25 +4,13 @@
 // tokens and pixels, which the fixture tests check against PyTorch.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenizerFiles } from '../../src/common/weight-set';
+import { fixtureTokenizer } from '../support/fixture-tokenizer';
 import { HeadUnavailableError } from '../../src/errors';
 import { pixelValues } from '../../src/preprocess/image';
 import { decodeImage } from '../../src/preprocess/decode';
 import { BridgeTower } from '../../src/tasks';
 import { softmaxScores } from '../../src/tasks/scores';
 import { loadBridgeTower } from '../../src/tasks/node';
-
-/** <s> <pad> </s> <unk>, the letters a-z and Ġ (space) as single byte symbols, filler, and <mask> = 63 (the fixtures' V-1). */
-function fixtureTokenizer(): TokenizerFiles {
-  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => {
-    vocab[c] = 4 + i;
-  });
-  vocab['Ġ'] = 30;
-  for (let id = 31; id < 63; id++) vocab[`<filler${id}>`] = id;
-  vocab['<mask>'] = 63;
-  return { vocab, merges: [] };
-}
 
 const image = readFileSync('test/fixtures/tiny/image.png');
 const open = { tokenizer: fixtureTokenizer() };
@@ -131,7 +119,7 @@ describe('NLVR2 on the tiny-nlvr2 fixture', () => {
   let bt: BridgeTower;
   beforeAll(async () => {
     bt = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', {
-      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8')) },
+      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/manifest.json', 'utf8')).config },
     });
   });
   afterAll(() => bt?.dispose());

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeDirSink, openPathWeights } from '../../src/checkpoint/source-node';
-import { writeWebFormat } from '../../src/checkpoint/web-format';
+import { writeWebFormat } from '../../src/checkpoint/web-format-write';
 import type { LoadProgress } from '../../src/common/progress';
 import { ConfigError } from '../../src/errors';
 import type { Gpu } from '../../src/gpu/runtime';
