@@ -47,6 +47,7 @@ export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 's
 /** The size of the VQAv2 answer vocabulary of the released VQA checkpoints. */
 const VQAV2_ANSWERS = 3129;
 
+/** What a BridgeTower is made of. */
 export interface LoadedTower {
   gpu: Gpu;
   /** Whether the GPU runtime was created for this model (and is destroyed with it). */
