@@ -4,6 +4,7 @@ import { BridgeTowerError } from '../errors';
 export type HubErrorKind = 'not-found' | 'unauthorized' | 'no-weights' | 'network' | 'http';
 
 export class HubError extends BridgeTowerError {
+  override readonly name = 'HubError';
   constructor(
     readonly kind: HubErrorKind,
     readonly repo: string,

@@ -4,9 +4,11 @@
 // high byte, palette indices past the PLTE entries read as black (current Pillow).
 import { ImageError } from '../errors';
 import { crc32 } from '../common/crc32';
-import { checkImageSize, type RgbImage } from './rgb-image';
+import { checkDecodeBytes, checkImageSize, type RgbImage } from './rgb-image';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Deflate's best case is 258 bytes from a 1-bit code after a few header bits: about 1032 to 1. */
+const MAX_INFLATE_RATIO = 1032;
 
 /** Samples per pixel for each colour type: grey, RGB, palette, grey+alpha, RGBA. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -90,7 +92,16 @@ export async function decodePng(bytes: Uint8Array, file = 'PNG'): Promise<RgbIma
   if (!header) throw new ImageError(`${file}: corrupt PNG: no IHDR`);
   if (idat.length === 0) throw new ImageError(`${file}: corrupt PNG: no IDAT chunk`);
   if (header.colorType === 3 && !palette) throw new ImageError(`${file}: corrupt PNG: palette image without PLTE`);
-  const raw = await inflate(idat, rawSize(header), file);
+  // Check what the header claims against the bytes present and the memory bound before allocating.
+  const expected = rawSize(header);
+  const compressed = idat.reduce((n, d) => n + d.length, 0);
+  if (expected > compressed * MAX_INFLATE_RATIO + 1024)
+    throw new ImageError(
+      `${file}: corrupt PNG: a ${header.width}x${header.height} image needs ${expected} bytes of image data, ` +
+        `more than its ${compressed} compressed bytes can inflate to`,
+    );
+  checkDecodeBytes(expected + header.width * header.height * 3, header.width, header.height, file);
+  const raw = await inflate(idat, expected, file);
   return toRgb(header, raw, palette, file);
 }
 

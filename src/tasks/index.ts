@@ -6,3 +6,4 @@ export type { VqaOptions } from './questions';
 export type { RetrievalOptions } from './matching';
 export type * from './types';
 export * from '../errors';
+export { HubError, type HubErrorKind } from '../hub/hub-error';
