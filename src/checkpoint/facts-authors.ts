@@ -48,7 +48,8 @@ function checkTextTower(tokenizer: unknown, opts: AuthorsConfigOptions): void {
   if (!opts.textTower)
     throw new ConfigError(
       `${where} does not say which text tower the checkpoint has (the authors' code builds BERT for any name ` +
-        `without "roberta"); if it is RoBERTa, say so: --text-tower roberta (the textTower option)`,
+        `without "roberta"); if it is RoBERTa, say so: bridgetower convert --text-tower roberta ` +
+        '(or the textTower open option)',
     );
 }
 
