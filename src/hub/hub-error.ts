@@ -9,7 +9,8 @@ export class HubError extends BridgeTowerError {
     readonly kind: HubErrorKind,
     readonly repo: string,
     readonly file: string | undefined,
-    detail: string,
+    /** The message after the repo and the file. */
+    readonly detail: string,
   ) {
     super(`hub-${kind}`, `${repo}${file ? `/${file}` : ''}: ${detail}`);
   }
