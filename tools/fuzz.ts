@@ -63,7 +63,8 @@ const summaries = await runFuzz({
     if (FAILURES.includes(r.outcome)) {
       failures.push(r);
       console.error(`${r.outcome} ${r.target} seed ${r.seed} case ${r.index} (${r.tag}): ${r.detail}`);
-    }
+    } else if (r.ms > num('slow-ms'))
+      console.error(`slow ${r.target} seed ${r.seed} case ${r.index} (${r.tag}): ${r.ms.toFixed(0)} ms, ${r.detail}`);
     if (++done % 1000 === 0)
       console.error(`${done}/${total} cases, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   },

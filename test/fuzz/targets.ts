@@ -29,8 +29,14 @@ import {
 } from './mutate';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-const fixture = (path: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, path)));
-const text = (path: string): string => readFileSync(join(FIXTURES, path), 'utf8');
+const fixtures = new Map<string, Uint8Array>();
+/** A fixture file, read once per process (mutators copy before they change anything). */
+const fixture = (path: string): Uint8Array => {
+  let b = fixtures.get(path);
+  if (!b) fixtures.set(path, (b = new Uint8Array(readFileSync(join(FIXTURES, path)))));
+  return b;
+};
+const text = (path: string): string => new TextDecoder().decode(fixture(path));
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export interface Mutant {
@@ -376,13 +382,15 @@ const webFiles = once(async () => {
   }
 });
 
-/** The manifest and shards of a web-format mutant, packed as one file: JSON of {name: base64}. */
-function packFiles(files: Map<string, Uint8Array>): Uint8Array {
-  return utf8(JSON.stringify(Object.fromEntries([...files].map(([k, v]) => [k, Buffer.from(v).toString('base64')]))));
+/** A web-format mutant as one file: the name of the file it replaces (a NUL after it), then its new bytes. */
+function packFile(name: string, bytes: Uint8Array): Uint8Array {
+  return concat([utf8(name), op(0), bytes]);
 }
-function unpackFiles(bytes: Uint8Array): Map<string, Uint8Array> {
-  const o = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, string>;
-  return new Map(Object.entries(o).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]));
+async function unpackFiles(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>(await webFiles());
+  const nul = bytes.indexOf(0);
+  files.set(new TextDecoder().decode(bytes.subarray(0, nul)), bytes.subarray(nul + 1));
+  return files;
 }
 
 const WEB_CONFIG_FIELDS: Array<[Array<string | number>, unknown[]]> = [
@@ -453,34 +461,32 @@ function setPath(doc: unknown, path: Array<string | number>, value: unknown): vo
 
 const webFormat: Target = {
   name: 'web-format',
-  ext: 'web.json',
+  ext: 'web',
   async mutate(rand) {
-    const files = new Map<string, Uint8Array>(await webFiles());
-    const manifest = JSON.parse(new TextDecoder().decode(files.get('manifest.json')!)) as unknown;
+    const files = await webFiles();
+    const manifest = JSON.parse(new TextDecoder().decode(files.get('manifest.json'))) as unknown;
     const r = rand();
-    let tag: string;
     if (r < 0.35) {
       const [path, values] = pick(rand, WEB_CONFIG_FIELDS);
       const shaped = path.map((p) => (p === 0 ? below(rand, 4) : p));
       setPath(manifest, shaped, pick(rand, values));
-      files.set('manifest.json', utf8(JSON.stringify(manifest)));
-      tag = 'manifest-field';
-    } else if (r < 0.8) {
-      files.set('manifest.json', utf8(stringify(mutateJsonValue(manifest, rand))));
-      tag = 'manifest-json';
-    } else {
-      const shards = [...files.keys()].filter((f) => f !== 'manifest.json');
-      const s = pick(rand, shards);
-      files.set(
-        s,
-        rand() < 0.5 ? files.get(s)!.subarray(0, below(rand, files.get(s)!.length)) : mutateBytes(files.get(s)!, rand),
-      );
-      tag = 'shard-bytes';
+      return { bytes: packFile('manifest.json', utf8(JSON.stringify(manifest))), tag: 'manifest-field' };
     }
-    return { bytes: packFiles(files), tag };
+    if (r < 0.8)
+      return {
+        bytes: packFile('manifest.json', utf8(stringify(mutateJsonValue(manifest, rand)))),
+        tag: 'manifest-json',
+      };
+    const s = pick(
+      rand,
+      [...files.keys()].filter((f) => f !== 'manifest.json'),
+    );
+    const shard = files.get(s)!;
+    const bytes = rand() < 0.5 ? shard.subarray(0, below(rand, shard.length)) : mutateBytes(shard, rand);
+    return { bytes: packFile(s, bytes), tag: 'shard-bytes' };
   },
   async run(bytes) {
-    await readAllTensors(openWeights(memoryDirectory('fuzz-web', unpackFiles(bytes))));
+    await readAllTensors(openWeights(memoryDirectory('fuzz-web', await unpackFiles(bytes))));
   },
 };
 
