@@ -16,7 +16,7 @@ export class BufferPool {
   private peak = 0;
   private inUse = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(private readonly createBuffer: (descriptor: GPUBufferDescriptor) => GPUBuffer) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
     const size = sizeClass(bytes);
@@ -52,6 +52,6 @@ export class BufferPool {
   private create(size: number, label: string): GPUBuffer {
     this.allocated += size;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    return this.device.createBuffer({ size, usage, label: `pool:${label}` });
+    return this.createBuffer({ size, usage, label: `pool:${label}` });
   }
 }

@@ -1,12 +1,12 @@
 // The runtime every kernel records into: one device, a buffer pool, a pipeline cache, a uniform arena
 // and one open command encoder. Kernels call `dispatch`; nothing reaches the GPU until `submit` (or a
 // `read`, which submits what was recorded plus the copy to a staging buffer), so a forward pass is one
-// submit with one readback.
+// submit with one readback. `counters()` counts what it created, wrote, read and dispatched.
 import { DeviceLostError, LimitError, BridgeTowerError } from '../errors';
 import { describeAdapter, requestGpuDevice, type DeviceRequest, type GpuCaps } from './device';
 import { BufferPool } from './pool';
 import { GpuTensor, tensorBytes, type GpuDType } from './tensor';
-import { GpuTimer } from './timing';
+import { GpuTimer, type TimingTotal } from './timing';
 
 export interface GpuOptions extends DeviceRequest {
   /** Record per-kernel GPU times with timestamp queries (when the adapter has them). */
@@ -27,6 +27,25 @@ export interface DispatchArgs {
   workgroups: readonly [number, number?, number?];
   /** Names the dispatch in GPU timings and errors. */
   label: string;
+  /** Arithmetic of the dispatch (multiply-add = 2), for GFLOP/s in profiles. */
+  flops?: number;
+  /** Weight bytes the dispatch reads, for GB/s in profiles. */
+  weightBytes?: number;
+}
+
+/** What the runtime did since it was created: the counts `bench-model` reports per forward (take differences). */
+export interface GpuCounters {
+  dispatches: number;
+  submits: number;
+  pipelinesCreated: number;
+  bindGroupsCreated: number;
+  buffersCreated: number;
+  /** Bytes sent to the device: uploads and queue writes. */
+  bytesWritten: number;
+  /** Bytes copied back to the host. */
+  bytesRead: number;
+  /** Host milliseconds spent recording: from the first command after a submit (or `markEncoding`) to the submit. */
+  encodeMs: number;
 }
 
 const UNIFORM_CHUNK = 64 * 1024;
@@ -43,14 +62,27 @@ export class Gpu {
   private readonly errors: string[] = [];
   private readonly timer: GpuTimer | null;
   private persistentBytes = 0;
+  private stageName = '';
+  private readonly count: GpuCounters = {
+    dispatches: 0,
+    submits: 0,
+    pipelinesCreated: 0,
+    bindGroupsCreated: 0,
+    buffersCreated: 0,
+    bytesWritten: 0,
+    bytesRead: 0,
+    encodeMs: 0,
+  };
+  private encodingSince: number | null = null;
 
   private constructor(
     readonly device: GPUDevice,
     readonly caps: GpuCaps,
     options: GpuOptions,
   ) {
-    this.pool = new BufferPool(device);
-    this.timer = options.profile && caps.timestampQuery ? new GpuTimer(device) : null;
+    const create = (d: GPUBufferDescriptor): GPUBuffer => this.createBuffer(d);
+    this.pool = new BufferPool(create);
+    this.timer = options.profile && caps.timestampQuery ? new GpuTimer(device, create) : null;
     device.lost.then((info) => {
       if (info.reason === 'destroyed') return;
       this.lost = new DeviceLostError(`the GPU device was lost (${info.reason}): ${info.message}`);
@@ -76,6 +108,7 @@ export class Gpu {
     if (!p) {
       const module = this.device.createShaderModule({ code: code(), label: key });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
+      this.count.pipelinesCreated++;
       this.pipelines.set(key, p);
     }
     return p;
@@ -107,25 +140,16 @@ export class Gpu {
   /** A tensor with its own buffer holding `data` (weights, inputs). Its release() destroys the buffer. */
   upload(data: ArrayBufferView, shape: readonly number[], dtype: GpuDType, label = ''): GpuTensor {
     this.assertUsable();
-    const bytes = tensorBytes(shape, dtype);
-    if (bytes > this.caps.maxBufferSize) {
-      throw new LimitError(
-        `tensor ${label} needs a ${bytes}-byte buffer; this device allows ${this.caps.maxBufferSize} (maxBufferSize)`,
-      );
-    }
-    const have = data.byteLength;
-    const need = Math.ceil(bytes / 4) * 4;
-    if (have > need || have < need - 3) {
-      throw new LimitError(`upload ${label}: ${have} bytes given for shape [${shape.join(', ')}] ${dtype}`);
-    }
-    const buffer = this.device.createBuffer({
+    const bytes = this.checkUpload(data, shape, dtype, label);
+    const buffer = this.createBuffer({
       size: bytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       mappedAtCreation: true,
       label,
     });
-    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, have));
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     buffer.unmap();
+    this.count.bytesWritten += data.byteLength;
     this.persistentBytes += bytes;
     return new GpuTensor(
       buffer,
@@ -156,31 +180,40 @@ export class Gpu {
     }
   }
 
+  /** Name the stage that the next dispatches belong to (per-stage GPU times in profiles). */
+  stage(name: string): void {
+    this.stageName = name;
+  }
+
   /** Record one compute dispatch. */
   dispatch(args: DispatchArgs): void {
     this.assertUsable();
-    const entries: GPUBindGroupEntry[] = args.bindings.map((b, i) => ({ binding: i, resource: bindingResource(b) }));
-    if (args.uniforms) entries.push({ binding: entries.length, resource: this.uniformSlice(args.uniforms) });
     const [x, y = 1, z = 1] = args.workgroups;
     const maxDim = this.caps.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) {
       throw new LimitError(`${args.label}: dispatch of ${x}x${y}x${z} workgroups exceeds ${maxDim} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const bindGroup = this.device.createBindGroup({
-      layout: args.pipeline.getBindGroupLayout(0),
-      entries,
-      label: args.label,
-    });
-    const pass = this.timer ? this.timer.beginPass(this.commandEncoder(), args.label) : this.computePass();
+    this.startEncoding();
+    const bindGroup = this.bindGroup(args);
+    const pass = this.timer
+      ? this.timer.beginPass(this.commandEncoder(), {
+          label: args.label,
+          stage: this.stageName,
+          flops: args.flops ?? 0,
+          weightBytes: args.weightBytes ?? 0,
+        })
+      : this.computePass();
     pass.setPipeline(args.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     if (this.timer) pass.end();
+    this.count.dispatches++;
   }
 
   /** Copy `bytes` from one buffer to another, in recording order. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.startEncoding();
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
@@ -191,8 +224,13 @@ export class Gpu {
     this.endPass();
     this.flushUniforms();
     this.timer?.resolve(this.commandEncoder());
-    if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.count.submits++;
+    }
     this.encoder = null;
+    if (this.encodingSince !== null) this.count.encodeMs += performance.now() - this.encodingSince;
+    this.encodingSince = null;
   }
 
   /** Submit, then read tensors back (one staging buffer, one map). */
@@ -205,7 +243,7 @@ export class Gpu {
       offsets.push(total);
       total += Math.ceil(s / 256) * 256;
     }
-    const staging = this.device.createBuffer({
+    const staging = this.createBuffer({
       size: Math.max(total, 4),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       label: 'readback',
@@ -213,13 +251,14 @@ export class Gpu {
     tensors.forEach((t, i) => this.copy(t.buffer, 0, staging, offsets[i], sizes[i]));
     this.submit();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(total, 4));
     } catch (e) {
+      staging.destroy();
       this.assertUsable();
       throw new BridgeTowerError('gpu', `reading results back failed: ${(e as Error).message}${this.errorSuffix()}`);
     }
-    this.throwRecordedErrors();
-    const mapped = staging.getMappedRange();
+    this.count.bytesRead += total;
+    const mapped = staging.getMappedRange(0, Math.max(total, 4));
     const out = tensors.map((t, i) => {
       const bytes = mapped.slice(offsets[i], offsets[i] + sizes[i]);
       switch (t.dtype) {
@@ -239,6 +278,7 @@ export class Gpu {
     });
     staging.unmap();
     staging.destroy();
+    this.throwRecordedErrors();
     if (this.timer) await this.timer.collect();
     return out;
   }
@@ -252,9 +292,23 @@ export class Gpu {
     if (this.timer) await this.timer.collect();
   }
 
+  /** What the runtime has done so far (a copy; take differences around a forward). */
+  counters(): GpuCounters {
+    return { ...this.count };
+  }
+
+  /** Start the encoding clock now (before planning a pass) rather than at its first command. */
+  markEncoding(): void {
+    this.encodingSince ??= performance.now();
+  }
+
   /** Per-label GPU milliseconds since the last reset (empty without `profile` or timestamp queries). */
-  timings(): Map<string, { ms: number; count: number }> {
+  timings(): Map<string, TimingTotal> {
     return this.timer?.totals() ?? new Map();
+  }
+  /** Per-stage GPU milliseconds since the last reset (see `stage`). */
+  stageTimings(): Map<string, TimingTotal> {
+    return this.timer?.stageTotals() ?? new Map();
   }
   resetTimings(): void {
     this.timer?.reset();
@@ -276,6 +330,84 @@ export class Gpu {
     this.pool.trim();
     for (const c of this.uniformChunks) c.buffer.destroy();
     this.device.destroy();
+  }
+
+  private createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    this.count.buffersCreated++;
+    return this.device.createBuffer(descriptor);
+  }
+
+  private writeBuffer(buffer: GPUBuffer, offset: number, data: ArrayBufferView, bytes: number): void {
+    this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, bytes);
+    this.count.bytesWritten += bytes;
+  }
+
+  /** The byte size of an upload of `data`, after checking it against the shape and the device. */
+  private checkUpload(data: ArrayBufferView, shape: readonly number[], dtype: GpuDType, label: string): number {
+    const bytes = tensorBytes(shape, dtype);
+    if (bytes > this.caps.maxBufferSize) {
+      throw new LimitError(
+        `tensor ${label} needs a ${bytes}-byte buffer; this device allows ${this.caps.maxBufferSize} (maxBufferSize)`,
+      );
+    }
+    const have = data.byteLength;
+    const need = Math.ceil(bytes / 4) * 4;
+    if (have > need || have < need - 3) {
+      throw new LimitError(`upload ${label}: ${have} bytes given for shape [${shape.join(', ')}] ${dtype}`);
+    }
+    return bytes;
+  }
+
+  private startEncoding(): void {
+    this.encodingSince ??= performance.now();
+  }
+
+  private bindGroup(args: DispatchArgs): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = args.bindings.map((b, i) => ({ binding: i, resource: bindingResource(b) }));
+    if (args.uniforms) entries.push({ binding: entries.length, resource: this.uniformSlice(args.uniforms) });
+    this.count.bindGroupsCreated++;
+    return this.device.createBindGroup({ layout: args.pipeline.getBindGroupLayout(0), entries, label: args.label });
+  }
+
+  /** Place uniform bytes in the arena; chunks are written with writeBuffer just before the submit that uses them. */
+  private uniformSlice(data: ArrayBufferView | ArrayBuffer): GPUBufferBinding {
+    const bytes =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+    const align = this.caps.minUniformBufferOffsetAlignment;
+    if (this.uniformOffset + size > UNIFORM_CHUNK) {
+      this.uniformChunk++;
+      this.uniformOffset = 0;
+    }
+    if (this.uniformChunk === this.uniformChunks.length) {
+      this.uniformChunks.push({
+        buffer: this.createBuffer({
+          size: UNIFORM_CHUNK,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          label: 'uniforms',
+        }),
+        staging: new Uint8Array(UNIFORM_CHUNK),
+      });
+    }
+    const chunk = this.uniformChunks[this.uniformChunk];
+    const offset = this.uniformOffset;
+    chunk.staging.fill(0, offset, offset + size);
+    chunk.staging.set(bytes, offset);
+    this.uniformOffset = Math.ceil((offset + size) / align) * align;
+    return { buffer: chunk.buffer, offset, size };
+  }
+
+  /** Queue-ordered: these writes land before this submit and after every earlier one, so chunks are reused at once. */
+  private flushUniforms(): void {
+    for (let i = 0; i <= this.uniformChunk && i < this.uniformChunks.length; i++) {
+      const c = this.uniformChunks[i];
+      const used = i < this.uniformChunk ? UNIFORM_CHUNK : this.uniformOffset;
+      if (used > 0) this.writeBuffer(c.buffer, 0, c.staging, used);
+    }
+    this.uniformChunk = 0;
+    this.uniformOffset = 0;
   }
 
   private assertUsable(): void {
@@ -305,50 +437,9 @@ export class Gpu {
     this.pass?.end();
     this.pass = null;
   }
-
-  /** Place uniform bytes in the arena; chunks are written with writeBuffer just before the submit that uses them. */
-  private uniformSlice(data: ArrayBufferView | ArrayBuffer): GPUBufferBinding {
-    const bytes =
-      data instanceof ArrayBuffer
-        ? new Uint8Array(data)
-        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    const align = this.caps.minUniformBufferOffsetAlignment;
-    if (this.uniformOffset + size > UNIFORM_CHUNK) {
-      this.uniformChunk++;
-      this.uniformOffset = 0;
-    }
-    if (this.uniformChunk === this.uniformChunks.length) {
-      this.uniformChunks.push({
-        buffer: this.device.createBuffer({
-          size: UNIFORM_CHUNK,
-          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-          label: 'uniforms',
-        }),
-        staging: new Uint8Array(UNIFORM_CHUNK),
-      });
-    }
-    const chunk = this.uniformChunks[this.uniformChunk];
-    const offset = this.uniformOffset;
-    chunk.staging.fill(0, offset, offset + size);
-    chunk.staging.set(bytes, offset);
-    this.uniformOffset = Math.ceil((offset + size) / align) * align;
-    return { buffer: chunk.buffer, offset, size };
-  }
-
-  /** Queue-ordered: these writes land before this submit and after every earlier one, so chunks are reused at once. */
-  private flushUniforms(): void {
-    for (let i = 0; i <= this.uniformChunk && i < this.uniformChunks.length; i++) {
-      const c = this.uniformChunks[i];
-      const used = i < this.uniformChunk ? UNIFORM_CHUNK : this.uniformOffset;
-      if (used > 0) this.device.queue.writeBuffer(c.buffer, 0, c.staging, 0, used);
-    }
-    this.uniformChunk = 0;
-    this.uniformOffset = 0;
-  }
 }
 
-function bindingResource(b: Binding): GPUBindingResource {
+function bindingResource(b: Binding): GPUBufferBinding {
   if (b instanceof GpuTensor) return { buffer: b.buffer, offset: 0, size: b.byteLength };
   if ('buffer' in b && !('mapState' in b)) return { buffer: b.buffer, offset: b.offset ?? 0, size: b.size };
   return { buffer: b as GPUBuffer };

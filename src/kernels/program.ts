@@ -39,6 +39,9 @@ export interface KernelDispatch<U extends string, B extends string> {
   uniforms: Record<U, number>;
   workgroups: readonly [number, number?, number?];
   label: string;
+  /** For profiles: arithmetic (multiply-add = 2) and weight bytes read. */
+  flops?: number;
+  weightBytes?: number;
 }
 
 export interface Kernel<P extends Record<string, ParamValue>, U extends string, B extends string> {
@@ -134,6 +137,8 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
         uniforms: uniformNames.length ? kernel.pack(args.uniforms) : undefined,
         workgroups: args.workgroups,
         label: args.label,
+        flops: args.flops,
+        weightBytes: args.weightBytes,
       });
     },
   };

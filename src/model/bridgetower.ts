@@ -130,10 +130,13 @@ export class BridgeTowerModel {
     };
     const pass: Pass = { outs, upload, owned: [] };
     try {
+      this.gpu.stage('text tower');
       const text = plan.text && this.textTower(plan.text, pass, plan.cross);
+      this.gpu.stage('image tower');
       const image = plan.image && this.imageTower(plan.image, 1, pass, '', plan.cross, plan.itcImage, plan.fusion);
       if (image?.itc) outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: !!plan.image!.features });
       if (plan.cross && text && image) {
+        this.gpu.stage('cross-modal layers');
         const textInputs = text.sources.map((t) => this.crossText.transform(t, 0));
         outs.release(...text.sources);
         const cls = this.crossModal(textInputs, text.mask, image, B, outs, '', plan.query);
