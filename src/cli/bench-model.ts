@@ -125,7 +125,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
   if (o.imageSize !== undefined && (o.imageSize < 16 || o.imageSize % 16 !== 0))
     throw new UsageError(`--image-size must be a positive multiple of the patch size 16, got ${o.imageSize}`);
 
-  const gpu = await createNodeGpu({ limits: o.limits, profile: o.profile });
+  const gpu = await createNodeGpu({ limits: o.limits, profile: o.profile, cpuClock: cpuNow });
   try {
     o.log(
       `device: ${gpu.adapterDescription}; max binding ${mib(gpu.caps.maxStorageBufferBindingSize)}` +
@@ -242,7 +242,7 @@ async function benchOne(
     forwards.push(f);
     const c = f.counters;
     log(
-      `forward ${i + 1}: ${sec(f.wallMs)} s, ${sec(f.cpuMs)} s CPU; encoding ${c.encodeMs.toFixed(1)} ms; ` +
+      `forward ${i + 1}: ${sec(f.wallMs)} s, ${sec(f.cpuMs)} s CPU; encoding ${c.encodeMs.toFixed(1)} ms (${c.encodeCpuMs.toFixed(1)} ms CPU); ` +
         `${c.dispatches} dispatches in ${c.submits} submits; created ${c.pipelinesCreated} pipelines, ` +
         `${c.bindGroupsCreated} bind groups, ${c.buffersCreated} buffers; wrote ${mib(c.bytesWritten)}, read ` +
         `${(c.bytesRead / 1024).toFixed(1)} KiB${i === 0 ? ' (first: compiles pipelines)' : ''}`,

@@ -4,6 +4,7 @@
 // expected.safetensors; what to run and the input checks are planned first (plan.ts). A forward pass records
 // every kernel into one command encoder and ends with one submit and one readback of just the requested tensors.
 import type { Gpu } from '../gpu/runtime';
+import type { Recording } from '../gpu/recording';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
 import { takeToken } from '../kernels/take-token';
@@ -33,6 +34,7 @@ import {
   knownOutputs,
   planForward,
   planImageFeatures,
+  type ForwardPlan,
   type PlannedImage,
   type PlannedText,
 } from './plan';
@@ -46,6 +48,47 @@ interface Pass {
   outs: Outputs;
   upload: (data: Float32Array | Int32Array, shape: number[], label: string) => GpuTensor;
   owned: ImageFeatures[];
+}
+
+/** A captured pass and the names and shapes of what its read returns. */
+interface KeptRecording {
+  recording: Recording;
+  outputs: { name: string; shape: number[] }[];
+}
+
+/**
+ * Passes kept for replay per model: each keeps its activation buffers (the pass's peak working set) and its
+ * input buffers, so a few shapes (a question, a caption batch, text alone) run without creating anything.
+ */
+const RECORDINGS_KEPT = 4;
+
+/**
+ * What decides a pass's commands: the plan without its input data (shapes, outputs, flags). Undefined when the
+ * plan holds image features, whose buffers belong to the caller.
+ */
+function replayKey(plan: ForwardPlan): string | undefined {
+  let features = false;
+  const key = JSON.stringify(plan, (_k, v: unknown) => {
+    if (v instanceof ImageFeatures) {
+      features = true;
+      return undefined;
+    }
+    if (ArrayBuffer.isView(v)) return (v as Float32Array).length;
+    return v instanceof Set ? [...(v as Set<string>)] : v;
+  });
+  return features ? undefined : key;
+}
+
+/** The pass's input data under the labels textTower and imageTower write them with. */
+function passInputs(plan: ForwardPlan): Map<string, ArrayBufferView> {
+  const m = new Map<string, ArrayBufferView>();
+  if (plan.text) {
+    m.set('attention mask', plan.text.mask);
+    m.set('input ids', plan.text.ids);
+  }
+  if (plan.image?.pixels) m.set('pixel values', plan.image.pixels);
+  if (plan.image2?.pixels) m.set('pixel values 2', plan.image2.pixels);
+  return m;
 }
 
 /** The text tower's results the rest of the pass uses. */
@@ -67,6 +110,8 @@ export class BridgeTowerModel {
   private readonly crossImage: CrossModalSide;
   private readonly heads: Heads;
   private readonly known: Set<string>;
+  /** Captured passes by plan (replayKey), oldest first. */
+  private readonly recordings = new Map<string, KeptRecording>();
 
   private constructor(
     readonly gpu: Gpu,
@@ -120,11 +165,33 @@ export class BridgeTowerModel {
   async forward(inputs: ForwardInputs, opts: ForwardOptions = {}): Promise<Map<string, OutputTensor>> {
     const plan = planForward(this.config, inputs, opts, this.gpu);
     if (!plan.wanted.size) return new Map();
+    const key = replayKey(plan);
+    const known = key === undefined ? undefined : this.recordings.get(key);
+    if (known && !known.recording.busy) {
+      const data = await this.gpu.replay(known.recording, passInputs(plan));
+      return new Map(known.outputs.map((o, i) => [o.name, { shape: o.shape, data: data[i] as Float32Array }]));
+    }
+    const capture = key !== undefined && !known;
+    if (capture) this.gpu.beginCapture();
+    let outputs: { name: string; shape: number[] }[] | undefined;
+    try {
+      const result = await this.record(plan);
+      outputs = [...result].map(([name, t]) => ({ name, shape: t.shape }));
+      return result;
+    } finally {
+      const recording = capture ? this.gpu.endCapture() : null;
+      if (recording && outputs) this.keepRecording(key!, { recording, outputs });
+      else if (recording) this.gpu.releaseRecording(recording);
+    }
+  }
+
+  /** Record and run a planned pass. */
+  private async record(plan: ForwardPlan): Promise<Map<string, OutputTensor>> {
     const B = plan.batch;
     const outs = new Outputs(plan.wanted);
     const uploads: GpuTensor[] = [];
     const upload = (data: Float32Array | Int32Array, shape: number[], label: string): GpuTensor => {
-      const t = this.gpu.upload(data, shape, data instanceof Int32Array ? 'i32' : 'f32', label);
+      const t = this.gpu.input(data, shape, data instanceof Int32Array ? 'i32' : 'f32', label);
       uploads.push(t);
       return t;
     };
@@ -170,7 +237,7 @@ export class BridgeTowerModel {
   imageFeatures(pixelValues: HostArray<Float32Array>, opts: { tokenType?: 1 | 2 } = {}): ImageFeatures {
     const k = opts.tokenType ?? 1;
     const plan = planImageFeatures(this.config, pixelValues, k);
-    const pixels = this.gpu.upload(plan.image.pixels!, plan.image.shape, 'f32', 'pixel values');
+    const pixels = this.gpu.input(plan.image.pixels!, plan.image.shape, 'f32', 'pixel values');
     const features = this.imageLayers(pixels, k, new Outputs(new Set()), '', true, plan.itc, plan.fusion);
     this.gpu.submit();
     pixels.release();
@@ -191,7 +258,19 @@ export class BridgeTowerModel {
   }
 
   dispose(): void {
+    for (const r of this.recordings.values()) this.gpu.releaseRecording(r.recording);
+    this.recordings.clear();
     this.weights.dispose();
+  }
+
+  /** Keep a captured pass for its plan, letting go of the oldest beyond RECORDINGS_KEPT. */
+  private keepRecording(key: string, r: KeptRecording): void {
+    this.recordings.set(key, r);
+    if (this.recordings.size > RECORDINGS_KEPT) {
+      const [oldest, kept] = this.recordings.entries().next().value!;
+      this.gpu.releaseRecording(kept.recording);
+      this.recordings.delete(oldest);
+    }
   }
 
   // --- towers -------------------------------------------------------------------------------------------
