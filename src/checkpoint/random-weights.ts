@@ -3,7 +3,7 @@
 // tools/make-random-model.ts writes them to disk; `bridgetower bench-model` and the tests use them in memory.
 import { expectedTensors } from '../common/parameters';
 import type { HostTensor } from '../common/tensor';
-import type { ConvertibleWeights } from './web-format';
+import type { ConvertibleWeights } from './web-format-write';
 import type { TensorInfo } from '../common/weight-set';
 import { MissingTensorError } from '../errors';
 import type { BridgeTowerConfig } from '../common/config';

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { checkRange, type ByteSource, type Directory } from './byte-source';
 import { openWeights, type OpenOptions } from './open';
-import type { ConvertibleWeights, FileSink, WebFormatSink } from './web-format';
+import type { ConvertibleWeights, FileSink, WebFormatSink } from './web-format-write';
 
 export class NodeFileSource implements ByteSource {
   private constructor(

@@ -65,23 +65,27 @@ export function parseTokenizerJson(text: string, file: string): TokenizerFiles {
 export function parseLabels(text: string, file: string): string[] {
   const x = parseJson(text, file) as unknown;
   // A JSON array of answers, or HF's {"id2label": {"0": ...}} / a bare {"0": ...} map.
-  const map =
-    x && typeof x === 'object' && !Array.isArray(x) ? ((x as { id2label?: unknown }).id2label ?? x) : undefined;
   if (Array.isArray(x) && x.every((s) => typeof s === 'string')) return x;
-  if (map && typeof map === 'object') {
-    const entries = Object.entries(map as Record<string, unknown>);
-    const out = new Array<string>(entries.length);
-    for (const [k, v] of entries) {
-      const i = Number(k);
-      if (!Number.isSafeInteger(i) || i < 0 || i >= entries.length || typeof v !== 'string')
-        throw new ConfigError(
-          `${file}: label ${JSON.stringify(k)} -> ${JSON.stringify(v)} is not an index 0..${entries.length - 1} -> string`,
-        );
-      out[i] = v;
-    }
-    return out;
-  }
+  if (x && typeof x === 'object' && !Array.isArray(x))
+    return parseId2label((x as { id2label?: unknown }).id2label ?? x, file);
   throw new ConfigError(`${file}: labels must be a JSON array of strings or an id -> label map`);
+}
+
+/** An id -> label map (HF's `id2label`) as the list of labels, every index from 0 given once. */
+export function parseId2label(map: unknown, file: string): string[] {
+  if (!map || typeof map !== 'object' || Array.isArray(map))
+    throw new ConfigError(`${file}: not an id -> label map (${JSON.stringify(map)?.slice(0, 40)})`);
+  const entries = Object.entries(map as Record<string, unknown>);
+  const out = new Array<string>(entries.length);
+  for (const [k, v] of entries) {
+    const i = Number(k);
+    if (!Number.isSafeInteger(i) || i < 0 || i >= entries.length || out[i] !== undefined || typeof v !== 'string')
+      throw new ConfigError(
+        `${file}: label ${JSON.stringify(k)} -> ${JSON.stringify(v)} is not an index 0..${entries.length - 1} -> string`,
+      );
+    out[i] = v;
+  }
+  return out;
 }
 
 /**

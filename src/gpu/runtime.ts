@@ -127,7 +127,7 @@ export class Gpu {
     const create = (d: GPUBufferDescriptor): GPUBuffer => this.createBuffer(d);
     this.pool = new BufferPool(create);
     this.timer = options.profile && caps.timestampQuery ? new GpuTimer(device, create) : null;
-    device.lost.then((info) => {
+    void device.lost.then((info) => {
       if (info.reason === 'destroyed') return;
       this.lost = new DeviceLostError(`the GPU device was lost (${info.reason}): ${info.message}`);
       options.onDeviceLost?.(this.lost);

@@ -1,6 +1,6 @@
 // The hub cache in a browser: the app's model storage (OPFS, else IndexedDB), one stored model per entry.
 import { openStoredModel, storeWeights } from '../checkpoint/web-storage-browser';
-import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
+import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format-write';
 import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
 

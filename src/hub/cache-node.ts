@@ -6,13 +6,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeDirectory, NodeDirSink } from '../checkpoint/source-node';
-import {
-  WebFormatWeights,
-  writeWebFormat,
-  type ConvertOptions,
-  type ConvertibleWeights,
-  MANIFEST,
-} from '../checkpoint/web-format';
+import { WebFormatWeights, MANIFEST } from '../checkpoint/web-format';
+import { writeWebFormat, type ConvertOptions, type ConvertibleWeights } from '../checkpoint/web-format-write';
 import { CheckpointError } from '../errors';
 import type { ModelCache } from './cache';
 

@@ -3,7 +3,7 @@
 // a directory renamed into place; browser: a manifest written last), so a failed or cancelled download
 // leaves nothing a later load would trust.
 import { crc32 } from '../checkpoint/crc32';
-import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
+import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format-write';
 
 export interface ModelCache {
   /** For messages: a directory, or the browser storage used. */

@@ -4,14 +4,14 @@
 import { MemorySource, readJson, readText, type ByteSource, type Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
+import { WebFormatWeights } from '../checkpoint/web-format';
 import {
-  WebFormatWeights,
   writeWebFormat,
   type ConvertOptions,
   type ConvertibleWeights,
   type FileSink,
   type WebFormatSink,
-} from '../checkpoint/web-format';
+} from '../checkpoint/web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
 import type { LoadProgress } from '../common/progress';
 import { cacheKey, type ModelCache } from './cache';
@@ -120,7 +120,7 @@ async function readTokenizer(repo: Directory): Promise<TokenizerFiles | undefine
 }
 
 /** Without a cache, the converter still runs (the dtype applies), into memory. */
-async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
+export async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
   const files = new MemoryFiles(weights.source);
   await writeWebFormat(weights, files, opts);
   return WebFormatWeights.open(files);

@@ -2,9 +2,13 @@
 // by them through cross_modal_*_layernorm and the bridge layers (link_tower), and the heads. `forward` follows
 // fixtures/README.md "Computation, step by step" and returns the tensors asked for under the names of
 // expected.safetensors; what to run and the input checks are planned first (plan.ts). A forward pass records
-// every kernel into one command encoder and ends with one submit and one readback of just the requested tensors.
-import type { Gpu } from '../gpu/runtime';
+// every kernel into one command encoder and ends with one submit and one readback of just the requested tensors;
+// given a signal or a stage callback, it submits per stage instead (text tower, image tower, cross-modal layers,
+// second image) and waits for each, so progress ticks within a pass and a Cancel stops it at the next stage.
+// The first pass of a plan is captured and the next passes of that plan replay it (src/gpu/recording.ts).
+import { AbortedError } from '../errors';
 import type { Recording } from '../gpu/recording';
+import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
 import { takeToken } from '../kernels/take-token';
@@ -34,7 +38,11 @@ import {
   knownOutputs,
   planForward,
   planImageFeatures,
+  IMAGE_ROLES,
+  type ImageProducts,
+  type ImageRole,
   type ForwardPlan,
+  type ItmStack,
   type PlannedImage,
   type PlannedText,
 } from './plan';
@@ -50,6 +58,21 @@ interface Pass {
   owned: ImageFeatures[];
 }
 
+/** What every cross-modal stack of a pass shares: the text side's bridge inputs, its mask, B, the query row. */
+interface CrossStackInputs {
+  /** cross_modal_text_transform of the text layers that feed the stack, one per cross layer. */
+  textInputs: GpuTensor[];
+  mask: GpuTensor;
+  batch: number;
+  query: number;
+}
+
+/** The outputs of one cross layer: its text and image sides. */
+interface CrossFeatures {
+  text: GpuTensor;
+  image: GpuTensor;
+}
+
 /** A captured pass and the names and shapes of what its read returns. */
 interface KeptRecording {
   recording: Recording;
@@ -62,11 +85,19 @@ interface KeptRecording {
  */
 const RECORDINGS_KEPT = 4;
 
+/** How a pass reports and stops between its stages. */
+interface Staging {
+  names: string[];
+  done: number;
+  signal?: AbortSignal;
+  onStage?: ForwardOptions['onStage'];
+}
+
 /**
- * What decides a pass's commands: the plan without its input data (shapes, outputs, flags). Undefined when the
- * plan holds image features, whose buffers belong to the caller.
+ * What decides a pass's commands: the plan without its input data (shapes, outputs, flags), and whether it runs
+ * in stages. Undefined when the plan holds image features, whose buffers belong to the caller.
  */
-function replayKey(plan: ForwardPlan): string | undefined {
+function replayKey(plan: ForwardPlan, staged: boolean): string | undefined {
   let features = false;
   const key = JSON.stringify(plan, (_k, v: unknown) => {
     if (v instanceof ImageFeatures) {
@@ -76,19 +107,31 @@ function replayKey(plan: ForwardPlan): string | undefined {
     if (ArrayBuffer.isView(v)) return (v as Float32Array).length;
     return v instanceof Set ? [...(v as Set<string>)] : v;
   });
-  return features ? undefined : key;
+  return features ? undefined : `${staged ? 'staged ' : ''}${key}`;
 }
 
 /** The pass's input data under the labels textTower and imageTower write them with. */
 function passInputs(plan: ForwardPlan): Map<string, ArrayBufferView> {
   const m = new Map<string, ArrayBufferView>();
+  if (plan.kind === 'nothing') return m;
   if (plan.text) {
     m.set('attention mask', plan.text.mask);
     m.set('input ids', plan.text.ids);
   }
-  if (plan.image?.pixels) m.set('pixel values', plan.image.pixels);
-  if (plan.image2?.pixels) m.set('pixel values 2', plan.image2.pixels);
+  const images = [plan.image, plan.kind === 'cross' ? plan.image2 : undefined];
+  for (const image of images) if (image?.from === 'pixels') m.set(IMAGE_ROLES[image.role].label, image.pixels);
   return m;
+}
+
+/** The stages of a pass, in order: each ends with a submit when the pass runs in stages. */
+function stageNames(plan: ForwardPlan): string[] {
+  if (plan.kind === 'nothing') return [];
+  const names: string[] = [];
+  if (plan.text) names.push('text tower');
+  if (plan.image?.from === 'pixels') names.push('image tower');
+  if (plan.kind === 'cross') names.push('cross-modal layers');
+  if (plan.kind === 'cross' && plan.image2) names.push('second image');
+  return names;
 }
 
 /** The text tower's results the rest of the pass uses. */
@@ -164,19 +207,26 @@ export class BridgeTowerModel {
 
   async forward(inputs: ForwardInputs, opts: ForwardOptions = {}): Promise<Map<string, OutputTensor>> {
     const plan = planForward(this.config, inputs, opts, this.gpu);
-    if (!plan.wanted.size) return new Map();
-    const key = replayKey(plan);
+    if (plan.kind === 'nothing') return new Map();
+    if (opts.signal?.aborted) throw new AbortedError('the forward pass was cancelled');
+    const staged = !!(opts.signal || opts.onStage);
+    const staging: Staging | undefined = staged
+      ? { names: stageNames(plan), done: 0, signal: opts.signal, onStage: opts.onStage }
+      : undefined;
+    const key = replayKey(plan, staged);
     const known = key === undefined ? undefined : this.recordings.get(key);
     if (known && !known.recording.busy) {
-      const data = await this.gpu.replay(known.recording, passInputs(plan));
+      const data = await this.gpu.replay(known.recording, passInputs(plan), () => this.stageDone(staging!));
+      if (staging) await this.stageDone(staging);
       return new Map(known.outputs.map((o, i) => [o.name, { shape: o.shape, data: data[i] as Float32Array }]));
     }
     const capture = key !== undefined && !known;
     if (capture) this.gpu.beginCapture();
     let outputs: { name: string; shape: number[] }[] | undefined;
     try {
-      const result = await this.record(plan);
+      const result = await this.record(plan, staging);
       outputs = [...result].map(([name, t]) => ({ name, shape: t.shape }));
+      if (staging) await this.stageDone(staging);
       return result;
     } finally {
       const recording = capture ? this.gpu.endCapture() : null;
@@ -185,9 +235,9 @@ export class BridgeTowerModel {
     }
   }
 
-  /** Record and run a planned pass. */
-  private async record(plan: ForwardPlan): Promise<Map<string, OutputTensor>> {
-    const B = plan.batch;
+  /** Record and run a planned pass; with `staging`, submit and wait at the end of each stage but the last. */
+  private async record(plan: ForwardPlan, staging?: Staging): Promise<Map<string, OutputTensor>> {
+    if (plan.kind === 'nothing') return new Map();
     const outs = new Outputs(plan.wanted);
     const uploads: GpuTensor[] = [];
     const upload = (data: Float32Array | Int32Array, shape: number[], label: string): GpuTensor => {
@@ -196,23 +246,42 @@ export class BridgeTowerModel {
       return t;
     };
     const pass: Pass = { outs, upload, owned: [] };
+    const names = stageNames(plan);
+    let stage = 0;
+    /** Enter the next stage: the previous one is submitted and waited for when the pass runs in stages. */
+    const next = async (): Promise<void> => {
+      if (stage > 0 && staging) {
+        this.gpu.submit();
+        this.gpu.pauseCapture();
+        try {
+          await this.stageDone(staging);
+        } finally {
+          this.gpu.resumeCapture();
+        }
+      }
+      this.gpu.stage(names[stage++]);
+    };
     try {
-      this.gpu.stage('text tower');
-      const text = plan.text && this.textTower(plan.text, pass, plan.cross);
-      this.gpu.stage('image tower');
-      const image = plan.image && this.imageTower(plan.image, 1, pass, '', plan.cross, plan.itcImage, plan.fusion);
-      if (image?.itc) outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: !!plan.image!.features });
-      if (plan.cross && text && image) {
-        this.gpu.stage('cross-modal layers');
+      if (plan.text) await next();
+      const text = plan.text && this.textTower(plan.text, pass);
+      if (plan.image?.from === 'pixels') await next();
+      const image = plan.image && this.imageTower(plan.image, pass);
+      if (image?.itc)
+        outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: plan.image?.from === 'features' });
+      if (plan.kind === 'cross' && text && image) {
+        await next();
+        const B = plan.batch;
         const textInputs = text.sources.map((t) => this.crossText.transform(t, 0));
         outs.release(...text.sources);
-        const cls = this.crossModal(textInputs, text.mask, image, B, outs, '', plan.query);
-        this.taskHeads(cls, outs, !plan.fusion);
-        if (plan.fusion) this.fusionItm(textInputs, text.mask, image, B, outs, plan.query);
+        const stack = { textInputs, mask: text.mask, batch: B, query: plan.query };
+        const cls = this.crossModal(stack, image, outs, '');
+        this.taskHeads(cls, outs, plan.itm);
+        if (plan.itm === 'fusion') this.fusionItm(stack, image, outs);
         if (outs.wants('itc_cross') || outs.wants('itc_logits')) this.itcCross(cls, text.itc, image.itc, B, outs);
         if (plan.image2) {
-          const image2 = this.imageTower(plan.image2, 2, pass, 'img2.', true, false);
-          this.nlvr2(cls, this.crossModal(textInputs, text.mask, image2, B, outs, 'img2.', plan.query), outs);
+          await next();
+          const cls2 = this.crossModal(stack, this.imageTower(plan.image2, pass), outs, IMAGE_ROLES.image2.prefix);
+          this.nlvr2(cls, cls2, outs);
         }
         outs.release(cls, ...textInputs);
       }
@@ -235,10 +304,9 @@ export class BridgeTowerModel {
    * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image.
    */
   imageFeatures(pixelValues: HostArray<Float32Array>, opts: { tokenType?: 1 | 2 } = {}): ImageFeatures {
-    const k = opts.tokenType ?? 1;
-    const plan = planImageFeatures(this.config, pixelValues, k);
-    const pixels = this.gpu.input(plan.image.pixels!, plan.image.shape, 'f32', 'pixel values');
-    const features = this.imageLayers(pixels, k, new Outputs(new Set()), '', true, plan.itc, plan.fusion);
+    const planned = planImageFeatures(this.config, pixelValues, opts.tokenType ?? 1);
+    const pixels = this.gpu.input(planned.pixels, planned.shape, 'f32', 'pixel values');
+    const features = this.imageLayers(pixels, planned.role, planned.keep, new Outputs(new Set()));
     this.gpu.submit();
     pixels.release();
     return features;
@@ -249,12 +317,18 @@ export class BridgeTowerModel {
     inputIds: HostArray<IdData>,
     attentionMask?: HostArray<IdData | Float32Array>,
   ): Promise<OutputTensor> {
-    return (await this.forward({ inputIds, attentionMask }, { outputs: ['itc_text'] })).get('itc_text')!;
+    return this.forwardOne({ inputIds, attentionMask }, 'itc_text');
   }
 
   /** itc_image [B, dim] from the image tower alone. */
   async encodeImage(pixelValues: HostArray<Float32Array>): Promise<OutputTensor> {
-    return (await this.forward({ pixelValues }, { outputs: ['itc_image'] })).get('itc_image')!;
+    return this.forwardOne({ pixelValues }, 'itc_image');
+  }
+
+  private async forwardOne(inputs: ForwardInputs, name: string): Promise<OutputTensor> {
+    const out = (await this.forward(inputs, { outputs: [name] })).get(name);
+    if (!out) throw new Error(`internal error: ${name} was asked for and not produced`);
+    return out;
   }
 
   dispose(): void {
@@ -266,20 +340,28 @@ export class BridgeTowerModel {
   /** Keep a captured pass for its plan, letting go of the oldest beyond RECORDINGS_KEPT. */
   private keepRecording(key: string, r: KeptRecording): void {
     this.recordings.set(key, r);
-    if (this.recordings.size > RECORDINGS_KEPT) {
-      const [oldest, kept] = this.recordings.entries().next().value!;
-      this.gpu.releaseRecording(kept.recording);
+    const oldest = this.recordings.keys().next().value;
+    if (this.recordings.size > RECORDINGS_KEPT && oldest !== undefined) {
+      this.gpu.releaseRecording(this.recordings.get(oldest)!.recording);
       this.recordings.delete(oldest);
     }
+  }
+
+  /** A stage's work is submitted: wait for the GPU, report it, and stop here if the caller cancelled. */
+  private async stageDone(s: Staging): Promise<void> {
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    s.done++;
+    s.onStage?.(s.done, s.names.length, s.names[s.done - 1]);
+    if (s.signal?.aborted && s.done < s.names.length) throw new AbortedError('the forward pass was cancelled');
   }
 
   // --- towers -------------------------------------------------------------------------------------------
 
   /**
-   * Steps 1-2. Keeps the text layers that feed the cross-modal stack when `needCross`, and itc_text when itc_text
-   * or itc_logits is asked for.
+   * Steps 1-2. Keeps the text layers that feed the cross-modal stack when they do, and itc_text when itc_text or
+   * itc_logits is asked for.
    */
-  private textTower(planned: PlannedText, pass: Pass, needCross: boolean): TextSide {
+  private textTower(planned: PlannedText, pass: Pass): TextSide {
     const { outs, upload } = pass;
     const c = this.config,
       first = this.split - 1;
@@ -290,7 +372,7 @@ export class BridgeTowerModel {
     for (let i = 0; i < c.text.layers; i++) {
       const y = outs.offer(`text_layer.${i}`, this.text.layer(i, x, mask));
       if (!sources.includes(x)) outs.release(x);
-      if (needCross && i >= first) sources.push(y);
+      if (planned.feedsCross && i >= first) sources.push(y);
       x = y;
     }
     let itc: GpuTensor | undefined;
@@ -303,46 +385,31 @@ export class BridgeTowerModel {
     return { mask, sources, itc };
   }
 
-  /** The image side of token type k: the given image features, or the image tower run on the pixels. */
-  private imageTower(
-    planned: PlannedImage,
-    tokenType: number,
-    pass: Pass,
-    prefix: string,
-    needCross: boolean,
-    needItc: boolean,
-    needFusion = false,
-  ): ImageFeatures {
-    if (planned.features) return planned.features;
-    const pixels = pass.upload(planned.pixels!, planned.shape, tokenType === 1 ? 'pixel values' : 'pixel values 2');
-    const features = this.imageLayers(pixels, tokenType, pass.outs, prefix, needCross, needItc, needFusion);
+  /** One image's side: the given image features, or the image tower run on the pixels. */
+  private imageTower(planned: PlannedImage, pass: Pass): ImageFeatures {
+    if (planned.from === 'features') return planned.features;
+    const pixels = pass.upload(planned.pixels, planned.shape, IMAGE_ROLES[planned.role].label);
+    const features = this.imageLayers(pixels, planned.role, planned.keep, pass.outs);
     pass.owned.push(features);
     return features;
   }
 
   /**
-   * Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under `prefix`.
-   * ITC image embedding: the authors' l2norm(itc_image_head(LN(last vision layer)[:, 0])), LN = ln_post or
+   * Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under the role's
+   * prefix. ITC image embedding: the authors' l2norm(itc_image_head(LN(last vision layer)[:, 0])), LN = ln_post or
    * ln_separate[Lv-1]; HF's l2norm(itc_image_head((cross_modal_image_transform(ln_post(x)) + token_type[1])[:, 0]))
    * with x the vision layer Lt-1, where HF's text-indexed loop stops.
    */
-  private imageLayers(
-    pixels: GpuTensor,
-    tokenType: number,
-    outs: Outputs,
-    prefix: string,
-    needCross: boolean,
-    needItc: boolean,
-    needFusion = false,
-  ): ImageFeatures {
+  private imageLayers(pixels: GpuTensor, role: ImageRole, keep: ImageProducts, outs: Outputs): ImageFeatures {
     const c = this.config,
       first = this.split - 1,
       hf = this.definition === 'hf';
+    const { tokenType, prefix } = IMAGE_ROLES[role];
     const itcLayer = hf ? c.text.layers - 1 : c.vision.layers - 1;
     const fusionFirst = c.vision.layers - c.numLayers;
-    let last = needCross ? c.text.layers - 1 : -1;
-    if (needItc) last = Math.max(last, itcLayer);
-    if (needFusion) last = c.vision.layers - 1;
+    let last = keep.cross ? c.text.layers - 1 : -1;
+    if (keep.itc) last = Math.max(last, itcLayer);
+    if (keep.fusion) last = c.vision.layers - 1;
     for (let i = 0; i < c.vision.layers; i++) if (outs.wants(`${prefix}image_layer.${i}`)) last = Math.max(last, i);
     let x = outs.offer(`${prefix}image_pre`, this.vision.embed(pixels));
     const crossInputs: GpuTensor[] = [];
@@ -352,17 +419,17 @@ export class BridgeTowerModel {
       const y = outs.offer(`${prefix}image_layer.${i}`, this.vision.resblock(i, x));
       outs.release(x);
       x = y;
-      if (needCross && i >= first && i < c.text.layers) {
+      if (keep.cross && i >= first && i < c.text.layers) {
         const post = this.vision.layerNorm(x, LN_POST);
         crossInputs.push(this.crossImage.transform(post, tokenType));
         post.release();
       }
-      if (needFusion && i >= fusionFirst) {
+      if (keep.fusion && i >= fusionFirst) {
         const normed = this.vision.layerNorm(x, c.vision.layernormShared ? LN_POST : lnSeparate(i));
         fusionInputs.push(this.crossImage.transform(normed, tokenType));
         normed.release();
       }
-      if (needItc && i === itcLayer) {
+      if (keep.itc && i === itcLayer) {
         const cls = takeToken(this.gpu, x, 0);
         const normed = this.vision.layerNorm(cls, hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
         cls.release();
@@ -377,7 +444,7 @@ export class BridgeTowerModel {
       }
     }
     outs.release(x);
-    return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc, needFusion ? fusionInputs : undefined);
+    return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc, keep.fusion ? fusionInputs : undefined);
   }
 
   // --- cross-modal stack and heads ----------------------------------------------------------------------
@@ -386,63 +453,68 @@ export class BridgeTowerModel {
    * Steps 5-8 for one image: each cross layer j takes its inputs through cross_modal_*_layernorm (j = 0) or the
    * bridge layers link_tower.{j-1}; returns cls_feats.
    */
-  private crossModal(
-    textInputs: GpuTensor[],
-    mask: GpuTensor,
-    image: ImageFeatures,
-    B: number,
-    outs: Outputs,
-    prefix: string,
-    query: number,
-  ): GpuTensor {
-    let x1: GpuTensor | undefined, y1: GpuTensor | undefined;
-    for (let j = 0; j < this.config.numLayers; j++) {
-      const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
-      const x = outs.offer(
-        `${prefix}cross_text_in.${j}`,
-        j === 0 ? this.crossText.layerNorm(textInputs[j]) : this.crossText.linkTower(j - 1, textInputs[j], x1!),
-      );
-      const y = outs.offer(
-        `${prefix}cross_image_in.${j}`,
-        j === 0 ? this.crossImage.layerNorm(imageInput) : this.crossImage.linkTower(j - 1, imageInput, y1!),
-      );
-      if (imageInput !== image.crossInputs[j]) imageInput.release();
-      outs.release(x1, y1);
-      const probsName = `${prefix}cross_attn_probs.${j}`;
-      const t = this.crossText.layers[j].forward(x, mask, y, undefined, outs.wants(probsName) ? query : undefined);
-      if (t.probs) outs.offer(probsName, t.probs);
-      x1 = outs.offer(`${prefix}cross_text.${j}`, t.out);
-      y1 = outs.offer(`${prefix}cross_image.${j}`, this.crossImage.layers[j].forward(y, undefined, x, mask).out);
-      outs.release(x, y);
-    }
-    outs.offer(`${prefix}text_feats`, x1!);
-    outs.offer(`${prefix}image_feats`, y1!);
-    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(x1!, y1!));
-    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(x1!));
-    outs.release(x1, y1);
+  private crossModal(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs, prefix: string): GpuTensor {
+    let feats = this.crossLayer(0, stack, image, outs, prefix);
+    for (let j = 1; j < this.config.numLayers; j++) feats = this.crossLayer(j, stack, image, outs, prefix, feats);
+    outs.offer(`${prefix}text_feats`, feats.text);
+    outs.offer(`${prefix}image_feats`, feats.image);
+    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(feats.text, feats.image));
+    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(feats.text));
+    outs.release(feats.text, feats.image);
     return cls;
   }
 
-  /** Step 9 heads on cls_feats of the first image (ITM too unless it takes the authors' fusion path). */
-  private taskHeads(cls: GpuTensor, outs: Outputs, itm: boolean): void {
+  /** Cross layer j on the outputs of layer j-1 (`previous`, released here) or, for j = 0, on the stack's inputs. */
+  private crossLayer(
+    j: number,
+    stack: CrossStackInputs,
+    image: ImageFeatures,
+    outs: Outputs,
+    prefix: string,
+    previous?: CrossFeatures,
+  ): CrossFeatures {
+    const B = stack.batch;
+    const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
+    const x = outs.offer(
+      `${prefix}cross_text_in.${j}`,
+      previous
+        ? this.crossText.linkTower(j - 1, stack.textInputs[j], previous.text)
+        : this.crossText.layerNorm(stack.textInputs[j]),
+    );
+    const y = outs.offer(
+      `${prefix}cross_image_in.${j}`,
+      previous ? this.crossImage.linkTower(j - 1, imageInput, previous.image) : this.crossImage.layerNorm(imageInput),
+    );
+    if (imageInput !== image.crossInputs[j]) imageInput.release();
+    outs.release(previous?.text, previous?.image);
+    const probsName = `${prefix}cross_attn_probs.${j}`;
+    const mask = stack.mask;
+    const t = this.crossText.layers[j].forward(x, mask, y, undefined, outs.wants(probsName) ? stack.query : undefined);
+    if (t.probs) outs.offer(probsName, t.probs);
+    const text = outs.offer(`${prefix}cross_text.${j}`, t.out);
+    const imageOut = outs.offer(
+      `${prefix}cross_image.${j}`,
+      this.crossImage.layers[j].forward(y, undefined, x, mask).out,
+    );
+    outs.release(x, y);
+    return { text, image: imageOut };
+  }
+
+  /** Step 9 heads on cls_feats of the first image (ITM too when it reads the main stack). */
+  private taskHeads(cls: GpuTensor, outs: Outputs, itm: ItmStack): void {
     const h = this.config.heads;
-    if (outs.wants('vqa_logits')) outs.offer('vqa_logits', this.heads.classifier('vqa_classifier', h.vqa!, cls));
-    if (outs.wants('snli_logits')) outs.offer('snli_logits', this.heads.classifier('snli_classifier', h.snli!, cls));
-    if (itm && outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
+    if (h.vqa && outs.wants('vqa_logits'))
+      outs.offer('vqa_logits', this.heads.classifier('vqa_classifier', h.vqa, cls));
+    if (h.snli && outs.wants('snli_logits')) {
+      outs.offer('snli_logits', this.heads.classifier('snli_classifier', h.snli, cls));
+    }
+    if (itm === 'main' && outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
     if (outs.wants('rank_score')) outs.offer('rank_score', this.heads.rank(cls), [cls.shape[0]]);
   }
 
   /** The authors' ITM path of itm_itc models (infer_fusion): its own cross-modal stack, then itm_score. */
-  private fusionItm(
-    textInputs: GpuTensor[],
-    mask: GpuTensor,
-    image: ImageFeatures,
-    B: number,
-    outs: Outputs,
-    query: number,
-  ): void {
-    const fusion = new ImageFeatures(image.batch, image.tokenType, image.fusionInputs!, undefined);
-    const fusionCls = this.crossModal(textInputs, mask, fusion, B, outs, 'itm.', query);
+  private fusionItm(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs): void {
+    const fusionCls = this.crossModal(stack, image.fusionFeatures(), outs, 'itm.');
     if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
     outs.release(fusionCls);
   }
@@ -459,9 +531,9 @@ export class BridgeTowerModel {
     outs: Outputs,
   ): void {
     const cross = outs.offer('itc_cross', this.heads.itc('cross_modal', cls));
-    if (outs.wants('itc_logits')) {
-      const image = imageItc!.shape[0] === B ? imageItc! : broadcastBatch(this.gpu, imageItc!, B);
-      const pair = concat(this.gpu, textItc!, image);
+    if (outs.wants('itc_logits') && textItc && imageItc) {
+      const image = imageItc.shape[0] === B ? imageItc : broadcastBatch(this.gpu, imageItc, B);
+      const pair = concat(this.gpu, textItc, image);
       const D = cross.shape[1];
       outs.offer('itc_logits', concat(this.gpu, pair, cross), [B, 3, D]);
       pair.release();
@@ -472,9 +544,10 @@ export class BridgeTowerModel {
 
   /** nlvr2_classifier on the cls_feats of both images [B, 4H]. */
   private nlvr2(cls: GpuTensor, cls2: GpuTensor, outs: Outputs): void {
-    if (outs.wants('nlvr2_logits')) {
+    const head = this.config.heads.nlvr2;
+    if (head && outs.wants('nlvr2_logits')) {
       const pair = concat(this.gpu, cls, cls2);
-      outs.offer('nlvr2_logits', this.heads.classifier('nlvr2_classifier', this.config.heads.nlvr2!, pair));
+      outs.offer('nlvr2_logits', this.heads.classifier('nlvr2_classifier', head, pair));
       pair.release();
     }
     outs.release(cls2);

@@ -1,5 +1,6 @@
 // What a forward pass takes and returns: host inputs, the output options, and image features kept on the GPU
 // for reuse across texts.
+import { ShapeError } from '../errors';
 import type { GpuTensor } from '../gpu/tensor';
 
 /** A host array with its row-major shape (a HostTensor from a safetensors file fits). */
@@ -37,6 +38,13 @@ export interface ForwardOptions {
   outputs?: readonly string[];
   /** Text position whose cross-attention `cross_attn_probs.*` reports (default 0, the <s> token). */
   attentionQuery?: number;
+  /**
+   * Stops the pass at its next stage boundary (after the text tower, the image tower, the cross-modal layers)
+   * with AbortedError. Given this or `onStage`, the pass submits and waits per stage.
+   */
+  signal?: AbortSignal;
+  /** Called as each stage of the pass finishes on the GPU: stages done, stages in the pass, the stage's name. */
+  onStage?: (done: number, total: number, stage: string) => void;
 }
 
 export interface OutputTensor {
@@ -62,6 +70,16 @@ export class ImageFeatures {
      */
     readonly fusionInputs?: GpuTensor[],
   ) {}
+
+  /** The features the authors' ITM fusion stack reads: its own bridge inputs in place of `crossInputs`. */
+  fusionFeatures(): ImageFeatures {
+    if (!this.fusionInputs) {
+      throw new ShapeError(
+        "image features were computed without the inputs of the authors' ITM path (itm_itc); use imageFeatures()",
+      );
+    }
+    return new ImageFeatures(this.batch, this.tokenType, this.fusionInputs, undefined);
+  }
 
   dispose(): void {
     for (const t of this.crossInputs) t.release();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/checkpoint/crc32';
 import { openWeights } from '../../src/checkpoint/open';
 import { BridgeTowerError } from '../../src/errors';
-import { fixtureBytes, fixtureJson, memory } from './helpers';
+import { fixtureBytes, fixtureConfig, memory } from './helpers';
 import { mulberry32 } from '../../src/checkpoint/random-weights';
 
 const ITERATIONS = 300;
@@ -118,7 +118,7 @@ describe('fuzzing the readers with mutated fixtures', () => {
   it('safetensors', async () => {
     const base = fixtureBytes('tiny', 'model-hf.safetensors');
     const headerEnd = 8 + Number(new DataView(base.buffer, base.byteOffset).getBigUint64(0, true));
-    const config = fixtureJson('tiny', 'config-hf.json');
+    const config = fixtureConfig('tiny');
     const rand = mulberry32(4);
     for (let i = 0; i < ITERATIONS; i++) {
       const [lo, hi] = rand() < 0.8 ? [0, headerEnd] : [0, base.length];

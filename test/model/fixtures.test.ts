@@ -9,7 +9,7 @@ import { toFloatDtype } from '../../src/common/f16';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
 import type { HostTensor } from '../../src/common/tensor';
-import { writeWebFormat } from '../../src/checkpoint/web-format';
+import { writeWebFormat } from '../../src/checkpoint/web-format-write';
 import { readSafetensorsFile } from '../../src/verify/load-model';
 import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/verify/fixture';
 import { compare } from '../../src/verify/compare';
