@@ -215,6 +215,11 @@ export class ModelPanel {
   }
 
   private showLoadProgress(p: LoadProgress): void {
+    if (p.phase === 'compile') {
+      this.progressBar.value = p.totalTensors > 0 ? p.tensors / p.totalTensors : 0;
+      this.progressDetail.textContent = `Compiling shaders: ${p.tensors} of ${p.totalTensors} pipelines`;
+      return;
+    }
     const verb = { read: 'Reading weights', convert: 'Converting', upload: 'Uploading to the GPU' }[p.phase];
     this.showProgress(verb, p.loadedBytes, p.totalBytes, p.tensors, p.totalTensors);
   }

@@ -36,8 +36,15 @@ export interface GpuOptions extends DeviceRequest {
 /** A buffer, or a tensor, or a byte range of a buffer, bound at the next binding slot. */
 export type Binding = GpuTensor | GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
+/** A pipeline by cache key, built on first use (or by `compile`). */
+export interface PipelineSource {
+  key: string;
+  code: () => string;
+  entryPoint?: string;
+}
+
 export interface DispatchArgs {
-  pipeline: GPUComputePipeline;
+  pipeline: GPUComputePipeline | PipelineSource;
   /** Bound in order at @binding(0..); the uniform block (if any) comes after them. */
   bindings: Binding[];
   /** Uniform block contents; bound at @binding(bindings.length). */
@@ -100,6 +107,8 @@ export class Gpu {
   private readonly timer: GpuTimer | null;
   private persistentBytes = 0;
   private stageName = '';
+  /** Set while `compile` traces a pass: the pipelines it would build, and nothing is recorded. */
+  private tracing: Map<string, PipelineSource> | null = null;
   private capturing: Capture | null = null;
   /** False while a capture is paused, and after its read. */
   private captureOn = false;
@@ -156,6 +165,40 @@ export class Gpu {
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Build the pipelines that `trace` would use, all at once with createComputePipelineAsync (the browser compiles
+   * them in parallel, off the main thread), instead of one by one at the first pass. `trace` runs with nothing
+   * recorded: its dispatches only name pipelines and its reads return zeros. Returns how many were built.
+   */
+  async compile(trace: () => Promise<unknown>, onProgress?: (done: number, total: number) => void): Promise<number> {
+    this.assertUsable();
+    if (this.tracing) throw new Error('internal error: compile() while another compile traces');
+    const wanted = new Map<string, PipelineSource>();
+    this.tracing = wanted;
+    try {
+      await trace();
+    } finally {
+      this.tracing = null;
+    }
+    let done = 0;
+    onProgress?.(0, wanted.size);
+    await Promise.all(
+      [...wanted.values()].map(async ({ key, code, entryPoint = 'main' }) => {
+        const module = this.device.createShaderModule({ code: code(), label: key });
+        const p = await this.device.createComputePipelineAsync({
+          layout: 'auto',
+          compute: { module, entryPoint },
+          label: key,
+        });
+        this.count.pipelinesCreated++;
+        this.pipelines.set(key, p);
+        onProgress?.(++done, wanted.size);
+      }),
+    );
+    this.throwRecordedErrors();
+    return wanted.size;
   }
 
   get pipelineCount(): number {
@@ -215,6 +258,7 @@ export class Gpu {
    */
   input(data: ArrayBufferView, shape: readonly number[], dtype: GpuDType, label: string): GpuTensor {
     this.assertUsable();
+    if (this.tracing) return this.tensor(shape, dtype, label);
     this.startEncoding();
     const capture = this.captureOn ? this.capturing! : null;
     if (this.inputsWritten.has(label) || capture?.inputs.has(label)) return this.upload(data, shape, dtype, label);
@@ -266,8 +310,16 @@ export class Gpu {
       throw new LimitError(`${args.label}: dispatch of ${x}x${y}x${z} workgroups exceeds ${maxDim} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    const source = args.pipeline;
+    if (this.tracing) {
+      if (isSource(source) && !this.pipelines.has(source.key)) {
+        this.tracing.set(source.key, source);
+      }
+      return;
+    }
+    const pipeline = isSource(source) ? this.pipeline(source.key, source.code, source.entryPoint) : source;
     this.startEncoding();
-    const bindGroup = this.bindGroup(args);
+    const bindGroup = this.bindGroup(pipeline, args);
     const timed = {
       label: args.label,
       stage: this.stageName,
@@ -275,18 +327,17 @@ export class Gpu {
       weightBytes: args.weightBytes ?? 0,
     };
     const pass = this.timer ? this.timer.beginPass(this.commandEncoder(), timed) : this.computePass();
-    pass.setPipeline(args.pipeline);
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     if (this.timer) pass.end();
     this.count.dispatches++;
-    if (this.captureOn) {
-      this.capturing!.commands.push({ kind: 'dispatch', pipeline: args.pipeline, bindGroup, x, y, z, timed });
-    }
+    if (this.captureOn) this.capturing!.commands.push({ kind: 'dispatch', pipeline, bindGroup, x, y, z, timed });
   }
 
   /** Copy `bytes` from one buffer to another, in recording order. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (this.tracing) return;
     this.startEncoding();
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
@@ -296,6 +347,7 @@ export class Gpu {
   /** Send everything recorded so far to the GPU. */
   submit(): void {
     this.assertUsable();
+    if (this.tracing) return;
     this.endPass();
     this.timer?.resolve(this.commandEncoder());
     if (this.encoder) {
@@ -317,6 +369,7 @@ export class Gpu {
   async read(...tensors: GpuTensor[]): Promise<HostData[]> {
     this.assertUsable();
     const reads = tensors.map((t) => ({ buffer: t.buffer, dtype: t.dtype, size: t.size, bytes: t.byteLength }));
+    if (this.tracing) return reads.map((r) => hostArray(r, new ArrayBuffer(r.bytes)));
     if (this.capturing && this.captureOn) {
       // The pass ends here; replays read the same buffers themselves.
       this.capturing.reads = reads;
@@ -480,23 +533,7 @@ export class Gpu {
     }
     this.count.bytesRead += total;
     const mapped = staging.getMappedRange(0, total);
-    const out = reads.map((r, i) => {
-      const bytes = mapped.slice(offsets[i], offsets[i] + r.bytes);
-      switch (r.dtype) {
-        case 'f32':
-          return new Float32Array(bytes, 0, r.size);
-        case 'i32':
-          return new Int32Array(bytes, 0, r.size);
-        case 'u32':
-          return new Uint32Array(bytes, 0, r.size);
-        case 'f16':
-          return new Uint16Array(bytes, 0, r.size);
-        // Packed codes, as raw words.
-        case 'q8':
-        case 'q4':
-          return new Uint32Array(bytes);
-      }
-    });
+    const out = reads.map((r, i) => hostArray(r, mapped.slice(offsets[i], offsets[i] + r.bytes)));
     staging.unmap();
     this.giveBackStaging(staging);
     this.throwRecordedErrors();
@@ -554,15 +591,15 @@ export class Gpu {
   }
 
   /** The bind group of a dispatch, from the cache when the same pipeline saw the same buffer ranges before. */
-  private bindGroup(args: DispatchArgs): GPUBindGroup {
+  private bindGroup(pipeline: GPUComputePipeline, args: DispatchArgs): GPUBindGroup {
     const resources = args.bindings.map(bindingResource);
     if (args.uniforms) resources.push(this.uniformSlot(args.uniforms));
-    let key = String(this.id(args.pipeline));
+    let key = String(this.id(pipeline));
     for (const r of resources) key += `|${this.id(r.buffer)}:${r.offset ?? 0}:${r.size ?? ''}`;
     let group = this.bindGroups.get(key);
     if (!group) {
       group = this.device.createBindGroup({
-        layout: args.pipeline.getBindGroupLayout(0),
+        layout: pipeline.getBindGroupLayout(0),
         entries: resources.map((resource, binding) => ({ binding, resource })),
         label: args.label,
       });
@@ -662,6 +699,27 @@ export class Gpu {
   private endPass(): void {
     this.pass?.end();
     this.pass = null;
+  }
+}
+
+function isSource(p: GPUComputePipeline | PipelineSource): p is PipelineSource {
+  return 'key' in p && 'code' in p;
+}
+
+function hostArray(r: RecordedRead, bytes: ArrayBuffer): HostData {
+  switch (r.dtype) {
+    case 'f32':
+      return new Float32Array(bytes, 0, r.size);
+    case 'i32':
+      return new Int32Array(bytes, 0, r.size);
+    case 'u32':
+      return new Uint32Array(bytes, 0, r.size);
+    case 'f16':
+      return new Uint16Array(bytes, 0, r.size);
+    // Packed codes, as raw words.
+    case 'q8':
+    case 'q4':
+      return new Uint32Array(bytes);
   }
 }
 

@@ -139,7 +139,7 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
         return t;
       });
       gpu.dispatch({
-        pipeline: gpu.pipeline(kernel.key(p), () => kernel.code(p)),
+        pipeline: { key: kernel.key(p), code: () => kernel.code(p) },
         bindings,
         uniforms: uniformNames.length ? kernel.pack(args.uniforms) : undefined,
         workgroups: 'groups' in args ? foldGrid(gpu, args.groups, args.label) : args.grid,

@@ -300,6 +300,22 @@ export class BridgeTowerModel {
   }
 
   /**
+   * Build the pipelines of a pass of `outputs` (default: the default outputs) before the first one runs: the pass
+   * is traced on a blank image and `<s></s>` and its pipelines compiled in parallel (Gpu.compile). Shapes travel
+   * in uniforms, so they serve every later text length and batch. Returns how many were built.
+   */
+  async compile(opts: { outputs?: readonly string[]; onProgress?: (done: number, total: number) => void } = {}) {
+    const { text, vision } = this.config;
+    const S = vision.imageSize;
+    const inputs = {
+      inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
+      pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
+    };
+    const plan = planForward(this.config, inputs, { outputs: opts.outputs }, this.gpu);
+    return this.gpu.compile(() => this.record(plan), opts.onProgress);
+  }
+
+  /**
    * Run the image tower once and keep what the cross-modal stack and ITC need, for reuse across many
    * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image.
    */

@@ -10,7 +10,7 @@ import type { TaskContext } from './context';
 import { embedImage, embedPairs, embedText } from './embeddings';
 import { entailment, judgePair } from './entailment';
 import { fillMask } from './fill-mask';
-import { loadTower, type BridgeTowerLoadOptions, type ModelSource } from './load';
+import { loadTower, pipelineOutputs, type BridgeTowerLoadOptions, type ModelSource } from './load';
 import { matchTexts, retrieveImages, retrieveTexts, type RetrievalOptions } from './matching';
 import { answerQuestion, type VqaOptions } from './questions';
 import type {
@@ -171,24 +171,12 @@ export class BridgeTower {
   }
 
   /**
-   * Build every GPU pipeline the tasks use (one forward pass of a blank image and `<s></s>` through all the
-   * heads and a cross-attention map), so the first real question does not pay for shader compilation.
-   * Shapes travel in uniforms, so pipelines built here serve every later text length and batch.
+   * Build every GPU pipeline the tasks use (traced from a pass through all the heads and a cross-attention map,
+   * compiled in parallel; `load` already does this, so it returns at once unless a pipeline is missing). Shapes
+   * travel in uniforms, so the pipelines serve every later text length and batch.
    */
   async warmUp(): Promise<void> {
-    const { text, vision } = this.config;
-    const S = vision.imageSize;
-    const outputs = [
-      ...this.model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
-      `cross_attn_probs.${this.numCrossLayers - 1}`,
-    ];
-    await this.model.forward(
-      {
-        inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
-        pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
-      },
-      { outputs },
-    );
+    await this.model.compile({ outputs: pipelineOutputs(this.model) });
   }
 
   /** Free GPU memory (and the device, if this object created it). */

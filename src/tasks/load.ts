@@ -70,6 +70,13 @@ export async function loadTower(source: ModelSource | undefined, opts: BridgeTow
     }
     if (weights.tokenizer) checkTokenizerFits(weights.tokenizer, weights.config.text.vocabSize, weights.source);
     const model = await BridgeTowerModel.load(gpu, weights, { onProgress: opts.onProgress, signal });
+    // The pipelines the tasks use, compiled in parallel now rather than one by one at the first question.
+    await model.compile({
+      outputs: pipelineOutputs(model),
+      onProgress: (done, total) =>
+        opts.onProgress?.({ phase: 'compile', loadedBytes: 0, totalBytes: 0, tensors: done, totalTensors: total }),
+    });
+    check();
     const vqa = weights.config.heads.vqa;
     const context = new TaskContext({
       model,
@@ -87,6 +94,14 @@ export async function loadTower(source: ModelSource | undefined, opts: BridgeTow
   } finally {
     for (const w of owned) await w.close();
   }
+}
+
+/** A pass through every head and a cross-attention map: the pipelines of every task (NLVR2 aside). */
+export function pipelineOutputs(model: BridgeTowerModel): string[] {
+  return [
+    ...model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
+    `cross_attn_probs.${model.config.numLayers - 1}`,
+  ];
 }
 
 function isHubId(source: ModelSource | undefined): boolean {
