@@ -120,3 +120,20 @@ export class AbortedError extends BridgeTowerError {
     super('aborted', message);
   }
 }
+
+/** A search index file that is not one, or is damaged (src/search/index-file.ts documents the format). */
+export class IndexFileError extends BridgeTowerError {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super('index-file', `${file}: ${message}`);
+  }
+}
+
+/** A search index made by another model (weights, definitions, dtype or preprocessing) than the one given. */
+export class IndexMismatchError extends BridgeTowerError {
+  constructor(message: string) {
+    super('index-mismatch', message);
+  }
+}

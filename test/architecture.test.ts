@@ -15,8 +15,8 @@ const FORBIDDEN: Record<string, string[]> = {
   model: ['checkpoint', 'tasks', 'hub', 'verify', 'cli', 'app'],
   checkpoint: ['model', 'gpu', 'kernels', 'tasks', 'verify', 'cli', 'app'],
 };
-/** The only folders that may import src/tasks. */
-const TASK_USERS = ['tasks', 'app', 'cli'];
+/** The only folders that may import src/tasks (search: its types only). */
+const TASK_USERS = ['tasks', 'search', 'app', 'cli'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
