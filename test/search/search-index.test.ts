@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryWeights, randomWeights } from '../../src/checkpoint/random-weights';
 import { AbortedError, IndexFileError, IndexMismatchError } from '../../src/errors';
 import { SearchIndex, type IndexItem } from '../../src/search/search-index';
-import type { BridgeTower } from '../../src/tasks';
-import { BridgeTower as BT } from '../../src/tasks';
+import { BridgeTower, type ImageInput } from '../../src/tasks';
 import { loadBridgeTower, openModelWeights } from '../../src/tasks/node';
 import { testGpu } from '../gpu/node-gpu';
 import { scenes, SIZE, type Scene } from './shape-world';
@@ -20,9 +19,10 @@ let demo: BridgeTower;
 let pictures: Scene[];
 let full: SearchIndex;
 
+const picture = (s: Scene): ImageInput => ({ width: SIZE, height: SIZE, data: s.rgb, channels: 3 });
 const item = (s: Scene, i: number): IndexItem => ({
   id: `pic-${String(i).padStart(3, '0')}.png`,
-  image: { width: SIZE, height: SIZE, data: s.rgb, channels: 3 },
+  image: picture(s),
   meta: { caption: s.caption },
 });
 
@@ -64,14 +64,14 @@ describe('SearchIndex on the demo model', () => {
   });
 
   it('re-ranks the best N by ITM with the pictures, and says where each hit stood by ITC', async () => {
-    const byId = new Map(pictures.map((p, i) => [item(p, i).id, item(p, i).image]));
+    const byId = new Map(pictures.map((p, i) => [item(p, i).id, picture(p)]));
     let asked = 0;
     const hits = await full.searchText(pictures[3].caption, {
       topK: 5,
       rerank: 8,
       pictures: async (e) => {
         asked++;
-        return byId.get(e.id) as IndexItem['image'] & object;
+        return byId.get(e.id)!;
       },
     });
     expect(asked).toBe(8);
@@ -79,7 +79,7 @@ describe('SearchIndex on the demo model', () => {
     expect(hits).toHaveLength(5);
     for (const h of hits) expect(h.rerank).toBeGreaterThanOrEqual(0);
     for (let i = 1; i < hits.length; i++) expect(hits[i - 1].rerank!).toBeGreaterThanOrEqual(hits[i].rerank!);
-    const match = await demo.match(byId.get(hits[0].id) as Parameters<BridgeTower['match']>[0], [pictures[3].caption]);
+    const match = await demo.match(byId.get(hits[0].id)!, [pictures[3].caption]);
     expect(hits[0].rerank).toBeCloseTo(match[0].itm, 6);
     expect(new Set(hits.map((h) => h.itcRank)).size).toBe(5);
   });
@@ -119,7 +119,7 @@ describe('SearchIndex on the demo model', () => {
         ...item(p, i),
         image: async () => {
           loads++;
-          return item(p, i).image;
+          return picture(p);
         },
       })),
       { onProgress: (p) => progress.push(p.done) },
@@ -152,7 +152,7 @@ describe('SearchIndex on the demo model', () => {
     const bytes = full.save();
     const demoWeights = await openModelWeights('weights/demo');
     const gpu = await testGpu();
-    const random = await BT.load(
+    const random = await BridgeTower.load(
       Object.assign(new MemoryWeights(demo.config, randomWeights(demo.config, 5)), {
         tokenizer: demoWeights.tokenizer,
       }),
