@@ -13,6 +13,8 @@ import { toRgb, type ImageInput } from '../preprocess/image-input';
 import type { RgbImage } from '../preprocess/rgb-image';
 import type { MatchResult, TaskOptions } from '../tasks/types';
 import { readIndexFile, writeIndexFile, type IndexEntry, type Json, type ModelIdentity } from './index-file';
+
+export type { IndexEntry, ModelIdentity };
 import { topK, VectorRows } from './vectors';
 
 /** What the index needs of a model: the public task API's embeddings and matching (BridgeTower has them all). */
