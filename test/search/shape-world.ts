@@ -114,6 +114,20 @@ function draw(objects: readonly ShapeObject[], r: () => number): Uint8Array {
   return out;
 }
 
+/** A picture of exactly these objects (large ones, placed and tinted by `seed`). */
+export function sceneOf(objects: ReadonlyArray<Pick<ShapeObject, 'shape' | 'color'>>, seed: number): Scene {
+  const r = rng(seed);
+  for (;;) {
+    const s = scene(r, objects.length);
+    s.objects.forEach((o, i) => Object.assign(o, objects[i], { size: 'large', r: 10 }));
+    const apart = s.objects.every((o, i) =>
+      s.objects.slice(i + 1).every((p) => Math.hypot(p.cx - o.cx, p.cy - o.cy) > p.r + o.r + 2),
+    );
+    const inside = s.objects.every((o) => o.cx > 12 && o.cx < SIZE - 12 && o.cy > 12 && o.cy < SIZE - 12);
+    if (apart && inside) return { objects: s.objects, caption: caption(s.objects), rgb: draw(s.objects, r) };
+  }
+}
+
 /** `n` scenes with distinct captions, from `seed`. */
 export function scenes(n: number, seed: number): Scene[] {
   const r = rng(seed);
