@@ -98,6 +98,8 @@ describe('the Search view', () => {
   }, 300_000);
 
   it('samples a video with its transcript, indexes the frames, and plays the result from its second', async () => {
+    await page.goto(`${session.baseUrl}/`);
+    await openSearch();
     await fill(page, 'search-index-name', 'Shapes video');
     await fill(page, 'search-video-interval', '1');
     await upload(page, 'search-video-input', VIDEO, VTT);
