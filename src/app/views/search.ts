@@ -27,6 +27,8 @@ const TYPING_MS = 250;
 export function searchView(ctx: AppContext): TaskView {
   let model: LoadedModel | null = null;
   let index: SearchIndex | null = null;
+  /** The stored index `index` was read from (the name field may have been edited since). */
+  let opened = '';
   let worker: Worker | null = null;
   const thumbs = new Map<string, string>();
 
@@ -131,7 +133,10 @@ export function searchView(ctx: AppContext): TaskView {
             on: {
               click: async () => {
                 await deleteIndex(s.name);
-                if (name.value === s.name) index = null;
+                if (opened === s.name) {
+                  index = null;
+                  results.replaceChildren();
+                }
                 await refreshList();
               },
             },
@@ -153,6 +158,7 @@ export function searchView(ctx: AppContext): TaskView {
     if (!bytes || !model) return;
     try {
       index = await SearchIndex.load(bytes, model.model, indexName);
+      opened = indexName;
       panel.dataset.entries = String(index.size);
       note.textContent = `${indexName}: ${index.size} entries.`;
     } catch (e) {
@@ -275,7 +281,7 @@ export function searchView(ctx: AppContext): TaskView {
 
   async function thumb(entryId: string): Promise<string | undefined> {
     if (!thumbs.has(entryId)) {
-      const blob = await getMedia(name.value, entryId);
+      const blob = await getMedia(opened, entryId);
       if (blob) thumbs.set(entryId, URL.createObjectURL(blob));
     }
     return thumbs.get(entryId);
@@ -330,7 +336,7 @@ export function searchView(ctx: AppContext): TaskView {
   }
 
   async function play(videoId: string, start: number): Promise<void> {
-    const blob = await getMedia(name.value, videoId);
+    const blob = await getMedia(opened, videoId);
     if (!blob) return showError(`the video of this result is no longer stored`, 'Playing');
     if (video.dataset.video !== videoId) {
       if (video.src) URL.revokeObjectURL(video.src);
@@ -363,7 +369,7 @@ export function searchView(ctx: AppContext): TaskView {
         topK: TOP_K,
         rerank: RERANK,
         pictures: async (e) => {
-          const blob = await getMedia(name.value, e.id);
+          const blob = await getMedia(opened, e.id);
           if (!blob) throw new BridgeTowerError('search', `the thumbnail of ${e.id} is no longer stored`);
           return blob;
         },
