@@ -3,7 +3,8 @@
 // converted in the page into browser storage — with a progress bar (bytes and tensors), Cancel, and the list
 // of models stored in this browser.
 import type { Directory } from '../checkpoint/byte-source';
-import { WEB_DTYPES, type ConvertProgress, type WebDType } from '../checkpoint/web-format';
+import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
+import { type ConvertProgress } from '../checkpoint/web-format-write';
 import type { WeightSet } from '../common/weight-set';
 import {
   deleteStoredModel,

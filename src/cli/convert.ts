@@ -12,7 +12,8 @@ import {
   parseTokenizerJson,
   parseVocabJson,
 } from '../checkpoint/tokenizer-files';
-import { isWebDType, WEB_DTYPES, writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
+import { isWebDType, WEB_DTYPES } from '../checkpoint/web-format';
+import { writeWebFormat, type ConvertProgress } from '../checkpoint/web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
 import { intOption, option, parseArgs } from './args';
 

@@ -51,7 +51,7 @@ export class Gpu {
   ) {
     this.pool = new BufferPool(device);
     this.timer = options.profile && caps.timestampQuery ? new GpuTimer(device) : null;
-    device.lost.then((info) => {
+    void device.lost.then((info) => {
       if (info.reason === 'destroyed') return;
       this.lost = new DeviceLostError(`the GPU device was lost (${info.reason}): ${info.message}`);
       options.onDeviceLost?.(this.lost);

@@ -2,7 +2,6 @@
 import source from '../../shaders/add.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 export const addKernel = declareKernel({
@@ -30,7 +29,7 @@ export function add(
     {
       bindings: { a, b, out },
       uniforms: { n, alpha: opts.alpha ?? 1, beta: opts.beta ?? 1 },
-      workgroups: foldGrid(gpu, Math.ceil(n / 256), 'add'),
+      groups: Math.ceil(n / 256),
       label: 'add',
     },
   );

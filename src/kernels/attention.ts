@@ -11,7 +11,6 @@ import streamingSource from '../../shaders/attention-streaming.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel, range } from './program';
 import { softmax } from './softmax';
 
@@ -224,20 +223,20 @@ export function attention(
     },
     label: `attention ${g.B}x${g.heads}x${g.Lq}x${g.Lk}`,
   };
-  const groups = (rowsPerGroup: number) => [Math.ceil(g.Lq / rowsPerGroup), g.B * g.heads] as const;
+  const grid = (rowsPerGroup: number) => [Math.ceil(g.Lq / rowsPerGroup), g.B * g.heads] as const;
   if (variant === 'subgroup') {
     if (!subgroupFits) {
       throw new ShapeError(
         `attention: the subgroup variant needs 4-lane subgroups and a head dimension divisible by 16 (d = ${g.headDim} on ${gpu.adapterDescription})`,
       );
     }
-    attentionKernels.subgroup.dispatch(gpu, { mask, dv }, { ...args, workgroups: groups(64 * SUBGROUP_ROW_GROUPS) });
+    attentionKernels.subgroup.dispatch(gpu, { mask, dv }, { ...args, grid: grid(64 * SUBGROUP_ROW_GROUPS) });
   } else if (variant === 'streaming') {
     const rows = streamingRows(dv);
-    attentionKernels.streaming.dispatch(gpu, { vec4, mask, dv, rows }, { ...args, workgroups: groups(64 * rows) });
+    attentionKernels.streaming.dispatch(gpu, { vec4, mask, dv, rows }, { ...args, grid: grid(64 * rows) });
   } else if (variant === 'tiled') {
     const params = { vec4, mask, dv, tileKeys: tileKeys(g.headDim) };
-    attentionKernels.tiled.dispatch(gpu, params, { ...args, workgroups: groups(64) });
+    attentionKernels.tiled.dispatch(gpu, params, { ...args, grid: grid(64) });
   } else {
     throw new ShapeError(`attention: unknown variant ${JSON.stringify(variant)}`);
   }
@@ -275,7 +274,7 @@ export function attentionProbs(
         query: i,
         scale: 1 / Math.sqrt(g.headDim),
       },
-      workgroups: foldGrid(gpu, Math.ceil((g.B * g.heads * g.Lk) / 64), 'attentionProbs'),
+      groups: Math.ceil((g.B * g.heads * g.Lk) / 64),
       label: `attentionProbs ${g.B}x${g.heads}x${g.Lk}`,
     },
   );

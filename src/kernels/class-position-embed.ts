@@ -2,7 +2,6 @@
 import source from '../../shaders/class-position-embed.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 /** classF16 / positionalF16: the table is f16 (two halves per u32 word) rather than f32. */
@@ -33,7 +32,7 @@ export function classPositionEmbed(
   classPositionEmbedKernel.dispatch(gpu, params, {
     bindings: { patches, class_embedding: classEmbedding, positional, out },
     uniforms: { batch: B, tokens: N, width: Hv },
-    workgroups: foldGrid(gpu, Math.ceil((B * N * Hv) / 256), 'classPositionEmbed'),
+    groups: Math.ceil((B * N * Hv) / 256),
     label: 'classPositionEmbed',
   });
   return out;

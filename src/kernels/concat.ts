@@ -2,7 +2,6 @@
 import source from '../../shaders/concat.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 export const concatKernel = declareKernel({
@@ -26,7 +25,7 @@ export function concat(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: { out?: GpuTe
     {
       bindings: { a, c: b, out },
       uniforms: { batch: B, d1: D1, d2: D2 },
-      workgroups: foldGrid(gpu, Math.ceil((B * (D1 + D2)) / 256), 'concat'),
+      groups: Math.ceil((B * (D1 + D2)) / 256),
       label: 'concat',
     },
   );

@@ -2,7 +2,6 @@
 import source from '../../shaders/l2-normalize.wgsl?raw';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import { declareKernel } from './program';
 
@@ -26,7 +25,7 @@ export function l2Normalize(gpu: Gpu, x: GpuTensor, eps = 1e-12, opts: { out?: G
     {
       bindings: { x, out },
       uniforms: { rows: B, dim: D, eps },
-      workgroups: foldGrid(gpu, B, 'l2Normalize'),
+      groups: B,
       label: 'l2Normalize',
     },
   );

@@ -8,7 +8,6 @@ import workgroupSource from '../../shaders/layernorm-workgroup.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 export interface LayerNormOptions {
@@ -73,7 +72,7 @@ export function layerNorm(
     {
       bindings: { x, residual: opts.residual, weight, bias, out },
       uniforms: { rows, dim: D, eps },
-      workgroups: foldGrid(gpu, variant === 'rows' ? Math.ceil(rows / 64) : rows, 'layerNorm'),
+      groups: variant === 'rows' ? Math.ceil(rows / 64) : rows,
       label: `layerNorm ${rows}x${D}`,
     },
   );

@@ -145,11 +145,10 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   }
   const tilesN = Math.ceil(N / TILE);
   const tiles = tilesN * Math.ceil(M / TILE);
-  const gx = Math.min(tiles, gpu.caps.maxComputeWorkgroupsPerDimension);
   const args = {
     bindings: { x, w: weight, w_scale: weight.scales, bias: opts.bias, residual: opts.residual, y: out },
     uniforms: { M, N, K, out_stride: outStride, out_offset: offset, tiles_n: tilesN, tiles, blocks },
-    workgroups: [gx, Math.ceil(tiles / Math.max(gx, 1))] as const,
+    groups: tiles,
     label: `linear ${M}x${K}x${N}`,
   };
   const epilogueParams = {

@@ -37,15 +37,13 @@ export function patchEmbed(gpu: Gpu, pixels: GpuTensor, conv1: GpuTensor, opts: 
   const K = 3 * P * P;
   const patches = gpu.tensor([B, G * G, K], 'f32', 'patches');
   const total = B * G * G * K;
-  const groups = Math.ceil(total / 256);
-  const gx = Math.min(groups, gpu.caps.maxComputeWorkgroupsPerDimension);
   im2colKernel.dispatch(
     gpu,
     {},
     {
       bindings: { pixels, patches },
       uniforms: { total, S, P, G },
-      workgroups: [gx, Math.ceil(groups / Math.max(gx, 1))],
+      groups: Math.ceil(total / 256),
       label: `im2col ${B}x${S}/${P}`,
     },
   );

@@ -6,13 +6,14 @@
 // The shader (shaders/*.wgsl) declares its storage bindings as `@group(0) @binding(#) var<...> name: ...`; each
 // `#` becomes the slot of `name` among the bindings the parameters switch on, and a shader whose declarations
 // differ from that list is refused. `#if` / `#elif` / `#else` / `#endif` lines are resolved by wgsl-preprocessor
-// on conditions over the parameters (see `condition`), `#for` blocks are unrolled (unroll.ts), libraries
+// on conditions over the parameters (wgsl-conditionals.ts), `#for` blocks are unrolled (unroll.ts), libraries
 // (shaders/lib/*.wgsl) go in front and directives (`enable`, `diagnostic`) to the very top.
 // A malformed declaration or shader is a bug in this project, so those throw a plain Error.
-import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { ShapeError } from '../errors';
 import type { Binding, Gpu } from '../gpu/runtime';
+import { foldGrid } from './grid';
 import { unrollWgsl } from './unroll';
+import { resolveConditionals } from './wgsl-conditionals';
 
 export type ParamValue = string | number | boolean;
 export type UniformType = 'u32' | 'i32' | 'f32';
@@ -34,12 +35,18 @@ export interface KernelDeclaration<P extends Record<string, ParamValue>, U exten
   counts?: (p: NoInfer<P>) => Record<string, number>;
 }
 
-export interface KernelDispatch<U extends string, B extends string> {
+/**
+ * How many workgroups a dispatch runs: `groups`, a 1-D count that `dispatch` folds into x·y (the shader reads its
+ * linear index as `wid.x + wid.y * nwg.x` and returns past the count it was given), or `grid`, x·y workgroups the
+ * shader indexes in two dimensions, each within the device's per-dimension limit.
+ */
+export type Workgroups = { groups: number } | { grid: readonly [number, number] };
+
+export type KernelDispatch<U extends string, B extends string> = Workgroups & {
   bindings: Partial<Record<B, Binding>>;
   uniforms: Record<U, number>;
-  workgroups: readonly [number, number?, number?];
   label: string;
-}
+};
 
 export interface Kernel<P extends Record<string, ParamValue>, U extends string, B extends string> {
   readonly name: string;
@@ -83,7 +90,7 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
       check(p);
       const file = `${decl.name}.wgsl`;
       const counts = decl.counts?.(p) ?? {};
-      const body = unrollWgsl(decl.name, preprocess(file, decl.source, p), counts);
+      const body = unrollWgsl(decl.name, resolveConditionals(file, decl.source, p), counts);
       const names = bindingNames(p);
       let declared = 0;
       const numbered = body.replace(/@binding\(#\)(\s*var<[^>]*>\s*)(\w+)/g, (_m, space: string, name: string) => {
@@ -98,7 +105,7 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
       const uniform = uniformNames.length
         ? `${struct}@group(0) @binding(${names.length}) var<uniform> p: Params;\n`
         : '';
-      const libs = (decl.libs?.(p) ?? []).map((lib) => preprocess(`${file} (library)`, lib, p));
+      const libs = (decl.libs?.(p) ?? []).map((lib) => resolveConditionals(`${file} (library)`, lib, p));
       const lines = numbered.split('\n');
       // Directives (`enable`, `diagnostic`) must precede every declaration, the libraries' and Params included.
       const isDirective = (l: string): boolean => /^\s*(enable|diagnostic|requires)\b/.test(l);
@@ -132,47 +139,12 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
         pipeline: gpu.pipeline(kernel.key(p), () => kernel.code(p)),
         bindings,
         uniforms: uniformNames.length ? kernel.pack(args.uniforms) : undefined,
-        workgroups: args.workgroups,
+        workgroups: 'groups' in args ? foldGrid(gpu, args.groups, args.label) : args.grid,
         label: args.label,
       });
     },
   };
   return kernel;
-}
-
-/**
- * Resolve `#if COND` / `#elif COND` lines with wgsl-preprocessor. COND is `name`, `!name`, `name == value` or
- * `name != value` over the parameters, several joined by `&&` or by `||` (not both).
- */
-function preprocess(file: string, source: string, params: Record<string, ParamValue>): string {
-  const strings: string[] = [];
-  const values: boolean[] = [];
-  let last = 0;
-  for (const m of source.matchAll(/#(if|elif)[ \t]+([^\n]*)/g)) {
-    strings.push(source.slice(last, m.index) + `#${m[1]} `);
-    values.push(condition(file, m[2].trim(), params));
-    last = m.index + m[0].length;
-  }
-  strings.push(source.slice(last));
-  const raw = Object.assign([...strings], { raw: strings }) as unknown as TemplateStringsArray;
-  return wgsl(raw, ...values);
-}
-
-function condition(file: string, text: string, params: Record<string, ParamValue>): boolean {
-  const or = text.split('||');
-  const and = text.split('&&');
-  if (or.length > 1 && and.length > 1) throw new Error(`${file}: #if ${text} mixes && and ||`);
-  const terms = (or.length > 1 ? or : and).map((t) => {
-    const m = /^\s*(!?)(\w+)\s*(?:(==|!=)\s*(\w+))?\s*$/.exec(t);
-    if (!m) throw new Error(`${file}: cannot read the condition #if ${text}`);
-    const [, not, name, op, value] = m;
-    if (!(name in params)) throw new Error(`${file}: #if ${text} names ${name}, which is not a parameter`);
-    const v = params[name];
-    if (!op) return not ? !v : !!v;
-    if (not) throw new Error(`${file}: cannot read the condition #if ${text}`);
-    return (String(v) === value) === (op === '==');
-  });
-  return or.length > 1 ? terms.some(Boolean) : terms.every(Boolean);
 }
 
 /** The integers lo..hi, for a count parameter's allowed values. */

@@ -4,7 +4,6 @@ import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 export const softmaxKernel = declareKernel({
@@ -31,7 +30,7 @@ export function softmax(gpu: Gpu, x: GpuTensor, opts: { out?: GpuTensor } = {}):
     {
       bindings: { x, out },
       uniforms: { rows, cols: N },
-      workgroups: foldGrid(gpu, rows, 'softmax'),
+      groups: rows,
       label: `softmax ${rows}x${N}`,
     },
   );

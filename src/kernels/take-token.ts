@@ -3,7 +3,6 @@ import source from '../../shaders/take-token.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 export const takeTokenKernel = declareKernel({
@@ -28,7 +27,7 @@ export function takeToken(gpu: Gpu, x: GpuTensor, index: number, opts: { out?: G
     {
       bindings: { x, out },
       uniforms: { batch: B, length: L, dim: D, index },
-      workgroups: foldGrid(gpu, Math.ceil((B * D) / 256), 'takeToken'),
+      groups: Math.ceil((B * D) / 256),
       label: 'takeToken',
     },
   );

@@ -5,7 +5,6 @@ import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
 import { Q4_BLOCK } from '../common/quantize';
-import { foldGrid } from './grid';
 import { declareKernel } from './program';
 
 export const textEmbeddingsKernel = declareKernel({
@@ -90,7 +89,6 @@ export function textEmbeddings(
     position: position.dtype as 'f32' | 'f16',
     tokenType: tokenType.dtype as 'f32' | 'f16',
   };
-  const workgroups = foldGrid(gpu, B * L, 'textEmbeddings');
   let start = 0;
   word.chunks.forEach((chunk, i) => {
     const rows = chunk.shape[0];
@@ -108,7 +106,7 @@ export function textEmbeddings(
         first: i === 0 ? 1 : 0,
         word_blocks: blocks,
       },
-      workgroups,
+      groups: B * L,
       label: `textEmbeddings chunk ${i}`,
     });
     start += rows;

@@ -33,6 +33,10 @@ import {
   knownOutputs,
   planForward,
   planImageFeatures,
+  IMAGE_ROLES,
+  type ImageProducts,
+  type ImageRole,
+  type ItmStack,
   type PlannedImage,
   type PlannedText,
 } from './plan';
@@ -46,6 +50,21 @@ interface Pass {
   outs: Outputs;
   upload: (data: Float32Array | Int32Array, shape: number[], label: string) => GpuTensor;
   owned: ImageFeatures[];
+}
+
+/** What every cross-modal stack of a pass shares: the text side's bridge inputs, its mask, B, the query row. */
+interface CrossStackInputs {
+  /** cross_modal_text_transform of the text layers that feed the stack, one per cross layer. */
+  textInputs: GpuTensor[];
+  mask: GpuTensor;
+  batch: number;
+  query: number;
+}
+
+/** The outputs of one cross layer: its text and image sides. */
+interface CrossFeatures {
+  text: GpuTensor;
+  image: GpuTensor;
 }
 
 /** The text tower's results the rest of the pass uses. */
@@ -119,8 +138,7 @@ export class BridgeTowerModel {
 
   async forward(inputs: ForwardInputs, opts: ForwardOptions = {}): Promise<Map<string, OutputTensor>> {
     const plan = planForward(this.config, inputs, opts, this.gpu);
-    if (!plan.wanted.size) return new Map();
-    const B = plan.batch;
+    if (plan.kind === 'nothing') return new Map();
     const outs = new Outputs(plan.wanted);
     const uploads: GpuTensor[] = [];
     const upload = (data: Float32Array | Int32Array, shape: number[], label: string): GpuTensor => {
@@ -130,19 +148,22 @@ export class BridgeTowerModel {
     };
     const pass: Pass = { outs, upload, owned: [] };
     try {
-      const text = plan.text && this.textTower(plan.text, pass, plan.cross);
-      const image = plan.image && this.imageTower(plan.image, 1, pass, '', plan.cross, plan.itcImage, plan.fusion);
-      if (image?.itc) outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: !!plan.image!.features });
-      if (plan.cross && text && image) {
+      const text = plan.text && this.textTower(plan.text, pass);
+      const image = plan.image && this.imageTower(plan.image, pass);
+      if (image?.itc)
+        outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: plan.image?.from === 'features' });
+      if (plan.kind === 'cross' && text && image) {
+        const B = plan.batch;
         const textInputs = text.sources.map((t) => this.crossText.transform(t, 0));
         outs.release(...text.sources);
-        const cls = this.crossModal(textInputs, text.mask, image, B, outs, '', plan.query);
-        this.taskHeads(cls, outs, !plan.fusion);
-        if (plan.fusion) this.fusionItm(textInputs, text.mask, image, B, outs, plan.query);
+        const stack = { textInputs, mask: text.mask, batch: B, query: plan.query };
+        const cls = this.crossModal(stack, image, outs, '');
+        this.taskHeads(cls, outs, plan.itm);
+        if (plan.itm === 'fusion') this.fusionItm(stack, image, outs);
         if (outs.wants('itc_cross') || outs.wants('itc_logits')) this.itcCross(cls, text.itc, image.itc, B, outs);
         if (plan.image2) {
-          const image2 = this.imageTower(plan.image2, 2, pass, 'img2.', true, false);
-          this.nlvr2(cls, this.crossModal(textInputs, text.mask, image2, B, outs, 'img2.', plan.query), outs);
+          const cls2 = this.crossModal(stack, this.imageTower(plan.image2, pass), outs, IMAGE_ROLES.image2.prefix);
+          this.nlvr2(cls, cls2, outs);
         }
         outs.release(cls, ...textInputs);
       }
@@ -165,10 +186,9 @@ export class BridgeTowerModel {
    * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image.
    */
   imageFeatures(pixelValues: HostArray<Float32Array>, opts: { tokenType?: 1 | 2 } = {}): ImageFeatures {
-    const k = opts.tokenType ?? 1;
-    const plan = planImageFeatures(this.config, pixelValues, k);
-    const pixels = this.gpu.upload(plan.image.pixels!, plan.image.shape, 'f32', 'pixel values');
-    const features = this.imageLayers(pixels, k, new Outputs(new Set()), '', true, plan.itc, plan.fusion);
+    const planned = planImageFeatures(this.config, pixelValues, opts.tokenType ?? 1);
+    const pixels = this.gpu.upload(planned.pixels, planned.shape, 'f32', 'pixel values');
+    const features = this.imageLayers(pixels, planned.role, planned.keep, new Outputs(new Set()));
     this.gpu.submit();
     pixels.release();
     return features;
@@ -179,12 +199,18 @@ export class BridgeTowerModel {
     inputIds: HostArray<IdData>,
     attentionMask?: HostArray<IdData | Float32Array>,
   ): Promise<OutputTensor> {
-    return (await this.forward({ inputIds, attentionMask }, { outputs: ['itc_text'] })).get('itc_text')!;
+    return this.forwardOne({ inputIds, attentionMask }, 'itc_text');
   }
 
   /** itc_image [B, dim] from the image tower alone. */
   async encodeImage(pixelValues: HostArray<Float32Array>): Promise<OutputTensor> {
-    return (await this.forward({ pixelValues }, { outputs: ['itc_image'] })).get('itc_image')!;
+    return this.forwardOne({ pixelValues }, 'itc_image');
+  }
+
+  private async forwardOne(inputs: ForwardInputs, name: string): Promise<OutputTensor> {
+    const out = (await this.forward(inputs, { outputs: [name] })).get(name);
+    if (!out) throw new Error(`internal error: ${name} was asked for and not produced`);
+    return out;
   }
 
   dispose(): void {
@@ -194,10 +220,10 @@ export class BridgeTowerModel {
   // --- towers -------------------------------------------------------------------------------------------
 
   /**
-   * Steps 1-2. Keeps the text layers that feed the cross-modal stack when `needCross`, and itc_text when itc_text
-   * or itc_logits is asked for.
+   * Steps 1-2. Keeps the text layers that feed the cross-modal stack when they do, and itc_text when itc_text or
+   * itc_logits is asked for.
    */
-  private textTower(planned: PlannedText, pass: Pass, needCross: boolean): TextSide {
+  private textTower(planned: PlannedText, pass: Pass): TextSide {
     const { outs, upload } = pass;
     const c = this.config,
       first = this.split - 1;
@@ -208,7 +234,7 @@ export class BridgeTowerModel {
     for (let i = 0; i < c.text.layers; i++) {
       const y = outs.offer(`text_layer.${i}`, this.text.layer(i, x, mask));
       if (!sources.includes(x)) outs.release(x);
-      if (needCross && i >= first) sources.push(y);
+      if (planned.feedsCross && i >= first) sources.push(y);
       x = y;
     }
     let itc: GpuTensor | undefined;
@@ -221,46 +247,31 @@ export class BridgeTowerModel {
     return { mask, sources, itc };
   }
 
-  /** The image side of token type k: the given image features, or the image tower run on the pixels. */
-  private imageTower(
-    planned: PlannedImage,
-    tokenType: number,
-    pass: Pass,
-    prefix: string,
-    needCross: boolean,
-    needItc: boolean,
-    needFusion = false,
-  ): ImageFeatures {
-    if (planned.features) return planned.features;
-    const pixels = pass.upload(planned.pixels!, planned.shape, tokenType === 1 ? 'pixel values' : 'pixel values 2');
-    const features = this.imageLayers(pixels, tokenType, pass.outs, prefix, needCross, needItc, needFusion);
+  /** One image's side: the given image features, or the image tower run on the pixels. */
+  private imageTower(planned: PlannedImage, pass: Pass): ImageFeatures {
+    if (planned.from === 'features') return planned.features;
+    const pixels = pass.upload(planned.pixels, planned.shape, IMAGE_ROLES[planned.role].label);
+    const features = this.imageLayers(pixels, planned.role, planned.keep, pass.outs);
     pass.owned.push(features);
     return features;
   }
 
   /**
-   * Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under `prefix`.
-   * ITC image embedding: the authors' l2norm(itc_image_head(LN(last vision layer)[:, 0])), LN = ln_post or
+   * Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under the role's
+   * prefix. ITC image embedding: the authors' l2norm(itc_image_head(LN(last vision layer)[:, 0])), LN = ln_post or
    * ln_separate[Lv-1]; HF's l2norm(itc_image_head((cross_modal_image_transform(ln_post(x)) + token_type[1])[:, 0]))
    * with x the vision layer Lt-1, where HF's text-indexed loop stops.
    */
-  private imageLayers(
-    pixels: GpuTensor,
-    tokenType: number,
-    outs: Outputs,
-    prefix: string,
-    needCross: boolean,
-    needItc: boolean,
-    needFusion = false,
-  ): ImageFeatures {
+  private imageLayers(pixels: GpuTensor, role: ImageRole, keep: ImageProducts, outs: Outputs): ImageFeatures {
     const c = this.config,
       first = this.split - 1,
       hf = this.definition === 'hf';
+    const { tokenType, prefix } = IMAGE_ROLES[role];
     const itcLayer = hf ? c.text.layers - 1 : c.vision.layers - 1;
     const fusionFirst = c.vision.layers - c.numLayers;
-    let last = needCross ? c.text.layers - 1 : -1;
-    if (needItc) last = Math.max(last, itcLayer);
-    if (needFusion) last = c.vision.layers - 1;
+    let last = keep.cross ? c.text.layers - 1 : -1;
+    if (keep.itc) last = Math.max(last, itcLayer);
+    if (keep.fusion) last = c.vision.layers - 1;
     for (let i = 0; i < c.vision.layers; i++) if (outs.wants(`${prefix}image_layer.${i}`)) last = Math.max(last, i);
     let x = outs.offer(`${prefix}image_pre`, this.vision.embed(pixels));
     const crossInputs: GpuTensor[] = [];
@@ -270,17 +281,17 @@ export class BridgeTowerModel {
       const y = outs.offer(`${prefix}image_layer.${i}`, this.vision.resblock(i, x));
       outs.release(x);
       x = y;
-      if (needCross && i >= first && i < c.text.layers) {
+      if (keep.cross && i >= first && i < c.text.layers) {
         const post = this.vision.layerNorm(x, LN_POST);
         crossInputs.push(this.crossImage.transform(post, tokenType));
         post.release();
       }
-      if (needFusion && i >= fusionFirst) {
+      if (keep.fusion && i >= fusionFirst) {
         const normed = this.vision.layerNorm(x, c.vision.layernormShared ? LN_POST : lnSeparate(i));
         fusionInputs.push(this.crossImage.transform(normed, tokenType));
         normed.release();
       }
-      if (needItc && i === itcLayer) {
+      if (keep.itc && i === itcLayer) {
         const cls = takeToken(this.gpu, x, 0);
         const normed = this.vision.layerNorm(cls, hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
         cls.release();
@@ -295,7 +306,7 @@ export class BridgeTowerModel {
       }
     }
     outs.release(x);
-    return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc, needFusion ? fusionInputs : undefined);
+    return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc, keep.fusion ? fusionInputs : undefined);
   }
 
   // --- cross-modal stack and heads ----------------------------------------------------------------------
@@ -304,63 +315,68 @@ export class BridgeTowerModel {
    * Steps 5-8 for one image: each cross layer j takes its inputs through cross_modal_*_layernorm (j = 0) or the
    * bridge layers link_tower.{j-1}; returns cls_feats.
    */
-  private crossModal(
-    textInputs: GpuTensor[],
-    mask: GpuTensor,
-    image: ImageFeatures,
-    B: number,
-    outs: Outputs,
-    prefix: string,
-    query: number,
-  ): GpuTensor {
-    let x1: GpuTensor | undefined, y1: GpuTensor | undefined;
-    for (let j = 0; j < this.config.numLayers; j++) {
-      const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
-      const x = outs.offer(
-        `${prefix}cross_text_in.${j}`,
-        j === 0 ? this.crossText.layerNorm(textInputs[j]) : this.crossText.linkTower(j - 1, textInputs[j], x1!),
-      );
-      const y = outs.offer(
-        `${prefix}cross_image_in.${j}`,
-        j === 0 ? this.crossImage.layerNorm(imageInput) : this.crossImage.linkTower(j - 1, imageInput, y1!),
-      );
-      if (imageInput !== image.crossInputs[j]) imageInput.release();
-      outs.release(x1, y1);
-      const probsName = `${prefix}cross_attn_probs.${j}`;
-      const t = this.crossText.layers[j].forward(x, mask, y, undefined, outs.wants(probsName) ? query : undefined);
-      if (t.probs) outs.offer(probsName, t.probs);
-      x1 = outs.offer(`${prefix}cross_text.${j}`, t.out);
-      y1 = outs.offer(`${prefix}cross_image.${j}`, this.crossImage.layers[j].forward(y, undefined, x, mask).out);
-      outs.release(x, y);
-    }
-    outs.offer(`${prefix}text_feats`, x1!);
-    outs.offer(`${prefix}image_feats`, y1!);
-    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(x1!, y1!));
-    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(x1!));
-    outs.release(x1, y1);
+  private crossModal(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs, prefix: string): GpuTensor {
+    let feats = this.crossLayer(0, stack, image, outs, prefix);
+    for (let j = 1; j < this.config.numLayers; j++) feats = this.crossLayer(j, stack, image, outs, prefix, feats);
+    outs.offer(`${prefix}text_feats`, feats.text);
+    outs.offer(`${prefix}image_feats`, feats.image);
+    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(feats.text, feats.image));
+    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(feats.text));
+    outs.release(feats.text, feats.image);
     return cls;
   }
 
-  /** Step 9 heads on cls_feats of the first image (ITM too unless it takes the authors' fusion path). */
-  private taskHeads(cls: GpuTensor, outs: Outputs, itm: boolean): void {
+  /** Cross layer j on the outputs of layer j-1 (`previous`, released here) or, for j = 0, on the stack's inputs. */
+  private crossLayer(
+    j: number,
+    stack: CrossStackInputs,
+    image: ImageFeatures,
+    outs: Outputs,
+    prefix: string,
+    previous?: CrossFeatures,
+  ): CrossFeatures {
+    const B = stack.batch;
+    const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
+    const x = outs.offer(
+      `${prefix}cross_text_in.${j}`,
+      previous
+        ? this.crossText.linkTower(j - 1, stack.textInputs[j], previous.text)
+        : this.crossText.layerNorm(stack.textInputs[j]),
+    );
+    const y = outs.offer(
+      `${prefix}cross_image_in.${j}`,
+      previous ? this.crossImage.linkTower(j - 1, imageInput, previous.image) : this.crossImage.layerNorm(imageInput),
+    );
+    if (imageInput !== image.crossInputs[j]) imageInput.release();
+    outs.release(previous?.text, previous?.image);
+    const probsName = `${prefix}cross_attn_probs.${j}`;
+    const mask = stack.mask;
+    const t = this.crossText.layers[j].forward(x, mask, y, undefined, outs.wants(probsName) ? stack.query : undefined);
+    if (t.probs) outs.offer(probsName, t.probs);
+    const text = outs.offer(`${prefix}cross_text.${j}`, t.out);
+    const imageOut = outs.offer(
+      `${prefix}cross_image.${j}`,
+      this.crossImage.layers[j].forward(y, undefined, x, mask).out,
+    );
+    outs.release(x, y);
+    return { text, image: imageOut };
+  }
+
+  /** Step 9 heads on cls_feats of the first image (ITM too when it reads the main stack). */
+  private taskHeads(cls: GpuTensor, outs: Outputs, itm: ItmStack): void {
     const h = this.config.heads;
-    if (outs.wants('vqa_logits')) outs.offer('vqa_logits', this.heads.classifier('vqa_classifier', h.vqa!, cls));
-    if (outs.wants('snli_logits')) outs.offer('snli_logits', this.heads.classifier('snli_classifier', h.snli!, cls));
-    if (itm && outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
+    if (h.vqa && outs.wants('vqa_logits'))
+      outs.offer('vqa_logits', this.heads.classifier('vqa_classifier', h.vqa, cls));
+    if (h.snli && outs.wants('snli_logits')) {
+      outs.offer('snli_logits', this.heads.classifier('snli_classifier', h.snli, cls));
+    }
+    if (itm === 'main' && outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
     if (outs.wants('rank_score')) outs.offer('rank_score', this.heads.rank(cls), [cls.shape[0]]);
   }
 
   /** The authors' ITM path of itm_itc models (infer_fusion): its own cross-modal stack, then itm_score. */
-  private fusionItm(
-    textInputs: GpuTensor[],
-    mask: GpuTensor,
-    image: ImageFeatures,
-    B: number,
-    outs: Outputs,
-    query: number,
-  ): void {
-    const fusion = new ImageFeatures(image.batch, image.tokenType, image.fusionInputs!, undefined);
-    const fusionCls = this.crossModal(textInputs, mask, fusion, B, outs, 'itm.', query);
+  private fusionItm(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs): void {
+    const fusionCls = this.crossModal(stack, image.fusionFeatures(), outs, 'itm.');
     if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
     outs.release(fusionCls);
   }
@@ -377,9 +393,9 @@ export class BridgeTowerModel {
     outs: Outputs,
   ): void {
     const cross = outs.offer('itc_cross', this.heads.itc('cross_modal', cls));
-    if (outs.wants('itc_logits')) {
-      const image = imageItc!.shape[0] === B ? imageItc! : broadcastBatch(this.gpu, imageItc!, B);
-      const pair = concat(this.gpu, textItc!, image);
+    if (outs.wants('itc_logits') && textItc && imageItc) {
+      const image = imageItc.shape[0] === B ? imageItc : broadcastBatch(this.gpu, imageItc, B);
+      const pair = concat(this.gpu, textItc, image);
       const D = cross.shape[1];
       outs.offer('itc_logits', concat(this.gpu, pair, cross), [B, 3, D]);
       pair.release();
@@ -390,9 +406,10 @@ export class BridgeTowerModel {
 
   /** nlvr2_classifier on the cls_feats of both images [B, 4H]. */
   private nlvr2(cls: GpuTensor, cls2: GpuTensor, outs: Outputs): void {
-    if (outs.wants('nlvr2_logits')) {
+    const head = this.config.heads.nlvr2;
+    if (head && outs.wants('nlvr2_logits')) {
       const pair = concat(this.gpu, cls, cls2);
-      outs.offer('nlvr2_logits', this.heads.classifier('nlvr2_classifier', this.config.heads.nlvr2!, pair));
+      outs.offer('nlvr2_logits', this.heads.classifier('nlvr2_classifier', head, pair));
       pair.release();
     }
     outs.release(cls2);

@@ -1,5 +1,6 @@
 // What a forward pass takes and returns: host inputs, the output options, and image features kept on the GPU
 // for reuse across texts.
+import { ShapeError } from '../errors';
 import type { GpuTensor } from '../gpu/tensor';
 
 /** A host array with its row-major shape (a HostTensor from a safetensors file fits). */
@@ -62,6 +63,16 @@ export class ImageFeatures {
      */
     readonly fusionInputs?: GpuTensor[],
   ) {}
+
+  /** The features the authors' ITM fusion stack reads: its own bridge inputs in place of `crossInputs`. */
+  fusionFeatures(): ImageFeatures {
+    if (!this.fusionInputs) {
+      throw new ShapeError(
+        "image features were computed without the inputs of the authors' ITM path (itm_itc); use imageFeatures()",
+      );
+    }
+    return new ImageFeatures(this.batch, this.tokenType, this.fusionInputs, undefined);
+  }
 
   dispose(): void {
     for (const t of this.crossInputs) t.release();

@@ -3,8 +3,8 @@
 import type { GpuTensor } from '../gpu/tensor';
 
 export class Outputs {
-  private readonly kept = new Map<string, GpuTensor>();
-  private readonly shapes = new Map<string, number[]>();
+  /** Kept tensors by output name, with the shape each is reported with. */
+  private readonly kept = new Map<string, { tensor: GpuTensor; shape: number[] }>();
   private readonly keptBuffers = new Set<GPUBuffer>();
   /** Kept tensors owned by someone else (reusable image features): read, never released here. */
   private readonly borrowed = new Set<GpuTensor>();
@@ -19,8 +19,7 @@ export class Outputs {
   offer(name: string, t: GpuTensor, shape: readonly number[] = t.shape, opts: { borrowed?: boolean } = {}): GpuTensor {
     if (this.wanted.has(name)) {
       if (opts.borrowed) this.borrowed.add(t);
-      this.kept.set(name, t);
-      this.shapes.set(name, shape.slice());
+      this.kept.set(name, { tensor: t, shape: shape.slice() });
       this.keptBuffers.add(t.buffer);
     }
     return t;
@@ -33,9 +32,10 @@ export class Outputs {
 
   /** The kept tensors with their reported shapes, in the order they were asked for. */
   entries(): { name: string; tensor: GpuTensor; shape: number[] }[] {
-    return [...this.wanted]
-      .filter((n) => this.kept.has(n))
-      .map((name) => ({ name, tensor: this.kept.get(name)!, shape: this.shapes.get(name)! }));
+    return [...this.wanted].flatMap((name) => {
+      const k = this.kept.get(name);
+      return k ? [{ name, ...k }] : [];
+    });
   }
 
   /** Names asked for and never produced. */
@@ -44,9 +44,8 @@ export class Outputs {
   }
 
   releaseAll(): void {
-    for (const t of new Set(this.kept.values())) if (!this.borrowed.has(t)) t.release();
+    for (const t of new Set([...this.kept.values()].map((k) => k.tensor))) if (!this.borrowed.has(t)) t.release();
     this.kept.clear();
-    this.shapes.clear();
     this.keptBuffers.clear();
     this.borrowed.clear();
   }

@@ -14,35 +14,63 @@ export interface PlannedText {
   ids: Int32Array;
   /** [B, L] additive: 0 for real tokens, -10000 for padding. */
   mask: Float32Array;
+  /** Whether the top text layers feed the cross-modal stack (kept from split-1 on). */
+  feedsCross: boolean;
 }
 
-/** Pixels of the right shape to run the image tower on, or image features of a usable batch and token type. */
-export interface PlannedImage {
-  pixels?: Float32Array;
-  shape: number[];
-  features?: ImageFeatures;
-}
+/** Which image an input is: its token type, the prefix of its outputs and the input that carries it. */
+export const IMAGE_ROLES = {
+  image: { tokenType: 1, prefix: '', input: 'pixelValues', label: 'pixel values' },
+  /** NLVR2's second image. */
+  image2: { tokenType: 2, prefix: 'img2.', input: 'pixelValues2', label: 'pixel values 2' },
+} as const;
+export type ImageRole = keyof typeof IMAGE_ROLES;
 
-export interface ForwardPlan {
-  /** The outputs asked for, in the order asked; empty when nothing is to run. */
-  wanted: ReadonlySet<string>;
-  /** B: the text batch, or the image batch when no text runs. */
-  batch: number;
-  /** Set when the text tower runs. */
-  text?: PlannedText;
-  /** Set when the image side of the first image is needed. */
-  image?: PlannedImage;
-  /** Set when NLVR2's second image is needed (token type 2). */
-  image2?: PlannedImage;
-  /** Whether the cross-modal stack runs (and so which tower layers feed it). */
+/** What the image tower keeps for one image. */
+export interface ImageProducts {
+  /** The cross-modal stack's inputs (cross_modal_image_transform of the top layers). */
   cross: boolean;
-  /** Whether the authors' ITM path (infer_fusion) runs its own cross-modal stack. */
+  /** itc_image. */
+  itc: boolean;
+  /** The inputs of the authors' ITM fusion stack. */
   fusion: boolean;
-  /** Whether the image tower computes itc_image. */
-  itcImage: boolean;
-  /** Text position whose cross-attention `cross_attn_probs.*` reports. */
-  query: number;
 }
+
+/** One image's side: pixels of the right shape to run the image tower on, or image features of a usable batch. */
+export type PlannedImage =
+  | { from: 'pixels'; role: ImageRole; pixels: Float32Array; shape: number[]; keep: ImageProducts }
+  | { from: 'features'; role: ImageRole; features: ImageFeatures };
+
+/**
+ * The cross-modal stack that ITM reads: `main` (the one every head reads) or `fusion` (the authors' ITM path of
+ * itm_itc models, infer_fusion, where its inputs differ: its intermediates are the `itm.*` outputs).
+ */
+export type ItmStack = 'main' | 'fusion';
+
+/** A forward pass: nothing, the towers alone, or the towers and the cross-modal stacks. */
+export type ForwardPlan =
+  | { kind: 'nothing'; wanted: ReadonlySet<string> }
+  | {
+      kind: 'towers';
+      /** The outputs asked for, in the order asked. */
+      wanted: ReadonlySet<string>;
+      /** B: the text batch, or the image batch when no text runs. */
+      batch: number;
+      text?: PlannedText;
+      image?: PlannedImage;
+    }
+  | {
+      kind: 'cross';
+      wanted: ReadonlySet<string>;
+      batch: number;
+      text: PlannedText;
+      image: PlannedImage;
+      /** Set when NLVR2's second image is needed; its cross-modal stack writes the `img2.*` outputs. */
+      image2?: PlannedImage;
+      itm: ItmStack;
+      /** Text position whose cross-attention `cross_attn_probs.*` reports. */
+      query: number;
+    };
 
 /** The device limit a plan checks the largest output against. */
 export type BindingCheck = Pick<Gpu, 'checkBindingSize'>;
@@ -165,18 +193,22 @@ export function planForward(
   const known = knownOutputs(c);
   const wanted = new Set(opts.outputs ?? defaultOutputs(c));
   for (const name of wanted) checkOutputName(name, known);
-  if (!wanted.size) return { wanted, batch: 0, cross: false, fusion: false, itcImage: false, query: 0 };
-  const needText = [...wanted].some((n) => !IMAGE_ONLY.test(n));
-  const needImage = [...wanted].some((n) => !TEXT_ONLY.test(n) && !IMG2.test(n));
-  const cross = [...wanted].some((n) => !TEXT_ONLY.test(n) && !IMAGE_ONLY.test(n));
-  const needImage2 = [...wanted].some((n) => IMG2.test(n) || n === 'nlvr2_logits');
-  const fusion = fusionDiffers(c) && [...wanted].some((n) => FUSION.test(n) || n === 'itm_logits');
-  const itcImage = wanted.has('itc_image') || wanted.has('itc_logits');
+  if (!wanted.size) return { kind: 'nothing', wanted };
+  const names = [...wanted];
+  const cross = names.some((n) => !TEXT_ONLY.test(n) && !IMAGE_ONLY.test(n));
+  const needText = names.some((n) => !IMAGE_ONLY.test(n));
+  // The cross-modal stack of a second image follows the first image's (nlvr2_logits pairs their cls_feats).
+  const needImage = cross || names.some((n) => !TEXT_ONLY.test(n));
+  const needImage2 = names.some((n) => IMG2.test(n) || n === 'nlvr2_logits');
+  const fusion = fusionDiffers(c) && names.some((n) => FUSION.test(n) || n === 'itm_logits');
+  const keep: ImageProducts = { cross, itc: wanted.has('itc_image') || wanted.has('itc_logits'), fusion };
 
-  const text = needText ? checkText(c, inputs) : undefined;
+  const text = needText ? checkText(c, inputs, cross) : undefined;
   const batch = text?.batch ?? imageBatch(inputs.pixelValues, inputs.image, 'pixelValues');
-  const image = needImage ? checkImage(c, inputs.pixelValues, inputs.image, 'pixelValues', batch, 1) : undefined;
-  const image2 = needImage2 ? checkImage(c, inputs.pixelValues2, inputs.image2, 'pixelValues2', batch, 2) : undefined;
+  const image = needImage ? checkImage(c, inputs, 'image', batch, keep) : undefined;
+  const image2 = needImage2
+    ? checkImage(c, inputs, 'image2', batch, { cross: true, itc: false, fusion: false })
+    : undefined;
   const query = opts.attentionQuery ?? 0;
   if (text && (!Number.isInteger(query) || query < 0 || query >= text.length)) {
     throw new ShapeError(`attentionQuery ${query} is outside the text (length ${text.length})`);
@@ -191,7 +223,7 @@ export function planForward(
     [inputs.image, ''],
     [inputs.image2, 'img2.'],
   ] as const) {
-    const pixelOnly = [...wanted].filter((n) => PIXEL_ONLY.test(n) && IMG2.test(n) === (prefix !== ''));
+    const pixelOnly = names.filter((n) => PIXEL_ONLY.test(n) && IMG2.test(n) === (prefix !== ''));
     if (features && pixelOnly.length) {
       throw new ShapeError(
         `${pixelOnly.join(', ')} need pixel values: image features from imageFeatures() do not keep ` +
@@ -199,34 +231,37 @@ export function planForward(
       );
     }
   }
-  if (itcImage && inputs.image && !inputs.image.itc) {
+  if (keep.itc && inputs.image && !inputs.image.itc) {
     throw new HeadUnavailableError(
       'itc',
       'itc_image was asked for, but the given image features were computed without the ITC head',
     );
   }
-  if (fusion && inputs.image && !inputs.image.fusionInputs) {
-    throw new ShapeError(
-      "image features were computed without the inputs of the authors' ITM path (itm_itc); use imageFeatures()",
-    );
+  // Features without the fusion stack's inputs are refused here, before anything is recorded.
+  if (fusion) inputs.image?.fusionFeatures();
+  // A cross-modal output is neither text-only nor image-only, so it needs both towers.
+  if (cross && text && image) {
+    return { kind: 'cross', wanted, batch, text, image, image2, itm: fusion ? 'fusion' : 'main', query };
   }
-  return { wanted, batch, text, image, image2, cross, fusion, itcImage, query };
+  return { kind: 'towers', wanted, batch, text, image };
 }
 
 /** Plan `imageFeatures`: the pixels checked, and whether the features include itc_image and the fusion inputs. */
 export function planImageFeatures(
   c: BridgeTowerConfig,
   pixelValues: HostArray<Float32Array>,
-  tokenType: number,
-): { image: PlannedImage; itc: boolean; fusion: boolean } {
+  tokenType: 1 | 2,
+): PlannedImage & { from: 'pixels' } {
   if (tokenType >= c.tokenTypes) {
     throw new ConfigError(
       `token type ${tokenType} needs ${tokenType + 1} token_type_embeddings rows; the model has ${c.tokenTypes}`,
     );
   }
+  const role: ImageRole = tokenType === 1 ? 'image' : 'image2';
   const B = imageBatch(pixelValues, undefined, 'pixelValues');
-  const image = checkImage(c, pixelValues, undefined, 'pixelValues', B, tokenType);
-  return { image, itc: !!c.heads.itc && tokenType === 1, fusion: tokenType === 1 && fusionDiffers(c) };
+  const first = tokenType === 1;
+  const keep = { cross: true, itc: !!c.heads.itc && first, fusion: first && fusionDiffers(c) };
+  return checkPixels(c, pixelValues, 'pixelValues', B, role, keep);
 }
 
 function checkOutputName(name: string, known: ReadonlySet<string>): void {
@@ -236,7 +271,7 @@ function checkOutputName(name: string, known: ReadonlySet<string>): void {
   throw new ConfigError(`unknown output ${JSON.stringify(name)}; this model has: ${[...known].join(', ')}`);
 }
 
-function checkText(c: BridgeTowerConfig, inputs: ForwardInputs): PlannedText {
+function checkText(c: BridgeTowerConfig, inputs: ForwardInputs, feedsCross: boolean): PlannedText {
   const ids = inputs.inputIds;
   if (!ids) throw new ShapeError('inputIds [B, L] are needed for the text outputs asked for');
   if (
@@ -276,7 +311,7 @@ function checkText(c: BridgeTowerConfig, inputs: ForwardInputs): PlannedText {
     }
     for (let i = 0; i < mask.length; i++) mask[i] = (1 - Number(m.data[i])) * MASK_VALUE;
   }
-  return { batch: B, length: L, ids: out, mask };
+  return { batch: B, length: L, ids: out, mask, feedsCross };
 }
 
 function imageBatch(
@@ -291,26 +326,37 @@ function imageBatch(
 
 function checkImage(
   c: BridgeTowerConfig,
+  inputs: ForwardInputs,
+  role: ImageRole,
+  B: number,
+  keep: ImageProducts,
+): PlannedImage {
+  const { tokenType, input: what } = IMAGE_ROLES[role];
+  const features = role === 'image' ? inputs.image : inputs.image2;
+  if (!features)
+    return checkPixels(c, role === 'image' ? inputs.pixelValues : inputs.pixelValues2, what, B, role, keep);
+  if (features.batch !== B && features.batch !== 1) {
+    throw new ShapeError(`${what}: image features of batch ${features.batch} cannot pair with a text batch of ${B}`);
+  }
+  if (features.tokenType !== tokenType) {
+    throw new ShapeError(
+      `${what}: image features were computed with token type ${features.tokenType}, this input needs ${tokenType}`,
+    );
+  }
+  if (features.crossInputs.length !== c.numLayers) {
+    throw new ShapeError(`${what}: image features were computed without the cross-modal inputs`);
+  }
+  return { from: 'features', role, features };
+}
+
+function checkPixels(
+  c: BridgeTowerConfig,
   pixels: HostArray<Float32Array> | undefined,
-  features: ImageFeatures | undefined,
   what: string,
   B: number,
-  tokenType: number,
-): PlannedImage {
-  if (features) {
-    if (features.batch !== B && features.batch !== 1) {
-      throw new ShapeError(`${what}: image features of batch ${features.batch} cannot pair with a text batch of ${B}`);
-    }
-    if (features.tokenType !== tokenType) {
-      throw new ShapeError(
-        `${what}: image features were computed with token type ${features.tokenType}, this input needs ${tokenType}`,
-      );
-    }
-    if (features.crossInputs.length !== c.numLayers) {
-      throw new ShapeError(`${what}: image features were computed without the cross-modal inputs`);
-    }
-    return { shape: [], features };
-  }
+  role: ImageRole,
+  keep: ImageProducts,
+): PlannedImage & { from: 'pixels' } {
   if (!pixels) throw new ShapeError(`${what} [B, 3, S, S] are needed for the outputs asked for`);
   const S = c.vision.imageSize;
   const s = pixels.shape;
@@ -320,5 +366,5 @@ function checkImage(
         `got [${s.join(', ')}] with ${pixels.data.length} values`,
     );
   }
-  return { pixels: pixels.data, shape: [...s] };
+  return { from: 'pixels', role, pixels: pixels.data, shape: [...s], keep };
 }

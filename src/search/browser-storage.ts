@@ -3,6 +3,8 @@
 // the list, keyed by name; store `media` holds, keyed [index name, entry id], what the index shows and re-ranks
 // with: each picture's thumbnail (its short side the model's image size) and a video's file.
 
+import { BridgeTowerError } from '../errors';
+
 const DB = 'bridgetower-search';
 const INDEXES = 'indexes';
 const MEDIA = 'media';
@@ -22,6 +24,10 @@ interface IndexRecord extends StoredIndex {
 
 let opened: Promise<IDBDatabase> | undefined;
 
+function storageError(e: DOMException | null, fallback: string): BridgeTowerError {
+  return new BridgeTowerError('io', `IndexedDB ${DB}: ${e?.message || fallback}`);
+}
+
 function db(): Promise<IDBDatabase> {
   opened ??= new Promise((resolve, reject) => {
     const req = indexedDB.open(DB, 1);
@@ -30,7 +36,7 @@ function db(): Promise<IDBDatabase> {
       req.result.createObjectStore(MEDIA);
     };
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(storageError(req.error, 'cannot open'));
   });
   return opened;
 }
@@ -40,8 +46,8 @@ async function request<T>(store: string, mode: IDBTransactionMode, fn: (s: IDBOb
   const req = fn(tx.objectStore(store));
   return new Promise<T>((resolve, reject) => {
     tx.oncomplete = () => resolve(req.result);
-    tx.onerror = () => reject(tx.error ?? req.error);
-    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    tx.onerror = () => reject(storageError(tx.error ?? req.error, 'request failed'));
+    tx.onabort = () => reject(storageError(tx.error, 'transaction aborted'));
   });
 }
 

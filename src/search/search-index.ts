@@ -6,12 +6,11 @@
 // and each picture is decoded only for its batch, so the index holds D floats and the entry record per picture.
 // Indexing is resumable: a picture whose id is already in the index is skipped, and `onBatch` runs after each
 // batch (save there); a cancel stops between batches and keeps every finished one.
-import { AbortedError, IndexMismatchError, UsageError } from '../errors';
+import { AbortedError, ArgumentError, HeadUnavailableError, IndexMismatchError } from '../errors';
 import { definitions, type BridgeTowerConfig, type ImagePreprocess } from '../common/config';
 import type { BridgeTowerModel } from '../model/bridgetower';
 import { toRgb, type ImageInput } from '../preprocess/image-input';
 import type { RgbImage } from '../preprocess/rgb-image';
-import type { MatchResult, TaskOptions } from '../tasks/types';
 import { readIndexFile, writeIndexFile, type IndexEntry, type Json, type ModelIdentity } from './index-file';
 
 export type { IndexEntry, ModelIdentity };
@@ -27,7 +26,14 @@ export interface IndexModel {
   embedText(texts: readonly string[]): Promise<Float32Array[]>;
   embedImage(images: readonly ImageInput[]): Promise<Float32Array[]>;
   embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]>;
-  match(image: ImageInput, texts: readonly string[]): Promise<MatchResult[]>;
+  match(image: ImageInput, texts: readonly string[]): Promise<Array<{ itm: number }>>;
+}
+
+/** Progress and cancel, as the task API's long tasks take them (src/tasks/types.ts TaskOptions). */
+export interface SearchTaskOptions {
+  /** Checked between forward passes; a cancel throws AbortedError and keeps every finished batch. */
+  signal?: AbortSignal;
+  onProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
 
 export interface IndexItem {
@@ -39,7 +45,7 @@ export interface IndexItem {
   meta?: { [key: string]: Json };
 }
 
-export interface AddOptions extends TaskOptions {
+export interface AddOptions extends SearchTaskOptions {
   /** Pictures per forward pass (default 8). */
   batchSize?: number;
   /** How many items the iterable holds, for progress (an array's length is used when not given). */
@@ -57,7 +63,7 @@ export interface AddSummary {
   failed: Array<{ id: string; reason: string }>;
 }
 
-export interface SearchOptions extends TaskOptions {
+export interface SearchOptions extends SearchTaskOptions {
   /** Hits returned (default 10). */
   topK?: number;
   /** How many of the best by ITC are re-ranked (default 16 with `pictures`, 0 without); 0: the ITC order alone. */
@@ -178,7 +184,7 @@ export class SearchIndex {
     { batchSize = DEFAULT_BATCH, total, onBatch, signal, onProgress }: AddOptions = {},
   ): Promise<AddSummary> {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1)
-      throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
+      throw new ArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
     const summary: AddSummary = { added: 0, skipped: 0, failed: [] };
     const count = total ?? ('length' in items ? items.length : 0);
     const handled = () => summary.added + summary.skipped + summary.failed.length;
@@ -212,7 +218,7 @@ export class SearchIndex {
     const { topK: k = 10, pictures, signal, onProgress } = opts;
     const rerank = opts.rerank ?? (pictures ? 16 : 0);
     if (rerank > 0 && !pictures) {
-      throw new UsageError('re-ranking needs the pictures again: pass `pictures`, or rerank: 0 for the ITC order');
+      throw new ArgumentError('re-ranking needs the pictures again: pass `pictures`, or rerank: 0 for the ITC order');
     }
     const [q] = await this.model.embedText([query]);
     const hits = this.rank(q, Math.max(k, rerank));
@@ -284,7 +290,10 @@ export class SearchIndex {
 function modelIdentity(model: IndexModel): ModelIdentity {
   const itc = model.config.heads.itc;
   if (!itc || !model.hasHead('itc'))
-    throw new UsageError(`a search index needs the contrastive (ITC) heads, which ${model.source} does not have`);
+    throw new HeadUnavailableError(
+      'itc',
+      `a search index needs the contrastive (ITC) heads, which ${model.source} does not have`,
+    );
   return {
     source: model.source,
     dimension: itc.dim,

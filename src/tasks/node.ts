@@ -9,7 +9,8 @@ import type { OpenOptions } from '../checkpoint/open';
 import { NodeDirectory } from '../checkpoint/source-node';
 import { createNodeGpu } from '../gpu/node';
 import { nodeHubRuntime, openModelWeights } from '../hub/open-path';
-import { BridgeTower, type BridgeTowerLoadOptions } from './bridgetower';
+import { BridgeTower } from './bridgetower';
+import type { BridgeTowerLoadOptions } from './load';
 import { setPlatform } from './platform';
 
 export * from './index';

@@ -14,6 +14,8 @@ import {
   planForward,
   planImageFeatures,
   type BindingCheck,
+  type ForwardPlan,
+  type PlannedText,
 } from '../../src/model/plan';
 
 const configs: Record<string, BridgeTowerConfig> = {};
@@ -66,6 +68,25 @@ const features = (
 const plan = (c: BridgeTowerConfig, inputs: ForwardInputs, opts: ForwardOptions = {}, check = limits()) =>
   planForward(c, inputs, opts, check);
 
+/** What a plan runs, to compare: its kind, the text tower's role, what the image tower keeps, the ITM stack. */
+function runs(p: ForwardPlan) {
+  if (p.kind === 'nothing') return { kind: p.kind };
+  const image = p.image && (p.image.from === 'pixels' ? p.image.keep : p.image.from);
+  return {
+    kind: p.kind,
+    text: p.text ? (p.text.feedsCross ? 'feeds cross' : 'alone') : 'none',
+    image: image ?? 'none',
+    image2: p.kind === 'cross' && !!p.image2,
+    itm: p.kind === 'cross' ? p.itm : 'none',
+  };
+}
+
+/** The text of a plan that runs the text tower. */
+function textOf(p: ForwardPlan): PlannedText {
+  if (p.kind === 'nothing' || !p.text) throw new Error(`the plan runs no text tower (${p.kind})`);
+  return p.text;
+}
+
 describe('outputs of a config', () => {
   it('lists the default outputs: features and every head the weights have', () => {
     expect(defaultOutputs(configs.tiny)).toEqual([
@@ -105,44 +126,45 @@ describe('outputs of a config', () => {
 });
 
 describe('what runs', () => {
+  const none = { cross: false, itc: false, fusion: false };
+
   it('runs the text tower alone for itc_text, and needs no pixels', () => {
     const p = plan(configs.tiny, { inputIds: ids(2, 7) }, { outputs: ['itc_text'] });
-    expect([!!p.text, !!p.image, !!p.image2, p.cross, p.fusion, p.itcImage]).toEqual([
-      true,
-      false,
-      false,
-      false,
-      false,
-      false,
-    ]);
-    expect(p.batch).toBe(2);
+    expect(runs(p)).toEqual({ kind: 'towers', text: 'alone', image: 'none', image2: false, itm: 'none' });
+    expect(p.kind !== 'nothing' && p.batch).toBe(2);
   });
 
   it('runs the image tower alone for itc_image, its batch from the pixels', () => {
     const p = plan(configs.tiny, { pixelValues: pixels(configs.tiny, 3) }, { outputs: ['itc_image'] });
-    expect([!!p.text, !!p.image, p.cross, p.itcImage]).toEqual([false, true, false, true]);
-    expect(p.batch).toBe(3);
-    expect(p.image!.shape).toEqual([3, 3, configs.tiny.vision.imageSize, configs.tiny.vision.imageSize]);
+    expect(runs(p)).toMatchObject({ kind: 'towers', text: 'none', image: { ...none, itc: true } });
+    expect(p.kind !== 'nothing' && p.batch).toBe(3);
+    const S = configs.tiny.vision.imageSize;
+    expect(p.kind !== 'nothing' && p.image?.from === 'pixels' && p.image.shape).toEqual([3, 3, S, S]);
   });
 
   it('runs both towers and the cross-modal stack for the default outputs', () => {
     const c = configs.tiny;
     const p = plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1) });
     expect([...p.wanted]).toEqual(defaultOutputs(c));
-    expect([!!p.text, !!p.image, !!p.image2, p.cross, p.fusion, p.itcImage]).toEqual([
-      true,
-      true,
-      false,
-      true,
-      false,
-      true,
-    ]);
+    expect(runs(p)).toEqual({
+      kind: 'cross',
+      text: 'feeds cross',
+      image: { cross: true, itc: true, fusion: false },
+      image2: false,
+      itm: 'main',
+    });
   });
 
-  it('adds the second image for NLVR2 outputs', () => {
+  it('adds the second image for NLVR2 outputs, and the first image with it', () => {
     const c = configs.nlvr2;
-    const p = plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1), pixelValues2: pixels(c, 1) });
-    expect(!!p.image2).toBe(true);
+    const both = { inputIds: ids(1, 4), pixelValues: pixels(c, 1), pixelValues2: pixels(c, 1) };
+    const p = plan(c, both);
+    expect(runs(p)).toMatchObject({ kind: 'cross', image2: true });
+    expect(p.kind === 'cross' && p.image2?.from === 'pixels' && [p.image2.role, p.image2.keep]).toEqual([
+      'image2',
+      { cross: true, itc: false, fusion: false },
+    ]);
+    expect(runs(plan(c, both, { outputs: ['img2.cls_feats'] }))).toMatchObject({ kind: 'cross', image2: true });
     expect(() => plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1) })).toThrow(
       /pixelValues2 \[B, 3, S, S\] are needed/,
     );
@@ -151,21 +173,23 @@ describe('what runs', () => {
   it("runs the authors' ITM path of an itm_itc model only for its outputs", () => {
     const c = configs.itmItc;
     const inputs = { inputIds: ids(1, 4), pixelValues: pixels(c, 1) };
-    expect(plan(c, inputs, { outputs: ['itm_logits'] }).fusion).toBe(true);
-    expect(plan(c, inputs, { outputs: ['itm.cross_text.0'] }).fusion).toBe(true);
-    expect(plan(c, inputs, { outputs: ['cls_feats'] }).fusion).toBe(false);
+    const itm = (outputs: string[]) => runs(plan(c, inputs, { outputs })).itm;
+    expect(itm(['itm_logits'])).toBe('fusion');
+    expect(itm(['itm.cross_text.0'])).toBe('fusion');
+    expect(itm(['cls_feats'])).toBe('main');
+    expect(runs(plan(c, inputs, { outputs: ['itm_logits'] })).image).toMatchObject({ fusion: true });
   });
 
   it('computes the image ITC embedding for HF itc_logits', () => {
     const c = configs.hfItc;
     const p = plan(c, { inputIds: ids(1, 4), pixelValues: pixels(c, 1) }, { outputs: ['itc_logits'] });
-    expect([p.cross, p.itcImage]).toEqual([true, true]);
+    expect(runs(p)).toMatchObject({ kind: 'cross', image: { cross: true, itc: true } });
   });
 
   it('plans nothing, and checks no input, when no output is asked for', () => {
     const p = plan(configs.tiny, {}, { outputs: [] });
     expect(p.wanted.size).toBe(0);
-    expect([!!p.text, !!p.image, p.cross]).toEqual([false, false, false]);
+    expect(runs(p)).toEqual({ kind: 'nothing' });
   });
 });
 
@@ -187,7 +211,7 @@ describe('input checks', () => {
     );
     const max = c().text.maxPositionEmbeddings - 2;
     expect(() => plan(c(), { inputIds: ids(1, max + 1) }, { outputs: ['itc_text'] })).toThrow(/tokens exceed/);
-    expect(plan(c(), { inputIds: ids(1, max) }, { outputs: ['itc_text'] }).text!.length).toBe(max);
+    expect(textOf(plan(c(), { inputIds: ids(1, max) }, { outputs: ['itc_text'] })).length).toBe(max);
     const bad = ids(2, 3);
     bad.data[4] = c().text.vocabSize;
     expect(() => plan(c(), { inputIds: bad }, { outputs: ['itc_text'] })).toThrow(
@@ -204,11 +228,11 @@ describe('input checks', () => {
       },
       { outputs: ['itc_text'] },
     );
-    expect([...p.text!.ids]).toEqual([0, 7, 2]);
+    expect([...textOf(p).ids]).toEqual([0, 7, 2]);
     // (1 - 1) * -10000 is -0 for real tokens: the same as 0 once added to a score.
     const additive = (mask: Float32Array) => Array.from(mask, (v) => v + 0);
-    expect(additive(p.text!.mask)).toEqual([0, 0, -10000]);
-    expect(additive(plan(c(), { inputIds: ids(1, 2) }, { outputs: ['itc_text'] }).text!.mask)).toEqual([0, 0]);
+    expect(additive(textOf(p).mask)).toEqual([0, 0, -10000]);
+    expect(additive(textOf(plan(c(), { inputIds: ids(1, 2) }, { outputs: ['itc_text'] })).mask)).toEqual([0, 0]);
     expect(() =>
       plan(
         c(),
@@ -227,7 +251,8 @@ describe('input checks', () => {
 
   it('checks attentionQuery against the text length', () => {
     const inputs = { inputIds: ids(1, 3), pixelValues: pixels(c(), 1) };
-    expect(plan(c(), inputs, { outputs: ['cross_attn_probs.0'], attentionQuery: 2 }).query).toBe(2);
+    const p = plan(c(), inputs, { outputs: ['cross_attn_probs.0'], attentionQuery: 2 });
+    expect(p.kind === 'cross' && p.query).toBe(2);
     expect(() => plan(c(), inputs, { attentionQuery: 3 })).toThrow('attentionQuery 3 is outside the text (length 3)');
     expect(() => plan(c(), inputs, { attentionQuery: 0.5 })).toThrow(ShapeError);
   });
@@ -246,9 +271,10 @@ describe('input checks', () => {
 
   it('pairs image features of batch 1 with any text batch, and checks what they hold', () => {
     const text = ids(3, 4);
-    expect(
-      plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['cls_feats'] }).image!.features,
-    ).toBeDefined();
+    expect(runs(plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['cls_feats'] }))).toMatchObject({
+      kind: 'cross',
+      image: 'features',
+    });
     expect(() => plan(c(), { inputIds: text, image: features(c(), 2, 1) }, { outputs: ['cls_feats'] })).toThrow(
       'pixelValues: image features of batch 2 cannot pair with a text batch of 3',
     );
@@ -261,21 +287,23 @@ describe('input checks', () => {
     expect(() => plan(c(), { inputIds: text, image: features(c(), 1, 1) }, { outputs: ['itc_image'] })).toThrow(
       HeadUnavailableError,
     );
-    expect(plan(c(), { image: features(c(), 1, 1, { itc: true }) }, { outputs: ['itc_image'] }).batch).toBe(1);
+    const alone = plan(c(), { image: features(c(), 1, 1, { itc: true }) }, { outputs: ['itc_image'] });
+    expect(alone.kind !== 'nothing' && alone.batch).toBe(1);
     const m = configs.itmItc;
     expect(() => plan(m, { inputIds: text, image: features(m, 1, 1) }, { outputs: ['itm_logits'] })).toThrow(
       /without the inputs of the authors' ITM path/,
     );
-    expect(
-      plan(m, { inputIds: text, image: features(m, 1, 1, { fusion: true }) }, { outputs: ['itm_logits'] }).fusion,
-    ).toBe(true);
+    const fused = plan(m, { inputIds: text, image: features(m, 1, 1, { fusion: true }) }, { outputs: ['itm_logits'] });
+    expect(runs(fused).itm).toBe('fusion');
   });
 
   it('plans imageFeatures: token types the model has, ITC and fusion inputs for the first image only', () => {
     expect(() => planImageFeatures(c(), pixels(c(), 1), 2)).toThrow(ConfigError);
-    expect(planImageFeatures(c(), pixels(c(), 1), 1)).toMatchObject({ itc: true, fusion: false });
-    expect(planImageFeatures(configs.nlvr2, pixels(configs.nlvr2, 1), 2)).toMatchObject({ itc: false, fusion: false });
-    expect(planImageFeatures(configs.itmItc, pixels(configs.itmItc, 1), 1)).toMatchObject({ itc: true, fusion: true });
+    const keep = (c: BridgeTowerConfig, tokenType: 1 | 2) => planImageFeatures(c, pixels(c, 1), tokenType).keep;
+    expect(keep(c(), 1)).toEqual({ cross: true, itc: true, fusion: false });
+    expect(keep(configs.nlvr2, 2)).toEqual({ cross: true, itc: false, fusion: false });
+    expect(keep(configs.itmItc, 1)).toEqual({ cross: true, itc: true, fusion: true });
+    expect(planImageFeatures(configs.nlvr2, pixels(configs.nlvr2, 1), 2).role).toBe('image2');
   });
 
   it('refuses configs whose cross-modal layers the towers cannot feed', () => {

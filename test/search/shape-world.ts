@@ -3,7 +3,8 @@
 // shapes (circle, square, triangle) in six colours and two sizes, slightly rotated, drawn at 4x and box-filtered.
 // Each picture comes with the caption the demo model was trained on ("a red circle and a large blue square").
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../../src/checkpoint/crc32';
+import { crc32 } from '../../src/common/crc32';
+import { mulberry32 as rng } from '../../src/common/random';
 
 export const SIZE = 64;
 const SHAPES = ['circle', 'square', 'triangle'] as const;
@@ -31,18 +32,6 @@ export interface Scene {
   caption: string;
   /** RGB, SIZE x SIZE. */
   rgb: Uint8Array;
-}
-
-/** mulberry32: a small seeded generator, so every run draws the same pictures. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];

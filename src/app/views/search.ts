@@ -130,21 +130,25 @@ export function searchView(ctx: AppContext): TaskView {
             class: 'button ghost',
             text: 'Delete',
             attrs: { type: 'button', 'aria-label': `Delete the index ${s.name}` },
-            on: {
-              click: async () => {
-                await deleteIndex(s.name);
-                if (opened === s.name) {
-                  index = null;
-                  results.replaceChildren();
-                }
-                await refreshList();
-              },
-            },
+            on: { click: () => void remove(s.name) },
           }),
         ),
       ),
     );
     return list;
+  }
+
+  async function remove(indexName: string): Promise<void> {
+    try {
+      await deleteIndex(indexName);
+      if (opened === indexName) {
+        index = null;
+        results.replaceChildren();
+      }
+      await refreshList();
+    } catch (e) {
+      showError(e, `Deleting the index ${indexName}`);
+    }
   }
 
   async function open(indexName: string): Promise<void> {
@@ -249,7 +253,8 @@ export function searchView(ctx: AppContext): TaskView {
     addFiles([...(ev.dataTransfer?.files ?? [])].filter((f) => f.type.startsWith('image/')));
   });
 
-  videoInput.addEventListener('change', async () => {
+  videoInput.addEventListener('change', () => void addVideo());
+  async function addVideo(): Promise<void> {
     const picked = [...(videoInput.files ?? [])];
     videoInput.value = '';
     const clip = picked.find((f) => !f.name.toLowerCase().endsWith('.vtt'));
@@ -277,7 +282,7 @@ export function searchView(ctx: AppContext): TaskView {
     } catch (e) {
       showError(e, 'Adding a video');
     }
-  });
+  }
 
   async function thumb(entryId: string): Promise<string | undefined> {
     if (!thumbs.has(entryId)) {
@@ -292,6 +297,7 @@ export function searchView(ctx: AppContext): TaskView {
       hits.map(async (hit, rank) => {
         const meta = hit.entry.meta ?? {};
         const start = typeof meta.start === 'number' ? meta.start : undefined;
+        const videoId = typeof meta.video === 'string' ? meta.video : '';
         const moved = reranked && hit.rerank !== undefined ? hit.itcRank - rank : 0;
         const change =
           !reranked || hit.rerank === undefined
@@ -299,7 +305,7 @@ export function searchView(ctx: AppContext): TaskView {
             : moved
               ? ` · ${moved > 0 ? '↑' : '↓'}${Math.abs(moved)} from ITC #${hit.itcRank + 1}`
               : ' · as by ITC';
-        const label = start === undefined ? hit.id : `${String(meta.video).replace(/^video:/, '')} at ${start} s`;
+        const label = start === undefined ? hit.id : `${videoId.replace(/^video:/, '')} at ${start} s`;
         const url = await thumb(hit.id);
         return h(
           'li',
@@ -311,7 +317,7 @@ export function searchView(ctx: AppContext): TaskView {
               'data-itc-rank': String(hit.itcRank),
               ...(start !== undefined && { 'data-start': String(start), tabindex: 0, role: 'button' }),
             },
-            on: start === undefined ? {} : { click: () => void play(String(meta.video), start) },
+            on: start === undefined ? {} : { click: () => void play(videoId, start) },
           },
           url ? h('img', { class: 'bar-thumb', attrs: { src: url, alt: '' } }) : null,
           h(

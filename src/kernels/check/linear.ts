@@ -346,7 +346,7 @@ async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
     {
       bindings: { xs: x, ys: y },
       uniforms: {},
-      workgroups: [Math.ceil(n / 64)],
+      grid: [Math.ceil(n / 64), 1],
       label: 'erf grid',
     },
   );
