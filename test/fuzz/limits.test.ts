@@ -7,7 +7,7 @@ describe('the limits table', () => {
   it('lists every limit of LIMITS with its value and unit, and nothing else', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## Files from strangers: the limits'));
-    const rows = [...section.matchAll(/^\| ([^|]+) \| (\d+) (\w+) \| [^|]+ \|$/gm)].map((m) => [
+    const rows = [...section.matchAll(/^\| *([^|]+?) *\| *(\d+) (\w+) *\|[^|]+\|$/gm)].map((m) => [
       m[1],
       Number(m[2]),
       m[3],
