@@ -2,8 +2,9 @@
 //                 [--slow-ms MS] [--save DIR]
 // npm run fuzz -- --repro TARGET:INDEX [--seed S]    (one case in this process, with its stack)
 // The seeded mutation fuzzer over every file reader (test/fuzz/): prints the outcome counts per reader (times
-// are the worker's CPU time, so a loaded machine does not inflate them) and exits 1 if any case was untyped, hung, crashed, went over the memory limit or ran a program. --save writes
-// each failing mutant to DIR as <target>-s<seed>-<index>.<ext>, ready to become a regression file.
+// are the worker's CPU time, so a loaded machine does not inflate them) and exits 1 if any case was untyped,
+// hung, crashed, went over the memory limit or ran a program. --save writes each failing mutant to DIR as
+// <target>-s<seed>-<index>.<ext>, ready to become a regression file under test/fixtures/fuzz/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
