@@ -61,4 +61,5 @@ process.on('message', (req: CaseRequest) => {
     } satisfies CaseReply);
   })();
 });
+process.on('disconnect', () => process.exit(0));
 process.send!('ready');
