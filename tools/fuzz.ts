@@ -53,6 +53,9 @@ if (values.repro) {
 }
 const targets = values.targets!.split(',').map((n) => target(n.trim()).name);
 const failures: CaseResult[] = [];
+// Ctrl-C (or SIGTERM) stops handing out cases and still prints the counts of those that ran.
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 const started = performance.now();
 let done = 0;
 const total = targets.length * num('per-target');
@@ -64,6 +67,7 @@ const summaries = await runFuzz({
   timeLimitMs: num('time-limit'),
   memoryLimitMb: num('memory-limit'),
   slowMs: num('slow-ms'),
+  signal: stop.signal,
   onResult: (r) => {
     if (FAILURES.includes(r.outcome)) {
       failures.push(r);
@@ -72,7 +76,7 @@ const summaries = await runFuzz({
       console.error(
         `slow ${r.target} seed ${r.seed} case ${r.index} (${r.tag}): ${r.ms.toFixed(0)} ms CPU, ${r.wallMs.toFixed(0)} ms wall, ${r.detail}`,
       );
-    if (++done % 1000 === 0)
+    if (++done % 500 === 0)
       console.error(`${done}/${total} cases, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   },
 });
@@ -84,7 +88,7 @@ for (const [name, s] of summaries)
     [name, ...OUTCOMES.map((o) => s.counts[o]), s.slow, s.maxMs.toFixed(0), s.maxRssMb.toFixed(0)].join('\t'),
   );
 console.log(
-  `seed ${seed}, ${total} cases in ${((performance.now() - started) / 1000).toFixed(0)} s: ${failures.length} failures`,
+  `seed ${seed}, ${done} of ${total} cases${stop.signal.aborted ? ' (stopped early)' : ''} in ${((performance.now() - started) / 1000).toFixed(0)} s: ${failures.length} failures`,
 );
 
 if (values.save && failures.length) {

@@ -45,6 +45,8 @@ export interface FuzzOptions {
   /** Cases slower than this are counted as slow (they still count by their outcome). */
   slowMs?: number;
   onResult?: (r: CaseResult) => void;
+  /** Stop handing out cases (those running finish); the summaries then cover what ran. */
+  signal?: AbortSignal;
 }
 
 export interface TargetSummary {
@@ -185,7 +187,7 @@ class Worker {
 export async function runFuzz(opts: FuzzOptions): Promise<Map<string, TargetSummary>> {
   const summaries = new Map<string, TargetSummary>();
   const queue: CaseRequest[] = [];
-  for (const target of opts.targets) {
+  for (const target of opts.targets)
     summaries.set(target, {
       counts: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
       maxMs: 0,
@@ -193,13 +195,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<Map<string, TargetSumm
       slow: 0,
       tags: {},
     });
-    for (let index = 0; index < opts.perTarget; index++) queue.push({ target, seed: opts.seed, index });
-  }
+  // Case by case across the targets, so a run stopped early has covered every reader alike.
+  for (let index = 0; index < opts.perTarget; index++)
+    for (const target of opts.targets) queue.push({ target, seed: opts.seed, index });
   const workers = Array.from(
     { length: opts.jobs ?? 2 },
     () => new Worker(opts.timeLimitMs ?? 10_000, opts.memoryLimitMb ?? 1024),
   );
   let next = 0;
+  opts.signal?.addEventListener('abort', () => (next = queue.length));
   try {
     await Promise.all(
       workers.map(async (w) => {
