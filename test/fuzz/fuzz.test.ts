@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FAILURES, runFuzz, type CaseResult } from './runner';
 import { TARGETS } from './targets';
 
-const PER_TARGET = Number(process.env.FUZZ_PER_TARGET ?? 400);
+const PER_TARGET = Number(process.env.FUZZ_PER_TARGET ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 1);
 
 describe('fuzzing every reader', () => {
