@@ -1,4 +1,4 @@
-// The CI fuzz suite: FUZZ_PER_TARGET mutants (default 400) of every reader under FUZZ_SEED (default 1), each in
+// The CI fuzz suite: FUZZ_PER_TARGET mutants (default 1000) of every reader under FUZZ_SEED (default 1), each in
 // a worker process with a 10 s limit and a 1 GB RSS guard. Every case must be accepted or end in a typed error.
 // For depth: npm run fuzz -- --per-target 10000 --seed N.
 import { availableParallelism } from 'node:os';
