@@ -8,7 +8,7 @@ import { readJson, readText, type ByteSource, type Directory } from './byte-sour
 import { checkTensors, resolveConfig } from './resolve-config';
 import { shapeFacts } from './facts-shapes';
 import { hfConfigFacts } from './facts-hf';
-import { hyperFacts } from './facts-authors';
+import { hyperFacts, type TextTower } from './facts-authors';
 import { configFacts, isBridgeTowerConfig, type Facts } from './facts';
 import { expectedTensors } from '../common/parameters';
 import { toFloatDtype } from '../common/f16';
@@ -39,6 +39,8 @@ export interface OpenOptions {
   labels?: string[];
   /** An HF preprocessor_config.json's parameters for the 'hf' preprocessing mode. */
   imageProcessor?: HfImageProcessor;
+  /** The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower). */
+  textTower?: TextTower;
 }
 
 const POSITIONAL = 'vit_model.visual.positional_embedding';
@@ -246,7 +248,7 @@ interface Declared {
 async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOptions): Promise<Declared> {
   let config = opts.config;
   let origin = 'the config given';
-  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper) };
+  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper, opts) };
   if (config === undefined && hfNames && opts.dir) {
     const src = await opts.dir.open('config.json');
     if (src) {
@@ -264,7 +266,7 @@ async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOpt
   if ('text_config' in c || 'vision_config' in c) return { facts: hfConfigFacts(c), id2label };
   const hyper = (c.hyper_parameters as Record<string, unknown> | undefined)?.config ?? c;
   if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper)
-    return { facts: hyperFacts(hyper as Record<string, unknown>), id2label };
+    return { facts: hyperFacts(hyper as Record<string, unknown>, opts), id2label };
   throw new ConfigError(
     `${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`,
   );

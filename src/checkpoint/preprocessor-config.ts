@@ -3,7 +3,7 @@
 // cannot reproduce is a ConfigError naming the field.
 import { ConfigError } from '../errors';
 import type { HfImageProcessor } from '../common/config';
-import { CLIP_MEAN, CLIP_STD } from '../preprocess/image';
+import { CLIP_MEAN, CLIP_STD } from '../common/clip-normalize';
 import { beyond, LIMITS } from '../common/limits';
 import { untrusted } from '../common/untrusted';
 

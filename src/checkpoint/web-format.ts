@@ -20,7 +20,7 @@
 import { ChecksumError, CheckpointError, MissingTensorError } from '../errors';
 import type { BridgeTowerConfig } from '../common/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
-import { crc32 } from './crc32';
+import { crc32 } from '../common/crc32';
 import { checkTensors } from './resolve-config';
 import { checkStoredConfig } from './stored-config';
 import { untrusted } from '../common/untrusted';

@@ -9,6 +9,7 @@
 // blip/clip then apply ToTensor (x / 255) and Normalize in float32, as torchvision does.
 import { ImageError } from '../errors';
 import type { HfImageProcessor, ImagePreprocess } from '../common/config';
+import { CLIP_MEAN, CLIP_STD } from '../common/clip-normalize';
 import { resizeBicubic } from './resize';
 import { checkRgbImage, type RgbImage } from './rgb-image';
 import { beyond, LIMITS } from '../common/limits';
@@ -16,10 +17,6 @@ import { untrusted } from '../common/untrusted';
 
 export type { ImagePreprocess };
 export const IMAGE_PREPROCESS_MODES: readonly ImagePreprocess[] = ['hf', 'blip', 'clip'];
-
-/** OpenAI CLIP's normalisation, used by all three modes. */
-export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
-export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
 export interface PreprocessOptions {
   /** Output side S. */

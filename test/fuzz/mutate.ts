@@ -1,6 +1,6 @@
 // Seeded mutators for the fuzzer: byte-level ones for any file, and structure-aware ones that reach past the
 // first check of a format (JSON values of every type and range, lengths and sizes at known offsets).
-import { mulberry32 } from '../../src/checkpoint/random-weights';
+import { mulberry32 } from '../../src/common/random';
 
 export type Rand = () => number;
 

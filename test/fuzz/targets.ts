@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemorySource, readJson, readText, type ByteSource, type Directory } from '../../src/checkpoint/byte-source';
-import { crc32 } from '../../src/checkpoint/crc32';
+import { crc32 } from '../../src/common/crc32';
 import { openWeights } from '../../src/checkpoint/open';
 import { parsePreprocessorConfig } from '../../src/checkpoint/preprocessor-config';
 import { NodeDirSink } from '../../src/checkpoint/source-node';
