@@ -1,9 +1,10 @@
 // npm run fuzz -- [--per-target N] [--seed S] [--targets a,b] [--jobs J] [--time-limit MS] [--memory-limit MB]
 //                 [--slow-ms MS] [--save DIR]
 // npm run fuzz -- --repro TARGET:INDEX [--seed S]    (one case in this process, with its stack)
-// The seeded mutation fuzzer over every file reader (test/fuzz/): prints the outcome counts per reader and
-// exits 1 if any case was untyped, hung, crashed, went over the memory limit or ran a program. --save writes
-// each failing mutant to DIR as <target>-s<seed>-<index>.<ext>, ready to become a regression file.
+// The seeded mutation fuzzer over every file reader (test/fuzz/): prints the outcome counts per reader (times
+// are the worker's CPU time, so a loaded machine does not inflate them) and exits 1 if any case was untyped,
+// hung, crashed, went over the memory limit or ran a program. --save writes each failing mutant to DIR as
+// <target>-s<seed>-<index>.<ext>, ready to become a regression file under test/fixtures/fuzz/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,17 +38,24 @@ if (values.repro) {
   const mutant = await t.mutate(caseRandom(seed, name, Number(index)));
   console.log(`${name} seed ${seed} case ${index}: ${mutant.tag}, ${mutant.bytes.length} bytes`);
   const t0 = performance.now();
+  const cpu = process.cpuUsage();
   try {
     await t.run(mutant.bytes);
     console.log('accepted');
   } catch (e) {
     console.log((e as Error).stack ?? String(e));
   }
-  console.log(`${(performance.now() - t0).toFixed(0)} ms, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  const used = process.cpuUsage(cpu);
+  console.log(
+    `${((used.user + used.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - t0).toFixed(0)} ms wall, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
+  );
   process.exit(0);
 }
 const targets = values.targets!.split(',').map((n) => target(n.trim()).name);
 const failures: CaseResult[] = [];
+// Ctrl-C (or SIGTERM) stops handing out cases and still prints the counts of those that ran.
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 const started = performance.now();
 let done = 0;
 const total = targets.length * num('per-target');
@@ -59,25 +67,28 @@ const summaries = await runFuzz({
   timeLimitMs: num('time-limit'),
   memoryLimitMb: num('memory-limit'),
   slowMs: num('slow-ms'),
+  signal: stop.signal,
   onResult: (r) => {
     if (FAILURES.includes(r.outcome)) {
       failures.push(r);
       console.error(`${r.outcome} ${r.target} seed ${r.seed} case ${r.index} (${r.tag}): ${r.detail}`);
     } else if (r.ms > num('slow-ms'))
-      console.error(`slow ${r.target} seed ${r.seed} case ${r.index} (${r.tag}): ${r.ms.toFixed(0)} ms, ${r.detail}`);
-    if (++done % 1000 === 0)
+      console.error(
+        `slow ${r.target} seed ${r.seed} case ${r.index} (${r.tag}): ${r.ms.toFixed(0)} ms CPU, ${r.wallMs.toFixed(0)} ms wall, ${r.detail}`,
+      );
+    if (++done % 500 === 0)
       console.error(`${done}/${total} cases, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   },
 });
 
-const header = ['target', ...OUTCOMES, `over ${num('slow-ms')} ms`, 'max ms', 'max RSS MB'];
+const header = ['target', ...OUTCOMES, `over ${num('slow-ms')} ms`, 'max CPU ms', 'max RSS MB'];
 console.log(header.join('\t'));
 for (const [name, s] of summaries)
   console.log(
     [name, ...OUTCOMES.map((o) => s.counts[o]), s.slow, s.maxMs.toFixed(0), s.maxRssMb.toFixed(0)].join('\t'),
   );
 console.log(
-  `seed ${seed}, ${total} cases in ${((performance.now() - started) / 1000).toFixed(0)} s: ${failures.length} failures`,
+  `seed ${seed}, ${done} of ${total} cases${stop.signal.aborted ? ' (stopped early)' : ''} in ${((performance.now() - started) / 1000).toFixed(0)} s: ${failures.length} failures`,
 );
 
 if (values.save && failures.length) {

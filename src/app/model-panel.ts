@@ -9,6 +9,7 @@ import type { WeightSet } from '../common/weight-set';
 import {
   deleteStoredModel,
   listStoredModels,
+  renameStoredModel,
   openCheckpointFile,
   openStoredModel,
   requestPersistentStorage,
@@ -260,8 +261,8 @@ export class ModelPanel {
 
   /**
    * Convert a checkpoint (plus optional tokenizer / config / labels files picked with it) into browser storage,
-   * then load it. It is stored under a key of its own, named from its config; a model of the same name is
-   * replaced only if the user says so, and only once the new one is complete.
+   * then load it. It is stored under a key of its own, named from its config and source; only the same weights
+   * stored before (by identity) are replaced, if the user says so, once the new copy is complete.
    */
   async convert(files: File[]): Promise<void> {
     const ckpts = files.filter((f) => CHECKPOINT_EXTENSIONS.some((x) => f.name.toLowerCase().endsWith(x)));
@@ -284,17 +285,16 @@ export class ModelPanel {
       try {
         if (controller.signal.aborted) throw new AbortedError('cancelled');
         await requestPersistentStorage();
-        const { name, replaces } = await this.chooseName(modelTitle(weights.config, dtype));
-        const { key } = await storeWeights(weights, {
+        const name = await this.freeName(modelTitle(weights.config, dtype, ckpt.name));
+        const { key, identity } = await storeWeights(weights, {
           name,
           dtype,
           source: ckpt.name,
-          replaces,
           signal: controller.signal,
           onProgress: (p: ConvertProgress) =>
             this.showProgress('Converting', p.bytes, p.totalBytes, p.tensors, p.totalTensors),
         });
-        stored = { key, name };
+        stored = { key, name: await this.replaceSameWeights({ key, name }, identity) };
       } finally {
         await weights.close();
       }
@@ -312,20 +312,32 @@ export class ModelPanel {
     await this.loadStored(stored);
   }
 
-  /** The name for a new stored model: `title`, or, when that name is taken, replace it or keep both (asked). */
-  private async chooseName(title: string): Promise<{ name: string; replaces?: string }> {
+  /** `title`, or `title (n)` when a stored model has that name: a name never says which model to replace. */
+  private async freeName(title: string): Promise<string> {
     await this.refreshStored();
-    const same = this.stored.find((m) => m.complete && m.name === title);
-    if (!same) return { name: title };
-    const from = same.source ? ` (converted from ${same.source})` : '';
-    const replace = window.confirm(
-      `A model named “${title}” is already stored in this browser${from}.\n\n` +
-        'OK: replace it once the new one is converted.\nCancel: keep both.',
-    );
-    if (replace) return { name: title, replaces: same.key };
+    if (!this.stored.some((m) => m.name === title)) return title;
     let n = 2;
     while (this.stored.some((m) => m.name === `${title} (${n})`)) n++;
-    return { name: `${title} (${n})` };
+    return `${title} (${n})`;
+  }
+
+  /**
+   * After a conversion: the same weights stored before (same identity, whatever their names) are deleted only if
+   * the user says so, and the new model then takes the old name. A different model is never replaced.
+   */
+  private async replaceSameWeights(stored: { key: string; name: string }, identity: string): Promise<string> {
+    await this.refreshStored();
+    const copies = this.stored.filter((m) => m.complete && m.key !== stored.key && m.identity === identity);
+    if (!copies.length) return stored.name;
+    const names = copies.map((m) => `“${m.name}”${m.source ? ` (from ${m.source})` : ''}`).join(', ');
+    const replace = window.confirm(
+      `The same weights are already stored in this browser as ${names}.\n\n` +
+        `OK: delete the older ${copies.length > 1 ? 'copies' : 'copy'} and keep the new one.\nCancel: keep both.`,
+    );
+    if (!replace) return stored.name;
+    for (const m of copies) await deleteStoredModel(m.key);
+    await renameStoredModel(stored.key, copies[0].name);
+    return copies[0].name;
   }
 
   async refreshStored(): Promise<void> {
@@ -389,6 +401,8 @@ export class ModelPanel {
       );
       return;
     }
+    const facts = [m.dtype, formatBytes(m.bytes), m.source && `from ${m.source}`].filter(Boolean).join(', ');
+    if (m.complete && !window.confirm(`Delete “${m.name}” (${facts}) from this browser? It cannot be undone.`)) return;
     try {
       await deleteStoredModel(m.key);
     } catch (e) {
@@ -465,9 +479,17 @@ function hasTokenizer(model: BridgeTower): boolean {
   }
 }
 
-/** A stored model's name from what it is (its config), not its file name: every HF download is model.safetensors. */
-export function modelTitle(c: BridgeTowerConfig, dtype: string): string {
+/**
+ * A stored model's name from what it is: width, depth, picture size, heads and dtype from its config, then the
+ * checkpoint it came from (two fine-tunings of one architecture differ only there; HF's generic
+ * model.safetensors / pytorch_model.bin say nothing and are left out).
+ */
+export function modelTitle(c: BridgeTowerConfig, dtype: string, source?: string): string {
   const size = c.hiddenSize === 768 ? 'base' : c.hiddenSize === 1024 ? 'large' : `${c.hiddenSize}-wide`;
+  const depth =
+    c.vision.layers === c.text.layers ? `${c.text.layers}-layer` : `${c.vision.layers}/${c.text.layers}-layer`;
   const heads = HEAD_NAMES.filter((x) => c.heads[x]).map((x) => x.toUpperCase());
-  return `BridgeTower ${size} ${c.vision.imageSize}px${heads.length ? ` ${heads.join('+')}` : ''} ${dtype}`;
+  const stem = source?.replace(/\.(ckpt|safetensors|bin|pt|pth)$/i, '');
+  const from = stem && !/^(model|pytorch_model)$/.test(stem) ? ` · ${stem}` : '';
+  return `BridgeTower ${size} ${depth} ${c.vision.imageSize}px${heads.length ? ` ${heads.join('+')}` : ''} ${dtype}${from}`;
 }

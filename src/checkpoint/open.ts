@@ -25,6 +25,7 @@ import { parseId2label, parseMergesTxt, parseTokenizerJson, parseVocabJson } fro
 import type { TensorInfo, TokenizerFiles } from '../common/weight-set';
 import { looksLikeZip } from './zip';
 import { untrusted } from '../common/untrusted';
+import { LIMITS } from '../common/limits';
 
 export interface OpenOptions {
   /** The directory around a single file: shards of an index, config.json. */
@@ -42,7 +43,6 @@ export interface OpenOptions {
   textTower?: TextTower;
 }
 
-const MAX_JSON_BYTES = 64 * 1024 * 1024;
 const POSITIONAL = 'vit_model.visual.positional_embedding';
 
 function startsWith(head: Uint8Array, magic: Uint8Array): boolean {
@@ -131,7 +131,7 @@ async function folderFiles(dir: Directory): Promise<Pick<OpenOptions, 'tokenizer
 
 /** True when `source` is a bridgetower-web manifest (not, say, some other tool's manifest.json). */
 async function isWebManifest(source: ByteSource): Promise<boolean> {
-  if (source.size > MAX_JSON_BYTES) return false;
+  if (source.size > LIMITS.jsonBytes.value) return false;
   try {
     return (JSON.parse(await readText(source)) as { format?: unknown })?.format === 'bridgetower-web';
   } catch {
@@ -155,7 +155,7 @@ async function openSource(source: ByteSource, opts: OpenOptions): Promise<Conver
   if (looksLikeZip(head)) return checkedWeights(await readTorchZip(source), opts);
   if (startsWith(head, LEGACY_MAGIC)) return checkedWeights(await readTorchLegacy(source), opts);
   if (looksLikeSafetensors(head, source.size)) return checkedWeights(await openSafetensors(source), opts);
-  if (firstNonSpace(head) === 0x7b && source.size <= MAX_JSON_BYTES) {
+  if (firstNonSpace(head) === 0x7b && source.size <= LIMITS.jsonBytes.value) {
     const json = (await readJson(source)) as Record<string, unknown>;
     if (json?.format !== undefined && json.format === 'bridgetower-web') {
       if (!opts.dir) throw new CheckpointError(source.name, 'a web-format manifest needs its directory');

@@ -10,6 +10,7 @@ import { checkView, viewRecord, type RawCheckpoint, type StridedView, type Tenso
 import { DTYPE_BYTES, type DType } from '../common/tensor';
 import { ZipReader } from './zip';
 import { untrusted } from '../common/untrusted';
+import { LIMITS, overLimit } from '../common/limits';
 
 const STORAGE_DTYPES: Record<string, DType> = {
   FloatStorage: 'f32',
@@ -42,7 +43,6 @@ export const LEGACY_MAGIC = Uint8Array.of(
   0x19,
 );
 const LEGACY_PROTOCOL = 1001;
-const MAX_PICKLE_BYTES = 1 << 30;
 
 interface StorageRef {
   key: string;
@@ -196,6 +196,8 @@ export async function readTorchZip(source: ByteSource): Promise<RawCheckpoint> {
   const zip = await ZipReader.open(source);
   const pkl = [...zip.entries.values()].find((e) => /^[^/]+\/data\.pkl$/.test(e.name)) ?? zip.entry('data.pkl');
   if (!pkl) throw new CheckpointError(file, 'zip archive without data.pkl: not a torch.save checkpoint');
+  if (pkl.size > LIMITS.pickleBytes.value)
+    throw new CheckpointError(file, overLimit('pickleBytes', pkl.size, `zip entry ${untrusted(pkl.name)}`));
   const root = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
   const byteorder = zip.entry(`${root}byteorder`);
   if (byteorder) {
@@ -234,14 +236,14 @@ async function pickleAt(
 ): Promise<{ value: unknown; end: number }> {
   let length = Math.min(1 << 16, source.size - offset);
   for (;;) {
-    const complete = offset + length >= source.size || length >= MAX_PICKLE_BYTES;
+    const complete = offset + length >= source.size || length >= LIMITS.pickleBytes.value;
     const bytes = await source.read(offset, length);
     try {
       const r = unpickle(bytes, { ...opts, file: source.name, base: offset, complete });
       return { value: r.value, end: offset + r.end };
     } catch (e) {
       if (!(e instanceof NeedMoreBytes)) throw e;
-      length = Math.min(length * 4, source.size - offset, MAX_PICKLE_BYTES);
+      length = Math.min(length * 4, source.size - offset, LIMITS.pickleBytes.value);
     }
   }
 }

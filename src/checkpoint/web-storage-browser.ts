@@ -39,6 +39,11 @@ export interface StoredModel {
   /** The checkpoint file it was converted from. */
   source?: string;
   dtype?: WebDType;
+  /**
+   * What the model is, by content: a SHA-256 of its manifest's tensors (names, dtypes, shapes, CRC-32s), so two
+   * models of the same name are told apart and one is replaced only by the same weights.
+   */
+  identity?: string;
   storage: 'opfs' | 'indexeddb';
 }
 
@@ -248,8 +253,6 @@ export interface StoreOptions {
   dtype?: WebDType;
   /** The checkpoint file it came from. */
   source?: string;
-  /** A stored model's key that this one replaces: deleted only once the new one is complete. */
-  replaces?: string;
   /** A fixed key (the hub cache's, derived from what was downloaded) instead of a new one; any old entry under it is deleted first. */
   key?: string;
   onProgress?: (p: ConvertProgress) => void;
@@ -258,12 +261,12 @@ export interface StoreOptions {
 
 /**
  * Write opened weights into browser storage under a new key. A failure or cancel deletes only the new key's
- * files; a model it replaces is deleted after the new one is complete.
+ * files; nothing stored before is touched (the caller decides, by identity, what the new model replaces).
  */
 export async function storeWeights(
   weights: ConvertibleWeights,
   opts: StoreOptions,
-): Promise<{ key: string; summary: ConvertSummary }> {
+): Promise<{ key: string; summary: ConvertSummary; identity: string }> {
   if (opts.signal?.aborted) throw new AbortedError('conversion aborted');
   const key = opts.key === undefined ? newKey() : checkKey(opts.key);
   if (opts.key !== undefined) await deleteStoredModel(key);
@@ -280,9 +283,27 @@ export async function storeWeights(
     await deleteStoredModel(key).catch(() => {});
     throw e;
   }
-  // The new model is complete: failing to delete the old one leaves both listed, not an error.
-  if (opts.replaces && opts.replaces !== key) await deleteStoredModel(opts.replaces).catch(() => {});
-  return { key, summary };
+  const manifest = await readJson<Manifest>(await storedDirectory(key), MANIFEST);
+  return { key, summary, identity: await manifestIdentity(manifest) };
+}
+
+/** Rename a stored model (its entry.json); the weights are not touched. */
+export async function renameStoredModel(key: string, name: string): Promise<void> {
+  const dir = await storedDirectory(key);
+  const entry = await readJson<Entry>(dir, ENTRY);
+  const root = await opfsRoot();
+  const sink =
+    root && (await root.getDirectoryHandle(key).catch(() => undefined)) ? new OpfsSink(key, root) : new IdbSink(key);
+  await sink.begin();
+  await sink.writeFile(ENTRY, new TextEncoder().encode(JSON.stringify({ ...entry, name })));
+}
+
+/** A SHA-256 of what makes the weights what they are: every tensor's name, dtype, shape and CRC-32. */
+async function manifestIdentity(m: Manifest | undefined): Promise<string> {
+  const tensors = Array.isArray(m?.tensors) ? m.tensors : [];
+  const text = JSON.stringify([m?.dtype, tensors.map((t) => [t?.name, t?.dtype, t?.shape, t?.crc32])]);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** One stored model's listing: a finished model, or an unfinished conversion (complete: false). */
@@ -296,8 +317,9 @@ async function storedModelEntry(
   const m = await readJson<Manifest>(dir, MANIFEST);
   const known = { key, name: entry?.name ?? key, created: entry?.created, storage };
   if (!m) return { ...known, complete: false, source: entry?.source, bytes: await bytesOnDisk() };
-  const bytes = m.shards.reduce((a, s) => a + s.length, 0);
-  return { ...known, complete: true, dtype: m.dtype, source: entry?.source ?? m.source?.file, bytes };
+  const bytes = Array.isArray(m.shards) ? m.shards.reduce((a, s) => a + (Number(s?.length) || 0), 0) : 0;
+  const identity = await manifestIdentity(m);
+  return { ...known, complete: true, dtype: m.dtype, source: entry?.source ?? m.source?.file, bytes, identity };
 }
 
 type Entries = { entries(): AsyncIterable<[string, FileSystemHandle]> };
@@ -340,19 +362,23 @@ async function idbBytes(key: string): Promise<number> {
   return blobs.reduce((a, b) => a + b.size, 0);
 }
 
-/** A stored model as a WeightSet named as the list names it (checksums are verified as tensors are read). */
-export async function openStoredModel(key: string): Promise<WebFormatWeights> {
+/** A stored model's files, named as the list names it. */
+async function storedDirectory(key: string): Promise<Directory> {
   checkKey(key);
   const named = async (dir: Directory) => (await readJson<Entry>(dir, ENTRY))?.name ?? key;
   const root = await opfsRoot();
   if (root) {
     const handle = await root.getDirectoryHandle(key).catch(() => undefined);
-    if (handle) return WebFormatWeights.open(new OpfsDirectory(await named(new OpfsDirectory(key, handle)), handle));
+    if (handle) return new OpfsDirectory(await named(new OpfsDirectory(key, handle)), handle);
   }
-  if (typeof indexedDB !== 'undefined' && (await idbModelFiles(key)).length) {
-    return WebFormatWeights.open(new IdbDirectory(await named(new IdbDirectory(key)), key));
-  }
+  if (typeof indexedDB !== 'undefined' && (await idbModelFiles(key)).length)
+    return new IdbDirectory(await named(new IdbDirectory(key)), key);
   throw new CheckpointError(key, 'this model is no longer stored in this browser (deleted in another tab?)');
+}
+
+/** A stored model as a WeightSet named as the list names it (checksums are verified as tensors are read). */
+export async function openStoredModel(key: string): Promise<WebFormatWeights> {
+  return WebFormatWeights.open(await storedDirectory(key));
 }
 
 export async function deleteStoredModel(key: string): Promise<void> {

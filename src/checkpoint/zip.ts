@@ -4,6 +4,7 @@
 import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
 import { crc32 } from '../common/crc32';
+import { untrusted } from '../common/untrusted';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -122,7 +123,7 @@ export class ZipReader {
         if (x + 4 + len > xEnd)
           throw new CheckpointError(
             file,
-            `corrupt zip: extra field of ${name} at byte ${cdOffset + x} runs past its header`,
+            `corrupt zip: extra field of ${untrusted(name)} at byte ${cdOffset + x} runs past its header`,
           );
         if (id === 0x0001) {
           let q = x + 4;
@@ -130,9 +131,9 @@ export class ZipReader {
             if (q + 8 > x + 4 + len)
               throw new CheckpointError(
                 file,
-                `corrupt zip: zip64 field of ${name} at byte ${cdOffset + q} lacks its ${what}`,
+                `corrupt zip: zip64 field of ${untrusted(name)} at byte ${cdOffset + q} lacks its ${what}`,
               );
-            const v = u64(cd, q, file, `${name} ${what}`);
+            const v = u64(cd, q, file, `${untrusted(name)} ${what}`);
             q += 8;
             return v;
           };
@@ -145,18 +146,18 @@ export class ZipReader {
       if (method !== 0 && method !== 8)
         throw new CheckpointError(
           file,
-          `zip entry ${name} at byte ${localOffset} uses compression method ${method}; only stored and deflated are supported`,
+          `zip entry ${untrusted(name)} at byte ${localOffset} uses compression method ${method}; only stored and deflated are supported`,
         );
       if (localOffset + 30 + compressedSize > cdOffset) {
         throw new CheckpointError(
           file,
-          `zip entry ${name} at byte ${localOffset} claims ${compressedSize} bytes, past the central directory at byte ${cdOffset}`,
+          `zip entry ${untrusted(name)} at byte ${localOffset} claims ${compressedSize} bytes, past the central directory at byte ${cdOffset}`,
         );
       }
       if (method === 0 ? size !== compressedSize : size > compressedSize * MAX_DEFLATE_RATIO + 1024) {
         throw new CheckpointError(
           file,
-          `zip entry ${name} at byte ${localOffset} claims an impossible size of ${size} bytes (${compressedSize} stored)`,
+          `zip entry ${untrusted(name)} at byte ${localOffset} claims an impossible size of ${size} bytes (${compressedSize} stored)`,
         );
       }
       entries.set(name, { name, method, crc, compressedSize, size, localOffset });
@@ -175,12 +176,15 @@ export class ZipReader {
     if (known !== undefined) return known;
     const h = await this.source.read(e.localOffset, 30);
     if (u32(h, 0) !== SIG_LOCAL)
-      throw new CheckpointError(this.name, `corrupt zip: no local header for ${e.name} at byte ${e.localOffset}`);
+      throw new CheckpointError(
+        this.name,
+        `corrupt zip: no local header for ${untrusted(e.name)} at byte ${e.localOffset}`,
+      );
     const start = e.localOffset + 30 + u16(h, 26) + u16(h, 28);
     if (start + e.compressedSize > this.source.size) {
       throw new CheckpointError(
         this.name,
-        `truncated zip: entry ${e.name} at byte ${e.localOffset} ends past the end of the file`,
+        `truncated zip: entry ${untrusted(e.name)} at byte ${e.localOffset} ends past the end of the file`,
       );
     }
     this.dataStarts.set(e.name, start);
@@ -196,7 +200,7 @@ export class ZipReader {
     if (offset < 0 || length < 0 || offset + length > e.size) {
       throw new CheckpointError(
         this.name,
-        `zip entry ${e.name}: bytes [${offset}, ${offset + length}) are outside its ${e.size} bytes`,
+        `zip entry ${untrusted(e.name)}: bytes [${offset}, ${offset + length}) are outside its ${e.size} bytes`,
       );
     }
     const start = await this.dataStart(e);
@@ -205,7 +209,10 @@ export class ZipReader {
     if (e.method === 0) out = await this.source.read(start + offset, length);
     else out = (await this.inflate(e, start, offset + length)).subarray(offset);
     if (whole && crc32(out) !== e.crc)
-      throw new CheckpointError(this.name, `corrupt zip: CRC mismatch in entry ${e.name} at byte ${e.localOffset}`);
+      throw new CheckpointError(
+        this.name,
+        `corrupt zip: CRC mismatch in entry ${untrusted(e.name)} at byte ${e.localOffset}`,
+      );
     return out;
   }
 
@@ -240,7 +247,7 @@ export class ZipReader {
         if (total + value.length > e.size)
           throw new CheckpointError(
             this.name,
-            `corrupt zip: entry ${e.name} at byte ${e.localOffset} inflates past its declared ${e.size} bytes`,
+            `corrupt zip: entry ${untrusted(e.name)} at byte ${e.localOffset} inflates past its declared ${e.size} bytes`,
           );
         out.set(value.subarray(0, Math.min(value.length, want - total)), total);
         total += value.length;
@@ -250,7 +257,7 @@ export class ZipReader {
       if (err instanceof CheckpointError) throw err;
       throw new CheckpointError(
         this.name,
-        `corrupt zip: entry ${e.name} at byte ${e.localOffset} does not inflate (${(err as Error).message})`,
+        `corrupt zip: entry ${untrusted(e.name)} at byte ${e.localOffset} does not inflate (${(err as Error).message})`,
       );
     } finally {
       stop = true;
@@ -261,7 +268,7 @@ export class ZipReader {
     if (total < want)
       throw new CheckpointError(
         this.name,
-        `corrupt zip: entry ${e.name} at byte ${e.localOffset} inflates to ${total} bytes, fewer than its declared ${e.size}`,
+        `corrupt zip: entry ${untrusted(e.name)} at byte ${e.localOffset} inflates to ${total} bytes, fewer than its declared ${e.size}`,
       );
     return out;
   }

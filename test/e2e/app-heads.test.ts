@@ -91,7 +91,7 @@ async function convert(ckpt: string): Promise<void> {
   await upload(page, 'checkpoint-input', ckpt, vocabFile, mergesFile);
   expect(await waitForStatus(page, ['ready', 'error'], 90_000), `${await text(page, 'error')}\n${log()}`).toBe('ready');
   // Named from the config (both fixtures are called model.ckpt).
-  expect(await text(page, 'model-name')).toMatch(/^BridgeTower 32-wide 32px \S+ f32$/);
+  expect(await text(page, 'model-name')).toMatch(/^BridgeTower 32-wide \d+(\/\d+)?-layer 32px \S+ f32$/);
   expect(await page.$(sel('no-tokenizer')), 'the converted model has a tokenizer').toBeNull();
 }
 

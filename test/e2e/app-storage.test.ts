@@ -1,7 +1,9 @@
 // The app with a checkpoint of real width (a few hundred MB, made at test time by tools/make-random-model.ts:
 // BridgeTower-base widths and vocabulary, one layer per tower): converting never loses a stored model.
-// Two files named model.safetensors are kept side by side (named from their config, a (2) on the second);
-// a conversion that would replace a model and is cancelled leaves that model stored and loadable; a reload in
+// Two files named model.safetensors with different weights are kept side by side, without a question (named
+// from their config with depth, a (2) on the second): a model is replaced only by the same weights, and only
+// if the user says so; deleting a stored model asks first. A cancelled conversion leaves the models stored
+// and loadable; a reload in
 // the middle of a conversion leaves nothing unlisted, and what a killed tab leaves is listed as unfinished, which
 // Delete removes. Config files are recognised by content (`config (1).json`), and each stored model shows its
 // dtype and size.
@@ -17,15 +19,15 @@ import { startBrowserSession, type BrowserSession } from './browser';
 
 /** Base widths and the full RoBERTa vocabulary with one layer per tower and a 32 px picture: ~300 MB, quick to run. */
 const CONFIG = baseConfig({ textLayers: 1, visionLayers: 1, crossLayers: 1, imageSize: 32, heads: { itm: true } });
-const TITLE = 'BridgeTower base 32px ITM f32';
+const TITLE = 'BridgeTower base 1-layer 32px ITM f32';
 
 let session: BrowserSession;
 let page: Page;
 let work: string;
 const ckpt = (n: number) => join(work, `m${n}`, 'model.safetensors');
 const config = (n: number) => join(work, `m${n}`, 'config (1).json');
-/** What the next "replace it?" question is answered (true: replace; false: keep both). */
-let replace = false;
+/** What the next question (delete this model? delete the older copy of the same weights?) is answered. */
+let answer = false;
 const questions: string[] = [];
 
 beforeAll(async () => {
@@ -38,7 +40,7 @@ beforeAll(async () => {
   page = await session.newPage();
   page.on('dialog', (d: Dialog) => {
     questions.push(d.message());
-    void (replace ? d.accept() : d.dismiss());
+    void (answer ? d.accept() : d.dismiss());
   });
   await page.setViewport({ width: 1280, height: 900 });
   await page.goto(`${session.baseUrl}/`);
@@ -87,10 +89,10 @@ describe('stored models at real width', () => {
     await convert(1);
     expect(await waitForStatus(page, ['ready', 'error'], 240_000), await failure()).toBe('ready');
     expect(await text(page, 'model-name')).toBe(TITLE);
-    replace = false;
+    answer = true;
     await convert(2);
     expect(await waitForStatus(page, ['ready', 'error'], 240_000), await failure()).toBe('ready');
-    expect(questions.at(-1)).toMatch(/already stored/);
+    expect(questions).toEqual([]);
     expect(await text(page, 'model-name')).toBe(`${TITLE} (2)`);
     const list = await stored();
     expect(list.map((m) => m.name)).toEqual([TITLE, `${TITLE} (2)`]);
@@ -102,9 +104,9 @@ describe('stored models at real width', () => {
     }
   }, 600_000);
 
-  it('cancelling a conversion that would replace a model keeps that model, stored and loadable', async () => {
+  it('cancelling a conversion of weights already stored keeps that model, stored and loadable', async () => {
     const before = await stored();
-    replace = true;
+    answer = true;
     await page.emulateCPUThrottling(4);
     try {
       await convert(1);
@@ -127,7 +129,7 @@ describe('stored models at real width', () => {
 
   it('leaves nothing unlisted after a reload mid-conversion, and lists an unfinished entry for Delete', async () => {
     const before = await stored();
-    replace = false;
+    answer = false;
     await convert(2);
     await waitForBytes();
     await page.reload();
@@ -168,6 +170,13 @@ describe('stored models at real width', () => {
       await entry.evaluate((e) => (e.querySelector('[data-testid="stored-delete"]') as HTMLElement).click());
     }
     await page.waitForFunction((s: string) => !document.querySelector(s), { timeout: 30_000 }, sel('stored-partial'));
+    // A complete model is deleted only when the question is answered yes.
+    await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
+    expect(questions.at(-1)).toMatch(
+      /^Delete “BridgeTower base 1-layer 32px ITM f32.*” \(f32, .* MiB, from model\.safetensors\) from this browser\?/,
+    );
+    expect(await stored()).toEqual(before);
+    answer = true;
     for (let i = 0; i < before.length; i++) {
       await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
       await waitForCount(page, 'stored-model', before.length - i - 1, 30_000);
@@ -181,7 +190,11 @@ it('stores in IndexedDB where OPFS cannot write, with the same guarantees', asyn
     delete (FileSystemFileHandle.prototype as { createWritable?: unknown }).createWritable;
   });
   let accept = false;
-  p.on('dialog', (d: Dialog) => void (accept ? d.accept() : d.dismiss()));
+  const asked: string[] = [];
+  p.on('dialog', (d: Dialog) => {
+    asked.push(d.message());
+    void (accept ? d.accept() : d.dismiss());
+  });
   await p.goto(`${session.baseUrl}/`);
   expect(await waitForStatus(p, ['ready', 'error'], 90_000)).toBe('ready');
   const tiny = join(process.cwd(), 'test/fixtures/tiny/model.ckpt');
@@ -194,7 +207,8 @@ it('stores in IndexedDB where OPFS cannot write, with the same guarantees', asyn
   const names = await listed();
   expect(names).toHaveLength(2);
   expect(names[1]).toBe(`${names[0]} (2)`);
-  // Replacing (OK in the question): the new conversion takes the name, the old one goes once it is complete.
+  expect(asked.at(-1)).toMatch(/^The same weights are already stored in this browser as “/);
+  // Replacing (OK in the question): the new conversion takes the name, the older copies go once it is complete.
   const keyOf = (name: string) =>
     p.$eval(`${sel('stored-model')}[data-name="${name}"]`, (e) => (e as HTMLElement).dataset.key!);
   const oldKey = await keyOf(names[0]);
@@ -202,16 +216,14 @@ it('stores in IndexedDB where OPFS cannot write, with the same guarantees', asyn
   await upload(p, 'checkpoint-input', tiny);
   await waitForStatus(p, ['converting'], 30_000);
   expect(await waitForStatus(p, ['ready', 'error'], 120_000), await text(p, 'error')).toBe('ready');
-  expect(await listed()).toEqual(names);
+  expect(await listed()).toEqual([names[0]]);
   expect(await keyOf(names[0])).not.toBe(oldKey);
   await p.reload();
   await p.waitForSelector(sel('stored-model'), { timeout: 30_000 });
-  expect(await listed()).toEqual(names);
+  expect(await listed()).toEqual([names[0]]);
   await p.click(`${sel('stored-model')} ${sel('stored-load')}`);
   await waitForText(p, 'model-name', names[0], 60_000);
-  for (let i = names.length; i > 0; i--) {
-    await p.click(`${sel('stored-model')} ${sel('stored-delete')}`);
-    await waitForCount(p, 'stored-model', i - 1, 30_000);
-  }
+  await p.click(`${sel('stored-model')} ${sel('stored-delete')}`);
+  await waitForCount(p, 'stored-model', 0, 30_000);
   await p.close();
 }, 300_000);

@@ -35,7 +35,8 @@ process.on('message', (req: CaseRequest) => {
     const t = target(req.target);
     const mutant = await t.mutate(caseRandom(req.seed, req.target, req.index));
     const started = performance.now();
-    let reply: Omit<CaseReply, 'ms' | 'index' | 'tag' | 'size'>;
+    const cpu = process.cpuUsage();
+    let reply: Omit<CaseReply, 'ms' | 'wallMs' | 'index' | 'tag' | 'size'>;
     try {
       await t.run(mutant.bytes);
       reply = { outcome: 'accepted', detail: '' };
@@ -46,9 +47,19 @@ process.on('message', (req: CaseRequest) => {
           : { outcome: 'untyped', detail: describeError(e) };
     }
     if (executed) reply = { outcome: 'executed', detail: executed };
-    const ms = performance.now() - started;
+    const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const ms = (used.user + used.system) / 1000;
     if (process.memoryUsage().rss > GC_ABOVE_BYTES) (globalThis as { gc?: () => void }).gc?.();
-    process.send!({ ...reply, index: req.index, tag: mutant.tag, ms, size: mutant.bytes.length } satisfies CaseReply);
+    process.send!({
+      ...reply,
+      index: req.index,
+      tag: mutant.tag,
+      ms,
+      wallMs,
+      size: mutant.bytes.length,
+    } satisfies CaseReply);
   })();
 });
+process.on('disconnect', () => process.exit(0));
 process.send!('ready');

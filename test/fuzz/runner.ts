@@ -1,7 +1,7 @@
-// The fuzz runner: cases spread over worker processes (child.ts), each case under a time limit and an RSS
-// guard. Outcomes: accepted, typed (one of our BridgeTowerErrors), untyped (anything else thrown), hang (past
-// the time limit), crash (the worker died), memory (past the RSS limit), executed (a program-running call
-// reached a tripwire). A case is (target, seed, index): it regenerates alone, anywhere.
+// The fuzz runner: cases spread over worker processes (child.ts), each case under a CPU-time limit (with a
+// wall-time backstop) and an RSS guard. Outcomes: accepted, typed (one of our BridgeTowerErrors), untyped
+// (anything else thrown), hang (past the CPU-time limit), crash (the worker died), memory (past the RSS limit),
+// executed (a program-running call reached a tripwire). A case is (target, seed, index): it regenerates alone.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,10 @@ export interface CaseReply {
   outcome: Outcome;
   detail: string;
   tag: string;
-  /** Wall time of the read, in the worker. */
+  /** CPU time (user + system) of the read, in the worker: what the file costs, whatever the machine's load. */
   ms: number;
+  /** Wall time of the read, in the worker. */
+  wallMs: number;
   size: number;
 }
 
@@ -43,6 +45,8 @@ export interface FuzzOptions {
   /** Cases slower than this are counted as slow (they still count by their outcome). */
   slowMs?: number;
   onResult?: (r: CaseResult) => void;
+  /** Stop handing out cases (those running finish); the summaries then cover what ran. */
+  signal?: AbortSignal;
 }
 
 export interface TargetSummary {
@@ -55,6 +59,20 @@ export interface TargetSummary {
 
 const CHILD = fileURLToPath(new URL('child.ts', import.meta.url));
 const RSS_POLL_MS = 50;
+/** Wall-time backstop of a case, as a multiple of the CPU-time limit (for a worker that waits on nothing). */
+const WALL_FACTOR = 6;
+
+/** CPU seconds (user + system) a process has used, from /proc (0 where there is none). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name: state is field 3, utime and stime are 14 and 15, in clock ticks (100 Hz).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 function rssMb(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -101,8 +119,9 @@ class Worker {
     await this.ready;
     const child = this.child!;
     let peak = rssMb(child.pid);
+    const cpuAtStart = cpuSeconds(child.pid);
     return new Promise<CaseResult>((resolve) => {
-      const base = { ...req, tag: '', ms: 0, size: 0 };
+      const base = { ...req, tag: '', ms: 0, wallMs: 0, size: 0 };
       const finish = (r: CaseResult, kill: boolean): void => {
         clearTimeout(timer);
         clearInterval(poll);
@@ -129,21 +148,18 @@ class Worker {
           false,
         );
       };
+      const hang = (detail: string): void => {
+        const ms = (cpuSeconds(child.pid) - cpuAtStart) * 1000;
+        finish({ ...base, outcome: 'hang', detail, ms, wallMs: performance.now() - started, rssMb: peak }, true);
+      };
+      // The limit is on the worker's CPU time, so a loaded machine does not make hangs; wall time backs it up.
       const timer = setTimeout(
-        () =>
-          finish(
-            {
-              ...base,
-              outcome: 'hang',
-              detail: `no answer within ${this.timeLimitMs} ms`,
-              ms: performance.now() - started,
-              rssMb: peak,
-            },
-            true,
-          ),
-        this.timeLimitMs,
+        () => hang(`no answer within ${WALL_FACTOR * this.timeLimitMs} ms of wall time`),
+        WALL_FACTOR * this.timeLimitMs,
       );
       const poll = setInterval(() => {
+        if ((cpuSeconds(child.pid) - cpuAtStart) * 1000 > this.timeLimitMs)
+          return hang(`no answer within ${this.timeLimitMs} ms of CPU time`);
         peak = Math.max(peak, rssMb(child.pid));
         if (peak > this.memoryLimitMb)
           finish(
@@ -171,7 +187,7 @@ class Worker {
 export async function runFuzz(opts: FuzzOptions): Promise<Map<string, TargetSummary>> {
   const summaries = new Map<string, TargetSummary>();
   const queue: CaseRequest[] = [];
-  for (const target of opts.targets) {
+  for (const target of opts.targets)
     summaries.set(target, {
       counts: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
       maxMs: 0,
@@ -179,13 +195,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<Map<string, TargetSumm
       slow: 0,
       tags: {},
     });
-    for (let index = 0; index < opts.perTarget; index++) queue.push({ target, seed: opts.seed, index });
-  }
+  // Case by case across the targets, so a run stopped early has covered every reader alike.
+  for (let index = 0; index < opts.perTarget; index++)
+    for (const target of opts.targets) queue.push({ target, seed: opts.seed, index });
   const workers = Array.from(
     { length: opts.jobs ?? 2 },
     () => new Worker(opts.timeLimitMs ?? 10_000, opts.memoryLimitMb ?? 1024),
   );
   let next = 0;
+  opts.signal?.addEventListener('abort', () => (next = queue.length));
   try {
     await Promise.all(
       workers.map(async (w) => {

@@ -370,7 +370,7 @@ const configJson: Target = {
 
 // ---- the web format: the tiny fixture converted once per process, then its manifest and shards mutated ----
 
-const webFiles = once(async () => {
+export const webFiles = once(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bt-fuzz-web-'));
   try {
     const source = await openWeights(new MemorySource(fixture('tiny/model.ckpt'), 'tiny.ckpt'));
@@ -383,7 +383,7 @@ const webFiles = once(async () => {
 });
 
 /** A web-format mutant as one file: the name of the file it replaces (a NUL after it), then its new bytes. */
-function packFile(name: string, bytes: Uint8Array): Uint8Array {
+export function packFile(name: string, bytes: Uint8Array): Uint8Array {
   return concat([utf8(name), op(0), bytes]);
 }
 async function unpackFiles(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
