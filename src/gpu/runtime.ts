@@ -187,11 +187,11 @@ export class Gpu {
     await Promise.all(
       [...wanted.values()].map(async ({ key, code, entryPoint = 'main' }) => {
         const module = this.device.createShaderModule({ code: code(), label: key });
-        const p = await this.device.createComputePipelineAsync({
-          layout: 'auto',
-          compute: { module, entryPoint },
-          label: key,
-        });
+        const p = await this.device
+          .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: key })
+          .catch((e: unknown) => {
+            throw new BridgeTowerError('gpu', `compiling ${key} failed: ${(e as Error).message}${this.errorSuffix()}`);
+          });
         this.count.pipelinesCreated++;
         this.pipelines.set(key, p);
         onProgress?.(++done, wanted.size);
