@@ -32,8 +32,8 @@ function demoModel(): Plugin {
       );
       return { code: code.replace(PLACEHOLDER, `{ ${urls.join(', ')} }`), map: null };
     },
-    writeBundle() {
-      cpSync(DEMO, resolve(root, OUT_DIR, 'demo'), { recursive: true });
+    writeBundle(options) {
+      cpSync(DEMO, resolve(options.dir ?? resolve(root, OUT_DIR), 'demo'), { recursive: true });
     },
   };
 }

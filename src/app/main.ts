@@ -14,6 +14,7 @@ import { fillMaskView } from './views/fill-mask';
 import { matchView } from './views/match';
 import { nlvr2View } from './views/nlvr2';
 import { retrievalView } from './views/retrieval';
+import { searchView } from './views/search';
 import { vqaView } from './views/vqa';
 
 /** Views offered while no model is loaded (they say so when used). */
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     vqaView(ctx),
     matchView(ctx),
     retrievalView(ctx),
+    searchView(ctx),
     fillMaskView(ctx),
     nlvr2View(ctx),
     entailmentView(ctx),

@@ -1,7 +1,7 @@
 // Writing the web weight format (its layout: web-format.ts): shards planned up front, tensors streamed one at a
 // time, the manifest written last.
 import { AbortedError, CheckpointError } from '../errors';
-import { crc32 } from './crc32';
+import { crc32 } from '../common/crc32';
 import { toFloatDtype } from '../common/f16';
 import {
   isQuantDType,

@@ -62,7 +62,9 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
     signal: opts.signal,
     onRequest: opts.onRequest,
   });
-  const config = await repo.open('config.json');
+  const config = await repo.open('config.json').catch(async (e: unknown) => {
+    throw e instanceof HubError && e.kind === 'network' ? await unreachable(e, id.repo, opts, platform) : e;
+  });
   if (!config)
     throw new HubError('not-found', repo.label, 'config.json', 'not found (HTTP 404): check the model id and revision');
   await readJson(config);
@@ -104,6 +106,19 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
   } finally {
     await weights.close();
   }
+}
+
+/** The hub cannot be reached (offline, a typo in the endpoint): what else loads the model, and whether the cache can. */
+async function unreachable(e: HubError, repo: string, opts: HubOptions, platform: HubRuntime): Promise<HubError> {
+  const cache = opts.cache === false ? undefined : await platform.modelCache?.(opts.cacheDir);
+  const copies = (await cache?.copiesOf(repo)) ?? [];
+  const cached = !cache
+    ? ''
+    : copies.length
+      ? `, or the cached copy: load ${copies.join(' or ')}`
+      : `; the cache (${cache.where}) holds no copy of ${repo}`;
+  const steps = `to load it, point HF_ENDPOINT (Node, CLI) or the hubEndpoint option at a reachable hub or mirror, or load a local folder of the model${cached}`;
+  return new HubError('network', e.repo, e.file, `${e.detail}; ${steps}`);
 }
 
 /** tokenizer.json, else vocab.json + merges.txt; undefined when the repo has neither. */

@@ -13,7 +13,7 @@ import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model
 import type { HfImageProcessor } from '../common/config';
 import { decodeImage } from '../preprocess/decode';
 import { preprocessImage } from '../preprocess/image';
-import { compare } from './compare';
+import { compareValues } from '../common/compare';
 import { loadModel, readSafetensorsFile } from './load-model';
 
 export type WeightOrigin = 'ckpt' | 'hf' | 'web';
@@ -140,7 +140,7 @@ function check(name: string, got: OutputTensor, want: HostTensor, atol: number, 
       detail: `shape [${got.shape.join(', ')}], expected [${want.shape.join(', ')}]`,
     };
   }
-  const { pass, maxAbs, detail } = compare(got.data, values(want), atol, rtol);
+  const { pass, maxAbs, detail } = compareValues(got.data, values(want), atol, rtol);
   return { name, pass, maxAbs, detail };
 }
 

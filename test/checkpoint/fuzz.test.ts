@@ -1,11 +1,11 @@
 // Mutated fixture bytes through the zip, pickle (zip and legacy) and safetensors readers: seeded and bounded.
 // Every case must end in success or one of our typed errors, within a time limit.
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/checkpoint/crc32';
+import { crc32 } from '../../src/common/crc32';
 import { openWeights } from '../../src/checkpoint/open';
 import { BridgeTowerError } from '../../src/errors';
 import { fixtureBytes, fixtureConfig, memory } from './helpers';
-import { mulberry32 } from '../../src/checkpoint/random-weights';
+import { mulberry32 } from '../../src/common/random';
 
 const ITERATIONS = 300;
 const CASE_TIMEOUT_MS = 2000;
