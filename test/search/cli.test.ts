@@ -38,7 +38,7 @@ describe('bridgetower index / search', () => {
     expect(second.code).toBe(0);
     const summary = JSON.parse(second.stdout);
     expect([summary.added, summary.skipped, summary.entries]).toEqual([9, 3, 12]);
-    expect(summary.failed).toEqual([{ id: 'photos/broken.jpg', reason: expect.stringMatching(/not a PNG or JPEG/) }]);
+    expect(summary.failed).toEqual([{ id: 'photos/broken.jpg', reason: expect.stringMatching(/not a PNG, JPEG/) }]);
   });
 
   it('finds a caption’s picture, by ITC alone and after ITM re-ranking', async () => {
