@@ -9,9 +9,15 @@ import { GpuTensor, tensorBytes, type GpuDType } from './tensor';
 import { GpuTimer } from './timing';
 
 export interface GpuOptions extends DeviceRequest {
-  /** Record per-kernel GPU times with timestamp queries (when the adapter has them). */
+  /**
+   * Record per-kernel GPU times with timestamp queries (when the adapter has them).
+   * @default false
+   */
   profile?: boolean;
-  /** Called when the device is lost (the runtime is unusable afterwards). */
+  /**
+   * Called when the device is lost (the runtime is unusable afterwards).
+   * @default none
+   */
   onDeviceLost?: (error: DeviceLostError) => void;
 }
 

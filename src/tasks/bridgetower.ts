@@ -144,7 +144,19 @@ export class BridgeTower {
   }
 
   /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image. */
-  fillMask(image: ImageInput, text: string, { topK = 5 }: { topK?: number } = {}): Promise<FillMaskToken[]> {
+  fillMask(
+    image: ImageInput,
+    text: string,
+    {
+      topK = 5,
+    }: {
+      /**
+       * How many tokens, best first.
+       * @default 5
+       */
+      topK?: number;
+    } = {},
+  ): Promise<FillMaskToken[]> {
     return fillMask(this.context, image, text, topK);
   }
 
@@ -165,7 +177,18 @@ export class BridgeTower {
   crossAttention(
     image: ImageInput,
     text: string,
-    { layer = this.numCrossLayers - 1, signal }: { layer?: number; signal?: AbortSignal } = {},
+    {
+      layer = this.numCrossLayers - 1,
+      signal,
+    }: {
+      /**
+       * The cross-modal layer, 0-based.
+       * @default the last
+       */
+      layer?: number;
+      /** @default none */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<AttentionMap> {
     return crossAttention(this.context, image, text, layer, signal);
   }
