@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors';
 import { TASK_HEADS } from '../common/parameters';
 import { num, type Facts, type Value } from './facts';
+import { untrusted } from '../common/untrusted';
 
 /** Released towers the original config names instead of giving their sizes (MODEL.md). */
 const NAMED_VIT: Record<string, { width: number; layers: number; patch: number }> = {
@@ -19,23 +20,51 @@ const NAMED_TEXT: Record<
   'roberta-large': { hidden: 1024, layers: 24, heads: 16, intermediate: 4096, positions: 514, types: 1 },
 };
 
+/** Text towers a user may name for a checkpoint whose config cannot say (`--text-tower`, `textTower`). */
+export const TEXT_TOWERS = ['roberta'] as const;
+export type TextTower = (typeof TEXT_TOWERS)[number];
+export const isTextTower = (t: unknown): t is TextTower => TEXT_TOWERS.includes(t as TextTower);
+
+export interface AuthorsConfigOptions {
+  /** The text tower, for a config whose tokenizer name does not say (a tokenizer of one's own). */
+  textTower?: TextTower;
+}
+
+/**
+ * The authors build RoBERTa only when the tokenizer's name contains "roberta" (bt_module.py), and their BertModel
+ * otherwise, whose embeddings, positions and eps differ. A name that says BERT is refused; any other name (a
+ * tokenizer of one's own, such as the demo's "demo-bpe") cannot tell, and needs the user's word.
+ */
+function checkTextTower(tokenizer: unknown, opts: AuthorsConfigOptions): void {
+  if (typeof tokenizer !== 'string' || tokenizer.includes('roberta')) return;
+  const where = `hyper_parameters.config.tokenizer ${untrusted(tokenizer)}`;
+  if (/bert/i.test(tokenizer)) {
+    const over = opts.textTower
+      ? ` (it names a BERT tokenizer, which --text-tower ${opts.textTower} cannot override)`
+      : '';
+    throw new ConfigError(
+      `${where}: the authors build a BERT text tower for it; only RoBERTa text towers are supported${over}`,
+    );
+  }
+  if (!opts.textTower)
+    throw new ConfigError(
+      `${where} does not say which text tower the checkpoint has (the authors' code builds BERT for any name ` +
+        `without "roberta"); if it is RoBERTa, say so: bridgetower convert --text-tower roberta ` +
+        '(or the textTower open option)',
+    );
+}
+
 /** Facts declared by the original sacred config (`hyper_parameters.config`), extension keys included. */
-export function hyperFacts(h: Record<string, unknown>): Facts {
+export function hyperFacts(h: Record<string, unknown>, opts: AuthorsConfigOptions = {}): Facts {
   const facts: Facts = new Map();
   const set = (key: string, value: Value | undefined, from: string): void => {
     if (value !== undefined) facts.set(key, { value, from: `hyper_parameters.config.${from}` });
   };
-  // The authors build RoBERTa only when the tokenizer's name says so (bt_module.py); otherwise their BertModel,
-  // whose embeddings, positions and eps differ. Likewise a Swin or timm ViT instead of CLIP.
-  if (typeof h.tokenizer === 'string' && !h.tokenizer.includes('roberta')) {
-    throw new ConfigError(
-      `hyper_parameters.config.tokenizer ${JSON.stringify(h.tokenizer)}: the authors build a BERT text tower for it; ` +
-        'only RoBERTa text towers are supported',
-    );
-  }
+  checkTextTower(h.tokenizer, opts);
+  // Likewise a Swin or timm ViT instead of CLIP.
   if (typeof h.vit === 'string' && !h.vit.includes('CLIP')) {
     throw new ConfigError(
-      `hyper_parameters.config.vit ${JSON.stringify(h.vit)}: not a CLIP vision tower; only CLIP ViT towers are supported`,
+      `hyper_parameters.config.vit ${untrusted(h.vit)}: not a CLIP vision tower; only CLIP ViT towers are supported`,
     );
   }
   if (h.vit_layernorm_shared === false && h.vit_layernorm_init_from_vit === true) {
@@ -135,7 +164,7 @@ export function hyperFacts(h: Record<string, unknown>): Facts {
             : undefined;
     if (!mode)
       throw new ConfigError(
-        `hyper_parameters.config: image transform ${JSON.stringify(preprocess)} is not one of blip, clip, hf; choose one with --image-preprocess`,
+        `hyper_parameters.config: image transform ${untrusted(preprocess)} is not one of blip, clip, hf; choose one with --image-preprocess`,
       );
     set('imagePreprocess', mode, typeof h.image_preprocess === 'string' ? 'image_preprocess' : 'val_transform_keys');
   }

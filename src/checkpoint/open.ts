@@ -8,7 +8,7 @@ import { readJson, readText, type ByteSource, type Directory } from './byte-sour
 import { checkTensors, resolveConfig } from './resolve-config';
 import { shapeFacts } from './facts-shapes';
 import { hfConfigFacts } from './facts-hf';
-import { hyperFacts } from './facts-authors';
+import { hyperFacts, type TextTower } from './facts-authors';
 import { configFacts, isBridgeTowerConfig, type Facts } from './facts';
 import { expectedTensors } from '../common/parameters';
 import { toFloatDtype } from '../common/f16';
@@ -24,6 +24,7 @@ import { type ConvertibleWeights } from './web-format-write';
 import { parseId2label, parseMergesTxt, parseTokenizerJson, parseVocabJson } from './tokenizer-files';
 import type { TensorInfo, TokenizerFiles } from '../common/weight-set';
 import { looksLikeZip } from './zip';
+import { untrusted } from '../common/untrusted';
 
 export interface OpenOptions {
   /**
@@ -61,6 +62,8 @@ export interface OpenOptions {
    * @default preprocessor_config.json beside the weights, if any
    */
   imageProcessor?: HfImageProcessor;
+  /** The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower). */
+  textTower?: TextTower;
 }
 
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -230,10 +233,7 @@ async function openSharded(
   try {
     for (const [name, shardName] of Object.entries(weightMap)) {
       if (typeof shardName !== 'string' || shardName.includes('/') || shardName.includes('\\'))
-        throw new CheckpointError(
-          file,
-          `weight_map: tensor ${name} maps to ${JSON.stringify(shardName)}, not a file name`,
-        );
+        throw new CheckpointError(file, `weight_map: tensor ${name} maps to ${untrusted(shardName)}, not a file name`);
       let shard = shards.get(shardName);
       if (!shard) {
         const src = await dir.open(shardName);
@@ -272,7 +272,7 @@ interface Declared {
 async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOptions): Promise<Declared> {
   let config = opts.config;
   let origin = 'the config given';
-  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper) };
+  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper, opts) };
   if (config === undefined && hfNames && opts.dir) {
     const src = await opts.dir.open('config.json');
     if (src) {
@@ -290,7 +290,7 @@ async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOpt
   if ('text_config' in c || 'vision_config' in c) return { facts: hfConfigFacts(c), id2label };
   const hyper = (c.hyper_parameters as Record<string, unknown> | undefined)?.config ?? c;
   if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper)
-    return { facts: hyperFacts(hyper as Record<string, unknown>), id2label };
+    return { facts: hyperFacts(hyper as Record<string, unknown>, opts), id2label };
   throw new ConfigError(
     `${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`,
   );

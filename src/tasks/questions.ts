@@ -1,5 +1,6 @@
 // Visual question answering: one forward pass, the VQA logits turned into the top-k answers by label.
-import { checkAbort, checkTexts, now } from './checks';
+import { checkAbort, checkCount, checkOptions, checkTexts, now } from './checks';
+import { checkImage } from './images';
 import { attentionMap, attentionOutput, checkLayer } from './attention';
 import type { TaskContext } from './context';
 import { sigmoid, softmaxScores, topIndices } from './scores';
@@ -26,9 +27,14 @@ export async function answerQuestion(
   ctx: TaskContext,
   image: ImageInput,
   question: string,
-  { topK = 5, attentionLayer, signal, onProgress }: VqaOptions,
+  opts: VqaOptions | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<VqaResult> {
   const head = ctx.requireHead('vqa', 'visual question answering');
+  checkOptions('vqa', opts, ['topK', 'attentionLayer', 'signal', 'onProgress']);
+  const { topK = 5, attentionLayer, onProgress } = opts ?? {};
+  checkCount('vqa', 'topK', topK, 1);
+  checkImage(image, 'vqa: the image');
   checkTexts([question], 'question');
   const t0 = now();
   if (attentionLayer !== undefined) checkLayer(ctx, attentionLayer);
