@@ -62,7 +62,10 @@ export interface OpenOptions {
    * @default preprocessor_config.json beside the weights, if any
    */
   imageProcessor?: HfImageProcessor;
-  /** The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower). */
+  /**
+   * The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower).
+   * @default what the config's tokenizer name says
+   */
   textTower?: TextTower;
 }
 

@@ -208,6 +208,7 @@ const open: OpenOptions = {
   tokenizer: { vocab: { '<s>': 0, '</s>': 2 }, merges: [] },
   labels: ['yes', 'no'],
   imageProcessor,
+  textTower: 'roberta',
 };
 
 const loadOptions: Required<BridgeTowerLoadOptions> = {
@@ -241,7 +242,7 @@ const matchOptions: Options<BridgeTower['match'], 2> = { ...task };
 const matches = await bt.match(image, ['a red circle'], matchOptions);
 const retrieveOptions: Required<RetrievalOptions> & Required<TaskOptions> = { ...task, topK: 5, rerank: 8 };
 const hits = await bt.retrieveImages('a red circle', [image], retrieveOptions);
-const textOptions: Options<BridgeTower['retrieveTexts'], 2> = { topK: 2, rerank: 4 };
+const textOptions: Options<BridgeTower['retrieveTexts'], 2> = { topK: 2, rerank: 4, signal: controller.signal };
 const texts = await bt.retrieveTexts(image, ['a', 'b'], textOptions);
 const fillOptions: Options<BridgeTower['fillMask'], 2> = { topK: 5 };
 const tokens = await bt.fillMask(image, 'a red <mask>', fillOptions);
