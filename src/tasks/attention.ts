@@ -51,6 +51,6 @@ export async function crossAttention(
   checkAbort(signal);
   const name = attentionOutput(layer);
   const inputs = { ...ctx.encodeTexts([text]), pixelValues: await ctx.pixels([image]) };
-  const out = (await ctx.model.forward(inputs, { outputs: [name] })).get(name)!;
+  const out = (await ctx.model.forward(inputs, { outputs: [name], signal })).get(name)!;
   return attentionMap(ctx, out, layer);
 }

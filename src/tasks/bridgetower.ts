@@ -12,7 +12,7 @@ import type { TaskContext } from './context';
 import { embedImage, embedPairs, embedText } from './embeddings';
 import { entailment, judgePair } from './entailment';
 import { fillMask } from './fill-mask';
-import { loadTower, warmUp, type BridgeTowerLoadOptions, type ModelSource } from './load';
+import { loadTower, pipelineOutputs, type BridgeTowerLoadOptions, type ModelSource } from './load';
 import { matchTexts, retrieveImages, retrieveTexts, type RetrievalOptions } from './matching';
 import { answerQuestion, type VqaOptions } from './questions';
 import type {
@@ -204,12 +204,14 @@ export class BridgeTower {
   }
 
   /**
-   * Build every GPU pipeline the tasks use (one forward pass of a blank image and `<s></s>` through all the
-   * heads and a cross-attention map), so the first real question does not pay for shader compilation.
-   * Shapes travel in uniforms, so pipelines built here serve every later text length and batch.
+   * Build every GPU pipeline the tasks use (traced from a pass through all the heads and a cross-attention map,
+   * compiled in parallel; `load` already does this, so it returns at once unless a pipeline is missing). Shapes
+   * travel in uniforms, so the pipelines serve every later text length and batch.
    */
   warmUp(): Promise<void> {
-    return this.task('warmUp', undefined, () => warmUp(this.context));
+    return this.task('warmUp', undefined, async () => {
+      await this.model.compile({ outputs: pipelineOutputs(this.model) });
+    });
   }
 
   /** Whether dispose() was called (every task then refuses with a DisposedError). */

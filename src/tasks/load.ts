@@ -82,6 +82,13 @@ export async function loadTower(source: ModelSource | undefined, opts: BridgeTow
     }
     if (weights.tokenizer) checkTokenizerFits(weights.tokenizer, weights.config.text.vocabSize, weights.source);
     const model = await BridgeTowerModel.load(gpu, weights, { onProgress: opts.onProgress, signal });
+    // The pipelines the tasks use, compiled in parallel now rather than one by one at the first question.
+    await model.compile({
+      outputs: pipelineOutputs(model),
+      onProgress: (done, total) =>
+        opts.onProgress?.({ phase: 'compile', loadedBytes: 0, totalBytes: 0, tensors: done, totalTensors: total }),
+    });
+    check();
     const vqa = weights.config.heads.vqa;
     const context = new TaskContext({
       model,
@@ -150,6 +157,14 @@ function checkLoadArguments(source: unknown, opts: BridgeTowerLoadOptions): void
     throw new ArgumentError('BridgeTower.load: createGpu must be a function');
 }
 
+/** A pass through every head and a cross-attention map: the pipelines of every task (NLVR2 aside). */
+export function pipelineOutputs(model: BridgeTowerModel): string[] {
+  return [
+    ...model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
+    attentionOutput(model.config.numLayers - 1),
+  ];
+}
+
 function isHubId(source: ModelSource | undefined): boolean {
   return typeof source === 'string' && parseHubId(source) !== undefined;
 }
@@ -215,24 +230,4 @@ function convertible(weights: WeightSet): ConvertibleWeights {
     read: (name) => weights.read(name),
     close: () => weights.close(),
   };
-}
-
-/**
- * Build every GPU pipeline the tasks use (one forward pass of a blank image and `<s></s>` through all the heads
- * and a cross-attention map), so the first real question does not pay for shader compilation.
- */
-export async function warmUp(ctx: TaskContext): Promise<void> {
-  const { text, vision, numLayers } = ctx.config;
-  const S = vision.imageSize;
-  const outputs = [
-    ...ctx.model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
-    attentionOutput(numLayers - 1),
-  ];
-  await ctx.model.forward(
-    {
-      inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
-      pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
-    },
-    { outputs },
-  );
 }

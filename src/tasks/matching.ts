@@ -49,7 +49,7 @@ export async function matchTexts(
     for (let i = 0; i < texts.length; i += TEXT_BATCH) {
       checkAbort(signal);
       const batch = texts.slice(i, i + TEXT_BATCH);
-      const out = await ctx.model.forward({ ...ctx.encodeTexts(batch), image: features }, { outputs: wanted });
+      const out = await ctx.model.forward({ ...ctx.encodeTexts(batch), image: features }, { outputs: wanted, signal });
       const itm = out.get('itm_logits')!;
       const itc = withItc ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
       for (const [b, text] of batch.entries()) {

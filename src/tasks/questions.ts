@@ -41,11 +41,16 @@ export async function answerQuestion(
   checkAbort(signal);
   onProgress?.({ stage: 'answering', done: 0, total: 1 });
   const attention = attentionLayer === undefined ? [] : [attentionOutput(attentionLayer)];
+  // The pass runs in stages: progress ticks as each tower and the cross-modal layers finish, and a cancel stops it
+  // at the next of them.
   const out = await ctx.model.forward(
     { ...ctx.encodeTexts([question]), pixelValues: await ctx.pixels([image]) },
-    { outputs: ['vqa_logits', ...attention] },
+    {
+      outputs: ['vqa_logits', ...attention],
+      signal,
+      onStage: (done, total) => onProgress?.({ stage: 'answering', done, total }),
+    },
   );
-  onProgress?.({ stage: 'answering', done: 1, total: 1 });
   const logits = out.get('vqa_logits')!.data;
   const probs = ctx.vqaScoring === 'softmax' ? softmaxScores(logits) : logits.map(sigmoid);
   const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({
