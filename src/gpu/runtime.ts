@@ -22,14 +22,21 @@ interface Capture {
 }
 
 export interface GpuOptions extends DeviceRequest {
-  /** Record per-kernel GPU times with timestamp queries (when the adapter has them). */
+  /**
+   * Record per-kernel GPU times with timestamp queries (when the adapter has them).
+   * @default false
+   */
   profile?: boolean;
   /**
    * The process's CPU milliseconds (Node: from process.cpuUsage), for `encodeCpuMs`: on a loaded machine the
    * wall clock of a recording swings with other work, its CPU time does not.
+   * @default none: encodeCpuMs stays 0
    */
   cpuClock?: () => number;
-  /** Called when the device is lost (the runtime is unusable afterwards). */
+  /**
+   * Called when the device is lost (the runtime is unusable afterwards).
+   * @default none
+   */
   onDeviceLost?: (error: DeviceLostError) => void;
 }
 

@@ -25,7 +25,15 @@ import type { LoadProgress } from '../common/progress';
 import type { BridgeTowerConfig } from '../common/config';
 
 export interface WeightUploadOptions {
+  /**
+   * Called as tensors are uploaded.
+   * @default none
+   */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Aborting it stops the upload with an AbortedError.
+   * @default none
+   */
   signal?: AbortSignal;
 }
 

@@ -151,8 +151,18 @@ export class BridgeTower {
     return this.task('retrieveTexts', opts, (signal) => retrieveTexts(this.context, image, texts, opts, signal));
   }
 
-  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image; `topK` tokens (default 5). */
-  fillMask(image: ImageInput, text: string, opts?: { topK?: number }): Promise<FillMaskToken[]> {
+  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image. */
+  fillMask(
+    image: ImageInput,
+    text: string,
+    opts?: {
+      /**
+       * How many tokens, best first.
+       * @default 5
+       */
+      topK?: number;
+    },
+  ): Promise<FillMaskToken[]> {
     return this.task('fillMask', undefined, () => fillMask(this.context, image, text, opts));
   }
 
@@ -173,7 +183,15 @@ export class BridgeTower {
   crossAttention(
     image: ImageInput,
     text: string,
-    opts?: { layer?: number; signal?: AbortSignal },
+    opts?: {
+      /**
+       * The cross-modal layer, 0-based.
+       * @default the last
+       */
+      layer?: number;
+      /** @default none */
+      signal?: AbortSignal;
+    },
   ): Promise<AttentionMap> {
     return this.task('crossAttention', opts, (signal) => crossAttention(this.context, image, text, opts, signal));
   }
