@@ -9,7 +9,6 @@ import type { WeightSet } from '../common/weight-set';
 import {
   deleteStoredModel,
   listStoredModels,
-  openCheckpointFile,
   openStoredModel,
   requestPersistentStorage,
   storeWeights,
@@ -21,6 +20,7 @@ import { BridgeTower } from '../tasks';
 import type { HeadName, LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';
 import { companionFiles } from './companion-files';
+import { openCheckpointAsking } from './text-tower';
 import { FileListDirectory } from './local-folder';
 import { clearError, isAbort, setStatus, showError } from './status';
 
@@ -253,7 +253,8 @@ export class ModelPanel {
     setStatus('converting', ckpt.name);
     let stored: { key: string; name: string };
     try {
-      const weights = await openCheckpointFile(ckpt, await companionFiles(files.filter((f) => f !== ckpt)));
+      const options = await companionFiles(files.filter((f) => f !== ckpt));
+      const weights = await openCheckpointAsking(ckpt, options, this.progressBox, controller.signal);
       try {
         if (controller.signal.aborted) throw new AbortedError('cancelled');
         await requestPersistentStorage();
