@@ -141,7 +141,7 @@ export class ModelPanel {
 
   async loadFolder(files: File[]): Promise<void> {
     const dir = FileListDirectory.fromFiles(files);
-    await this.load(dir.name, false, () => dir);
+    await this.load(dir.name, false, () => dir.loadable());
   }
 
   async loadStored(m: { key: string; name: string }): Promise<void> {

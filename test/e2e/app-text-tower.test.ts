@@ -2,7 +2,8 @@
 // demo model as an authors' .ckpt with its own tokenizer name "demo-bpe" (made here from weights/demo, f32, with
 // the demo's training config), and the same with a BERT tokenizer name. The page asks before converting the first
 // (Cancel stores nothing; RoBERTa converts it, and it answers as the bundled demo does) and refuses the second by
-// name without asking. A screenshot of the question goes to test-results/screenshots/.
+// name without asking; a folder holding it is pointed to the converter. A screenshot of the question goes to
+// test-results/screenshots/.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +11,7 @@ import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPathWeights } from '../../src/checkpoint/source-node';
 import { OrderedDict, Tensor, torchZip, type PickleValue } from '../support/torch-writer';
-import { fill, runTask, screenshot, sel, text, upload, waitForError, waitForStatus } from './app-page';
+import { dismissError, fill, runTask, screenshot, sel, text, upload, waitForError, waitForStatus } from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';
 
 const DEMO = resolve('weights/demo');
@@ -130,6 +131,19 @@ describe('a checkpoint that does not say its text tower, in the page', () => {
     expect(await waitForStatus(page, ['ready', 'error'], 30_000)).toBe('ready');
     expect(await text(page, 'model-name')).toBe(DEMO_NAME);
     expect(await storedNames()).toEqual([]);
+    await dismissError(page);
+  }, 60_000);
+
+  it('points a folder holding the checkpoint to the converter', async () => {
+    await upload(page, 'folder-input', join(work, 'demo-bpe'));
+    expect(await waitForError(page)).toBe(
+      `Loading demo-bpe failed (${DEMO_NAME} is still loaded): demo-bpe/model.ckpt: a checkpoint, not a converted ` +
+        'model: convert it with "Choose files…" under "Convert a checkpoint here", picking its vocab.json + ' +
+        'merges.txt (or tokenizer.json) and labels JSON with it',
+    );
+    expect(await waitForStatus(page, ['ready', 'error'], 30_000)).toBe('ready');
+    expect(await text(page, 'model-name')).toBe(DEMO_NAME);
+    await dismissError(page);
   }, 60_000);
 
   it('asks, and Cancel stores nothing and keeps the model in use', async () => {
@@ -147,6 +161,7 @@ describe('a checkpoint that does not say its text tower, in the page', () => {
     expect(await waitForStatus(page, ['ready', 'error'], 30_000)).toBe('ready');
     expect(await text(page, 'model-name')).toBe(DEMO_NAME);
     expect(await storedNames()).toEqual([]);
+    await dismissError(page);
   }, 60_000);
 
   it('converts it as RoBERTa when told so, and the model answers as the bundled demo does', async () => {
