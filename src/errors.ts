@@ -153,3 +153,22 @@ export class DisposedError extends BridgeTowerError {
     super('disposed', message);
   }
 }
+
+/** A search index file that is not one, or is damaged (src/search/index-file.ts documents the format). */
+export class IndexFileError extends BridgeTowerError {
+  override readonly name = 'IndexFileError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super('index-file', `${file}: ${message}`);
+  }
+}
+
+/** A search index made by another model (weights, definitions, dtype or preprocessing) than the one given. */
+export class IndexMismatchError extends BridgeTowerError {
+  override readonly name = 'IndexMismatchError';
+  constructor(message: string) {
+    super('index-mismatch', message);
+  }
+}

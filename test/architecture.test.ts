@@ -20,6 +20,7 @@ const SRC = join(ROOT, 'src');
  *   kernels      one wrapper per shader                    preprocess   images and text to model inputs
  *   hub          loading by Hugging Face id
  *   model        the forward graph
+ *   search       the search index over the task API's embeddings
  *   verify       golden-fixture verification               tasks        the public task API
  *   cli, app     the command and the browser app
  */
@@ -28,6 +29,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['gpu', 'checkpoint'],
   ['kernels', 'preprocess', 'hub'],
   ['model'],
+  ['search'],
   ['verify', 'tasks'],
   ['cli', 'app'],
 ];

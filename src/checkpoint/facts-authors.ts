@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors';
 import { TASK_HEADS } from '../common/parameters';
 import { num, type Facts, type Value } from './facts';
+import { untrusted } from '../common/untrusted';
 
 /** Released towers the original config names instead of giving their sizes (MODEL.md). */
 const NAMED_VIT: Record<string, { width: number; layers: number; patch: number }> = {
@@ -36,7 +37,7 @@ export interface AuthorsConfigOptions {
  */
 function checkTextTower(tokenizer: unknown, opts: AuthorsConfigOptions): void {
   if (typeof tokenizer !== 'string' || tokenizer.includes('roberta')) return;
-  const where = `hyper_parameters.config.tokenizer ${JSON.stringify(tokenizer)}`;
+  const where = `hyper_parameters.config.tokenizer ${untrusted(tokenizer)}`;
   if (/bert/i.test(tokenizer)) {
     const over = opts.textTower
       ? ` (it names a BERT tokenizer, which --text-tower ${opts.textTower} cannot override)`
@@ -63,7 +64,7 @@ export function hyperFacts(h: Record<string, unknown>, opts: AuthorsConfigOption
   // Likewise a Swin or timm ViT instead of CLIP.
   if (typeof h.vit === 'string' && !h.vit.includes('CLIP')) {
     throw new ConfigError(
-      `hyper_parameters.config.vit ${JSON.stringify(h.vit)}: not a CLIP vision tower; only CLIP ViT towers are supported`,
+      `hyper_parameters.config.vit ${untrusted(h.vit)}: not a CLIP vision tower; only CLIP ViT towers are supported`,
     );
   }
   if (h.vit_layernorm_shared === false && h.vit_layernorm_init_from_vit === true) {
@@ -163,7 +164,7 @@ export function hyperFacts(h: Record<string, unknown>, opts: AuthorsConfigOption
             : undefined;
     if (!mode)
       throw new ConfigError(
-        `hyper_parameters.config: image transform ${JSON.stringify(preprocess)} is not one of blip, clip, hf; choose one with --image-preprocess`,
+        `hyper_parameters.config: image transform ${untrusted(preprocess)} is not one of blip, clip, hf; choose one with --image-preprocess`,
       );
     set('imagePreprocess', mode, typeof h.image_preprocess === 'string' ? 'image_preprocess' : 'val_transform_keys');
   }

@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors';
 import type { HiddenAct, LinkTowerType } from '../common/config';
 import { num, obj, type Facts, type Value } from './facts';
+import { untrusted } from '../common/untrusted';
 
 /** HF ACT2FN names -> the activation computed (gelu_new, gelu_fast and gelu_pytorch_tanh are one formula). */
 const HF_ACTIVATIONS: Record<string, HiddenAct> = {
@@ -43,7 +44,7 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
       return [fallback as unknown as Widen<T>, `${where}${key} (absent: HF's default ${JSON.stringify(fallback)})`];
     }
     if (typeof v !== typeof fallback || (typeof v === 'number' && !Number.isFinite(v))) {
-      throw new ConfigError(`config.json ${where}${key} = ${JSON.stringify(v)} is not a ${typeof fallback}`);
+      throw new ConfigError(`config.json ${where}${key} = ${untrusted(v)} is not a ${typeof fallback}`);
     }
     return [v as Widen<T>, `${where}${key}`];
   };
@@ -76,17 +77,17 @@ export function hfConfigFacts(c: Record<string, unknown>): Facts {
   }
   const [link, linkFrom] = top('link_tower_type', 'add');
   if (!LINK_TOWERS.includes(link as LinkTowerType)) {
-    refuse(`link_tower_type ${JSON.stringify(link)}: HF implements only ${LINK_TOWERS.join(', ')}`);
+    refuse(`link_tower_type ${untrusted(link)}: HF implements only ${LINK_TOWERS.join(', ')}`);
   }
   const act = (value: string, from: string): HiddenAct =>
     HF_ACTIVATIONS[value] ??
-    refuse(`${from} ${JSON.stringify(value)}: not a supported activation (${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+    refuse(`${from} ${untrusted(value)}: not a supported activation (${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   const [textAct, textActFrom] = txt('hidden_act', 'gelu');
   const [mlmAct, mlmActFrom] = top('hidden_act', 'gelu');
   const [position] = txt('position_embedding_type', 'absolute');
   if (position !== 'absolute') {
     refuse(
-      `text_config.position_embedding_type ${JSON.stringify(position)}: only absolute position embeddings are supported`,
+      `text_config.position_embedding_type ${untrusted(position)}: only absolute position embeddings are supported`,
     );
   }
 

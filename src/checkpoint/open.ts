@@ -24,6 +24,7 @@ import { type ConvertibleWeights } from './web-format-write';
 import { parseId2label, parseMergesTxt, parseTokenizerJson, parseVocabJson } from './tokenizer-files';
 import type { TensorInfo, TokenizerFiles } from '../common/weight-set';
 import { looksLikeZip } from './zip';
+import { untrusted } from '../common/untrusted';
 
 export interface OpenOptions {
   /** The directory around a single file: shards of an index, config.json. */
@@ -208,10 +209,7 @@ async function openSharded(
   try {
     for (const [name, shardName] of Object.entries(weightMap)) {
       if (typeof shardName !== 'string' || shardName.includes('/') || shardName.includes('\\'))
-        throw new CheckpointError(
-          file,
-          `weight_map: tensor ${name} maps to ${JSON.stringify(shardName)}, not a file name`,
-        );
+        throw new CheckpointError(file, `weight_map: tensor ${name} maps to ${untrusted(shardName)}, not a file name`);
       let shard = shards.get(shardName);
       if (!shard) {
         const src = await dir.open(shardName);

@@ -56,6 +56,8 @@ export function baseConfig(
 export const PRESETS: Record<string, () => BridgeTowerConfig> = {
   /** The benchmark: full depth, the heads of a VQA checkpoint. */
   'base-vqa': () => baseConfig(),
+  /** The heads of BridgeTower/bridgetower-base-itm-mlm's retrieval use (ITM and ITC at 256): search benchmarks. */
+  'base-itm-itc': () => baseConfig({ heads: { itm: true, itc: { dim: 256 } } }),
   /**
    * The base-width test: real widths, vocabulary and image tokens, reduced depth, separate ViT LayerNorms, and
    * heads of both shapes (VQA with 2 layers and head_hidden_scale 1.5, SNLI-VE with 1).

@@ -4,6 +4,7 @@ import { definitions, type BridgeTowerConfig, type ImagePreprocess, type TaskHea
 import { expectedTensors, TASK_HEADS, TEXT_PREFIX as T, VISION_PREFIX as V, type TaskHead } from '../common/parameters';
 import type { TensorInfo } from '../common/weight-set';
 import type { Facts, Value } from './facts';
+import { untrusted } from '../common/untrusted';
 
 /** The tensor whose shape gives each field: named when the value can be found nowhere. */
 const FIELD_TENSOR: Record<string, string> = {
@@ -47,7 +48,7 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
         continue;
       }
       throw new ConfigError(
-        `${opts.file}: ${d.from} gives ${key} = ${JSON.stringify(d.value)}, but tensor ${s.from} gives ${JSON.stringify(s.value)}`,
+        `${opts.file}: ${d.from} gives ${key} = ${untrusted(d.value)}, but tensor ${s.from} gives ${untrusted(s.value)}`,
       );
     }
     merged.set(key, d);
@@ -60,7 +61,7 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
     if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
     if (v !== undefined)
       throw new ConfigError(
-        `${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not a whole number`,
+        `${opts.file}: ${merged.get(key)!.from} gives ${key} = ${untrusted(v)}, not a whole number`,
       );
     throw new MissingTensorError(FIELD_TENSOR[key] ?? key, `${opts.file} (needed for ${key})`);
   };
@@ -80,7 +81,7 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !(v > 0)) {
       throw new ConfigError(
-        `${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not a positive number`,
+        `${opts.file}: ${merged.get(key)!.from} gives ${key} = ${untrusted(v)}, not a positive number`,
       );
     }
     return v;
@@ -90,7 +91,7 @@ export function resolveConfig(declared: Facts, shapes: Facts, opts: ResolveOptio
     if (v === undefined) return undefined;
     if (!allowed.includes(v as T)) {
       throw new ConfigError(
-        `${opts.file}: ${merged.get(key)!.from} gives ${key} = ${JSON.stringify(v)}, not one of ${allowed.join(', ')}`,
+        `${opts.file}: ${merged.get(key)!.from} gives ${key} = ${untrusted(v)}, not one of ${allowed.join(', ')}`,
       );
     }
     return v as T;

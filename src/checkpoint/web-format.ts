@@ -22,6 +22,8 @@ import type { BridgeTowerConfig } from '../common/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
 import { crc32 } from '../common/crc32';
 import { checkTensors } from './resolve-config';
+import { checkStoredConfig } from './stored-config';
+import { untrusted } from '../common/untrusted';
 import {
   fromQuantBytes,
   isQuantDType,
@@ -70,35 +72,42 @@ export interface Manifest {
   tensors: ManifestTensor[];
 }
 
+/** A file name inside the model's directory: no path separators, so a manifest cannot point outside it. */
+const isPlainName = (f: unknown): f is string =>
+  typeof f === 'string' && f.length > 0 && f.length <= 255 && !f.includes('/') && !f.includes('\\') && f !== '..';
+
+/**
+ * Check a parsed manifest before anything is sized by it: its config field by field (checkStoredConfig), its
+ * shards, and each tensor's place, which must lie inside the bytes the shards declare (each shard's size is
+ * checked against its file when it is opened).
+ */
 function validateManifest(x: unknown, file: string): Manifest {
   const bad = (what: string): never => {
     throw new CheckpointError(file, `not a valid web-format manifest: ${what}`);
   };
-  if (!x || typeof x !== 'object') bad('not a JSON object');
+  if (!x || typeof x !== 'object' || Array.isArray(x)) bad('not a JSON object');
   const m = x as Manifest;
-  if (m.format !== WEB_FORMAT) bad(`format is ${JSON.stringify(m.format)}, expected ${JSON.stringify(WEB_FORMAT)}`);
+  if (m.format !== WEB_FORMAT) bad(`format is ${untrusted(m.format)}, expected ${JSON.stringify(WEB_FORMAT)}`);
   if (m.version !== 1 && m.version !== 2)
-    bad(`version ${JSON.stringify(m.version)} is not supported (this reader knows 1 and 2)`);
-  if (!isWebDType(m.dtype)) bad(`dtype ${JSON.stringify(m.dtype)} is not one of ${WEB_DTYPES.join(', ')}`);
+    bad(`version ${untrusted(m.version)} is not supported (this reader knows 1 and 2)`);
+  if (!isWebDType(m.dtype)) bad(`dtype ${untrusted(m.dtype)} is not one of ${WEB_DTYPES.join(', ')}`);
   if (isQuantDType(m.dtype) && m.version !== 2) bad(`dtype ${m.dtype} needs version 2, the manifest says ${m.version}`);
-  if (!m.config || typeof m.config !== 'object') bad('no config');
+  checkStoredConfig(m.config, file);
   if (
     !Array.isArray(m.shards) ||
-    !m.shards.every(
-      (s) =>
-        s &&
-        typeof s.file === 'string' &&
-        !s.file.includes('/') &&
-        !s.file.includes('\\') &&
-        Number.isSafeInteger(s.length) &&
-        s.length >= 0,
-    )
+    !m.shards.every((s) => s && isPlainName(s.file) && Number.isSafeInteger(s.length) && s.length >= 0)
   )
     bad('bad shards list');
+  // Where each shard starts in the concatenation of all of them: a tensor spanning shards ends inside it.
+  const shardStart = [0];
+  for (const s of m.shards) shardStart.push(shardStart[shardStart.length - 1] + s.length);
+  const totalBytes = shardStart[m.shards.length];
+  if (!Number.isSafeInteger(totalBytes)) bad(`shards declare ${totalBytes} bytes in all`);
   if (!Array.isArray(m.tensors)) bad('no tensors list');
   for (const t of m.tensors) {
     const ok =
       t &&
+      typeof t === 'object' &&
       typeof t.name === 'string' &&
       isWebDType(t.dtype) &&
       Array.isArray(t.shape) &&
@@ -112,31 +121,31 @@ function validateManifest(x: unknown, file: string): Manifest {
       t.offset >= 0 &&
       t.offset % TENSOR_ALIGNMENT === 0 &&
       (isQuantDType(t.dtype) || t.length === numel(t.shape) * DTYPE_BYTES[t.dtype]);
-    if (!ok) bad(`bad tensor entry ${JSON.stringify(t).slice(0, 200)}`);
+    if (!ok) bad(`bad tensor entry ${untrusted(t, 200)}`);
     if (isQuantDType(t.dtype)) checkQuantEntry(t, t.dtype, m.version, bad);
-    let left = t.length - (m.shards[t.shard].length - t.offset);
-    for (let s = t.shard + 1; left > 0; s++) {
-      if (s >= m.shards.length) bad(`tensor ${t.name} runs past the last shard`);
-      left -= m.shards[s].length;
-    }
+    if (t.offset > m.shards[t.shard].length || shardStart[t.shard] + t.offset + t.length > totalBytes)
+      bad(
+        `tensor ${untrusted(t.name)} (${t.length} bytes at byte ${t.offset} of shard ${t.shard}) runs past the last shard`,
+      );
   }
   if (m.labels !== undefined && !(Array.isArray(m.labels) && m.labels.every((l) => typeof l === 'string')))
     bad('labels is not a list of strings');
-  if (m.tokenizer !== undefined && !(typeof m.tokenizer.vocab === 'string' && typeof m.tokenizer.merges === 'string'))
-    bad('bad tokenizer entry');
+  // A writer that has no tokenizer may say so with null.
+  if (m.tokenizer === null) delete (m as { tokenizer?: unknown }).tokenizer;
+  if (m.tokenizer !== undefined && !(isPlainName(m.tokenizer?.vocab) && isPlainName(m.tokenizer?.merges)))
+    bad(`tokenizer is ${untrusted(m.tokenizer)}, not {"vocab": file, "merges": file}`);
   return m;
 }
 
 function checkQuantEntry(t: ManifestTensor, dtype: QuantDType, version: number, bad: (what: string) => never): void {
   const where = `tensor ${t.name} (${dtype})`;
   if (version !== 2) bad(`${where} needs version 2, the manifest says ${version}`);
-  if (t.shape.length < 2) bad(`${where} is not a matrix: shape ${JSON.stringify(t.shape)}`);
+  if (t.shape.length < 2) bad(`${where} is not a matrix: shape ${untrusted(t.shape)}`);
   const block = quantBlock(dtype, matrixShape(t.shape)[1]);
   const layout = quantLayout(dtype, t.shape);
   const what = dtype === 'q8' ? 'one scale per row' : '32 elements per scale';
-  if (t.block !== block) bad(`${where} has block ${JSON.stringify(t.block)}; this reader supports ${block} (${what})`);
-  if (t.scales !== layout.scales)
-    bad(`${where} lists ${JSON.stringify(t.scales)} scales, its shape needs ${layout.scales}`);
+  if (t.block !== block) bad(`${where} has block ${untrusted(t.block)}; this reader supports ${block} (${what})`);
+  if (t.scales !== layout.scales) bad(`${where} lists ${untrusted(t.scales)} scales, its shape needs ${layout.scales}`);
   if (t.length !== layout.length) bad(`${where} is ${t.length} bytes, codes and scales need ${layout.length}`);
 }
 
@@ -249,10 +258,12 @@ export class WebFormatWeights implements WeightSet {
     if (parts.length === 1) {
       bytes = await (await this.shard(t.shard)).read(t.offset, t.length);
     } else {
+      // Open (and so size-check) every shard first: the allocation is then no larger than files present.
+      const sources = await Promise.all(parts.map((s) => this.shard(s)));
       bytes = new Uint8Array(t.length);
       let done = 0;
-      for (const s of parts) {
-        const src = await this.shard(s);
+      for (const [k, s] of parts.entries()) {
+        const src = sources[k];
         const from = s === t.shard ? t.offset : 0;
         const take = Math.min(t.length - done, src.size - from);
         bytes.set(await src.read(from, take), done);

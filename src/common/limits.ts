@@ -30,8 +30,13 @@ export const LIMITS = {
 
 export type LimitName = keyof typeof LIMITS;
 
-/** "`file`: <value> is over the limit of <limit> <unit> (<what>)": the message of a typed error. */
-export function beyond(file: string, name: LimitName, value: number | string, detail = ''): string {
+/** "<detail>: <value> is over the limit of <limit> <unit> (<what>)": the detail of a typed error. */
+export function overLimit(name: LimitName, value: number | string, detail: string): string {
   const l = LIMITS[name];
-  return `${file}: ${detail ? `${detail}: ` : ''}${value} is over the limit of ${l.value} ${l.unit} (${l.what})`;
+  return `${detail}: ${value} is over the limit of ${l.value} ${l.unit} (${l.what})`;
+}
+
+/** overLimit with the file in front, for the error classes whose message does not name a file. */
+export function beyond(file: string, name: LimitName, value: number | string, detail: string): string {
+  return `${file}: ${overLimit(name, value, detail)}`;
 }

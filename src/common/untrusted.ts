@@ -30,8 +30,10 @@ function render(x: unknown, depth: number, seen: Set<object>): string {
     case 'undefined':
       return String(x);
     case 'bigint': {
-      const digits = x.toString();
-      return digits.length > 24 ? `${digits.slice(0, 10)}…(${digits.length} digits)` : digits;
+      // Hex is linear in the size; decimal digits of a 100 kB integer would take seconds.
+      const hex = (x < 0n ? -x : x).toString(16);
+      if (hex.length <= 16) return x.toString();
+      return `${x < 0n ? '-' : ''}0x${hex.slice(0, 10)}…(${hex.length * 4} bits)`;
     }
     case 'symbol':
       return quote(x.description ?? 'symbol');

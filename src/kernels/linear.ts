@@ -150,6 +150,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     uniforms: { M, N, K, out_stride: outStride, out_offset: offset, tiles_n: tilesN, tiles, blocks },
     groups: tiles,
     label: `linear ${M}x${K}x${N}`,
+    flops: 2 * M * N * K,
+    weightBytes: weight.byteLength + (weight.scales?.byteLength ?? 0),
   };
   const epilogueParams = {
     bias: !!opts.bias,

@@ -1,7 +1,8 @@
 // Attention maps: where text token 0 looks in the image at one cross-modal layer, the app's heatmap.
-import { ShapeError } from '../errors';
+import { ArgumentError, ShapeError } from '../errors';
 import type { OutputTensor } from '../model/bridgetower';
-import { checkAbort, checkTexts } from './checks';
+import { checkAbort, checkOptions, checkTexts } from './checks';
+import { checkImage } from './images';
 import type { TaskContext } from './context';
 import type { AttentionMap, ImageInput } from './types';
 
@@ -11,9 +12,13 @@ export function attentionOutput(layer: number): string {
 }
 
 /** A cross-modal layer index that exists in this model (0-based), or a ShapeError naming the range. */
-export function checkLayer(ctx: TaskContext, layer: number): void {
+export function checkLayer(ctx: TaskContext, layer: unknown): asserts layer is number {
   const n = ctx.config.numLayers;
-  if (!Number.isInteger(layer) || layer < 0 || layer >= n) {
+  if (typeof layer !== 'number' || !Number.isInteger(layer))
+    throw new ArgumentError(
+      `the cross-modal layer must be an integer, got ${typeof layer === 'string' ? JSON.stringify(layer) : String(layer)}`,
+    );
+  if (layer < 0 || layer >= n) {
     throw new ShapeError(`cross-modal layer ${layer} does not exist: this model has layers 0..${n - 1}`);
   }
 }
@@ -28,21 +33,24 @@ export function attentionMap(ctx: TaskContext, out: OutputTensor, layer: number)
 }
 
 /**
- * Where text token 0 looks in the image at cross-modal layer `layer` (0-based): the text-to-image
+ * Where text token 0 looks in the image at cross-modal layer `layer` (0-based, default the last): the text-to-image
  * cross-attention probabilities, averaged over heads, laid out on the patch grid.
  */
 export async function crossAttention(
   ctx: TaskContext,
   image: ImageInput,
   text: string,
-  layer: number,
+  opts: { layer?: number; signal?: AbortSignal } | undefined,
   signal: AbortSignal | undefined,
 ): Promise<AttentionMap> {
+  checkOptions('crossAttention', opts, ['layer', 'signal']);
+  const { layer = ctx.config.numLayers - 1 } = opts ?? {};
   checkLayer(ctx, layer);
+  checkImage(image, 'crossAttention: the image');
   checkTexts([text], 'text');
   checkAbort(signal);
   const name = attentionOutput(layer);
   const inputs = { ...ctx.encodeTexts([text]), pixelValues: await ctx.pixels([image]) };
-  const out = (await ctx.model.forward(inputs, { outputs: [name] })).get(name)!;
+  const out = (await ctx.model.forward(inputs, { outputs: [name], signal })).get(name)!;
   return attentionMap(ctx, out, layer);
 }

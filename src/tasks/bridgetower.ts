@@ -2,15 +2,17 @@
 // ./load.ts, each task family in a module of its own (./questions.ts, ./matching.ts, ./fill-mask.ts,
 // ./entailment.ts, ./attention.ts, ./embeddings.ts), the score maths in ./scores.ts.
 import type { BridgeTowerConfig, ImagePreprocess } from '../common/config';
+import { AbortedError, DisposedError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import type { BridgeTowerModel } from '../model/bridgetower';
 import type { RobertaTokenizer } from '../preprocess/tokenizer';
 import { crossAttention } from './attention';
+import { checkHeadName } from './checks';
 import type { TaskContext } from './context';
 import { embedImage, embedPairs, embedText } from './embeddings';
 import { entailment, judgePair } from './entailment';
 import { fillMask } from './fill-mask';
-import { loadTower, type BridgeTowerLoadOptions, type ModelSource } from './load';
+import { loadTower, pipelineOutputs, type BridgeTowerLoadOptions, type ModelSource } from './load';
 import { matchTexts, retrieveImages, retrieveTexts, type RetrievalOptions } from './matching';
 import { answerQuestion, type VqaOptions } from './questions';
 import type {
@@ -38,6 +40,10 @@ export class BridgeTower {
   readonly gpu: Gpu;
   private readonly ownsGpu: boolean;
   private readonly context: TaskContext;
+  /** Aborted by dispose(): every task's signal includes it. */
+  private readonly disposal = new AbortController();
+  /** The tasks under way; the model is freed when the last one settles after dispose(). */
+  private readonly running = new Set<Promise<unknown>>();
 
   private constructor(parts: BridgeTowerParts) {
     this.gpu = parts.gpu;
@@ -77,6 +83,7 @@ export class BridgeTower {
   }
 
   hasHead(head: HeadName): boolean {
+    checkHeadName(head);
     return this.context.hasHead(head);
   }
 
@@ -92,38 +99,42 @@ export class BridgeTower {
 
   /** ITC text embeddings [contrastive size], batched; comparable with embedImage (and embedPair): see ./embeddings.ts. */
   embedText(texts: readonly string[]): Promise<Float32Array[]> {
-    return embedText(this.context, texts);
+    return this.task('embedText', undefined, (signal) => embedText(this.context, texts, signal));
   }
 
   /** ITC image embeddings [contrastive size], batched; comparable with embedText (and embedPair): see ./embeddings.ts. */
   embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> {
-    return embedImage(this.context, images);
+    return this.task('embedImage', undefined, (signal) => embedImage(this.context, images, signal));
   }
 
   /** HF's cross-modal embedding of one image-text pair (BridgeTowerForContrastiveLearning models only). */
-  async embedPair(image: ImageInput, text: string): Promise<Float32Array> {
-    return (await embedPairs(this.context, [image], [text]))[0];
+  embedPair(image: ImageInput, text: string): Promise<Float32Array> {
+    return this.task('embedPair', undefined, async (signal) => {
+      return (await embedPairs(this.context, [image], [text], signal, 'embedPair'))[0];
+    });
   }
 
   /** embedPair for many pairs, batched. */
   embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> {
-    return embedPairs(this.context, images, texts);
+    return this.task('embedPairs', undefined, (signal) =>
+      embedPairs(this.context, images, texts, signal, 'embedPairs'),
+    );
   }
 
   /**
    * Visual question answering: the top-k answers, best first. With `attentionLayer`, the same forward pass
    * also returns that cross-modal layer's attention map (as crossAttention() would).
    */
-  vqa(image: ImageInput, question: string, opts: VqaOptions = {}): Promise<VqaResult> {
-    return answerQuestion(this.context, image, question, opts);
+  vqa(image: ImageInput, question: string, opts?: VqaOptions): Promise<VqaResult> {
+    return this.task('vqa', opts, (signal) => answerQuestion(this.context, image, question, opts, signal));
   }
 
   /**
    * Image-text matching for one image and several texts: ITM probability and ITC cosine similarity, in the
    * order given; progress and cancel between batches of texts.
    */
-  match(image: ImageInput, texts: readonly string[], opts: TaskOptions = {}): Promise<MatchResult[]> {
-    return matchTexts(this.context, image, texts, opts);
+  match(image: ImageInput, texts: readonly string[], opts?: TaskOptions): Promise<MatchResult[]> {
+    return this.task('match', opts, (signal) => matchTexts(this.context, image, texts, opts, signal));
   }
 
   /**
@@ -133,29 +144,33 @@ export class BridgeTower {
   retrieveImages(
     text: string,
     images: readonly ImageInput[],
-    opts: RetrievalOptions & TaskOptions = {},
+    opts?: RetrievalOptions & TaskOptions,
   ): Promise<RetrievalHit[]> {
-    return retrieveImages(this.context, text, images, opts);
+    return this.task('retrieveImages', opts, (signal) => retrieveImages(this.context, text, images, opts, signal));
   }
 
   /** Rank texts for an image: ITC over all, then ITM re-ranking of the best `rerank`; image features computed once. */
-  retrieveTexts(image: ImageInput, texts: readonly string[], opts: RetrievalOptions = {}): Promise<RetrievalHit[]> {
-    return retrieveTexts(this.context, image, texts, opts);
+  retrieveTexts(
+    image: ImageInput,
+    texts: readonly string[],
+    opts?: RetrievalOptions & Pick<TaskOptions, 'signal'>,
+  ): Promise<RetrievalHit[]> {
+    return this.task('retrieveTexts', opts, (signal) => retrieveTexts(this.context, image, texts, opts, signal));
   }
 
-  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image. */
-  fillMask(image: ImageInput, text: string, { topK = 5 }: { topK?: number } = {}): Promise<FillMaskToken[]> {
-    return fillMask(this.context, image, text, topK);
+  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image; `topK` tokens (default 5). */
+  fillMask(image: ImageInput, text: string, opts?: { topK?: number }): Promise<FillMaskToken[]> {
+    return this.task('fillMask', undefined, () => fillMask(this.context, image, text, opts));
   }
 
   /** NLVR2: is the statement true of the pair of images? */
   nlvr2(left: ImageInput, right: ImageInput, statement: string): Promise<Nlvr2Result> {
-    return judgePair(this.context, left, right, statement);
+    return this.task('nlvr2', undefined, () => judgePair(this.context, left, right, statement));
   }
 
   /** SNLI-VE: does the image entail, contradict or leave open the hypothesis? */
   entailment(image: ImageInput, hypothesis: string): Promise<EntailmentResult> {
-    return entailment(this.context, image, hypothesis);
+    return this.task('entailment', undefined, () => entailment(this.context, image, hypothesis));
   }
 
   /**
@@ -165,35 +180,69 @@ export class BridgeTower {
   crossAttention(
     image: ImageInput,
     text: string,
-    { layer = this.numCrossLayers - 1, signal }: { layer?: number; signal?: AbortSignal } = {},
+    opts?: { layer?: number; signal?: AbortSignal },
   ): Promise<AttentionMap> {
-    return crossAttention(this.context, image, text, layer, signal);
+    return this.task('crossAttention', opts, (signal) => crossAttention(this.context, image, text, opts, signal));
   }
 
   /**
-   * Build every GPU pipeline the tasks use (one forward pass of a blank image and `<s></s>` through all the
-   * heads and a cross-attention map), so the first real question does not pay for shader compilation.
-   * Shapes travel in uniforms, so pipelines built here serve every later text length and batch.
+   * Build every GPU pipeline the tasks use (traced from a pass through all the heads and a cross-attention map,
+   * compiled in parallel; `load` already does this, so it returns at once unless a pipeline is missing). Shapes
+   * travel in uniforms, so the pipelines serve every later text length and batch.
    */
-  async warmUp(): Promise<void> {
-    const { text, vision } = this.config;
-    const S = vision.imageSize;
-    const outputs = [
-      ...this.model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
-      `cross_attn_probs.${this.numCrossLayers - 1}`,
-    ];
-    await this.model.forward(
-      {
-        inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
-        pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
-      },
-      { outputs },
-    );
+  warmUp(): Promise<void> {
+    return this.task('warmUp', undefined, async () => {
+      await this.model.compile({ outputs: pipelineOutputs(this.model) });
+    });
   }
 
-  /** Free GPU memory (and the device, if this object created it). */
+  /** Whether dispose() was called (every task then refuses with a DisposedError). */
+  get disposed(): boolean {
+    return this.disposal.signal.aborted;
+  }
+
+  /**
+   * Free GPU memory (and the device, if this object created it). Every later call refuses with a DisposedError.
+   * Tasks under way stop at their next check between forward passes (with a DisposedError) or finish their
+   * pass; the memory is freed once the last of them has settled, never under a running pass.
+   */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposal.abort();
+    if (this.running.size === 0) this.free();
+  }
+
+  private free(): void {
     this.model.dispose();
     if (this.ownsGpu) this.gpu.destroy();
   }
+
+  /**
+   * Run one public task: refused once disposed; its signal is the caller's joined with dispose()'s, so that
+   * disposing stops it as cancelling would, and the model is freed only after the last task settles.
+   */
+  private task<T>(method: string, opts: unknown, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.disposed)
+      return Promise.reject(new DisposedError(`${method}: this model was disposed (load it again to use it)`));
+    const own = callerSignal(opts);
+    const signal = own ? AbortSignal.any([own, this.disposal.signal]) : this.disposal.signal;
+    const done = run(signal)
+      .catch((e: unknown) => {
+        if (e instanceof AbortedError && this.disposed && !own?.aborted)
+          throw new DisposedError(`${method}: the model was disposed while this task ran`);
+        throw e;
+      })
+      .finally(() => {
+        this.running.delete(done);
+        if (this.disposed && this.running.size === 0) this.free();
+      });
+    this.running.add(done);
+    return done;
+  }
+}
+
+/** The caller's AbortSignal among a task's options, when there is one (checkOptions refuses anything else). */
+function callerSignal(opts: unknown): AbortSignal | undefined {
+  const signal = typeof opts === 'object' && opts !== null ? (opts as { signal?: unknown }).signal : undefined;
+  return signal instanceof AbortSignal ? signal : undefined;
 }

@@ -4,8 +4,9 @@ import { HeadUnavailableError, TokenizerError } from '../errors';
 import type { BridgeTowerConfig, ImagePreprocess } from '../common/config';
 import type { BridgeTowerModel, HostArray, IdData } from '../model/bridgetower';
 import { pixelValues } from '../preprocess/image';
-import { toRgb } from '../preprocess/image-input';
 import type { RobertaTokenizer } from '../preprocess/tokenizer';
+import { imageName } from './checks';
+import { readImage } from './images';
 import type { HeadName, ImageInput } from './types';
 
 export interface TextArrays {
@@ -106,7 +107,7 @@ export class TaskContext {
 
   /** Images decoded and preprocessed as the checkpoint was trained: [batch, 3, S, S]. */
   async pixels(images: readonly ImageInput[]): Promise<HostArray<Float32Array>> {
-    const rgb = await Promise.all(images.map(toRgb));
+    const rgb = await Promise.all(images.map((image, i) => readImage(image, imageName(images, i))));
     return pixelValues(rgb, {
       size: this.config.vision.imageSize,
       mode: this.imagePreprocess,

@@ -1,5 +1,6 @@
 // Statements about images: NLVR2 (true of a pair of images?) and SNLI-VE (does the image entail a hypothesis?).
 import { checkTexts } from './checks';
+import { checkImage } from './images';
 import type { TaskContext } from './context';
 import { softmaxScores, topIndices } from './scores';
 import type { EntailmentResult, ImageInput, Nlvr2Result } from './types';
@@ -15,6 +16,8 @@ export async function judgePair(
   statement: string,
 ): Promise<Nlvr2Result> {
   ctx.requireHead('nlvr2', 'NLVR2');
+  checkImage(left, 'nlvr2: the left image');
+  checkImage(right, 'nlvr2: the right image');
   checkTexts([statement], 'statement');
   const out = await ctx.model.forward(
     {
@@ -31,6 +34,7 @@ export async function judgePair(
 /** SNLI-VE: does the image entail, contradict or leave open the hypothesis? */
 export async function entailment(ctx: TaskContext, image: ImageInput, hypothesis: string): Promise<EntailmentResult> {
   ctx.requireHead('snli', 'visual entailment');
+  checkImage(image, 'entailment: the image');
   checkTexts([hypothesis], 'hypothesis');
   const out = await ctx.model.forward(
     { ...ctx.encodeTexts([hypothesis]), pixelValues: await ctx.pixels([image]) },

@@ -1,6 +1,7 @@
 // Fill-mask: the MLM head's distribution over the vocabulary at the first <mask>, conditioned on the image.
 import { TokenizerError } from '../errors';
-import { checkTexts } from './checks';
+import { checkCount, checkOptions, checkTexts } from './checks';
+import { checkImage } from './images';
 import type { TaskContext } from './context';
 import { softmaxScores, topIndices } from './scores';
 import type { FillMaskToken, ImageInput } from './types';
@@ -10,9 +11,13 @@ export async function fillMask(
   ctx: TaskContext,
   image: ImageInput,
   text: string,
-  topK: number,
+  opts: { topK?: number } | undefined,
 ): Promise<FillMaskToken[]> {
   ctx.requireHead('mlm', 'fill-mask');
+  checkOptions('fillMask', opts, ['topK']);
+  const { topK = 5 } = opts ?? {};
+  checkCount('fillMask', 'topK', topK, 1);
+  checkImage(image, 'fillMask: the image');
   checkTexts([text], 'text');
   const tok = ctx.tokenizer;
   if (tok.maskId === undefined) throw new TokenizerError(`${ctx.source}: the vocabulary has no <mask> token`);

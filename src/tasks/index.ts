@@ -7,3 +7,4 @@ export type { RetrievalOptions } from './matching';
 export type * from './types';
 export * from '../errors';
 export { HubError, type HubErrorKind } from '../hub/hub-error';
+export { SearchIndex, type IndexItem, type IndexEntry, type SearchHit, type AddSummary } from '../search/search-index';

@@ -1,10 +1,10 @@
 // Loading for the task API: any source (a hub id, a URL, a Directory, a WeightSet) opened as weights, converted
 // to the requested dtype where it is stored otherwise, uploaded to a GPU, and handed to the tasks as a context.
-import { AbortedError, ConfigError } from '../errors';
+import { AbortedError, ArgumentError, ConfigError } from '../errors';
 import type { Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { checkTokenizerFits } from '../checkpoint/tokenizer-files';
-import type { WebDType } from '../checkpoint/web-format';
+import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
 import type { ConvertibleWeights } from '../checkpoint/web-format-write';
 import { isQuantDType } from '../common/quantize';
 import type { WeightSet } from '../common/weight-set';
@@ -12,10 +12,13 @@ import { Gpu } from '../gpu/runtime';
 import { convertInMemory, openHubWeights, type HubOptions } from '../hub/load';
 import { parseHubId } from '../hub/hub-id';
 import { BridgeTowerModel } from '../model/bridgetower';
+import { IMAGE_PREPROCESS_MODES } from '../preprocess/image';
 import { RobertaTokenizer } from '../preprocess/tokenizer';
+import { attentionOutput } from './attention';
+import { checkOptions } from './checks';
 import { TaskContext } from './context';
 import { platform } from './platform';
-import { modelDirectory, ProgressDirectory } from './sources';
+import { modelFiles, ProgressDirectory } from './sources';
 import type { LoadOptions } from './types';
 
 export type ModelSource = string | URL | WeightSet | Directory;
@@ -52,6 +55,7 @@ export interface LoadedTower {
 
 /** Open `source`, bring it to the requested dtype and upload it; the source's files are closed on return. */
 export async function loadTower(source: ModelSource | undefined, opts: BridgeTowerLoadOptions): Promise<LoadedTower> {
+  checkLoadArguments(source, opts);
   const signal = opts.signal;
   const check = () => {
     if (signal?.aborted) throw new AbortedError('loading the model was cancelled');
@@ -70,6 +74,13 @@ export async function loadTower(source: ModelSource | undefined, opts: BridgeTow
     }
     if (weights.tokenizer) checkTokenizerFits(weights.tokenizer, weights.config.text.vocabSize, weights.source);
     const model = await BridgeTowerModel.load(gpu, weights, { onProgress: opts.onProgress, signal });
+    // The pipelines the tasks use, compiled in parallel now rather than one by one at the first question.
+    await model.compile({
+      outputs: pipelineOutputs(model),
+      onProgress: (done, total) =>
+        opts.onProgress?.({ phase: 'compile', loadedBytes: 0, totalBytes: 0, tensors: done, totalTensors: total }),
+    });
+    check();
     const vqa = weights.config.heads.vqa;
     const context = new TaskContext({
       model,
@@ -89,16 +100,78 @@ export async function loadTower(source: ModelSource | undefined, opts: BridgeTow
   }
 }
 
+/** Options a load takes (BridgeTowerLoadOptions, and loadBridgeTower's `open`); others are refused by name. */
+const LOAD_OPTIONS = [
+  'onProgress',
+  'signal',
+  'imagePreprocess',
+  'revision',
+  'hubEndpoint',
+  'accessToken',
+  'cache',
+  'cacheDir',
+  'onRequest',
+  'gpu',
+  'createGpu',
+  'vqaScoring',
+  'dtype',
+  'open',
+];
+
+/** A source of one of the accepted kinds and options of the right types, or an ArgumentError naming which. */
+function checkLoadArguments(source: unknown, opts: BridgeTowerLoadOptions): void {
+  const isObject = typeof source === 'object' && source !== null;
+  const kind =
+    source === undefined ||
+    (typeof source === 'string' && source.trim() !== '') ||
+    source instanceof URL ||
+    (isObject && typeof (source as Directory).open === 'function') ||
+    (isObject && typeof (source as WeightSet).read === 'function' && 'config' in source);
+  if (!kind) {
+    throw new ArgumentError(
+      `BridgeTower.load: the source must be a hub id, a URL or path, a Directory or a WeightSet (or nothing, ` +
+        `for the demo model), got ${source === null ? 'null' : typeof source === 'string' ? 'an empty string' : typeof source}`,
+    );
+  }
+  checkOptions('BridgeTower.load', opts, LOAD_OPTIONS);
+  const oneOf = (name: string, value: unknown, allowed: readonly string[]) => {
+    if (value !== undefined && !allowed.includes(value as string))
+      throw new ArgumentError(
+        `BridgeTower.load: ${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+      );
+  };
+  oneOf('dtype', opts.dtype, WEB_DTYPES);
+  oneOf('vqaScoring', opts.vqaScoring, ['softmax', 'sigmoid']);
+  oneOf('imagePreprocess', opts.imagePreprocess, IMAGE_PREPROCESS_MODES);
+  if (opts.gpu !== undefined && !(opts.gpu instanceof Gpu))
+    throw new ArgumentError('BridgeTower.load: gpu must be a Gpu (from bridgetower-webgpu/advanced)');
+  if (opts.createGpu !== undefined && typeof opts.createGpu !== 'function')
+    throw new ArgumentError('BridgeTower.load: createGpu must be a function');
+}
+
+/** A pass through every head and a cross-attention map: the pipelines of every task (NLVR2 aside). */
+export function pipelineOutputs(model: BridgeTowerModel): string[] {
+  return [
+    ...model.defaultOutputs().filter((n) => !n.startsWith('img2.') && n !== 'nlvr2_logits'),
+    attentionOutput(model.config.numLayers - 1),
+  ];
+}
+
 function isHubId(source: ModelSource | undefined): boolean {
   return typeof source === 'string' && parseHubId(source) !== undefined;
 }
 
-/** A hub id (converted to `opts.dtype` by the hub loader), a URL or the demo, a Directory, or weights as given. */
+/**
+ * A hub id (converted to `opts.dtype` by the hub loader), a URL, a path (Node) or the demo, a Directory, or
+ * weights as given.
+ */
 async function openSource(source: ModelSource | undefined, opts: BridgeTowerLoadOptions): Promise<WeightSet> {
   const hubId = typeof source === 'string' ? parseHubId(source) : undefined;
   if (hubId) return openHubWeights(hubId, opts, platform());
   if (source === undefined || typeof source === 'string' || source instanceof URL) {
-    return openWeights(new ProgressDirectory(modelDirectory(source, opts.signal), opts));
+    const files = await modelFiles(source, opts.signal);
+    const dir = new ProgressDirectory(files.dir, opts);
+    return files.source ? openWeights(files.source, { dir }) : openWeights(dir);
   }
   if ('open' in source) return openWeights(new ProgressDirectory(source, opts));
   return source;

@@ -1,6 +1,7 @@
 // Image-text matching and retrieval: ITM probabilities through the cross-modal encoder, ITC cosines from the
 // towers alone, and retrieval as the original evaluates it (rank by ITC, re-rank the best by ITM).
-import { checkAbort, checkTexts } from './checks';
+import { checkAbort, checkCount, checkImageList, checkOptions, checkTextList, checkTexts } from './checks';
+import { checkImage } from './images';
 import type { TaskContext } from './context';
 import { cosines, matchProbability } from './scores';
 import type { ImageInput, MatchResult, RetrievalHit, TaskOptions } from './types';
@@ -24,11 +25,14 @@ export async function matchTexts(
   ctx: TaskContext,
   image: ImageInput,
   texts: readonly string[],
-  { signal, onProgress }: TaskOptions,
+  opts: TaskOptions | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<MatchResult[]> {
   ctx.requireHead('itm', 'image-text matching');
-  checkTexts(texts, 'text');
-  if (texts.length === 0) return [];
+  checkOptions('match', opts, ['signal', 'onProgress']);
+  checkImage(image, 'match: the image');
+  checkTextList('match', texts);
+  const onProgress = opts?.onProgress;
   checkAbort(signal);
   const features = ctx.model.imageFeatures(await ctx.pixels([image]));
   try {
@@ -39,7 +43,7 @@ export async function matchTexts(
     for (let i = 0; i < texts.length; i += TEXT_BATCH) {
       checkAbort(signal);
       const batch = texts.slice(i, i + TEXT_BATCH);
-      const out = await ctx.model.forward({ ...ctx.encodeTexts(batch), image: features }, { outputs: wanted });
+      const out = await ctx.model.forward({ ...ctx.encodeTexts(batch), image: features }, { outputs: wanted, signal });
       const itm = out.get('itm_logits')!;
       const itc = withItc ? cosines(out.get('itc_text')!, out.get('itc_image')!, 0) : undefined;
       for (const [b, text] of batch.entries()) {
@@ -64,10 +68,15 @@ export async function retrieveImages(
   ctx: TaskContext,
   text: string,
   images: readonly ImageInput[],
-  { topK = images.length, rerank = 16, signal, onProgress }: RetrievalOptions & TaskOptions,
+  opts: (RetrievalOptions & TaskOptions) | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<RetrievalHit[]> {
   ctx.requireHead('itc', 'contrastive retrieval');
+  checkOptions('retrieveImages', opts, ['topK', 'rerank', 'signal', 'onProgress']);
+  const { topK = images.length, rerank = 16, onProgress } = opts ?? {};
   checkTexts([text], 'text');
+  checkImageList('retrieveImages', images);
+  checkRetrieval('retrieveImages', topK, rerank);
   checkAbort(signal);
   const { inputIds, attentionMask } = ctx.encodeTexts([text]);
   const textFeature = await ctx.model.encodeText(inputIds, attentionMask);
@@ -86,7 +95,7 @@ export async function retrieveImages(
   return rerankByItm(ctx, hits, rerank, topK, async (hit) => {
     checkAbort(signal);
     if (done === 0) onProgress?.({ stage: 're-ranking by ITM', done, total });
-    const itm = (await matchTexts(ctx, images[hit.index], [text], {}))[0].itm;
+    const itm = (await matchTexts(ctx, images[hit.index], [text], {}, signal))[0].itm;
     onProgress?.({ stage: 're-ranking by ITM', done: ++done, total });
     return itm;
   });
@@ -97,16 +106,23 @@ export async function retrieveTexts(
   ctx: TaskContext,
   image: ImageInput,
   texts: readonly string[],
-  { topK = texts.length, rerank = 16 }: RetrievalOptions,
+  opts: (RetrievalOptions & Pick<TaskOptions, 'signal'>) | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<RetrievalHit[]> {
   ctx.requireHead('itc', 'contrastive retrieval');
-  checkTexts(texts, 'text');
+  checkOptions('retrieveTexts', opts, ['topK', 'rerank', 'signal']);
+  const { topK = texts.length, rerank = 16 } = opts ?? {};
+  checkImage(image, 'retrieveTexts: the image');
+  checkTextList('retrieveTexts', texts);
+  checkRetrieval('retrieveTexts', topK, rerank);
+  checkAbort(signal);
   const pixels = await ctx.pixels([image]);
   const imageFeature = await ctx.model.encodeImage(pixels);
   const { inputIds, attentionMask } = ctx.encodeTexts(texts);
   const textFeatures = await ctx.model.encodeText(inputIds, attentionMask);
   const hits: RetrievalHit[] = cosines(imageFeature, textFeatures, 'all').map((itc, index) => ({ index, itc }));
   if (!ctx.hasHead('itm')) return hits.sort((a, b) => b.itc - a.itc).slice(0, topK);
+  checkAbort(signal);
   const features = ctx.model.imageFeatures(pixels);
   try {
     const top = [...hits].sort((a, b) => b.itc - a.itc).slice(0, rerank);
@@ -120,6 +136,11 @@ export async function retrieveTexts(
   } finally {
     features.dispose();
   }
+}
+
+function checkRetrieval(method: string, topK: number, rerank: number): void {
+  checkCount(method, 'topK', topK, 1);
+  checkCount(method, 'rerank', rerank, 0);
 }
 
 /** Hits by ITC, the best `rerank` of them re-ordered by their ITM probability (when the model has ITM). */

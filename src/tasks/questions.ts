@@ -1,5 +1,6 @@
 // Visual question answering: one forward pass, the VQA logits turned into the top-k answers by label.
-import { checkAbort, checkTexts, now } from './checks';
+import { checkAbort, checkCount, checkOptions, checkTexts, now } from './checks';
+import { checkImage } from './images';
 import { attentionMap, attentionOutput, checkLayer } from './attention';
 import type { TaskContext } from './context';
 import { sigmoid, softmaxScores, topIndices } from './scores';
@@ -20,20 +21,30 @@ export async function answerQuestion(
   ctx: TaskContext,
   image: ImageInput,
   question: string,
-  { topK = 5, attentionLayer, signal, onProgress }: VqaOptions,
+  opts: VqaOptions | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<VqaResult> {
   const head = ctx.requireHead('vqa', 'visual question answering');
+  checkOptions('vqa', opts, ['topK', 'attentionLayer', 'signal', 'onProgress']);
+  const { topK = 5, attentionLayer, onProgress } = opts ?? {};
+  checkCount('vqa', 'topK', topK, 1);
+  checkImage(image, 'vqa: the image');
   checkTexts([question], 'question');
   const t0 = now();
   if (attentionLayer !== undefined) checkLayer(ctx, attentionLayer);
   checkAbort(signal);
   onProgress?.({ stage: 'answering', done: 0, total: 1 });
   const attention = attentionLayer === undefined ? [] : [attentionOutput(attentionLayer)];
+  // The pass runs in stages: progress ticks as each tower and the cross-modal layers finish, and a cancel stops it
+  // at the next of them.
   const out = await ctx.model.forward(
     { ...ctx.encodeTexts([question]), pixelValues: await ctx.pixels([image]) },
-    { outputs: ['vqa_logits', ...attention] },
+    {
+      outputs: ['vqa_logits', ...attention],
+      signal,
+      onStage: (done, total) => onProgress?.({ stage: 'answering', done, total }),
+    },
   );
-  onProgress?.({ stage: 'answering', done: 1, total: 1 });
   const logits = out.get('vqa_logits')!.data;
   const probs = ctx.vqaScoring === 'softmax' ? softmaxScores(logits) : logits.map(sigmoid);
   const answers: Answer[] = topIndices(probs, Math.min(topK, head.outFeatures)).map((i) => ({

@@ -1,31 +1,43 @@
-// Where a model's files come from, as Directories for openWeights: a URL (a server's folder, or file: in Node),
-// the demo model's files wherever a bundler put them, and byte counting for load progress.
+// Where a model's files come from: a URL (a server's folder), a local file or folder (a path or file: URL, in
+// Node), the demo model's files wherever a bundler put them; and byte counting for load progress.
 import { AbortedError, CheckpointError } from '../errors';
 import { fetchSource, UrlDirectory, type ByteSource, type Directory } from '../checkpoint/byte-source';
 import { demoModelFiles } from './demo-files';
-import { platform, resolveUrl } from './platform';
+import { hasScheme, inNodeWithoutNodeEntry, NODE_ENTRY_HINT, platform, resolveUrl } from './platform';
 import type { LoadOptions } from './types';
 
-/** The directory a URL names (file: URLs through the platform, in Node), or the demo model's files. */
-export function modelDirectory(source: string | URL | undefined, signal: AbortSignal | undefined): Directory {
+/** A model's files: a weight file with the folder around it (companion files), or a folder. */
+export interface ModelFiles {
+  source?: ByteSource;
+  dir: Directory;
+}
+
+/** The files a URL or path names (local ones through the platform, in Node), or the demo model's files. */
+export async function modelFiles(
+  source: string | URL | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ModelFiles> {
   const fetchFn: typeof fetch = (input, init) => fetch(input, { ...init, signal });
-  const fileDirectory = platform().fileDirectory;
   if (source === undefined) {
     const files: Record<string, string> = demoModelFiles();
     const manifest = new URL(files['manifest.json']);
-    if (manifest.protocol === 'file:' && fileDirectory) return fileDirectory(new URL('.', manifest));
-    return new FileMapDirectory('the demo model', files, fetchFn);
+    if (manifest.protocol === 'file:') return openLocal(new URL('.', manifest), 'the demo model');
+    return { dir: new FileMapDirectory('the demo model', files, fetchFn) };
   }
+  if (typeof source === 'string' && !hasScheme(source) && inNodeWithoutNodeEntry())
+    throw new CheckpointError(source, `a path: ${NODE_ENTRY_HINT}`);
   const url = resolveUrl(source);
-  if (url.protocol === 'file:') {
-    if (!fileDirectory)
-      throw new CheckpointError(
-        url.href,
-        "local files need Node: import { loadBridgeTower } from 'bridgetower-webgpu/node'",
-      );
-    return fileDirectory(url);
+  if (url.protocol === 'file:') return openLocal(url, url.href);
+  return { dir: new UrlDirectory(url.href, fetchFn) };
+}
+
+async function openLocal(url: URL, name: string): Promise<ModelFiles> {
+  const open = platform().openLocal;
+  if (!open) {
+    const where = inNodeWithoutNodeEntry() ? NODE_ENTRY_HINT : 'a browser cannot read local files; serve the folder';
+    throw new CheckpointError(name, `local files: ${where}`);
   }
-  return new UrlDirectory(url.href, fetchFn);
+  return open(url);
 }
 
 /** Files at arbitrary URLs (a bundler may rename each one), by name. */
