@@ -19,7 +19,6 @@ import type { BridgeTowerConfig } from '../common/config';
 import { BridgeTower } from '../tasks';
 import type { HeadName, LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';
-import { companionFiles } from './companion-files';
 import { openCheckpointAsking } from './text-tower';
 import { FileListDirectory } from './local-folder';
 import { clearError, isAbort, setStatus, showError } from './status';
@@ -280,8 +279,7 @@ export class ModelPanel {
     setStatus('converting', ckpt.name);
     let stored: { key: string; name: string };
     try {
-      const options = await companionFiles(files.filter((f) => f !== ckpt));
-      const weights = await openCheckpointAsking(ckpt, options, this.progressBox, controller.signal);
+      const weights = await openCheckpointAsking(ckpt, files, this.progressBox, controller.signal);
       try {
         if (controller.signal.aborted) throw new AbortedError('cancelled');
         await requestPersistentStorage();

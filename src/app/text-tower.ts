@@ -3,29 +3,32 @@
 // is converted as RoBERTa only when the user says so: the converter asks in its progress box, and Cancel there
 // (or the box's own) stores nothing. A checkpoint whose tokenizer name says BERT is refused by name, unasked.
 import type { ConvertibleWeights } from '../checkpoint/web-format-write';
-import { openCheckpointFile, type BrowserConvertOptions } from '../checkpoint/web-storage-browser';
+import { openCheckpointFile } from '../checkpoint/web-storage-browser';
 import { AbortedError, ConfigError } from '../errors';
+import { companionFiles } from './companion-files';
 import { h } from './dom';
 
 /**
- * Open `file` for conversion. A ConfigError refusal is put to the test by opening the file again as RoBERTa:
- * if that opens, the text tower was the only reason (the option changes nothing else), and `box` asks the user;
- * if not, the first refusal stands. Declining, or `signal` firing, closes the file and throws AbortedError.
+ * Open `ckpt` for conversion, with the other files picked with it (companion-files.ts). A ConfigError refusal is
+ * put to the test by opening the file again as RoBERTa: if that opens, the text tower was the only reason (the
+ * option changes nothing else), and `box` asks the user; if not, the first refusal stands. Declining, or `signal`
+ * firing, closes the file and throws AbortedError.
  */
 export async function openCheckpointAsking(
-  file: File,
-  opts: BrowserConvertOptions,
+  ckpt: File,
+  picked: File[],
   box: HTMLElement,
   signal: AbortSignal,
 ): Promise<ConvertibleWeights> {
+  const opts = await companionFiles(picked.filter((f) => f !== ckpt));
   try {
-    return await openCheckpointFile(file, opts);
+    return await openCheckpointFile(ckpt, opts);
   } catch (refusal) {
     if (!(refusal instanceof ConfigError) || opts.textTower) throw refusal;
-    const roberta = await openCheckpointFile(file, { ...opts, textTower: 'roberta' }).catch(() => {
+    const roberta = await openCheckpointFile(ckpt, { ...opts, textTower: 'roberta' }).catch(() => {
       throw refusal;
     });
-    if (await askTextTower(file.name, box, signal)) return roberta;
+    if (await askTextTower(ckpt.name, box, signal)) return roberta;
     await roberta.close();
     throw new AbortedError('cancelled');
   }
