@@ -1,6 +1,7 @@
 // The checks every public method makes of its arguments before any work starts, each failing with a typed,
 // one-line error that names the method and the argument: texts (TextError), images (ImageError), lists and
 // options (ArgumentError).
+import { untrusted } from '../common/untrusted';
 import { AbortedError, ArgumentError, TextError } from '../errors';
 import { checkImage } from './images';
 import type { HeadName } from './types';
@@ -80,8 +81,6 @@ export function checkOptions(method: string, opts: unknown, known: readonly stri
 export function checkCount(method: string, name: string, value: unknown, min: number): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ArgumentError(
-      `${method}: ${name} must be an integer of at least ${min}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-    );
+    throw new ArgumentError(`${method}: ${name} must be an integer of at least ${min}, got ${untrusted(value)}`);
   }
 }
