@@ -1,4 +1,5 @@
-// linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims.
+// linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims,
+// optionally behind a fused LayerNorm of x (`norm`).
 // Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
 // The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which both variants
@@ -26,10 +27,25 @@ export interface LinearOptions {
   out?: GpuTensor;
   /** First column of `out` to write (for a weight split into row chunks). */
   outColumnOffset?: number;
+  /**
+   * A LayerNorm fused in front: x is normalised on load, x̂ = (x - mean)/√(var + eps)·weight + bias over its last
+   * dimension, and y = act(x̂·Wᵀ + b) + residual. With `out`, x̂ is also written there (for x̂'s other readers).
+   */
+  norm?: LinearNorm;
   /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
   variant?: LinearVariant;
   /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
   subgroups?: boolean;
+}
+
+export interface LinearNorm {
+  /** [K] f32. */
+  weight: GpuTensor;
+  /** [K] f32. */
+  bias: GpuTensor;
+  eps: number;
+  /** [...lead, K] f32: receives x̂. */
+  out?: GpuTensor;
 }
 
 const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh', 'gelu_tanh', 'relu', 'silu'];
@@ -46,6 +62,8 @@ const UNIFORMS = {
   tiles: 'u32',
   // q4: scales per row of w (ceil(K / 32))
   blocks: 'u32',
+  // the fused LayerNorm's eps (norm)
+  eps: 'f32',
 } as const;
 const BINDINGS = {
   x: true,
@@ -53,9 +71,18 @@ const BINDINGS = {
   w_scale: (p: { weight: string }) => p.weight === 'q8' || p.weight === 'q4',
   bias: (p: { bias: boolean }) => p.bias,
   residual: (p: { residual: boolean }) => p.residual,
+  ln_weight: (p: { norm: boolean }) => p.norm,
+  ln_bias: (p: { norm: boolean }) => p.norm,
+  x_normed: (p: { normOut: boolean }) => p.normOut,
   y: true,
 } as const;
-const EPILOGUE = { bias: [false, true], residual: [false, true], activation: ['none', ...ACTIVATIONS] } as const;
+const EPILOGUE = {
+  bias: [false, true],
+  residual: [false, true],
+  activation: ['none', ...ACTIVATIONS],
+  norm: [false, true],
+  normOut: [false, true],
+} as const;
 
 /** Both variants cover a 64 x 64 tile of y per workgroup. */
 const TILE = 64;
@@ -135,6 +162,19 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
       );
   }
   if (x.buffer === out.buffer) throw new ShapeError('linear: x must not be the output tensor');
+  const norm = opts.norm;
+  if (norm) {
+    expectShape('linear: norm weight', norm.weight, [K], ['f32']);
+    expectShape('linear: norm bias', norm.bias, [K], ['f32']);
+    if (!(norm.eps > 0)) throw new ShapeError(`linear: norm eps must be positive, got ${norm.eps}`);
+    if (norm.out) {
+      expectShape('linear: norm out', norm.out, x.shape, ['f32']);
+      if ([x, out, opts.residual].some((t) => t?.buffer === norm.out?.buffer))
+        throw new ShapeError(
+          'linear: norm out must be a tensor of its own (WebGPU forbids aliasing a written binding)',
+        );
+    }
+  }
 
   gpu.checkBindingSize(`linear: out [${out.shape.join(', ')}]`, out.byteLength);
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
@@ -146,8 +186,28 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const tilesN = Math.ceil(N / TILE);
   const tiles = tilesN * Math.ceil(M / TILE);
   const args = {
-    bindings: { x, w: weight, w_scale: weight.scales, bias: opts.bias, residual: opts.residual, y: out },
-    uniforms: { M, N, K, out_stride: outStride, out_offset: offset, tiles_n: tilesN, tiles, blocks },
+    bindings: {
+      x,
+      w: weight,
+      w_scale: weight.scales,
+      bias: opts.bias,
+      residual: opts.residual,
+      ln_weight: norm?.weight,
+      ln_bias: norm?.bias,
+      x_normed: norm?.out,
+      y: out,
+    },
+    uniforms: {
+      M,
+      N,
+      K,
+      out_stride: outStride,
+      out_offset: offset,
+      tiles_n: tilesN,
+      tiles,
+      blocks,
+      eps: norm?.eps ?? 0,
+    },
     groups: tiles,
     label: `linear ${M}x${K}x${N}`,
   };
@@ -155,6 +215,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     bias: !!opts.bias,
     residual: !!opts.residual,
     activation: opts.activation ?? 'none',
+    norm: !!norm,
+    normOut: !!norm?.out,
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
   if (variant === 'tiled') {

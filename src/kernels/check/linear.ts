@@ -1,5 +1,5 @@
 // linear's check: the float64 reference; cases for both variants (blocked with and without its subgroup path,
-// tiled) on every shape, plus erf_f32 on a grid and the error paths (wrong shapes, a weight over the binding
+// tiled) on every shape, plus the error paths (wrong shapes, a weight over the binding
 // limit); benchmarks at the BridgeTower-base shapes, for every variant x weight dtype asked for (patch-embed.ts
 // covers conv1).
 //
@@ -13,15 +13,14 @@
 // q8 / q4 weights are checked against the same float64 reference computed with the dequantized weights
 // code · scale (the kernel's own error, not the quantization's): the kernel sums codes·x (q8, scaled after) or
 // (code·scale)·x (q4, rounded once per weight, 6e-8 relative), so the same bound holds.
-import activations from '../../../shaders/lib/activations.wgsl?raw';
 import { LimitError, ShapeError } from '../../errors';
 import type { Gpu } from '../../gpu/runtime';
 import { GpuTensor } from '../../gpu/tensor';
 import { linear, type LinearActivation, type LinearVariant } from '../linear';
-import { declareKernel } from '../program';
 import { dequantize, quantize, type QuantDType } from '../../common/quantize';
 import type { HostTensor } from '../../common/tensor';
-import { ACTIVATIONS, erf, toF16, type Activation } from './math';
+import { ACTIVATIONS, toF16, type Activation } from './math';
+import { erfGridCase } from './erf';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, randomValues, type BenchWeights, type KernelBenchmark } from './benchmark';
 
@@ -272,7 +271,7 @@ function prepare(s: LinearSpec): Prepared {
 }
 
 /** The variants every spec runs with: `blocked` also without its subgroup path (which it takes where it can). */
-const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }[] = [
+export const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }[] = [
   { name: 'blocked', variant: 'blocked' },
   { name: 'blocked, no subgroups', variant: 'blocked', subgroups: false },
   { name: 'tiled', variant: 'tiled' },
@@ -317,47 +316,6 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
   };
 }
 
-// erf_f32 on a dense grid: one invocation per point.
-const erfGrid = declareKernel({
-  name: 'erf-grid',
-  params: {},
-  uniforms: {},
-  bindings: { xs: true, ys: true },
-  source: `
-@group(0) @binding(#) var<storage, read> xs: array<f32>;
-@group(0) @binding(#) var<storage, read_write> ys: array<f32>;
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x < arrayLength(&xs)) { ys[id.x] = erf_f32(xs[id.x]); }
-}`,
-  libs: () => [activations],
-});
-
-/** erf_f32 against float64 erf on [-6, 6] in steps of 2^-12 (49153 points, every float32 region of the fit). */
-async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
-  const n = 12 * 4096 + 1;
-  const xs = Float32Array.from({ length: n }, (_, i) => -6 + i / 4096);
-  const expected = Float64Array.from(xs, erf);
-  const x = gpu.upload(xs, [n], 'f32', 'grid');
-  const y = gpu.tensor([n], 'f32', 'erf');
-  poison(gpu, y);
-  erfGrid.dispatch(
-    gpu,
-    {},
-    {
-      bindings: { xs: x, ys: y },
-      uniforms: {},
-      grid: [Math.ceil(n / 64), 1],
-      label: 'erf grid',
-    },
-  );
-  const [actual] = await gpu.read(y);
-  x.release();
-  y.release();
-  // Float32 can't do better than half an ulp of the result (6e-8 just below 1); the fits add < 3e-9.
-  const r = compare(actual, expected, 2.5e-7, 0);
-  return { ...r, detail: `max |erf_f32 - erf| = ${r.maxAbsErr.toExponential(2)} on [-6, 6] step 2^-12: ${r.detail}` };
-}
-
 /** Passes when `fn` throws an instance of `type` whose message contains every one of `words`. */
 function expectThrow(fn: () => unknown, type: abstract new (...args: never[]) => Error, words: string[]): CaseResult {
   const tolerance = `throws ${type.name} naming ${words.join(', ')}`;
@@ -377,7 +335,7 @@ function fakeTensor(gpu: Gpu, shape: number[], dtype: 'f32' | 'f16', label: stri
 }
 
 const linearCases: KernelCase[] = [
-  { kernel: 'linear', name: 'erf_f32 on a dense grid', run: runErfGrid },
+  erfGridCase,
   ...SPECS.flatMap((s) =>
     RUNS.map((r): KernelCase => ({
       kernel: 'linear',
