@@ -1,7 +1,8 @@
 // linear, register-blocked (no workgroup memory, no barriers: the variant for CPU adapters such as SwiftShader).
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
-//   x        [M, K] f32, row-major (vec4f words when vec4)
+//   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
+//            multiple: every rowStep-th row of a longer x)
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order (src/spec/quantize.ts)
 //   w_scale  q8: [N] f32, one per row, applied to the finished dot product;
@@ -156,7 +157,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #endif
   // Row starts (in XV units), clamped into the tensors so edge blocks read valid memory.
 #for i < R
-  let xr{i} = min(m0 + {i}u, p.M - 1u) * kv;
+  let xr{i} = min(m0 + {i}u, p.M - 1u) * p.x_stride;
 #endfor
 #for j < R
   let wr{j} = min(n0 + {j}u, p.N - 1u) * kv;

@@ -1,7 +1,7 @@
 // linear, workgroup-tiled (the variant for GPUs): the same computation and bindings as linear-blocked.wgsl.
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
-//   x        [M, K] f32, row-major
+//   x        [M, K] f32, row-major, row m starting at m·x_stride (K, or a multiple: every rowStep-th row)
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order
 //   w_scale  q8: [N] f32 applied to the finished dot product; q4: [N, blocks] f32 per 32 elements of a row,
@@ -79,10 +79,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   // Neighbouring invocations take neighbouring k, so each of the 4 loads reads 16 consecutive floats per quad.
   let kk = t % 16u;
   let q = t / 16u;
-  let xr0 = min(tm + q * 4u, p.M - 1u) * p.K;
-  let xr1 = min(tm + q * 4u + 1u, p.M - 1u) * p.K;
-  let xr2 = min(tm + q * 4u + 2u, p.M - 1u) * p.K;
-  let xr3 = min(tm + q * 4u + 3u, p.M - 1u) * p.K;
+  let xr0 = min(tm + q * 4u, p.M - 1u) * p.x_stride;
+  let xr1 = min(tm + q * 4u + 1u, p.M - 1u) * p.x_stride;
+  let xr2 = min(tm + q * 4u + 2u, p.M - 1u) * p.x_stride;
+  let xr3 = min(tm + q * 4u + 3u, p.M - 1u) * p.x_stride;
   let wr0 = min(tn + q * 4u, p.N - 1u) * p.K;
   let wr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.K;
   let wr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.K;

@@ -32,6 +32,11 @@ export interface LinearOptions {
    * dimension, and y = act(x̂·Wᵀ + b) + residual. With `out`, x̂ is also written there (for x̂'s other readers).
    */
   norm?: LinearNorm;
+  /**
+   * Read only every rowStep-th row of x (x [B, L, K] with rowStep L: token 0 of each sequence, the poolers'
+   * input): M = rows / rowStep, and the output is [M, N]. Not with `norm.out`.
+   */
+  rowStep?: number;
   /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
   variant?: LinearVariant;
   /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
@@ -64,6 +69,8 @@ const UNIFORMS = {
   blocks: 'u32',
   // the fused LayerNorm's eps (norm)
   eps: 'f32',
+  // words from one row of x to the next (K / 4 with vec4 reads, else K; times rowStep)
+  x_stride: 'u32',
 } as const;
 const BINDINGS = {
   x: true,
@@ -126,7 +133,14 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
       ['f32'],
     );
   }
-  const M = lead.reduce((a, b) => a * b, 1);
+  const rows = lead.reduce((a, b) => a * b, 1);
+  const step = opts.rowStep ?? 1;
+  if (!Number.isSafeInteger(step) || step < 1 || rows % step !== 0) {
+    throw new ShapeError(`linear: rowStep ${step} must be a positive integer dividing the ${rows} rows of x`);
+  }
+  if (step > 1 && opts.norm?.out) throw new ShapeError('linear: rowStep cannot write x̂ (norm.out)');
+  const M = rows / step;
+  const outLead = step === 1 ? lead : [M];
   if (opts.bias) expectShape('linear: bias', opts.bias, [N], ['f32']);
   if (opts.activation !== undefined && !ACTIVATIONS.includes(opts.activation)) {
     throw new ShapeError(
@@ -145,13 +159,13 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   let out: GpuTensor;
   if (opts.out) {
     out = opts.out;
-    expectShape('linear: out', out, [...lead, -1], ['f32']);
+    expectShape('linear: out', out, [...outLead, -1], ['f32']);
     const width = out.shape[out.shape.length - 1];
     if (offset + N > width) {
       throw new ShapeError(`linear: out has ${width} columns, too few for ${N} columns at offset ${offset}`);
     }
   } else {
-    out = gpu.tensor([...lead, N], 'f32', 'linear');
+    out = gpu.tensor([...outLead, N], 'f32', 'linear');
   }
   const outStride = out.shape[out.shape.length - 1];
   if (opts.residual) {
@@ -207,6 +221,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
       tiles,
       blocks,
       eps: norm?.eps ?? 0,
+      x_stride: K * step,
     },
     groups: tiles,
     label: `linear ${M}x${K}x${N}`,
@@ -227,7 +242,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
     const pairs = quant && vec4 && K % 8 === 0;
-    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, args);
+    const blockedArgs = { ...args, uniforms: { ...args.uniforms, x_stride: ((vec4 ? K / 4 : K) * step) | 0 } };
+    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, blockedArgs);
   }
   return out;
 }

@@ -41,7 +41,7 @@ import {
   type PlannedText,
 } from './plan';
 import { RobertaTextTower } from './roberta';
-import { ModelWeights, type WeightUploadOptions } from './weights';
+import { ModelWeights, type PendingNorm, type WeightUploadOptions } from './weights';
 
 export * from './io';
 
@@ -61,17 +61,23 @@ interface CrossStackInputs {
   query: number;
 }
 
+/** One side's output of a cross layer: its LayerNorm pending, and the normalised tensor when it was written. */
+interface CrossOutput {
+  pending: PendingNorm;
+  normed?: GpuTensor;
+}
+
 /** The outputs of one cross layer: its text and image sides. */
 interface CrossFeatures {
-  text: GpuTensor;
-  image: GpuTensor;
+  text: CrossOutput;
+  image: CrossOutput;
 }
 
 /** The text tower's results the rest of the pass uses. */
 interface TextSide {
   mask: GpuTensor;
-  /** The text layers that feed the cross-modal stack (split-1 .. Lt-1). */
-  sources: GpuTensor[];
+  /** The bridge inputs cross_modal_text_transform(text layer) + token type 0, one per cross layer. */
+  crossInputs: GpuTensor[];
   itc?: GpuTensor;
 }
 
@@ -154,8 +160,7 @@ export class BridgeTowerModel {
         outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: plan.image?.from === 'features' });
       if (plan.kind === 'cross' && text && image) {
         const B = plan.batch;
-        const textInputs = text.sources.map((t) => this.crossText.transform(t, 0));
-        outs.release(...text.sources);
+        const textInputs = text.crossInputs;
         const stack = { textInputs, mask: text.mask, batch: B, query: plan.query };
         const cls = this.crossModal(stack, image, outs, '');
         this.taskHeads(cls, outs, plan.itm);
@@ -220,8 +225,8 @@ export class BridgeTowerModel {
   // --- towers -------------------------------------------------------------------------------------------
 
   /**
-   * Steps 1-2. Keeps the text layers that feed the cross-modal stack when they do, and itc_text when itc_text or
-   * itc_logits is asked for.
+   * Steps 1-2, and step 5's text transform of the layers that feed the cross-modal stack when they do; itc_text
+   * when itc_text or itc_logits is asked for.
    */
   private textTower(planned: PlannedText, pass: Pass): TextSide {
     const { outs, upload } = pass;
@@ -229,22 +234,37 @@ export class BridgeTowerModel {
       first = this.split - 1;
     const mask = upload(planned.mask, [planned.batch, planned.length], 'attention mask');
     const ids = upload(planned.ids, [planned.batch, planned.length], 'input ids');
-    let x = outs.offer('text_embeddings', this.text.embed(ids));
-    const sources: GpuTensor[] = [];
+    const crossInputs: GpuTensor[] = [];
+    const name = (i: number) => (i < 0 ? 'text_embeddings' : `text_layer.${i}`);
+    const feeds = (i: number) => planned.feedsCross && i >= first;
+    let pending = this.text.embed(ids);
     for (let i = 0; i < c.text.layers; i++) {
-      const y = outs.offer(`text_layer.${i}`, this.text.layer(i, x, mask));
-      if (!sources.includes(x)) outs.release(x);
-      if (planned.feedsCross && i >= first) sources.push(y);
-      x = y;
+      // `input`, layer i's input written, is layer i-1's output (text_embeddings for i = 0).
+      const { out, input } = this.text.layer(i, pending, mask);
+      outs.offer(name(i - 1), input);
+      if (feeds(i - 1)) crossInputs.push(this.crossText.transform(input, 0));
+      outs.release(input);
+      pending = out;
     }
+    const last = c.text.layers - 1;
+    let x: GpuTensor;
+    if (feeds(last)) {
+      // The bridge's input transform normalises the last layer on load and writes it.
+      x = this.gpu.tensor(pending.raw.shape, 'f32', 'text layer output');
+      crossInputs.push(this.crossText.transform(pending.raw, 0, this.weights.norm(pending.norm, pending.eps, x)));
+    } else {
+      x = this.weights.normalize(pending);
+    }
+    pending.raw.release();
+    outs.offer(name(last), x);
     let itc: GpuTensor | undefined;
     if (outs.wants('itc_text') || outs.wants('itc_logits')) {
       const cls = takeToken(this.gpu, x, 0);
       itc = outs.offer('itc_text', this.heads.itc('text', cls));
       cls.release();
     }
-    if (!sources.includes(x)) outs.release(x);
-    return { mask, sources, itc };
+    outs.release(x);
+    return { mask, crossInputs, itc };
   }
 
   /** One image's side: the given image features, or the image tower run on the pixels. */
@@ -282,27 +302,23 @@ export class BridgeTowerModel {
       outs.release(x);
       x = y;
       if (keep.cross && i >= first && i < c.text.layers) {
-        const post = this.vision.layerNorm(x, LN_POST);
-        crossInputs.push(this.crossImage.transform(post, tokenType));
-        post.release();
+        crossInputs.push(this.crossImage.transform(x, tokenType, this.vision.norm(LN_POST)));
       }
       if (keep.fusion && i >= fusionFirst) {
-        const normed = this.vision.layerNorm(x, c.vision.layernormShared ? LN_POST : lnSeparate(i));
-        fusionInputs.push(this.crossImage.transform(normed, tokenType));
-        normed.release();
+        const norm = this.vision.norm(c.vision.layernormShared ? LN_POST : lnSeparate(i));
+        fusionInputs.push(this.crossImage.transform(x, tokenType, norm));
       }
       if (keep.itc && i === itcLayer) {
         const cls = takeToken(this.gpu, x, 0);
-        const normed = this.vision.layerNorm(cls, hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
-        cls.release();
+        const norm = this.vision.norm(hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
         if (hf) {
-          const projected = this.crossImage.transform(normed, 1);
+          const projected = this.crossImage.transform(cls, 1, norm);
           itc = this.heads.itc('image', projected);
           projected.release();
         } else {
-          itc = this.heads.itc('image', normed);
+          itc = this.heads.itc('image', cls, norm);
         }
-        normed.release();
+        cls.release();
       }
     }
     outs.release(x);
@@ -318,11 +334,15 @@ export class BridgeTowerModel {
   private crossModal(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs, prefix: string): GpuTensor {
     let feats = this.crossLayer(0, stack, image, outs, prefix);
     for (let j = 1; j < this.config.numLayers; j++) feats = this.crossLayer(j, stack, image, outs, prefix, feats);
-    outs.offer(`${prefix}text_feats`, feats.text);
-    outs.offer(`${prefix}image_feats`, feats.image);
-    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(feats.text, feats.image));
-    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(feats.text));
-    outs.release(feats.text, feats.image);
+    const text = feats.text.normed ?? this.weights.normalize(feats.text.pending);
+    const imageFeats = feats.image.normed ?? this.weights.normalize(feats.image.pending);
+    feats.text.pending.raw.release();
+    feats.image.pending.raw.release();
+    outs.offer(`${prefix}text_feats`, text);
+    outs.offer(`${prefix}image_feats`, imageFeats);
+    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(text, imageFeats));
+    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(text));
+    outs.release(text, imageFeats);
     return cls;
   }
 
@@ -337,29 +357,34 @@ export class BridgeTowerModel {
   ): CrossFeatures {
     const B = stack.batch;
     const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
-    const x = outs.offer(
-      `${prefix}cross_text_in.${j}`,
-      previous
-        ? this.crossText.linkTower(j - 1, stack.textInputs[j], previous.text)
-        : this.crossText.layerNorm(stack.textInputs[j]),
-    );
-    const y = outs.offer(
-      `${prefix}cross_image_in.${j}`,
-      previous ? this.crossImage.linkTower(j - 1, imageInput, previous.image) : this.crossImage.layerNorm(imageInput),
-    );
+    const { input: x, proj: xp } = this.crossText.layerInput(j, stack.textInputs[j], previous?.text.pending);
+    const { input: y, proj: yp } = this.crossImage.layerInput(j, imageInput, previous?.image.pending);
+    outs.offer(`${prefix}cross_text_in.${j}`, x);
+    outs.offer(`${prefix}cross_image_in.${j}`, y);
     if (imageInput !== image.crossInputs[j]) imageInput.release();
-    outs.release(previous?.text, previous?.image);
+    outs.release(previous?.text.normed, previous?.image.normed);
+    previous?.text.pending.raw.release();
+    previous?.image.pending.raw.release();
     const probsName = `${prefix}cross_attn_probs.${j}`;
     const mask = stack.mask;
-    const t = this.crossText.layers[j].forward(x, mask, y, undefined, outs.wants(probsName) ? stack.query : undefined);
+    const query = outs.wants(probsName) ? stack.query : undefined;
+    const t = this.crossText.layers[j].forward(x, xp, mask, yp, undefined, query);
     if (t.probs) outs.offer(probsName, t.probs);
-    const text = outs.offer(`${prefix}cross_text.${j}`, t.out);
-    const imageOut = outs.offer(
+    const text = this.written(`${prefix}cross_text.${j}`, t.out, outs);
+    const imageOut = this.written(
       `${prefix}cross_image.${j}`,
-      this.crossImage.layers[j].forward(y, undefined, x, mask).out,
+      this.crossImage.layers[j].forward(y, yp, undefined, xp, mask).out,
+      outs,
     );
     outs.release(x, y);
+    xp.release();
+    yp.release();
     return { text, image: imageOut };
+  }
+
+  /** A cross layer's output, written (normalised) now only when it is asked for by `name`. */
+  private written(name: string, pending: PendingNorm, outs: Outputs): CrossOutput {
+    return { pending, normed: outs.wants(name) ? outs.offer(name, this.weights.normalize(pending)) : undefined };
   }
 
   /** Step 9 heads on cls_feats of the first image (ITM too when it reads the main stack). */

@@ -64,6 +64,8 @@ interface LinearSpec {
   /** Write into a wider output of this many columns, at outColumnOffset. */
   outWidth?: number;
   outColumnOffset?: number;
+  /** Read every rowStep-th row of x (the poolers' token 0): the output has rows / rowStep rows. */
+  rowStep?: number;
   seed: number;
 }
 
@@ -81,6 +83,27 @@ const SPECS: LinearSpec[] = [
   },
   { name: '37x64x70, bias + residual', lead: [37], K: 64, N: 70, bias: true, residual: true, seed: 4 },
   { name: '41x36x65, no bias, no activation', lead: [41], K: 36, N: 65, seed: 5 },
+  {
+    name: 'rowStep 9: token 0 of [3, 9] x 20 -> 33 into columns 33.. of 70, bias + tanh',
+    lead: [3, 9],
+    K: 20,
+    N: 33,
+    rowStep: 9,
+    bias: true,
+    activation: 'tanh',
+    outWidth: 70,
+    outColumnOffset: 33,
+    seed: 21,
+  },
+  {
+    name: 'rowStep 5: token 0 of [2, 5] x 768 -> 70, residual',
+    lead: [2, 5],
+    K: 768,
+    N: 70,
+    rowStep: 5,
+    residual: true,
+    seed: 22,
+  },
   {
     name: 'HF hidden_act gelu_new 5x24x19, bias',
     lead: [5],
@@ -245,10 +268,13 @@ function prepare(s: LinearSpec): Prepared {
   const cached = prepared.get(s);
   if (cached) return cached;
   const rand = rng(s.seed);
-  const M = s.lead.reduce((a, b) => a * b, 1);
+  const rows = s.lead.reduce((a, b) => a * b, 1);
+  const M = rows / (s.rowStep ?? 1);
   const width = s.outWidth ?? s.N;
   const off = s.outColumnOffset ?? 0;
-  const x = randomF32(M * s.K, rand);
+  const x = randomF32(rows * s.K, rand);
+  const step = (s.rowStep ?? 1) * s.K;
+  const xRead = Float32Array.from({ length: M * s.K }, (_, i) => x[Math.floor(i / s.K) * step + (i % s.K)]);
   let w = randomF32(s.N * s.K, rand, -2 / Math.sqrt(s.K), 2 / Math.sqrt(s.K));
   let wBits: Uint16Array | undefined;
   if (s.f16) ({ bits: wBits, values: w } = toF16(w));
@@ -257,7 +283,7 @@ function prepare(s: LinearSpec): Prepared {
   const bias = s.bias ? randomF32(s.N, rand) : undefined;
   const residual = s.residual ? randomF32(M * width, rand) : undefined;
   // q8 / q4: the reference reads the dequantized weights code · scale in float64.
-  const y = linearRef(x, wQuant ? dequantize(wQuant) : w, M, s.K, s.N, { bias, activation: s.activation });
+  const y = linearRef(xRead, wQuant ? dequantize(wQuant) : w, M, s.K, s.N, { bias, activation: s.activation });
   const expected = new Float64Array(M * width).fill(UNTOUCHED);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < s.N; n++) {
@@ -279,7 +305,8 @@ export const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }
 
 async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
   const p = prepare(s);
-  const M = s.lead.reduce((a, b) => a * b, 1);
+  const M = s.lead.reduce((a, b) => a * b, 1) / (s.rowStep ?? 1);
+  const outLead = s.rowStep ? [M] : s.lead;
   const width = s.outWidth ?? s.N;
   const x = gpu.upload(p.x, [...s.lead, s.K], 'f32', 'x');
   const w = p.wQuant
@@ -288,13 +315,13 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
       ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w')
       : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
   const bias = p.bias && gpu.upload(p.bias, [s.N], 'f32', 'bias');
-  const residual = p.residual && gpu.upload(p.residual, [...s.lead, width], 'f32', 'residual');
+  const residual = p.residual && gpu.upload(p.residual, [...outLead, width], 'f32', 'residual');
   let out: GpuTensor | undefined;
   if (s.outWidth) {
     // NaN where the kernel must write, UNTOUCHED where it must not.
     const init = new Float32Array(M * width).fill(UNTOUCHED);
     for (let m = 0; m < M; m++) init.fill(NaN, m * width + s.outColumnOffset!, m * width + s.outColumnOffset! + s.N);
-    out = gpu.upload(init, [...s.lead, width], 'f32', 'out');
+    out = gpu.upload(init, [...outLead, width], 'f32', 'out');
   }
   const y = linear(gpu, x, w, {
     bias,
@@ -302,6 +329,7 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
     residual,
     out,
     outColumnOffset: s.outColumnOffset,
+    rowStep: s.rowStep,
     variant,
     subgroups,
   });
