@@ -1,8 +1,8 @@
 // Builds the npm package's library (`npm run build:lib`, run by `prepack`):
-//   dist/lib/index.js, node.js (+ shared chunks)   ESM for bundlers and Node; WGSL inlined as strings
-//   dist/lib/bridgetower-webgpu.js                  one self-contained browser ESM file for CDNs (--mode cdn)
-//   dist/lib/demo/                                  the demo model, found beside the bundle
-//   dist/lib/types/                                 .d.ts (tsc -p tsconfig.lib.json)
+//   dist/lib/index.js, node.js, advanced.js (+ chunks)   ESM for bundlers and Node; WGSL inlined as strings
+//   dist/lib/bridgetower-webgpu.js                       one self-contained browser ESM file for CDNs (--mode cdn)
+//   dist/lib/demo/                                       the demo model, found beside the bundle
+//   dist/lib/types/                                      .d.ts (tsc -p tsconfig.lib.json)
 // The demo's URLs are written into the output as `new URL('./demo/<file>', import.meta.url)` after Vite's
 // own transforms, so this build leaves them alone and the user's bundler (Vite, webpack 5) copies the files.
 import { cpSync, readdirSync } from 'node:fs';
@@ -32,8 +32,8 @@ function demoModel(): Plugin {
       );
       return { code: code.replace(PLACEHOLDER, `{ ${urls.join(', ')} }`), map: null };
     },
-    writeBundle() {
-      cpSync(DEMO, resolve(root, OUT_DIR, 'demo'), { recursive: true });
+    writeBundle(options) {
+      cpSync(DEMO, resolve(options.dir ?? resolve(root, OUT_DIR), 'demo'), { recursive: true });
     },
   };
 }
@@ -54,7 +54,11 @@ export default defineConfig(({ mode }) => {
       lib: {
         entry: cdn
           ? ({ 'bridgetower-webgpu': resolve(root, 'src/tasks/index.ts') } as Record<string, string>)
-          : { index: resolve(root, 'src/tasks/index.ts'), node: resolve(root, 'src/tasks/node.ts') },
+          : {
+              index: resolve(root, 'src/tasks/index.ts'),
+              node: resolve(root, 'src/tasks/node.ts'),
+              advanced: resolve(root, 'src/tasks/advanced.ts'),
+            },
         formats: ['es'],
         fileName: (_f, name) => `${name}.js`,
       },

@@ -1,18 +1,22 @@
 // Every failure the library reports on purpose is a BridgeTowerError with a stable `code`,
 // so the CLI can print one line and the app can show words instead of a stack.
+// Each class states its `name` as a string: a minifier renames classes, so `new.target.name` would read "q"
+// in the CDN bundle or any production build. The README's "Errors" table lists every class and code.
 
 export class BridgeTowerError extends Error {
+  override readonly name: string = 'BridgeTowerError';
   constructor(
+    /** Stable and specific: one per class below ('gpu' and 'io' for the base class, 'hub-…' per HubError kind). */
     readonly code: string,
     message: string,
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
 /** No WebGPU adapter, or none that can run us. */
 export class WebGPUUnavailableError extends BridgeTowerError {
+  override readonly name = 'WebGPUUnavailableError';
   constructor(message: string) {
     super('webgpu-unavailable', message);
   }
@@ -20,6 +24,7 @@ export class WebGPUUnavailableError extends BridgeTowerError {
 
 /** A device limit or feature we need is not granted (binding size, buffer size, workgroup storage...). */
 export class LimitError extends BridgeTowerError {
+  override readonly name = 'LimitError';
   constructor(message: string) {
     super('limit', message);
   }
@@ -27,6 +32,7 @@ export class LimitError extends BridgeTowerError {
 
 /** The GPU device was lost while we were using it. */
 export class DeviceLostError extends BridgeTowerError {
+  override readonly name = 'DeviceLostError';
   constructor(message: string) {
     super('device-lost', message);
   }
@@ -34,6 +40,7 @@ export class DeviceLostError extends BridgeTowerError {
 
 /** A tensor of the wrong shape or dtype reached a kernel, the model or a task. */
 export class ShapeError extends BridgeTowerError {
+  override readonly name = 'ShapeError';
   constructor(message: string) {
     super('shape', message);
   }
@@ -41,6 +48,7 @@ export class ShapeError extends BridgeTowerError {
 
 /** A checkpoint, safetensors file, zip or pickle that cannot be read. `file` names it. */
 export class CheckpointError extends BridgeTowerError {
+  override readonly name = 'CheckpointError';
   constructor(
     readonly file: string,
     detail: string,
@@ -51,6 +59,7 @@ export class CheckpointError extends BridgeTowerError {
 
 /** A tensor the configuration requires is not in the weights. */
 export class MissingTensorError extends BridgeTowerError {
+  override readonly name = 'MissingTensorError';
   constructor(
     readonly tensor: string,
     where: string,
@@ -61,6 +70,7 @@ export class MissingTensorError extends BridgeTowerError {
 
 /** Stored bytes do not match the checksum recorded for them. */
 export class ChecksumError extends BridgeTowerError {
+  override readonly name = 'ChecksumError';
   constructor(
     readonly file: string,
     detail: string,
@@ -71,6 +81,7 @@ export class ChecksumError extends BridgeTowerError {
 
 /** A configuration that contradicts itself or the weights. */
 export class ConfigError extends BridgeTowerError {
+  override readonly name = 'ConfigError';
   constructor(message: string) {
     super('config', message);
   }
@@ -78,6 +89,7 @@ export class ConfigError extends BridgeTowerError {
 
 /** An image that cannot be decoded or is unusable (too large, zero-sized). */
 export class ImageError extends BridgeTowerError {
+  override readonly name = 'ImageError';
   constructor(message: string) {
     super('image', message);
   }
@@ -85,6 +97,7 @@ export class ImageError extends BridgeTowerError {
 
 /** Tokenizer files that are malformed, or text that cannot be encoded. */
 export class TokenizerError extends BridgeTowerError {
+  override readonly name = 'TokenizerError';
   constructor(message: string) {
     super('tokenizer', message);
   }
@@ -92,6 +105,7 @@ export class TokenizerError extends BridgeTowerError {
 
 /** Text a task cannot use: empty or only whitespace. */
 export class TextError extends BridgeTowerError {
+  override readonly name = 'TextError';
   constructor(message: string) {
     super('text', message);
   }
@@ -99,6 +113,7 @@ export class TextError extends BridgeTowerError {
 
 /** A task needs a head the loaded checkpoint does not have. */
 export class HeadUnavailableError extends BridgeTowerError {
+  override readonly name = 'HeadUnavailableError';
   constructor(
     readonly head: string,
     message: string,
@@ -109,6 +124,7 @@ export class HeadUnavailableError extends BridgeTowerError {
 
 /** Bad command-line usage. */
 export class UsageError extends BridgeTowerError {
+  override readonly name = 'UsageError';
   constructor(message: string) {
     super('usage', message);
   }
@@ -116,7 +132,43 @@ export class UsageError extends BridgeTowerError {
 
 /** The caller's AbortSignal fired. */
 export class AbortedError extends BridgeTowerError {
+  override readonly name = 'AbortedError';
   constructor(message = 'aborted') {
     super('aborted', message);
+  }
+}
+
+/** A public argument or option of the wrong type or out of range: a string where a list goes, topK 0, an empty list. */
+export class ArgumentError extends BridgeTowerError {
+  override readonly name = 'ArgumentError';
+  constructor(message: string) {
+    super('argument', message);
+  }
+}
+
+/** A call on a model after its dispose(). */
+export class DisposedError extends BridgeTowerError {
+  override readonly name = 'DisposedError';
+  constructor(message: string) {
+    super('disposed', message);
+  }
+}
+
+/** A search index file that is not one, or is damaged (src/search/index-file.ts documents the format). */
+export class IndexFileError extends BridgeTowerError {
+  override readonly name = 'IndexFileError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super('index-file', `${file}: ${message}`);
+  }
+}
+
+/** A search index made by another model (weights, definitions, dtype or preprocessing) than the one given. */
+export class IndexMismatchError extends BridgeTowerError {
+  override readonly name = 'IndexMismatchError';
+  constructor(message: string) {
+    super('index-mismatch', message);
   }
 }

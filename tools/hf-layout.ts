@@ -1,6 +1,6 @@
 // Writes a web-format model (weights/demo by default) in the Hugging Face hub's layout, for the hub tests
 // and for trying `--model hf:...` against a local server:
-//   config.json (HF BridgeTower config + the fixtures' bridgetower_oracle_notes, id2label from the labels),
+//   config.json (the model's BridgeTowerConfig with id2label from the labels: see layoutConfig),
 //   weights under HF names as model.safetensors | sharded safetensors | pytorch_model.bin | sharded bin,
 //   vocab.json + merges.txt, or tokenizer.json.
 // Usage: npx tsx tools/hf-layout.ts <out-dir> [--from weights/demo] [--weights safetensors|safetensors-sharded|bin|bin-sharded] [--tokenizer-json]
@@ -41,47 +41,12 @@ export function canonicalToHf(name: string): string {
   return hf;
 }
 
-export function hfConfig(c: BridgeTowerConfig, labels?: string[]): Record<string, unknown> {
-  const heads = (Object.keys(c.heads) as Array<keyof BridgeTowerConfig['heads']>).filter((h) => c.heads[h]);
-  const vqa = c.heads.vqa;
-  return {
-    architectures: ['BridgeTowerForVisualQuestionAnswering'],
-    model_type: 'bridgetower',
-    hidden_size: c.hiddenSize,
-    num_attention_heads: c.numHeads,
-    num_hidden_layers: c.numLayers,
-    contrastive_hidden_size: c.heads.itc ? c.heads.itc.dim : undefined,
-    text_config: {
-      model_type: 'bridgetower_text_model',
-      vocab_size: c.text.vocabSize,
-      hidden_size: c.text.hiddenSize,
-      num_hidden_layers: c.text.layers,
-      num_attention_heads: c.text.heads,
-      intermediate_size: c.text.intermediateSize,
-      max_position_embeddings: c.text.maxPositionEmbeddings,
-      type_vocab_size: c.text.typeVocabSize,
-      pad_token_id: c.text.padTokenId,
-      bos_token_id: c.text.bosTokenId,
-      eos_token_id: c.text.eosTokenId,
-    },
-    vision_config: {
-      model_type: 'bridgetower_vision_model',
-      hidden_size: c.vision.width,
-      num_hidden_layers: c.vision.layers,
-      patch_size: c.vision.patchSize,
-      image_size: c.vision.imageSize,
-      share_layernorm: c.vision.layernormShared,
-    },
-    bridgetower_oracle_notes: {
-      vision_num_attention_heads: c.vision.heads,
-      heads,
-      vqav2_label_size: vqa?.outFeatures,
-      task_head_layers: vqa?.layers,
-      head_hidden_scale: vqa && vqa.layers === 2 ? vqa.hidden / vqa.inFeatures : undefined,
-      token_type_vocab: c.tokenTypes,
-    },
-    ...(labels ? { id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])) } : {}),
-  };
+/**
+ * config.json: the model's own BridgeTowerConfig (an HF config cannot describe a model with the authors'
+ * definitions: HF builds width / 64 vision heads and LayerNorm eps 1e-5 everywhere), with id2label from the labels.
+ */
+export function layoutConfig(c: BridgeTowerConfig, labels?: string[]): Record<string, unknown> {
+  return { ...c, ...(labels ? { id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])) } : {}) };
 }
 
 /** The files of the model at `from` in the hub's layout, by name. */
@@ -116,7 +81,7 @@ export async function hfLayout(from: string, opts: HfLayoutOptions = {}): Promis
         bin ? 'pytorch_model.bin.index.json' : 'model.safetensors.index.json',
         json({ metadata: {}, weight_map: weightMap }),
       );
-    files.set('config.json', json(hfConfig(web.config, web.labels)));
+    files.set('config.json', json(layoutConfig(web.config, web.labels)));
     const tok = web.tokenizer;
     if (!tok) throw new Error(`${from} has no tokenizer files`);
     if (opts.tokenizerJson)

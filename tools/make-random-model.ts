@@ -8,7 +8,7 @@ import { parseArgs, option, intOption } from '../src/cli/args';
 import { NodeDirSink } from '../src/checkpoint/source-node';
 import type { HostTensor } from '../src/common/tensor';
 import { MemoryWeights, PRESETS, randomWeights } from '../src/checkpoint/random-weights';
-import { writeWebFormat } from '../src/checkpoint/web-format';
+import { writeWebFormat } from '../src/checkpoint/web-format-write';
 import type { BridgeTowerConfig } from '../src/common/config';
 import { UsageError } from '../src/errors';
 import { writeSafetensors } from '../src/checkpoint/safetensors-write';

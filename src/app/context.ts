@@ -1,7 +1,8 @@
 // What every task view shares: the loaded model, the main picture, and one queue that runs tasks one at a
 // time (the model owns one GPU device and one command stream) and turns failures into the error banner.
 // The task under way shows in one progress box (what, items done of total, time since the click) with a
-// Cancel that stops it between forward passes.
+// Cancel that stops it at the next stage of its forward pass. A task asked while the first model loads is queued
+// behind the load and says so.
 import type { HeadName, TaskOptions, TaskProgress } from '../tasks/types';
 import { byTestId, formatMs } from './dom';
 import type { ImageSlot } from './image-slot';
@@ -26,6 +27,8 @@ export interface TaskRun extends Required<TaskOptions> {
 
 export class AppContext {
   private current: LoadedModel | null = null;
+  /** Settles when the load under way ends (null when none is). */
+  private loading: Promise<void> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private running: AbortController | null = null;
   private readonly box = byTestId('task-progress-box');
@@ -53,23 +56,12 @@ export class AppContext {
     }
   }
 
-  /** Queue work that no button waits for (e.g. the model's warm-up), shown in the progress box as `what`. */
-  background(what: string, fn: (m: LoadedModel) => Promise<unknown>): void {
-    const loaded = this.loaded;
-    if (!loaded) return;
-    // Skipped if another model replaced this one while earlier tasks ran.
-    this.queue = this.queue
-      .then(async () => {
-        if (this.loaded !== loaded) return;
-        this.show(what, null);
-        this.box.dataset.task = 'background';
-        try {
-          await fn(loaded);
-        } finally {
-          this.hide();
-        }
-      })
-      .catch((e: unknown) => showError(e, what));
+  /** A model is loading until `done` settles: a task asked meanwhile without a model waits for it, queued. */
+  whileLoading(done: Promise<void>): void {
+    const loading = done.then(() => {
+      if (this.loading === loading) this.loading = null;
+    });
+    this.loading = loading;
   }
 
   /**
@@ -82,9 +74,9 @@ export class AppContext {
     what: string,
     fn: (m: LoadedModel, run: TaskRun) => Promise<T>,
   ): Promise<T | undefined> {
-    const loaded = this.loaded;
-    if (!loaded) {
-      showError('no model is loaded — load one in the Model panel', what);
+    const noModel = 'no model is loaded — load one in the Model panel';
+    if (!this.loaded && !this.loading) {
+      showError(noModel, what);
       return Promise.resolve(undefined);
     }
     const clickedAt = performance.now();
@@ -94,9 +86,15 @@ export class AppContext {
     const job = this.queue.then(async () => {
       clearError();
       this.running = controller;
-      this.show(what, controller);
+      this.show(what);
       const onProgress = (p: TaskProgress) => this.progress(p, clickedAt);
       try {
+        if (!this.loaded && this.loading) {
+          this.detail.textContent = 'queued: it runs once the model has loaded';
+          await Promise.race([this.loading, aborted(controller.signal)]);
+        }
+        const loaded = this.loaded;
+        if (!loaded) throw new Error(noModel);
         if (controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
         return await fn(loaded, { signal: controller.signal, onProgress, clickedAt });
       } catch (e) {
@@ -115,16 +113,15 @@ export class AppContext {
     return job;
   }
 
-  private show(what: string, controller: AbortController | null): void {
+  private show(what: string): void {
     this.box.hidden = false;
     this.box.dataset.task = 'task';
     this.label.textContent = `${what}…`;
-    const why = 'compiling the GPU kernels once, so that the first answer is as quick as the rest';
-    this.detail.textContent = controller ? '' : why;
+    this.detail.textContent = '';
     this.bar.removeAttribute('value');
     delete this.bar.dataset.done;
     delete this.bar.dataset.total;
-    this.cancelButton.hidden = !controller;
+    this.cancelButton.hidden = false;
   }
 
   private progress(p: TaskProgress, clickedAt: number): void {
@@ -138,4 +135,9 @@ export class AppContext {
     this.box.hidden = true;
     delete this.box.dataset.task;
   }
+}
+
+/** Settles when `signal` aborts (never, if it does not). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

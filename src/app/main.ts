@@ -14,6 +14,7 @@ import { fillMaskView } from './views/fill-mask';
 import { matchView } from './views/match';
 import { nlvr2View } from './views/nlvr2';
 import { retrievalView } from './views/retrieval';
+import { searchView } from './views/search';
 import { vqaView } from './views/vqa';
 
 /** Views offered while no model is loaded (they say so when used). */
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     vqaView(ctx),
     matchView(ctx),
     retrievalView(ctx),
+    searchView(ctx),
     fillMaskView(ctx),
     nlvr2View(ctx),
     entailmentView(ctx),
@@ -46,9 +48,10 @@ async function main(): Promise<void> {
     for (const v of views) v.setModel(m);
     tabs.setAvailable((v) => (m ? v.heads.every((head) => m.model.hasHead(head)) : WITHOUT_MODEL.has(v.id)));
     document.body.classList.toggle('demo-loaded', m?.isDemo ?? false);
-    // Compile the shaders while the user picks a picture and types: the first answer is then as quick as the next.
-    ctx.background('Preparing the model', (loaded) => loaded.model.warmUp());
   });
+  // Loading compiles the shaders (a phase of its own), so the first answer is as quick as the next; a task asked
+  // while the first model loads waits for it.
+  panel.onLoading((done) => ctx.whileLoading(done));
   tabs.setAvailable((v) => WITHOUT_MODEL.has(v.id));
   byTestId('error-dismiss').addEventListener('click', clearError);
   void panel.refreshStored();

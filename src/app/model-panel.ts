@@ -3,7 +3,8 @@
 // converted in the page into browser storage — with a progress bar (bytes and tensors), Cancel, and the list
 // of models stored in this browser.
 import type { Directory } from '../checkpoint/byte-source';
-import { WEB_DTYPES, type ConvertProgress, type WebDType } from '../checkpoint/web-format';
+import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
+import { type ConvertProgress } from '../checkpoint/web-format-write';
 import type { WeightSet } from '../common/weight-set';
 import {
   deleteStoredModel,
@@ -53,6 +54,7 @@ export class ModelPanel {
   /** The load or conversion in progress; Cancel aborts it. */
   private job: AbortController | null = null;
   private readonly listeners: Array<(m: LoadedModel | null) => void> = [];
+  private readonly loadingListeners: Array<(done: Promise<void>) => void> = [];
   private readonly progressBox = byTestId('progress-box');
   private readonly progressBar = byTestId<HTMLProgressElement>('progress');
   private readonly progressLabel = byTestId('progress-label');
@@ -123,6 +125,11 @@ export class ModelPanel {
     this.listeners.push(fn);
   }
 
+  /** Told of each load as it starts, with a promise that settles when it ends (loaded, failed or cancelled). */
+  onLoading(fn: (done: Promise<void>) => void): void {
+    this.loadingListeners.push(fn);
+  }
+
   /** A failure in the banner, and the same words beside the load controls until the next load starts. */
   private fail(e: unknown, context: string): void {
     showError(e, context);
@@ -174,6 +181,22 @@ export class ModelPanel {
     source: () => string | Directory | Promise<WeightSet>,
   ): Promise<void> {
     const controller = this.startJob(`Loading ${name}`);
+    let ended = () => {};
+    const done = new Promise<void>((resolve) => (ended = resolve));
+    for (const fn of this.loadingListeners) fn(done);
+    try {
+      await this.loadInJob(name, isDemo, source, controller);
+    } finally {
+      ended();
+    }
+  }
+
+  private async loadInJob(
+    name: string,
+    isDemo: boolean,
+    source: () => string | Directory | Promise<WeightSet>,
+    controller: AbortController,
+  ): Promise<void> {
     // The model in use stays loaded (and usable) until the new one is ready.
     const previous = this.loaded;
     setStatus('loading', name);
@@ -214,6 +237,11 @@ export class ModelPanel {
   }
 
   private showLoadProgress(p: LoadProgress): void {
+    if (p.phase === 'compile') {
+      this.progressBar.value = p.totalTensors > 0 ? p.tensors / p.totalTensors : 0;
+      this.progressDetail.textContent = `Compiling shaders: ${p.tensors} of ${p.totalTensors} pipelines`;
+      return;
+    }
     const verb = { read: 'Reading weights', convert: 'Converting', upload: 'Uploading to the GPU' }[p.phase];
     this.showProgress(verb, p.loadedBytes, p.totalBytes, p.tensors, p.totalTensors);
   }

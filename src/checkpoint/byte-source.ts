@@ -1,6 +1,7 @@
 // Random access to the bytes of a file, wherever it lives: a Node file handle (source-node.ts), a browser
 // Blob/File, or memory. Readers never assume they can hold the whole file.
 import { CheckpointError } from '../errors';
+import { LIMITS, overLimit } from '../common/limits';
 
 export interface ByteSource {
   readonly size: number;
@@ -96,7 +97,10 @@ export async function readAll(source: ByteSource): Promise<Uint8Array> {
   return source.read(0, source.size);
 }
 
+/** A whole text file (JSON, merges.txt), at most LIMITS.jsonBytes. */
 export async function readText(source: ByteSource): Promise<string> {
+  if (source.size > LIMITS.jsonBytes.value)
+    throw new CheckpointError(source.name, overLimit('jsonBytes', source.size, 'text file size'));
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(await readAll(source));
   } catch (e) {

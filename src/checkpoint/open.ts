@@ -5,16 +5,11 @@
 import { CheckpointError, ConfigError, MissingTensorError } from '../errors';
 import type { BridgeTowerConfig, HfImageProcessor, ImagePreprocess } from '../common/config';
 import { readJson, readText, type ByteSource, type Directory } from './byte-source';
-import {
-  checkTensors,
-  configFacts,
-  hfConfigFacts,
-  hyperFacts,
-  isBridgeTowerConfig,
-  resolveConfig,
-  shapeFacts,
-  type Facts,
-} from './describe';
+import { checkTensors, resolveConfig } from './resolve-config';
+import { shapeFacts } from './facts-shapes';
+import { hfConfigFacts } from './facts-hf';
+import { hyperFacts, type TextTower } from './facts-authors';
+import { configFacts, isBridgeTowerConfig, type Facts } from './facts';
 import { expectedTensors } from '../common/parameters';
 import { toFloatDtype } from '../common/f16';
 import { regridPositionalEmbedding } from './interpolate';
@@ -24,10 +19,12 @@ import type { RawCheckpoint, TensorRecord } from './records';
 import { openSafetensors } from './safetensors';
 import { LEGACY_MAGIC, readTorchLegacy, readTorchZip } from './torch';
 import type { HostTensor } from '../common/tensor';
-import { MANIFEST, WebFormatWeights, type ConvertibleWeights } from './web-format';
-import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from './tokenizer-files';
+import { MANIFEST, WebFormatWeights } from './web-format';
+import { type ConvertibleWeights } from './web-format-write';
+import { parseId2label, parseMergesTxt, parseTokenizerJson, parseVocabJson } from './tokenizer-files';
 import type { TensorInfo, TokenizerFiles } from '../common/weight-set';
 import { looksLikeZip } from './zip';
+import { untrusted } from '../common/untrusted';
 
 export interface OpenOptions {
   /** The directory around a single file: shards of an index, config.json. */
@@ -41,6 +38,8 @@ export interface OpenOptions {
   labels?: string[];
   /** An HF preprocessor_config.json's parameters for the 'hf' preprocessing mode. */
   imageProcessor?: HfImageProcessor;
+  /** The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower). */
+  textTower?: TextTower;
 }
 
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -153,9 +152,9 @@ async function openAny(input: ByteSource | Directory, opts: OpenOptions): Promis
 /** A single file. Its reader keeps `source` open for lazy tensor reads until the WeightSet is closed. */
 async function openSource(source: ByteSource, opts: OpenOptions): Promise<ConvertibleWeights> {
   const head = await source.read(0, Math.min(64, source.size));
-  if (looksLikeZip(head)) return describe(await readTorchZip(source), opts);
-  if (startsWith(head, LEGACY_MAGIC)) return describe(await readTorchLegacy(source), opts);
-  if (looksLikeSafetensors(head, source.size)) return describe(await openSafetensors(source), opts);
+  if (looksLikeZip(head)) return checkedWeights(await readTorchZip(source), opts);
+  if (startsWith(head, LEGACY_MAGIC)) return checkedWeights(await readTorchLegacy(source), opts);
+  if (looksLikeSafetensors(head, source.size)) return checkedWeights(await openSafetensors(source), opts);
   if (firstNonSpace(head) === 0x7b && source.size <= MAX_JSON_BYTES) {
     const json = (await readJson(source)) as Record<string, unknown>;
     if (json?.format !== undefined && json.format === 'bridgetower-web') {
@@ -164,7 +163,7 @@ async function openSource(source: ByteSource, opts: OpenOptions): Promise<Conver
     }
     if (json?.weight_map && typeof json.weight_map === 'object') {
       await source.close();
-      return describe(await openSharded(source.name, json.weight_map as Record<string, unknown>, opts.dir), opts);
+      return checkedWeights(await openSharded(source.name, json.weight_map as Record<string, unknown>, opts.dir), opts);
     }
     throw new CheckpointError(
       source.name,
@@ -210,10 +209,7 @@ async function openSharded(
   try {
     for (const [name, shardName] of Object.entries(weightMap)) {
       if (typeof shardName !== 'string' || shardName.includes('/') || shardName.includes('\\'))
-        throw new CheckpointError(
-          file,
-          `weight_map: tensor ${name} maps to ${JSON.stringify(shardName)}, not a file name`,
-        );
+        throw new CheckpointError(file, `weight_map: tensor ${name} maps to ${untrusted(shardName)}, not a file name`);
       let shard = shards.get(shardName);
       if (!shard) {
         const src = await dir.open(shardName);
@@ -242,15 +238,17 @@ async function openSharded(
   };
 }
 
-/** Declared facts: --config first, then the checkpoint's hyper_parameters, then an HF config.json beside the weights. */
-async function declaredFacts(
-  raw: RawCheckpoint,
-  hfNames: boolean,
-  opts: OpenOptions,
-): Promise<{ facts: Facts; labels?: string[] }> {
+/** What a configuration declares: facts, and the VQA answers of its `id2label` with the file they came from. */
+interface Declared {
+  facts: Facts;
+  id2label?: { labels: string[]; origin: string };
+}
+
+/** Declared facts: --config first, then the checkpoint's hyper_parameters, then a config.json beside HF-named weights. */
+async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOptions): Promise<Declared> {
   let config = opts.config;
   let origin = 'the config given';
-  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper) };
+  if (config === undefined && raw.hyper) return { facts: hyperFacts(raw.hyper, opts) };
   if (config === undefined && hfNames && opts.dir) {
     const src = await opts.dir.open('config.json');
     if (src) {
@@ -262,27 +260,33 @@ async function declaredFacts(
   if (config === undefined) return { facts: new Map() };
   if (!config || typeof config !== 'object' || Array.isArray(config))
     throw new ConfigError(`${origin}: not a JSON object`);
-  if (isBridgeTowerConfig(config)) return { facts: configFacts(config, origin) };
-  const c = config as Record<string, unknown>;
-  if ('text_config' in c || 'vision_config' in c) {
-    const facts = hfConfigFacts(c);
-    const vqa = facts.get('heads.vqa.outFeatures')?.value;
-    const id2label =
-      c.id2label && typeof c.id2label === 'object' ? Object.entries(c.id2label as Record<string, unknown>) : [];
-    const labels =
-      id2label.length &&
-      id2label.length === vqa &&
-      id2label.every(([k, v], i) => Number(k) === i && typeof v === 'string')
-        ? id2label.map(([, v]) => v as string)
-        : undefined;
-    return { facts, labels };
-  }
+  const { id2label: map, ...c } = config as Record<string, unknown>;
+  const id2label = map === undefined ? undefined : { labels: parseId2label(map, `${origin} id2label`), origin };
+  if (isBridgeTowerConfig(c)) return { facts: configFacts(c, origin), id2label };
+  if ('text_config' in c || 'vision_config' in c) return { facts: hfConfigFacts(c), id2label };
   const hyper = (c.hyper_parameters as Record<string, unknown> | undefined)?.config ?? c;
   if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper)
-    return { facts: hyperFacts(hyper as Record<string, unknown>) };
+    return { facts: hyperFacts(hyper as Record<string, unknown>, opts), id2label };
   throw new ConfigError(
     `${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`,
   );
+}
+
+/**
+ * The answers of a config's `id2label` for the VQA head found in the weights: taken whenever their count is the
+ * head's, ignored when the weights have no VQA head, and a ConfigError when the counts differ (labels given by
+ * the caller replace them and are not checked here).
+ */
+function vqaLabels(declared: Declared, config: BridgeTowerConfig, opts: OpenOptions): string[] | undefined {
+  const vqa = config.heads.vqa;
+  if (!declared.id2label || !vqa || opts.labels) return undefined;
+  const { labels, origin } = declared.id2label;
+  if (labels.length !== vqa.outFeatures)
+    throw new ConfigError(
+      `${origin}: id2label names ${labels.length} answers, but the VQA head in the weights gives ` +
+        `${vqa.outFeatures}; give the model's answer labels (--labels, or the labels option)`,
+    );
+  return labels;
 }
 
 class CheckpointWeights implements ConvertibleWeights {
@@ -318,7 +322,7 @@ class CheckpointWeights implements ConvertibleWeights {
 }
 
 /** Canonical names, configuration, shape check, kept/skipped split. */
-async function describe(raw: RawCheckpoint, opts: OpenOptions): Promise<ConvertibleWeights> {
+async function checkedWeights(raw: RawCheckpoint, opts: OpenOptions): Promise<ConvertibleWeights> {
   try {
     const hfNames = usesHfNames(raw.tensors.keys());
     const canonical = new Map<string, TensorRecord>();
@@ -334,7 +338,7 @@ async function describe(raw: RawCheckpoint, opts: OpenOptions): Promise<Converti
     const kept = new Map<string, TensorRecord>();
     for (const [name] of expectedTensors(config)) kept.set(name, canonical.get(name)!);
     const skipped = [...canonical.keys()].filter((n) => !kept.has(n));
-    return new CheckpointWeights(raw, config, kept, skipped, undefined, declared.labels);
+    return new CheckpointWeights(raw, config, kept, skipped, undefined, vqaLabels(declared, config, opts));
   } catch (e) {
     await raw.close();
     throw e;

@@ -3,6 +3,7 @@
 // global (torch.ts registers the tensor rebuild functions). dict -> Map, list/tuple -> Array,
 // bytes -> Uint8Array, int -> number (bigint beyond 2^53).
 import { CheckpointError } from '../errors';
+import { untrusted } from '../common/untrusted';
 
 export class PyGlobal {
   constructor(
@@ -40,6 +41,7 @@ export interface UnpickleOptions {
 export class NeedMoreBytes extends Error {}
 
 const MAX_TEXT_INT_DIGITS = 10_000;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unknown; end: number } {
   const file = opts.file;
@@ -129,10 +131,12 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
     if (m === undefined) return fail('no MARK on the stack');
     return stack.splice(m);
   };
+  // One hex parse, linear in the length: building the BigInt byte by byte would be quadratic (LONG4 may be 2 GiB).
   const signedLE = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    const hex = new Array<string>(b.length);
+    for (let i = 0; i < b.length; i++) hex[b.length - 1 - i] = HEX[b[i]];
+    let v = BigInt(`0x${hex.join('')}`);
     if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
     return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v;
   };
@@ -140,8 +144,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
     const t = s.endsWith('L') ? s.slice(0, -1) : s;
     if (t === '00') return false as unknown as number;
     if (t === '01') return true as unknown as number;
-    if (!/^[+-]?\d+$/.test(t) || t.length > MAX_TEXT_INT_DIGITS)
-      fail(`bad integer literal ${JSON.stringify(s.slice(0, 40))}`);
+    if (!/^[+-]?\d+$/.test(t) || t.length > MAX_TEXT_INT_DIGITS) fail(`bad integer literal ${untrusted(s, 60)}`);
     const v = BigInt(t);
     return Number.isSafeInteger(Number(v)) ? Number(v) : v;
   };
@@ -167,7 +170,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
     else if (!(target instanceof PyObject)) fail('SETITEM(S) on something that is not a dict');
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
-    if (Array.isArray(target)) target.push(...items);
+    if (Array.isArray(target)) for (const x of items) target.push(x);
     else if (target instanceof Set) for (const x of items) target.add(x);
     else if (!(target instanceof PyObject)) fail('APPEND(S) on something that is not a list');
   };
@@ -237,8 +240,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
         // FLOAT
         const s = line();
         const v = Number(s);
-        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(s.trim()))
-          fail(`bad float literal ${JSON.stringify(s.slice(0, 40))}`);
+        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(s.trim())) fail(`bad float literal ${untrusted(s, 60)}`);
         stack.push(v);
         break;
       }

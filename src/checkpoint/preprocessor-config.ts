@@ -3,7 +3,9 @@
 // cannot reproduce is a ConfigError naming the field.
 import { ConfigError } from '../errors';
 import type { HfImageProcessor } from '../common/config';
-import { CLIP_MEAN, CLIP_STD } from '../preprocess/image';
+import { CLIP_MEAN, CLIP_STD } from '../common/clip-normalize';
+import { beyond, LIMITS } from '../common/limits';
+import { untrusted } from '../common/untrusted';
 
 /** PIL.Image.BICUBIC, the only resampling the 'hf' mode implements (and BridgeTower's default). */
 const PIL_BICUBIC = 3;
@@ -12,7 +14,7 @@ export function parsePreprocessorConfig(json: unknown, file: string): HfImagePro
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${file}: not a JSON object`);
   const c = json as Record<string, unknown>;
   const bad = (key: string, what: string): never => {
-    throw new ConfigError(`${file}: ${key} = ${JSON.stringify(c[key])} ${what}`);
+    throw new ConfigError(`${file}: ${key} = ${untrusted(c[key])} ${what}`);
   };
   const type = c.image_processor_type;
   if (type !== undefined && type !== 'BridgeTowerImageProcessor')
@@ -23,16 +25,20 @@ export function parsePreprocessorConfig(json: unknown, file: string): HfImagePro
   };
   const positive = (key: string, fallback: number): number => {
     const v = c[key] ?? fallback;
-    return typeof v === 'number' && v > 0 ? v : bad(key, 'is not a positive number');
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : bad(key, 'is not a positive number');
+  };
+  const bounded = (key: string, v: number): number => {
+    if (v > LIMITS.preprocessSide.value) throw new ConfigError(beyond(file, 'preprocessSide', v, key));
+    return v;
   };
   const side = (key: string, fallback: number): number => {
     const v = c[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return bounded(key, v);
     const o = v as Record<string, unknown>;
     const whole = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) > 0;
-    if (o && typeof o === 'object' && whole(o.shortest_edge)) return o.shortest_edge;
-    if (o && typeof o === 'object' && o.height === o.width && whole(o.height)) return o.height;
+    if (o && typeof o === 'object' && whole(o.shortest_edge)) return bounded(key, o.shortest_edge);
+    if (o && typeof o === 'object' && o.height === o.width && whole(o.height)) return bounded(key, o.height);
     return bad(key, 'is neither a side nor {"shortest_edge": side} (nor a square {"height", "width"})');
   };
   const triple = (key: string, fallback: readonly number[]): [number, number, number] => {
@@ -48,9 +54,13 @@ export function parsePreprocessorConfig(json: unknown, file: string): HfImagePro
   const shortestEdge = side('size', 288);
   const std = triple('image_std', CLIP_STD);
   if (std.some((x) => x === 0)) bad('image_std', 'has a zero');
+  // The divisor floors the resized sides to its multiples: a whole number of pixels, at most the side.
+  const sizeDivisor = c.size_divisor ?? 32;
+  if (!Number.isSafeInteger(sizeDivisor) || (sizeDivisor as number) < 1 || (sizeDivisor as number) > shortestEdge)
+    bad('size_divisor', `is not a whole number of pixels between 1 and the size ${shortestEdge}`);
   return {
     shortestEdge,
-    sizeDivisor: positive('size_divisor', 32),
+    sizeDivisor: sizeDivisor as number,
     // HF crops to crop_size, else to size (v4.40.2 skips the crop unless asked at call time; its model then
     // rejects non-square images, so the crop is always applied here).
     cropSize: side('crop_size', shortestEdge),

@@ -2,8 +2,9 @@
 // drawn from a seeded PRNG with scales that keep activations O(1) (so every parameter affects the outputs).
 // tools/make-random-model.ts writes them to disk; `bridgetower bench-model` and the tests use them in memory.
 import { expectedTensors } from '../common/parameters';
+import { mulberry32 } from '../common/random';
 import type { HostTensor } from '../common/tensor';
-import type { ConvertibleWeights } from './web-format';
+import type { ConvertibleWeights } from './web-format-write';
 import type { TensorInfo } from '../common/weight-set';
 import { MissingTensorError } from '../errors';
 import type { BridgeTowerConfig } from '../common/config';
@@ -55,6 +56,8 @@ export function baseConfig(
 export const PRESETS: Record<string, () => BridgeTowerConfig> = {
   /** The issue's benchmark: full depth, the heads of a VQA checkpoint. */
   'base-vqa': () => baseConfig(),
+  /** The heads of BridgeTower/bridgetower-base-itm-mlm's retrieval use (ITM and ITC at 256): search benchmarks. */
+  'base-itm-itc': () => baseConfig({ heads: { itm: true, itc: { dim: 256 } } }),
   /**
    * The base-width test: real widths, vocabulary and image tokens, reduced depth, separate ViT LayerNorms, and
    * heads of both shapes (VQA with 2 layers and head_hidden_scale 1.5, SNLI-VE with 1).
@@ -76,18 +79,6 @@ export const PRESETS: Record<string, () => BridgeTowerConfig> = {
     return { ...c, vision: { ...c.vision, layernormShared: false } };
   },
 };
-
-/** mulberry32: a small, fast, seedable PRNG giving uniform values in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Uniform values whose scale depends on the tensor's role: matrices ±√(3/fan_in) (unit output variance),

@@ -4,6 +4,7 @@ import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
 import type { RawCheckpoint, TensorRecord } from './records';
 import { DTYPE_BYTES, numel, typedView, type DType, type HostTensor } from '../common/tensor';
+import { untrusted } from '../common/untrusted';
 
 const DTYPES: Record<string, DType> = {
   F32: 'f32',
@@ -78,14 +79,14 @@ export function parseSafetensorsHeader(
     }
     const r = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = typeof r?.dtype === 'string' ? DTYPES[r.dtype] : undefined;
-    if (!dtype) throw new CheckpointError(file, `tensor ${name}: unsupported dtype ${JSON.stringify(r?.dtype)}`);
+    if (!dtype) throw new CheckpointError(file, `tensor ${name}: unsupported dtype ${untrusted(r?.dtype)}`);
     const shape = r.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new CheckpointError(file, `tensor ${name}: bad shape ${JSON.stringify(shape)}`);
+      throw new CheckpointError(file, `tensor ${name}: bad shape ${untrusted(shape)}`);
     }
     const off = r.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new CheckpointError(file, `tensor ${name}: bad data_offsets ${JSON.stringify(off)}`);
+      throw new CheckpointError(file, `tensor ${name}: bad data_offsets ${untrusted(off)}`);
     }
     const begin = dataStart + off[0],
       end = dataStart + off[1];

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { checkRange, type ByteSource, type Directory } from './byte-source';
 import { openWeights, type OpenOptions } from './open';
-import type { ConvertibleWeights, FileSink, WebFormatSink } from './web-format';
+import type { ConvertibleWeights, FileSink, WebFormatSink } from './web-format-write';
 
 export class NodeFileSource implements ByteSource {
   private constructor(
@@ -61,11 +61,14 @@ export class NodeFileSource implements ByteSource {
 
 export class NodeDirectory implements Directory {
   constructor(readonly name: string) {}
+  /** undefined when the file does not exist; a directory that does not exist is an error of its own. */
   async open(relative: string): Promise<ByteSource | undefined> {
     const path = join(this.name, relative);
     try {
       if (!(await stat(path)).isFile()) return undefined;
     } catch {
+      const dir = await stat(this.name).catch(() => undefined);
+      if (!dir?.isDirectory()) throw new CheckpointError(this.name, 'not found (no such directory)');
       return undefined;
     }
     return NodeFileSource.open(path);
@@ -78,7 +81,9 @@ export async function openPath(path: string): Promise<{ source?: ByteSource; dir
   try {
     isDir = (await stat(path)).isDirectory();
   } catch (e) {
-    throw new CheckpointError(path, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(path, 'not found (no such file or directory)');
+    throw new CheckpointError(path, `cannot open (${code ?? (e as Error).message})`);
   }
   if (isDir) return { dir: new NodeDirectory(path) };
   return { source: await NodeFileSource.open(path), dir: new NodeDirectory(dirname(resolve(path))) };

@@ -9,6 +9,7 @@ import { NeedMoreBytes, PyGlobal, PyObject, unpickle } from './pickle';
 import { checkView, viewRecord, type RawCheckpoint, type StridedView, type TensorRecord } from './records';
 import { DTYPE_BYTES, type DType } from '../common/tensor';
 import { ZipReader } from './zip';
+import { untrusted } from '../common/untrusted';
 
 const STORAGE_DTYPES: Record<string, DType> = {
   FloatStorage: 'f32',
@@ -77,7 +78,7 @@ function tensorCalls(file: string): Record<string, (args: unknown[]) => unknown>
     ) {
       throw new CheckpointError(
         file,
-        `pickle: _rebuild_tensor called with unexpected arguments (storage offset ${String(offset)}, size ${JSON.stringify(size)})`,
+        `pickle: _rebuild_tensor called with unexpected arguments (storage offset ${untrusted(offset)}, size ${untrusted(size)}, stride ${untrusted(stride)})`,
       );
     }
     const s = storage as StorageRef;
@@ -107,26 +108,27 @@ function tensorCalls(file: string): Record<string, (args: unknown[]) => unknown>
 function storageLoader(file: string, storages: Map<string, StorageRef>): (pid: unknown) => StorageRef {
   return (pid) => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-      throw new CheckpointError(
-        file,
-        `pickle: unsupported persistent id ${JSON.stringify(Array.isArray(pid) ? pid.map(String) : String(pid)).slice(0, 120)}`,
-      );
+      throw new CheckpointError(file, `pickle: unsupported persistent id ${untrusted(pid)}`);
     }
     const [, type, key, , count] = pid;
     const dtype = type instanceof PyGlobal ? STORAGE_DTYPES[type.name] : undefined;
     if (!dtype)
       throw new CheckpointError(
         file,
-        `pickle: unsupported storage type ${type instanceof PyGlobal ? type.qualified : String(type)}`,
+        `pickle: unsupported storage type ${type instanceof PyGlobal ? untrusted(type.qualified) : untrusted(type)}`,
       );
     if (typeof key !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-      throw new CheckpointError(file, `pickle: bad storage persistent id (key ${String(key)}, numel ${String(count)})`);
+      throw new CheckpointError(
+        file,
+        `pickle: bad storage persistent id (key ${untrusted(key)}, numel ${untrusted(count)})`,
+      );
     }
-    if (pid[5] != null) throw new CheckpointError(file, `storage ${key}: legacy storage views are not supported`);
+    if (pid[5] != null)
+      throw new CheckpointError(file, `storage ${untrusted(key)}: legacy storage views are not supported`);
     const known = storages.get(key);
     if (known) {
       if (known.dtype !== dtype)
-        throw new CheckpointError(file, `storage ${key} is referenced as ${known.dtype} and as ${dtype}`);
+        throw new CheckpointError(file, `storage ${untrusted(key)} is referenced as ${known.dtype} and as ${dtype}`);
       return known;
     }
     const ref = { key, dtype, numel: count };
@@ -135,15 +137,21 @@ function storageLoader(file: string, storages: Map<string, StorageRef>): (pid: u
   };
 }
 
-/** JSON-like copy of pickled config data (dicts -> objects), depth-limited, cycles cut. */
-function plain(x: unknown, depth = 0): unknown {
-  if (depth > 32) return null;
+/** Values a config copy may hold: the memo lets a pickle share one list 32 deep, 2^32 paths, in a few bytes. */
+const MAX_CONFIG_VALUES = 100_000;
+
+/** JSON-like copy of pickled config data (dicts -> objects), depth- and size-limited, cycles cut. */
+function plain(x: unknown, budget = { left: MAX_CONFIG_VALUES }, depth = 0): unknown {
+  if (depth > 32 || --budget.left < 0) return null;
   if (x instanceof Map) {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of x) if (typeof k === 'string' || typeof k === 'number') o[String(k)] = plain(v, depth + 1);
+    for (const [k, v] of x) {
+      if (budget.left < 0) break;
+      if (typeof k === 'string' || typeof k === 'number') o[String(k)] = plain(v, budget, depth + 1);
+    }
     return o;
   }
-  if (Array.isArray(x)) return x.map((v) => plain(v, depth + 1));
+  if (Array.isArray(x)) return x.slice(0, Math.max(0, budget.left)).map((v) => plain(v, budget, depth + 1));
   if (typeof x === 'bigint') return Number(x);
   if (x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') return x;
   return null;
@@ -193,7 +201,7 @@ export async function readTorchZip(source: ByteSource): Promise<RawCheckpoint> {
   if (byteorder) {
     const order = new TextDecoder().decode(await zip.read(byteorder)).trim();
     if (order !== 'little')
-      throw new CheckpointError(file, `byte order ${JSON.stringify(order)} is not supported (only little-endian)`);
+      throw new CheckpointError(file, `byte order ${untrusted(order)} is not supported (only little-endian)`);
   }
   const storages = new Map<string, StorageRef>();
   const { value } = unpickle(await zip.read(pkl), {
@@ -205,12 +213,13 @@ export async function readTorchZip(source: ByteSource): Promise<RawCheckpoint> {
   const tensors = collectTensors(file, stateDict, (t) => {
     const name = `${root}data/${t.storage.key}`;
     const entry = zip.entry(name);
-    if (!entry) throw new CheckpointError(file, `storage ${t.storage.key}: zip entry ${name} is missing`);
+    if (!entry)
+      throw new CheckpointError(file, `storage ${untrusted(t.storage.key)}: zip entry ${untrusted(name)} is missing`);
     const need = t.storage.numel * DTYPE_BYTES[t.storage.dtype];
     if (entry.size < need)
       throw new CheckpointError(
         file,
-        `zip entry ${name} at byte ${entry.localOffset} holds ${entry.size} bytes; its ${t.storage.dtype} storage needs ${need}`,
+        `zip entry ${untrusted(name)} at byte ${entry.localOffset} holds ${entry.size} bytes; its ${t.storage.dtype} storage needs ${need}`,
       );
     return viewRecord(t.storage.dtype, t.view, (offset, length) => zip.read(entry, offset, length));
   });
@@ -245,7 +254,7 @@ export async function readTorchLegacy(source: ByteSource): Promise<RawCheckpoint
     throw new CheckpointError(file, 'not a legacy torch.save file (bad magic number)');
   const protocol = await pickleAt(source, magic.end, {});
   if (protocol.value !== LEGACY_PROTOCOL)
-    throw new CheckpointError(file, `legacy torch.save protocol ${String(protocol.value)} is not supported`);
+    throw new CheckpointError(file, `legacy torch.save protocol ${untrusted(protocol.value)} is not supported`);
   const sysInfo = await pickleAt(source, protocol.end, {});
   if (sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false) {
     throw new CheckpointError(file, 'big-endian legacy checkpoints are not supported');
@@ -264,27 +273,31 @@ export async function readTorchLegacy(source: ByteSource): Promise<RawCheckpoint
   pos = keys.end;
   for (const key of keys.value as string[]) {
     const ref = storages.get(key);
-    if (!ref) throw new CheckpointError(file, `legacy torch.save: storage ${key} in the key list is never referenced`);
+    if (!ref)
+      throw new CheckpointError(
+        file,
+        `legacy torch.save: storage ${untrusted(key)} in the key list is never referenced`,
+      );
     const header = await source.read(pos, 8);
     const count = new DataView(header.buffer, header.byteOffset, 8).getBigInt64(0, true);
     if (count !== BigInt(ref.numel))
       throw new CheckpointError(
         file,
-        `legacy torch.save: storage ${key} at byte ${pos} holds ${count} elements, the pickle says ${ref.numel}`,
+        `legacy torch.save: storage ${untrusted(key)} at byte ${pos} holds ${count} elements, the pickle says ${ref.numel}`,
       );
     dataAt.set(key, pos + 8);
     pos += 8 + ref.numel * DTYPE_BYTES[ref.dtype];
     if (pos > source.size)
       throw new CheckpointError(
         file,
-        `truncated: storage ${key} ends at byte ${pos}, past the end of the file (${source.size} bytes)`,
+        `truncated: storage ${untrusted(key)} ends at byte ${pos}, past the end of the file (${source.size} bytes)`,
       );
   }
   const { stateDict, hyper } = interpret(file, main.value);
   const tensors = collectTensors(file, stateDict, (t) => {
     const start = dataAt.get(t.storage.key);
     if (start === undefined)
-      throw new CheckpointError(file, `legacy torch.save: storage ${t.storage.key} is not in the key list`);
+      throw new CheckpointError(file, `legacy torch.save: storage ${untrusted(t.storage.key)} is not in the key list`);
     return viewRecord(t.storage.dtype, t.view, (offset, length) => source.read(start + offset, length));
   });
   return { file, format: 'torch-legacy', tensors, hyper, close: () => source.close() };

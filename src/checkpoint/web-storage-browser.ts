@@ -10,18 +10,15 @@ import { AbortedError, CheckpointError } from '../errors';
 import type { ImagePreprocess } from '../common/config';
 import { BlobSource, type ByteSource, type Directory } from './byte-source';
 import { openWeights } from './open';
+import { MANIFEST, WebFormatWeights, type Manifest, type WebDType } from './web-format';
 import {
-  MANIFEST,
-  WebFormatWeights,
   writeWebFormat,
   type ConvertibleWeights,
   type ConvertProgress,
   type ConvertSummary,
   type FileSink,
-  type Manifest,
-  type WebDType,
   type WebFormatSink,
-} from './web-format';
+} from './web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
 
 const ROOT = 'bridgetower-models';
@@ -288,7 +285,8 @@ export async function storeWeights(
   return { key, summary };
 }
 
-async function describe(
+/** One stored model's listing: a finished model, or an unfinished conversion (complete: false). */
+async function storedModelEntry(
   key: string,
   dir: Directory,
   storage: StoredModel['storage'],
@@ -312,14 +310,14 @@ export async function listStoredModels(): Promise<StoredModel[]> {
     for await (const [key, handle] of (root as unknown as Entries).entries()) {
       if (handle.kind !== 'directory') continue;
       const dir = handle as FileSystemDirectoryHandle;
-      out.push(await describe(key, new OpfsDirectory(key, dir), 'opfs', () => opfsBytes(dir)));
+      out.push(await storedModelEntry(key, new OpfsDirectory(key, dir), 'opfs', () => opfsBytes(dir)));
     }
   }
   if (typeof indexedDB !== 'undefined') {
     const keys = (await idb('readonly', (s) => s.getAllKeys())) as unknown as Array<[string, string]>;
     for (const key of new Set(keys.map(([k]) => k))) {
       if (out.some((m) => m.key === key)) continue;
-      out.push(await describe(key, new IdbDirectory(key), 'indexeddb', () => idbBytes(key)));
+      out.push(await storedModelEntry(key, new IdbDirectory(key), 'indexeddb', () => idbBytes(key)));
     }
   }
   return out.sort(

@@ -3,7 +3,7 @@
 // entries, ZIP64. Every size and offset is checked against the file before it is used.
 import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
-import { crc32 } from './crc32';
+import { crc32 } from '../common/crc32';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;

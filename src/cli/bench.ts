@@ -4,7 +4,7 @@
 import { UsageError } from '../errors';
 import { createNodeGpu } from '../gpu/node';
 import { checkedKernels, kernelChecks, rate, timeCalls, type BenchWeights } from '../kernels/check';
-import { mulberry32 } from '../checkpoint/random-weights';
+import { mulberry32 } from '../common/random';
 import { intOption, option, parseArgs } from './args';
 
 const USAGE =

@@ -12,13 +12,17 @@ import {
   parseTokenizerJson,
   parseVocabJson,
 } from '../checkpoint/tokenizer-files';
-import { isWebDType, WEB_DTYPES, writeWebFormat, type ConvertProgress } from '../checkpoint/web-format';
+import { isWebDType, WEB_DTYPES } from '../checkpoint/web-format';
+import { writeWebFormat, type ConvertProgress } from '../checkpoint/web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
+import { isTextTower, TEXT_TOWERS } from '../checkpoint/facts-authors';
 import { intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower convert <checkpoint> --out <dir> [--dtype f32|f16|q8|q4] [--image-size S]
          [--config config.json] [--vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json]
-         [--labels labels.json] [--image-preprocess blip|clip|hf]`;
+         [--labels labels.json] [--image-preprocess blip|clip|hf] [--text-tower roberta]
+  --text-tower  the text tower of an authors' checkpoint whose config's tokenizer name does not say which
+                (a tokenizer of one's own); a name that says BERT is refused either way`;
 
 const NO_TOKENIZER =
   'warning: no tokenizer files (--vocab with --merges, or --tokenizer): the converted model will ' +
@@ -64,7 +68,18 @@ function progressBar(): ((p: ConvertProgress) => void) | undefined {
 
 export default async function convert(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['out', 'dtype', 'image-size', 'config', 'vocab', 'merges', 'tokenizer', 'labels', 'image-preprocess'],
+    values: [
+      'out',
+      'dtype',
+      'image-size',
+      'config',
+      'vocab',
+      'merges',
+      'tokenizer',
+      'labels',
+      'image-preprocess',
+      'text-tower',
+    ],
     flags: ['help'],
   });
   if (args.options.has('help')) {
@@ -91,6 +106,9 @@ export default async function convert(argv: string[]): Promise<number> {
   const preprocess = option(args, 'image-preprocess');
   if (preprocess !== undefined && !['blip', 'clip', 'hf'].includes(preprocess))
     throw new UsageError(`--image-preprocess must be blip, clip or hf, got ${JSON.stringify(preprocess)}`);
+  const textTower = option(args, 'text-tower');
+  if (textTower !== undefined && !isTextTower(textTower))
+    throw new UsageError(`--text-tower must be ${TEXT_TOWERS.join(', ')}, got ${JSON.stringify(textTower)}`);
   const imageSize = intOption(args, 'image-size');
   if (imageSize !== undefined && imageSize <= 0) throw new UsageError('--image-size must be positive');
 
@@ -118,6 +136,7 @@ export default async function convert(argv: string[]): Promise<number> {
     imagePreprocess: preprocess as ImagePreprocess | undefined,
     tokenizer,
     labels,
+    textTower,
   });
   try {
     const vqa = weights.config.heads.vqa;

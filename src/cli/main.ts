@@ -18,6 +18,16 @@ const commands: Record<string, Command> = {
     summary: 'image-text matching scores: --image F --text "..." [--text "..."] [--json] [--model DIR]',
     load: () => import('./match'),
   },
+  index: {
+    summary:
+      'build or resume a search index of pictures: index <folder|pictures…> --out photos.btindex [--batch B] [--model DIR]',
+    load: () => import('./index'),
+  },
+  search: {
+    summary:
+      'search an index: search photos.btindex "a red circle" [--top-k K] [--rerank N] [--json] | --image F | --export F.npy|F.jsonl',
+    load: () => import('./search'),
+  },
   preprocess: {
     summary:
       'write pixel_values (F32 [1,3,S,S]) for an image: --image F --size S --mode blip|clip|hf --out F.safetensors',

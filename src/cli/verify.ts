@@ -8,7 +8,7 @@ import { defaultOrigin, loadFixtureModel, verifyFixture } from '../verify/fixtur
 import { flag, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower verify <fixture-dir> [--from ckpt|hf|web] [--dtype f32|f16|q8|q4] [--weights <path>] [--limits adapter|default]
-  --from     ckpt: model.ckpt; hf: model-hf.safetensors + config-hf.json; web: model.ckpt converted to the web format
+  --from     ckpt: model.ckpt; hf: model-hf.safetensors with the manifest's config; web: model.ckpt converted to the web format
   --dtype    f16 / q8 / q4: web format with those weights (implies --from web), compared with that dtype's tolerance
              plus exact top-1 (f16, q8; reported for q4)
   --weights  use this weight file or web-format directory as it is (no conversion) instead of the fixture's;

@@ -1,8 +1,8 @@
 // The hub cache in a browser: the app's model storage (OPFS, else IndexedDB), one stored model per entry.
-import { openStoredModel, storeWeights } from '../checkpoint/web-storage-browser';
-import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
+import { listStoredModels, openStoredModel, storeWeights } from '../checkpoint/web-storage-browser';
+import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format-write';
 import { CheckpointError } from '../errors';
-import type { ModelCache } from './cache';
+import { isKeyOf, type ModelCache } from './cache';
 
 export function browserModelCache(): ModelCache | undefined {
   if (typeof navigator === 'undefined' || (!navigator.storage?.getDirectory && typeof indexedDB === 'undefined'))
@@ -20,6 +20,11 @@ export function browserModelCache(): ModelCache | undefined {
     async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
       await storeWeights(weights, { ...opts, key, name: key });
       return openStoredModel(key);
+    },
+    async copiesOf(repo: string): Promise<string[]> {
+      return (await listStoredModels())
+        .filter((m) => m.complete && isKeyOf(m.key, repo))
+        .map((m) => `the stored model ${m.key} (the app's list of stored models)`);
     },
   };
 }

@@ -2,19 +2,14 @@
 // one web-format directory per entry under `hub/`, written under a temporary name and renamed when complete.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeDirectory, NodeDirSink } from '../checkpoint/source-node';
-import {
-  WebFormatWeights,
-  writeWebFormat,
-  type ConvertOptions,
-  type ConvertibleWeights,
-  MANIFEST,
-} from '../checkpoint/web-format';
+import { WebFormatWeights, MANIFEST } from '../checkpoint/web-format';
+import { writeWebFormat, type ConvertOptions, type ConvertibleWeights } from '../checkpoint/web-format-write';
 import { CheckpointError } from '../errors';
-import type { ModelCache } from './cache';
+import { isKeyOf, type ModelCache } from './cache';
 
 export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
   if (env.BRIDGETOWER_CACHE) return env.BRIDGETOWER_CACHE;
@@ -31,6 +26,13 @@ export class NodeModelCache implements ModelCache {
     const dir = join(this.where, key);
     if (!existsSync(join(dir, MANIFEST))) return undefined;
     return WebFormatWeights.open(new NodeDirectory(dir));
+  }
+
+  async copiesOf(repo: string): Promise<string[]> {
+    const keys = await readdir(this.where).catch(() => []);
+    return keys
+      .filter((k) => isKeyOf(k, repo) && existsSync(join(this.where, k, MANIFEST)))
+      .map((k) => join(this.where, k));
   }
 
   async store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {

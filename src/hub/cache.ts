@@ -2,8 +2,8 @@
 // the commit and ETags the hub reported, and the dtype. An entry becomes visible only once complete (Node:
 // a directory renamed into place; browser: a manifest written last), so a failed or cancelled download
 // leaves nothing a later load would trust.
-import { crc32 } from '../checkpoint/crc32';
-import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format';
+import { crc32 } from '../common/crc32';
+import type { ConvertOptions, ConvertibleWeights } from '../checkpoint/web-format-write';
 
 export interface ModelCache {
   /** For messages: a directory, or the browser storage used. */
@@ -12,6 +12,8 @@ export interface ModelCache {
   open(key: string): Promise<ConvertibleWeights | undefined>;
   /** Convert `weights` into a new entry and open it; on failure nothing stays behind. */
   store(key: string, weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights>;
+  /** The complete entries of a repo (any revision and dtype), as a user would load them: paths, storage keys. */
+  copiesOf(repo: string): Promise<string[]>;
 }
 
 export interface CacheKeyParts {
@@ -36,6 +38,17 @@ export function cacheKey(p: CacheKeyParts): string {
     p.dtype,
   ]);
   const hash = crc32(new TextEncoder().encode(identity)).toString(16).padStart(8, '0');
-  const readable = `${p.repo.replace('/', '+')}+${p.revision}`.replace(/[^\w.+-]/g, '_').slice(0, 80);
-  return `${readable}+${p.dtype}+${hash}`;
+  return `${readable(`${p.repo}+${p.revision}`)}+${p.dtype}+${hash}`;
+}
+
+/** Whether a cache key is one of this repo's entries (keys start with the repo's readable name). */
+export function isKeyOf(key: string, repo: string): boolean {
+  return key.startsWith(readable(`${repo}+`));
+}
+
+function readable(name: string): string {
+  return name
+    .replace('/', '+')
+    .replace(/[^\w.+-]/g, '_')
+    .slice(0, 80);
 }

@@ -4,14 +4,14 @@
 import { MemorySource, readJson, readText, type ByteSource, type Directory } from '../checkpoint/byte-source';
 import { openWeights } from '../checkpoint/open';
 import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
+import { WebFormatWeights } from '../checkpoint/web-format';
 import {
-  WebFormatWeights,
   writeWebFormat,
   type ConvertOptions,
   type ConvertibleWeights,
   type FileSink,
   type WebFormatSink,
-} from '../checkpoint/web-format';
+} from '../checkpoint/web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
 import type { LoadProgress } from '../common/progress';
 import { cacheKey, type ModelCache } from './cache';
@@ -62,7 +62,9 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
     signal: opts.signal,
     onRequest: opts.onRequest,
   });
-  const config = await repo.open('config.json');
+  const config = await repo.open('config.json').catch(async (e: unknown) => {
+    throw e instanceof HubError && e.kind === 'network' ? await unreachable(e, id.repo, opts, platform) : e;
+  });
   if (!config)
     throw new HubError('not-found', repo.label, 'config.json', 'not found (HTTP 404): check the model id and revision');
   await readJson(config);
@@ -106,6 +108,19 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
   }
 }
 
+/** The hub cannot be reached (offline, a typo in the endpoint): what else loads the model, and whether the cache can. */
+async function unreachable(e: HubError, repo: string, opts: HubOptions, platform: HubRuntime): Promise<HubError> {
+  const cache = opts.cache === false ? undefined : await platform.modelCache?.(opts.cacheDir);
+  const copies = (await cache?.copiesOf(repo)) ?? [];
+  const cached = !cache
+    ? ''
+    : copies.length
+      ? `, or the cached copy: load ${copies.join(' or ')}`
+      : `; the cache (${cache.where}) holds no copy of ${repo}`;
+  const steps = `to load it, point HF_ENDPOINT (Node, CLI) or the hubEndpoint option at a reachable hub or mirror, or load a local folder of the model${cached}`;
+  return new HubError('network', e.repo, e.file, `${e.detail}; ${steps}`);
+}
+
 /** tokenizer.json, else vocab.json + merges.txt; undefined when the repo has neither. */
 async function readTokenizer(repo: Directory): Promise<TokenizerFiles | undefined> {
   const json = await repo.open('tokenizer.json');
@@ -120,7 +135,7 @@ async function readTokenizer(repo: Directory): Promise<TokenizerFiles | undefine
 }
 
 /** Without a cache, the converter still runs (the dtype applies), into memory. */
-async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
+export async function convertInMemory(weights: ConvertibleWeights, opts: ConvertOptions): Promise<ConvertibleWeights> {
   const files = new MemoryFiles(weights.source);
   await writeWebFormat(weights, files, opts);
   return WebFormatWeights.open(files);

@@ -2,7 +2,7 @@
 // hub's layout), or of a Hugging Face id written `hf:org/name[@revision]`, converted through the on-disk cache.
 import type { OpenOptions } from '../checkpoint/open';
 import { openPathWeights } from '../checkpoint/source-node';
-import type { ConvertibleWeights } from '../checkpoint/web-format';
+import type { ConvertibleWeights } from '../checkpoint/web-format-write';
 import { NodeModelCache } from './cache-node';
 import { parseHubId } from './hub-id';
 import { openHubWeights, type HubOptions, type HubRuntime } from './load';

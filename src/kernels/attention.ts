@@ -222,6 +222,8 @@ export function attention(
       scale: 1 / Math.sqrt(g.headDim),
     },
     label: `attention ${g.B}x${g.heads}x${g.Lq}x${g.Lk}`,
+    // q·kᵀ and p·v: two multiply-adds per (query, key, head dimension).
+    flops: 4 * g.B * g.heads * g.Lq * g.Lk * g.headDim,
   };
   const grid = (rowsPerGroup: number) => [Math.ceil(g.Lq / rowsPerGroup), g.B * g.heads] as const;
   if (variant === 'subgroup') {

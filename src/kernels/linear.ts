@@ -225,6 +225,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     },
     groups: tiles,
     label: `linear ${M}x${K}x${N}`,
+    flops: 2 * M * N * K,
+    weightBytes: weight.byteLength + (weight.scales?.byteLength ?? 0),
   };
   const epilogueParams = {
     bias: !!opts.bias,

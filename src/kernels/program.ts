@@ -46,6 +46,9 @@ export type KernelDispatch<U extends string, B extends string> = Workgroups & {
   bindings: Partial<Record<B, Binding>>;
   uniforms: Record<U, number>;
   label: string;
+  /** For profiles: arithmetic (multiply-add = 2) and weight bytes read. */
+  flops?: number;
+  weightBytes?: number;
 };
 
 export interface Kernel<P extends Record<string, ParamValue>, U extends string, B extends string> {
@@ -136,11 +139,13 @@ export function declareKernel<P extends Record<string, ParamValue>, U extends st
         return t;
       });
       gpu.dispatch({
-        pipeline: gpu.pipeline(kernel.key(p), () => kernel.code(p)),
+        pipeline: { key: kernel.key(p), code: () => kernel.code(p) },
         bindings,
         uniforms: uniformNames.length ? kernel.pack(args.uniforms) : undefined,
         workgroups: 'groups' in args ? foldGrid(gpu, args.groups, args.label) : args.grid,
         label: args.label,
+        flops: args.flops,
+        weightBytes: args.weightBytes,
       });
     },
   };

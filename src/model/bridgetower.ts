@@ -2,7 +2,12 @@
 // by them through cross_modal_*_layernorm and the bridge layers (link_tower), and the heads. `forward` follows
 // fixtures/README.md "Computation, step by step" and returns the tensors asked for under the names of
 // expected.safetensors; what to run and the input checks are planned first (plan.ts). A forward pass records
-// every kernel into one command encoder and ends with one submit and one readback of just the requested tensors.
+// every kernel into one command encoder and ends with one submit and one readback of just the requested tensors;
+// given a signal or a stage callback, it submits per stage instead (text tower, image tower, cross-modal layers,
+// second image) and waits for each, so progress ticks within a pass and a Cancel stops it at the next stage.
+// The first pass of a plan is captured and the next passes of that plan replay it (src/gpu/recording.ts).
+import { AbortedError } from '../errors';
+import type { Recording } from '../gpu/recording';
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
@@ -36,6 +41,7 @@ import {
   IMAGE_ROLES,
   type ImageProducts,
   type ImageRole,
+  type ForwardPlan,
   type ItmStack,
   type PlannedImage,
   type PlannedText,
@@ -73,6 +79,67 @@ interface CrossFeatures {
   image: CrossOutput;
 }
 
+/** A captured pass and the names and shapes of what its read returns. */
+interface KeptRecording {
+  recording: Recording;
+  outputs: { name: string; shape: number[] }[];
+}
+
+/**
+ * Passes kept for replay per model: each keeps its activation buffers (the pass's peak working set) and its
+ * input buffers, so a few shapes (a question, a caption batch, text alone) run without creating anything.
+ */
+const RECORDINGS_KEPT = 4;
+
+/** How a pass reports and stops between its stages. */
+interface Staging {
+  names: string[];
+  done: number;
+  signal?: AbortSignal;
+  onStage?: ForwardOptions['onStage'];
+}
+
+/**
+ * What decides a pass's commands: the plan without its input data (shapes, outputs, flags), and whether it runs
+ * in stages. Undefined when the plan holds image features, whose buffers belong to the caller.
+ */
+function replayKey(plan: ForwardPlan, staged: boolean): string | undefined {
+  let features = false;
+  const key = JSON.stringify(plan, (_k, v: unknown) => {
+    if (v instanceof ImageFeatures) {
+      features = true;
+      return undefined;
+    }
+    if (ArrayBuffer.isView(v)) return (v as Float32Array).length;
+    return v instanceof Set ? [...(v as Set<string>)] : v;
+  });
+  return features ? undefined : `${staged ? 'staged ' : ''}${key}`;
+}
+
+/** The pass's input data under the labels textTower and imageTower write them with. */
+function passInputs(plan: ForwardPlan): Map<string, ArrayBufferView> {
+  const m = new Map<string, ArrayBufferView>();
+  if (plan.kind === 'nothing') return m;
+  if (plan.text) {
+    m.set('attention mask', plan.text.mask);
+    m.set('input ids', plan.text.ids);
+  }
+  const images = [plan.image, plan.kind === 'cross' ? plan.image2 : undefined];
+  for (const image of images) if (image?.from === 'pixels') m.set(IMAGE_ROLES[image.role].label, image.pixels);
+  return m;
+}
+
+/** The stages of a pass, in order: each ends with a submit when the pass runs in stages. */
+function stageNames(plan: ForwardPlan): string[] {
+  if (plan.kind === 'nothing') return [];
+  const names: string[] = [];
+  if (plan.text) names.push('text tower');
+  if (plan.image?.from === 'pixels') names.push('image tower');
+  if (plan.kind === 'cross') names.push('cross-modal layers');
+  if (plan.kind === 'cross' && plan.image2) names.push('second image');
+  return names;
+}
+
 /** The text tower's results the rest of the pass uses. */
 interface TextSide {
   mask: GpuTensor;
@@ -92,6 +159,8 @@ export class BridgeTowerModel {
   private readonly crossImage: CrossModalSide;
   private readonly heads: Heads;
   private readonly known: Set<string>;
+  /** Captured passes by plan (replayKey), oldest first. */
+  private readonly recordings = new Map<string, KeptRecording>();
 
   private constructor(
     readonly gpu: Gpu,
@@ -145,20 +214,68 @@ export class BridgeTowerModel {
   async forward(inputs: ForwardInputs, opts: ForwardOptions = {}): Promise<Map<string, OutputTensor>> {
     const plan = planForward(this.config, inputs, opts, this.gpu);
     if (plan.kind === 'nothing') return new Map();
+    if (opts.signal?.aborted) throw new AbortedError('the forward pass was cancelled');
+    const staged = !!(opts.signal || opts.onStage);
+    const staging: Staging | undefined = staged
+      ? { names: stageNames(plan), done: 0, signal: opts.signal, onStage: opts.onStage }
+      : undefined;
+    const key = replayKey(plan, staged);
+    const known = key === undefined ? undefined : this.recordings.get(key);
+    if (known && !known.recording.busy) {
+      const data = await this.gpu.replay(known.recording, passInputs(plan), () => this.stageDone(staging!));
+      if (staging) await this.stageDone(staging);
+      return new Map(known.outputs.map((o, i) => [o.name, { shape: o.shape, data: data[i] as Float32Array }]));
+    }
+    const capture = key !== undefined && !known;
+    if (capture) this.gpu.beginCapture();
+    let outputs: { name: string; shape: number[] }[] | undefined;
+    try {
+      const result = await this.record(plan, staging);
+      outputs = [...result].map(([name, t]) => ({ name, shape: t.shape }));
+      if (staging) await this.stageDone(staging);
+      return result;
+    } finally {
+      const recording = capture ? this.gpu.endCapture() : null;
+      if (recording && outputs) this.keepRecording(key!, { recording, outputs });
+      else if (recording) this.gpu.releaseRecording(recording);
+    }
+  }
+
+  /** Record and run a planned pass; with `staging`, submit and wait at the end of each stage but the last. */
+  private async record(plan: ForwardPlan, staging?: Staging): Promise<Map<string, OutputTensor>> {
+    if (plan.kind === 'nothing') return new Map();
     const outs = new Outputs(plan.wanted);
     const uploads: GpuTensor[] = [];
     const upload = (data: Float32Array | Int32Array, shape: number[], label: string): GpuTensor => {
-      const t = this.gpu.upload(data, shape, data instanceof Int32Array ? 'i32' : 'f32', label);
+      const t = this.gpu.input(data, shape, data instanceof Int32Array ? 'i32' : 'f32', label);
       uploads.push(t);
       return t;
     };
     const pass: Pass = { outs, upload, owned: [] };
+    const names = stageNames(plan);
+    let stage = 0;
+    /** Enter the next stage: the previous one is submitted and waited for when the pass runs in stages. */
+    const next = async (): Promise<void> => {
+      if (stage > 0 && staging) {
+        this.gpu.submit();
+        this.gpu.pauseCapture();
+        try {
+          await this.stageDone(staging);
+        } finally {
+          this.gpu.resumeCapture();
+        }
+      }
+      this.gpu.stage(names[stage++]);
+    };
     try {
+      if (plan.text) await next();
       const text = plan.text && this.textTower(plan.text, pass);
+      if (plan.image?.from === 'pixels') await next();
       const image = plan.image && this.imageTower(plan.image, pass);
       if (image?.itc)
         outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: plan.image?.from === 'features' });
       if (plan.kind === 'cross' && text && image) {
+        await next();
         const B = plan.batch;
         const textInputs = text.crossInputs;
         const stack = { textInputs, mask: text.mask, batch: B, query: plan.query };
@@ -167,6 +284,7 @@ export class BridgeTowerModel {
         if (plan.itm === 'fusion') this.fusionItm(stack, image, outs);
         if (outs.wants('itc_cross') || outs.wants('itc_logits')) this.itcCross(cls, text.itc, image.itc, B, outs);
         if (plan.image2) {
+          await next();
           const cls2 = this.crossModal(stack, this.imageTower(plan.image2, pass), outs, IMAGE_ROLES.image2.prefix);
           this.nlvr2(cls, cls2, outs);
         }
@@ -187,12 +305,28 @@ export class BridgeTowerModel {
   }
 
   /**
+   * Build the pipelines of a pass of `outputs` (default: the default outputs) before the first one runs: the pass
+   * is traced on a blank image and `<s></s>` and its pipelines compiled in parallel (Gpu.compile). Shapes travel
+   * in uniforms, so they serve every later text length and batch. Returns how many were built.
+   */
+  async compile(opts: { outputs?: readonly string[]; onProgress?: (done: number, total: number) => void } = {}) {
+    const { text, vision } = this.config;
+    const S = vision.imageSize;
+    const inputs = {
+      inputIds: { shape: [1, 2], data: Int32Array.of(text.bosTokenId, text.eosTokenId) },
+      pixelValues: { shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
+    };
+    const plan = planForward(this.config, inputs, { outputs: opts.outputs }, this.gpu);
+    return this.gpu.compile(() => this.record(plan), opts.onProgress);
+  }
+
+  /**
    * Run the image tower once and keep what the cross-modal stack and ITC need, for reuse across many
    * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image.
    */
   imageFeatures(pixelValues: HostArray<Float32Array>, opts: { tokenType?: 1 | 2 } = {}): ImageFeatures {
     const planned = planImageFeatures(this.config, pixelValues, opts.tokenType ?? 1);
-    const pixels = this.gpu.upload(planned.pixels, planned.shape, 'f32', 'pixel values');
+    const pixels = this.gpu.input(planned.pixels, planned.shape, 'f32', 'pixel values');
     const features = this.imageLayers(pixels, planned.role, planned.keep, new Outputs(new Set()));
     this.gpu.submit();
     pixels.release();
@@ -219,7 +353,27 @@ export class BridgeTowerModel {
   }
 
   dispose(): void {
+    for (const r of this.recordings.values()) this.gpu.releaseRecording(r.recording);
+    this.recordings.clear();
     this.weights.dispose();
+  }
+
+  /** Keep a captured pass for its plan, letting go of the oldest beyond RECORDINGS_KEPT. */
+  private keepRecording(key: string, r: KeptRecording): void {
+    this.recordings.set(key, r);
+    const oldest = this.recordings.keys().next().value;
+    if (this.recordings.size > RECORDINGS_KEPT && oldest !== undefined) {
+      this.gpu.releaseRecording(this.recordings.get(oldest)!.recording);
+      this.recordings.delete(oldest);
+    }
+  }
+
+  /** A stage's work is submitted: wait for the GPU, report it, and stop here if the caller cancelled. */
+  private async stageDone(s: Staging): Promise<void> {
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    s.done++;
+    s.onStage?.(s.done, s.names.length, s.names[s.done - 1]);
+    if (s.signal?.aborted && s.done < s.names.length) throw new AbortedError('the forward pass was cancelled');
   }
 
   // --- towers -------------------------------------------------------------------------------------------

@@ -38,6 +38,13 @@ export interface ForwardOptions {
   outputs?: readonly string[];
   /** Text position whose cross-attention `cross_attn_probs.*` reports (default 0, the <s> token). */
   attentionQuery?: number;
+  /**
+   * Stops the pass at its next stage boundary (after the text tower, the image tower, the cross-modal layers)
+   * with AbortedError. Given this or `onStage`, the pass submits and waits per stage.
+   */
+  signal?: AbortSignal;
+  /** Called as each stage of the pass finishes on the GPU: stages done, stages in the pass, the stage's name. */
+  onStage?: (done: number, total: number, stage: string) => void;
 }
 
 export interface OutputTensor {

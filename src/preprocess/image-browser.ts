@@ -1,6 +1,6 @@
 // Images as a page has them (File, Blob, URL, ImageBitmap, canvas, <img>, ImageData) to 8-bit RGB.
-// PNG and JPEG bytes go through our own decoders, so the page and Node see the same pixels; other formats
-// (WebP, GIF, AVIF, BMP...) and already-decoded sources go through the browser's decoder and a canvas.
+// PNG, JPEG and WebP bytes go through our own decoders, so the page and Node see the same pixels; other
+// formats (GIF, AVIF, BMP...) and already-decoded sources go through the browser's decoder and a canvas.
 // Canvas pixels differ from PIL's where alpha is 0: the browser keeps premultiplied colour, so fully
 // transparent pixels read back as black, whereas PIL's convert('RGB') keeps whatever colour they stored.
 import { AbortedError, ImageError } from '../errors';

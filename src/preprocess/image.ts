@@ -9,15 +9,14 @@
 // blip/clip then apply ToTensor (x / 255) and Normalize in float32, as torchvision does.
 import { ImageError } from '../errors';
 import type { HfImageProcessor, ImagePreprocess } from '../common/config';
+import { CLIP_MEAN, CLIP_STD } from '../common/clip-normalize';
 import { resizeBicubic } from './resize';
 import { checkRgbImage, type RgbImage } from './rgb-image';
+import { beyond, LIMITS } from '../common/limits';
+import { untrusted } from '../common/untrusted';
 
 export type { ImagePreprocess };
 export const IMAGE_PREPROCESS_MODES: readonly ImagePreprocess[] = ['hf', 'blip', 'clip'];
-
-/** OpenAI CLIP's normalisation, used by all three modes. */
-export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
-export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
 export interface PreprocessOptions {
   /** Output side S. */
@@ -45,9 +44,27 @@ function roundHalfEven(x: number): number {
 /** Python's floor division for the integers we meet. */
 const floorDiv = (a: number, b: number) => Math.floor(a / b);
 
-export function geometry(width: number, height: number, { size, mode, processor }: PreprocessOptions): Geometry {
+/** The resize and crop of a width x height image; a resize past LIMITS.resizedPixels is an ImageError. */
+export function geometry(width: number, height: number, options: PreprocessOptions): Geometry {
+  const { size } = options;
   if (!Number.isSafeInteger(size) || size < 1)
-    throw new ImageError(`preprocess: size must be a positive integer, got ${size}`);
+    throw new ImageError(`preprocess: size must be a positive integer, got ${untrusted(size)}`);
+  if (size > LIMITS.preprocessSide.value) throw new ImageError(beyond('preprocess', 'preprocessSide', size, 'size'));
+  const g = unchecked(width, height, options);
+  const pixels = g.resizedWidth * g.resizedHeight;
+  if (pixels > LIMITS.resizedPixels.value)
+    throw new ImageError(
+      beyond(
+        'preprocess',
+        'resizedPixels',
+        pixels,
+        `a ${width}x${height} image resizes to ${g.resizedWidth}x${g.resizedHeight}`,
+      ),
+    );
+  return g;
+}
+
+function unchecked(width: number, height: number, { size, mode, processor }: PreprocessOptions): Geometry {
   switch (mode) {
     case 'blip':
       return { resizedWidth: size, resizedHeight: size, top: 0, left: 0 };
@@ -100,7 +117,7 @@ export function geometry(width: number, height: number, { size, mode, processor 
     }
     default:
       throw new ImageError(
-        `preprocess: unknown mode ${JSON.stringify(mode)} (expected ${IMAGE_PREPROCESS_MODES.join(', ')})`,
+        `preprocess: unknown mode ${untrusted(mode)} (expected ${IMAGE_PREPROCESS_MODES.join(', ')})`,
       );
   }
 }

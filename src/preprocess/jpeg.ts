@@ -5,7 +5,7 @@
 // PIL's Image.open does not apply it. A file that ends before its EOI marker is refused as truncated.
 // Not supported (ImageError): arithmetic coding, lossless and 12-bit JPEGs, CMYK/YCCK.
 import { ImageError } from '../errors';
-import { checkImageSize, type RgbImage } from './rgb-image';
+import { checkDecodeBytes, checkImageSize, type RgbImage } from './rgb-image';
 
 /** Zig-zag position -> natural (row-major) position in the 8x8 block. */
 const ZIGZAG = Int32Array.from([
@@ -86,6 +86,8 @@ function buildHuffman(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
 class BitReader {
   private bits = 0;
   private count = 0;
+  /** Zero bytes fed in place of data (at a marker) since the last restart. */
+  private synthetic = 0;
   /** Set when the decoder needed bytes past the end of the file. */
   hitEnd = false;
 
@@ -105,7 +107,8 @@ class BitReader {
           byte = 0xff;
           this.pos += 2;
         } else if (next === undefined) this.hitEnd = true;
-        // Otherwise a marker: leave it for the parser and feed zeros, as libjpeg does.
+        // Otherwise a marker: leave it for the parser and feed zeros (libjpeg does; `overrun` bounds it).
+        else this.synthetic++;
       } else {
         byte = this.data[this.pos++];
       }
@@ -145,10 +148,19 @@ class BitReader {
     return t.symbols[code + t.valOffset[len]];
   }
 
+  /**
+   * Bits of fed zeros the decoder has consumed. Zeros are fed ahead of need, so a whole scan consumes none;
+   * libjpeg would decode on from zeros to the end of the frame, work the file's bytes do not pay for.
+   */
+  overrun(): number {
+    return this.synthetic * 8 - this.count;
+  }
+
   /** Drop buffered bits and move to the restart marker that must come next. */
   restart(): void {
     this.bits = 0;
     this.count = 0;
+    this.synthetic = 0;
     while (
       this.pos + 1 < this.data.length &&
       !(this.data[this.pos] === 0xff && this.data[this.pos + 1] >= 0xd0 && this.data[this.pos + 1] <= 0xd7)
@@ -230,7 +242,7 @@ function decode(data: Uint8Array, file: string): RgbImage {
       case 0xc1:
       case 0xc2:
         if (frame) throw new ImageError('corrupt JPEG: more than one frame');
-        frame = parseFrame(seg, marker === 0xc2, file);
+        frame = parseFrame(seg, marker === 0xc2, file, data.length - end);
         break;
       case 0xc3:
       case 0xc5:
@@ -265,7 +277,11 @@ function decode(data: Uint8Array, file: string): RgbImage {
   if (!frame) throw new ImageError('corrupt JPEG: no frame header (SOF)');
   for (const c of frame.components)
     if (!quant[c.tq]) throw new ImageError(`corrupt JPEG: component ${c.id} uses undefined quantisation table ${c.tq}`);
-  const planes = frame.components.map((c) => idctComponent(c, quant[c.tq]!));
+  const planes = frame.components.map((c) => {
+    const plane = idctComponent(c, quant[c.tq]!);
+    c.coefficients = new Int16Array(0);
+    return plane;
+  });
   return toRgb(frame, planes, colorTransform(frame, jfif, adobeTransform));
 }
 
@@ -296,7 +312,13 @@ function parseHuffman(seg: Uint8Array, dc: Array<HuffmanTable | undefined>, ac: 
   }
 }
 
-function parseFrame(seg: Uint8Array, progressive: boolean, file: string): Frame {
+/** Bits a scan must spend per coded block at least: a DC code and an AC end-of-block code (progressive: DC only). */
+const MIN_BLOCK_BITS = { sequential: 2, progressive: 1 };
+
+/** Bytes the decoder holds at its peak per coefficient block (int16 coefficients + the plane) and per pixel. */
+const BLOCK_BYTES = 64 * 2 + 64;
+
+function parseFrame(seg: Uint8Array, progressive: boolean, file: string, bytesLeft: number): Frame {
   if (seg.length < 6) throw new ImageError('corrupt JPEG: short SOF segment');
   const precision = seg[0];
   const height = (seg[1] << 8) | seg[2],
@@ -320,6 +342,21 @@ function parseFrame(seg: Uint8Array, progressive: boolean, file: string): Frame 
     vmax = Math.max(...raw.map((c) => c.v));
   const mcusWide = Math.ceil(width / (8 * hmax)),
     mcusHigh = Math.ceil(height / (8 * vmax));
+  // Every block of every component is coded in some scan: the bytes after the frame header must hold the
+  // shortest code of each, or the size is a lie that would allocate and decode from nothing.
+  const coded = raw.reduce(
+    (n, c) => n + Math.ceil(Math.ceil((width * c.h) / hmax) / 8) * Math.ceil(Math.ceil((height * c.v) / vmax) / 8),
+    0,
+  );
+  const minBits = coded * (progressive ? MIN_BLOCK_BITS.progressive : MIN_BLOCK_BITS.sequential);
+  if (minBits > bytesLeft * 8)
+    throw new ImageError(
+      `corrupt JPEG: a ${width}x${height} frame codes ${coded} blocks, at least ${Math.ceil(minBits / 8)} bytes, ` +
+        `but only ${bytesLeft} bytes follow its header`,
+    );
+  const stored = raw.reduce((n, c) => n + mcusWide * c.h * mcusHigh * c.v, 0);
+  const pixels = width * height;
+  checkDecodeBytes(Math.max(stored * BLOCK_BYTES, stored * 64 + pixels * (n + 3)), width, height, file);
   const components = raw.map((c): Component => {
     const cw = Math.ceil((width * c.h) / hmax),
       ch = Math.ceil((height * c.v) / vmax);
@@ -491,6 +528,8 @@ function decodeScan(
       }
     }
     if (reader.hitEnd) throw new Truncated();
+    if (reader.overrun() > 0)
+      throw new ImageError(`corrupt JPEG: the scan's data ends at byte ${reader.pos}, before its last block`);
   }
 }
 

@@ -3,9 +3,12 @@
 // alpha and tRNS are dropped, low bit depths of grey are scaled to 0..255, 16-bit samples keep their
 // high byte, palette indices past the PLTE entries read as black (current Pillow).
 import { ImageError } from '../errors';
-import { checkImageSize, type RgbImage } from './rgb-image';
+import { crc32 } from '../common/crc32';
+import { checkDecodeBytes, checkImageSize, type RgbImage } from './rgb-image';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Deflate's best case is 258 bytes from a 1-bit code after a few header bits: about 1032 to 1. */
+const MAX_INFLATE_RATIO = 1032;
 
 /** Samples per pixel for each colour type: grey, RGB, palette, grey+alpha, RGBA. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -27,22 +30,6 @@ const ADAM7 = [
   [1, 0, 2, 2],
   [0, 1, 1, 2],
 ];
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
@@ -105,7 +92,16 @@ export async function decodePng(bytes: Uint8Array, file = 'PNG'): Promise<RgbIma
   if (!header) throw new ImageError(`${file}: corrupt PNG: no IHDR`);
   if (idat.length === 0) throw new ImageError(`${file}: corrupt PNG: no IDAT chunk`);
   if (header.colorType === 3 && !palette) throw new ImageError(`${file}: corrupt PNG: palette image without PLTE`);
-  const raw = await inflate(idat, rawSize(header), file);
+  // Check what the header claims against the bytes present and the memory bound before allocating.
+  const expected = rawSize(header);
+  const compressed = idat.reduce((n, d) => n + d.length, 0);
+  if (expected > compressed * MAX_INFLATE_RATIO + 1024)
+    throw new ImageError(
+      `${file}: corrupt PNG: a ${header.width}x${header.height} image needs ${expected} bytes of image data, ` +
+        `more than its ${compressed} compressed bytes can inflate to`,
+    );
+  checkDecodeBytes(expected + header.width * header.height * 3, header.width, header.height, file);
+  const raw = await inflate(idat, expected, file);
   return toRgb(header, raw, palette, file);
 }
 

@@ -3,6 +3,9 @@
 // (antialiasing), coefficients normalised per output pixel and turned into fixed point with 22 fraction
 // bits, each pass rounding and clamping to uint8. The horizontal pass runs first, except for images more
 // than 100 times taller than wide that shrink vertically, where PIL's resize() goes vertical first.
+import { ImageError } from '../errors';
+import { beyond, LIMITS } from '../common/limits';
+import { untrusted } from '../common/untrusted';
 import type { RgbImage } from './rgb-image';
 
 /** Fraction bits of the fixed-point coefficients: 32 - 8 (pixel) - 2 (headroom for negative lobes). */
@@ -109,6 +112,10 @@ function vertical(src: Uint8Array, w: number, inH: number, outH: number): Uint8A
 
 /** Resize to width x height with PIL's bicubic filter. The same size returns a copy. */
 export function resizeBicubic(image: RgbImage, width: number, height: number): RgbImage {
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1)
+    throw new ImageError(`resize: target ${untrusted(width)}x${untrusted(height)} is not a positive size`);
+  if (width * height > LIMITS.resizedPixels.value)
+    throw new ImageError(beyond('resize', 'resizedPixels', width * height, `target ${width}x${height}`));
   const { width: inW, height: inH } = image;
   let data = image.data;
   const tallShrink = inH > inW * 100 && height < inH;

@@ -1,6 +1,7 @@
 // The one image type preprocessing works on: 8-bit RGB, row-major, interleaved (what PIL's
 // `.convert('RGB')` holds), plus the size guard every decoder applies before allocating.
 import { ImageError } from '../errors';
+import { beyond, LIMITS } from '../common/limits';
 
 export interface RgbImage {
   width: number;
@@ -10,7 +11,7 @@ export interface RgbImage {
 }
 
 /** Decompression-bomb guard: a tiny file can declare a huge image. 64 megapixels is ~190 MB of RGB. */
-export const MAX_IMAGE_PIXELS = 64_000_000;
+export const MAX_IMAGE_PIXELS = LIMITS.imagePixels.value;
 
 /** Throw unless width x height is a usable image size. `what` names the image in the message. */
 export function checkImageSize(width: number, height: number, what: string): void {
@@ -22,6 +23,12 @@ export function checkImageSize(width: number, height: number, what: string): voi
       `${what}: image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels), more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels we decode`,
     );
   }
+}
+
+/** Throw unless a decoder that will hold `bytes` at its peak stays within LIMITS.imageDecodeBytes. */
+export function checkDecodeBytes(bytes: number, width: number, height: number, what: string): void {
+  if (bytes > LIMITS.imageDecodeBytes.value)
+    throw new ImageError(beyond(what, 'imageDecodeBytes', bytes, `decoding this ${width}x${height} image`));
 }
 
 /** Validate a caller-built RgbImage (sizes and buffer length). */

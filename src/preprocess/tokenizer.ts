@@ -4,7 +4,14 @@
 // ids looked up in vocab.json, `<s> … </s>` around the result.
 import { TokenizerError } from '../errors';
 import type { TokenizerFiles } from '../common/weight-set';
-import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoint/tokenizer-files';
+import {
+  parseAddedTokens,
+  parseMergesTxt,
+  parseTokenizerJson,
+  parseVocabJson,
+  type AddedToken,
+} from '../checkpoint/tokenizer-files';
+import { untrusted } from '../common/untrusted';
 
 /**
  * GPT-2's pattern. `\s` is spelt `\p{White_Space}` because JS's `\s` also matches U+FEFF and misses U+0085,
@@ -13,13 +20,7 @@ import { parseMergesTxt, parseTokenizerJson, parseVocabJson } from '../checkpoin
 const PRETOKENIZE =
   /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
 
-/** An added (special) token as tokenizer.json describes it; lstrip/rstrip swallow whitespace beside it. */
-export interface AddedToken {
-  content: string;
-  id: number;
-  lstrip: boolean;
-  rstrip: boolean;
-}
+export type { AddedToken };
 
 export interface TokenizerOptions {
   /** Tokens split out of the text before BPE. Default: RoBERTa's five specials found in the vocab. */
@@ -71,6 +72,8 @@ export class RobertaTokenizer {
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, number[]>();
   private readonly addedTokens: AddedToken[];
+  /** Added tokens by their first character, longest first: the split looks only at those that can match. */
+  private readonly addedByFirst = new Map<string, AddedToken[]>();
   private readonly addPrefixSpace: boolean;
 
   constructor(files: TokenizerFiles, options: TokenizerOptions = {}) {
@@ -78,7 +81,7 @@ export class RobertaTokenizer {
     for (const [token, id] of Object.entries(files.vocab)) {
       if (!Number.isSafeInteger(id) || id < 0)
         throw new TokenizerError(
-          `vocab: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, not a non-negative integer`,
+          `vocab: token ${untrusted(token)} has id ${untrusted(id)}, not a non-negative integer`,
         );
       this.vocab.set(token, id);
       this.idToToken[id] = token;
@@ -86,7 +89,7 @@ export class RobertaTokenizer {
     files.merges.forEach((line, rank) => {
       const parts = line.split(' ');
       if (parts.length !== 2 || !parts[0] || !parts[1])
-        throw new TokenizerError(`merges: rank ${rank} is ${JSON.stringify(line)}, expected "left right"`);
+        throw new TokenizerError(`merges: rank ${rank} is ${untrusted(line)}, expected "left right"`);
       const key = `${parts[0]} ${parts[1]}`;
       if (!this.ranks.has(key)) this.ranks.set(key, rank);
     });
@@ -106,6 +109,18 @@ export class RobertaTokenizer {
         const id = this.vocab.get(content);
         return id === undefined ? [] : [{ content, id, lstrip, rstrip: false }];
       });
+    for (const t of this.addedTokens) {
+      // Callers may build options by hand: an empty token would match everywhere and never advance.
+      if (typeof t.content !== 'string' || t.content.length === 0 || this.idToToken[t.id] === undefined)
+        throw new TokenizerError(
+          `added token ${untrusted(t.content)} (id ${untrusted(t.id)}) is empty or not in the vocabulary`,
+        );
+      const first = t.content[0];
+      const list = this.addedByFirst.get(first) ?? [];
+      list.push(t);
+      this.addedByFirst.set(first, list);
+    }
+    for (const list of this.addedByFirst.values()) list.sort((a, b) => b.content.length - a.content.length);
     this.addPrefixSpace = options.addPrefixSpace ?? false;
   }
 
@@ -190,12 +205,11 @@ export class RobertaTokenizer {
   /** Split `text` around added tokens (longest match first), applying their lstrip/rstrip to the neighbours. */
   private splitAddedTokens(text: string): Array<string | number> {
     if (this.addedTokens.length === 0) return [text];
-    const byLength = [...this.addedTokens].sort((a, b) => b.content.length - a.content.length);
     const out: Array<string | number> = [];
     let start = 0;
     let pos = 0;
     while (pos < text.length) {
-      const hit = byLength.find((t) => text.startsWith(t.content, pos));
+      const hit = this.addedByFirst.get(text[pos])?.find((t) => text.startsWith(t.content, pos));
       if (!hit) {
         pos++;
         continue;
@@ -251,20 +265,15 @@ export class RobertaTokenizer {
 
 /** The tokenizer options a Hugging Face tokenizer.json carries besides its vocabulary and merges. */
 export function tokenizerJsonOptions(text: string, file = 'tokenizer.json'): TokenizerOptions {
-  let json: {
-    added_tokens?: Array<{ id: number; content: string; lstrip?: boolean; rstrip?: boolean }>;
-    pre_tokenizer?: { add_prefix_space?: boolean };
-  };
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     throw new TokenizerError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  const addedTokens = json.added_tokens?.map((t) => ({
-    content: t.content,
-    id: t.id,
-    lstrip: !!t.lstrip,
-    rstrip: !!t.rstrip,
-  }));
-  return { addedTokens, addPrefixSpace: json.pre_tokenizer?.add_prefix_space ?? false };
+  const pre = (json as { pre_tokenizer?: unknown } | null)?.pre_tokenizer;
+  const prefix = pre && typeof pre === 'object' ? (pre as { add_prefix_space?: unknown }).add_prefix_space : undefined;
+  if (prefix !== undefined && typeof prefix !== 'boolean')
+    throw new TokenizerError(`${file}: pre_tokenizer.add_prefix_space is ${untrusted(prefix)}, not true or false`);
+  return { addedTokens: parseAddedTokens(json, file), addPrefixSpace: prefix ?? false };
 }

@@ -11,31 +11,28 @@
 //   authors' .ckpt compute the image embedding differently (model.definition tells which one a model uses).
 // HF scales similarities by `logitScale` (exp of the learned logit_scale) before a softmax; rankings do not change.
 import { HeadUnavailableError, ShapeError } from '../errors';
-import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model/bridgetower';
+import type { OutputTensor } from '../model/bridgetower';
+import { checkAbort, checkImageList, checkTextList } from './checks';
+import type { TaskContext } from './context';
 import type { ImageInput } from './types';
-
-/** What the task class lends the embedding functions: its model, tokenizer and image preprocessing. */
-export interface Embedder {
-  model: BridgeTowerModel;
-  source: string;
-  encodeTexts(texts: readonly string[]): { inputIds: HostArray<IdData>; attentionMask: HostArray<IdData> };
-  pixels(images: readonly ImageInput[]): Promise<HostArray<Float32Array>>;
-}
 
 /** Texts per forward pass (padded to the longest; padding changes no embedding). */
 const TEXT_BATCH = 32;
 /** Images (or image-text pairs) per forward pass. */
 const IMAGE_BATCH = 8;
 
-function requireItc(e: Embedder, what: string, cross = false): void {
-  const itc = e.model.config.heads.itc;
+function requireItc(ctx: TaskContext, what: string, cross = false): void {
+  const itc = ctx.model.config.heads.itc;
   if (!itc)
-    throw new HeadUnavailableError('itc', `${what} needs the contrastive (ITC) heads, which ${e.source} does not have`);
+    throw new HeadUnavailableError(
+      'itc',
+      `${what} needs the contrastive (ITC) heads, which ${ctx.source} does not have`,
+    );
   if (cross && !itc.cross) {
     throw new HeadUnavailableError(
       'itc',
       `${what} needs HF's cross-modal ITC head (itc_cross_modal_head of ` +
-        `BridgeTowerForContrastiveLearning), which ${e.source} does not have; embedText and embedImage work`,
+        `BridgeTowerForContrastiveLearning), which ${ctx.source} does not have; embedText and embedImage work`,
     );
   }
 }
@@ -45,46 +42,70 @@ function rows(t: OutputTensor): Float32Array[] {
   return Array.from({ length: t.shape[0] }, (_, b) => t.data.slice(b * D, (b + 1) * D));
 }
 
+/** `run` over `items` in batches of `size`, the signal checked before each. */
 async function batched<T>(
   items: readonly T[],
   size: number,
+  signal: AbortSignal | undefined,
   run: (batch: readonly T[]) => Promise<Float32Array[]>,
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await run(items.slice(i, i + size))));
+  for (let i = 0; i < items.length; i += size) {
+    checkAbort(signal);
+    out.push(...(await run(items.slice(i, i + size))));
+  }
   return out;
 }
 
-/** itc_text of each text: the text tower alone. */
-export async function embedText(e: Embedder, texts: readonly string[]): Promise<Float32Array[]> {
-  requireItc(e, 'embedText');
-  return batched(texts, TEXT_BATCH, async (batch) => {
-    const { inputIds, attentionMask } = e.encodeTexts(batch);
-    return rows(await e.model.encodeText(inputIds, attentionMask));
+/** itc_text of each text: the text tower alone. An empty list gives no embeddings. */
+export async function embedText(
+  ctx: TaskContext,
+  texts: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<Float32Array[]> {
+  requireItc(ctx, 'embedText');
+  checkTextList('embedText', texts, true);
+  return batched(texts, TEXT_BATCH, signal, async (batch) => {
+    const { inputIds, attentionMask } = ctx.encodeTexts(batch);
+    return rows(await ctx.model.encodeText(inputIds, attentionMask));
   });
 }
 
 /** itc_image of each image: the image tower alone (the authors' or HF's definition, as the model's source says). */
-export async function embedImage(e: Embedder, images: readonly ImageInput[]): Promise<Float32Array[]> {
-  requireItc(e, 'embedImage');
-  return batched(images, IMAGE_BATCH, async (batch) => rows(await e.model.encodeImage(await e.pixels(batch))));
+export async function embedImage(
+  ctx: TaskContext,
+  images: readonly ImageInput[],
+  signal: AbortSignal | undefined,
+): Promise<Float32Array[]> {
+  requireItc(ctx, 'embedImage');
+  checkImageList('embedImage', images, true);
+  return batched(images, IMAGE_BATCH, signal, async (batch) =>
+    rows(await ctx.model.encodeImage(await ctx.pixels(batch))),
+  );
 }
 
-/** HF's cross-modal embedding itc_cross of each (image, text) pair: the whole model, through the pooled output. */
+/**
+ * HF's cross-modal embedding itc_cross of each (image, text) pair: the whole model, through the pooled output.
+ * `method` names the public method in messages (embedPair or embedPairs).
+ */
 export async function embedPairs(
-  e: Embedder,
+  ctx: TaskContext,
   images: readonly ImageInput[],
   texts: readonly string[],
+  signal: AbortSignal | undefined,
+  method: string,
 ): Promise<Float32Array[]> {
-  requireItc(e, 'embedPair', true);
+  requireItc(ctx, method, true);
+  checkImageList(method, images, true);
+  checkTextList(method, texts, true);
   if (images.length !== texts.length) {
-    throw new ShapeError(`embedPairs: ${images.length} images for ${texts.length} texts (one image per text)`);
+    throw new ShapeError(`${method}: ${images.length} images for ${texts.length} texts (one image per text)`);
   }
   const pairs = images.map((image, i) => ({ image, text: texts[i] }));
-  return batched(pairs, IMAGE_BATCH, async (batch) => {
-    const pixelValues = await e.pixels(batch.map((p) => p.image));
-    const out = await e.model.forward(
-      { ...e.encodeTexts(batch.map((p) => p.text)), pixelValues },
+  return batched(pairs, IMAGE_BATCH, signal, async (batch) => {
+    const pixelValues = await ctx.pixels(batch.map((p) => p.image));
+    const out = await ctx.model.forward(
+      { ...ctx.encodeTexts(batch.map((p) => p.text)), pixelValues },
       { outputs: ['itc_cross'] },
     );
     return rows(out.get('itc_cross')!);

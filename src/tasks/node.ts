@@ -1,15 +1,17 @@
 // The package's Node entry: everything of the main entry, plus loading from paths onto a Dawn device (the
-// `webgpu` package). Importing it makes BridgeTower.load work in Node: relative URLs resolve against the
-// working directory, file: URLs are read from disk, HF_ENDPOINT / HF_TOKEN apply, and models converted from
-// the hub are cached on disk.
+// `webgpu` package). Importing it makes BridgeTower.load and every task take paths (against the working
+// directory) and file: URLs for models and images, HF_ENDPOINT / HF_TOKEN apply, and models converted from the
+// hub are cached on disk.
 import { existsSync } from 'node:fs';
-import { sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { OpenOptions } from '../checkpoint/open';
-import { NodeDirectory } from '../checkpoint/source-node';
+import { openPath } from '../checkpoint/source-node';
 import { createNodeGpu } from '../gpu/node';
 import { nodeHubRuntime, openModelWeights } from '../hub/open-path';
-import { BridgeTower, type BridgeTowerLoadOptions } from './bridgetower';
+import { BridgeTower } from './bridgetower';
+import type { BridgeTowerLoadOptions } from './load';
 import { setPlatform } from './platform';
 
 export * from './index';
@@ -17,7 +19,10 @@ export { openModelWeights };
 
 setPlatform({
   baseUrl: () => pathToFileURL(process.cwd() + sep).href,
-  fileDirectory: (url) => new NodeDirectory(fileURLToPath(url)),
+  // pathToFileURL escapes what a URL would read as syntax ('#', '?', '%'); a trailing separator marks a folder.
+  pathToUrl: (path) => pathToFileURL(resolve(path) + (/[\\/]$/.test(path) ? sep : '')),
+  openLocal: (url) => openPath(fileURLToPath(url)),
+  readFile: async (url) => new Uint8Array(await readFile(fileURLToPath(url))),
   createGpu: () => createNodeGpu(),
   ...nodeHubRuntime,
 });

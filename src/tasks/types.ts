@@ -19,7 +19,10 @@ export interface TaskProgress {
   total: number;
 }
 
-/** Cancel (checked between forward passes: the pass under way finishes) and progress for the longer tasks. */
+/**
+ * Cancel and progress for the longer tasks. A cancel stops between forward passes, and within a question's or a
+ * caption batch's pass at its next stage (after a tower or the cross-modal layers).
+ */
 export interface TaskOptions {
   signal?: AbortSignal;
   onProgress?: (p: TaskProgress) => void;

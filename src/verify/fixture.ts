@@ -13,7 +13,7 @@ import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model
 import type { HfImageProcessor } from '../common/config';
 import { decodeImage } from '../preprocess/decode';
 import { preprocessImage } from '../preprocess/image';
-import { compare } from './compare';
+import { compareValues } from '../common/compare';
 import { loadModel, readSafetensorsFile } from './load-model';
 
 export type WeightOrigin = 'ckpt' | 'hf' | 'web';
@@ -70,6 +70,8 @@ const HEAD_LOGITS = ['vqa_logits', 'itm_logits', 'snli_logits', 'nlvr2_logits', 
 interface Manifest {
   required_outputs?: string[];
   tolerance?: { atol?: number; rtol?: number };
+  /** The authors' config the fixture's weights were made with (fixtures/README.md). */
+  config?: Record<string, unknown>;
 }
 
 async function readManifest(dir: string): Promise<Manifest> {
@@ -83,9 +85,9 @@ async function readManifest(dir: string): Promise<Manifest> {
 }
 
 /**
- * The fixture's weights for `from`: model.ckpt, or the HF weights (model-hf.safetensors beside config-hf.json, or
- * the folder itself when it is an HF save: config.json beside model.safetensors / pytorch_model.bin). The web
- * format is converted from the .ckpt, or from the HF folder when there is no .ckpt.
+ * The fixture's weights for `from`: model.ckpt, or the HF weights (model-hf.safetensors, read with the manifest's
+ * config, or the folder itself when it is an HF save: config.json beside model.safetensors / pytorch_model.bin).
+ * The web format is converted from the .ckpt, or from the HF weights when there is no .ckpt.
  */
 function weightPath(dir: string, from: WeightOrigin): string {
   const ckpt = join(dir, 'model.ckpt');
@@ -112,10 +114,10 @@ export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOption
   const from = opts.from ?? defaultOrigin(dir, dtype);
   if (dtype !== 'f32' && from !== 'web')
     throw new UsageError(`--dtype ${dtype} is the web format with ${dtype} weights: use it with --from web`);
-  const hfConfig = join(dir, 'config-hf.json');
-  const config =
-    from === 'hf' && existsSync(hfConfig) ? (JSON.parse(await readFile(hfConfig, 'utf8')) as unknown) : undefined;
-  return loadModel(gpu, weightPath(dir, from), { config, convertTo: from === 'web' ? dtype : undefined });
+  // model-hf.safetensors is an HF-named copy of the authors' weights: it is the model the manifest's config describes.
+  const path = weightPath(dir, from);
+  const config = path.endsWith('model-hf.safetensors') ? (await readManifest(dir)).config : undefined;
+  return loadModel(gpu, path, { config, convertTo: from === 'web' ? dtype : undefined });
 }
 
 function values(t: HostTensor): Float64Array {
@@ -138,7 +140,7 @@ function check(name: string, got: OutputTensor, want: HostTensor, atol: number, 
       detail: `shape [${got.shape.join(', ')}], expected [${want.shape.join(', ')}]`,
     };
   }
-  const { pass, maxAbs, detail } = compare(got.data, values(want), atol, rtol);
+  const { pass, maxAbs, detail } = compareValues(got.data, values(want), atol, rtol);
   return { name, pass, maxAbs, detail };
 }
 

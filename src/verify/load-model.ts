@@ -10,7 +10,8 @@ import { NodeDirSink, openPathWeights } from '../checkpoint/source-node';
 import type { HubOptions } from '../hub/load';
 import { openModelWeights } from '../hub/open-path';
 import type { HostTensor } from '../common/tensor';
-import { writeWebFormat, type WebDType } from '../checkpoint/web-format';
+import { type WebDType } from '../checkpoint/web-format';
+import { writeWebFormat } from '../checkpoint/web-format-write';
 import type { Gpu } from '../gpu/runtime';
 import { BridgeTowerModel } from '../model/bridgetower';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/checkpoint/crc32';
+import { crc32 } from '../../src/common/crc32';
 
 /** Bit-at-a-time CRC-32, the definition. */
 function reference(bytes: Uint8Array): number {

@@ -8,10 +8,10 @@ import { openWeights } from '../../src/checkpoint/open';
 import { unpickle } from '../../src/checkpoint/pickle';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { NodeDirectory, NodeDirSink } from '../../src/checkpoint/source-node';
-import { writeWebFormat } from '../../src/checkpoint/web-format';
+import { writeWebFormat } from '../../src/checkpoint/web-format-write';
 import { ChecksumError, CheckpointError, ConfigError, MissingTensorError } from '../../src/errors';
 import { OrderedDict, RawOps, Tensor, torchZip, Tuple } from '../support/torch-writer';
-import { fixtureBytes, fixtureJson, fixturePath, memory, tempDir, writeSafetensors } from './helpers';
+import { fixtureBytes, fixtureConfig, fixturePath, memory, tempDir, writeSafetensors } from './helpers';
 
 const ckpt = (): Uint8Array => fixtureBytes('tiny', 'model.ckpt');
 
@@ -135,7 +135,7 @@ describe('bad checkpoints', () => {
     const all = readSafetensors(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf');
     all.delete('bridgetower.cross_modal_text_pooler.dense.weight');
     await rejects(
-      openWeights(memory(writeSafetensors(all), 'cut.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
+      openWeights(memory(writeSafetensors(all), 'cut.safetensors'), { config: fixtureConfig('tiny') }),
       MissingTensorError,
       'cut.safetensors',
       'cross_modal_text_pooler.dense.weight',
@@ -144,7 +144,7 @@ describe('bad checkpoints', () => {
     for (const k of [...noHead.keys()]) if (k.startsWith('vqa_classifier.')) noHead.delete(k);
     await rejects(
       openWeights(memory(writeSafetensors(noHead), 'nohead.safetensors'), {
-        config: fixtureJson('tiny', 'config-hf.json'),
+        config: fixtureConfig('tiny'),
       }),
       MissingTensorError,
       'vqa_classifier.0.weight',
@@ -153,20 +153,20 @@ describe('bad checkpoints', () => {
   });
 
   it('shape contradicting the config', async () => {
-    const cfg = fixtureJson('tiny', 'config-hf.json') as any;
-    cfg.text_config.intermediate_size = 65;
+    const cfg = fixtureConfig('tiny') as any;
+    cfg.text_intermediate_size = 65;
     await rejects(
       openWeights(memory(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf.safetensors'), { config: cfg }),
       ConfigError,
       'hf.safetensors',
-      'text_config.intermediate_size',
+      'hyper_parameters.config.text_intermediate_size',
       'text_transformer.encoder.layer.0.intermediate.dense.weight [64,32]',
     );
     const all = readSafetensors(fixtureBytes('tiny', 'model-hf.safetensors'), 'hf');
     const t = all.get('itm_score.fc.bias')!;
     all.set('itm_score.fc.bias', { ...t, shape: [1], data: (t.data as Float32Array).slice(0, 1) });
     await rejects(
-      openWeights(memory(writeSafetensors(all), 'itm.safetensors'), { config: fixtureJson('tiny', 'config-hf.json') }),
+      openWeights(memory(writeSafetensors(all), 'itm.safetensors'), { config: fixtureConfig('tiny') }),
       ConfigError,
       'itm.safetensors',
       'itm_score.fc.bias',

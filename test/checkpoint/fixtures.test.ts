@@ -4,18 +4,23 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BridgeTowerConfig } from '../../src/common/config';
-import { hyperFacts, resolveConfig, shapeFacts, type Facts } from '../../src/checkpoint/describe';
+import { resolveConfig } from '../../src/checkpoint/resolve-config';
+import { shapeFacts } from '../../src/checkpoint/facts-shapes';
+import { hyperFacts } from '../../src/checkpoint/facts-authors';
+import { type Facts } from '../../src/checkpoint/facts';
 import { f32ToF16Bits, f16BitsToF32 } from '../../src/common/f16';
 import { UrlDirectory } from '../../src/checkpoint/byte-source';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource, openPath } from '../../src/checkpoint/source-node';
 import { parseTokenizerJson } from '../../src/checkpoint/tokenizer-files';
-import { writeWebFormat, type ConvertibleWeights, type Manifest } from '../../src/checkpoint/web-format';
+import { type Manifest } from '../../src/checkpoint/web-format';
+import { writeWebFormat, type ConvertibleWeights } from '../../src/checkpoint/web-format-write';
 import type { HostTensor } from '../../src/common/tensor';
 import type { TensorInfo } from '../../src/common/weight-set';
 import { AbortedError, ConfigError } from '../../src/errors';
 import {
   fixtureBytes,
+  fixtureConfig,
   fixtureJson,
   fixturePath,
   memory,
@@ -82,7 +87,7 @@ async function openCkpt(preset: string): Promise<ConvertibleWeights> {
 
 async function openHf(preset: string): Promise<ConvertibleWeights> {
   return openWeights(await NodeFileSource.open(fixturePath(preset, 'model-hf.safetensors')), {
-    config: fixtureJson(preset, 'config-hf.json'),
+    config: fixtureConfig(preset),
   });
 }
 
@@ -108,13 +113,8 @@ describe.each(PRESETS)('fixture %s', (preset) => {
     const hf = await openHf(preset);
     try {
       expect(ckpt.config).toEqual(expectedConfig(preset));
-      // HF configs carry no max_text_len (the longest text is then positions - 2) and mean HF preprocessing.
-      const want = expectedConfig(preset);
-      expect(hf.config).toEqual({
-        ...want,
-        imagePreprocess: 'hf',
-        text: { ...want.text, maxTextLen: want.text.maxPositionEmbeddings - 2 },
-      });
+      // The HF-named copy, opened with the authors' config it was made with, is the same model.
+      expect(hf.config).toEqual(expectedConfig(preset));
       expect(ckpt.names()).toEqual(hf.names());
       expect([...ckpt.skipped].sort()).toEqual([...DROPPED].sort());
       const manifest = fixtureJson(preset, 'manifest.json');
@@ -198,7 +198,7 @@ describe('checkpoint details', () => {
       join(dir, 'model.safetensors.index.json'),
       JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }),
     );
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(fixtureJson('small', 'config-hf.json')));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(fixtureConfig('small')));
     for (const open of [
       () => openWeights(new NodeDirectory(dir)),
       async () => {

@@ -1,11 +1,11 @@
 // Mutated fixture bytes through the zip, pickle (zip and legacy) and safetensors readers: seeded and bounded.
 // Every case must end in success or one of our typed errors, within a time limit.
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/checkpoint/crc32';
+import { crc32 } from '../../src/common/crc32';
 import { openWeights } from '../../src/checkpoint/open';
 import { BridgeTowerError } from '../../src/errors';
-import { fixtureBytes, fixtureJson, memory } from './helpers';
-import { mulberry32 } from '../../src/checkpoint/random-weights';
+import { fixtureBytes, fixtureConfig, memory } from './helpers';
+import { mulberry32 } from '../../src/common/random';
 
 const ITERATIONS = 300;
 const CASE_TIMEOUT_MS = 2000;
@@ -118,7 +118,7 @@ describe('fuzzing the readers with mutated fixtures', () => {
   it('safetensors', async () => {
     const base = fixtureBytes('tiny', 'model-hf.safetensors');
     const headerEnd = 8 + Number(new DataView(base.buffer, base.byteOffset).getBigUint64(0, true));
-    const config = fixtureJson('tiny', 'config-hf.json');
+    const config = fixtureConfig('tiny');
     const rand = mulberry32(4);
     for (let i = 0; i < ITERATIONS; i++) {
       const [lo, hi] = rand() < 0.8 ? [0, headerEnd] : [0, base.length];

@@ -25,6 +25,14 @@ export function fixtureJson(preset: string, file: string): Record<string, unknow
   return JSON.parse(readFileSync(fixturePath(preset, file), 'utf8')) as Record<string, unknown>;
 }
 
+/**
+ * The authors' config the fixture's weights were made with (its manifest's `config`): what the HF-named copy
+ * (model-hf.safetensors) is opened with, since its config-hf.json cannot describe the authors' model.
+ */
+export function fixtureConfig(preset: string): Record<string, unknown> {
+  return fixtureJson(preset, 'manifest.json').config as Record<string, unknown>;
+}
+
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'bt-ckpt-'));
 }

@@ -16,7 +16,8 @@ import {
   type QuantDType,
 } from '../../src/common/quantize';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
-import { WEB_DTYPES, writeWebFormat, type Manifest } from '../../src/checkpoint/web-format';
+import { WEB_DTYPES, type Manifest } from '../../src/checkpoint/web-format';
+import { writeWebFormat } from '../../src/checkpoint/web-format-write';
 import { chunkRows } from '../../src/model/weights';
 import { ChecksumError, CheckpointError } from '../../src/errors';
 import { rng } from '../../src/kernels/check/harness';

@@ -7,7 +7,7 @@ import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { readTorchZip } from '../../src/checkpoint/torch';
 import { ZipReader } from '../../src/checkpoint/zip';
 import { OrderedDict, Tensor, torchZip } from '../support/torch-writer';
-import { fixtureBytes, fixtureJson, memory, rawBytes, sameBytes } from './helpers';
+import { fixtureBytes, fixtureConfig, memory, rawBytes, sameBytes } from './helpers';
 
 function smallCheckpoint(): { top: Map<any, any>; storages: Map<string, Uint8Array>; values: Float32Array } {
   const values = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
@@ -90,7 +90,7 @@ describe('zip and torch readers', () => {
       entries.push([name, new Tensor({ key, type: 'FloatStorage', numel: t.data.length }, 0, t.shape)]);
     }
     const bin = await torchZip('pytorch_model', new OrderedDict(entries), storages);
-    const config = fixtureJson('tiny', 'config-hf.json');
+    const config = fixtureConfig('tiny');
     const a = await openWeights(memory(bin, 'pytorch_model.bin'), { config });
     const b = await openWeights(memory(fixtureBytes('tiny', 'model-hf.safetensors'), 'model.safetensors'), { config });
     expect(a.format).toBe('torch-zip');

@@ -73,7 +73,11 @@ const cases: Case[] = [
   ],
   [['vqa', '--image', at('missing.png'), '--question', 'q'], 1, /missing\.png: cannot read \(ENOENT\)/],
   [['vqa', '--image', at('notes.txt'), '--question', 'q'], 1, /notes\.txt: .*(PNG|JPEG|image)/i],
-  [['vqa', '--image', IMAGE, '--question', 'q', '--model', at('no-such-model')], 1, /no-such-model/],
+  [
+    ['vqa', '--image', IMAGE, '--question', 'q', '--model', at('no-such-model')],
+    1,
+    /no-such-model: not found \(no such file or directory\)/,
+  ],
   [['vqa', '--image', IMAGE, '--question', 'q', '--model', at('notes.txt')], 1, /notes\.txt: not a checkpoint/],
   [
     ['vqa', '--image', IMAGE, '--question', 'q', '--model', at('tiny-no-tokenizer')],
@@ -164,7 +168,7 @@ const cases: Case[] = [
   [['verify', 'test/fixtures/tiny', '--from', 'onnx'], 2, /--from must be ckpt, hf or web, got "onnx"/],
   [['verify', 'test/fixtures/tiny', '--from', 'ckpt', '--from', 'hf'], 2, /--from was given 2 times/],
   [['verify', 'test/fixtures/tiny', '--dtype', 'f8'], 2, /--dtype must be f32, f16, q8, q4/],
-  [['verify', 'test/fixtures/tiny', '--weights', at('missing')], 1, /missing: cannot open \(ENOENT\)/],
+  [['verify', 'test/fixtures/tiny', '--weights', at('missing')], 1, /missing: not found \(no such file or directory\)/],
   // run
   [['run'], 2, /run needs --model and --out/],
   [['run', '--model', TINY], 2, /run needs --out/],

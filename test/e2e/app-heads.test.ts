@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenizerFiles } from '../../src/common/weight-set';
+import { fixtureTokenizer } from '../support/fixture-tokenizer';
 import { mergesTxt } from '../../src/checkpoint/tokenizer-files';
 import type { EntailmentResult, FillMaskToken, Nlvr2Result } from '../../src/tasks/types';
 import { loadBridgeTower } from '../../src/tasks/node';
@@ -25,18 +25,6 @@ const HYPOTHESIS = 'two dogs play';
 const STATEMENT = 'the left one is red';
 /** Same kernels on the same software GPU (Chromium's SwiftShader vs Dawn's in Node): only rounding may differ. */
 const TOLERANCE = 1e-4;
-
-/** <s> <pad> </s> <unk>, the letters a-z and Ġ (space) as single byte symbols, filler, and <mask> = 63 (the fixtures' V-1). */
-function fixtureTokenizer(): TokenizerFiles {
-  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => {
-    vocab[c] = 4 + i;
-  });
-  vocab['Ġ'] = 30;
-  for (let id = 31; id < 63; id++) vocab[`<filler${id}>`] = id;
-  vocab['<mask>'] = 63;
-  return { vocab, merges: [] };
-}
 
 const VERB: Record<EntailmentResult['label'], string> = {
   entailment: 'entails',

@@ -40,13 +40,13 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'bt-e2e-inputs-'));
   session = await startBrowserSession();
   page = await session.newPage();
-  // Record whether the warm-up after a load showed in the task progress box.
+  // Record whether the load showed its shader compilation in the model panel's progress box.
   await page.evaluateOnNewDocument(() => {
     const seen: string[] = [];
     (window as unknown as { progressSeen: string[] }).progressSeen = seen;
     new MutationObserver(() => {
-      const box = document.querySelector<HTMLElement>('[data-testid="task-progress-box"]');
-      if (box && !box.hidden) seen.push(box.querySelector('[data-testid="task-progress-label"]')?.textContent ?? '');
+      const box = document.querySelector<HTMLElement>('[data-testid="progress-box"]');
+      if (box && !box.hidden) seen.push(box.querySelector('[data-testid="progress-detail"]')?.textContent ?? '');
     }).observe(document, { subtree: true, attributes: true, childList: true, characterData: true });
   });
   await page.setViewport({ width: 1280, height: 900 });
@@ -79,10 +79,10 @@ async function expectOneLineErrorAndModelKept(what: string): Promise<string> {
 }
 
 describe('the app on careless input', () => {
-  it('shows the warm-up, and drops the stale copy about compiling and other tools', async () => {
+  it('shows shader compilation as a load phase, and drops the stale copy about compiling and other tools', async () => {
     await page.waitForFunction(
       () =>
-        (window as unknown as { progressSeen: string[] }).progressSeen.some((l) => l.startsWith('Preparing the model')),
+        (window as unknown as { progressSeen: string[] }).progressSeen.some((l) => l.startsWith('Compiling shaders')),
       { timeout: 60_000 },
     );
     const body = await page.$eval('body', (b) => b.textContent ?? '');

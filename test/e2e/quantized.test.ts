@@ -6,7 +6,7 @@ import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink } from '../../src/checkpoint/source-node';
-import { writeWebFormat } from '../../src/checkpoint/web-format';
+import { writeWebFormat } from '../../src/checkpoint/web-format-write';
 import { loadBridgeTower } from '../../src/tasks/node';
 import { fill, runTask, sel, text, upload, waitForStatus } from './app-page';
 import { startBrowserSession, type BrowserSession } from './browser';

@@ -7,6 +7,7 @@ import { ConfigError, HeadUnavailableError, ShapeError } from '../../src/errors'
 import type { BridgeTowerModel, HostArray } from '../../src/model/bridgetower';
 import type { HostTensor } from '../../src/common/tensor';
 import { testGpu } from '../gpu/node-gpu';
+import { maxDiff } from '../support/max-diff';
 
 const DIR = 'test/fixtures/tiny';
 let model: BridgeTowerModel;
@@ -22,13 +23,6 @@ beforeAll(async () => {
   expected = await readSafetensorsFile(`${DIR}/expected.safetensors`);
 });
 afterAll(() => model?.dispose());
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('model API', () => {
   it('reuses batch-1 image features across texts with the results of per-text images', async () => {

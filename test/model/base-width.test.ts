@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BridgeTowerModel, type OutputTensor } from '../../src/model/bridgetower';
 import { PRESETS, MemoryWeights, randomWeights } from '../../src/checkpoint/random-weights';
-import { compare } from '../../src/verify/compare';
+import { compareValues } from '../../src/common/compare';
 import { bridgeTowerReference, type T64 } from '../reference/bridgetower';
 import { linearRef } from '../../src/kernels/check/linear';
 import { layerNormRef } from '../../src/kernels/check/layernorm';
@@ -85,7 +85,7 @@ describe('base width, reduced depth, default binding limit', () => {
         continue;
       }
       expect(g.shape, name).toEqual(ref.shape);
-      const r = compare(g.data, ref.data, 1e-4, 1e-3);
+      const r = compareValues(g.data, ref.data, 1e-4, 1e-3);
       if (!r.pass) failures.push(`${name}: ${r.detail}, max abs ${r.maxAbs}`);
     }
     expect(failures).toEqual([]);
@@ -114,7 +114,7 @@ describe('base width, reduced depth, default binding limit', () => {
     expect(all.shape).toEqual([1, L, V]);
     const sampled = new Float32Array(M * V);
     MLM_ROWS.forEach((r, i) => sampled.set(all.data.subarray(r * V, (r + 1) * V), i * V));
-    const r = compare(sampled, logits, 1e-4, 1e-3);
+    const r = compareValues(sampled, logits, 1e-4, 1e-3);
     expect(r.pass, r.detail).toBe(true);
   });
 });

@@ -9,10 +9,10 @@ import { toFloatDtype } from '../../src/common/f16';
 import { openWeights } from '../../src/checkpoint/open';
 import { NodeDirectory, NodeDirSink, NodeFileSource } from '../../src/checkpoint/source-node';
 import type { HostTensor } from '../../src/common/tensor';
-import { writeWebFormat } from '../../src/checkpoint/web-format';
+import { writeWebFormat } from '../../src/checkpoint/web-format-write';
 import { readSafetensorsFile } from '../../src/verify/load-model';
 import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/verify/fixture';
-import { compare } from '../../src/verify/compare';
+import { compareValues } from '../../src/common/compare';
 import { BridgeTowerModel } from '../../src/model/bridgetower';
 import { MemoryWeights } from '../../src/checkpoint/random-weights';
 import { testGpu } from '../gpu/node-gpu';
@@ -89,7 +89,7 @@ describe("q8 / q4 kernels add nothing beyond the weights' rounding", () => {
           const [a, b] = [await quantized.forward(x, { outputs }), await reference.forward(x, { outputs })];
           const bad: string[] = [];
           for (const [name, want] of b) {
-            const r = compare(a.get(name)!.data, want.data, 1e-4, 1e-3);
+            const r = compareValues(a.get(name)!.data, want.data, 1e-4, 1e-3);
             if (!r.pass) bad.push(`${name}: ${r.detail}, max error ${r.maxAbs}`);
           }
           expect(bad, '|a-b| <= 1e-4 + 1e-3|b|').toEqual([]);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readSafetensorsFile } from '../../src/verify/load-model';
 import { loadFixtureModel, verifyFixture, type VerifyOptions } from '../../src/verify/fixture';
-import { compare } from '../../src/verify/compare';
+import { compareValues } from '../../src/common/compare';
 import type { HostArray, IdData } from '../../src/model/bridgetower';
 import { testGpu } from '../gpu/node-gpu';
 
@@ -85,7 +85,7 @@ describe("the authors' ITM path of itm_itc models", () => {
       for (const name of names) {
         const want = path.get(name)!.data as Float32Array,
           have = got.get(name)!.data;
-        const r = compare(have, want, 1e-4, 1e-3);
+        const r = compareValues(have, want, 1e-4, 1e-3);
         expect(r.pass, `${name}: ${r.detail}`).toBe(true);
       }
       // The infer path's cls_feats differ from the ITM path's here (separate vision LayerNorms, deeper vision).

@@ -1,25 +1,16 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import preprocess from '../../src/cli/preprocess';
 import tokenize from '../../src/cli/tokenize';
 import { ImageError, UsageError } from '../../src/errors';
 import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
+import { stdout } from '../support/console-log';
 
 const fixture = (p: string) => new URL(`../fixtures/${p}`, import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'bt-preprocess-'));
-
-async function stdout(run: () => Promise<number>): Promise<{ code: number; text: string }> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  try {
-    const code = await run();
-    return { code, text: log.mock.calls.map((c) => c.join(' ')).join('\n') };
-  } finally {
-    log.mockRestore();
-  }
-}
 
 describe('bridgetower preprocess', () => {
   it('writes pixel_values F32 [1,3,S,S] equal to the demo eval tensor', async () => {
@@ -71,11 +62,11 @@ describe('bridgetower tokenize', () => {
   it('prints the ids as a JSON array, truncated with --max-length', async () => {
     expect(await stdout(() => tokenize([...files, 'what color is the circle?']))).toEqual({
       code: 0,
-      text: '[0,329,349,299,264,279,67,2]',
+      lines: ['[0,329,349,299,264,279,67,2]'],
     });
     expect(await stdout(() => tokenize([...files, '--max-length', '4', 'what color is the circle?']))).toEqual({
       code: 0,
-      text: '[0,329,349,2]',
+      lines: ['[0,329,349,2]'],
     });
   });
 
@@ -90,7 +81,7 @@ describe('bridgetower tokenize', () => {
     );
     expect(await stdout(() => tokenize(['--tokenizer', json, 'what color is the circle?']))).toEqual({
       code: 0,
-      text: '[0,329,349,299,264,279,67,2]',
+      lines: ['[0,329,349,299,264,279,67,2]'],
     });
   });
 

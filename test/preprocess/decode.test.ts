@@ -93,9 +93,9 @@ describe('PNG errors', () => {
     expect(MAX_IMAGE_PIXELS).toBe(64_000_000);
   });
 
-  it('an image that is not PNG or JPEG is refused', async () => {
+  it('an image that is not PNG, JPEG or WebP is refused, by name where we know the format', async () => {
     await expect(decodeImage(new TextEncoder().encode('GIF89a....'), 'a.gif')).rejects.toThrow(
-      /a\.gif: not a PNG or JPEG image \(starts with 47 49 46/,
+      /a\.gif: GIF images are not supported here; convert it to PNG, JPEG or WebP/,
     );
     await expect(decodeImage(new Uint8Array(0), 'empty')).rejects.toThrow(/empty file/);
   });

@@ -21,7 +21,7 @@ describe('loadBrowserImage', () => {
 
   it('names the file when the bytes are not an image', async () => {
     await expect(loadBrowserImage(new File([new TextEncoder().encode('hello')], 'notes.txt'))).rejects.toThrow(
-      /notes\.txt: not a PNG or JPEG image/,
+      /notes\.txt: not a PNG, JPEG or WebP image/,
     );
     const truncated = bytes('images/baseline420.jpg').subarray(0, 700);
     await expect(loadBrowserImage(new File([truncated], 'cut.jpg'))).rejects.toThrow(ImageError);

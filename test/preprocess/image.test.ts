@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { decodeImage } from '../../src/preprocess/decode';
-import { CLIP_MEAN, CLIP_STD, geometry, pixelValues, preprocessImage } from '../../src/preprocess/image';
+import { CLIP_MEAN, CLIP_STD } from '../../src/common/clip-normalize';
+import { geometry, pixelValues, preprocessImage } from '../../src/preprocess/image';
 
 const fixture = (p: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${p}`, import.meta.url)));
 

@@ -9,7 +9,7 @@ import { parsePreprocessorConfig } from '../../src/checkpoint/preprocessor-confi
 import { readSafetensorsFile } from '../../src/verify/load-model';
 import preprocess from '../../src/cli/preprocess';
 import { ConfigError, UsageError } from '../../src/errors';
-import { CLIP_MEAN, CLIP_STD } from '../../src/preprocess/image';
+import { CLIP_MEAN, CLIP_STD } from '../../src/common/clip-normalize';
 
 const DIR = 'test/fixtures/hf-model';
 

@@ -1,7 +1,7 @@
 // A minimal torch.save writer for tests and tools/make-big-ckpt.ts: a protocol-2 pickle emitter for the
 // objects Lightning checkpoints hold, and a streaming zip writer (stored entries, ZIP64 when needed or
 // forced, 64-byte aligned data like torch). Not used by the library.
-import { crc32 } from '../../src/checkpoint/crc32';
+import { crc32 } from '../../src/common/crc32';
 
 /** Pickle values: tuples are wrapped so they can be told from lists. */
 export class Tuple {

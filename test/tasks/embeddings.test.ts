@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMergesTxt, parseVocabJson } from '../../src/checkpoint/tokenizer-files';
 import { HeadUnavailableError, ShapeError } from '../../src/errors';
 import { pixelValues } from '../../src/preprocess/image';
-import { toRgb, type BridgeTower } from '../../src/tasks';
+import { toRgb } from '../../src/preprocess/image-input';
+import type { BridgeTower } from '../../src/tasks';
 import { loadBridgeTower } from '../../src/tasks/node';
 import { testGpu } from '../gpu/node-gpu';
+import { maxDiff } from '../support/max-diff';
 
 const TEXTS = ['the cat sat on the mat.', 'a red box.', 'the mat', 'a cat in the box.', 'red', 'the red cat sat.'];
 let hf: BridgeTower;
@@ -39,7 +41,6 @@ afterAll(() => {
 });
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
-const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
 describe('embeddings', () => {
   it('says which definition each model uses', () => {

@@ -4,24 +4,13 @@
 // tokens and pixels, which the fixture tests check against PyTorch.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenizerFiles } from '../../src/common/weight-set';
+import { fixtureTokenizer } from '../support/fixture-tokenizer';
 import { HeadUnavailableError } from '../../src/errors';
 import { pixelValues } from '../../src/preprocess/image';
 import { decodeImage } from '../../src/preprocess/decode';
-import { BridgeTower, softmax } from '../../src/tasks';
+import { BridgeTower } from '../../src/tasks';
+import { softmaxScores } from '../../src/tasks/scores';
 import { loadBridgeTower } from '../../src/tasks/node';
-
-/** <s> <pad> </s> <unk>, the letters a-z and Ġ (space) as single byte symbols, filler, and <mask> = 63 (the fixtures' V-1). */
-function fixtureTokenizer(): TokenizerFiles {
-  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-  'abcdefghijklmnopqrstuvwxyz'.split('').forEach((c, i) => {
-    vocab[c] = 4 + i;
-  });
-  vocab['Ġ'] = 30;
-  for (let id = 31; id < 63; id++) vocab[`<filler${id}>`] = id;
-  vocab['<mask>'] = 63;
-  return { vocab, merges: [] };
-}
 
 const image = readFileSync('test/fixtures/tiny/image.png');
 const open = { tokenizer: fixtureTokenizer() };
@@ -52,7 +41,7 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
       { inputIds: ids(bt, text), pixelValues: await pixelsOf(bt, image) },
       { outputs: ['mlm_logits'] },
     );
-    const p = softmax(out.get('mlm_logits')!.data.subarray(at * 64, (at + 1) * 64));
+    const p = softmaxScores(out.get('mlm_logits')!.data.subarray(at * 64, (at + 1) * 64));
     const best = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, 3);
     expect(got.map((t) => t.tokenId)).toEqual(best);
     got.forEach((t, i) => expect(t.score).toBeCloseTo(p[best[i]], 6));
@@ -65,7 +54,7 @@ describe('tasks on the tiny fixture (mlm, itm, itc, vqa, snli, irtr)', () => {
       { inputIds: ids(bt, 'two dogs play'), pixelValues: await pixelsOf(bt, image) },
       { outputs: ['snli_logits'] },
     );
-    const p = softmax(out.get('snli_logits')!.data);
+    const p = softmaxScores(out.get('snli_logits')!.data);
     expect(r.scores.contradiction).toBeCloseTo(p[0], 6);
     expect(r.scores.neutral).toBeCloseTo(p[1], 6);
     expect(r.scores.entailment).toBeCloseTo(p[2], 6);
@@ -130,7 +119,7 @@ describe('NLVR2 on the tiny-nlvr2 fixture', () => {
   let bt: BridgeTower;
   beforeAll(async () => {
     bt = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', {
-      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8')) },
+      open: { ...open, config: JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/manifest.json', 'utf8')).config },
     });
   });
   afterAll(() => bt?.dispose());
@@ -146,7 +135,7 @@ describe('NLVR2 on the tiny-nlvr2 fixture', () => {
       },
       { outputs: ['nlvr2_logits'] },
     );
-    const p = softmax(out.get('nlvr2_logits')!.data);
+    const p = softmaxScores(out.get('nlvr2_logits')!.data);
     expect(r.answer).toBe(p[1] > p[0]);
     expect(r.score).toBeCloseTo(Math.max(p[0], p[1]), 6);
   });

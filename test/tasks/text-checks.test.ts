@@ -52,7 +52,7 @@ describe('text checks of the heads the demo lacks (fixture models, a vocabulary 
     } finally {
       tiny.dispose();
     }
-    const config = JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8'));
+    const config = JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/manifest.json', 'utf8')).config;
     const nlvr2 = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', { open: { ...open, config } });
     try {
       await expect(nlvr2.nlvr2(image, image, '\n')).rejects.toThrow(new TextError('the statement is empty'));

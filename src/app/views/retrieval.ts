@@ -113,7 +113,7 @@ export function retrievalView(ctx: AppContext): TaskView {
     if (!gallery.length) thumbs.append(h('li', { class: 'muted small', text: 'No pictures yet.' }));
   };
   const add = (blob: Blob, name: string) => gallery.push({ blob, name, url: URL.createObjectURL(blob) });
-  input.addEventListener('change', async () => {
+  const addFiles = async () => {
     const files = [...(input.files ?? [])];
     input.value = '';
     const refused: string[] = [];
@@ -135,8 +135,8 @@ export function retrievalView(ctx: AppContext): TaskView {
     } else if (files.length) {
       clearError();
     }
-  });
-  addSamples.addEventListener('click', async () => {
+  };
+  const addSampleSet = async () => {
     try {
       for (const s of SAMPLES) if (!gallery.some((g) => g.name === s.file)) add(await sampleBlob(s), s.file);
     } catch (e) {
@@ -144,7 +144,9 @@ export function retrievalView(ctx: AppContext): TaskView {
     }
     renderGallery();
     markStale();
-  });
+  };
+  input.addEventListener('change', () => void addFiles());
+  addSamples.addEventListener('click', () => void addSampleSet());
   clear.addEventListener('click', () => {
     for (const g of gallery.splice(0)) URL.revokeObjectURL(g.url);
     renderGallery();

@@ -3,7 +3,7 @@
 // float64 TS reference (in the kernel's module, on ./math.ts) and reports the max error.
 import type { Gpu } from '../../gpu/runtime';
 import type { GpuTensor } from '../../gpu/tensor';
-import { compare as compareValues } from '../../verify/compare';
+import { compareValues } from '../../common/compare';
 import type { KernelBenchmark } from './benchmark';
 
 export interface CaseResult {
@@ -29,7 +29,7 @@ export interface KernelCheck {
 }
 
 /** Deterministic PRNG, so a failing case can be rerun exactly. */
-export { mulberry32 as rng } from '../../checkpoint/random-weights';
+export { mulberry32 as rng } from '../../common/random';
 
 /** n values uniform in [lo, hi), as float32 (the kernel's inputs) — the reference reads the same float32 values. */
 export function randomF32(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
@@ -44,7 +44,7 @@ export function poison(gpu: Gpu, t: GpuTensor): void {
   gpu.device.queue.writeBuffer(t.buffer, 0, words);
 }
 
-/** The project's one numeric bar (src/verify/compare.ts), reported the way kernel cases report. */
+/** The project's one numeric bar (src/common/compare.ts), reported the way kernel cases report. */
 export function compare(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,

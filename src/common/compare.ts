@@ -11,7 +11,7 @@ export interface Comparison {
   detail: string;
 }
 
-export function compare(
+export function compareValues(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   atol: number,
