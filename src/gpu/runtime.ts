@@ -1,25 +1,29 @@
-// The runtime every kernel records into: one device, a buffer pool, a pipeline cache, uniform slots, a bind group
-// cache and one open command encoder. Kernels call `dispatch`; nothing reaches the GPU until `submit` (or a
+// The runtime every kernel records into, `Gpu`: a composition of one device (device.ts, its limits in limits.ts and
+// its health in health.ts), a buffer pool (pool.ts), a pipeline cache (pipelines.ts), uniform slots (uniforms.ts),
+// a bind group cache (bind-groups.ts), one open command encoder (encoder.ts), readback buffers (readback.ts), the
+// counters (counters.ts), the pass's input buffers (inputs.ts) and captured passes (recording.ts); here, what a
+// kernel calls (tensors, uploads, dispatches, copies, submits, reads), tracing for `compile`, and replay. Kernels call `dispatch`; nothing reaches the GPU until `submit` (or a
 // `read`, which submits what was recorded plus the copy to a staging buffer), so a forward pass is one
 // submit with one readback. Everything a pass binds is kept and found again by identity (pooled activation
 // buffers, input buffers per label, uniform blocks by content, bind groups by pipeline and buffer ranges), so a
 // repeated pass of the same shapes creates no GPU object; `counters()` shows it.
-import { DeviceLostError, LimitError, BridgeTowerError } from '../errors';
+import { BridgeTowerError, type DeviceLostError } from '../errors';
+import { BindGroupCache, bindingResource, type Binding } from './bind-groups';
+import { EncodingClock, zeroCounters, type GpuCounters } from './counters';
 import { describeAdapter, requestGpuDevice, type DeviceRequest, type GpuCaps } from './device';
+import { CommandRecorder } from './encoder';
+import { DeviceHealth } from './health';
+import { InputBuffers } from './inputs';
+import { checkBindingSize, checkWorkgroups, uploadBytes } from './limits';
+import { isSource, PipelineCache, type PipelineSource } from './pipelines';
 import { BufferPool } from './pool';
+import { hostArray, stagingLayout, StagingBuffers, type HostData } from './readback';
+import { PassCapture, type Recording, type RecordedRead } from './recording';
 import { GpuTensor, tensorBytes, type GpuDType } from './tensor';
 import { GpuTimer, type TimingTotal } from './timing';
-import { Recording, type RecordedCommand, type RecordedRead } from './recording';
+import { UniformSlots } from './uniforms';
 
-/** What `read` returns per tensor: f16 as raw halves, q8 / q4 as raw words. */
-export type HostData = Float32Array | Int32Array | Uint32Array | Uint16Array;
-
-interface Capture {
-  commands: RecordedCommand[];
-  pooled: Set<GPUBuffer>;
-  inputs: Map<string, GPUBuffer>;
-  reads: RecordedRead[];
-}
+export type { Binding, GpuCounters, HostData, PipelineSource };
 
 export interface GpuOptions extends DeviceRequest {
   /**
@@ -40,16 +44,6 @@ export interface GpuOptions extends DeviceRequest {
   onDeviceLost?: (error: DeviceLostError) => void;
 }
 
-/** A buffer, or a tensor, or a byte range of a buffer, bound at the next binding slot. */
-export type Binding = GpuTensor | GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
-
-/** A pipeline by cache key, built on first use (or by `compile`). */
-export interface PipelineSource {
-  key: string;
-  code: () => string;
-  entryPoint?: string;
-}
-
 export interface DispatchArgs {
   pipeline: GPUComputePipeline | PipelineSource;
   /** Bound in order at @binding(0..); the uniform block (if any) comes after them. */
@@ -65,92 +59,46 @@ export interface DispatchArgs {
   weightBytes?: number;
 }
 
-/** What the runtime did since it was created: the counts `bench-model` reports per forward (take differences). */
-export interface GpuCounters {
-  dispatches: number;
-  submits: number;
-  pipelinesCreated: number;
-  bindGroupsCreated: number;
-  buffersCreated: number;
-  /** Bytes sent to the device: uploads and queue writes. */
-  bytesWritten: number;
-  /** Bytes copied back to the host. */
-  bytesRead: number;
-  /** Host milliseconds spent recording: from the first command after a submit (or `markEncoding`) to the submit. */
-  encodeMs: number;
-  /** The same span in process CPU time, with a `cpuClock` (0 without). */
-  encodeCpuMs: number;
-}
-
-const UNIFORM_CHUNK = 64 * 1024;
-/** Distinct uniform blocks and bind groups kept before the caches start over (at a submit). */
-const UNIFORM_CHUNKS_KEPT = 64;
-const BIND_GROUPS_KEPT = 16384;
-/** Readback buffers kept for reuse. */
-const STAGING_KEPT = 4;
-
 export class Gpu {
   readonly pool: BufferPool;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private encoder: GPUCommandEncoder | null = null;
-  private pass: GPUComputePassEncoder | null = null;
-  /**
-   * Uniform blocks by content: each distinct block is written once into a slot of a chunk and stays there, so
-   * a repeated dispatch binds the same slot, its bind group is found in the cache and nothing is written.
-   */
-  private uniformChunks: GPUBuffer[] = [];
-  private uniformOffset = UNIFORM_CHUNK;
-  private readonly uniformSlots = new Map<string, GPUBufferBinding>();
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
-  /** Ids that name buffers and pipelines in bind group keys (never reused). */
-  private readonly ids = new WeakMap<object, number>();
-  private nextId = 1;
-  /** One buffer per input label ('input ids', 'pixel values'...), rewritten by each pass. */
-  private readonly inputs = new Map<string, GPUBuffer>();
-  private readonly inputsWritten = new Set<string>();
-  private readonly staging: GPUBuffer[] = [];
-  private lost: DeviceLostError | null = null;
-  private readonly errors: string[] = [];
+  private readonly count = zeroCounters();
+  private readonly clock: EncodingClock;
+  private readonly pipelines: PipelineCache;
+  private readonly uniforms: UniformSlots;
+  private readonly bindGroups: BindGroupCache;
+  private readonly staging: StagingBuffers;
+  private readonly recorder: CommandRecorder;
+  private readonly inputs: InputBuffers;
+  private readonly health: DeviceHealth;
   private readonly timer: GpuTimer | null;
   private persistentBytes = 0;
   private stageName = '';
   /** Set while `compile` traces a pass: the pipelines it would build, and nothing is recorded. */
   private tracing: Map<string, PipelineSource> | null = null;
-  private capturing: Capture | null = null;
-  /** False while a capture is paused, and after its read. */
-  private captureOn = false;
-  private readonly count: GpuCounters = {
-    dispatches: 0,
-    submits: 0,
-    pipelinesCreated: 0,
-    bindGroupsCreated: 0,
-    buffersCreated: 0,
-    bytesWritten: 0,
-    bytesRead: 0,
-    encodeMs: 0,
-    encodeCpuMs: 0,
-  };
-  private encodingSince: number | null = null;
-  private encodingCpuSince = 0;
-  private readonly cpuClock: () => number;
+  private readonly captures = new PassCapture();
 
   private constructor(
     readonly device: GPUDevice,
     readonly caps: GpuCaps,
-    options: GpuOptions,
+    /**
+     * Held as long as the runtime: `options.gpu`, the entry point the device came from, must outlive the device
+     * (in Node, Dawn takes the device's running work down when its entry point is collected).
+     */
+    private readonly options: GpuOptions,
   ) {
-    this.cpuClock = options.cpuClock ?? (() => 0);
+    this.clock = new EncodingClock(this.count, options.cpuClock ?? (() => 0));
     const create = (d: GPUBufferDescriptor): GPUBuffer => this.createBuffer(d);
+    const write = (buffer: GPUBuffer, offset: number, data: ArrayBufferView, bytes: number): void =>
+      this.writeBuffer(buffer, offset, data, bytes);
     this.pool = new BufferPool(create);
+    this.pipelines = new PipelineCache(device, this.count);
+    this.uniforms = new UniformSlots(create, write, caps.minUniformBufferOffsetAlignment);
+    this.bindGroups = new BindGroupCache(device, this.count);
+    this.staging = new StagingBuffers(create);
+    this.inputs = new InputBuffers(create, write);
     this.timer = options.profile && caps.timestampQuery ? new GpuTimer(device, create) : null;
-    void device.lost.then((info) => {
-      if (info.reason === 'destroyed') return;
-      this.lost = new DeviceLostError(`the GPU device was lost (${info.reason}): ${info.message}`);
-      options.onDeviceLost?.(this.lost);
-    });
-    device.addEventListener('uncapturederror', (ev) => {
-      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    this.recorder = new CommandRecorder(device, this.timer, this.count);
+    this.health = new DeviceHealth(device, (error) => this.options.onDeviceLost?.(error));
   }
 
   static async create(options: GpuOptions = {}): Promise<Gpu> {
@@ -164,14 +112,7 @@ export class Gpu {
 
   /** A compute pipeline built once per key; the key must name everything that changes `code`. */
   pipeline(key: string, code: () => string, entryPoint = 'main'): GPUComputePipeline {
-    let p = this.pipelines.get(key);
-    if (!p) {
-      const module = this.device.createShaderModule({ code: code(), label: key });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
-      this.count.pipelinesCreated++;
-      this.pipelines.set(key, p);
-    }
-    return p;
+    return this.pipelines.get(key, code, entryPoint);
   }
 
   /**
@@ -180,7 +121,7 @@ export class Gpu {
    * recorded: its dispatches only name pipelines and its reads return zeros. Returns how many were built.
    */
   async compile(trace: () => Promise<unknown>, onProgress?: (done: number, total: number) => void): Promise<number> {
-    this.assertUsable();
+    this.health.assertUsable();
     if (this.tracing) throw new Error('internal error: compile() while another compile traces');
     const wanted = new Map<string, PipelineSource>();
     this.tracing = wanted;
@@ -189,22 +130,8 @@ export class Gpu {
     } finally {
       this.tracing = null;
     }
-    let done = 0;
-    onProgress?.(0, wanted.size);
-    await Promise.all(
-      [...wanted.values()].map(async ({ key, code, entryPoint = 'main' }) => {
-        const module = this.device.createShaderModule({ code: code(), label: key });
-        const p = await this.device
-          .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: key })
-          .catch((e: unknown) => {
-            throw new BridgeTowerError('gpu', `compiling ${key} failed: ${(e as Error).message}${this.errorSuffix()}`);
-          });
-        this.count.pipelinesCreated++;
-        this.pipelines.set(key, p);
-        onProgress?.(++done, wanted.size);
-      }),
-    );
-    this.throwRecordedErrors();
+    await this.pipelines.compile([...wanted.values()], () => this.health.errorSuffix(), onProgress);
+    this.health.throwRecordedErrors();
     return wanted.size;
   }
 
@@ -214,28 +141,23 @@ export class Gpu {
 
   /** Throw a LimitError if a single binding of `bytes` exceeds what the device grants. */
   checkBindingSize(what: string, bytes: number): void {
-    if (bytes > this.caps.maxStorageBufferBindingSize) {
-      throw new LimitError(
-        `${what} needs a ${bytes}-byte storage binding; this device allows ${this.caps.maxStorageBufferBindingSize} ` +
-          `(maxStorageBufferBindingSize on ${this.adapterDescription})`,
-      );
-    }
+    checkBindingSize(this.caps, what, bytes);
   }
 
   /** An activation tensor from the pool (contents undefined). */
   tensor(shape: readonly number[], dtype: GpuDType = 'f32', label = ''): GpuTensor {
-    this.assertUsable();
+    this.health.assertUsable();
     const bytes = tensorBytes(shape, dtype);
     this.checkBindingSize(`tensor ${label || `[${shape.join(', ')}]`}`, bytes);
     const buffer = this.pool.acquire(bytes, label);
-    if (this.captureOn) this.capturing!.pooled.add(buffer);
+    this.captures.active?.pooled.add(buffer);
     return new GpuTensor(buffer, shape.slice(), dtype, (b) => this.pool.release(b), label);
   }
 
   /** A tensor with its own buffer holding `data` (weights, inputs). Its release() destroys the buffer. */
   upload(data: ArrayBufferView, shape: readonly number[], dtype: GpuDType, label = ''): GpuTensor {
-    this.assertUsable();
-    const bytes = this.checkUpload(data, shape, dtype, label);
+    this.health.assertUsable();
+    const bytes = uploadBytes(this.caps, data, shape, dtype, label);
     const buffer = this.createBuffer({
       size: bytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -264,25 +186,15 @@ export class Gpu {
    * label given twice before one submit gets a buffer of its own. release() keeps the buffer.
    */
   input(data: ArrayBufferView, shape: readonly number[], dtype: GpuDType, label: string): GpuTensor {
-    this.assertUsable();
+    this.health.assertUsable();
     if (this.tracing) return this.tensor(shape, dtype, label);
-    this.startEncoding();
-    const capture = this.captureOn ? this.capturing! : null;
-    if (this.inputsWritten.has(label) || capture?.inputs.has(label)) return this.upload(data, shape, dtype, label);
-    const bytes = this.checkUpload(data, shape, dtype, label);
-    let buffer = capture ? undefined : this.inputs.get(label);
-    if (!buffer || buffer.size < bytes) {
-      if (!capture) buffer?.destroy();
-      buffer = this.createBuffer({
-        size: bytes,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-        label: `input:${label}`,
-      });
-      if (capture) capture.inputs.set(label, buffer);
-      else this.inputs.set(label, buffer);
+    this.clock.start();
+    const capture = this.captures.active;
+    if (this.inputs.writtenSinceSubmit(label) || capture?.inputs.has(label)) {
+      return this.upload(data, shape, dtype, label);
     }
-    this.inputsWritten.add(label);
-    this.writeInput(buffer, data);
+    const bytes = uploadBytes(this.caps, data, shape, dtype, label);
+    const buffer = this.inputs.write(data, bytes, label, capture?.inputs);
     return new GpuTensor(buffer, shape.slice(), dtype, () => {}, label);
   }
 
@@ -310,12 +222,9 @@ export class Gpu {
 
   /** Record one compute dispatch. */
   dispatch(args: DispatchArgs): void {
-    this.assertUsable();
+    this.health.assertUsable();
     const [x, y = 1, z = 1] = args.workgroups;
-    const maxDim = this.caps.maxComputeWorkgroupsPerDimension;
-    if (x > maxDim || y > maxDim || z > maxDim) {
-      throw new LimitError(`${args.label}: dispatch of ${x}x${y}x${z} workgroups exceeds ${maxDim} per dimension`);
-    }
+    checkWorkgroups(this.caps, args.label, x, y, z);
     if (x === 0 || y === 0 || z === 0) return;
     const source = args.pipeline;
     if (this.tracing) {
@@ -324,64 +233,52 @@ export class Gpu {
       }
       return;
     }
-    const pipeline = isSource(source) ? this.pipeline(source.key, source.code, source.entryPoint) : source;
-    this.startEncoding();
-    const bindGroup = this.bindGroup(pipeline, args);
+    const pipeline = isSource(source) ? this.pipelines.get(source.key, source.code, source.entryPoint) : source;
+    this.clock.start();
+    const resources = args.bindings.map(bindingResource);
+    if (args.uniforms) resources.push(this.uniforms.slot(args.uniforms));
+    const bindGroup = this.bindGroups.get(pipeline, resources, args.label);
     const timed = {
       label: args.label,
       stage: this.stageName,
       flops: args.flops ?? 0,
       weightBytes: args.weightBytes ?? 0,
     };
-    const pass = this.timer ? this.timer.beginPass(this.commandEncoder(), timed) : this.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y, z);
-    if (this.timer) pass.end();
-    this.count.dispatches++;
-    if (this.captureOn) this.capturing!.commands.push({ kind: 'dispatch', pipeline, bindGroup, x, y, z, timed });
+    const command = { kind: 'dispatch' as const, pipeline, bindGroup, x, y, z, timed };
+    this.recorder.dispatch(command);
+    this.captures.active?.commands.push(command);
   }
 
   /** Copy `bytes` from one buffer to another, in recording order. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     if (this.tracing) return;
-    this.startEncoding();
-    this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
-    if (this.captureOn) this.capturing!.commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
+    this.clock.start();
+    const command = { kind: 'copy' as const, src, srcOffset, dst, dstOffset, bytes };
+    this.recorder.copy(command);
+    this.captures.active?.commands.push(command);
   }
 
   /** Send everything recorded so far to the GPU. */
   submit(): void {
-    this.assertUsable();
+    this.health.assertUsable();
     if (this.tracing) return;
-    this.endPass();
-    this.timer?.resolve(this.commandEncoder());
-    if (this.encoder) {
-      this.device.queue.submit([this.encoder.finish()]);
-      this.count.submits++;
+    this.recorder.submit();
+    this.captures.active?.commands.push({ kind: 'submit' });
+    this.inputs.submitted();
+    this.clock.stop();
+    // Start the caches over when they have grown past their bounds (many shapes seen).
+    if (this.uniforms.overgrown || this.bindGroups.overgrown) {
+      this.uniforms.clear();
+      this.bindGroups.clear();
     }
-    if (this.captureOn) this.capturing!.commands.push({ kind: 'submit' });
-    this.encoder = null;
-    this.inputsWritten.clear();
-    if (this.encodingSince !== null) {
-      this.count.encodeMs += performance.now() - this.encodingSince;
-      this.count.encodeCpuMs += this.cpuClock() - this.encodingCpuSince;
-    }
-    this.encodingSince = null;
-    this.trimCaches();
   }
 
   /** Submit, then read tensors back (one staging buffer, one map). */
   async read(...tensors: GpuTensor[]): Promise<HostData[]> {
-    this.assertUsable();
+    this.health.assertUsable();
     const reads = tensors.map((t) => ({ buffer: t.buffer, dtype: t.dtype, size: t.size, bytes: t.byteLength }));
     if (this.tracing) return reads.map((r) => hostArray(r, new ArrayBuffer(r.bytes)));
-    if (this.capturing && this.captureOn) {
-      // The pass ends here; replays read the same buffers themselves.
-      this.capturing.reads = reads;
-      this.captureOn = false;
-    }
+    this.captures.read(reads);
     return this.readBuffers(reads);
   }
 
@@ -390,17 +287,15 @@ export class Gpu {
    * copies, submits, inputs) and every pooled buffer it takes, so that `endCapture` can keep it as a Recording.
    */
   beginCapture(): void {
-    if (this.capturing) throw new Error('internal error: a capture is already running');
-    this.capturing = { commands: [], pooled: new Set(), inputs: new Map(), reads: [] };
-    this.captureOn = true;
+    this.captures.begin();
   }
 
   /** Stop capturing while other work may record (a pass awaiting between its stages); `resumeCapture` goes on. */
   pauseCapture(): void {
-    this.captureOn = false;
+    this.captures.pause();
   }
   resumeCapture(): void {
-    this.captureOn = this.capturing !== null && this.capturing.reads.length === 0;
+    this.captures.resume();
   }
 
   /**
@@ -408,14 +303,7 @@ export class Gpu {
    * recording. Null when the capture cannot be replayed (one of its buffers is still held by someone).
    */
   endCapture(): Recording | null {
-    const c = this.capturing;
-    this.capturing = null;
-    this.captureOn = false;
-    if (!c || !c.reads.length || !this.pool.withdraw(c.pooled)) {
-      for (const b of c?.inputs.values() ?? []) b.destroy();
-      return null;
-    }
-    return new Recording(c.commands, c.pooled, c.inputs, c.reads);
+    return this.captures.end(this.pool);
   }
 
   /**
@@ -428,32 +316,26 @@ export class Gpu {
     inputs: ReadonlyMap<string, ArrayBufferView>,
     between?: (submit: number) => Promise<void>,
   ): Promise<HostData[]> {
-    this.assertUsable();
+    this.health.assertUsable();
     if (r.busy) throw new Error('internal error: a recording replayed while it runs');
     r.busy = true;
     try {
-      this.startEncoding();
+      this.clock.start();
       for (const [label, buffer] of r.inputs) {
         const data = inputs.get(label);
         if (!data) throw new Error(`internal error: replay without its input ${label}`);
-        this.writeInput(buffer, data);
+        this.inputs.fill(buffer, data);
       }
       let submits = 0;
       for (const c of r.commands) {
         if (c.kind === 'dispatch') {
-          const pass = this.timer ? this.timer.beginPass(this.commandEncoder(), c.timed) : this.computePass();
-          pass.setPipeline(c.pipeline);
-          pass.setBindGroup(0, c.bindGroup);
-          pass.dispatchWorkgroups(c.x, c.y, c.z);
-          if (this.timer) pass.end();
-          this.count.dispatches++;
+          this.recorder.dispatch(c);
         } else if (c.kind === 'copy') {
-          this.endPass();
-          this.commandEncoder().copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+          this.recorder.copy(c);
         } else {
           this.submit();
           await between?.(submits++);
-          this.startEncoding();
+          this.clock.start();
         }
       }
       return await this.readBuffers(r.reads);
@@ -474,8 +356,8 @@ export class Gpu {
   async finish(): Promise<void> {
     this.submit();
     await this.device.queue.onSubmittedWorkDone();
-    this.assertUsable();
-    this.throwRecordedErrors();
+    this.health.assertUsable();
+    this.health.throwRecordedErrors();
     if (this.timer) await this.timer.collect();
   }
 
@@ -486,7 +368,7 @@ export class Gpu {
 
   /** Start the encoding clock now (before planning a pass) rather than at its first command. */
   markEncoding(): void {
-    this.startEncoding();
+    this.clock.start();
   }
 
   /** Per-label GPU milliseconds since the last reset (empty without `profile` or timestamp queries). */
@@ -515,35 +397,34 @@ export class Gpu {
 
   destroy(): void {
     this.pool.trim();
-    for (const b of [...this.uniformChunks, ...this.inputs.values(), ...this.staging]) b.destroy();
+    this.uniforms.destroy();
+    this.inputs.destroy();
+    this.staging.destroy();
     this.device.destroy();
   }
 
   /** Copy buffers into one staging buffer, submit, map, and return their contents as typed arrays. */
   private async readBuffers(reads: readonly RecordedRead[]): Promise<HostData[]> {
-    const offsets: number[] = [];
-    let total = 0;
-    for (const r of reads) {
-      offsets.push(total);
-      total += Math.ceil(r.bytes / 256) * 256;
-    }
-    total = Math.max(total, 4);
-    const staging = this.takeStaging(total);
+    const { offsets, total } = stagingLayout(reads);
+    const staging = this.staging.take(total);
     reads.forEach((r, i) => this.copy(r.buffer, 0, staging, offsets[i], r.bytes));
     this.submit();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, total);
     } catch (e) {
       staging.destroy();
-      this.assertUsable();
-      throw new BridgeTowerError('gpu', `reading results back failed: ${(e as Error).message}${this.errorSuffix()}`);
+      this.health.assertUsable();
+      throw new BridgeTowerError(
+        'gpu',
+        `reading results back failed: ${(e as Error).message}${this.health.errorSuffix()}`,
+      );
     }
     this.count.bytesRead += total;
     const mapped = staging.getMappedRange(0, total);
     const out = reads.map((r, i) => hostArray(r, mapped.slice(offsets[i], offsets[i] + r.bytes)));
     staging.unmap();
-    this.giveBackStaging(staging);
-    this.throwRecordedErrors();
+    this.staging.giveBack(staging);
+    this.health.throwRecordedErrors();
     if (this.timer) await this.timer.collect();
     return out;
   }
@@ -553,185 +434,8 @@ export class Gpu {
     return this.device.createBuffer(descriptor);
   }
 
-  /** Write an input's bytes, the last partial word padded with zeros. */
-  private writeInput(buffer: GPUBuffer, data: ArrayBufferView): void {
-    const whole = data.byteLength - (data.byteLength % 4);
-    this.writeBuffer(buffer, 0, data, whole);
-    if (whole < data.byteLength) {
-      const tail = new Uint8Array(4);
-      tail.set(new Uint8Array(data.buffer, data.byteOffset + whole, data.byteLength - whole));
-      this.writeBuffer(buffer, whole, tail, 4);
-    }
-  }
-
   private writeBuffer(buffer: GPUBuffer, offset: number, data: ArrayBufferView, bytes: number): void {
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, bytes);
     this.count.bytesWritten += bytes;
   }
-
-  /** The byte size of an upload of `data`, after checking it against the shape and the device. */
-  private checkUpload(data: ArrayBufferView, shape: readonly number[], dtype: GpuDType, label: string): number {
-    const bytes = tensorBytes(shape, dtype);
-    if (bytes > this.caps.maxBufferSize) {
-      throw new LimitError(
-        `tensor ${label} needs a ${bytes}-byte buffer; this device allows ${this.caps.maxBufferSize} (maxBufferSize)`,
-      );
-    }
-    const have = data.byteLength;
-    const need = Math.ceil(bytes / 4) * 4;
-    if (have > need || have < need - 3) {
-      throw new LimitError(`upload ${label}: ${have} bytes given for shape [${shape.join(', ')}] ${dtype}`);
-    }
-    return bytes;
-  }
-
-  private startEncoding(): void {
-    if (this.encodingSince !== null) return;
-    this.encodingSince = performance.now();
-    this.encodingCpuSince = this.cpuClock();
-  }
-
-  private id(o: object): number {
-    let id = this.ids.get(o);
-    if (id === undefined) this.ids.set(o, (id = this.nextId++));
-    return id;
-  }
-
-  /** The bind group of a dispatch, from the cache when the same pipeline saw the same buffer ranges before. */
-  private bindGroup(pipeline: GPUComputePipeline, args: DispatchArgs): GPUBindGroup {
-    const resources = args.bindings.map(bindingResource);
-    if (args.uniforms) resources.push(this.uniformSlot(args.uniforms));
-    let key = String(this.id(pipeline));
-    for (const r of resources) key += `|${this.id(r.buffer)}:${r.offset ?? 0}:${r.size ?? ''}`;
-    let group = this.bindGroups.get(key);
-    if (!group) {
-      group = this.device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: resources.map((resource, binding) => ({ binding, resource })),
-        label: args.label,
-      });
-      this.count.bindGroupsCreated++;
-      this.bindGroups.set(key, group);
-    }
-    return group;
-  }
-
-  /** The slot holding this uniform block, written the first time the block is seen. */
-  private uniformSlot(data: ArrayBufferView | ArrayBuffer): GPUBufferBinding {
-    const bytes =
-      data instanceof ArrayBuffer
-        ? new Uint8Array(data)
-        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    const padded = new Uint8Array(size);
-    padded.set(bytes);
-    const words = new Uint32Array(padded.buffer);
-    const key = words.join(',');
-    let slot = this.uniformSlots.get(key);
-    if (!slot) {
-      if (this.uniformOffset + size > UNIFORM_CHUNK) {
-        this.uniformChunks.push(
-          this.createBuffer({
-            size: UNIFORM_CHUNK,
-            usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-            label: 'uniforms',
-          }),
-        );
-        this.uniformOffset = 0;
-      }
-      slot = { buffer: this.uniformChunks[this.uniformChunks.length - 1], offset: this.uniformOffset, size };
-      this.writeBuffer(slot.buffer, slot.offset!, padded, size);
-      const align = this.caps.minUniformBufferOffsetAlignment;
-      this.uniformOffset = Math.ceil((this.uniformOffset + size) / align) * align;
-      this.uniformSlots.set(key, slot);
-    }
-    return slot;
-  }
-
-  /**
-   * After a submit: start the caches over when they have grown past their bounds (many shapes seen). The old
-   * uniform chunks are not destroyed: recordings and submitted work may still bind them, and they go when the
-   * last bind group that holds them does.
-   */
-  private trimCaches(): void {
-    if (this.uniformChunks.length > UNIFORM_CHUNKS_KEPT || this.bindGroups.size > BIND_GROUPS_KEPT) {
-      this.uniformChunks = [];
-      this.uniformOffset = UNIFORM_CHUNK;
-      this.uniformSlots.clear();
-      this.bindGroups.clear();
-    }
-  }
-
-  private takeStaging(bytes: number): GPUBuffer {
-    const at = this.staging.findIndex((b) => b.size >= bytes);
-    if (at >= 0) return this.staging.splice(at, 1)[0];
-    return this.createBuffer({
-      size: bytes,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      label: 'readback',
-    });
-  }
-
-  private giveBackStaging(buffer: GPUBuffer): void {
-    this.staging.push(buffer);
-    if (this.staging.length > STAGING_KEPT) {
-      this.staging.sort((a, b) => b.size - a.size);
-      this.staging.pop()!.destroy();
-    }
-  }
-
-  private assertUsable(): void {
-    if (this.lost) throw this.lost;
-  }
-
-  private errorSuffix(): string {
-    return this.errors.length ? ` (GPU errors: ${this.errors.join('; ')})` : '';
-  }
-
-  private throwRecordedErrors(): void {
-    if (this.errors.length) {
-      const msg = this.errors.splice(0).join('; ');
-      throw new BridgeTowerError('gpu', `WebGPU reported an error: ${msg}`);
-    }
-  }
-
-  private commandEncoder(): GPUCommandEncoder {
-    return (this.encoder ??= this.device.createCommandEncoder());
-  }
-
-  private computePass(): GPUComputePassEncoder {
-    return (this.pass ??= this.commandEncoder().beginComputePass());
-  }
-
-  private endPass(): void {
-    this.pass?.end();
-    this.pass = null;
-  }
-}
-
-function isSource(p: GPUComputePipeline | PipelineSource): p is PipelineSource {
-  return 'key' in p && 'code' in p;
-}
-
-function hostArray(r: RecordedRead, bytes: ArrayBuffer): HostData {
-  switch (r.dtype) {
-    case 'f32':
-      return new Float32Array(bytes, 0, r.size);
-    case 'i32':
-      return new Int32Array(bytes, 0, r.size);
-    case 'u32':
-      return new Uint32Array(bytes, 0, r.size);
-    case 'f16':
-      return new Uint16Array(bytes, 0, r.size);
-    // Packed codes, as raw words.
-    case 'q8':
-    case 'q4':
-      return new Uint32Array(bytes);
-  }
-}
-
-function bindingResource(b: Binding): GPUBufferBinding {
-  if (b instanceof GpuTensor) return { buffer: b.buffer, offset: 0, size: b.byteLength };
-  if ('buffer' in b && !('mapState' in b)) return { buffer: b.buffer, offset: b.offset ?? 0, size: b.size };
-  return { buffer: b as GPUBuffer };
 }
