@@ -1,8 +1,8 @@
-// Builds the npm package's library (`npm run build:lib`, run by `prepack`):
+// Builds the npm package's library (`npm run build:lib`, run by `npm run build:package`):
 //   dist/lib/index.js, node.js, advanced.js (+ chunks)   ESM for bundlers and Node; WGSL inlined as strings
 //   dist/lib/bridgetower-webgpu.js                       one self-contained browser ESM file for CDNs (--mode cdn)
 //   dist/lib/demo/                                       the demo model, found beside the bundle
-//   dist/lib/types/                                      .d.ts (tsc -p tsconfig.lib.json)
+//   dist/lib/types/, bridgetower-webgpu.d.ts             .d.ts (tsc -p tsconfig.lib.json, then tools/declarations.ts)
 // The demo's URLs are written into the output as `new URL('./demo/<file>', import.meta.url)` after Vite's
 // own transforms, so this build leaves them alone and the user's bundler (Vite, webpack 5) copies the files.
 import { cpSync, readdirSync } from 'node:fs';

@@ -4,7 +4,11 @@
 // parameter residual adds `residual` first. Same numerics as layernorm-workgroup.wgsl: two passes on values
 // shifted by the row's
 // first element (pivot), the mean kept as pivot + shift, so a tiny variance survives next to a large mean.
+// Parameter residualNorm (with residual) normalises the residual row by its own LayerNorm first (residual_weight,
+// residual_bias, uniform residual_eps; same two-pass numerics): the bridge layer LN(t + LN(o)) on a cross layer's
+// output o whose LayerNorm was left to it.
 // Bindings (in order; parameters drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (residual);
+//   residual_weight, residual_bias: array<f32> [D] (residualNorm);
 //   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
 // Workgroup: 64 invocations, one row each; the grid of ceil(R/64) workgroups is folded into x*y.
 // One invocation: one output row.
@@ -15,12 +19,23 @@ const WG: u32 = 64u;
 #if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
+#if residualNorm
+@group(0) @binding(#) var<storage, read> residual_weight: array<f32>;
+@group(0) @binding(#) var<storage, read> residual_bias: array<f32>;
+// The residual row's own LayerNorm: pivot, shift, 1/σ (set by main before any input() call).
+var<private> r_pivot: f32;
+var<private> r_shift: f32;
+var<private> r_inv: f32;
+#endif
 @group(0) @binding(#) var<storage, read> weight: array<f32>;
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
 
 fn input(i: u32) -> f32 {
-#if residual
+#if residualNorm
+  let c = i % p.dim;
+  return x[i] + (((residual[i] - r_pivot) - r_shift) * r_inv * residual_weight[c] + residual_bias[c]);
+#elif residual
   return x[i] + residual[i];
 #else
   return x[i];
@@ -34,6 +49,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return;
   }
   let base = row * p.dim;
+#if residualNorm
+  r_pivot = residual[base];
+  var rs = 0.0;
+  for (var c = 0u; c < p.dim; c++) { rs += residual[base + c] - r_pivot; }
+  r_shift = rs / f32(p.dim);
+  var rq = 0.0;
+  for (var c = 0u; c < p.dim; c++) {
+    let d = (residual[base + c] - r_pivot) - r_shift;
+    rq += d * d;
+  }
+  r_inv = 1.0 / sqrt(rq / f32(p.dim) + p.residual_eps);
+#endif
   let pivot = input(base);
   // Both sums run as 4 interleaved partial sums (a vec4), which halves the rounding error of one long
   // sequential sum and gives the CPU independent additions to overlap.

@@ -6,7 +6,11 @@
 // variance take two passes over the row, both on values shifted by the row's first element (pivot), so
 // v - pivot is exact for a row whose spread is small next to its mean, and the variance sums squares of
 // ((v - pivot) - shift) with shift = mean - pivot kept apart from the pivot instead of rounded into it.
+// Parameter residualNorm (with residual) normalises the residual row by its own LayerNorm first (residual_weight,
+// residual_bias, uniform residual_eps; same two-pass numerics): the bridge layer LN(t + LN(o)) on a cross layer's
+// output o whose LayerNorm was left to it.
 // Bindings (in order; parameters drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (residual);
+//   residual_weight, residual_bias: array<f32> [D] (residualNorm);
 //   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
 // Workgroup: 64 invocations per row, each over a strided slice (columns lid, lid+64, ...); the two sums are
 // tree-reduced in workgroup memory. The grid of R workgroups is folded into x*y.
@@ -18,6 +22,14 @@ const WG: u32 = 64u;
 #if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
+#if residualNorm
+@group(0) @binding(#) var<storage, read> residual_weight: array<f32>;
+@group(0) @binding(#) var<storage, read> residual_bias: array<f32>;
+// The residual row's own LayerNorm: pivot, shift, 1/σ (set by main before any input() call).
+var<private> r_pivot: f32;
+var<private> r_shift: f32;
+var<private> r_inv: f32;
+#endif
 @group(0) @binding(#) var<storage, read> weight: array<f32>;
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
@@ -25,7 +37,10 @@ const WG: u32 = 64u;
 var<workgroup> partial: array<f32, WG>;
 
 fn input(i: u32) -> f32 {
-#if residual
+#if residualNorm
+  let c = i % p.dim;
+  return x[i] + (((residual[i] - r_pivot) - r_shift) * r_inv * residual_weight[c] + residual_bias[c]);
+#elif residual
   return x[i] + residual[i];
 #else
   return x[i];
@@ -40,6 +55,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return;
   }
   let base = row * p.dim;
+#if residualNorm
+  r_pivot = residual[base];
+  var rs = 0.0;
+  for (var c = lid; c < p.dim; c += WG) { rs += residual[base + c] - r_pivot; }
+  r_shift = workgroup_sum(rs, lid) / f32(p.dim);
+  var rq = 0.0;
+  for (var c = lid; c < p.dim; c += WG) {
+    let d = (residual[base + c] - r_pivot) - r_shift;
+    rq += d * d;
+  }
+  r_inv = 1.0 / sqrt(workgroup_sum(rq, lid) / f32(p.dim) + p.residual_eps);
+#endif
   let pivot = input(base);
   var s = 0.0;
   for (var c = lid; c < p.dim; c += WG) {

@@ -1,15 +1,20 @@
 // linear, register-blocked (no workgroup memory, no barriers: the variant for CPU adapters such as SwiftShader).
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
-//   x        [M, K] f32, row-major (vec4f words when vec4)
+//   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
+//            multiple: every rowStep-th row of a longer x)
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order (src/spec/quantize.ts)
 //   w_scale  q8: [N] f32, one per row, applied to the finished dot product;
 //            q4: [N, blocks] f32, one per 32 elements of a row, applied as the codes load   (weight q8 or q4)
 //   bias     [N] f32                                     (bias)
 //   residual [M, out_stride] f32, same layout as y       (residual)
+//   ln_weight, ln_bias [K] f32: x is LayerNorm'd (eps p.eps) on load, x̂ = (x - mean)/σ·ln_weight + ln_bias (norm)
+//   x_normed [M, K] f32: x̂ written by the first column of tiles (normOut; with norm)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
 //   params   uniform Params
+// With norm, y = act(x̂·Wᵀ + b) + residual: a LayerNorm fused into the linear that reads its output, and with
+// normOut the normalised rows kept for the other readers (a post-LN block's residual).
 // Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
 // time); subgroups (with vec4: x is read one component per lane of a 4-lane subgroup and shared by broadcast;
 // needs subgroups of exactly 4 lanes holding consecutive invocations, as on SwiftShader); pairs (q8 / q4 with
@@ -32,19 +37,26 @@ enable subgroups;
 #if vec4
 alias XV = vec4f;
 fn dotv(a: vec4f, b: vec4f) -> f32 { return dot(a, b); }
+fn first(v: vec4f) -> f32 { return v.x; }
+fn total(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 // q4 scale index step: 32 elements are 8 vec4s.
 const KB = 8u;
 #else
 alias XV = f32;
 fn dotv(a: f32, b: f32) -> f32 { return a * b; }
+fn first(v: f32) -> f32 { return v; }
+fn total(v: f32) -> f32 { return v; }
 const KB = 32u;
 #endif
+// fetch_x(i): x at XV index i as the multiply-adds use it; raw_x(i): the same value read by this invocation alone.
 #if vec4 && !subgroups
 @group(0) @binding(#) var<storage, read> x: array<vec4f>;
 fn fetch_x(i: u32) -> vec4f { return x[i]; }
+fn raw_x(i: u32) -> vec4f { return x[i]; }
 #elif !vec4
 @group(0) @binding(#) var<storage, read> x: array<f32>;
 fn fetch_x(i: u32) -> f32 { return x[i]; }
+fn raw_x(i: u32) -> f32 { return x[i]; }
 #elif subgroups
 // The 4 lanes of a subgroup (invocations lid.x = 4j .. 4j+3, same lid.y) work on the same rows: each loads one
 // component of a vec4 of x and takes the other three from its neighbours, a quarter of the loads.
@@ -54,6 +66,7 @@ fn fetch_x(i: u32) -> vec4f {
   let v = x[i * 4u + lane];
   return vec4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
+fn raw_x(i: u32) -> vec4f { return vec4f(x[i * 4u], x[i * 4u + 1u], x[i * 4u + 2u], x[i * 4u + 3u]); }
 #endif
 // load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
 #if weight == f32 && vec4
@@ -99,6 +112,28 @@ fn q4x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(28u, 24
 #if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
+#if norm
+@group(0) @binding(#) var<storage, read> ln_weight: array<XV>;
+@group(0) @binding(#) var<storage, read> ln_bias: array<XV>;
+// The LayerNorm of the row starting at XV index `start`, as layernorm-rows.wgsl computes it (two passes on values
+// shifted by the row's first element): vec3f(pivot, shift, 1/σ).
+fn row_stats(start: u32, kv: u32) -> vec3f {
+  let pivot = first(raw_x(start));
+  var s = XV(0.0);
+  for (var c = 0u; c < kv; c++) { s += raw_x(start + c) - pivot; }
+  let shift = total(s) / f32(p.K);
+  var q = XV(0.0);
+  for (var c = 0u; c < kv; c++) {
+    let d = (raw_x(start + c) - pivot) - shift;
+    q += d * d;
+  }
+  return vec3f(pivot, shift, 1.0 / sqrt(total(q) / f32(p.K) + p.eps));
+}
+fn normed(v: XV, st: vec3f, k: u32) -> XV { return ((v - st.x) - st.y) * st.z * ln_weight[k] + ln_bias[k]; }
+#endif
+#if normOut
+@group(0) @binding(#) var<storage, read_write> x_normed: array<XV>;
+#endif
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
 
 // Row a against four columns.
@@ -122,12 +157,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #endif
   // Row starts (in XV units), clamped into the tensors so edge blocks read valid memory.
 #for i < R
-  let xr{i} = min(m0 + {i}u, p.M - 1u) * kv;
+  let xr{i} = min(m0 + {i}u, p.M - 1u) * p.x_stride;
 #endfor
 #for j < R
   let wr{j} = min(n0 + {j}u, p.N - 1u) * kv;
   let sr{j} = min(n0 + {j}u, p.N - 1u) * p.blocks;
 #endfor
+#if norm
+#for i < R
+  let st{i} = row_stats(xr{i}, kv);
+#endfor
+#endif
+#if normOut
+  // The first column of tiles writes the normalised rows of x, one invocation per row block.
+  let writer = tile % p.tiles_n == 0u && lid.x == 0u;
+#endif
   // acc<row>_<column quad>
 #for i < R
   var acc{i}_0 = vec4f(0.0);
@@ -152,8 +196,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #endfor
 #endif
 #for i < R
+#if norm
+    let a{i} = normed(fetch_x(xr{i} + k), st{i}, k);
+    let e{i} = select(XV(0.0), normed(fetch_x(xr{i} + k1), st{i}, k1), has1);
+#else
     let a{i} = fetch_x(xr{i} + k);
     let e{i} = select(XV(0.0), fetch_x(xr{i} + k1), has1);
+#endif
+#if normOut
+    if (writer) {
+      x_normed[xr{i} + k] = a{i};
+      if (has1) { x_normed[xr{i} + k1] = e{i}; }
+    }
+#endif
     acc{i}_0 += dot4(a{i}, b0, b1, b2, b3) + dot4(e{i}, d0, d1, d2, d3);
     acc{i}_1 += dot4(a{i}, b4, b5, b6, b7) + dot4(e{i}, d4, d5, d6, d7);
 #endfor

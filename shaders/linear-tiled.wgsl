@@ -1,16 +1,17 @@
 // linear, workgroup-tiled (the variant for GPUs): the same computation and bindings as linear-blocked.wgsl.
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
-//   x        [M, K] f32, row-major
+//   x        [M, K] f32, row-major, row m starting at m·x_stride (K, or a multiple: every rowStep-th row)
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order
 //   w_scale  q8: [N] f32 applied to the finished dot product; q4: [N, blocks] f32 per 32 elements of a row,
 //            applied as the codes load                   (weight q8 or q4)
 //   bias     [N] f32                                     (bias)
 //   residual [M, out_stride] f32, same layout as y       (residual)
+//   ln_weight, ln_bias [K] f32: x is LayerNorm'd on load (norm); x_normed [M, K] f32: x̂ written (normOut)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
 //   params   uniform Params
-// Parameters: weight, bias, residual, activation, as in linear-blocked.wgsl. Needs shaders/lib/activations.wgsl
+// Parameters: weight, bias, residual, activation, norm, normOut, as in linear-blocked.wgsl. Needs shaders/lib/activations.wgsl
 // in front.
 // Workgroup: 16 x 16 invocations own a 64 x 64 tile of y. Per step of 16 k, the workgroup stages x[64 rows, 16 k]
 // and w[64 columns, 16 k] in workgroup memory, k-major in vec4s of 4 rows (columns), each invocation writing one
@@ -41,7 +42,25 @@ fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 
 #if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
+#if norm
+@group(0) @binding(#) var<storage, read> ln_weight: array<f32>;
+@group(0) @binding(#) var<storage, read> ln_bias: array<f32>;
+// Partial sums of the row statistics: [16 quads of 4 rows][16 k lanes].
+var<workgroup> partial: array<vec4f, 256>;
+#endif
+#if normOut
+@group(0) @binding(#) var<storage, read_write> x_normed: array<f32>;
+#endif
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
+
+#if norm
+// Σ over the 16 k lanes of quad q's partial sums (after a barrier), to every invocation.
+fn lane_total(q: u32) -> vec4f {
+  var s = vec4f(0.0);
+  for (var l = 0u; l < 16u; l++) { s += partial[q * 16u + l]; }
+  return s;
+}
+#endif
 
 // [16 k][16 quads of 4 consecutive rows] and [16 k][16 quads of 4 consecutive columns].
 var<workgroup> xs: array<vec4f, 256>;
@@ -60,10 +79,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   // Neighbouring invocations take neighbouring k, so each of the 4 loads reads 16 consecutive floats per quad.
   let kk = t % 16u;
   let q = t / 16u;
-  let xr0 = min(tm + q * 4u, p.M - 1u) * p.K;
-  let xr1 = min(tm + q * 4u + 1u, p.M - 1u) * p.K;
-  let xr2 = min(tm + q * 4u + 2u, p.M - 1u) * p.K;
-  let xr3 = min(tm + q * 4u + 3u, p.M - 1u) * p.K;
+  let xr0 = min(tm + q * 4u, p.M - 1u) * p.x_stride;
+  let xr1 = min(tm + q * 4u + 1u, p.M - 1u) * p.x_stride;
+  let xr2 = min(tm + q * 4u + 2u, p.M - 1u) * p.x_stride;
+  let xr3 = min(tm + q * 4u + 3u, p.M - 1u) * p.x_stride;
   let wr0 = min(tn + q * 4u, p.N - 1u) * p.K;
   let wr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.K;
   let wr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.K;
@@ -72,10 +91,45 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let sr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.blocks;
   let sr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.blocks;
   let sr3 = min(tn + q * 4u + 3u, p.N - 1u) * p.blocks;
+#if norm
+  // The LayerNorm statistics of this invocation's 4 rows, the 16 k lanes of a quad summing every 16th column, in
+  // two passes on values shifted by each row's first element (as layernorm-workgroup.wgsl).
+  let pivot = vec4f(x[xr0], x[xr1], x[xr2], x[xr3]);
+  var s = vec4f(0.0);
+  for (var k = kk; k < p.K; k += 16u) { s += vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]) - pivot; }
+  partial[t] = s;
+  workgroupBarrier();
+  let shift = lane_total(q) / f32(p.K);
+  workgroupBarrier();
+  var v = vec4f(0.0);
+  for (var k = kk; k < p.K; k += 16u) {
+    let d = (vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]) - pivot) - shift;
+    v += d * d;
+  }
+  partial[t] = v;
+  workgroupBarrier();
+  let inv_sigma = 1.0 / sqrt(lane_total(q) / f32(p.K) + p.eps);
+#endif
+#if normOut
+  let writer = tn == 0u;
+#endif
   for (var k0 = 0u; k0 < p.K; k0 += 16u) {
     let k = min(k0 + kk, p.K - 1u);
     let inside = k0 + kk < p.K;
-    xs[kk * 16u + q] = select(vec4f(0.0), vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]), inside);
+#if norm
+    let xv = ((vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]) - pivot) - shift) * inv_sigma * ln_weight[k] + ln_bias[k];
+#else
+    let xv = vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]);
+#endif
+#if normOut
+    if (writer && inside) {
+      x_normed[xr0 + k] = xv.x;
+      x_normed[xr1 + k] = xv.y;
+      x_normed[xr2 + k] = xv.z;
+      x_normed[xr3 + k] = xv.w;
+    }
+#endif
+    xs[kk * 16u + q] = select(vec4f(0.0), xv, inside);
     let sb = k / 32u;
     let wv = vec4f(load_w(wr0 + k, sr0 + sb), load_w(wr1 + k, sr1 + sb), load_w(wr2 + k, sr2 + sb), load_w(wr3 + k, sr3 + sb));
     ws[kk * 16u + q] = select(vec4f(0.0), wv, inside);

@@ -88,7 +88,6 @@ const MAX_LINES = 450;
 const LONG_FILES: Record<string, string> = {
   'preprocess/jpeg.ts': 'the JPEG decoder: baseline, extended and progressive scans share its Huffman and block state',
   'checkpoint/pickle.ts': 'the pickle reader: one opcode switch over one stack and memo, protocols 0-5',
-  'kernels/check/linear.ts': 'not a decoder: to be split (#21), then removed from this list',
 };
 
 /** Names of the functions a source exports: `export (async) function f`, `export const f = (…) =>` / `function`. */

@@ -10,7 +10,6 @@ import {
   deleteStoredModel,
   listStoredModels,
   renameStoredModel,
-  openCheckpointFile,
   openStoredModel,
   requestPersistentStorage,
   storeWeights,
@@ -21,7 +20,7 @@ import type { BridgeTowerConfig } from '../common/config';
 import { BridgeTower } from '../tasks';
 import type { HeadName, LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';
-import { companionFiles } from './companion-files';
+import { openCheckpointAsking } from './text-tower';
 import { FileListDirectory } from './local-folder';
 import { clearError, isAbort, setStatus, showError } from './status';
 
@@ -148,7 +147,7 @@ export class ModelPanel {
 
   async loadFolder(files: File[]): Promise<void> {
     const dir = FileListDirectory.fromFiles(files);
-    await this.load(dir.name, false, () => dir);
+    await this.load(dir.name, false, () => dir.loadable());
   }
 
   async loadStored(m: { key: string; name: string }): Promise<void> {
@@ -281,7 +280,7 @@ export class ModelPanel {
     setStatus('converting', ckpt.name);
     let stored: { key: string; name: string };
     try {
-      const weights = await openCheckpointFile(ckpt, await companionFiles(files.filter((f) => f !== ckpt)));
+      const weights = await openCheckpointAsking(ckpt, files, this.progressBox, controller.signal);
       try {
         if (controller.signal.aborted) throw new AbortedError('cancelled');
         await requestPersistentStorage();

@@ -28,18 +28,45 @@ import { untrusted } from '../common/untrusted';
 import { LIMITS } from '../common/limits';
 
 export interface OpenOptions {
-  /** The directory around a single file: shards of an index, config.json. */
+  /**
+   * The directory around a single file: shards of an index, config.json.
+   * @default the file's own directory
+   */
   dir?: Directory;
-  /** A configuration given by the user (--config): HF config.json, the original config, or a BridgeTowerConfig. */
+  /**
+   * A configuration given by the user (--config): HF config.json, the original config, or a BridgeTowerConfig.
+   * @default the config found with the weights (inside the checkpoint, or config.json beside it)
+   */
   config?: unknown;
-  /** Re-grid the positional embedding for this image size (original `adapt_position_encoding`). */
+  /**
+   * Re-grid the positional embedding for this image size (original `adapt_position_encoding`).
+   * @default the checkpoint's image size
+   */
   imageSize?: number;
+  /**
+   * The preprocessing mode.
+   * @default what the checkpoint and its config declare
+   */
   imagePreprocess?: ImagePreprocess;
+  /**
+   * Tokenizer files (vocab and merges).
+   * @default vocab.json + merges.txt, or tokenizer.json, beside the weights
+   */
   tokenizer?: TokenizerFiles;
+  /**
+   * VQA answer strings, index = logit.
+   * @default the checkpoint's, or its config's id2label
+   */
   labels?: string[];
-  /** An HF preprocessor_config.json's parameters for the 'hf' preprocessing mode. */
+  /**
+   * An HF preprocessor_config.json's parameters for the 'hf' preprocessing mode.
+   * @default preprocessor_config.json beside the weights, if any
+   */
   imageProcessor?: HfImageProcessor;
-  /** The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower). */
+  /**
+   * The text tower of an authors' checkpoint whose config's tokenizer name does not say (--text-tower).
+   * @default what the config's tokenizer name says
+   */
   textTower?: TextTower;
 }
 

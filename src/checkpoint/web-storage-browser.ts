@@ -20,6 +20,7 @@ import {
   type WebFormatSink,
 } from './web-format-write';
 import type { TokenizerFiles } from '../common/weight-set';
+import type { TextTower } from './facts-authors';
 
 const ROOT = 'bridgetower-models';
 const DB = 'bridgetower-models';
@@ -55,6 +56,8 @@ export interface BrowserConvertOptions {
   imagePreprocess?: ImagePreprocess;
   /** HF config.json or original config, parsed. */
   config?: unknown;
+  /** The text tower of an authors' checkpoint whose config's tokenizer name does not say (the user's word). */
+  textTower?: TextTower;
 }
 
 const ENTRY = 'entry.json';
@@ -244,6 +247,7 @@ export async function openCheckpointFile(file: File, opts: BrowserConvertOptions
     imagePreprocess: opts.imagePreprocess,
     tokenizer: opts.tokenizer,
     labels: opts.labels,
+    textTower: opts.textTower,
   });
 }
 

@@ -58,7 +58,8 @@ export interface BenchRecord {
   model: string;
   device: string;
   cpuAdapter: boolean;
-  parameters: number;
+  /** Of a random preset. */
+  parameters?: number;
   batch: number;
   tokens: number;
   imageSize: number;
@@ -120,10 +121,16 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
       `--dtype takes ${WEB_DTYPES.join(', ')} or a comma list of them, got ${JSON.stringify(unknown)}`,
     );
   if (o.limits !== 'adapter' && o.limits !== 'default') throw new UsageError('--limits must be adapter or default');
-  if (o.batch < 1 || o.iterations < 1) throw new UsageError('--batch and --iterations must be positive');
+  if (o.batch < 1 || o.iterations < 1 || (o.tokens !== undefined && o.tokens < 2))
+    throw new UsageError('--batch, --tokens and --iterations must be positive (tokens >= 2)');
   if (o.imageSize !== undefined && o.model) throw new UsageError('--image-size is for the random presets');
   if (o.imageSize !== undefined && (o.imageSize < 16 || o.imageSize % 16 !== 0))
     throw new UsageError(`--image-size must be a positive multiple of the patch size 16, got ${o.imageSize}`);
+
+  const base = o.model ? undefined : PRESETS[preset]();
+  const presetConfig = base && o.imageSize ? { ...base, vision: { ...base.vision, imageSize: o.imageSize } } : base;
+  // A preset's token count is checked before its weights are made; a model's once its config is read.
+  if (presetConfig) textLength(presetConfig, o.tokens, preset);
 
   const gpu = await createNodeGpu({ limits: o.limits, profile: o.profile, cpuClock: cpuNow });
   try {
@@ -133,24 +140,20 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
     );
     const runs: DtypeRecord[] = [];
     let config: BridgeTowerConfig;
-    let parameters: number;
+    let parameters: number | undefined;
     let f32: Map<string, HostTensor> | undefined;
-    if (o.model) {
-      const first = await loadModel(gpu, o.model);
-      config = first.config;
-      parameters = first.weights.bytes;
-      first.dispose();
-    } else {
-      const base = PRESETS[preset]();
-      config = o.imageSize ? { ...base, vision: { ...base.vision, imageSize: o.imageSize } } : base;
+    if (presetConfig) {
+      config = presetConfig;
       const t0 = performance.now();
       f32 = randomWeights(config, 1);
       parameters = [...f32.values()].reduce((s, t) => s + t.data.length, 0);
       o.log(`${preset}: ${(parameters / 1e6).toFixed(1)}M parameters (${sec(performance.now() - t0)} s to generate)`);
+    } else {
+      const first = await loadModel(gpu, o.model!);
+      config = first.config;
+      first.dispose();
     }
-    const maxTokens = config.text.maxPositionEmbeddings - config.text.padTokenId - 1;
-    const L = o.tokens ?? Math.min(40, maxTokens);
-    if (L < 2 || L > maxTokens) throw new UsageError(`--tokens must be in [2, ${maxTokens}] for this model, got ${L}`);
+    const L = textLength(config, o.tokens, o.model ?? preset);
     for (const dtype of dtypes) {
       const t0 = performance.now();
       const model = f32
@@ -192,6 +195,16 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
 }
 
 const sec = (ms: number): string => (ms / 1000).toFixed(2);
+
+/** The text length to run: `tokens`, or 40 where the position table allows; refused beyond the table. */
+function textLength(config: BridgeTowerConfig, tokens: number | undefined, name: string): number {
+  // RoBERTa positions start after the padding index.
+  const maxTokens = config.text.maxPositionEmbeddings - config.text.padTokenId - 1;
+  const L = tokens ?? Math.min(40, maxTokens);
+  if (L > maxTokens)
+    throw new UsageError(`--tokens must be at most ${maxTokens} (the ${name} position table), got ${L}`);
+  return L;
+}
 
 /** The f32 random weights in `dtype`: f16 for every matrix, or the quantizable matrices in q8 / q4. */
 function withDtype(f32: Map<string, HostTensor>, dtype: WebDType): Map<string, HostTensor> {

@@ -1,4 +1,6 @@
-// `bridgetower bench kernels`: every kernel's benchmarks (src/kernels/check/, the list the kernel tests run), GFLOP/s or GB/s per variant.
+// `bridgetower bench table`: the README's performance table (`npm run bench`): whole forward passes of the demo
+// model and of the random-weight base model, steady state (the best forward after the first), with the host's
+// counts per forward. `bridgetower bench kernels`: every kernel's benchmarks (src/kernels/check/, the list the kernel tests run), GFLOP/s or GB/s per variant.
 // Not a test. Each timed iteration is one submit; times come from GPU timestamp queries when the adapter has
 // them, from the wall clock around the submits otherwise (the header says which).
 import { UsageError } from '../errors';
@@ -6,10 +8,14 @@ import { createNodeGpu } from '../gpu/node';
 import { checkedKernels, kernelChecks, rate, timeCalls, type BenchWeights } from '../kernels/check';
 import { mulberry32 } from '../common/random';
 import { intOption, option, parseArgs } from './args';
+import { runBench, type BenchRecord } from './bench-model';
 
 const USAGE =
   'usage: bridgetower bench kernels [--kernel NAME[,...]] [--variant blocked|tiled|all] [--iterations N] ' +
-  '[--weights f32|f16|q8|q4[,...]]';
+  '[--weights f32|f16|q8|q4[,...]]\n       bridgetower bench table [--image-size S[,...]] [--iterations N] [--demo-only]';
+
+/** Where `bench table` finds the demo model (the repository's checkout). */
+const DEMO_MODEL = 'weights/demo';
 
 const WEIGHTS: readonly BenchWeights[] = ['f32', 'f16', 'q8', 'q4'];
 
@@ -70,12 +76,52 @@ async function benchKernels(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function benchTable(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { values: ['image-size', 'iterations'], flags: ['demo-only', 'help'] });
+  if (args.options.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const iterations = intOption(args, 'iterations', 2)!;
+  if (iterations < 2) throw new UsageError('--iterations must be at least 2 (the first forward compiles)');
+  const sizes = option(args, 'image-size', '288')!.split(',').map(Number);
+  const common = { batch: 1, iterations, dtypes: ['f32'], limits: 'adapter', profile: false, log: () => {} };
+  const rows: [string, BenchRecord][] = [['demo', await runBench({ ...common, model: DEMO_MODEL })]];
+  if (!args.options.has('demo-only')) {
+    for (const imageSize of sizes)
+      rows.push([`base (random, 12/12/6 layers)`, await runBench({ ...common, preset: 'base-vqa', imageSize })]);
+  }
+  console.log(`adapter: ${rows[0][1].device}; f32, B=1; steady state: the best of forwards 2..${iterations}\n`);
+  console.log(
+    '| model | image | tokens | dispatches | submits | created per forward (pipelines / bind groups / buffers) | ' +
+      'encoding (wall; CPU) | forward (wall; CPU) | first forward |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const [name, r] of rows) {
+    const run = r.runs[0];
+    const rest = run.forwards.slice(1);
+    const steady = rest.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
+    const c = steady.counters;
+    const minEncode = Math.min(...rest.map((f) => f.counters.encodeMs));
+    const minEncodeCpu = Math.min(...rest.map((f) => f.counters.encodeCpuMs));
+    console.log(
+      `| ${name} | ${r.imageSize} px | ${r.tokens} | ${c.dispatches} | ${c.submits} | ` +
+        `${c.pipelinesCreated} / ${c.bindGroupsCreated} / ${c.buffersCreated} | ` +
+        `${minEncode.toFixed(1)} ms; ${minEncodeCpu.toFixed(1)} ms | ` +
+        `${(run.best.wallMs / 1000).toFixed(2)} s; ${(run.best.cpuMs / 1000).toFixed(2)} s | ` +
+        `${(run.forwards[0].wallMs / 1000).toFixed(1)} s |`,
+    );
+  }
+  return 0;
+}
+
 export default async function bench(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
   if (what === '--help' || what === '-h') {
     console.log(USAGE);
     return 0;
   }
+  if (what === 'table') return benchTable(rest);
   if (what !== 'kernels') {
     const problem = what === undefined ? 'bench needs a target' : `bench has no target ${JSON.stringify(what)}`;
     throw new UsageError(`${problem}: ${USAGE}`);

@@ -53,12 +53,13 @@ const commands: Record<string, Command> = {
   },
   'bench-model': {
     summary:
-      'time a forward pass of a random-weight base model and report GPU memory: bench-model [--preset base-vqa] [--profile]',
+      'time forward passes and count what they create: bench-model [--preset base-vqa | --model DIR] [--image-size S] [--profile] [--json]',
     load: () => import('./bench-model'),
   },
   bench: {
     summary:
-      'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]',
+      'print GFLOP/s of the linear and attention kernels: bench kernels [--variant blocked|tiled|all] [--iterations N]; ' +
+      "the README's performance table: bench table",
     load: () => import('./bench'),
   },
 };

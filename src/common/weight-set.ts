@@ -24,9 +24,9 @@ export interface WeightSet {
   info(name: string): TensorInfo | undefined;
   /** Read one tensor's data (throws MissingTensorError if absent). f16 stays f16 (raw bits). */
   read(name: string): Promise<HostTensor>;
-  readonly tokenizer?: TokenizerFiles;
+  readonly tokenizer?: TokenizerFiles | undefined;
   /** Answer strings for the VQA head, index = logit index. */
-  readonly labels?: string[];
+  readonly labels?: string[] | undefined;
   /** Release file handles. */
   close(): Promise<void>;
 }

@@ -20,12 +20,22 @@ export interface GpuCaps {
 }
 
 export interface DeviceRequest {
-  /** The GPU entry point: navigator.gpu in a browser, the `webgpu` package's in Node (see node.ts). */
+  /**
+   * The GPU entry point: navigator.gpu in a browser, the `webgpu` package's in Node (see node.ts).
+   * @default navigator.gpu
+   */
   gpu?: GPU;
-  /** 'adapter' (default) asks for the adapter's largest limits; 'default' keeps WebGPU's defaults (128 MiB bindings). */
+  /**
+   * 'adapter' asks for the adapter's largest limits; 'default' keeps WebGPU's defaults (128 MiB bindings).
+   * @default 'adapter'
+   */
   limits?: 'adapter' | 'default';
+  /** @default 'high-performance' */
   powerPreference?: GPUPowerPreference;
-  /** Skip optional features even when offered (e.g. to test the plain f32 path). */
+  /**
+   * Skip optional features even when offered (e.g. to test the plain f32 path).
+   * @default none
+   */
   disableFeatures?: GPUFeatureName[];
 }
 

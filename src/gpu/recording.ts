@@ -40,8 +40,4 @@ export class Recording {
     readonly inputs: ReadonlyMap<string, GPUBuffer>,
     readonly reads: readonly RecordedRead[],
   ) {}
-
-  get dispatches(): number {
-    return this.commands.filter((c) => c.kind === 'dispatch').length;
-  }
 }

@@ -22,14 +22,21 @@ interface Capture {
 }
 
 export interface GpuOptions extends DeviceRequest {
-  /** Record per-kernel GPU times with timestamp queries (when the adapter has them). */
+  /**
+   * Record per-kernel GPU times with timestamp queries (when the adapter has them).
+   * @default false
+   */
   profile?: boolean;
   /**
    * The process's CPU milliseconds (Node: from process.cpuUsage), for `encodeCpuMs`: on a loaded machine the
    * wall clock of a recording swings with other work, its CPU time does not.
+   * @default none: encodeCpuMs stays 0
    */
   cpuClock?: () => number;
-  /** Called when the device is lost (the runtime is unusable afterwards). */
+  /**
+   * Called when the device is lost (the runtime is unusable afterwards).
+   * @default none
+   */
   onDeviceLost?: (error: DeviceLostError) => void;
 }
 
@@ -187,11 +194,11 @@ export class Gpu {
     await Promise.all(
       [...wanted.values()].map(async ({ key, code, entryPoint = 'main' }) => {
         const module = this.device.createShaderModule({ code: code(), label: key });
-        const p = await this.device.createComputePipelineAsync({
-          layout: 'auto',
-          compute: { module, entryPoint },
-          label: key,
-        });
+        const p = await this.device
+          .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: key })
+          .catch((e: unknown) => {
+            throw new BridgeTowerError('gpu', `compiling ${key} failed: ${(e as Error).message}${this.errorSuffix()}`);
+          });
         this.count.pipelinesCreated++;
         this.pipelines.set(key, p);
         onProgress?.(++done, wanted.size);
@@ -643,11 +650,11 @@ export class Gpu {
 
   /**
    * After a submit: start the caches over when they have grown past their bounds (many shapes seen). The old
-   * chunks may still be read by submitted work; destroy() lets that work finish first.
+   * uniform chunks are not destroyed: recordings and submitted work may still bind them, and they go when the
+   * last bind group that holds them does.
    */
   private trimCaches(): void {
     if (this.uniformChunks.length > UNIFORM_CHUNKS_KEPT || this.bindGroups.size > BIND_GROUPS_KEPT) {
-      for (const b of this.uniformChunks) b.destroy();
       this.uniformChunks = [];
       this.uniformOffset = UNIFORM_CHUNK;
       this.uniformSlots.clear();

@@ -28,21 +28,44 @@ export const HUB_WEIGHT_FILES = [
 ];
 
 export interface HubOptions {
-  /** Branch, tag or commit (default `main`, or the `@revision` of the id). */
+  /**
+   * Branch, tag or commit.
+   * @default the `@revision` of the id, else 'main'
+   */
   revision?: string;
-  /** Default https://huggingface.co, or HF_ENDPOINT in Node. */
+  /**
+   * The hub, or a mirror of it.
+   * @default HF_ENDPOINT in Node and the CLI, else 'https://huggingface.co'
+   */
   hubEndpoint?: string;
-  /** Sent as a bearer token (gated or private repos); HF_TOKEN in Node. */
+  /**
+   * Sent as a bearer token (gated or private repos).
+   * @default HF_TOKEN in Node and the CLI, else none
+   */
   accessToken?: string;
-  /** false: neither read nor write the cache. */
+  /**
+   * false: neither read nor write the cache.
+   * @default true
+   */
   cache?: boolean;
-  /** Node: the cache directory (default $BRIDGETOWER_CACHE, $XDG_CACHE_HOME/bridgetower, ~/.cache/bridgetower). */
+  /**
+   * Node: the cache directory.
+   * @default $BRIDGETOWER_CACHE, else $XDG_CACHE_HOME/bridgetower, else ~/.cache/bridgetower
+   */
   cacheDir?: string;
-  /** The web-format dtype the weights are converted to (default f32). */
+  /**
+   * The web-format dtype the weights are converted to.
+   * @default 'f32'
+   */
   dtype?: ConvertOptions['dtype'];
+  /** @default none */
   signal?: AbortSignal;
+  /** @default none */
   onProgress?: (p: LoadProgress) => void;
-  /** Called with the file name before each request to the hub. */
+  /**
+   * Called with the file name before each request to the hub.
+   * @default none
+   */
   onRequest?: (file: string) => void;
 }
 

@@ -1,5 +1,5 @@
-// act(LayerNorm_eps(x + residual)) over the last dimension, biased variance, f32 parameters. Two variants of
-// one computation: `workgroup` (shaders/layernorm-workgroup.wgsl: 64 invocations and a tree reduction per row, for
+// act(LayerNorm_eps(x + residual)) over the last dimension (the residual optionally LayerNorm'd first), biased
+// variance, f32 parameters. Two variants of one computation: `workgroup` (shaders/layernorm-workgroup.wgsl: 64 invocations and a tree reduction per row, for
 // GPUs) and `rows` (shaders/layernorm-rows.wgsl: one invocation per row, no barriers, for CPU adapters).
 import activations from '../../shaders/lib/activations.wgsl?raw';
 import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
@@ -13,6 +13,8 @@ import { declareKernel } from './program';
 export interface LayerNormOptions {
   /** Added to x before normalising (same shape as x): the bridge layer LN(x + y), BERT's post-LN blocks. */
   residual?: GpuTensor;
+  /** The residual's own LayerNorm, applied to it before the add: LN(x + LN_r(residual)). */
+  residualNorm?: { weight: GpuTensor; bias: GpuTensor; eps: number };
   /** Applied after the affine transform (the task heads: Linear -> LN -> GELU -> Linear). */
   activation?: 'gelu';
   out?: GpuTensor;
@@ -26,9 +28,17 @@ function layerNormKernel(variant: LayerNormVariant, source: string) {
   return declareKernel({
     name: `layernorm-${variant}`,
     // residual: x + residual is normalised; gelu: GELU (erf) after the affine transform.
-    params: { residual: [false, true], gelu: [false, true] },
-    uniforms: { rows: 'u32', dim: 'u32', eps: 'f32' },
-    bindings: { x: true, residual: (p) => p.residual, weight: true, bias: true, out: true },
+    params: { residual: [false, true], residualNorm: [false, true], gelu: [false, true] },
+    uniforms: { rows: 'u32', dim: 'u32', eps: 'f32', residual_eps: 'f32' },
+    bindings: {
+      x: true,
+      residual: (p) => p.residual,
+      residual_weight: (p) => p.residualNorm,
+      residual_bias: (p) => p.residualNorm,
+      weight: true,
+      bias: true,
+      out: true,
+    },
     source,
     libs: (p) => [...(variant === 'workgroup' ? [reduce] : []), ...(p.gelu ? [activations] : [])],
   });
@@ -58,6 +68,13 @@ export function layerNorm(
     throw new ShapeError(`layerNorm: unknown activation ${JSON.stringify(opts.activation)} (expected gelu)`);
   }
   if (opts.residual) expectShape('layerNorm: residual', opts.residual, x.shape, ['f32']);
+  const rn = opts.residualNorm;
+  if (rn) {
+    if (!opts.residual) throw new ShapeError('layerNorm: residualNorm needs a residual to normalise');
+    expectShape('layerNorm: residualNorm weight', rn.weight, [D], ['f32']);
+    expectShape('layerNorm: residualNorm bias', rn.bias, [D], ['f32']);
+    if (!(rn.eps > 0)) throw new ShapeError(`layerNorm: residualNorm eps must be positive, got ${rn.eps}`);
+  }
   const out = opts.out ?? gpu.tensor(x.shape, 'f32', 'layerNorm');
   expectShape('layerNorm: out', out, x.shape, ['f32']);
   if (out.buffer === x.buffer || out.buffer === opts.residual?.buffer) {
@@ -68,10 +85,10 @@ export function layerNorm(
     throw new ShapeError(`layerNorm: unknown variant ${JSON.stringify(variant)}`);
   layerNormKernels[variant].dispatch(
     gpu,
-    { residual: !!opts.residual, gelu: opts.activation === 'gelu' },
+    { residual: !!opts.residual, residualNorm: !!rn, gelu: opts.activation === 'gelu' },
     {
-      bindings: { x, residual: opts.residual, weight, bias, out },
-      uniforms: { rows, dim: D, eps },
+      bindings: { x, residual: opts.residual, residual_weight: rn?.weight, residual_bias: rn?.bias, weight, bias, out },
+      uniforms: { rows, dim: D, eps, residual_eps: rn?.eps ?? 0 },
       groups: variant === 'rows' ? Math.ceil(rows / 64) : rows,
       label: `layerNorm ${rows}x${D}`,
     },

@@ -1,4 +1,5 @@
-// linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims.
+// linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims,
+// optionally behind a fused LayerNorm of x (`norm`).
 // Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
 // The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which both variants
@@ -26,10 +27,30 @@ export interface LinearOptions {
   out?: GpuTensor;
   /** First column of `out` to write (for a weight split into row chunks). */
   outColumnOffset?: number;
+  /**
+   * A LayerNorm fused in front: x is normalised on load, x̂ = (x - mean)/√(var + eps)·weight + bias over its last
+   * dimension, and y = act(x̂·Wᵀ + b) + residual. With `out`, x̂ is also written there (for x̂'s other readers).
+   */
+  norm?: LinearNorm;
+  /**
+   * Read only every rowStep-th row of x (x [B, L, K] with rowStep L: token 0 of each sequence, the poolers'
+   * input): M = rows / rowStep, and the output is [M, N]. Not with `norm.out`.
+   */
+  rowStep?: number;
   /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
   variant?: LinearVariant;
   /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
   subgroups?: boolean;
+}
+
+export interface LinearNorm {
+  /** [K] f32. */
+  weight: GpuTensor;
+  /** [K] f32. */
+  bias: GpuTensor;
+  eps: number;
+  /** [...lead, K] f32: receives x̂. */
+  out?: GpuTensor;
 }
 
 const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh', 'gelu_tanh', 'relu', 'silu'];
@@ -46,6 +67,10 @@ const UNIFORMS = {
   tiles: 'u32',
   // q4: scales per row of w (ceil(K / 32))
   blocks: 'u32',
+  // the fused LayerNorm's eps (norm)
+  eps: 'f32',
+  // words from one row of x to the next (K / 4 with vec4 reads, else K; times rowStep)
+  x_stride: 'u32',
 } as const;
 const BINDINGS = {
   x: true,
@@ -53,9 +78,18 @@ const BINDINGS = {
   w_scale: (p: { weight: string }) => p.weight === 'q8' || p.weight === 'q4',
   bias: (p: { bias: boolean }) => p.bias,
   residual: (p: { residual: boolean }) => p.residual,
+  ln_weight: (p: { norm: boolean }) => p.norm,
+  ln_bias: (p: { norm: boolean }) => p.norm,
+  x_normed: (p: { normOut: boolean }) => p.normOut,
   y: true,
 } as const;
-const EPILOGUE = { bias: [false, true], residual: [false, true], activation: ['none', ...ACTIVATIONS] } as const;
+const EPILOGUE = {
+  bias: [false, true],
+  residual: [false, true],
+  activation: ['none', ...ACTIVATIONS],
+  norm: [false, true],
+  normOut: [false, true],
+} as const;
 
 /** Both variants cover a 64 x 64 tile of y per workgroup. */
 const TILE = 64;
@@ -99,7 +133,14 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
       ['f32'],
     );
   }
-  const M = lead.reduce((a, b) => a * b, 1);
+  const rows = lead.reduce((a, b) => a * b, 1);
+  const step = opts.rowStep ?? 1;
+  if (!Number.isSafeInteger(step) || step < 1 || rows % step !== 0) {
+    throw new ShapeError(`linear: rowStep ${step} must be a positive integer dividing the ${rows} rows of x`);
+  }
+  if (step > 1 && opts.norm?.out) throw new ShapeError('linear: rowStep cannot write x̂ (norm.out)');
+  const M = rows / step;
+  const outLead = step === 1 ? lead : [M];
   if (opts.bias) expectShape('linear: bias', opts.bias, [N], ['f32']);
   if (opts.activation !== undefined && !ACTIVATIONS.includes(opts.activation)) {
     throw new ShapeError(
@@ -118,13 +159,13 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   let out: GpuTensor;
   if (opts.out) {
     out = opts.out;
-    expectShape('linear: out', out, [...lead, -1], ['f32']);
+    expectShape('linear: out', out, [...outLead, -1], ['f32']);
     const width = out.shape[out.shape.length - 1];
     if (offset + N > width) {
       throw new ShapeError(`linear: out has ${width} columns, too few for ${N} columns at offset ${offset}`);
     }
   } else {
-    out = gpu.tensor([...lead, N], 'f32', 'linear');
+    out = gpu.tensor([...outLead, N], 'f32', 'linear');
   }
   const outStride = out.shape[out.shape.length - 1];
   if (opts.residual) {
@@ -135,6 +176,19 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
       );
   }
   if (x.buffer === out.buffer) throw new ShapeError('linear: x must not be the output tensor');
+  const norm = opts.norm;
+  if (norm) {
+    expectShape('linear: norm weight', norm.weight, [K], ['f32']);
+    expectShape('linear: norm bias', norm.bias, [K], ['f32']);
+    if (!(norm.eps > 0)) throw new ShapeError(`linear: norm eps must be positive, got ${norm.eps}`);
+    if (norm.out) {
+      expectShape('linear: norm out', norm.out, x.shape, ['f32']);
+      if ([x, out, opts.residual].some((t) => t?.buffer === norm.out?.buffer))
+        throw new ShapeError(
+          'linear: norm out must be a tensor of its own (WebGPU forbids aliasing a written binding)',
+        );
+    }
+  }
 
   gpu.checkBindingSize(`linear: out [${out.shape.join(', ')}]`, out.byteLength);
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
@@ -146,8 +200,29 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const tilesN = Math.ceil(N / TILE);
   const tiles = tilesN * Math.ceil(M / TILE);
   const args = {
-    bindings: { x, w: weight, w_scale: weight.scales, bias: opts.bias, residual: opts.residual, y: out },
-    uniforms: { M, N, K, out_stride: outStride, out_offset: offset, tiles_n: tilesN, tiles, blocks },
+    bindings: {
+      x,
+      w: weight,
+      w_scale: weight.scales,
+      bias: opts.bias,
+      residual: opts.residual,
+      ln_weight: norm?.weight,
+      ln_bias: norm?.bias,
+      x_normed: norm?.out,
+      y: out,
+    },
+    uniforms: {
+      M,
+      N,
+      K,
+      out_stride: outStride,
+      out_offset: offset,
+      tiles_n: tilesN,
+      tiles,
+      blocks,
+      eps: norm?.eps ?? 0,
+      x_stride: K * step,
+    },
     groups: tiles,
     label: `linear ${M}x${K}x${N}`,
     flops: 2 * M * N * K,
@@ -157,6 +232,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     bias: !!opts.bias,
     residual: !!opts.residual,
     activation: opts.activation ?? 'none',
+    norm: !!norm,
+    normOut: !!norm?.out,
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
   if (variant === 'tiled') {
@@ -167,7 +244,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
     const pairs = quant && vec4 && K % 8 === 0;
-    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, args);
+    const blockedArgs = { ...args, uniforms: { ...args.uniforms, x_stride: ((vec4 ? K / 4 : K) * step) | 0 } };
+    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, blockedArgs);
   }
   return out;
 }

@@ -7,7 +7,6 @@
 // second image) and waits for each, so progress ticks within a pass and a Cancel stops it at the next stage.
 // The first pass of a plan is captured and the next passes of that plan replay it (src/gpu/recording.ts).
 import { AbortedError } from '../errors';
-import type { Recording } from '../gpu/recording';
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
@@ -21,7 +20,7 @@ import {
   type Definition,
 } from '../common/config';
 import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
-import { CrossModalSide } from './cross-modal';
+import { broadcastBatch, CrossModalStack } from './cross-stack';
 import { Heads } from './heads';
 import {
   ImageFeatures,
@@ -48,6 +47,7 @@ import {
 } from './plan';
 import { RobertaTextTower } from './roberta';
 import { ModelWeights, type WeightUploadOptions } from './weights';
+import { passInputs, RECORDINGS_KEPT, replayKey, stageNames, type KeptRecording, type Staging } from './replay';
 
 export * from './io';
 
@@ -58,87 +58,11 @@ interface Pass {
   owned: ImageFeatures[];
 }
 
-/** What every cross-modal stack of a pass shares: the text side's bridge inputs, its mask, B, the query row. */
-interface CrossStackInputs {
-  /** cross_modal_text_transform of the text layers that feed the stack, one per cross layer. */
-  textInputs: GpuTensor[];
-  mask: GpuTensor;
-  batch: number;
-  query: number;
-}
-
-/** The outputs of one cross layer: its text and image sides. */
-interface CrossFeatures {
-  text: GpuTensor;
-  image: GpuTensor;
-}
-
-/** A captured pass and the names and shapes of what its read returns. */
-interface KeptRecording {
-  recording: Recording;
-  outputs: { name: string; shape: number[] }[];
-}
-
-/**
- * Passes kept for replay per model: each keeps its activation buffers (the pass's peak working set) and its
- * input buffers, so a few shapes (a question, a caption batch, text alone) run without creating anything.
- */
-const RECORDINGS_KEPT = 4;
-
-/** How a pass reports and stops between its stages. */
-interface Staging {
-  names: string[];
-  done: number;
-  signal?: AbortSignal;
-  onStage?: ForwardOptions['onStage'];
-}
-
-/**
- * What decides a pass's commands: the plan without its input data (shapes, outputs, flags), and whether it runs
- * in stages. Undefined when the plan holds image features, whose buffers belong to the caller.
- */
-function replayKey(plan: ForwardPlan, staged: boolean): string | undefined {
-  let features = false;
-  const key = JSON.stringify(plan, (_k, v: unknown) => {
-    if (v instanceof ImageFeatures) {
-      features = true;
-      return undefined;
-    }
-    if (ArrayBuffer.isView(v)) return (v as Float32Array).length;
-    return v instanceof Set ? [...(v as Set<string>)] : v;
-  });
-  return features ? undefined : `${staged ? 'staged ' : ''}${key}`;
-}
-
-/** The pass's input data under the labels textTower and imageTower write them with. */
-function passInputs(plan: ForwardPlan): Map<string, ArrayBufferView> {
-  const m = new Map<string, ArrayBufferView>();
-  if (plan.kind === 'nothing') return m;
-  if (plan.text) {
-    m.set('attention mask', plan.text.mask);
-    m.set('input ids', plan.text.ids);
-  }
-  const images = [plan.image, plan.kind === 'cross' ? plan.image2 : undefined];
-  for (const image of images) if (image?.from === 'pixels') m.set(IMAGE_ROLES[image.role].label, image.pixels);
-  return m;
-}
-
-/** The stages of a pass, in order: each ends with a submit when the pass runs in stages. */
-function stageNames(plan: ForwardPlan): string[] {
-  if (plan.kind === 'nothing') return [];
-  const names: string[] = [];
-  if (plan.text) names.push('text tower');
-  if (plan.image?.from === 'pixels') names.push('image tower');
-  if (plan.kind === 'cross') names.push('cross-modal layers');
-  if (plan.kind === 'cross' && plan.image2) names.push('second image');
-  return names;
-}
-
 /** The text tower's results the rest of the pass uses. */
 interface TextSide {
   mask: GpuTensor;
-  /** The text layers that feed the cross-modal stack (split-1 .. Lt-1). */
-  sources: GpuTensor[];
+  /** The bridge inputs cross_modal_text_transform(text layer) + token type 0, one per cross layer. */
+  crossInputs: GpuTensor[];
   itc?: GpuTensor;
 }
 
@@ -149,8 +73,7 @@ export class BridgeTowerModel {
   readonly imageTokens: number;
   private readonly text: RobertaTextTower;
   private readonly vision: ClipVisionTower;
-  private readonly crossText: CrossModalSide;
-  private readonly crossImage: CrossModalSide;
+  private readonly cross: CrossModalStack;
   private readonly heads: Heads;
   private readonly known: Set<string>;
   /** Captured passes by plan (replayKey), oldest first. */
@@ -167,9 +90,8 @@ export class BridgeTowerModel {
     this.imageTokens = grid * grid + 1;
     this.text = new RobertaTextTower(gpu, weights, config);
     this.vision = new ClipVisionTower(gpu, weights, config);
-    this.crossText = new CrossModalSide(gpu, weights, 'text', config);
-    this.crossImage = new CrossModalSide(gpu, weights, 'image', config);
     this.heads = new Heads(gpu, weights, config);
+    this.cross = new CrossModalStack(gpu, weights, config, this.heads);
     this.known = knownOutputs(config);
   }
 
@@ -271,16 +193,15 @@ export class BridgeTowerModel {
       if (plan.kind === 'cross' && text && image) {
         await next();
         const B = plan.batch;
-        const textInputs = text.sources.map((t) => this.crossText.transform(t, 0));
-        outs.release(...text.sources);
+        const textInputs = text.crossInputs;
         const stack = { textInputs, mask: text.mask, batch: B, query: plan.query };
-        const cls = this.crossModal(stack, image, outs, '');
+        const cls = this.cross.run(stack, image, outs, '');
         this.taskHeads(cls, outs, plan.itm);
-        if (plan.itm === 'fusion') this.fusionItm(stack, image, outs);
+        if (plan.itm === 'fusion') this.cross.fusionItm(stack, image, outs);
         if (outs.wants('itc_cross') || outs.wants('itc_logits')) this.itcCross(cls, text.itc, image.itc, B, outs);
         if (plan.image2) {
           await next();
-          const cls2 = this.crossModal(stack, this.imageTower(plan.image2, pass), outs, IMAGE_ROLES.image2.prefix);
+          const cls2 = this.cross.run(stack, this.imageTower(plan.image2, pass), outs, IMAGE_ROLES.image2.prefix);
           this.nlvr2(cls, cls2, outs);
         }
         outs.release(cls, ...textInputs);
@@ -374,8 +295,8 @@ export class BridgeTowerModel {
   // --- towers -------------------------------------------------------------------------------------------
 
   /**
-   * Steps 1-2. Keeps the text layers that feed the cross-modal stack when they do, and itc_text when itc_text or
-   * itc_logits is asked for.
+   * Steps 1-2, and step 5's text transform of the layers that feed the cross-modal stack when they do; itc_text
+   * when itc_text or itc_logits is asked for.
    */
   private textTower(planned: PlannedText, pass: Pass): TextSide {
     const { outs, upload } = pass;
@@ -383,22 +304,37 @@ export class BridgeTowerModel {
       first = this.split - 1;
     const mask = upload(planned.mask, [planned.batch, planned.length], 'attention mask');
     const ids = upload(planned.ids, [planned.batch, planned.length], 'input ids');
-    let x = outs.offer('text_embeddings', this.text.embed(ids));
-    const sources: GpuTensor[] = [];
+    const crossInputs: GpuTensor[] = [];
+    const name = (i: number) => (i < 0 ? 'text_embeddings' : `text_layer.${i}`);
+    const feeds = (i: number) => planned.feedsCross && i >= first;
+    let pending = this.text.embed(ids);
     for (let i = 0; i < c.text.layers; i++) {
-      const y = outs.offer(`text_layer.${i}`, this.text.layer(i, x, mask));
-      if (!sources.includes(x)) outs.release(x);
-      if (planned.feedsCross && i >= first) sources.push(y);
-      x = y;
+      // `input`, layer i's input written, is layer i-1's output (text_embeddings for i = 0).
+      const { out, input } = this.text.layer(i, pending, mask);
+      outs.offer(name(i - 1), input);
+      if (feeds(i - 1)) crossInputs.push(this.cross.text.transform(input, 0));
+      outs.release(input);
+      pending = out;
     }
+    const last = c.text.layers - 1;
+    let x: GpuTensor;
+    if (feeds(last)) {
+      // The bridge's input transform normalises the last layer on load and writes it.
+      x = this.gpu.tensor(pending.raw.shape, 'f32', 'text layer output');
+      crossInputs.push(this.cross.text.transform(pending.raw, 0, this.weights.norm(pending.norm, pending.eps, x)));
+    } else {
+      x = this.weights.normalize(pending);
+    }
+    pending.raw.release();
+    outs.offer(name(last), x);
     let itc: GpuTensor | undefined;
     if (outs.wants('itc_text') || outs.wants('itc_logits')) {
       const cls = takeToken(this.gpu, x, 0);
       itc = outs.offer('itc_text', this.heads.itc('text', cls));
       cls.release();
     }
-    if (!sources.includes(x)) outs.release(x);
-    return { mask, sources, itc };
+    outs.release(x);
+    return { mask, crossInputs, itc };
   }
 
   /** One image's side: the given image features, or the image tower run on the pixels. */
@@ -436,27 +372,23 @@ export class BridgeTowerModel {
       outs.release(x);
       x = y;
       if (keep.cross && i >= first && i < c.text.layers) {
-        const post = this.vision.layerNorm(x, LN_POST);
-        crossInputs.push(this.crossImage.transform(post, tokenType));
-        post.release();
+        crossInputs.push(this.cross.image.transform(x, tokenType, this.vision.norm(LN_POST)));
       }
       if (keep.fusion && i >= fusionFirst) {
-        const normed = this.vision.layerNorm(x, c.vision.layernormShared ? LN_POST : lnSeparate(i));
-        fusionInputs.push(this.crossImage.transform(normed, tokenType));
-        normed.release();
+        const norm = this.vision.norm(c.vision.layernormShared ? LN_POST : lnSeparate(i));
+        fusionInputs.push(this.cross.image.transform(x, tokenType, norm));
       }
       if (keep.itc && i === itcLayer) {
         const cls = takeToken(this.gpu, x, 0);
-        const normed = this.vision.layerNorm(cls, hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
-        cls.release();
+        const norm = this.vision.norm(hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
         if (hf) {
-          const projected = this.crossImage.transform(normed, 1);
+          const projected = this.cross.image.transform(cls, 1, norm);
           itc = this.heads.itc('image', projected);
           projected.release();
         } else {
-          itc = this.heads.itc('image', normed);
+          itc = this.heads.itc('image', cls, norm);
         }
-        normed.release();
+        cls.release();
       }
     }
     outs.release(x);
@@ -464,57 +396,6 @@ export class BridgeTowerModel {
   }
 
   // --- cross-modal stack and heads ----------------------------------------------------------------------
-
-  /**
-   * Steps 5-8 for one image: each cross layer j takes its inputs through cross_modal_*_layernorm (j = 0) or the
-   * bridge layers link_tower.{j-1}; returns cls_feats.
-   */
-  private crossModal(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs, prefix: string): GpuTensor {
-    let feats = this.crossLayer(0, stack, image, outs, prefix);
-    for (let j = 1; j < this.config.numLayers; j++) feats = this.crossLayer(j, stack, image, outs, prefix, feats);
-    outs.offer(`${prefix}text_feats`, feats.text);
-    outs.offer(`${prefix}image_feats`, feats.image);
-    const cls = outs.offer(`${prefix}cls_feats`, this.heads.clsFeats(feats.text, feats.image));
-    if (!prefix && outs.wants('mlm_logits')) outs.offer('mlm_logits', this.heads.mlm(feats.text));
-    outs.release(feats.text, feats.image);
-    return cls;
-  }
-
-  /** Cross layer j on the outputs of layer j-1 (`previous`, released here) or, for j = 0, on the stack's inputs. */
-  private crossLayer(
-    j: number,
-    stack: CrossStackInputs,
-    image: ImageFeatures,
-    outs: Outputs,
-    prefix: string,
-    previous?: CrossFeatures,
-  ): CrossFeatures {
-    const B = stack.batch;
-    const imageInput = image.batch === B ? image.crossInputs[j] : broadcastBatch(this.gpu, image.crossInputs[j], B);
-    const x = outs.offer(
-      `${prefix}cross_text_in.${j}`,
-      previous
-        ? this.crossText.linkTower(j - 1, stack.textInputs[j], previous.text)
-        : this.crossText.layerNorm(stack.textInputs[j]),
-    );
-    const y = outs.offer(
-      `${prefix}cross_image_in.${j}`,
-      previous ? this.crossImage.linkTower(j - 1, imageInput, previous.image) : this.crossImage.layerNorm(imageInput),
-    );
-    if (imageInput !== image.crossInputs[j]) imageInput.release();
-    outs.release(previous?.text, previous?.image);
-    const probsName = `${prefix}cross_attn_probs.${j}`;
-    const mask = stack.mask;
-    const t = this.crossText.layers[j].forward(x, mask, y, undefined, outs.wants(probsName) ? stack.query : undefined);
-    if (t.probs) outs.offer(probsName, t.probs);
-    const text = outs.offer(`${prefix}cross_text.${j}`, t.out);
-    const imageOut = outs.offer(
-      `${prefix}cross_image.${j}`,
-      this.crossImage.layers[j].forward(y, undefined, x, mask).out,
-    );
-    outs.release(x, y);
-    return { text, image: imageOut };
-  }
 
   /** Step 9 heads on cls_feats of the first image (ITM too when it reads the main stack). */
   private taskHeads(cls: GpuTensor, outs: Outputs, itm: ItmStack): void {
@@ -526,13 +407,6 @@ export class BridgeTowerModel {
     }
     if (itm === 'main' && outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(cls));
     if (outs.wants('rank_score')) outs.offer('rank_score', this.heads.rank(cls), [cls.shape[0]]);
-  }
-
-  /** The authors' ITM path of itm_itc models (infer_fusion): its own cross-modal stack, then itm_score. */
-  private fusionItm(stack: CrossStackInputs, image: ImageFeatures, outs: Outputs): void {
-    const fusionCls = this.crossModal(stack, image.fusionFeatures(), outs, 'itm.');
-    if (outs.wants('itm_logits')) outs.offer('itm_logits', this.heads.itm(fusionCls));
-    outs.release(fusionCls);
   }
 
   /**
@@ -568,11 +442,4 @@ export class BridgeTowerModel {
     }
     outs.release(cls2);
   }
-}
-
-/** Repeat a batch-1 tensor B times along the batch (one image shared by B texts). */
-function broadcastBatch(gpu: Gpu, t: GpuTensor, B: number): GpuTensor {
-  const out = gpu.tensor([B, ...t.shape.slice(1)], t.dtype, 'broadcast');
-  for (let b = 0; b < B; b++) gpu.copy(t.buffer, 0, out.buffer, b * t.byteLength, t.byteLength);
-  return out;
 }

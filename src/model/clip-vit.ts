@@ -3,7 +3,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { classPositionEmbed } from '../kernels/class-position-embed';
-import { linear } from '../kernels/linear';
+import { linear, type LinearNorm } from '../kernels/linear';
 import { patchEmbed } from '../kernels/patch-embed';
 import { definitions, type BridgeTowerConfig } from '../common/config';
 import type { ModelWeights } from './weights';
@@ -36,37 +36,36 @@ export class ClipVisionTower {
       this.w.get(`${V}.positional_embedding`),
     );
     patches.release();
-    const x = this.layerNorm(tokens, `${V}.ln_pre`);
+    const x = this.w.layerNorm(`${V}.ln_pre`, this.eps)(tokens);
     tokens.release();
     return x;
   }
 
-  /** Resblock i: x + out_proj(attn(ln_1 x)), then + c_proj(quickgelu(c_fc(ln_2 x))). */
+  /** Resblock i: x + out_proj(attn(ln_1 x)), then + c_proj(quickgelu(c_fc(ln_2 x))); ln_1, ln_2 fused into qkv, c_fc. */
   resblock(i: number, x: GpuTensor): GpuTensor {
     const g = this.gpu,
       w = this.w,
       p = `${V}.transformer.resblocks.${i}`,
       W = this.width;
-    const h = this.layerNorm(x, `${p}.ln_1`);
     // CLIP stores its fused q/k/v projection as in_proj_weight / in_proj_bias, not as a Linear's weight / bias.
-    const qkv = linear(g, h, w.get(`${p}.attn.in_proj_weight`), { bias: w.get(`${p}.attn.in_proj_bias`) });
-    h.release();
+    const qkv = linear(g, x, w.get(`${p}.attn.in_proj_weight`), {
+      bias: w.get(`${p}.attn.in_proj_bias`),
+      norm: this.norm(`${p}.ln_1`),
+    });
     const ctx = attention(g, qkv, qkv, qkv, { heads: this.heads, width: W, qOffset: 0, kOffset: W, vOffset: 2 * W });
     qkv.release();
     const a = w.linear(`${p}.attn.out_proj`)(ctx, { residual: x });
     ctx.release();
-    const h2 = this.layerNorm(a, `${p}.ln_2`);
-    const m = w.linear(`${p}.mlp.c_fc`)(h2, { activation: 'quickgelu' });
-    h2.release();
+    const m = w.linear(`${p}.mlp.c_fc`)(a, { activation: 'quickgelu', norm: this.norm(`${p}.ln_2`) });
     const y = w.linear(`${p}.mlp.c_proj`)(m, { residual: a });
     m.release();
     a.release();
     return y;
   }
 
-  /** ln_post (the one feeding the cross-modal stack), or ln_separate.{i}. */
-  layerNorm(x: GpuTensor, prefix: string): GpuTensor {
-    return this.w.layerNorm(prefix, this.eps)(x);
+  /** One of CLIP's LayerNorms (ln_post, ln_separate.{i}, ...) fused in front of the linear that reads its output. */
+  norm(prefix: string): LinearNorm {
+    return this.w.norm(prefix, this.eps);
   }
 }
 

@@ -5,9 +5,9 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { add } from '../kernels/add';
 import { attention, attentionProbs } from '../kernels/attention';
-import { linear } from '../kernels/linear';
+import { linear, type LinearNorm } from '../kernels/linear';
 import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from '../common/config';
-import { foldedBias, type ModelWeights } from './weights';
+import { crossProjections, foldedBias, type ModelWeights, type PendingNorm } from './weights';
 
 // The authors build the cross layers from a RobertaConfig without layer_norm_eps (BertConfig's default 1e-12) and
 // the bridge LayerNorms as plain nn.LayerNorm (1e-5); HF takes text_config.layer_norm_eps for the layers and the
@@ -28,24 +28,27 @@ export class BertCrossLayer {
   ) {}
 
   /**
-   * `h` attends to itself (mask `hMask`) then to `other` (mask `otherMask`; masks are [B, len] additive, or
-   * none for image tokens). With `probsOf`, also returns the cross-attention softmax row of that query token.
+   * `h` attends to itself (mask `hMask`) then to the other side (mask `otherMask`; masks are [B, len] additive, or
+   * none for image tokens). `hProj` and `otherProj` are the two inputs' stacked projections
+   * (CrossModalSide.project): this layer reads its q | k | v from `hProj` and its cross-attention k | v from
+   * `otherProj`. Returns the output with its LayerNorm pending and, with `probsOf`, the cross-attention softmax
+   * row of that query token.
    */
   forward(
     h: GpuTensor,
+    hProj: GpuTensor,
     hMask: GpuTensor | undefined,
-    other: GpuTensor,
+    otherProj: GpuTensor,
     otherMask: GpuTensor | undefined,
     probsOf?: number,
-  ): { out: GpuTensor; probs?: GpuTensor } {
+  ): { out: PendingNorm; probs?: GpuTensor } {
     const g = this.gpu,
       w = this.w,
       p = this.prefix,
       H = this.hidden,
       heads = this.heads;
 
-    const qkv = w.linear(`${p}.attention.self.qkv`)(h);
-    const selfCtx = attention(g, qkv, qkv, qkv, {
+    const selfCtx = attention(g, hProj, hProj, hProj, {
       heads,
       width: H,
       qOffset: 0,
@@ -53,34 +56,36 @@ export class BertCrossLayer {
       vOffset: 2 * H,
       mask: hMask,
     });
-    qkv.release();
     const selfOut = w.linear(`${p}.attention.output.dense`)(selfCtx, { residual: h });
     selfCtx.release();
-    const a = w.layerNorm(`${p}.attention.output.LayerNorm`, this.eps)(selfOut);
+    // a = LN(selfOut), written by the query projection that normalises selfOut on load.
+    const a = g.tensor(selfOut.shape, 'f32', 'cross attention input');
+    const q = w.linear(`${p}.crossattention.self.query`)(selfOut, {
+      norm: w.norm(`${p}.attention.output.LayerNorm`, this.eps, a),
+    });
     selfOut.release();
-
-    const q = w.linear(`${p}.crossattention.self.query`)(a);
-    const kv = w.linear(`${p}.crossattention.self.kv`)(other);
-    const crossCtx = attention(g, q, kv, kv, { heads, width: H, kOffset: 0, vOffset: H, mask: otherMask });
+    const [kOffset, vOffset] = [3 * H, 4 * H];
+    const crossCtx = attention(g, q, otherProj, otherProj, { heads, width: H, kOffset, vOffset, mask: otherMask });
     const probs =
       probsOf === undefined
         ? undefined
-        : attentionProbs(g, q, kv, { heads, width: H, kOffset: 0, mask: otherMask, queryIndex: probsOf });
+        : attentionProbs(g, q, otherProj, { heads, width: H, kOffset, mask: otherMask, queryIndex: probsOf });
     q.release();
-    kv.release();
     const crossOut = w.linear(`${p}.crossattention.output.dense`)(crossCtx, { residual: a });
     crossCtx.release();
     a.release();
-    const c = w.layerNorm(`${p}.crossattention.output.LayerNorm`, this.eps)(crossOut);
+    // c = LN(crossOut), written by the intermediate projection that normalises crossOut on load.
+    const c = g.tensor(crossOut.shape, 'f32', 'cross FFN input');
+    const f = w.linear(`${p}.intermediate.dense`)(crossOut, {
+      activation: this.act,
+      norm: w.norm(`${p}.crossattention.output.LayerNorm`, this.eps, c),
+    });
     crossOut.release();
-
-    const f = w.linear(`${p}.intermediate.dense`)(c, { activation: this.act });
     const o = w.linear(`${p}.output.dense`)(f, { residual: c });
     f.release();
     c.release();
-    const out = w.layerNorm(`${p}.output.LayerNorm`, this.eps)(o);
-    o.release();
-    return { out, probs };
+    // out = LN(o), left to its next reader (the bridge layer, or whoever needs it written).
+    return { out: { raw: o, norm: `${p}.output.LayerNorm`, eps: this.eps }, probs };
   }
 }
 
@@ -114,27 +119,48 @@ export class CrossModalSide {
     this.linkTowerType = d.linkTower;
   }
 
-  /** cross_modal_{side}_transform(x) + token_type_embeddings[k] (the row is folded into the bias). */
-  transform(x: GpuTensor, tokenType: number): GpuTensor {
-    return linear(this.gpu, x, this.w.get(`cross_modal_${this.side}_transform.weight`), {
-      bias: this.w.get(foldedBias(this.side, tokenType)),
-    });
+  /**
+   * Cross layer j's input on this side, from t = transform(uni-modal layer) + token type: j = 0
+   * cross_modal_{side}_layernorm(t), else the bridge layer on t and the previous cross layer's output; with its
+   * stacked projections (this side's q | k | v, then the other side's cross-attention k | v [..., 5H], one Linear,
+   * which for j = 0 also runs the LayerNorm and writes the input).
+   */
+  layerInput(j: number, t: GpuTensor, previous?: PendingNorm): { input: GpuTensor; proj: GpuTensor } {
+    const project = this.w.linear(crossProjections(this.side, j));
+    if (previous) {
+      const input = this.linkTower(j - 1, t, previous);
+      return { input, proj: project(input) };
+    }
+    const input = this.gpu.tensor(t.shape, 'f32', `cross ${this.side} input 0`);
+    const norm = this.w.norm(`cross_modal_${this.side}_layernorm`, this.bridgeEps, input);
+    return { input, proj: project(t, { norm }) };
   }
 
-  /** Input of cross layer 0: cross_modal_{side}_layernorm(t), t = transform(uni-modal layer) + token type. */
-  layerNorm(t: GpuTensor): GpuTensor {
-    return this.w.layerNorm(`cross_modal_${this.side}_layernorm`, this.bridgeEps)(t);
+  /**
+   * cross_modal_{side}_transform(x) + token_type_embeddings[k] (the row is folded into the bias), of LN(x) when a
+   * LayerNorm is given (the image side's ln_post / ln_separate).
+   */
+  transform(x: GpuTensor, tokenType: number, norm?: LinearNorm): GpuTensor {
+    return linear(this.gpu, x, this.w.get(`cross_modal_${this.side}_transform.weight`), {
+      bias: this.w.get(foldedBias(this.side, tokenType)),
+      norm,
+    });
   }
 
   /**
    * The bridge layer cross_modal_{side}_link_tower.{i}, input of cross layer i + 1: with t = transform(uni-modal
-   * layer) + token type and the previous cross layer's output, LN(t + previous) ('add'), LN(s·t + previous)
+   * layer) + token type and the previous cross layer's output (its LayerNorm pending), LN(t + previous) ('add', one
+   * dispatch that also runs the pending LayerNorm), LN(s·t + previous)
    * ('scaled_add', learned s), LN((1−β)·t + β·previous) ('interpolate', learned β).
    */
-  linkTower(i: number, t: GpuTensor, previous: GpuTensor): GpuTensor {
+  linkTower(i: number, t: GpuTensor, pending: PendingNorm): GpuTensor {
     const tower = `cross_modal_${this.side}_link_tower.${i}`;
     const ln = this.w.layerNorm(`${tower}.LayerNorm`, this.bridgeEps);
-    if (this.linkTowerType === 'add') return ln(t, { residual: previous });
+    if (this.linkTowerType === 'add') {
+      const { weight, bias } = this.w.norm(pending.norm, pending.eps);
+      return ln(t, { residual: pending.raw, residualNorm: { weight, bias, eps: pending.eps } });
+    }
+    const previous = this.w.normalize(pending);
     let alpha: number, beta: number;
     if (this.linkTowerType === 'scaled_add') [alpha, beta] = [this.w.scalar(`${tower}.scaled_factor`), 1];
     else {
@@ -142,6 +168,7 @@ export class CrossModalSide {
       [alpha, beta] = [Math.fround(1 - b), b];
     }
     const mixed = add(this.gpu, t, previous, { alpha, beta });
+    previous.release();
     const y = ln(mixed);
     mixed.release();
     return y;

@@ -2,10 +2,8 @@
 // towers (fixtures README steps 8-9).
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
-import { concat } from '../kernels/concat';
 import { l2Normalize } from '../kernels/l2-normalize';
-import { linear } from '../kernels/linear';
-import { takeToken } from '../kernels/take-token';
+import { linear, type LinearNorm } from '../kernels/linear';
 import { definitions, type BridgeTowerConfig, type HiddenAct, type TaskHeadConfig } from '../common/config';
 import { MLM_BIAS, MLM_DECODER, WORD_EMBEDDINGS, type ModelWeights } from './weights';
 
@@ -33,17 +31,13 @@ export class Heads {
 
   /** cls_feats = [tanh(text_pooler(x[:, 0])), tanh(image_pooler(y[:, 0]))] [B, 2H]. */
   clsFeats(textFeats: GpuTensor, imageFeats: GpuTensor): GpuTensor {
-    const pool = (x: GpuTensor, name: string) => {
-      const first = takeToken(this.gpu, x, 0);
-      const pooled = this.w.linear(name)(first, { activation: 'tanh' });
-      first.release();
-      return pooled;
-    };
-    const t = pool(textFeats, 'cross_modal_text_pooler.dense');
-    const i = pool(imageFeats, 'cross_modal_image_pooler.dense');
-    const cls = concat(this.gpu, t, i);
-    t.release();
-    i.release();
+    const [B, , H] = textFeats.shape;
+    const cls = this.gpu.tensor([B, 2 * H], 'f32', 'cls_feats');
+    // Each pooler reads token 0 of every sequence (every L-th row) and writes its half of cls_feats.
+    const pool = (x: GpuTensor, name: string, outColumnOffset: number) =>
+      this.w.linear(name)(x, { activation: 'tanh', out: cls, outColumnOffset, rowStep: x.shape[1] });
+    pool(textFeats, 'cross_modal_text_pooler.dense', 0);
+    pool(imageFeats, 'cross_modal_image_pooler.dense', H);
     return cls;
   }
 
@@ -85,9 +79,12 @@ export class Heads {
     return out;
   }
 
-  /** l2norm(itc_{side}_head.fc(x)) for token-0 features x [B, D], or HF's cross-modal head on cls_feats [B, 2H]. */
-  itc(side: 'text' | 'image' | 'cross_modal', first: GpuTensor): GpuTensor {
-    const f = this.w.linear(`itc_${side}_head.fc`)(first);
+  /**
+   * l2norm(itc_{side}_head.fc(x)) for token-0 features x [B, D] (of LN(x) when a LayerNorm is given), or HF's
+   * cross-modal head on cls_feats [B, 2H].
+   */
+  itc(side: 'text' | 'image' | 'cross_modal', first: GpuTensor, norm?: LinearNorm): GpuTensor {
+    const f = this.w.linear(`itc_${side}_head.fc`)(first, { norm });
     const y = l2Normalize(this.gpu, f);
     f.release();
     return y;

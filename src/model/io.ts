@@ -33,10 +33,13 @@ export interface ForwardOptions {
    * `itc_cross` [B, D] and `itc_logits` [B, 3, D] (HF's cross-modal embedding and its stack of text, image and cross
    * embeddings, for BridgeTowerForContrastiveLearning weights); `itm.*` (the cross stack of the authors' ITM path of
    * itm_itc models, where it differs from the other heads': `itm.cross_text.{j}`, `itm.cls_feats`, ...).
-   * Default: text_feats, image_feats, cls_feats and every head the weights have.
+   * @default text_feats, image_feats, cls_feats and every head the weights have
    */
   outputs?: readonly string[];
-  /** Text position whose cross-attention `cross_attn_probs.*` reports (default 0, the <s> token). */
+  /**
+   * Text position whose cross-attention `cross_attn_probs.*` reports.
+   * @default 0 (the <s> token)
+   */
   attentionQuery?: number;
   /**
    * Stops the pass at its next stage boundary (after the text tower, the image tower, the cross-modal layers)

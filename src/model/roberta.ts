@@ -4,7 +4,7 @@ import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { textEmbeddings } from '../kernels/text-embeddings';
 import { definitions, type BridgeTowerConfig, type HiddenAct } from '../common/config';
-import { WORD_EMBEDDINGS, type ModelWeights } from './weights';
+import { WORD_EMBEDDINGS, type ModelWeights, type PendingNorm } from './weights';
 
 const T = 'text_transformer';
 
@@ -28,8 +28,11 @@ export class RobertaTextTower {
     this.act = d.hiddenAct.text;
   }
 
-  /** text_embeddings = LN(word[ids] + token_type[0] + position[RoBERTa position ids]) [B, L, Ht]. */
-  embed(ids: GpuTensor): GpuTensor {
+  /**
+   * text_embeddings = LN(word[ids] + token_type[0] + position[RoBERTa position ids]) [B, L, Ht], its LayerNorm
+   * left to the linear that reads it next.
+   */
+  embed(ids: GpuTensor): PendingNorm {
     const e = `${T}.embeddings`;
     const sum = textEmbeddings(
       this.gpu,
@@ -39,18 +42,23 @@ export class RobertaTextTower {
       this.w.get(`${e}.token_type_embeddings.weight`),
       { padTokenId: this.config.text.padTokenId },
     );
-    const x = this.w.layerNorm(`${e}.LayerNorm`, this.eps)(sum);
-    sum.release();
-    return x;
+    return { raw: sum, norm: `${e}.LayerNorm`, eps: this.eps };
   }
 
-  /** Encoder layer i: a = LN(dense(attn(x)) + x), y = LN(output(gelu(intermediate(a))) + a). `mask` is [B, L] additive. */
-  layer(i: number, x: GpuTensor, mask: GpuTensor): GpuTensor {
+  /**
+   * Encoder layer i on LN(x) (x pending, released here): a = LN(dense(attn(LN x)) + LN x),
+   * y = LN(output(gelu(intermediate(a))) + a). Each LayerNorm runs inside the linear that reads its output next, which
+   * also writes it for the residual; returns y pending and LN x (the previous layer's output), now written.
+   * `mask` is [B, L] additive.
+   */
+  layer(i: number, x: PendingNorm, mask: GpuTensor): { out: PendingNorm; input: GpuTensor } {
     const g = this.gpu,
       w = this.w,
       p = `${T}.encoder.layer.${i}`,
       H = this.hidden;
-    const qkv = w.linear(`${p}.attention.self.qkv`)(x);
+    const input = g.tensor(x.raw.shape, 'f32', 'text layer input');
+    const qkv = w.linear(`${p}.attention.self.qkv`)(x.raw, { norm: w.norm(x.norm, x.eps, input) });
+    x.raw.release();
     const ctx = attention(g, qkv, qkv, qkv, {
       heads: this.heads,
       width: H,
@@ -60,16 +68,17 @@ export class RobertaTextTower {
       mask,
     });
     qkv.release();
-    const attnOut = w.linear(`${p}.attention.output.dense`)(ctx, { residual: x });
+    const attnOut = w.linear(`${p}.attention.output.dense`)(ctx, { residual: input });
     ctx.release();
-    const a = w.layerNorm(`${p}.attention.output.LayerNorm`, this.eps)(attnOut);
+    const a = g.tensor(attnOut.shape, 'f32', 'text attention output');
+    const h = w.linear(`${p}.intermediate.dense`)(attnOut, {
+      activation: this.act,
+      norm: w.norm(`${p}.attention.output.LayerNorm`, this.eps, a),
+    });
     attnOut.release();
-    const h = w.linear(`${p}.intermediate.dense`)(a, { activation: this.act });
     const o = w.linear(`${p}.output.dense`)(h, { residual: a });
     h.release();
     a.release();
-    const y = w.layerNorm(`${p}.output.LayerNorm`, this.eps)(o);
-    o.release();
-    return y;
+    return { out: { raw: o, norm: `${p}.output.LayerNorm`, eps: this.eps }, input };
   }
 }

@@ -5,8 +5,9 @@
 // else (biases, LayerNorm parameters, CLIP's class and positional embeddings) is widened to f32 on the CPU, exactly.
 //
 // Three changes of layout, none of which changes a computed value beyond float32 rounding of one addition:
-// - q/k/v projections that read the same input are stacked into one matrix (`...self.qkv`, `...self.kv`):
-//   every output element is still the same dot product;
+// - projections that read the same input are stacked into one matrix (`...self.qkv`; for cross layer j's input on
+//   one side, that side's q | k | v and the other side's cross-attention k | v): every output element is still the
+//   same dot product;
 // - the cross-modal token-type row is folded into the transform bias (`cross_modal_*_transform.bias+tt{k}`):
 //   the original computes (x·Wᵀ + b) + tt[k], we compute x·Wᵀ + (b + tt[k]) with b + tt[k] rounded once from
 //   float64, a difference of about one float32 ulp of the sum (~1e-7 relative), far inside the 1e-3 tolerance;
@@ -15,7 +16,7 @@ import { AbortedError, ConfigError, LimitError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { GPU_DTYPE_BYTES, type GpuTensor } from '../gpu/tensor';
 import { layerNorm, type LayerNormOptions } from '../kernels/layernorm';
-import { linear, type LinearOptions } from '../kernels/linear';
+import { linear, type LinearNorm, type LinearOptions } from '../kernels/linear';
 import type { WeightSet } from '../common/weight-set';
 import { DTYPE_BYTES, numel, type HostTensor } from '../common/tensor';
 import { toFloatDtype } from '../common/f16';
@@ -25,7 +26,15 @@ import type { LoadProgress } from '../common/progress';
 import type { BridgeTowerConfig } from '../common/config';
 
 export interface WeightUploadOptions {
+  /**
+   * Called as tensors are uploaded.
+   * @default none
+   */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Aborting it stops the upload with an AbortedError.
+   * @default none
+   */
   signal?: AbortSignal;
 }
 
@@ -46,6 +55,22 @@ const TOKEN_TYPES = 'token_type_embeddings.weight';
 export type Linear = (x: GpuTensor, opts?: Omit<LinearOptions, 'bias'>) => GpuTensor;
 /** A LayerNorm of the checkpoint with its eps: act(LN(x + residual)), options as the layerNorm kernel's. */
 export type LayerNorm = (x: GpuTensor, opts?: LayerNormOptions) => GpuTensor;
+
+/**
+ * The Linear that reads cross layer j's input on `side`: that side's self-attention q | k | v and the other side's
+ * cross-attention k | v, stacked [5H, H].
+ */
+export const crossProjections = (side: 'text' | 'image', j: number): string => `cross_modal_${side}_layers.${j}.qkv+kv`;
+
+/**
+ * A hidden state whose LayerNorm (the checkpoint prefix `norm`, with `eps`) is left to its next reader: a linear
+ * (its fused `norm`) or the bridge layer (layerNorm's `residualNorm`). Post-LN blocks end in one.
+ */
+export interface PendingNorm {
+  raw: GpuTensor;
+  norm: string;
+  eps: number;
+}
 
 /** Name of a transform bias with token-type row k folded in. */
 export const foldedBias = (side: 'text' | 'image', k: number): string => `cross_modal_${side}_transform.bias+tt${k}`;
@@ -101,6 +126,16 @@ export class ModelWeights {
     return (x, opts = {}) => layerNorm(this.gpu, x, weight, bias, eps, opts);
   }
 
+  /** A pending hidden state normalised on its own (for readers that cannot fuse its LayerNorm). */
+  normalize(x: PendingNorm): GpuTensor {
+    return this.layerNorm(x.norm, x.eps)(x.raw);
+  }
+
+  /** The LayerNorm `{prefix}` with `eps` as a linear's fused `norm` (x normalised on load; x̂ written to `out`). */
+  norm(prefix: string, eps: number, out?: GpuTensor): LinearNorm {
+    return { weight: this.get(`${prefix}.weight`), bias: this.get(`${prefix}.bias`), eps, out };
+  }
+
   /** Consecutive row chunks of a chunked tensor (one chunk when it fits a binding). */
   chunks(name: string): GpuTensor[] {
     const c = this.chunked.get(name);
@@ -154,28 +189,32 @@ export class ModelWeights {
       return read(name);
     };
 
-    // Stacked projections.
-    const stack = async (prefix: string, parts: string[], fused: string): Promise<void> => {
+    // Stacked projections: the Linears `parts` (prefixes) as the one Linear `fused`.
+    const stack = async (parts: string[], fused: string): Promise<void> => {
       for (const what of ['weight', 'bias']) {
-        const hosts = await Promise.all(parts.map((p) => take(`${prefix}.${p}.${what}`)));
-        const fusedName = `${prefix}.${fused}.${what}`;
+        const hosts = await Promise.all(parts.map((p) => take(`${p}.${what}`)));
+        const fusedName = `${fused}.${what}`;
         const quant = hosts[0].dtype;
         if (what === 'weight' && (quant === 'q8' || quant === 'q4') && hosts.every((h) => h.dtype === quant)) {
           this.put(fusedName, asUpload(concatQuantRows(hosts), fusedName, true));
           continue;
         }
         const keepF16 = what === 'weight' && hosts.every((h) => h.dtype === 'f16');
-        this.put(fusedName, concatRows(hosts.map((h, i) => asUpload(h, `${prefix}.${parts[i]}.${what}`, keepF16))));
+        this.put(fusedName, concatRows(hosts.map((h, i) => asUpload(h, `${parts[i]}.${what}`, keepF16))));
       }
     };
+    const qkv = (p: string) => ['query', 'key', 'value'].map((n) => `${p}.attention.self.${n}`);
     for (let i = 0; i < c.text.layers; i++) {
-      await stack(`text_transformer.encoder.layer.${i}.attention.self`, ['query', 'key', 'value'], 'qkv');
+      const p = `text_transformer.encoder.layer.${i}`;
+      await stack(qkv(p), `${p}.attention.self.qkv`);
     }
-    for (const side of ['text', 'image']) {
+    for (const [side, other] of [
+      ['text', 'image'],
+      ['image', 'text'],
+    ] as const) {
       for (let j = 0; j < c.numLayers; j++) {
-        const p = `cross_modal_${side}_layers.${j}`;
-        await stack(`${p}.attention.self`, ['query', 'key', 'value'], 'qkv');
-        await stack(`${p}.crossattention.self`, ['key', 'value'], 'kv');
+        const kv = ['key', 'value'].map((n) => `cross_modal_${other}_layers.${j}.crossattention.self.${n}`);
+        await stack([...qkv(`cross_modal_${side}_layers.${j}`), ...kv], crossProjections(side, j));
       }
     }
 

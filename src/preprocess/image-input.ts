@@ -3,7 +3,10 @@ import { decodeImage } from './decode';
 import { loadBrowserImage } from './image-browser';
 import { checkRgbImage, rgbaToRgb, type RgbImage } from './rgb-image';
 
-/** An image in any form the library accepts. Node: PNG/JPEG/WebP bytes or a file path (CLI). Browser: also Blob/File, URL, bitmap, canvas. */
+/**
+ * An image in any form the library accepts. Node (with bridgetower-webgpu/node): PNG/JPEG/WebP bytes, a file path
+ * (against the working directory) or a file: URL. Browser: also Blob/File, URL, bitmap, canvas.
+ */
 export type ImageInput =
   | Uint8Array
   | ArrayBuffer

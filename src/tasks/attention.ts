@@ -1,4 +1,5 @@
 // Attention maps: where text token 0 looks in the image at one cross-modal layer, the app's heatmap.
+import { untrusted } from '../common/untrusted';
 import { ArgumentError, ShapeError } from '../errors';
 import type { OutputTensor } from '../model/bridgetower';
 import { checkAbort, checkOptions, checkTexts } from './checks';
@@ -15,9 +16,7 @@ export function attentionOutput(layer: number): string {
 export function checkLayer(ctx: TaskContext, layer: unknown): asserts layer is number {
   const n = ctx.config.numLayers;
   if (typeof layer !== 'number' || !Number.isInteger(layer))
-    throw new ArgumentError(
-      `the cross-modal layer must be an integer, got ${typeof layer === 'string' ? JSON.stringify(layer) : String(layer)}`,
-    );
+    throw new ArgumentError(`the cross-modal layer must be an integer, got ${untrusted(layer)}`);
   if (layer < 0 || layer >= n) {
     throw new ShapeError(`cross-modal layer ${layer} does not exist: this model has layers 0..${n - 1}`);
   }

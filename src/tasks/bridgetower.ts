@@ -12,7 +12,7 @@ import type { TaskContext } from './context';
 import { embedImage, embedPairs, embedText } from './embeddings';
 import { entailment, judgePair } from './entailment';
 import { fillMask } from './fill-mask';
-import { loadTower, pipelineOutputs, type BridgeTowerLoadOptions, type ModelSource } from './load';
+import { loadTower, pipelineOutputs, type BridgeTowerLoadOptions, type LoadedTower, type ModelSource } from './load';
 import { matchTexts, retrieveImages, retrieveTexts, type RetrievalOptions } from './matching';
 import { answerQuestion, type VqaOptions } from './questions';
 import type {
@@ -28,14 +28,6 @@ import type {
   VqaResult,
 } from './types';
 
-/** What a BridgeTower is made of (BridgeTower.load builds it). */
-export interface BridgeTowerParts {
-  gpu: Gpu;
-  /** Whether `gpu` was created for this model and is destroyed by dispose(). */
-  ownsGpu: boolean;
-  context: TaskContext;
-}
-
 export class BridgeTower {
   readonly gpu: Gpu;
   private readonly ownsGpu: boolean;
@@ -45,7 +37,7 @@ export class BridgeTower {
   /** The tasks under way; the model is freed when the last one settles after dispose(). */
   private readonly running = new Set<Promise<unknown>>();
 
-  private constructor(parts: BridgeTowerParts) {
+  private constructor(parts: LoadedTower) {
     this.gpu = parts.gpu;
     this.ownsGpu = parts.ownsGpu;
     this.context = parts.context;
@@ -53,8 +45,9 @@ export class BridgeTower {
 
   /**
    * Load from a Hugging Face model id ('org/name', 'hf:org/name@revision'), a URL of a web-format directory
-   * or of a folder in the hub's layout (relative URLs resolve against the page, or the working directory in
-   * Node), a WeightSet or a Directory. Without a source: the demo model shipped with the package.
+   * or of a folder in the hub's layout (relative URLs resolve against the page), a WeightSet or a Directory;
+   * with `bridgetower-webgpu/node` imported, also a path (against the working directory) or file: URL of such
+   * a folder or of a single weight file. Without a source: the demo model shipped with the package.
    */
   static async load(source?: ModelSource, opts: BridgeTowerLoadOptions = {}): Promise<BridgeTower> {
     return new BridgeTower(await loadTower(source, opts));
@@ -158,8 +151,18 @@ export class BridgeTower {
     return this.task('retrieveTexts', opts, (signal) => retrieveTexts(this.context, image, texts, opts, signal));
   }
 
-  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image; `topK` tokens (default 5). */
-  fillMask(image: ImageInput, text: string, opts?: { topK?: number }): Promise<FillMaskToken[]> {
+  /** Fill the first `<mask>` in `text` (MLM head), conditioned on the image. */
+  fillMask(
+    image: ImageInput,
+    text: string,
+    opts?: {
+      /**
+       * How many tokens, best first.
+       * @default 5
+       */
+      topK?: number;
+    },
+  ): Promise<FillMaskToken[]> {
     return this.task('fillMask', undefined, () => fillMask(this.context, image, text, opts));
   }
 
@@ -180,7 +183,15 @@ export class BridgeTower {
   crossAttention(
     image: ImageInput,
     text: string,
-    opts?: { layer?: number; signal?: AbortSignal },
+    opts?: {
+      /**
+       * The cross-modal layer, 0-based.
+       * @default the last
+       */
+      layer?: number;
+      /** @default none */
+      signal?: AbortSignal;
+    },
   ): Promise<AttentionMap> {
     return this.task('crossAttention', opts, (signal) => crossAttention(this.context, image, text, opts, signal));
   }
@@ -203,8 +214,8 @@ export class BridgeTower {
 
   /**
    * Free GPU memory (and the device, if this object created it). Every later call refuses with a DisposedError.
-   * Tasks under way stop at their next check between forward passes (with a DisposedError) or finish their
-   * pass; the memory is freed once the last of them has settled, never under a running pass.
+   * Tasks under way stop with a DisposedError at their next check (between passes, or at the next stage of a
+   * staged pass) or finish their pass; the memory is freed once the last of them has settled, never under a pass.
    */
   dispose(): void {
     if (this.disposed) return;

@@ -29,7 +29,7 @@ const HEAD_NAMES: readonly HeadName[] = ['vqa', 'itm', 'itc', 'mlm', 'nlvr2', 's
 /** One of the heads a checkpoint may have. */
 export function checkHeadName(head: unknown): asserts head is HeadName {
   if (!HEAD_NAMES.includes(head as HeadName))
-    throw new ArgumentError(`hasHead: ${JSON.stringify(head)} is not a head (heads: ${HEAD_NAMES.join(', ')})`);
+    throw new ArgumentError(`hasHead: ${untrusted(head)} is not a head (heads: ${HEAD_NAMES.join(', ')})`);
 }
 
 /** How messages name image `i` of a list: "the image #3", or "the image" when it is the only one. */
@@ -66,7 +66,7 @@ export function checkOptions(method: string, opts: unknown, known: readonly stri
   const unknown = Object.keys(opts).filter((k) => !known.includes(k));
   if (unknown.length) {
     throw new ArgumentError(
-      `${method}: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} ` +
+      `${method}: unknown option ${unknown.map((k) => untrusted(k)).join(', ')} ` +
         `(it takes ${known.join(', ') || 'none'})`,
     );
   }

@@ -55,10 +55,6 @@ export class TaskContext {
     return this.tokenizerOrUndefined;
   }
 
-  get hasTokenizer(): boolean {
-    return this.tokenizerOrUndefined !== undefined;
-  }
-
   hasHead(head: HeadName): boolean {
     return !!this.config.heads[head];
   }

@@ -7,6 +7,7 @@ import { checkTokenizerFits } from '../checkpoint/tokenizer-files';
 import { WEB_DTYPES, type WebDType } from '../checkpoint/web-format';
 import type { ConvertibleWeights } from '../checkpoint/web-format-write';
 import { isQuantDType } from '../common/quantize';
+import { untrusted } from '../common/untrusted';
 import type { WeightSet } from '../common/weight-set';
 import { Gpu } from '../gpu/runtime';
 import { convertInMemory, openHubWeights, type HubOptions } from '../hub/load';
@@ -24,14 +25,21 @@ import type { LoadOptions } from './types';
 export type ModelSource = string | URL | WeightSet | Directory;
 
 export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 'signal' | 'onProgress' | 'dtype'> {
-  /** A runtime to use; it stays the caller's (dispose() leaves it alive). */
+  /**
+   * A runtime to use; it stays the caller's (dispose() leaves it alive).
+   * @default none: one is created with `createGpu`, owned by the model
+   */
   gpu?: Gpu;
-  /** Otherwise the runtime is created with this (default Gpu.create(): navigator.gpu) and owned by the model. */
+  /**
+   * Creates the runtime the model owns when `gpu` is not given.
+   * @default Gpu.create() (navigator.gpu); Dawn in Node once `bridgetower-webgpu/node` is imported
+   */
   createGpu?: () => Promise<Gpu>;
   /**
    * How VQA logits become probabilities. The original fine-tunes VQAv2 (3129 answers) with binary
    * cross-entropy, so each answer's probability is sigmoid(logit); models trained with softmax
-   * cross-entropy (the demo) use softmax. Default: sigmoid for 3129 labels, softmax otherwise.
+   * cross-entropy (the demo) use softmax.
+   * @default 'sigmoid' for 3129 answers, 'softmax' otherwise
    */
   vqaScoring?: 'softmax' | 'sigmoid';
   /**
@@ -39,6 +47,7 @@ export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 's
    * as they load (in memory; from the hub, into the cache), so `f16` halves and `q8` / `q4` quarter or eighth
    * the GPU memory of f32 weights. Default: as stored (f32 from the hub). Weights already quantized are not
    * converted again (that would compound the rounding): a q8 or q4 source with another dtype is a ConfigError.
+   * @default as stored (f32 from the hub)
    */
   dtype?: WebDType;
 }
@@ -46,6 +55,7 @@ export interface BridgeTowerLoadOptions extends LoadOptions, Omit<HubOptions, 's
 /** The size of the VQAv2 answer vocabulary of the released VQA checkpoints. */
 const VQAV2_ANSWERS = 3129;
 
+/** What a BridgeTower is made of. */
 export interface LoadedTower {
   gpu: Gpu;
   /** Whether the GPU runtime was created for this model (and is destroyed with it). */
@@ -137,7 +147,7 @@ function checkLoadArguments(source: unknown, opts: BridgeTowerLoadOptions): void
   const oneOf = (name: string, value: unknown, allowed: readonly string[]) => {
     if (value !== undefined && !allowed.includes(value as string))
       throw new ArgumentError(
-        `BridgeTower.load: ${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+        `BridgeTower.load: ${name} must be one of ${allowed.join(', ')}, got ${untrusted(value)}`,
       );
   };
   oneOf('dtype', opts.dtype, WEB_DTYPES);

@@ -11,9 +11,15 @@ const IMAGE_BATCH = 8;
 const TEXT_BATCH = 8;
 
 export interface RetrievalOptions {
-  /** How many hits, best first (default: all). */
+  /**
+   * How many hits, best first.
+   * @default all
+   */
   topK?: number;
-  /** How many of the best by ITC are re-ranked by ITM (default 16). */
+  /**
+   * How many of the best by ITC are re-ranked by ITM.
+   * @default 16
+   */
   rerank?: number;
 }
 

@@ -45,7 +45,13 @@ export function demoModelPath(): string {
  */
 export async function loadBridgeTower(
   path: string = demoModelPath(),
-  opts: BridgeTowerLoadOptions & { open?: OpenOptions } = {},
+  opts: BridgeTowerLoadOptions & {
+    /**
+     * What a bare checkpoint lacks.
+     * @default none: what the weights and the files beside them carry
+     */
+    open?: OpenOptions;
+  } = {},
 ): Promise<BridgeTower> {
   if (path.startsWith('hf:')) return BridgeTower.load(path, opts);
   const weights = await openModelWeights(path, opts.open);

@@ -7,9 +7,15 @@ import { sigmoid, softmaxScores, topIndices } from './scores';
 import type { Answer, ImageInput, TaskOptions, VqaResult } from './types';
 
 export interface VqaOptions extends TaskOptions {
-  /** How many answers, best first (default 5; at most the head's answer count). */
+  /**
+   * How many answers, best first (at most the head's answer count).
+   * @default 5
+   */
   topK?: number;
-  /** Also return this cross-modal layer's attention map from the same forward pass. */
+  /**
+   * Also return this cross-modal layer's attention map from the same forward pass.
+   * @default none: no map
+   */
   attentionLayer?: number;
 }
 

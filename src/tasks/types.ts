@@ -6,9 +6,20 @@ import type { LoadProgress } from '../common/progress';
 export type { ImageInput, LoadProgress };
 
 export interface LoadOptions {
+  /**
+   * Called as weight bytes are read, converted and uploaded.
+   * @default none
+   */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Aborting it cancels the load with an AbortedError.
+   * @default none
+   */
   signal?: AbortSignal;
-  /** Override the preprocessing mode the checkpoint declares. */
+  /**
+   * Override the preprocessing mode the checkpoint declares.
+   * @default the checkpoint's mode
+   */
   imagePreprocess?: ImagePreprocess;
 }
 
@@ -24,7 +35,15 @@ export interface TaskProgress {
  * caption batch's pass at its next stage (after a tower or the cross-modal layers).
  */
 export interface TaskOptions {
+  /**
+   * Aborting it stops the task between forward passes with an AbortedError.
+   * @default none
+   */
   signal?: AbortSignal;
+  /**
+   * Called after each batch of forward passes.
+   * @default none
+   */
   onProgress?: (p: TaskProgress) => void;
 }
 

@@ -95,6 +95,35 @@ describe('Gpu runtime', () => {
     );
   });
 
+  it('compiles the pipelines a traced pass names, recording nothing, so the real pass builds none', async () => {
+    const gpu = await testGpu();
+    const n = 256;
+    const x = gpu.upload(new Float32Array(n).fill(2), [n], 'f32', 'x');
+    const pass = async () => {
+      const y = gpu.tensor([n], 'f32', 'y');
+      gpu.dispatch({
+        pipeline: { key: 'test:affine-compiled', code: () => AFFINE },
+        bindings: [x, y],
+        uniforms: uniforms(n, 3, 1),
+        workgroups: [n / 64],
+        label: 'affine',
+      });
+      const [out] = await gpu.read(y);
+      y.release();
+      return out;
+    };
+    const before = gpu.counters();
+    let ticks = 0;
+    expect(await gpu.compile(pass, () => ticks++)).toBe(1);
+    const traced = gpu.counters();
+    expect(traced.pipelinesCreated - before.pipelinesCreated).toBe(1);
+    expect([traced.dispatches - before.dispatches, traced.submits - before.submits]).toEqual([0, 0]);
+    expect(ticks).toBe(2);
+    expect((await pass())[n - 1]).toBe(7);
+    expect(gpu.counters().pipelinesCreated).toBe(traced.pipelinesCreated);
+    x.release();
+  });
+
   it('grants the adapter limits when asked', async () => {
     const gpu = await testGpu();
     expect(gpu.caps.maxStorageBufferBindingSize).toBeGreaterThan(128 * 1024 * 1024);

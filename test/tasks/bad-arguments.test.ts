@@ -24,7 +24,7 @@ beforeAll(async () => {
   gpu = await testGpu();
   demo = await loadBridgeTower('weights/demo', { gpu });
   tiny = await loadBridgeTower('test/fixtures/tiny/model.ckpt', { gpu, open });
-  const config = JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/config-hf.json', 'utf8'));
+  const config = JSON.parse(readFileSync('test/fixtures/tiny-nlvr2/manifest.json', 'utf8')).config;
   nlvr2 = await loadBridgeTower('test/fixtures/tiny-nlvr2/model-hf.safetensors', { gpu, open: { ...open, config } });
   itc = await loadBridgeTower('test/fixtures/hf-itc', { gpu, open });
 });

@@ -25,8 +25,11 @@ xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$out/node_modules/w
 (cd "$out" && apt-get download libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null 2>&1)
 cp bin/bridgetower.mjs "$out/bin/"
 cp dist/cli.mjs "$out/dist/"
-mkdir -p "$out/dist/assets"
-find dist/assets -maxdepth 1 -name '*.js' -exec cp {} "$out/dist/assets/" \;
+# The CLI's lazily loaded chunks, where the build splits any off.
+if [[ -d dist/assets ]]; then
+  mkdir -p "$out/dist/assets"
+  find dist/assets -maxdepth 1 -name '*.js' -exec cp {} "$out/dist/assets/" \;
+fi
 printf '{ "type": "module" }\n' > "$out/package.json"
 
 total=$(du -sb "$out" | cut -f1)

@@ -10,6 +10,7 @@ import type { KernelCase, KernelCheck } from './harness';
 import { l2NormalizeCheck } from './l2-normalize';
 import { layerNormCheck } from './layernorm';
 import { linearCheck } from './linear';
+import { linearNormCheck } from './linear-norm';
 import { patchEmbedCheck } from './patch-embed';
 import { softmaxCheck } from './softmax';
 import { takeTokenCheck } from './take-token';
@@ -17,6 +18,7 @@ import { textEmbeddingsCheck } from './text-embeddings';
 
 export const kernelChecks: readonly KernelCheck[] = [
   linearCheck,
+  linearNormCheck,
   patchEmbedCheck,
   addCheck,
   takeTokenCheck,

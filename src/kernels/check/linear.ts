@@ -1,5 +1,5 @@
 // linear's check: the float64 reference; cases for both variants (blocked with and without its subgroup path,
-// tiled) on every shape, plus erf_f32 on a grid and the error paths (wrong shapes, a weight over the binding
+// tiled) on every shape, plus the error paths (wrong shapes, a weight over the binding
 // limit); benchmarks at the BridgeTower-base shapes, for every variant x weight dtype asked for (patch-embed.ts
 // covers conv1).
 //
@@ -13,15 +13,14 @@
 // q8 / q4 weights are checked against the same float64 reference computed with the dequantized weights
 // code · scale (the kernel's own error, not the quantization's): the kernel sums codes·x (q8, scaled after) or
 // (code·scale)·x (q4, rounded once per weight, 6e-8 relative), so the same bound holds.
-import activations from '../../../shaders/lib/activations.wgsl?raw';
 import { LimitError, ShapeError } from '../../errors';
 import type { Gpu } from '../../gpu/runtime';
 import { GpuTensor } from '../../gpu/tensor';
 import { linear, type LinearActivation, type LinearVariant } from '../linear';
-import { declareKernel } from '../program';
 import { dequantize, quantize, type QuantDType } from '../../common/quantize';
 import type { HostTensor } from '../../common/tensor';
-import { ACTIVATIONS, erf, toF16, type Activation } from './math';
+import { ACTIVATIONS, toF16, type Activation } from './math';
+import { erfGridCase } from './erf';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, randomValues, type BenchWeights, type KernelBenchmark } from './benchmark';
 
@@ -65,6 +64,8 @@ interface LinearSpec {
   /** Write into a wider output of this many columns, at outColumnOffset. */
   outWidth?: number;
   outColumnOffset?: number;
+  /** Read every rowStep-th row of x (the poolers' token 0): the output has rows / rowStep rows. */
+  rowStep?: number;
   seed: number;
 }
 
@@ -82,6 +83,27 @@ const SPECS: LinearSpec[] = [
   },
   { name: '37x64x70, bias + residual', lead: [37], K: 64, N: 70, bias: true, residual: true, seed: 4 },
   { name: '41x36x65, no bias, no activation', lead: [41], K: 36, N: 65, seed: 5 },
+  {
+    name: 'rowStep 9: token 0 of [3, 9] x 20 -> 33 into columns 33.. of 70, bias + tanh',
+    lead: [3, 9],
+    K: 20,
+    N: 33,
+    rowStep: 9,
+    bias: true,
+    activation: 'tanh',
+    outWidth: 70,
+    outColumnOffset: 33,
+    seed: 21,
+  },
+  {
+    name: 'rowStep 5: token 0 of [2, 5] x 768 -> 70, residual',
+    lead: [2, 5],
+    K: 768,
+    N: 70,
+    rowStep: 5,
+    residual: true,
+    seed: 22,
+  },
   {
     name: 'HF hidden_act gelu_new 5x24x19, bias',
     lead: [5],
@@ -246,10 +268,13 @@ function prepare(s: LinearSpec): Prepared {
   const cached = prepared.get(s);
   if (cached) return cached;
   const rand = rng(s.seed);
-  const M = s.lead.reduce((a, b) => a * b, 1);
+  const rows = s.lead.reduce((a, b) => a * b, 1);
+  const M = rows / (s.rowStep ?? 1);
   const width = s.outWidth ?? s.N;
   const off = s.outColumnOffset ?? 0;
-  const x = randomF32(M * s.K, rand);
+  const x = randomF32(rows * s.K, rand);
+  const step = (s.rowStep ?? 1) * s.K;
+  const xRead = Float32Array.from({ length: M * s.K }, (_, i) => x[Math.floor(i / s.K) * step + (i % s.K)]);
   let w = randomF32(s.N * s.K, rand, -2 / Math.sqrt(s.K), 2 / Math.sqrt(s.K));
   let wBits: Uint16Array | undefined;
   if (s.f16) ({ bits: wBits, values: w } = toF16(w));
@@ -258,7 +283,7 @@ function prepare(s: LinearSpec): Prepared {
   const bias = s.bias ? randomF32(s.N, rand) : undefined;
   const residual = s.residual ? randomF32(M * width, rand) : undefined;
   // q8 / q4: the reference reads the dequantized weights code · scale in float64.
-  const y = linearRef(x, wQuant ? dequantize(wQuant) : w, M, s.K, s.N, { bias, activation: s.activation });
+  const y = linearRef(xRead, wQuant ? dequantize(wQuant) : w, M, s.K, s.N, { bias, activation: s.activation });
   const expected = new Float64Array(M * width).fill(UNTOUCHED);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < s.N; n++) {
@@ -272,7 +297,7 @@ function prepare(s: LinearSpec): Prepared {
 }
 
 /** The variants every spec runs with: `blocked` also without its subgroup path (which it takes where it can). */
-const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }[] = [
+export const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }[] = [
   { name: 'blocked', variant: 'blocked' },
   { name: 'blocked, no subgroups', variant: 'blocked', subgroups: false },
   { name: 'tiled', variant: 'tiled' },
@@ -280,7 +305,8 @@ const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }[] = [
 
 async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
   const p = prepare(s);
-  const M = s.lead.reduce((a, b) => a * b, 1);
+  const M = s.lead.reduce((a, b) => a * b, 1) / (s.rowStep ?? 1);
+  const outLead = s.rowStep ? [M] : s.lead;
   const width = s.outWidth ?? s.N;
   const x = gpu.upload(p.x, [...s.lead, s.K], 'f32', 'x');
   const w = p.wQuant
@@ -289,13 +315,13 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
       ? gpu.upload(p.wBits, [s.N, s.K], 'f16', 'w')
       : gpu.upload(p.w, [s.N, s.K], 'f32', 'w');
   const bias = p.bias && gpu.upload(p.bias, [s.N], 'f32', 'bias');
-  const residual = p.residual && gpu.upload(p.residual, [...s.lead, width], 'f32', 'residual');
+  const residual = p.residual && gpu.upload(p.residual, [...outLead, width], 'f32', 'residual');
   let out: GpuTensor | undefined;
   if (s.outWidth) {
     // NaN where the kernel must write, UNTOUCHED where it must not.
     const init = new Float32Array(M * width).fill(UNTOUCHED);
     for (let m = 0; m < M; m++) init.fill(NaN, m * width + s.outColumnOffset!, m * width + s.outColumnOffset! + s.N);
-    out = gpu.upload(init, [...s.lead, width], 'f32', 'out');
+    out = gpu.upload(init, [...outLead, width], 'f32', 'out');
   }
   const y = linear(gpu, x, w, {
     bias,
@@ -303,6 +329,7 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
     residual,
     out,
     outColumnOffset: s.outColumnOffset,
+    rowStep: s.rowStep,
     variant,
     subgroups,
   });
@@ -315,47 +342,6 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
     ...r,
     detail: `M=${M} K=${s.K} N=${s.N}${s.f16 ? ' f16 weights' : ''}${s.quant ? ` ${s.quant} weights` : ''}: ${r.detail}`,
   };
-}
-
-// erf_f32 on a dense grid: one invocation per point.
-const erfGrid = declareKernel({
-  name: 'erf-grid',
-  params: {},
-  uniforms: {},
-  bindings: { xs: true, ys: true },
-  source: `
-@group(0) @binding(#) var<storage, read> xs: array<f32>;
-@group(0) @binding(#) var<storage, read_write> ys: array<f32>;
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x < arrayLength(&xs)) { ys[id.x] = erf_f32(xs[id.x]); }
-}`,
-  libs: () => [activations],
-});
-
-/** erf_f32 against float64 erf on [-6, 6] in steps of 2^-12 (49153 points, every float32 region of the fit). */
-async function runErfGrid(gpu: Gpu): Promise<CaseResult> {
-  const n = 12 * 4096 + 1;
-  const xs = Float32Array.from({ length: n }, (_, i) => -6 + i / 4096);
-  const expected = Float64Array.from(xs, erf);
-  const x = gpu.upload(xs, [n], 'f32', 'grid');
-  const y = gpu.tensor([n], 'f32', 'erf');
-  poison(gpu, y);
-  erfGrid.dispatch(
-    gpu,
-    {},
-    {
-      bindings: { xs: x, ys: y },
-      uniforms: {},
-      grid: [Math.ceil(n / 64), 1],
-      label: 'erf grid',
-    },
-  );
-  const [actual] = await gpu.read(y);
-  x.release();
-  y.release();
-  // Float32 can't do better than half an ulp of the result (6e-8 just below 1); the fits add < 3e-9.
-  const r = compare(actual, expected, 2.5e-7, 0);
-  return { ...r, detail: `max |erf_f32 - erf| = ${r.maxAbsErr.toExponential(2)} on [-6, 6] step 2^-12: ${r.detail}` };
 }
 
 /** Passes when `fn` throws an instance of `type` whose message contains every one of `words`. */
@@ -377,7 +363,7 @@ function fakeTensor(gpu: Gpu, shape: number[], dtype: 'f32' | 'f16', label: stri
 }
 
 const linearCases: KernelCase[] = [
-  { kernel: 'linear', name: 'erf_f32 on a dense grid', run: runErfGrid },
+  erfGridCase,
   ...SPECS.flatMap((s) =>
     RUNS.map((r): KernelCase => ({
       kernel: 'linear',
