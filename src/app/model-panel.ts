@@ -16,13 +16,13 @@ import {
   type StoredModel,
 } from '../checkpoint/web-storage-browser';
 import { AbortedError, CheckpointError } from '../errors';
-import type { BridgeTowerConfig } from '../common/config';
 import { BridgeTower } from '../tasks';
-import type { HeadName, LoadProgress } from '../tasks/types';
+import type { LoadProgress } from '../tasks/types';
 import { byTestId, formatBytes, formatMs, h } from './dom';
 import { openCheckpointAsking } from './text-tower';
 import { FileListDirectory } from './local-folder';
-import { clearError, isAbort, setStatus, showError } from './status';
+import { deleteQuestion, freeName, HEAD_NAMES, modelTitle, replaceQuestion, sameWeights } from './stored-names';
+import { clearError, isAbort, setStatus, showError, untilAborted } from './status';
 
 /** The demo model, beside the app (vite.config.ts copies weights/demo into the build). */
 export const DEMO_URL = new URL('weights/demo/', document.baseURI).href;
@@ -39,7 +39,6 @@ const DTYPE_LABELS: Record<WebDType, string> = {
 };
 /** The weight dtypes a conversion in the page offers (the select is built from this list), first = default. */
 export const CONVERT_DTYPES = WEB_DTYPES.map((dtype) => ({ dtype, label: DTYPE_LABELS[dtype] }));
-const HEAD_NAMES: HeadName[] = ['vqa', 'itm', 'itc', 'mlm', 'nlvr2', 'snli', 'irtr'];
 
 export interface LoadedModel {
   model: BridgeTower;
@@ -259,9 +258,8 @@ export class ModelPanel {
   }
 
   /**
-   * Convert a checkpoint (plus optional tokenizer / config / labels files picked with it) into browser storage,
-   * then load it. It is stored under a key of its own, named from its config and source; only the same weights
-   * stored before (by identity) are replaced, if the user says so, once the new copy is complete.
+   * Convert a checkpoint (plus tokenizer / config / labels files picked with it) into browser storage under a key
+   * of its own, named from its config and source (stored-names.ts), then load it.
    */
   async convert(files: File[]): Promise<void> {
     const ckpts = files.filter((f) => CHECKPOINT_EXTENSIONS.some((x) => f.name.toLowerCase().endsWith(x)));
@@ -284,7 +282,8 @@ export class ModelPanel {
       try {
         if (controller.signal.aborted) throw new AbortedError('cancelled');
         await requestPersistentStorage();
-        const name = await this.freeName(modelTitle(weights.config, dtype, ckpt.name));
+        await this.refreshStored();
+        const name = freeName(modelTitle(weights.config, dtype, ckpt.name), this.stored);
         const { key, identity } = await storeWeights(weights, {
           name,
           dtype,
@@ -311,29 +310,11 @@ export class ModelPanel {
     await this.loadStored(stored);
   }
 
-  /** `title`, or `title (n)` when a stored model has that name: a name never says which model to replace. */
-  private async freeName(title: string): Promise<string> {
-    await this.refreshStored();
-    if (!this.stored.some((m) => m.name === title)) return title;
-    let n = 2;
-    while (this.stored.some((m) => m.name === `${title} (${n})`)) n++;
-    return `${title} (${n})`;
-  }
-
-  /**
-   * After a conversion: the same weights stored before (same identity, whatever their names) are deleted only if
-   * the user says so, and the new model then takes the old name. A different model is never replaced.
-   */
+  /** After a conversion: older copies of the same weights go only if the user says so (the new one takes the name). */
   private async replaceSameWeights(stored: { key: string; name: string }, identity: string): Promise<string> {
     await this.refreshStored();
-    const copies = this.stored.filter((m) => m.complete && m.key !== stored.key && m.identity === identity);
-    if (!copies.length) return stored.name;
-    const names = copies.map((m) => `“${m.name}”${m.source ? ` (from ${m.source})` : ''}`).join(', ');
-    const replace = window.confirm(
-      `The same weights are already stored in this browser as ${names}.\n\n` +
-        `OK: delete the older ${copies.length > 1 ? 'copies' : 'copy'} and keep the new one.\nCancel: keep both.`,
-    );
-    if (!replace) return stored.name;
+    const copies = sameWeights(this.stored, stored.key, identity);
+    if (!copies.length || !window.confirm(replaceQuestion(copies))) return stored.name;
     for (const m of copies) await deleteStoredModel(m.key);
     await renameStoredModel(stored.key, copies[0].name);
     return copies[0].name;
@@ -400,8 +381,7 @@ export class ModelPanel {
       );
       return;
     }
-    const facts = [m.dtype, formatBytes(m.bytes), m.source && `from ${m.source}`].filter(Boolean).join(', ');
-    if (m.complete && !window.confirm(`Delete “${m.name}” (${facts}) from this browser? It cannot be undone.`)) return;
+    if (m.complete && !window.confirm(deleteQuestion(m))) return;
     try {
       await deleteStoredModel(m.key);
     } catch (e) {
@@ -461,34 +441,10 @@ export class ModelPanel {
   }
 }
 
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError('cancelled'));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 function hasTokenizer(model: BridgeTower): boolean {
   try {
     return model.tokenizer !== undefined;
   } catch {
     return false;
   }
-}
-
-/**
- * A stored model's name from what it is: width, depth, picture size, heads and dtype from its config, then the
- * checkpoint it came from (two fine-tunings of one architecture differ only there; HF's generic
- * model.safetensors / pytorch_model.bin say nothing and are left out).
- */
-export function modelTitle(c: BridgeTowerConfig, dtype: string, source?: string): string {
-  const size = c.hiddenSize === 768 ? 'base' : c.hiddenSize === 1024 ? 'large' : `${c.hiddenSize}-wide`;
-  const depth =
-    c.vision.layers === c.text.layers ? `${c.text.layers}-layer` : `${c.vision.layers}/${c.text.layers}-layer`;
-  const heads = HEAD_NAMES.filter((x) => c.heads[x]).map((x) => x.toUpperCase());
-  const stem = source?.replace(/\.(ckpt|safetensors|bin|pt|pth)$/i, '');
-  const from = stem && !/^(model|pytorch_model)$/.test(stem) ? ` · ${stem}` : '';
-  return `BridgeTower ${size} ${depth} ${c.vision.imageSize}px${heads.length ? ` ${heads.join('+')}` : ''} ${dtype}${from}`;
 }
