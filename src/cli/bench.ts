@@ -12,7 +12,7 @@ import { runBench, type BenchRecord } from './bench-model';
 
 const USAGE =
   'usage: bridgetower bench kernels [--kernel NAME[,...]] [--variant blocked|tiled|all] [--iterations N] ' +
-  '[--weights f32|f16|q8|q4[,...]]\n       bridgetower bench table [--image-size S[,...]] [--iterations N] [--demo-only]';
+  '[--weights f32|f16|q8|q4[,...]] | bench table [--image-size S[,...]] [--iterations N] [--demo-only]';
 
 /** Where `bench table` finds the demo model (the repository's checkout). */
 const DEMO_MODEL = 'weights/demo';

@@ -225,7 +225,20 @@ export class BridgeTowerModel {
    * is traced on a blank image and `<s></s>` and its pipelines compiled in parallel (Gpu.compile). Shapes travel
    * in uniforms, so they serve every later text length and batch. Returns how many were built.
    */
-  async compile(opts: { outputs?: readonly string[]; onProgress?: (done: number, total: number) => void } = {}) {
+  async compile(
+    opts: {
+      /**
+       * The outputs whose pipelines are built.
+       * @default the default outputs (`defaultOutputs()`)
+       */
+      outputs?: readonly string[];
+      /**
+       * Called as pipelines are compiled.
+       * @default none
+       */
+      onProgress?: (done: number, total: number) => void;
+    } = {},
+  ) {
     const { text, vision } = this.config;
     const S = vision.imageSize;
     const inputs = {
@@ -240,7 +253,16 @@ export class BridgeTowerModel {
    * Run the image tower once and keep what the cross-modal stack and ITC need, for reuse across many
    * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image.
    */
-  imageFeatures(pixelValues: HostArray<Float32Array>, opts: { tokenType?: 1 | 2 } = {}): ImageFeatures {
+  imageFeatures(
+    pixelValues: HostArray<Float32Array>,
+    opts: {
+      /**
+       * 1 for an image, 2 for NLVR2's second image.
+       * @default 1
+       */
+      tokenType?: 1 | 2;
+    } = {},
+  ): ImageFeatures {
     const planned = planImageFeatures(this.config, pixelValues, opts.tokenType ?? 1);
     const pixels = this.gpu.input(planned.pixels, planned.shape, 'f32', 'pixel values');
     const features = this.imageLayers(pixels, planned.role, planned.keep, new Outputs(new Set()));

@@ -44,9 +44,13 @@ export interface ForwardOptions {
   /**
    * Stops the pass at its next stage boundary (after the text tower, the image tower, the cross-modal layers)
    * with AbortedError. Given this or `onStage`, the pass submits and waits per stage.
+   * @default none: the pass submits once
    */
   signal?: AbortSignal;
-  /** Called as each stage of the pass finishes on the GPU: stages done, stages in the pass, the stage's name. */
+  /**
+   * Called as each stage of the pass finishes on the GPU: stages done, stages in the pass, the stage's name.
+   * @default none
+   */
   onStage?: (done: number, total: number, stage: string) => void;
 }
 

@@ -31,8 +31,12 @@ export interface IndexModel {
 
 /** Progress and cancel, as the task API's long tasks take them (src/tasks/types.ts TaskOptions). */
 export interface SearchTaskOptions {
-  /** Checked between forward passes; a cancel throws AbortedError and keeps every finished batch. */
+  /**
+   * Checked between forward passes; a cancel throws AbortedError and keeps every finished batch.
+   * @default none
+   */
   signal?: AbortSignal;
+  /** @default none */
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
 
@@ -46,11 +50,20 @@ export interface IndexItem {
 }
 
 export interface AddOptions extends SearchTaskOptions {
-  /** Pictures per forward pass (default 8). */
+  /**
+   * Pictures per forward pass.
+   * @default 8
+   */
   batchSize?: number;
-  /** How many items the iterable holds, for progress (an array's length is used when not given). */
+  /**
+   * How many items the iterable holds, for progress.
+   * @default an array's length, else unknown
+   */
   total?: number;
-  /** After each batch is in the index (a checkpoint: save here); awaited before the next batch. */
+  /**
+   * After each batch is in the index (a checkpoint: save here); awaited before the next batch.
+   * @default none
+   */
   onBatch?: (summary: AddSummary) => void | Promise<void>;
 }
 
@@ -64,11 +77,20 @@ export interface AddSummary {
 }
 
 export interface SearchOptions extends SearchTaskOptions {
-  /** Hits returned (default 10). */
+  /**
+   * Hits returned.
+   * @default 10
+   */
   topK?: number;
-  /** How many of the best by ITC are re-ranked (default 16 with `pictures`, 0 without); 0: the ITC order alone. */
+  /**
+   * How many of the best by ITC are re-ranked; 0: the ITC order alone.
+   * @default 16 with `pictures`, 0 without
+   */
   rerank?: number;
-  /** Reads an entry's picture again, for re-ranking (the index keeps vectors, not pictures). */
+  /**
+   * Reads an entry's picture again, for re-ranking (the index keeps vectors, not pictures).
+   * @default none: no re-ranking
+   */
   pictures?: (entry: IndexEntry) => Promise<ImageInput>;
 }
 
@@ -240,7 +262,18 @@ export class SearchIndex {
   }
 
   /** Search by example picture: ITC image-to-image cosine (no re-ranking). */
-  async searchImage(image: ImageInput, { topK: k = 10 }: { topK?: number } = {}): Promise<SearchHit[]> {
+  async searchImage(
+    image: ImageInput,
+    {
+      topK: k = 10,
+    }: {
+      /**
+       * Hits returned.
+       * @default 10
+       */
+      topK?: number;
+    } = {},
+  ): Promise<SearchHit[]> {
     const [q] = await this.model.embedImage([image]);
     return this.rank(q, k);
   }

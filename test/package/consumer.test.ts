@@ -180,7 +180,7 @@ describe('TypeScript in a fresh project', () => {
   // Every public option, spelt out: `Required<…>` makes the program name each one, so an option added to the
   // package without being added here fails this test, and so does one whose type a user cannot write.
   const PROGRAM = `import {
-  BridgeTower, BridgeTowerError, HubError,
+  BridgeTower, BridgeTowerError, HubError, SearchIndex,
   type BridgeTowerLoadOptions, type ImageInput, type LoadProgress, type RetrievalOptions, type TaskOptions,
   type TaskProgress, type VqaOptions, type VqaResult,
 } from 'bridgetower-webgpu';
@@ -254,6 +254,14 @@ const pair = bt.definition === 'hf' ? await bt.embedPair(image, 'a red circle') 
 const nlvr2 = await bt.nlvr2(image, image, 'both are red');
 const entailment = await bt.entailment(image, 'two dogs');
 await bt.warmUp();
+const index = await SearchIndex.create(bt);
+const addOptions: Options<SearchIndex['add'], 1> = { ...task, batchSize: 4, total: 1, onBatch: (s) => console.log(s.added) };
+await index.add([{ id: 'a', image, text: 'a red circle', meta: { n: 1 } }], addOptions);
+const searchOptions: Options<SearchIndex['searchText'], 1> = { ...task, topK: 3, rerank: 2, pictures: async () => image };
+const found = await index.searchText('a red circle', searchOptions);
+const imageSearch: Options<SearchIndex['searchImage'], 1> = { topK: 2 };
+const similar = await index.searchImage(image, imageSearch);
+console.log(found[0]?.id, similar.length);
 console.log(top, matches[0]?.itm, hits[0]?.itm, texts[0]?.itc, tokens[0]?.token, heat.gridWidth, embedding?.length,
   picture?.length, pair?.length, nlvr2.answer, entailment.scores.neutral, softmaxScores(new Float32Array(2))[0], bt.model instanceof BridgeTowerModel,
   (await toRgb(image)).width, codeOf(new Error('x')), local.hasHead('vqa'), fromCdn.source);
