@@ -6,7 +6,7 @@
 import type { HeadName, TaskOptions, TaskProgress } from '../tasks/types';
 import { byTestId, formatMs } from './dom';
 import type { ImageSlot } from './image-slot';
-import type { LoadedModel } from './model-panel';
+import type { LoadedModel } from './model-info';
 import { clearError, isAbort, showError } from './status';
 
 export interface TaskView {

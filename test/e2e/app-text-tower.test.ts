@@ -177,8 +177,8 @@ describe('a checkpoint that does not say its text tower, in the page', () => {
       sel('model-name'),
       DEMO_NAME,
     );
-    expect(await text(page, 'model-name')).toBe('BridgeTower 64-wide 64px VQA+ITM+ITC f32');
-    expect(await storedNames()).toEqual(['BridgeTower 64-wide 64px VQA+ITM+ITC f32']);
+    expect(await text(page, 'model-name')).toBe('BridgeTower 64-wide 4-layer 64px VQA+ITM+ITC f32');
+    expect(await storedNames()).toEqual(['BridgeTower 64-wide 4-layer 64px VQA+ITM+ITC f32']);
     expect(await page.$(sel('no-tokenizer')), 'the converted model has a tokenizer').toBeNull();
     const converted = await answers();
     expect(converted.map((a) => a.label)).toEqual(demo.map((a) => a.label));

@@ -253,7 +253,7 @@ describe('the app on the demo model', () => {
       'ready',
     );
     const name = await text(page, 'model-name');
-    expect(name).toMatch(/^BridgeTower \S+ \d+px \S+ f16$/);
+    expect(name).toMatch(/^BridgeTower \S+ \S+-layer \d+px \S+ f16$/);
     const listed = await page.$$eval(sel('stored-model'), (els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
     expect(listed.map((m) => [m.name, m.dtype])).toEqual([[name, 'f16']]);
     // The tiny fixture has MLM and SNLI-VE heads but no NLVR2 head.

@@ -13,7 +13,7 @@ import {
 import { SearchIndex, type SearchHit } from '../../search/search-index';
 import type { AppContext, TaskView } from '../context';
 import { formatMs, h } from '../dom';
-import type { LoadedModel } from '../model-panel';
+import type { LoadedModel } from '../model-info';
 import { clearError, showError } from '../status';
 import type { IndexRequest, WorkerReply } from '../search-worker';
 import { parseVtt, sampleVideo } from './search-video';

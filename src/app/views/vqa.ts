@@ -7,7 +7,7 @@ import type { AppContext, TaskView } from '../context';
 import { renderBars } from '../bars';
 import { formatMs, h, percent } from '../dom';
 import { drawHeatmap, rampGradient } from '../heatmap';
-import type { LoadedModel } from '../model-panel';
+import type { LoadedModel } from '../model-info';
 import { staleResults } from '../stale';
 import { showError } from '../status';
 import { suggestions } from './suggestions';
