@@ -1,7 +1,6 @@
 // The model panel: which model is loaded, and every way to load another one — the sources in load-sources.ts, a
 // checkpoint converted in the page (checkpoint-converter.ts), the models stored in this browser
 // (stored-models.ts) — one job at a time, with its progress and Cancel (job-progress.ts).
-import { AbortedError } from '../errors';
 import { BridgeTower } from '../tasks';
 import { openStoredModel } from '../checkpoint/web-storage-browser';
 import { CheckpointConverter } from './checkpoint-converter';
@@ -9,7 +8,7 @@ import { byTestId } from './dom';
 import { JobProgress } from './job-progress';
 import { HUB_ENDPOINT, listenForLoadSources, type ModelSource } from './load-sources';
 import { renderModelInfo, type LoadedModel } from './model-info';
-import { isAbort, setStatus } from './status';
+import { isAbort, setStatus, untilAborted } from './status';
 import { StoredModelList } from './stored-models';
 
 export class ModelPanel {
@@ -117,13 +116,4 @@ export class ModelPanel {
     renderModelInfo(this.info, m);
     for (const fn of this.listeners) fn(m);
   }
-}
-
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError('cancelled'));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -16,6 +16,16 @@ export function isAbort(e: unknown): boolean {
   return e instanceof AbortedError || (e instanceof DOMException && e.name === 'AbortError');
 }
 
+/** `work`, or an AbortedError as soon as `signal` fires (the work itself is left to finish). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError('cancelled'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** One line for a person: our errors carry their own words; anything else is a bug, said so with its message. */
 function errorMessage(e: unknown): string {
   if (typeof e === 'string') return e;

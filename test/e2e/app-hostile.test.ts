@@ -30,9 +30,9 @@ beforeAll(async () => {
   session = await startBrowserSession();
   page = await session.newPage();
   await page.setViewport({ width: 1280, height: 900 });
-  await page.goto(`${session.baseUrl}/`);
+  await page.goto(`${session.baseUrl}/`, { timeout: 150_000 });
   expect(await waitForStatus(page, ['ready', 'error'], 90_000), await text(page, 'error')).toBe('ready');
-}, 180_000);
+}, 300_000);
 afterAll(async () => {
   await session?.close();
   if (hostile) rmSync(hostile, { recursive: true, force: true });

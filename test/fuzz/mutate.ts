@@ -119,8 +119,10 @@ export function mutateJsonValue(doc: unknown, rand: Rand): unknown {
   for (let k = 1 + below(rand, 2); k > 0; k--) {
     const path = pick(rand, all);
     if (path.length === 0) return interestingJson(rand, root);
-    let parent = root as Record<string | number, unknown>;
-    for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>;
+    // An earlier mutation of this document may have replaced a value on the way: then the path is gone.
+    let parent = root as Record<string | number, unknown> | undefined;
+    for (const p of path.slice(0, -1))
+      parent = parent && typeof parent === 'object' ? (parent[p] as Record<string | number, unknown>) : undefined;
     if (!parent || typeof parent !== 'object') continue;
     const key = path[path.length - 1];
     const r = rand();

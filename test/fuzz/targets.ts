@@ -646,6 +646,61 @@ const jpeg: Target = {
   },
 };
 
+/** Chunks of a WebP file after the RIFF header: [fourcc, position of the chunk header]. */
+function webpChunks(bytes: Uint8Array): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let pos = 12; pos + 8 <= bytes.length;) {
+    out.push([String.fromCharCode(...bytes.subarray(pos, pos + 4)), pos]);
+    pos += 8 + v.getUint32(pos + 4, true) + (v.getUint32(pos + 4, true) & 1);
+  }
+  return out;
+}
+
+const webp: Target = {
+  name: 'webp',
+  ext: 'webp',
+  async mutate(rand) {
+    const files = readdirSync(join(FIXTURES, 'images/webp'))
+      .filter((f) => f.endsWith('.webp'))
+      .sort();
+    const base = fixture(`images/webp/${pick(rand, files)}`);
+    const r = rand();
+    const chunks = webpChunks(base);
+    const out = base.slice();
+    const v = new DataView(out.buffer);
+    const image = chunks.find(([c]) => c === 'VP8 ' || c === 'VP8L');
+    if (r < 0.3 && image) {
+      // The frame's declared width and height (14 bits each) set to sizes the data cannot hold.
+      const [kind, at] = image;
+      const w = pick(rand, [16383, 8000, 4096, 1]);
+      const h = pick(rand, [16383, 8000, w, 1]);
+      if (kind === 'VP8 ') {
+        v.setUint16(at + 14, w, true);
+        v.setUint16(at + 16, h, true);
+      } else {
+        v.setUint32(at + 9, (w - 1) | ((h - 1) << 14) | ((out[at + 12] & 0xf0) << 24), true);
+      }
+      return { bytes: out, tag: 'frame-size' };
+    }
+    if (r < 0.5 && chunks.length) {
+      // A chunk's (or the RIFF's) declared length.
+      const at = rand() < 0.3 ? 0 : pick(rand, chunks)[1];
+      v.setUint32(at + 4, pick(rand, [0, 1, 0xffffffff, 0x7ffffff0, v.getUint32(at + 4, true) + 2]), true);
+      return { bytes: out, tag: 'chunk-size' };
+    }
+    if (r < 0.75 && image) {
+      // Bytes inside the first few hundred bytes of the bitstream, where headers and prefix codes are.
+      const at = image[1] + 8;
+      return { bytes: mutateBytesRepeatedly(base, rand, at, Math.min(base.length, at + 256)), tag: 'bitstream-head' };
+    }
+    return { bytes: mutateBytesRepeatedly(base, rand), tag: 'bytes' };
+  },
+  async run(bytes) {
+    preprocessImage(await decodeImage(bytes, 'fuzz.webp'), { size: 32, mode: 'clip' });
+  },
+};
+
 export const TARGETS: readonly Target[] = [
   ckptZip,
   torchLegacy,
@@ -656,6 +711,7 @@ export const TARGETS: readonly Target[] = [
   preprocessorConfig,
   png,
   jpeg,
+  webp,
 ];
 
 export function target(name: string): Target {

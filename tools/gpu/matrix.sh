@@ -14,7 +14,8 @@
 # not have yet (--image-size, --compute, --json) are detected from its --help; the rows that need them are then
 # recorded as skipped with the reason.
 # --quick: a tiny configuration to check the script end to end on a CPU adapter (VK_DRIVER_FILES=
-# /usr/lib/chromium/vk_swiftshader_icd.json): the base-reduced preset, B = 1, one dtype, one kernel, one fixture.
+# /usr/lib/chromium/vk_swiftshader_icd.json): the base-reduced preset, B = 1, one dtype, one kernel, one fixture
+# (on a loaded 2-core machine its model row takes several minutes, mostly generating 159M random weights).
 set -euo pipefail
 quick=0
 if [[ "${1:-}" == --quick ]]; then
@@ -56,8 +57,8 @@ help=$("$node" "$cli" bench-model --help 2>&1 || true)
 has() { grep -q -- "$1" <<< "$help"; }
 
 if ((quick)); then
-  preset=base-reduced sizes=(288) batches=(1) dtypes=f32 iterations=1 cap=300
-  kernel_args=(--kernel linear-norm --iterations 2)
+  preset=base-reduced sizes=(288) batches=(1) dtypes=f32 iterations=1 cap=900
+  kernel_args=(--kernel add --iterations 1)
   fixtures=(tiny)
 else
   preset=base-vqa sizes=(288 576) batches=(1 8) dtypes=f32,f16,q8,q4 iterations=3 cap=70
