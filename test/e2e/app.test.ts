@@ -280,6 +280,8 @@ describe('the app on the demo model', () => {
     const names = await page.$$eval(sel('stored-model'), (els) => els.map((e) => (e as HTMLElement).dataset.name));
     expect(names).toEqual([name]);
     expect(await tabHidden('fillmask')).toBe(true);
+    // Deleting a complete stored model asks first (#19): say yes.
+    page.once('dialog', (d) => void d.accept());
     await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
     await page.waitForFunction((s: string) => !document.querySelector(s), {}, sel('stored-model'));
   }, 240_000);
