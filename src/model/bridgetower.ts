@@ -24,6 +24,7 @@ import { broadcastBatch, CrossModalStack } from './cross-stack';
 import { Heads } from './heads';
 import {
   ImageFeatures,
+  type CompileOptions,
   type ForwardInputs,
   type ForwardOptions,
   type HostArray,
@@ -47,7 +48,7 @@ import {
 } from './plan';
 import { RobertaTextTower } from './roberta';
 import { ModelWeights, type WeightUploadOptions } from './weights';
-import { passInputs, RECORDINGS_KEPT, replayKey, stageNames, type KeptRecording, type Staging } from './replay';
+import { KeptPasses, passInputs, replayKey, stageDone, stageNames, type Staging } from './replay';
 
 export * from './io';
 
@@ -77,7 +78,7 @@ export class BridgeTowerModel {
   private readonly heads: Heads;
   private readonly known: Set<string>;
   /** Captured passes by plan (replayKey), oldest first. */
-  private readonly recordings = new Map<string, KeptRecording>();
+  private readonly recordings: KeptPasses;
 
   private constructor(
     readonly gpu: Gpu,
@@ -93,6 +94,7 @@ export class BridgeTowerModel {
     this.heads = new Heads(gpu, weights, config);
     this.cross = new CrossModalStack(gpu, weights, config, this.heads);
     this.known = knownOutputs(config);
+    this.recordings = new KeptPasses(gpu);
   }
 
   /** Whose code defines this model's computation ('authors' or 'hf'): the source of its weights decides. */
@@ -136,10 +138,13 @@ export class BridgeTowerModel {
       ? { names: stageNames(plan), done: 0, signal: opts.signal, onStage: opts.onStage }
       : undefined;
     const key = replayKey(plan, staged);
-    const known = key === undefined ? undefined : this.recordings.get(key);
+    const known = this.recordings.get(key);
+    const done = async (): Promise<void> => {
+      if (staging) await stageDone(this.gpu, staging);
+    };
     if (known && !known.recording.busy) {
-      const data = await this.gpu.replay(known.recording, passInputs(plan), () => this.stageDone(staging!));
-      if (staging) await this.stageDone(staging);
+      const data = await this.gpu.replay(known.recording, passInputs(plan), done);
+      await done();
       return new Map(known.outputs.map((o, i) => [o.name, { shape: o.shape, data: data[i] as Float32Array }]));
     }
     const capture = key !== undefined && !known;
@@ -148,11 +153,11 @@ export class BridgeTowerModel {
     try {
       const result = await this.record(plan, staging);
       outputs = [...result].map(([name, t]) => ({ name, shape: t.shape }));
-      if (staging) await this.stageDone(staging);
+      await done();
       return result;
     } finally {
       const recording = capture ? this.gpu.endCapture() : null;
-      if (recording && outputs) this.keepRecording(key!, { recording, outputs });
+      if (recording && outputs && key !== undefined) this.recordings.keep(key, { recording, outputs });
       else if (recording) this.gpu.releaseRecording(recording);
     }
   }
@@ -176,7 +181,7 @@ export class BridgeTowerModel {
         this.gpu.submit();
         this.gpu.pauseCapture();
         try {
-          await this.stageDone(staging);
+          await stageDone(this.gpu, staging);
         } finally {
           this.gpu.resumeCapture();
         }
@@ -225,20 +230,7 @@ export class BridgeTowerModel {
    * is traced on a blank image and `<s></s>` and its pipelines compiled in parallel (Gpu.compile). Shapes travel
    * in uniforms, so they serve every later text length and batch. Returns how many were built.
    */
-  async compile(
-    opts: {
-      /**
-       * The outputs whose pipelines are built.
-       * @default the default outputs (`defaultOutputs()`)
-       */
-      outputs?: readonly string[];
-      /**
-       * Called as pipelines are compiled.
-       * @default none
-       */
-      onProgress?: (done: number, total: number) => void;
-    } = {},
-  ) {
+  async compile(opts: CompileOptions = {}): Promise<number> {
     const { text, vision } = this.config;
     const S = vision.imageSize;
     const inputs = {
@@ -291,27 +283,8 @@ export class BridgeTowerModel {
   }
 
   dispose(): void {
-    for (const r of this.recordings.values()) this.gpu.releaseRecording(r.recording);
-    this.recordings.clear();
+    this.recordings.releaseAll();
     this.weights.dispose();
-  }
-
-  /** Keep a captured pass for its plan, letting go of the oldest beyond RECORDINGS_KEPT. */
-  private keepRecording(key: string, r: KeptRecording): void {
-    this.recordings.set(key, r);
-    const oldest = this.recordings.keys().next().value;
-    if (this.recordings.size > RECORDINGS_KEPT && oldest !== undefined) {
-      this.gpu.releaseRecording(this.recordings.get(oldest)!.recording);
-      this.recordings.delete(oldest);
-    }
-  }
-
-  /** A stage's work is submitted: wait for the GPU, report it, and stop here if the caller cancelled. */
-  private async stageDone(s: Staging): Promise<void> {
-    await this.gpu.device.queue.onSubmittedWorkDone();
-    s.done++;
-    s.onStage?.(s.done, s.names.length, s.names[s.done - 1]);
-    if (s.signal?.aborted && s.done < s.names.length) throw new AbortedError('the forward pass was cancelled');
   }
 
   // --- towers -------------------------------------------------------------------------------------------

@@ -26,6 +26,20 @@ export interface ForwardInputs {
   image2?: ImageFeatures;
 }
 
+/** What BridgeTowerModel.compile builds pipelines for, and how it reports. */
+export interface CompileOptions {
+  /**
+   * The outputs whose pipelines are built.
+   * @default the default outputs (`defaultOutputs()`)
+   */
+  outputs?: readonly string[];
+  /**
+   * Called as pipelines are compiled.
+   * @default none
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
 export interface ForwardOptions {
   /**
    * Names as in expected.safetensors (`text_layer.2`, `cross_text.1`, `img2.cls_feats`, heads...), plus

@@ -1,6 +1,8 @@
 // How a forward pass is replayed and staged (the bookkeeping of BridgeTowerModel.forward): the key of a plan's
 // captured commands, the input data a replay writes, and the stages a pass submits at when it runs in stages.
+import { AbortedError } from '../errors';
 import type { Recording } from '../gpu/recording';
+import type { Gpu } from '../gpu/runtime';
 import { ImageFeatures, type ForwardOptions } from './io';
 import { IMAGE_ROLES, type ForwardPlan } from './plan';
 
@@ -63,4 +65,37 @@ export function stageNames(plan: ForwardPlan): string[] {
   if (plan.kind === 'cross') names.push('cross-modal layers');
   if (plan.kind === 'cross' && plan.image2) names.push('second image');
   return names;
+}
+
+/** The passes a model keeps for replay, by replayKey, oldest first; beyond RECORDINGS_KEPT the oldest goes. */
+export class KeptPasses {
+  private readonly byKey = new Map<string, KeptRecording>();
+
+  constructor(private readonly gpu: Gpu) {}
+
+  get(key: string | undefined): KeptRecording | undefined {
+    return key === undefined ? undefined : this.byKey.get(key);
+  }
+
+  keep(key: string, kept: KeptRecording): void {
+    this.byKey.set(key, kept);
+    for (const [oldest, r] of this.byKey) {
+      if (this.byKey.size <= RECORDINGS_KEPT) break;
+      this.gpu.releaseRecording(r.recording);
+      this.byKey.delete(oldest);
+    }
+  }
+
+  releaseAll(): void {
+    for (const r of this.byKey.values()) this.gpu.releaseRecording(r.recording);
+    this.byKey.clear();
+  }
+}
+
+/** A stage's work is submitted: wait for the GPU, report it, and stop here if the caller cancelled. */
+export async function stageDone(gpu: Gpu, s: Staging): Promise<void> {
+  await gpu.device.queue.onSubmittedWorkDone();
+  s.done++;
+  s.onStage?.(s.done, s.names.length, s.names[s.done - 1]);
+  if (s.signal?.aborted && s.done < s.names.length) throw new AbortedError('the forward pass was cancelled');
 }
