@@ -111,18 +111,7 @@ export async function openHubWeights(id: HubId, opts: HubOptions, platform: HubR
   if (!source)
     throw new HubError('no-weights', repo.label, undefined, `no weights: none of ${HUB_WEIGHT_FILES.join(', ')}`);
   const weights = await openWeights(source, { dir: repo, tokenizer });
-  const convert: ConvertOptions = {
-    dtype,
-    signal: opts.signal,
-    onProgress: (p) =>
-      opts.onProgress?.({
-        phase: 'convert',
-        loadedBytes: p.bytes,
-        totalBytes: p.totalBytes,
-        tensors: p.tensors,
-        totalTensors: p.totalTensors,
-      }),
-  };
+  const convert = convertOptions(dtype, opts);
   try {
     if (cache) return await cache.store(key, weights, convert);
     return await convertInMemory(weights, convert);
@@ -203,4 +192,23 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.byteLength;
   }
   return out;
+}
+
+/** Options of a conversion on load: to `dtype`, its progress reported as the load's 'convert' phase. */
+export function convertOptions(
+  dtype: ConvertOptions['dtype'],
+  opts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void },
+): ConvertOptions {
+  return {
+    dtype,
+    signal: opts.signal,
+    onProgress: (p) =>
+      opts.onProgress?.({
+        phase: 'convert',
+        loadedBytes: p.bytes,
+        totalBytes: p.totalBytes,
+        tensors: p.tensors,
+        totalTensors: p.totalTensors,
+      }),
+  };
 }

@@ -10,7 +10,7 @@ import { isQuantDType } from '../common/quantize';
 import { untrusted } from '../common/untrusted';
 import type { WeightSet } from '../common/weight-set';
 import { Gpu } from '../gpu/runtime';
-import { convertInMemory, openHubWeights, type HubOptions } from '../hub/load';
+import { convertInMemory, convertOptions, openHubWeights, type HubOptions } from '../hub/load';
 import { parseHubId } from '../hub/hub-id';
 import { BridgeTowerModel } from '../model/bridgetower';
 import { IMAGE_PREPROCESS_MODES } from '../preprocess/image';
@@ -199,18 +199,7 @@ async function toDtype(weights: WeightSet, dtype: WebDType, opts: BridgeTowerLoa
     );
   }
   if (!isQuantDType(dtype) && [...stored].every((d) => d === dtype || d === undefined || !isFloat(d))) return weights;
-  return convertInMemory(convertible(weights), {
-    dtype,
-    signal: opts.signal,
-    onProgress: (p) =>
-      opts.onProgress?.({
-        phase: 'convert',
-        loadedBytes: p.bytes,
-        totalBytes: p.totalBytes,
-        tensors: p.tensors,
-        totalTensors: p.totalTensors,
-      }),
-  });
+  return convertInMemory(convertible(weights), convertOptions(dtype, opts));
 }
 
 function isFloat(dtype: string): boolean {
