@@ -186,7 +186,8 @@ describe('the heads the demo model lacks, on the fixtures converted in the page'
   }, 180_000);
 
   it('checks a statement about two pictures on the tiny-nlvr2 fixture as the Node task API does', async () => {
-    // Drop the first stored model, then convert the second.
+    // Drop the first stored model (deleting a complete one asks first since #19: say yes), then convert the second.
+    page.once('dialog', (d) => void d.accept());
     await page.click(`${sel('stored-model')} ${sel('stored-delete')}`);
     await page.waitForFunction((s: string) => !document.querySelector(s), {}, sel('stored-model'));
     await convert(NLVR2_CKPT);
