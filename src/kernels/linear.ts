@@ -1,7 +1,8 @@
 // linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims,
 // optionally behind a fused LayerNorm of x (`norm`).
-// Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
-// workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
+// Three variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
+// workgroup barriers are expensive), `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs) and
+// `rows` (shaders/linear-rows.wgsl, a GEMV shape for a few rows: the poolers and heads), chosen from M.
 // The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which both variants
 // dequantize as they load it: no dequantized copy of a weight is ever written.
 import { ShapeError } from '../errors';
@@ -11,11 +12,13 @@ import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
+import rowsSource from '../../shaders/linear-rows.wgsl?raw';
+import workgroupReduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import { Q4_BLOCK } from '../common/quantize';
 import { declareKernel } from './program';
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
-export type LinearVariant = 'blocked' | 'tiled';
+export type LinearVariant = 'blocked' | 'tiled' | 'rows';
 
 export interface LinearOptions {
   /** [N] f32, added before the activation. */
@@ -113,7 +116,23 @@ export const linearKernels = {
     source: tiledSource,
     libs: () => [activations, epilogue],
   }),
+  rows: declareKernel({
+    name: 'linear-rows',
+    params: { weight: WEIGHTS, vec4: [false, true], rows: [1, 2, 3, 4, 5, 6, 7, 8], ...EPILOGUE, normOut: [false] },
+    uniforms: UNIFORMS,
+    bindings: BINDINGS,
+    source: rowsSource,
+    libs: (p) => [activations, epilogue, ...(p.norm ? [workgroupReduce] : [])],
+    counts: (p) => ({ R: p.rows, C: ROWS_COLUMNS }),
+  }),
 };
+
+/** linear-rows sums at most this many rows per pass over the weight (its `rows` parameter). */
+const ROWS_PER_PASS = 8;
+/** The most rows `rows` is chosen for by default (see defaultVariant). */
+const ROWS_MAX = ROWS_PER_PASS;
+/** linear-rows' columns per workgroup. */
+const ROWS_COLUMNS = 4;
 
 export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
@@ -193,12 +212,13 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   gpu.checkBindingSize(`linear: out [${out.shape.join(', ')}]`, out.byteLength);
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
 
-  const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'blocked' : 'tiled');
-  if (variant !== 'blocked' && variant !== 'tiled') {
+  const variant = opts.variant ?? defaultVariant(gpu, M, !!norm?.out);
+  if (variant !== 'blocked' && variant !== 'tiled' && variant !== 'rows') {
     throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
   }
-  const tilesN = Math.ceil(N / TILE);
-  const tiles = tilesN * Math.ceil(M / TILE);
+  if (variant === 'rows' && norm?.out) throw new ShapeError('linear: the rows variant cannot write x̂ (norm.out)');
+  const tilesN = variant === 'rows' ? Math.ceil(N / ROWS_COLUMNS) : Math.ceil(N / TILE);
+  const tiles = variant === 'rows' ? tilesN : tilesN * Math.ceil(M / TILE);
   const args = {
     bindings: {
       x,
@@ -236,18 +256,32 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     normOut: !!norm?.out,
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
-  if (variant === 'tiled') {
+  const vec4 = K % 4 === 0;
+  const wordStride = ((vec4 ? K / 4 : K) * step) | 0;
+  if (variant === 'rows') {
+    const rows = Math.min(M, ROWS_PER_PASS) as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+    const rowsParams = { weight: wt, vec4, rows, ...epilogueParams, normOut: false } as const;
+    linearKernels.rows.dispatch(gpu, rowsParams, { ...args, uniforms: { ...args.uniforms, x_stride: wordStride } });
+  } else if (variant === 'tiled') {
     // The tiled kernel stages scalars; only the blocked one reads vec4s.
     linearKernels.tiled.dispatch(gpu, { weight: wt, ...epilogueParams }, args);
   } else {
-    const vec4 = K % 4 === 0;
     const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
     const pairs = quant && vec4 && K % 8 === 0;
-    const blockedArgs = { ...args, uniforms: { ...args.uniforms, x_stride: ((vec4 ? K / 4 : K) * step) | 0 } };
+    const blockedArgs = { ...args, uniforms: { ...args.uniforms, x_stride: wordStride } };
     linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, blockedArgs);
   }
   return out;
+}
+
+/**
+ * The variant for M rows when none is forced: `rows` up to ROWS_MAX rows (not with norm.out), else `blocked` on
+ * CPU adapters and `tiled` on GPUs.
+ */
+function defaultVariant(gpu: Gpu, M: number, normOut: boolean): LinearVariant {
+  if (M <= ROWS_MAX && !normOut) return 'rows';
+  return gpu.caps.cpuAdapter ? 'blocked' : 'tiled';
 }
 
 /** linear-blocked's subgroup path needs subgroups of exactly 4 lanes (SwiftShader's SIMD width). */

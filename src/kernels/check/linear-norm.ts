@@ -15,7 +15,7 @@ import { benchWeight, linearRef, RUNS } from './linear';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 
-interface NormSpec {
+export interface NormSpec {
   name: string;
   lead: number[];
   K: number;
@@ -78,7 +78,7 @@ const SPECS: NormSpec[] = [
 
 const EPS = 1e-5;
 
-async function runNorm(gpu: Gpu, s: NormSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
+export async function runNorm(gpu: Gpu, s: NormSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
   const rand = rng(s.seed);
   const M = s.lead.reduce((a, b) => a * b, 1);
   const x = randomF32(M * s.K, rand, -1 + (s.mean ?? 0), 1 + (s.mean ?? 0));

@@ -51,7 +51,7 @@ export function linearRef(
   return y;
 }
 
-interface LinearSpec {
+export interface LinearSpec {
   name: string;
   lead: number[];
   K: number;
@@ -303,7 +303,7 @@ export const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }
   { name: 'tiled', variant: 'tiled' },
 ];
 
-async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
+export async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgroups?: boolean) {
   const p = prepare(s);
   const M = s.lead.reduce((a, b) => a * b, 1) / (s.rowStep ?? 1);
   const outLead = s.rowStep ? [M] : s.lead;
