@@ -101,16 +101,25 @@ fn row_stats(start: u32, kv: u32, t: u32) -> vec3f {
 #endif
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
 
-const WG = 64u;
-// Each invocation's 4 column sums of the pass's rows: [R rows][WG invocations].
-var<workgroup> sums: array<vec4f, {R} * 64>;
+// Invocations per workgroup.
+const WG = {WG}u;
+// Each invocation's C column sums of the pass's rows: [R rows][WG invocations] (split).
+var<workgroup> sums: array<vec4f, {R} * {WG}>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
   // Uniform per workgroup, so the early return keeps the barriers below in uniform control flow.
   let group = wg.x + wg.y * nwg.x;
   if (group >= p.tiles) { return; }
+#if split
   let n0 = group * 4u;
+  let k0 = t;
+  let dk = WG;
+#else
+  let n0 = (group * WG + t) * 4u;
+  let k0 = 0u;
+  let dk = 1u;
+#endif
 #if vec4
   let kv = p.K / 4u;
 #else
@@ -131,7 +140,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     let st{i} = row_stats(xr{i}, kv, t);
 #endfor
 #endif
-    for (var k = t; k < kv; k += WG) {
+    for (var k = k0; k < kv; k += dk) {
       let s = k / KB;
 #for j < C
       let b{j} = load_w(wr{j} + k, sr{j} + s);
@@ -145,6 +154,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       acc{i} += vec4f(dotv(a{i}, b0), dotv(a{i}, b1), dotv(a{i}, b2), dotv(a{i}, b3));
 #endfor
     }
+#if split
 #for i < R
     sums[{i}u * WG + t] = acc{i};
 #endfor
@@ -156,5 +166,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     // Every sum is read before the next pass writes `sums` again.
     workgroupBarrier();
+#else
+#for i < R
+    for (var j = 0u; j < 4u; j++) { store(m0 + {i}u, n0 + j, acc{i}[j]); }
+#endfor
+#endif
   }
 }

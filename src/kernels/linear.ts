@@ -44,6 +44,12 @@ export interface LinearOptions {
   variant?: LinearVariant;
   /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
   subgroups?: boolean;
+  /**
+   * `rows` only: split each dot product over the 64 invocations of a workgroup (by default on GPUs), or give each
+   * invocation whole dot products (by default on CPU adapters, where a workgroup's barriers cost more than it
+   * saves). Forced in tests, to check both on one adapter.
+   */
+  split?: boolean;
 }
 
 export interface LinearNorm {
@@ -118,12 +124,19 @@ export const linearKernels = {
   }),
   rows: declareKernel({
     name: 'linear-rows',
-    params: { weight: WEIGHTS, vec4: [false, true], rows: [1, 2, 3, 4, 5, 6, 7, 8], ...EPILOGUE, normOut: [false] },
+    params: {
+      weight: WEIGHTS,
+      vec4: [false, true],
+      rows: [1, 2, 3, 4, 5, 6, 7, 8],
+      split: [false, true],
+      ...EPILOGUE,
+      normOut: [false],
+    },
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: rowsSource,
     libs: (p) => [activations, epilogue, ...(p.norm ? [workgroupReduce] : [])],
-    counts: (p) => ({ R: p.rows, C: ROWS_COLUMNS }),
+    counts: (p) => ({ R: p.rows, C: ROWS_COLUMNS, WG: p.split ? 64 : ROWS_UNSPLIT_WG }),
   }),
 };
 
@@ -131,8 +144,10 @@ export const linearKernels = {
 const ROWS_PER_PASS = 8;
 /** The most rows `rows` is chosen for by default (see defaultVariant). */
 const ROWS_MAX = ROWS_PER_PASS;
-/** linear-rows' columns per workgroup. */
+/** linear-rows' columns per workgroup (split) or per invocation. */
 const ROWS_COLUMNS = 4;
+/** Invocations per workgroup of linear-rows without `split` (4 columns each): 64 columns, 12 workgroups at N = 768. */
+const ROWS_UNSPLIT_WG = 16;
 
 export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
@@ -217,7 +232,9 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
   }
   if (variant === 'rows' && norm?.out) throw new ShapeError('linear: the rows variant cannot write x̂ (norm.out)');
-  const tilesN = variant === 'rows' ? Math.ceil(N / ROWS_COLUMNS) : Math.ceil(N / TILE);
+  const split = opts.split ?? !gpu.caps.cpuAdapter;
+  const columnsPerGroup = split ? ROWS_COLUMNS : ROWS_COLUMNS * ROWS_UNSPLIT_WG;
+  const tilesN = variant === 'rows' ? Math.ceil(N / columnsPerGroup) : Math.ceil(N / TILE);
   const tiles = variant === 'rows' ? tilesN : tilesN * Math.ceil(M / TILE);
   const args = {
     bindings: {
@@ -260,7 +277,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const wordStride = ((vec4 ? K / 4 : K) * step) | 0;
   if (variant === 'rows') {
     const rows = Math.min(M, ROWS_PER_PASS) as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
-    const rowsParams = { weight: wt, vec4, rows, ...epilogueParams, normOut: false } as const;
+    const rowsParams = { weight: wt, vec4, rows, split, ...epilogueParams, normOut: false } as const;
     linearKernels.rows.dispatch(gpu, rowsParams, { ...args, uniforms: { ...args.uniforms, x_stride: wordStride } });
   } else if (variant === 'tiled') {
     // The tiled kernel stages scalars; only the blocked one reads vec4s.

@@ -119,17 +119,22 @@ const NORM_SPECS: NormSpec[] = [
   { name: 'M=41 41x40x9, q4, quickgelu', lead: [41], K: 40, N: 9, activation: 'quickgelu', weight: 'q4', seed: 44 },
 ];
 
+/** Both of rows' shapes, whichever this adapter would pick: whole dot products per invocation, or split. */
+const SPLITS = [false, true];
+
 const cases: KernelCase[] = [
-  ...SPECS.map((s): KernelCase => ({
-    kernel: 'linear-rows',
-    name: `rows: ${s.name}`,
-    run: (gpu) => runLinear(gpu, s, 'rows'),
-  })),
-  ...NORM_SPECS.map((s): KernelCase => ({
-    kernel: 'linear-rows',
-    name: `rows, LayerNorm fused: ${s.name}`,
-    run: (gpu) => runNorm(gpu, s, 'rows'),
-  })),
+  ...SPLITS.flatMap((split) => [
+    ...SPECS.map((s): KernelCase => ({
+      kernel: 'linear-rows',
+      name: `rows${split ? ', split' : ''}: ${s.name}`,
+      run: (gpu) => runLinear(gpu, s, { variant: 'rows', split }),
+    })),
+    ...NORM_SPECS.map((s): KernelCase => ({
+      kernel: 'linear-rows',
+      name: `rows${split ? ', split' : ''}, LayerNorm fused: ${s.name}`,
+      run: (gpu) => runNorm(gpu, s, { variant: 'rows', split }),
+    })),
+  ]),
   {
     kernel: 'linear-rows',
     name: 'rows refuses to write x̂ (norm.out) with a ShapeError',
