@@ -1,6 +1,6 @@
 // linear for a few rows (a GEMV shape: the poolers' and heads' M = B rows): the same computation as
-// linear-blocked.wgsl, y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n], with the
-// reduction over k split across the invocations of a workgroup.
+// linear-blocked.wgsl, y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n], in workgroups
+// of few columns for all rows.
 // Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
 //            multiple: every rowStep-th row of a longer x)
@@ -12,17 +12,24 @@
 //   residual [M, out_stride] f32, same layout as y       (residual)
 //   ln_weight, ln_bias [K] f32 (XV words): x is LayerNorm'd (eps p.eps) on load (norm; x̂ is not written here)
 //   y        [M, out_stride] f32; columns [off, off + N) are written
-//   params   uniform Params (p.tiles: workgroups, one per 4 columns)
+//   params   uniform Params (p.tiles: workgroups, one per 4 columns (split) or per 4·WG columns)
 // Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
-// time); bias, residual, activation, norm. R (a `#for` count, 1..8) is the rows summed per pass over w. Needs
-// shaders/lib/activations.wgsl in front (and lib/workgroup-reduce.wgsl with norm).
-// Workgroup: 64 invocations own 4 columns of y for all M rows. Per pass of R rows, invocation t sums the k-steps
-// t, t + 64, ... of R rows x 4 columns in registers (neighbouring invocations read neighbouring words of each
-// weight row), the 64 partial vec4s of each row meet in workgroup memory, and invocation i < R adds them up and
-// writes row i's 4 columns. Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
-// Why this shape: with M <= 8 the 64 x 64 tiles of linear-blocked / linear-tiled compute 8 (or 64) rows for each
-// one kept and give a GPU ceil(N / 64) workgroups (12 for N = 768); 4 columns a workgroup give N / 4 (192), each
-// weight row is read once per pass and all of a workgroup's invocations share the work of one dot product.
+// time); split; bias, residual, activation, norm. Counts: R (1..8) rows summed per pass over w, C = 4 columns per
+// invocation, WG invocations. Needs shaders/lib/activations.wgsl in front (and lib/workgroup-reduce.wgsl with
+// norm, whose workgroup sums give the LayerNorm statistics).
+// Workgroup, split (GPUs; WG = 64): the workgroup owns 4 columns of y for all M rows. Per pass of R rows,
+// invocation t sums the k-steps t, t + 64, ... of R rows x 4 columns in registers (neighbouring invocations read
+// neighbouring words of each weight row), the 64 partial vec4s of each row meet in workgroup memory, and
+// invocation i < R adds them up and writes row i's 4 columns.
+// Workgroup, not split (CPU adapters; WG = 16): invocation t owns 4 columns for all M rows and sums whole dot
+// products, R rows at a time, with no workgroup memory and no barrier.
+// Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
+// Why these shapes: with M <= 8 the 64 x 64 tiles of linear-blocked / linear-tiled compute 8 (or 64) rows for
+// each one kept and give a GPU ceil(N / 64) workgroups (12 at N = 768); split, 4 columns a workgroup give N / 4
+// (192), each weight row read once per pass and the work of one dot product shared by 64 invocations. On
+// SwiftShader a workgroup's barriers and serial tail cost more than its dot products at these sizes (measured:
+// split 25 ms, not split 2.6 ms, blocked 60 ms for 1 x 768 x 768), so there each invocation sums whole products
+// and a workgroup covers 64 columns (16 invocations measured ahead of 4 and 64).
 
 #if vec4
 alias XV = vec4f;

@@ -100,8 +100,9 @@ const EPILOGUE = {
   normOut: [false, true],
 } as const;
 
-/** Both variants cover a 64 x 64 tile of y per workgroup. */
+/** `blocked` and `tiled` cover a 64 x 64 tile of y per workgroup; `tiled`, a 16 x 64 one up to this many rows. */
 const TILE = 64;
+const TILED_SMALL_M = 64;
 
 export const linearKernels = {
   blocked: declareKernel({
@@ -116,11 +117,12 @@ export const linearKernels = {
   }),
   tiled: declareKernel({
     name: 'linear-tiled',
-    params: { weight: WEIGHTS, ...EPILOGUE },
+    params: { weight: WEIGHTS, tileRows: [16, 64], ...EPILOGUE },
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: tiledSource,
     libs: () => [activations, epilogue],
+    counts: (p) => ({ TM: p.tileRows }),
   }),
   rows: declareKernel({
     name: 'linear-rows',
@@ -235,7 +237,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   const split = opts.split ?? !gpu.caps.cpuAdapter;
   const columnsPerGroup = split ? ROWS_COLUMNS : ROWS_COLUMNS * ROWS_UNSPLIT_WG;
   const tilesN = variant === 'rows' ? Math.ceil(N / columnsPerGroup) : Math.ceil(N / TILE);
-  const tiles = variant === 'rows' ? tilesN : tilesN * Math.ceil(M / TILE);
+  const tileRows = variant === 'tiled' && M <= TILED_SMALL_M ? 16 : TILE;
+  const tiles = variant === 'rows' ? tilesN : tilesN * Math.ceil(M / tileRows);
   const args = {
     bindings: {
       x,
@@ -281,7 +284,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     linearKernels.rows.dispatch(gpu, rowsParams, { ...args, uniforms: { ...args.uniforms, x_stride: wordStride } });
   } else if (variant === 'tiled') {
     // The tiled kernel stages scalars; only the blocked one reads vec4s.
-    linearKernels.tiled.dispatch(gpu, { weight: wt, ...epilogueParams }, args);
+    linearKernels.tiled.dispatch(gpu, { weight: wt, tileRows, ...epilogueParams }, args);
   } else {
     const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
