@@ -3,7 +3,7 @@
 // Three variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive), `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs) and
 // `rows` (shaders/linear-rows.wgsl, a GEMV shape for a few rows: the poolers and heads), chosen from M.
-// The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which both variants
+// The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which every variant
 // dequantize as they load it: no dequantized copy of a weight is ever written.
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
@@ -16,9 +16,11 @@ import rowsSource from '../../shaders/linear-rows.wgsl?raw';
 import workgroupReduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import { Q4_BLOCK } from '../common/quantize';
 import { declareKernel } from './program';
+import { linearShape, ROWS_UNSPLIT_WG, type LinearVariant } from './linear-shape';
+
+export type { LinearVariant };
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
-export type LinearVariant = 'blocked' | 'tiled' | 'rows';
 
 export interface LinearOptions {
   /** [N] f32, added before the activation. */
@@ -40,7 +42,7 @@ export interface LinearOptions {
    * input): M = rows / rowStep, and the output is [M, N]. Not with `norm.out`.
    */
   rowStep?: number;
-  /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
+  /** Force a variant (tests, benchmarks); by default chosen from M and the adapter (./linear-shape.ts). */
   variant?: LinearVariant;
   /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
   subgroups?: boolean;
@@ -100,20 +102,23 @@ const EPILOGUE = {
   normOut: [false, true],
 } as const;
 
-/** `blocked` and `tiled` cover a 64 x 64 tile of y per workgroup; `tiled`, a 16 x 64 one up to this many rows. */
-const TILE = 64;
-const TILED_SMALL_M = 64;
-
 export const linearKernels = {
   blocked: declareKernel({
     name: 'linear-blocked',
-    params: { weight: WEIGHTS, vec4: [false, true], subgroups: [false, true], pairs: [false, true], ...EPILOGUE },
+    params: {
+      weight: WEIGHTS,
+      vec4: [false, true],
+      subgroups: [false, true],
+      pairs: [false, true],
+      height: [1, 2, 3, 4, 5, 6, 7, 8],
+      ...EPILOGUE,
+    },
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: blockedSource,
     libs: () => [activations, epilogue],
-    // Rows (and columns) of y one invocation computes: the `#for i < R` blocks.
-    counts: () => ({ R: 8 }),
+    // Rows (and columns) of y one invocation computes: the `#for i < R` blocks; H, the workgroup's height.
+    counts: (p) => ({ R: 8, H: p.height }),
   }),
   tiled: declareKernel({
     name: 'linear-tiled',
@@ -138,18 +143,9 @@ export const linearKernels = {
     bindings: BINDINGS,
     source: rowsSource,
     libs: (p) => [activations, epilogue, ...(p.norm ? [workgroupReduce] : [])],
-    counts: (p) => ({ R: p.rows, C: ROWS_COLUMNS, WG: p.split ? 64 : ROWS_UNSPLIT_WG }),
+    counts: (p) => ({ R: p.rows, C: 4, WG: p.split ? 64 : ROWS_UNSPLIT_WG }),
   }),
 };
-
-/** linear-rows sums at most this many rows per pass over the weight (its `rows` parameter). */
-const ROWS_PER_PASS = 8;
-/** The most rows `rows` is chosen for by default (see defaultVariant). */
-const ROWS_MAX = ROWS_PER_PASS;
-/** linear-rows' columns per workgroup (split) or per invocation. */
-const ROWS_COLUMNS = 4;
-/** Invocations per workgroup of linear-rows without `split` (4 columns each): 64 columns, 12 workgroups at N = 768. */
-const ROWS_UNSPLIT_WG = 16;
 
 export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOptions = {}): GpuTensor {
   if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
@@ -229,16 +225,12 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   gpu.checkBindingSize(`linear: out [${out.shape.join(', ')}]`, out.byteLength);
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
 
-  const variant = opts.variant ?? defaultVariant(gpu, M, !!norm?.out);
+  const shape = linearShape(gpu, M, N, { variant: opts.variant, split: opts.split, normOut: !!norm?.out });
+  const { variant, tilesN, tiles } = shape;
   if (variant !== 'blocked' && variant !== 'tiled' && variant !== 'rows') {
     throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
   }
   if (variant === 'rows' && norm?.out) throw new ShapeError('linear: the rows variant cannot write x̂ (norm.out)');
-  const split = opts.split ?? !gpu.caps.cpuAdapter;
-  const columnsPerGroup = split ? ROWS_COLUMNS : ROWS_COLUMNS * ROWS_UNSPLIT_WG;
-  const tilesN = variant === 'rows' ? Math.ceil(N / columnsPerGroup) : Math.ceil(N / TILE);
-  const tileRows = variant === 'tiled' && M <= TILED_SMALL_M ? 16 : TILE;
-  const tiles = variant === 'rows' ? tilesN : tilesN * Math.ceil(M / tileRows);
   const args = {
     bindings: {
       x,
@@ -277,31 +269,22 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
   const vec4 = K % 4 === 0;
-  const wordStride = ((vec4 ? K / 4 : K) * step) | 0;
+  // blocked and rows read x in XV words (vec4s where K % 4 == 0).
+  const wordArgs = { ...args, uniforms: { ...args.uniforms, x_stride: ((vec4 ? K / 4 : K) * step) | 0 } };
   if (variant === 'rows') {
-    const rows = Math.min(M, ROWS_PER_PASS) as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
-    const rowsParams = { weight: wt, vec4, rows, split, ...epilogueParams, normOut: false } as const;
-    linearKernels.rows.dispatch(gpu, rowsParams, { ...args, uniforms: { ...args.uniforms, x_stride: wordStride } });
+    const rowsParams = { weight: wt, vec4, rows: shape.rowsPerPass, split: shape.split, ...epilogueParams };
+    linearKernels.rows.dispatch(gpu, { ...rowsParams, normOut: false }, wordArgs);
   } else if (variant === 'tiled') {
     // The tiled kernel stages scalars; only the blocked one reads vec4s.
-    linearKernels.tiled.dispatch(gpu, { weight: wt, tileRows, ...epilogueParams }, args);
+    linearKernels.tiled.dispatch(gpu, { weight: wt, tileRows: shape.tileRows, ...epilogueParams }, args);
   } else {
     const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
     const pairs = quant && vec4 && K % 8 === 0;
-    const blockedArgs = { ...args, uniforms: { ...args.uniforms, x_stride: wordStride } };
-    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, blockedArgs);
+    const blockedParams = { weight: wt, vec4, subgroups, pairs, height: shape.height, ...epilogueParams };
+    linearKernels.blocked.dispatch(gpu, blockedParams, wordArgs);
   }
   return out;
-}
-
-/**
- * The variant for M rows when none is forced: `rows` up to ROWS_MAX rows (not with norm.out), else `blocked` on
- * CPU adapters and `tiled` on GPUs.
- */
-function defaultVariant(gpu: Gpu, M: number, normOut: boolean): LinearVariant {
-  if (M <= ROWS_MAX && !normOut) return 'rows';
-  return gpu.caps.cpuAdapter ? 'blocked' : 'tiled';
 }
 
 /** linear-blocked's subgroup path needs subgroups of exactly 4 lanes (SwiftShader's SIMD width). */
