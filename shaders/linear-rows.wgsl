@@ -27,9 +27,9 @@
 // Why these shapes: with M <= 8 the 64 x 64 tiles of linear-blocked / linear-tiled compute 8 (or 64) rows for
 // each one kept and give a GPU ceil(N / 64) workgroups (12 at N = 768); split, 4 columns a workgroup give N / 4
 // (192), each weight row read once per pass and the work of one dot product shared by 64 invocations. On
-// SwiftShader a workgroup's barriers and serial tail cost more than its dot products at these sizes (measured:
-// split 25 ms, not split 2.6 ms, blocked 60 ms for 1 x 768 x 768), so there each invocation sums whole products
-// and a workgroup covers 64 columns (16 invocations measured ahead of 4 and 64).
+// SwiftShader a workgroup's barriers and serial tail cost more than its dot products at these sizes (measured at
+// 1 x 768 x 768: split 25 ms, not split 2.6 ms, blocked with a 64-row tile 60 ms), so there each invocation sums
+// whole products and a workgroup covers 64 columns (16 invocations measured ahead of 4 and 64).
 
 #if vec4
 alias XV = vec4f;
@@ -56,7 +56,9 @@ fn load_w(i: u32, s: u32) -> vec4f { return w[i]; }
 fn load_w(i: u32, s: u32) -> vec4f { let h = w[i]; return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
 #elif weight == q8 && vec4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(w[i]) << vec4u(24u, 16u, 8u, 0u)) >> vec4u(24u)); }
+fn load_w(i: u32, s: u32) -> vec4f {
+  return vec4f(bitcast<vec4i>(vec4u(w[i]) << vec4u(24u, 16u, 8u, 0u)) >> vec4u(24u));
+}
 #elif weight == q4 && vec4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> vec4f {
@@ -110,8 +112,10 @@ fn row_stats(start: u32, kv: u32, t: u32) -> vec3f {
 
 // Invocations per workgroup.
 const WG = {WG}u;
-// Each invocation's C column sums of the pass's rows: [R rows][WG invocations] (split).
+#if split
+// Each invocation's C column sums of the pass's rows: [R rows][WG invocations].
 var<workgroup> sums: array<vec4f, {R} * {WG}>;
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
