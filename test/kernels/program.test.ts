@@ -82,14 +82,11 @@ describe('declareKernel', () => {
       ];
       for (const [vec4, subgroups, pairs] of reads) {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
-        for (const norm of [false, true]) {
-          const epilogue = { bias: true, residual: true, activation: 'gelu', norm, normOut: norm } as const;
-          const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, height: 8, ...epilogue });
-          expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
-          expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
-          expect(code).toContain('return gelu_erf(v);');
-          expect(code.includes('x_normed[')).toBe(norm);
-        }
+        const epilogue = { bias: true, residual: true, activation: 'gelu', norm: false, normOut: false } as const;
+        const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, height: 8, ...epilogue });
+        expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
+        expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
+        expect(code).toContain('return gelu_erf(v);');
       }
     }
   });
