@@ -43,7 +43,6 @@ export async function matchTexts(
   const task = { signal, onProgress: opts?.onProgress };
   const stage = 'matching captions';
   checkAbort(signal);
-  task.onProgress?.({ stage, done: 0, total: texts.length });
   const pixels = await ctx.pixels([image]);
   const features = await ctx.model.imageFeatures(pixels, passOptions(task, stage, 0, texts.length, 0));
   try {
