@@ -84,7 +84,7 @@ describe('declareKernel', () => {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
         for (const norm of [false, true]) {
           const epilogue = { bias: true, residual: true, activation: 'gelu', norm, normOut: norm } as const;
-          const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, ...epilogue });
+          const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, height: 8, ...epilogue });
           expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
           expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
           expect(code).toContain('return gelu_erf(v);');

@@ -11,6 +11,7 @@ import { l2NormalizeCheck } from './l2-normalize';
 import { layerNormCheck } from './layernorm';
 import { linearCheck } from './linear';
 import { linearNormCheck } from './linear-norm';
+import { linearRowsCheck } from './linear-rows';
 import { patchEmbedCheck } from './patch-embed';
 import { softmaxCheck } from './softmax';
 import { takeTokenCheck } from './take-token';
@@ -19,6 +20,7 @@ import { textEmbeddingsCheck } from './text-embeddings';
 export const kernelChecks: readonly KernelCheck[] = [
   linearCheck,
   linearNormCheck,
+  linearRowsCheck,
   patchEmbedCheck,
   addCheck,
   takeTokenCheck,
