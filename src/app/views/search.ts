@@ -184,6 +184,8 @@ export function searchView(ctx: AppContext): TaskView {
           progress.value = progressValue(r);
           progress.dataset.done = String(r.done);
           progress.dataset.total = String(r.total);
+          if (r.pass) progress.dataset.pass = `${r.pass.done}/${r.pass.total}`;
+          else delete progress.dataset.pass;
           const pass = r.pass ? ` (pass: ${r.pass.done} of ${r.pass.total} steps)` : '';
           progressLabel.textContent = `${r.done} of ${r.total} indexed${pass} · ${formatMs(performance.now() - started)}`;
           return;
