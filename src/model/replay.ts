@@ -144,7 +144,8 @@ export class PassStages {
 
   /** A stage's work is submitted: wait for the GPU, report it, and stop here if the caller cancelled. */
   async done(): Promise<void> {
-    if (!this.staged) return;
+    // A pass of image features and their heads alone has no stage to report.
+    if (!this.staged || this.finished === this.names.length) return;
     await this.gpu.device.queue.onSubmittedWorkDone();
     const n = ++this.finished;
     this.opts.onStage?.(n, this.names.length, this.names[n - 1]);

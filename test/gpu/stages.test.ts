@@ -119,6 +119,21 @@ describe('forward in stages', () => {
     expect(model.gpu.pool.stats().inUseBytes).toBe(before);
   });
 
+  it('reports no stage for a pass that reads given image features alone', async () => {
+    const features = await model.imageFeatures(inputs.pixelValues!);
+    const ticks: string[] = [];
+    try {
+      const got = await model.forward(
+        { image: features },
+        { outputs: ['itc_image'], onStage: (d, t) => ticks.push(`${d}/${t}`) },
+      );
+      expect(got.get('itc_image')!.shape).toEqual([2, 16]);
+    } finally {
+      features.dispose();
+    }
+    expect(ticks).toEqual([]);
+  });
+
   it('groups the image tower evenly, at most IMAGE_STAGE_LAYERS layers a stage', () => {
     expect(IMAGE_STAGE_LAYERS).toBe(3);
     expect(imageStageStarts(12)).toEqual([0, 3, 6, 9]);
