@@ -26,7 +26,7 @@ import { flag, intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower bench-model [--preset ${Object.keys(PRESETS).join('|')} | --model DIR] [--image-size S]
          [--batch B] [--tokens L] [--iterations N] [--dtype f32|f16|q8|q4[,...]] [--limits adapter|default]
-         [--profile] [--staged] [--outputs a,b,...] [--json]`;
+         [--kernels cpu|gpu] [--profile] [--staged] [--outputs a,b,...] [--json]`;
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
@@ -73,7 +73,7 @@ export interface BenchRecord {
 
 export default async function benchModel(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['preset', 'model', 'image-size', 'batch', 'tokens', 'iterations', 'dtype', 'limits', 'outputs'],
+    values: ['preset', 'model', 'image-size', 'batch', 'tokens', 'iterations', 'dtype', 'limits', 'outputs', 'kernels'],
     flags: ['profile', 'staged', 'json', 'help'],
   });
   if (flag(args, 'help')) {
@@ -89,6 +89,7 @@ export default async function benchModel(argv: string[]): Promise<number> {
     iterations: intOption(args, 'iterations', 3)!,
     dtypes: option(args, 'dtype', 'f32')!.split(','),
     limits: option(args, 'limits', 'adapter')!,
+    kernels: option(args, 'kernels'),
     profile: flag(args, 'profile'),
     staged: flag(args, 'staged'),
     outputs: option(args, 'outputs')?.split(','),
@@ -108,6 +109,8 @@ export interface BenchOptions {
   iterations: number;
   dtypes: string[];
   limits: string;
+  /** Kernel variants as for a CPU adapter or a GPU (default: the adapter's). */
+  kernels?: string;
   profile: boolean;
   /** Run each forward in stages (onStage), as the task API does. */
   staged?: boolean;
@@ -128,6 +131,10 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
       `--dtype takes ${WEB_DTYPES.join(', ')} or a comma list of them, got ${JSON.stringify(unknown)}`,
     );
   if (o.limits !== 'adapter' && o.limits !== 'default') throw new UsageError('--limits must be adapter or default');
+  const kernels: { kernels?: 'cpu' | 'gpu' } = {};
+  if (o.kernels === 'cpu' || o.kernels === 'gpu') kernels.kernels = o.kernels;
+  else if (o.kernels !== undefined)
+    throw new UsageError(`--kernels must be cpu or gpu, got ${JSON.stringify(o.kernels)}`);
   if (o.batch < 1 || o.iterations < 1 || (o.tokens !== undefined && o.tokens < 2))
     throw new UsageError('--batch, --tokens and --iterations must be positive (tokens >= 2)');
   if (o.imageSize !== undefined && o.model) throw new UsageError('--image-size is for the random presets');
@@ -139,7 +146,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
   // A preset's token count is checked before its weights are made; a model's once its config is read.
   if (presetConfig) textLength(presetConfig, o.tokens, preset);
 
-  const gpu = await createNodeGpu({ limits: o.limits, profile: o.profile, cpuClock: cpuNow });
+  const gpu = await createNodeGpu({ limits: o.limits, profile: o.profile, cpuClock: cpuNow, ...kernels });
   try {
     o.log(
       `device: ${gpu.adapterDescription}; max binding ${mib(gpu.caps.maxStorageBufferBindingSize)}` +

@@ -15,7 +15,10 @@ export interface GpuCaps {
   minUniformBufferOffsetAlignment: number;
   /** vendor / architecture / device / description, as the adapter reports them. */
   adapter: { vendor: string; architecture: string; device: string; description: string };
-  /** A CPU implementation (SwiftShader, llvmpipe...): kernels prefer variants without workgroup barriers. */
+  /**
+   * Kernels are chosen for a CPU implementation (SwiftShader, llvmpipe...): variants without workgroup barriers,
+   * LayerNorms as passes of their own. Detected from the adapter unless DeviceRequest.kernels says otherwise.
+   */
   cpuAdapter: boolean;
 }
 
@@ -37,6 +40,12 @@ export interface DeviceRequest {
    * @default none
    */
   disableFeatures?: GPUFeatureName[];
+  /**
+   * Choose kernel variants as for a CPU adapter or a GPU whatever the adapter is (benchmarks, tests: the GPU's
+   * plan, dispatches included, can be traced on SwiftShader).
+   * @default from the adapter
+   */
+  kernels?: 'cpu' | 'gpu';
 }
 
 export interface AcquiredDevice {
@@ -104,8 +113,10 @@ export async function requestGpuDevice(req: DeviceRequest = {}): Promise<Acquire
       description: info.description ?? '',
     },
     cpuAdapter:
-      /swiftshader|llvmpipe|lavapipe|warp|software|cpu/.test(text) ||
-      (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+      req.kernels !== undefined
+        ? req.kernels === 'cpu'
+        : /swiftshader|llvmpipe|lavapipe|warp|software|cpu/.test(text) ||
+          (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
   };
   if (caps.maxComputeInvocationsPerWorkgroup < 256 || caps.maxComputeWorkgroupStorageSize < 16384) {
     throw new LimitError(

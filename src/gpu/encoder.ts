@@ -9,6 +9,8 @@ import type { GpuTimer } from './timing';
 export class CommandRecorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline set last in `pass`: consecutive dispatches of one kernel set it once. */
+  private passPipeline: GPUComputePipeline | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -17,11 +19,19 @@ export class CommandRecorder {
   ) {}
 
   dispatch(d: RecordedDispatch): void {
-    const pass = this.timer ? this.timer.beginPass(this.commandEncoder(), d.timed) : this.computePass();
-    pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(d.x, d.y, d.z);
-    if (this.timer) pass.end();
+    if (this.timer) {
+      const pass = this.timer.beginPass(this.commandEncoder(), d.timed);
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.x, d.y, d.z);
+      pass.end();
+    } else {
+      const pass = this.computePass();
+      if (this.passPipeline !== d.pipeline) pass.setPipeline(d.pipeline);
+      this.passPipeline = d.pipeline;
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.x, d.y, d.z);
+    }
     this.count.dispatches++;
   }
 
@@ -52,5 +62,6 @@ export class CommandRecorder {
   private endPass(): void {
     this.pass?.end();
     this.pass = null;
+    this.passPipeline = null;
   }
 }
