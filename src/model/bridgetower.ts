@@ -6,7 +6,7 @@
 // given a signal or a stage callback, it submits per stage instead (text tower, image tower, cross-modal layers,
 // second image) and waits for each, so progress ticks within a pass and a Cancel stops it at the next stage.
 // The first pass of a plan is captured and the next passes of that plan replay it (src/gpu/recording.ts).
-import { AbortedError } from '../errors';
+import { AbortedError, ConfigError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
@@ -23,8 +23,11 @@ import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
 import { broadcastBatch, CrossModalStack } from './cross-stack';
 import { Heads } from './heads';
 import {
+  COMPUTE_PRECISIONS,
   ImageFeatures,
   type CompileOptions,
+  type ComputePrecision,
+  type ModelOptions,
   type ForwardInputs,
   type ForwardOptions,
   type HostArray,
@@ -84,15 +87,17 @@ export class BridgeTowerModel {
     readonly gpu: Gpu,
     readonly weights: ModelWeights,
     config: BridgeTowerConfig,
+    /** The storage of the activations between matrix products (ModelOptions.compute). */
+    readonly compute: ComputePrecision,
   ) {
     this.config = config;
     this.split = splitIndex(config);
     const grid = config.vision.imageSize / config.vision.patchSize;
     this.imageTokens = grid * grid + 1;
-    this.text = new RobertaTextTower(gpu, weights, config);
-    this.vision = new ClipVisionTower(gpu, weights, config);
+    this.text = new RobertaTextTower(gpu, weights, config, compute);
+    this.vision = new ClipVisionTower(gpu, weights, config, compute);
     this.heads = new Heads(gpu, weights, config);
-    this.cross = new CrossModalStack(gpu, weights, config, this.heads);
+    this.cross = new CrossModalStack(gpu, weights, config, this.heads, compute);
     this.known = knownOutputs(config);
     this.recordings = new KeptPasses(gpu);
   }
@@ -113,10 +118,12 @@ export class BridgeTowerModel {
   }
 
   /** Upload the weights once; the WeightSet can be closed afterwards. */
-  static async load(gpu: Gpu, weightSet: WeightSet, opts: WeightUploadOptions = {}): Promise<BridgeTowerModel> {
+  static async load(gpu: Gpu, weightSet: WeightSet, opts: WeightUploadOptions & ModelOptions = {}) {
     const c = weightSet.config;
     checkConfig(c, weightSet.source);
-    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, weightSet, c, opts), c);
+    const compute = opts.compute ?? 'f32';
+    if (!COMPUTE_PRECISIONS.includes(compute)) throw new ConfigError(`compute must be f32 or f16, got ${compute}`);
+    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, weightSet, c, opts), c, compute);
   }
 
   /** Every output name this model can produce. */

@@ -83,7 +83,15 @@ describe('declareKernel', () => {
       for (const [vec4, subgroups, pairs] of reads) {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
         for (const norm of [false, true]) {
-          const epilogue = { bias: true, residual: true, activation: 'gelu', norm, normOut: norm } as const;
+          const epilogue = {
+            bias: true,
+            residual: true,
+            activation: 'gelu',
+            norm,
+            normOut: norm,
+            input: 'f32',
+            output: 'f32',
+          } as const;
           const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, ...epilogue });
           expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
           expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);

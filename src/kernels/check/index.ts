@@ -10,6 +10,7 @@ import type { KernelCase, KernelCheck } from './harness';
 import { l2NormalizeCheck } from './l2-normalize';
 import { layerNormCheck } from './layernorm';
 import { linearCheck } from './linear';
+import { linearF16Check } from './linear-f16';
 import { linearNormCheck } from './linear-norm';
 import { patchEmbedCheck } from './patch-embed';
 import { softmaxCheck } from './softmax';
@@ -19,6 +20,7 @@ import { textEmbeddingsCheck } from './text-embeddings';
 export const kernelChecks: readonly KernelCheck[] = [
   linearCheck,
   linearNormCheck,
+  linearF16Check,
   patchEmbedCheck,
   addCheck,
   takeTokenCheck,
