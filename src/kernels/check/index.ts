@@ -3,6 +3,7 @@
 // `bridgetower bench kernels` (src/cli/bench.ts) all iterate it. Not part of the library bundle.
 import { addCheck } from './add';
 import { attentionCheck, attentionProbsCheck } from './attention';
+import { attentionF16Check } from './attention-f16';
 import type { KernelBenchmark } from './benchmark';
 import { classPositionEmbedCheck } from './class-position-embed';
 import { concatCheck } from './concat';
@@ -29,6 +30,7 @@ export const kernelChecks: readonly KernelCheck[] = [
   l2NormalizeCheck,
   layerNormCheck,
   attentionCheck,
+  attentionF16Check,
   textEmbeddingsCheck,
   softmaxCheck,
   attentionProbsCheck,
