@@ -1,4 +1,5 @@
-// linear, register-blocked (no workgroup memory, no barriers: the variant for CPU adapters such as SwiftShader).
+// linear, register-blocked (no workgroup tiles, no barriers in its loop: the variant for CPU adapters such as
+// SwiftShader).
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
@@ -116,7 +117,10 @@ fn q4x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(28u, 24
 @group(0) @binding(#) var<storage, read> ln_weight: array<XV>;
 @group(0) @binding(#) var<storage, read> ln_bias: array<XV>;
 // The LayerNorm of the row starting at XV index `start`, as layernorm-rows.wgsl computes it (two passes on values
-// shifted by the row's first element): vec3f(pivot, shift, 1/σ).
+// shifted by the row's first element): vec3f(pivot, shift, 1/σ). Each invocation computes one of the tile's 64 rows
+// and shares it through `stats`, so a row is read twice per workgroup for its statistics, not by each of the
+// 8 invocations that use it.
+var<workgroup> stats: array<vec3f, 64>;
 fn row_stats(start: u32, kv: u32) -> vec3f {
   let pivot = first(raw_x(start));
   var s = XV(0.0);
@@ -129,7 +133,7 @@ fn row_stats(start: u32, kv: u32) -> vec3f {
   }
   return vec3f(pivot, shift, 1.0 / sqrt(total(q) / f32(p.K) + p.eps));
 }
-fn normed(v: XV, st: vec3f, k: u32) -> XV { return ((v - st.x) - st.y) * st.z * ln_weight[k] + ln_bias[k]; }
+fn normed(v: XV, st: vec3f, g: XV, h: XV) -> XV { return ((v - st.x) - st.y) * st.z * g + h; }
 #endif
 #if normOut
 @group(0) @binding(#) var<storage, read_write> x_normed: array<XV>;
@@ -164,8 +168,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let sr{j} = min(n0 + {j}u, p.N - 1u) * p.blocks;
 #endfor
 #if norm
+  // Uniform per workgroup (the early return above is too), so the barrier is in uniform control flow.
+  let own = lid.y * 8u + lid.x;
+  stats[own] = row_stats(min((tile / p.tiles_n) * 64u + own, p.M - 1u) * p.x_stride, kv);
+  workgroupBarrier();
 #for i < R
-  let st{i} = row_stats(xr{i}, kv);
+  let st{i} = stats[lid.y * 8u + {i}u];
 #endfor
 #endif
 #if normOut
@@ -195,10 +203,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     let d{j} = load_w(wr{j} + k1, sr{j} + k1 / KB);
 #endfor
 #endif
+#if norm
+    // The LayerNorm's weight and bias at both k-steps, loaded once for the 8 rows.
+    let g = ln_weight[k];
+    let h = ln_bias[k];
+    let g1 = ln_weight[k1];
+    let h1 = ln_bias[k1];
+#endif
 #for i < R
 #if norm
-    let a{i} = normed(fetch_x(xr{i} + k), st{i}, k);
-    let e{i} = select(XV(0.0), normed(fetch_x(xr{i} + k1), st{i}, k1), has1);
+    let a{i} = normed(fetch_x(xr{i} + k), st{i}, g, h);
+    let e{i} = select(XV(0.0), normed(fetch_x(xr{i} + k1), st{i}, g1, h1), has1);
 #else
     let a{i} = fetch_x(xr{i} + k);
     let e{i} = select(XV(0.0), fetch_x(xr{i} + k1), has1);
