@@ -3,7 +3,8 @@
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
-//            multiple: every rowStep-th row of a longer x)
+//            multiple: every rowStep-th row of a longer x); or (input f16; not with norm) halves packed two per
+//            u32 word, a vec2u per vec4 when vec4, x_stride then counting vec4s or halves
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order (src/spec/quantize.ts)
 //   w_scale  q8: [N] f32, one per row, applied to the finished dot product;
@@ -12,7 +13,8 @@
 //   residual [M, out_stride] f32, same layout as y       (residual)
 //   ln_weight, ln_bias [K] f32: x is LayerNorm'd (eps p.eps) on load, x̂ = (x - mean)/σ·ln_weight + ln_bias (norm)
 //   x_normed [M, K] f32: x̂ written by the first column of tiles (normOut; with norm)
-//   y        [M, out_stride] f32; columns [off, off + N) are written
+//   y        [M, out_stride] f32, or f16 packed two per u32 word (output f16, see lib/linear-epilogue.wgsl);
+//            columns [off, off + N) are written
 //   params   uniform Params
 // With norm, y = act(x̂·Wᵀ + b) + residual: a LayerNorm fused into the linear that reads its output, and with
 // normOut the normalised rows kept for the other readers (a post-LN block's residual).
@@ -20,7 +22,8 @@
 // time); subgroups (with vec4: x is read one component per lane of a 4-lane subgroup and shared by broadcast;
 // needs subgroups of exactly 4 lanes holding consecutive invocations, as on SwiftShader); pairs (q8 / q4 with
 // K % 8 == 0: both k-steps of an iteration load at once, one vec2u of 8 int8 codes, or one u32 of 8 int4 codes
-// and one scale); bias, residual, activation. Needs shaders/lib/activations.wgsl in front.
+// and one scale); input / output (f32 or f16 storage of x / y; the arithmetic is f32 either way); bias, residual,
+// activation. Needs shaders/lib/activations.wgsl, lib/f16-words.wgsl and lib/linear-epilogue.wgsl in front.
 // The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
 // Workgroup: 8 x 8 invocations own a 64 x 64 tile of y; one invocation computes 8 rows x 8 columns, keeping the
 // 64 sums in registers, and reads each x and w value once per block. Blocks past M or N read clamped rows and
@@ -50,7 +53,24 @@ fn total(v: f32) -> f32 { return v; }
 const KB = 32u;
 #endif
 // fetch_x(i): x at XV index i as the multiply-adds use it; raw_x(i): the same value read by this invocation alone.
-#if vec4 && !subgroups
+#if input == f16 && vec4 && !subgroups
+@group(0) @binding(#) var<storage, read> x: array<vec2u>;
+fn fetch_x(i: u32) -> vec4f { return widen4(x[i]); }
+fn raw_x(i: u32) -> vec4f { return widen4(x[i]); }
+#elif input == f16 && !vec4
+@group(0) @binding(#) var<storage, read> x: array<u32>;
+fn fetch_x(i: u32) -> f32 { return unpack2x16float(x[i >> 1u])[i & 1u]; }
+fn raw_x(i: u32) -> f32 { return fetch_x(i); }
+#elif input == f16
+// f16 x with subgroups: lanes 0 and 1 load the two words of a vec4 of halves, which all four lanes then share.
+@group(0) @binding(#) var<storage, read> x: array<u32>;
+var<private> lane: u32;
+fn fetch_x(i: u32) -> vec4f {
+  let h = x[i * 2u + (lane & 1u)];
+  return widen4(vec2u(subgroupBroadcast(h, 0u), subgroupBroadcast(h, 1u)));
+}
+fn raw_x(i: u32) -> vec4f { return widen4(vec2u(x[i * 2u], x[i * 2u + 1u])); }
+#elif vec4 && !subgroups
 @group(0) @binding(#) var<storage, read> x: array<vec4f>;
 fn fetch_x(i: u32) -> vec4f { return x[i]; }
 fn raw_x(i: u32) -> vec4f { return x[i]; }
@@ -138,7 +158,11 @@ fn normed(v: XV, st: vec3f, g: XV, h: XV) -> XV { return ((v - st.x) - st.y) * s
 #if normOut
 @group(0) @binding(#) var<storage, read_write> x_normed: array<XV>;
 #endif
+#if output == f16
+@group(0) @binding(#) var<storage, read_write> y: array<atomic<u32>>;
+#else
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
+#endif
 
 // Row a against four columns.
 fn dot4(a: XV, b0: XV, b1: XV, b2: XV, b3: XV) -> vec4f {
@@ -230,8 +254,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   }
   let accs = array<vec4f, 16>(acc0_0, acc0_1, acc1_0, acc1_1, acc2_0, acc2_1, acc3_0, acc3_1, acc4_0, acc4_1, acc5_0, acc5_1, acc6_0, acc6_1, acc7_0, acc7_1);
   for (var i = 0u; i < 8u; i++) {
-    for (var j = 0u; j < 8u; j++) {
-      store(m0 + i, n0 + j, accs[i * 2u + j / 4u][j % 4u]);
-    }
+    store4(m0 + i, n0, accs[i * 2u]);
+    store4(m0 + i, n0 + 4u, accs[i * 2u + 1u]);
   }
 }

@@ -10,6 +10,7 @@ import type { Gpu } from '../gpu/runtime';
 import { GpuTensor, expectShape } from '../gpu/tensor';
 import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
+import f16Words from '../../shaders/lib/f16-words.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
 import { Q4_BLOCK } from '../common/quantize';
@@ -114,7 +115,7 @@ export const linearKernels = {
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: blockedSource,
-    libs: () => [activations, epilogue],
+    libs: () => [activations, f16Words, epilogue],
     // Rows (and columns) of y one invocation computes: the `#for i < R` blocks.
     counts: () => ({ R: 8 }),
   }),

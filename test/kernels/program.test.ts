@@ -82,19 +82,27 @@ describe('declareKernel', () => {
       ];
       for (const [vec4, subgroups, pairs] of reads) {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
-        for (const norm of [false, true]) {
+        // f16 x only without the fused LayerNorm (the wrapper refuses that pair).
+        const storages = [
+          ['f32', 'f32', false],
+          ['f32', 'f32', true],
+          ['f16', 'f16', false],
+          ['f32', 'f16', true],
+        ] as const;
+        for (const [input, output, norm] of storages) {
           const epilogue = {
             bias: true,
             residual: true,
             activation: 'gelu',
             norm,
             normOut: norm,
-            input: 'f32',
-            output: 'f32',
+            input,
+            output,
           } as const;
           const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, ...epilogue });
           expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
           expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
+          expect(code.match(/var<storage, read_write> y: array<atomic<u32>>/g) !== null).toBe(output === 'f16');
           expect(code).toContain('return gelu_erf(v);');
           expect(code.includes('x_normed[')).toBe(norm);
         }
