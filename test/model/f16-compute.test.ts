@@ -13,8 +13,9 @@ import { F16_TOLERANCE, loadFixtureModel, type VerifyOptions } from '../../src/v
 import { readSafetensorsFile } from '../../src/verify/load-model';
 import { testGpu } from '../gpu/node-gpu';
 
-const FIXTURES = readdirSync('test/fixtures').filter((f) =>
-  existsSync(join('test/fixtures', f, 'expected.safetensors')),
+// authors-bert holds a BERT text tower, which the model refuses (a ConfigError tested elsewhere): no forward to compare.
+const FIXTURES = readdirSync('test/fixtures').filter(
+  (f) => f !== 'authors-bert' && existsSync(join('test/fixtures', f, 'expected.safetensors')),
 );
 const TOP1 = ['vqa_logits', 'itm_logits', 'snli_logits', 'nlvr2_logits'];
 const MIN_COSINE = 0.999;
