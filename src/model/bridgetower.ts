@@ -118,12 +118,12 @@ export class BridgeTowerModel {
   }
 
   /** Upload the weights once; the WeightSet can be closed afterwards. */
-  static async load(gpu: Gpu, weightSet: WeightSet, opts: WeightUploadOptions & ModelOptions = {}) {
-    const c = weightSet.config;
-    checkConfig(c, weightSet.source);
+  static async load(gpu: Gpu, ws: WeightSet, opts: WeightUploadOptions & ModelOptions = {}): Promise<BridgeTowerModel> {
+    const c = ws.config;
+    checkConfig(c, ws.source);
     const compute = opts.compute ?? 'f32';
     if (!COMPUTE_PRECISIONS.includes(compute)) throw new ConfigError(`compute must be f32 or f16, got ${compute}`);
-    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, weightSet, c, opts), c, compute);
+    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, ws, c, opts), c, compute);
   }
 
   /** Every output name this model can produce. */
