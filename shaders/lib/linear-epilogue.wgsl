@@ -65,24 +65,21 @@ fn store_half(i: u32, v: f32) {
   atomicOr(&y[i >> 1u], (pack2x16float(vec2f(v, 0.0)) & 0xffffu) << shift);
 }
 
-// Columns n .. n + 3 of row m (those below N).
+// Columns n .. n + 3 of row m (the c of them below N): straight-line code, no private array (a per-lane gather
+// on CPU adapters). A column past N is finished as the last one (in range, never stored).
 fn store4(m: u32, n: u32, s: vec4f) {
   if (m >= p.M || n >= p.N) { return; }
   let i = m * p.out_stride + p.out_offset + n;
-  let count = min(p.N - n, 4u);
-  var v = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-  for (var c = 0u; c < count; c++) { v[c] = finish(n + c, i + c, s[c]); }
-  var c = 0u;
-  if ((i & 1u) == 1u) {
-    store_half(i, v[0]);
-    c = 1u;
-  }
-  for (; c < count; c += 2u) {
-    if (c + 1u < count) {
-      atomicStore(&y[(i + c) >> 1u], pack2x16float(vec2f(v[c], v[c + 1u])));
-    } else {
-      store_half(i + c, v[c]);
-    }
+  let c = min(p.N - n, 4u);
+  let j = min(vec3u(1u, 2u, 3u), vec3u(c - 1u));
+  let v = vec4f(finish(n, i, s.x), finish(n + j.x, i + j.x, s.y), finish(n + j.y, i + j.y, s.z), finish(n + j.z, i + j.z, s.w));
+  if ((i & 1u) == 0u) {
+    if (c >= 2u) { atomicStore(&y[i >> 1u], pack2x16float(v.xy)); } else { store_half(i, v.x); }
+    if (c == 4u) { atomicStore(&y[(i >> 1u) + 1u], pack2x16float(v.zw)); } else if (c == 3u) { store_half(i + 2u, v.z); }
+  } else {
+    store_half(i, v.x);
+    if (c >= 3u) { atomicStore(&y[(i + 1u) >> 1u], pack2x16float(v.yz)); } else if (c == 2u) { store_half(i + 1u, v.y); }
+    if (c == 4u) { store_half(i + 3u, v.w); }
   }
 }
 #endif
