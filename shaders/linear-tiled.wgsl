@@ -13,12 +13,14 @@
 //   y        [M, out_stride] f32, or f16 packed two per u32 word (output f16, see lib/linear-epilogue.wgsl);
 //            columns [off, off + N) are written
 //   params   uniform Params
-// Parameters: weight, input, output, bias, residual, activation, norm, normOut, as in linear-blocked.wgsl. Needs shaders/lib/activations.wgsl
-// in front.
-// Workgroup: 16 x 16 invocations own a 64 x 64 tile of y. Per step of 16 k, the workgroup stages x[64 rows, 16 k]
+// Parameters: weight, input, output, bias, residual, activation, norm, normOut, as in linear-blocked.wgsl; count
+// TM (16 or 64), the rows of a tile. Needs shaders/lib/activations.wgsl in front.
+// Workgroup: 16 x TM/4 invocations own a TM x 64 tile of y. Per step of 16 k, the workgroup stages x[TM rows, 16 k]
 // and w[64 columns, 16 k] in workgroup memory, k-major in vec4s of 4 rows (columns), each invocation writing one
-// whole vec4 of each; then every invocation accumulates its 4 rows x 4 columns with two vec4 reads per k. Workgroups are numbered flat over (x, y) so counts
-// above 65535 fold into y.
+// whole vec4 of x and 64 / TM of w; then every invocation accumulates its 4 rows x 4 columns with two vec4 reads
+// per k. TM = 16 is the shape for the text tower's M = 40 rows: 48 rows computed where 64 would be, and 3 x N / 64
+// workgroups instead of N / 64 (36 at N = 768, where a GPU has ~100 cores to fill). Workgroups are numbered flat
+// over (x, y) so counts above 65535 fold into y.
 
 #if input == f16
 @group(0) @binding(#) var<storage, read> x: array<u32>;
@@ -78,31 +80,27 @@ fn lane_total(q: u32) -> vec4f {
 var<workgroup> xs: array<vec4f, 256>;
 var<workgroup> ws: array<vec4f, 256>;
 
-@compute @workgroup_size(16, 16)
+// Quads of rows in a tile: the workgroup's height.
+const QUADS = {TM}u / 4u;
+
+@compute @workgroup_size(16, QUADS)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) t: u32) {
   // Uniform per workgroup, so the early return keeps the barriers below in uniform control flow.
   let tile = wg.x + wg.y * nwg.x;
   if (tile >= p.tiles) { return; }
   let tn = (tile % p.tiles_n) * 64u;
-  let tm = (tile / p.tiles_n) * 64u;
+  let tm = (tile / p.tiles_n) * {TM}u;
   var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-  // What this invocation stages each step: k = k0 + kk of rows (and columns) 4·q .. 4·q + 3 of the tile.
-  // Neighbouring invocations take neighbouring k, so each of the 4 loads reads 16 consecutive floats per quad.
+  // What this invocation stages each step: k = k0 + kk of rows 4·q .. 4·q + 3 of the tile, and of columns
+  // 4·c .. 4·c + 3 for c = q, q + QUADS, ... < 16. Neighbouring invocations take neighbouring k, so each of the
+  // 4 loads reads 16 consecutive floats per quad.
   let kk = t % 16u;
   let q = t / 16u;
   let xr0 = min(tm + q * 4u, p.M - 1u) * p.x_stride;
   let xr1 = min(tm + q * 4u + 1u, p.M - 1u) * p.x_stride;
   let xr2 = min(tm + q * 4u + 2u, p.M - 1u) * p.x_stride;
   let xr3 = min(tm + q * 4u + 3u, p.M - 1u) * p.x_stride;
-  let wr0 = min(tn + q * 4u, p.N - 1u) * p.K;
-  let wr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.K;
-  let wr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.K;
-  let wr3 = min(tn + q * 4u + 3u, p.N - 1u) * p.K;
-  let sr0 = min(tn + q * 4u, p.N - 1u) * p.blocks;
-  let sr1 = min(tn + q * 4u + 1u, p.N - 1u) * p.blocks;
-  let sr2 = min(tn + q * 4u + 2u, p.N - 1u) * p.blocks;
-  let sr3 = min(tn + q * 4u + 3u, p.N - 1u) * p.blocks;
 #if norm
   // The LayerNorm statistics of this invocation's 4 rows, the 16 k lanes of a quad summing every 16th column, in
   // two passes on values shifted by each row's first element (as layernorm-workgroup.wgsl).
@@ -143,8 +141,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #endif
     xs[kk * 16u + q] = select(vec4f(0.0), xv, inside);
     let sb = k / 32u;
-    let wv = vec4f(load_w(wr0 + k, sr0 + sb), load_w(wr1 + k, sr1 + sb), load_w(wr2 + k, sr2 + sb), load_w(wr3 + k, sr3 + sb));
-    ws[kk * 16u + q] = select(vec4f(0.0), wv, inside);
+    for (var c = q; c < 16u; c += QUADS) {
+      let n0 = min(tn + c * 4u, p.N - 1u);
+      let n1 = min(tn + c * 4u + 1u, p.N - 1u);
+      let n2 = min(tn + c * 4u + 2u, p.N - 1u);
+      let n3 = min(tn + c * 4u + 3u, p.N - 1u);
+      let wv = vec4f(load_w(n0 * p.K + k, n0 * p.blocks + sb), load_w(n1 * p.K + k, n1 * p.blocks + sb),
+                     load_w(n2 * p.K + k, n2 * p.blocks + sb), load_w(n3 * p.K + k, n3 * p.blocks + sb));
+      ws[kk * 16u + c] = select(vec4f(0.0), wv, inside);
+    }
     workgroupBarrier();
     for (var s = 0u; s < 16u; s++) {
       let av = xs[s * 16u + lid.y];

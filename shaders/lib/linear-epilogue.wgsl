@@ -46,12 +46,10 @@ fn store(m: u32, n: u32, sum: f32) {
   y[i] = finish(n, i, sum);
 }
 
-// Columns n .. n + 3 of row m.
+// Columns n .. n + 3 of row m. A loop, not four inlined stores: unrolled kernels (linear-rows) call this R times,
+// and SwiftShader's compiler does not finish on 4·R inlined copies of the epilogue.
 fn store4(m: u32, n: u32, s: vec4f) {
-  store(m, n, s.x);
-  store(m, n + 1u, s.y);
-  store(m, n + 2u, s.z);
-  store(m, n + 3u, s.w);
+  for (var j = 0u; j < 4u; j++) { store(m, n + j, s[j]); }
 }
 #else
 // f16 y, two halves per u32 word: element i is the low (even i) or high half of word i / 2. A word whose two

@@ -56,7 +56,8 @@ async function benchKernels(argv: string[]): Promise<number> {
   console.log(
     `timing: ${clock}; ${iterations} iterations after a warm-up, one submit each; ${weights.join(', ')} weights`,
   );
-  console.log(`linear picks '${gpu.caps.cpuAdapter ? 'blocked' : 'tiled'}' on this adapter by default\n`);
+  const wide = gpu.caps.cpuAdapter ? 'blocked' : 'tiled';
+  console.log(`linear picks 'rows' for a few rows and '${wide}' above on this adapter (kernels/linear-shape.ts)\n`);
 
   const widths = [18, 40, 14, 10, 16];
   console.log(row(['kernel', 'shape', 'variant', 'ms', 'rate'], widths));

@@ -1,8 +1,9 @@
 // linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims,
 // optionally behind a fused LayerNorm of x (`norm`).
-// Two variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
-// workgroup barriers are expensive) and `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs).
-// The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which both variants
+// Three variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
+// workgroup barriers are expensive), `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs) and
+// `rows` (shaders/linear-rows.wgsl, a GEMV shape for a few rows: the poolers and heads), chosen from M.
+// The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which every variant
 // dequantize as they load it: no dequantized copy of a weight is ever written. x and y may each be f32 or f16
 // (halves packed in u32 words, src/gpu/tensor.ts): the products and sums are f32 either way, f16 is storage only.
 import { ShapeError } from '../errors';
@@ -13,11 +14,15 @@ import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
 import f16Words from '../../shaders/lib/f16-words.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
+import rowsSource from '../../shaders/linear-rows.wgsl?raw';
+import workgroupReduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import { Q4_BLOCK } from '../common/quantize';
 import { declareKernel } from './program';
+import { linearShape, ROWS_UNSPLIT_WG, type LinearVariant } from './linear-shape';
+
+export type { LinearVariant };
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
-export type LinearVariant = 'blocked' | 'tiled';
 
 /** The element type of an activation a matrix product reads or writes: f16 is storage only, the math is f32. */
 export type ActivationDType = 'f32' | 'f16';
@@ -48,10 +53,16 @@ export interface LinearOptions {
    * input): M = rows / rowStep, and the output is [M, N]. Not with `norm.out`.
    */
   rowStep?: number;
-  /** Force a variant (tests, benchmarks); by default `blocked` on CPU adapters, `tiled` on GPUs. */
+  /** Force a variant (tests, benchmarks); by default chosen from M and the adapter (./linear-shape.ts). */
   variant?: LinearVariant;
   /** `false` keeps `blocked` off its subgroup path (tests, benchmarks); by default it is used where it fits. */
   subgroups?: boolean;
+  /**
+   * `rows` only: split each dot product over the 64 invocations of a workgroup (by default on GPUs), or give each
+   * invocation whole dot products (by default on CPU adapters, where a workgroup's barriers cost more than it
+   * saves). Forced in tests, to check both on one adapter.
+   */
+  split?: boolean;
 }
 
 export interface LinearNorm {
@@ -105,27 +116,48 @@ const EPILOGUE = {
   normOut: [false, true],
 } as const;
 
-/** Both variants cover a 64 x 64 tile of y per workgroup. */
-const TILE = 64;
-
 export const linearKernels = {
   blocked: declareKernel({
     name: 'linear-blocked',
-    params: { weight: WEIGHTS, vec4: [false, true], subgroups: [false, true], pairs: [false, true], ...EPILOGUE },
+    params: {
+      weight: WEIGHTS,
+      vec4: [false, true],
+      subgroups: [false, true],
+      pairs: [false, true],
+      height: [1, 2, 3, 4, 5, 6, 7, 8],
+      ...EPILOGUE,
+    },
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: blockedSource,
     libs: () => [activations, f16Words, epilogue],
-    // Rows (and columns) of y one invocation computes: the `#for i < R` blocks.
-    counts: () => ({ R: 8 }),
+    // Rows (and columns) of y one invocation computes: the `#for i < R` blocks; H, the workgroup's height.
+    counts: (p) => ({ R: 8, H: p.height }),
   }),
   tiled: declareKernel({
     name: 'linear-tiled',
-    params: { weight: WEIGHTS, ...EPILOGUE },
+    params: { weight: WEIGHTS, tileRows: [16, 64], ...EPILOGUE },
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: tiledSource,
     libs: () => [activations, epilogue],
+    counts: (p) => ({ TM: p.tileRows }),
+  }),
+  rows: declareKernel({
+    name: 'linear-rows',
+    params: {
+      weight: WEIGHTS,
+      vec4: [false, true],
+      rows: [1, 2, 3, 4, 5, 6, 7, 8],
+      split: [false, true],
+      ...EPILOGUE,
+      normOut: [false],
+    },
+    uniforms: UNIFORMS,
+    bindings: BINDINGS,
+    source: rowsSource,
+    libs: (p) => [activations, f16Words, epilogue, ...(p.norm ? [workgroupReduce] : [])],
+    counts: (p) => ({ R: p.rows, C: 4, WG: p.split ? 64 : ROWS_UNSPLIT_WG }),
   }),
 };
 
@@ -211,12 +243,12 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   gpu.checkBindingSize(`linear: out [${out.shape.join(', ')}]`, out.byteLength);
   if (opts.residual) gpu.checkBindingSize(`linear: residual [${out.shape.join(', ')}]`, opts.residual.byteLength);
 
-  const variant = opts.variant ?? (gpu.caps.cpuAdapter ? 'blocked' : 'tiled');
-  if (variant !== 'blocked' && variant !== 'tiled') {
+  const shape = linearShape(gpu, M, N, { variant: opts.variant, split: opts.split, normOut: !!norm?.out });
+  const { variant, tilesN, tiles } = shape;
+  if (variant !== 'blocked' && variant !== 'tiled' && variant !== 'rows') {
     throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
   }
-  const tilesN = Math.ceil(N / TILE);
-  const tiles = tilesN * Math.ceil(M / TILE);
+  if (variant === 'rows' && norm?.out) throw new ShapeError('linear: the rows variant cannot write x̂ (norm.out)');
   const args = {
     bindings: {
       x,
@@ -256,16 +288,21 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     normOut: !!norm?.out,
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
-  if (variant === 'tiled') {
+  const vec4 = K % 4 === 0;
+  // blocked and rows read x in XV words (vec4s where K % 4 == 0).
+  const wordArgs = { ...args, uniforms: { ...args.uniforms, x_stride: ((vec4 ? K / 4 : K) * step) | 0 } };
+  if (variant === 'rows') {
+    const rowsParams = { weight: wt, vec4, rows: shape.rowsPerPass, split: shape.split, ...epilogueParams };
+    linearKernels.rows.dispatch(gpu, { ...rowsParams, normOut: false }, wordArgs);
+  } else if (variant === 'tiled') {
     // The tiled kernel stages scalars; only the blocked one reads vec4s.
-    linearKernels.tiled.dispatch(gpu, { weight: wt, ...epilogueParams }, args);
+    linearKernels.tiled.dispatch(gpu, { weight: wt, tileRows: shape.tileRows, ...epilogueParams }, args);
   } else {
-    const vec4 = K % 4 === 0;
     const subgroups = vec4 && opts.subgroups !== false && hasSubgroupsOfFour(gpu);
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
     const pairs = quant && vec4 && K % 8 === 0;
-    const blockedArgs = { ...args, uniforms: { ...args.uniforms, x_stride: ((vec4 ? K / 4 : K) * step) | 0 } };
-    linearKernels.blocked.dispatch(gpu, { weight: wt, vec4, subgroups, pairs, ...epilogueParams }, blockedArgs);
+    const blockedParams = { weight: wt, vec4, subgroups, pairs, height: shape.height, ...epilogueParams };
+    linearKernels.blocked.dispatch(gpu, blockedParams, wordArgs);
   }
   return out;
 }

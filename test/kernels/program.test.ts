@@ -99,7 +99,7 @@ describe('declareKernel', () => {
             input,
             output,
           } as const;
-          const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, ...epilogue });
+          const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, height: 8, ...epilogue });
           expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
           expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
           expect(code.match(/var<storage, read_write> y: array<atomic<u32>>/g) !== null).toBe(output === 'f16');

@@ -13,6 +13,7 @@ import { layerNormCheck } from './layernorm';
 import { linearCheck } from './linear';
 import { linearF16Check } from './linear-f16';
 import { linearNormCheck } from './linear-norm';
+import { linearRowsCheck } from './linear-rows';
 import { patchEmbedCheck } from './patch-embed';
 import { softmaxCheck } from './softmax';
 import { takeTokenCheck } from './take-token';
@@ -22,6 +23,7 @@ export const kernelChecks: readonly KernelCheck[] = [
   linearCheck,
   linearNormCheck,
   linearF16Check,
+  linearRowsCheck,
   patchEmbedCheck,
   addCheck,
   takeTokenCheck,

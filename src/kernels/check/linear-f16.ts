@@ -2,7 +2,7 @@
 // against the float64 reference of linear.ts on the f16-rounded inputs the GPU reads. Awkward shapes for the pair
 // writes: odd N (rows start at odd halves, so words straddle rows and tiles), odd K, M = 1, rows and columns not
 // multiples of the 64-wide tile, an f16 `out` at an odd column offset whose other halves must survive; every
-// variant, forced. Benchmarks: the BridgeTower-base shapes with f16 x and y.
+// variant (blocked with and without subgroups, tiled, rows in both shapes), forced. Benchmarks: the BridgeTower-base shapes with f16 x and y.
 //
 // Tolerance: the f32 bound of linear.ts (the sum is f32 whatever the storage), plus the rounding of the stored
 // result to f16 when y is f16: round-to-nearest half precision is within 2^-11 (4.9e-4) of the value relative,
@@ -11,7 +11,7 @@
 import { ShapeError } from '../../errors';
 import type { Gpu } from '../../gpu/runtime';
 import type { GpuTensor } from '../../gpu/tensor';
-import { linear, type ActivationDType, type LinearActivation } from '../linear';
+import { linear, type ActivationDType, type LinearActivation, type LinearOptions } from '../linear';
 import { f16BitsToF32 } from '../../common/f16';
 import { quantize, dequantize } from '../../common/quantize';
 import { toF16 } from './math';
@@ -147,7 +147,18 @@ function widen(bits: ArrayLike<number>, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => f16BitsToF32(bits[i]));
 }
 
-async function runF16(gpu: Gpu, s: F16Spec, variant: 'blocked' | 'tiled', subgroups?: boolean): Promise<CaseResult> {
+/** linear.ts's runs (blocked with and without subgroups, tiled) and both shapes of rows. */
+const F16_RUNS: ({ name: string } & Pick<LinearOptions, 'variant' | 'subgroups' | 'split'>)[] = [
+  ...RUNS,
+  { name: 'rows', variant: 'rows', split: false },
+  { name: 'rows, split', variant: 'rows', split: true },
+];
+
+async function runF16(
+  gpu: Gpu,
+  s: F16Spec,
+  run: Pick<LinearOptions, 'variant' | 'subgroups' | 'split'>,
+): Promise<CaseResult> {
   const rand = rng(s.seed);
   const rows = s.lead.reduce((a, b) => a * b, 1);
   const step = s.rowStep ?? 1;
@@ -195,8 +206,9 @@ async function runF16(gpu: Gpu, s: F16Spec, variant: 'blocked' | 'tiled', subgro
     out,
     outColumnOffset: s.outColumnOffset,
     rowStep: s.rowStep,
-    variant,
-    subgroups,
+    variant: run.variant,
+    subgroups: run.subgroups,
+    split: run.split,
   });
   const [data] = await gpu.read(out);
   releaseAll([x, w, biasT, residualT, out]);
@@ -232,10 +244,10 @@ function refusal(
 
 const cases: KernelCase[] = [
   ...SPECS.flatMap((s) =>
-    RUNS.map((r): KernelCase => ({
+    F16_RUNS.map((r): KernelCase => ({
       kernel: 'linear-f16',
       name: `${r.name}: ${s.name}`,
-      run: (gpu) => runF16(gpu, s, r.variant, r.subgroups),
+      run: (gpu) => runF16(gpu, s, r),
     })),
   ),
   refusal('refuses a fused LayerNorm of an f16 x', 'needs an f32 x, got f16', (gpu, x, w, ln) =>

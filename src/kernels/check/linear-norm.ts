@@ -6,7 +6,7 @@
 // Tolerance: x̂ carries LayerNorm's float32 error (<= 4e-6 + 4e-6·|x̂|, ./layernorm.ts), which the dot product
 // sums over K terms with weights ~1/√K much as it sums its own rounding, so y is held to linear's bound with its
 // constants doubled: |a-b| <= 2e-6 + 1.2e-6·√K + 4e-6·|b|. x̂ written through `norm.out` is held to layerNorm's.
-import { linear, type LinearActivation, type LinearVariant } from '../linear';
+import { linear, type LinearActivation, type LinearOptions } from '../linear';
 import { dequantize, quantize, type QuantDType } from '../../common/quantize';
 import type { Gpu } from '../../gpu/runtime';
 import { toF16 } from './math';
@@ -15,7 +15,7 @@ import { benchWeight, linearRef, RUNS } from './linear';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 
-interface NormSpec {
+export interface NormSpec {
   name: string;
   lead: number[];
   K: number;
@@ -78,7 +78,11 @@ const SPECS: NormSpec[] = [
 
 const EPS = 1e-5;
 
-async function runNorm(gpu: Gpu, s: NormSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
+export async function runNorm(
+  gpu: Gpu,
+  s: NormSpec,
+  { variant, subgroups, split }: LinearOptions,
+): Promise<CaseResult> {
   const rand = rng(s.seed);
   const M = s.lead.reduce((a, b) => a * b, 1);
   const x = randomF32(M * s.K, rand, -1 + (s.mean ?? 0), 1 + (s.mean ?? 0));
@@ -119,6 +123,7 @@ async function runNorm(gpu: Gpu, s: NormSpec, variant: LinearVariant, subgroups?
     norm: { ...tensors, eps: EPS },
     variant,
     subgroups,
+    split,
   });
   poison(gpu, y);
   const [actual, keptNormed] = await gpu.read(y, ...(tensors.out ? [tensors.out] : []));
@@ -134,7 +139,7 @@ const cases: KernelCase[] = SPECS.flatMap((s) =>
   RUNS.map((r): KernelCase => ({
     kernel: 'linear-norm',
     name: `${r.name}: ${s.name}`,
-    run: (gpu) => runNorm(gpu, s, r.variant, r.subgroups),
+    run: (gpu) => runNorm(gpu, s, r),
   })),
 );
 

@@ -16,7 +16,7 @@
 import { LimitError, ShapeError } from '../../errors';
 import type { Gpu } from '../../gpu/runtime';
 import { GpuTensor } from '../../gpu/tensor';
-import { linear, type LinearActivation, type LinearVariant } from '../linear';
+import { linear, type LinearActivation, type LinearOptions, type LinearVariant } from '../linear';
 import { dequantize, quantize, type QuantDType } from '../../common/quantize';
 import type { HostTensor } from '../../common/tensor';
 import { ACTIVATIONS, toF16, type Activation } from './math';
@@ -51,7 +51,7 @@ export function linearRef(
   return y;
 }
 
-interface LinearSpec {
+export interface LinearSpec {
   name: string;
   lead: number[];
   K: number;
@@ -303,7 +303,7 @@ export const RUNS: { name: string; variant: LinearVariant; subgroups?: boolean }
   { name: 'tiled', variant: 'tiled' },
 ];
 
-async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgroups?: boolean): Promise<CaseResult> {
+export async function runLinear(gpu: Gpu, s: LinearSpec, { variant, subgroups, split }: LinearOptions) {
   const p = prepare(s);
   const M = s.lead.reduce((a, b) => a * b, 1) / (s.rowStep ?? 1);
   const outLead = s.rowStep ? [M] : s.lead;
@@ -332,6 +332,7 @@ async function runLinear(gpu: Gpu, s: LinearSpec, variant: LinearVariant, subgro
     rowStep: s.rowStep,
     variant,
     subgroups,
+    split,
   });
   // The dispatch is only recorded so far; the queue write lands before the submit that runs it.
   if (!out) poison(gpu, y);
@@ -368,7 +369,7 @@ const linearCases: KernelCase[] = [
     RUNS.map((r): KernelCase => ({
       kernel: 'linear',
       name: `${r.name}: ${s.name}`,
-      run: (gpu) => runLinear(gpu, s, r.variant, r.subgroups),
+      run: (gpu) => runLinear(gpu, s, r),
     })),
   ),
   {
