@@ -7,6 +7,7 @@
 // Parameter residualNorm (with residual) normalises the residual row by its own LayerNorm first (residual_weight,
 // residual_bias, uniform residual_eps; same two-pass numerics): the bridge layer LN(t + LN(o)) on a cross layer's
 // output o whose LayerNorm was left to it.
+// v comes from input() of lib/layernorm-input.wgsl (with the residual row's r_pivot, r_shift, r_inv set first).
 // Bindings (in order; parameters drop absent ones): x: array<f32> [R, D]; residual: array<f32> [R, D] (residual);
 //   residual_weight, residual_bias: array<f32> [D] (residualNorm);
 //   weight: array<f32> [D]; bias: array<f32> [D]; out: array<f32> [R, D] (written); uniform { rows, dim, eps }.
@@ -22,25 +23,10 @@ const WG: u32 = 64u;
 #if residualNorm
 @group(0) @binding(#) var<storage, read> residual_weight: array<f32>;
 @group(0) @binding(#) var<storage, read> residual_bias: array<f32>;
-// The residual row's own LayerNorm: pivot, shift, 1/σ (set by main before any input() call).
-var<private> r_pivot: f32;
-var<private> r_shift: f32;
-var<private> r_inv: f32;
 #endif
 @group(0) @binding(#) var<storage, read> weight: array<f32>;
 @group(0) @binding(#) var<storage, read> bias: array<f32>;
 @group(0) @binding(#) var<storage, read_write> out: array<f32>;
-
-fn input(i: u32) -> f32 {
-#if residualNorm
-  let c = i % p.dim;
-  return x[i] + (((residual[i] - r_pivot) - r_shift) * r_inv * residual_weight[c] + residual_bias[c]);
-#elif residual
-  return x[i] + residual[i];
-#else
-  return x[i];
-#endif
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -1,9 +1,8 @@
-// linear, register-blocked (no workgroup tiles, no barriers in its loop: the variant for CPU adapters such as
-// SwiftShader).
+// linear, register-blocked (no workgroup memory, no barriers: the variant for CPU adapters such as SwiftShader).
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
-//            multiple: every rowStep-th row of a longer x); or (input f16; not with norm) halves packed two per
+//            multiple: every rowStep-th row of a longer x); or (input f16) halves packed two per
 //            u32 word, a vec2u per vec4 when vec4, x_stride then counting vec4s or halves
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order (src/spec/quantize.ts)
@@ -11,13 +10,12 @@
 //            q4: [N, blocks] f32, one per 32 elements of a row, applied as the codes load   (weight q8 or q4)
 //   bias     [N] f32                                     (bias)
 //   residual [M, out_stride] f32, same layout as y       (residual)
-//   ln_weight, ln_bias [K] f32: x is LayerNorm'd (eps p.eps) on load, x̂ = (x - mean)/σ·ln_weight + ln_bias (norm)
-//   x_normed [M, K] f32: x̂ written by the first column of tiles (normOut; with norm)
 //   y        [M, out_stride] f32, or f16 packed two per u32 word (output f16, see lib/linear-epilogue.wgsl);
 //            columns [off, off + N) are written
 //   params   uniform Params
-// With norm, y = act(x̂·Wᵀ + b) + residual: a LayerNorm fused into the linear that reads its output, and with
-// normOut the normalised rows kept for the other readers (a post-LN block's residual).
+// No fused LayerNorm here: normalising x inside the k loop cost ~25% more CPU than the plain product on SwiftShader
+// (the 8 rows' statistics do not fit in registers beside the 64 sums), a LayerNorm pass of its own about 1%, so
+// src/kernels/linear.ts runs `norm` as that pass in front of this kernel.
 // Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
 // time); subgroups (with vec4: x is read one component per lane of a 4-lane subgroup and shared by broadcast;
 // needs subgroups of exactly 4 lanes holding consecutive invocations, as on SwiftShader); pairs (q8 / q4 with
@@ -28,8 +26,8 @@
 // Workgroup: 8 x H invocations (H, a count of 1..8) own an 8·H x 64 tile of y; one invocation computes 8 rows x 8
 // columns, keeping the 64 sums in registers, and reads each x and w value once per block. The wrapper makes the
 // tile as high as M needs up to 64 rows: for the text tower's 40 rows, 5 block rows, not 8 (measured on
-// SwiftShader: 35-40% less CPU time at 40 x 768 x 768, 40 x 768 x 3072 and 40 x 3072 x 768). Blocks past M or N read clamped rows and
-// write nothing. Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
+// SwiftShader: 35-40% less CPU time at 40 x 768 x 768, 40 x 768 x 3072 and 40 x 3072 x 768). Blocks past M or N
+// read clamped rows and write nothing. Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
 // Why this shape (measured on SwiftShader, where an invocation is one lane of a 4-wide SIMD group): a storage
 // load with a per-lane index is a branchy 4-lane gather, and every value carried around a loop costs a masked
 // blend per iteration, so the kernel maximises multiply-adds per loaded value (8x8 outputs: 4 per value) and per
@@ -43,26 +41,20 @@ enable subgroups;
 #if vec4
 alias XV = vec4f;
 fn dotv(a: vec4f, b: vec4f) -> f32 { return dot(a, b); }
-fn first(v: vec4f) -> f32 { return v.x; }
-fn total(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 // q4 scale index step: 32 elements are 8 vec4s.
 const KB = 8u;
 #else
 alias XV = f32;
 fn dotv(a: f32, b: f32) -> f32 { return a * b; }
-fn first(v: f32) -> f32 { return v; }
-fn total(v: f32) -> f32 { return v; }
 const KB = 32u;
 #endif
-// fetch_x(i): x at XV index i as the multiply-adds use it; raw_x(i): the same value read by this invocation alone.
+// fetch_x(i): x at XV index i.
 #if input == f16 && vec4 && !subgroups
 @group(0) @binding(#) var<storage, read> x: array<vec2u>;
 fn fetch_x(i: u32) -> vec4f { return widen4(x[i]); }
-fn raw_x(i: u32) -> vec4f { return widen4(x[i]); }
 #elif input == f16 && !vec4
 @group(0) @binding(#) var<storage, read> x: array<u32>;
 fn fetch_x(i: u32) -> f32 { return unpack2x16float(x[i >> 1u])[i & 1u]; }
-fn raw_x(i: u32) -> f32 { return fetch_x(i); }
 #elif input == f16
 // f16 x with subgroups: lanes 0 and 1 load the two words of a vec4 of halves, which all four lanes then share.
 @group(0) @binding(#) var<storage, read> x: array<u32>;
@@ -71,15 +63,12 @@ fn fetch_x(i: u32) -> vec4f {
   let h = x[i * 2u + (lane & 1u)];
   return widen4(vec2u(subgroupBroadcast(h, 0u), subgroupBroadcast(h, 1u)));
 }
-fn raw_x(i: u32) -> vec4f { return widen4(vec2u(x[i * 2u], x[i * 2u + 1u])); }
 #elif vec4 && !subgroups
 @group(0) @binding(#) var<storage, read> x: array<vec4f>;
 fn fetch_x(i: u32) -> vec4f { return x[i]; }
-fn raw_x(i: u32) -> vec4f { return x[i]; }
 #elif !vec4
 @group(0) @binding(#) var<storage, read> x: array<f32>;
 fn fetch_x(i: u32) -> f32 { return x[i]; }
-fn raw_x(i: u32) -> f32 { return x[i]; }
 #elif subgroups
 // The 4 lanes of a subgroup (invocations lid.x = 4j .. 4j+3, same lid.y) work on the same rows: each loads one
 // component of a vec4 of x and takes the other three from its neighbours, a quarter of the loads.
@@ -89,7 +78,6 @@ fn fetch_x(i: u32) -> vec4f {
   let v = x[i * 4u + lane];
   return vec4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
-fn raw_x(i: u32) -> vec4f { return vec4f(x[i * 4u], x[i * 4u + 1u], x[i * 4u + 2u], x[i * 4u + 3u]); }
 #endif
 // load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
 #if weight == f32 && vec4
@@ -135,31 +123,6 @@ fn q4x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(28u, 24
 #if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
-#if norm
-@group(0) @binding(#) var<storage, read> ln_weight: array<XV>;
-@group(0) @binding(#) var<storage, read> ln_bias: array<XV>;
-// The LayerNorm of the row starting at XV index `start`, as layernorm-rows.wgsl computes it (two passes on values
-// shifted by the row's first element): vec3f(pivot, shift, 1/σ). Each invocation computes one of the tile's 8·H rows
-// and shares it through `stats`, so a row is read twice per workgroup for its statistics, not by each of the
-// 8 invocations that use it.
-var<workgroup> stats: array<vec3f, 64>;
-fn row_stats(start: u32, kv: u32) -> vec3f {
-  let pivot = first(raw_x(start));
-  var s = XV(0.0);
-  for (var c = 0u; c < kv; c++) { s += raw_x(start + c) - pivot; }
-  let shift = total(s) / f32(p.K);
-  var q = XV(0.0);
-  for (var c = 0u; c < kv; c++) {
-    let d = (raw_x(start + c) - pivot) - shift;
-    q += d * d;
-  }
-  return vec3f(pivot, shift, 1.0 / sqrt(total(q) / f32(p.K) + p.eps));
-}
-fn normed(v: XV, st: vec3f, g: XV, h: XV) -> XV { return ((v - st.x) - st.y) * st.z * g + h; }
-#endif
-#if normOut
-@group(0) @binding(#) var<storage, read_write> x_normed: array<XV>;
-#endif
 #if output == f16
 @group(0) @binding(#) var<storage, read_write> y: array<atomic<u32>>;
 #else
@@ -193,19 +156,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let wr{j} = min(n0 + {j}u, p.N - 1u) * kv;
   let sr{j} = min(n0 + {j}u, p.N - 1u) * p.blocks;
 #endfor
-#if norm
-  // Uniform per workgroup (the early return above is too), so the barrier is in uniform control flow.
-  let own = lid.y * 8u + lid.x;
-  stats[own] = row_stats(min((tile / p.tiles_n) * {H}u * 8u + own, p.M - 1u) * p.x_stride, kv);
-  workgroupBarrier();
-#for i < R
-  let st{i} = stats[lid.y * 8u + {i}u];
-#endfor
-#endif
-#if normOut
-  // The first column of tiles writes the normalised rows of x, one invocation per row block.
-  let writer = tile % p.tiles_n == 0u && lid.x == 0u;
-#endif
   // acc<row>_<column quad>
 #for i < R
   var acc{i}_0 = vec4f(0.0);
@@ -229,27 +179,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     let d{j} = load_w(wr{j} + k1, sr{j} + k1 / KB);
 #endfor
 #endif
-#if norm
-    // The LayerNorm's weight and bias at both k-steps, loaded once for the 8 rows.
-    let g = ln_weight[k];
-    let h = ln_bias[k];
-    let g1 = ln_weight[k1];
-    let h1 = ln_bias[k1];
-#endif
 #for i < R
-#if norm
-    let a{i} = normed(fetch_x(xr{i} + k), st{i}, g, h);
-    let e{i} = select(XV(0.0), normed(fetch_x(xr{i} + k1), st{i}, g1, h1), has1);
-#else
     let a{i} = fetch_x(xr{i} + k);
     let e{i} = select(XV(0.0), fetch_x(xr{i} + k1), has1);
-#endif
-#if normOut
-    if (writer) {
-      x_normed[xr{i} + k] = a{i};
-      if (has1) { x_normed[xr{i} + k1] = e{i}; }
-    }
-#endif
     acc{i}_0 += dot4(a{i}, b0, b1, b2, b3) + dot4(e{i}, d0, d1, d2, d3);
     acc{i}_1 += dot4(a{i}, b4, b5, b6, b7) + dot4(e{i}, d4, d5, d6, d7);
 #endfor

@@ -1,7 +1,7 @@
 // What every task view shares: the loaded model, the main picture, and one queue that runs tasks one at a
 // time (the model owns one GPU device and one command stream) and turns failures into the error banner.
-// The task under way shows in one progress box (what, items done of total, time since the click) with a
-// Cancel that stops it at the next stage of its forward pass. A task asked while the first model loads is queued
+// The task under way shows in one progress box (what, items done of total, the steps of the pass under way, time
+// since the click) with a Cancel that stops it at the next stage of its forward pass. A task asked while the first model loads is queued
 // behind the load and says so.
 import type { HeadName, TaskOptions, TaskProgress } from '../tasks/types';
 import { byTestId, formatMs } from './dom';
@@ -121,20 +121,30 @@ export class AppContext {
     this.bar.removeAttribute('value');
     delete this.bar.dataset.done;
     delete this.bar.dataset.total;
+    delete this.bar.dataset.pass;
     this.cancelButton.hidden = false;
   }
 
   private progress(p: TaskProgress, clickedAt: number): void {
-    this.bar.value = p.total ? p.done / p.total : 0;
+    this.bar.value = progressValue(p);
     this.bar.dataset.done = String(p.done);
     this.bar.dataset.total = String(p.total);
-    this.detail.textContent = `${p.stage}: ${p.done} of ${p.total} · ${formatMs(performance.now() - clickedAt)}`;
+    if (p.pass) this.bar.dataset.pass = `${p.pass.done}/${p.pass.total}`;
+    else delete this.bar.dataset.pass;
+    const pass = p.pass ? ` (pass: ${p.pass.done} of ${p.pass.total} steps)` : '';
+    this.detail.textContent = `${p.stage}: ${p.done} of ${p.total}${pass} · ${formatMs(performance.now() - clickedAt)}`;
   }
 
   private hide(): void {
     this.box.hidden = true;
     delete this.box.dataset.task;
   }
+}
+
+/** The share of a task done: its finished items, and the finished steps of the pass under way over its items. */
+export function progressValue(p: TaskProgress): number {
+  const within = p.pass && p.pass.total ? (p.pass.items * p.pass.done) / p.pass.total : 0;
+  return p.total ? Math.min(1, (p.done + within) / p.total) : 0;
 }
 
 /** Settles when `signal` aborts (never, if it does not). */

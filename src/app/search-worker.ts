@@ -1,12 +1,14 @@
 // The Search view's indexing worker: it loads its own copy of the page's model (by URL) and adds pictures to a
 // stored index (src/search/browser-storage.ts), so that the page stays responsive while thousands of pictures
 // are encoded. After every batch the index is saved, so a cancel, a closed tab or a crash keeps what was
-// finished and the next run resumes from there. Each picture's thumbnail is stored as it is read.
+// finished and the next run resumes from there; a cancel stops the batch under way at the next stage of its pass
+// (a few image layers) and stores nothing of it. Each picture's thumbnail is stored as it is read.
 import { AbortedError, BridgeTowerError } from '../errors';
 import { putMedia, readIndex, saveIndex } from '../search/browser-storage';
 import type { AddSummary, IndexItem } from '../search/search-index';
 import { SearchIndex } from '../search/search-index';
 import type { ImagePreprocess } from '../common/config';
+import type { TaskProgress } from '../common/progress';
 import { BridgeTower } from '../tasks';
 
 export interface IndexRequest {
@@ -20,7 +22,7 @@ export interface IndexRequest {
 }
 
 export type WorkerReply =
-  | { type: 'progress'; done: number; total: number }
+  | ({ type: 'progress' } & TaskProgress)
   | { type: 'done'; summary: AddSummary; entries: number }
   | { type: 'error'; message: string; cancelled: boolean };
 
@@ -55,7 +57,9 @@ async function thumbnail(blob: Blob, size: number): Promise<Blob> {
 async function run(req: IndexRequest, signal: AbortSignal): Promise<void> {
   const bt = await model(req.modelUrl, req.imagePreprocess);
   const stored = await readIndex(req.index);
-  const index = stored ? await SearchIndex.load(stored, bt, req.index) : await SearchIndex.create(bt);
+  const index = stored
+    ? await SearchIndex.load(stored, bt, req.index, { signal })
+    : await SearchIndex.create(bt, { signal });
   const save = () => saveIndex({ name: req.index, model: bt.source, entries: index.size }, index.save());
   if (!stored) await save();
   const size = bt.config.vision.imageSize;
@@ -70,7 +74,7 @@ async function run(req: IndexRequest, signal: AbortSignal): Promise<void> {
     {
       batchSize: req.batchSize,
       signal,
-      onProgress: (p) => scope.postMessage({ type: 'progress', done: p.done, total: p.total }),
+      onProgress: (p) => scope.postMessage({ type: 'progress', ...p }),
       onBatch: save,
     },
   );

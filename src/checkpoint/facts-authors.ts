@@ -123,7 +123,7 @@ export function hyperFacts(h: Record<string, unknown>, opts: AuthorsConfigOption
 
   const loss = h.loss_names && typeof h.loss_names === 'object' ? (h.loss_names as Record<string, unknown>) : undefined;
   if (loss) {
-    const on = (...keys: string[]): boolean => keys.some((k) => typeof loss[k] === 'number' && (loss[k] as number) > 0);
+    const on = (...keys: string[]): boolean => keys.some((k) => typeof loss[k] === 'number' && loss[k] > 0);
     set('heads.mlm', on('mlm'), 'loss_names.mlm');
     set('heads.itm', on('itm', 'itm_itc', 'irtr_itm_itc'), 'loss_names.itm');
     set('heads.itc', on('itc', 'itm_itc', 'irtr_itm_itc'), 'loss_names.itc');

@@ -116,7 +116,7 @@ export async function openWeights(input: ByteSource | Directory, opts: OpenOptio
 }
 
 function withoutUndefined(opts: OpenOptions): OpenOptions {
-  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as OpenOptions;
+  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
 }
 
 /** The tokenizer and image-processor files HF saves beside its weights. */
@@ -292,8 +292,7 @@ async function declaredFacts(raw: RawCheckpoint, hfNames: boolean, opts: OpenOpt
   if (isBridgeTowerConfig(c)) return { facts: configFacts(c, origin), id2label };
   if ('text_config' in c || 'vision_config' in c) return { facts: hfConfigFacts(c), id2label };
   const hyper = (c.hyper_parameters as Record<string, unknown> | undefined)?.config ?? c;
-  if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper)
-    return { facts: hyperFacts(hyper as Record<string, unknown>, opts), id2label };
+  if (hyper && typeof hyper === 'object' && 'hidden_size' in hyper) return { facts: hyperFacts(hyper, opts), id2label };
   throw new ConfigError(
     `${origin}: neither an HF BridgeTower config.json, the original config, nor a bridgetower-web config`,
   );

@@ -116,7 +116,7 @@ export function parseAddedTokens(json: unknown, file: string): AddedToken[] | un
 }
 
 export function parseLabels(text: string, file: string): string[] {
-  const x = parseJson(text, file) as unknown;
+  const x = parseJson(text, file);
   // A JSON array of answers, or HF's {"id2label": {"0": ...}} / a bare {"0": ...} map.
   if (Array.isArray(x) && x.every((s) => typeof s === 'string')) return x;
   if (x && typeof x === 'object' && !Array.isArray(x))

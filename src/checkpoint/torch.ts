@@ -273,7 +273,7 @@ export async function readTorchLegacy(source: ByteSource): Promise<RawCheckpoint
   // Storages follow in key-list order, each as <int64 numel><numel * element bytes>.
   const dataAt = new Map<string, number>();
   pos = keys.end;
-  for (const key of keys.value as string[]) {
+  for (const key of keys.value) {
     const ref = storages.get(key);
     if (!ref)
       throw new CheckpointError(

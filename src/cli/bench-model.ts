@@ -7,7 +7,9 @@
 // adapter, with the ratios of their best forwards at the end; --compute f32,f16 likewise runs each dtype with
 // f32 and with f16 activations between the matrix products (ModelOptions.compute). Each forward also reports the process's CPU time:
 // on a CPU adapter (SwiftShader) that is the work done, which a busy machine does not inflate the way it inflates
-// the wall clock. --json prints one JSON object instead of the text.
+// the wall clock. --staged runs each forward in stages as the task API does (a submit and a wait per stage: the text
+// tower, every few image layers, the cross-modal layers) to measure what cancel and progress within a pass cost.
+// --json prints one JSON object instead of the text.
 import { UsageError } from '../errors';
 import { toFloatDtype } from '../common/f16';
 import { isQuantizable, quantize } from '../common/quantize';
@@ -25,7 +27,7 @@ import { flag, intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower bench-model [--preset ${Object.keys(PRESETS).join('|')} | --model DIR] [--image-size S]
          [--batch B] [--tokens L] [--iterations N] [--dtype f32|f16|q8|q4[,...]] [--compute f32|f16[,...]]
-         [--limits adapter|default] [--profile] [--outputs a,b,...] [--json]`;
+         [--limits adapter|default] [--profile] [--staged] [--outputs a,b,...] [--json]`;
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
@@ -34,6 +36,8 @@ export interface ForwardRecord {
   wallMs: number;
   cpuMs: number;
   counters: GpuCounters;
+  /** With --staged: the stages the forward reported. */
+  stages?: number;
 }
 
 export interface KernelRecord extends TimingTotal {
@@ -73,7 +77,7 @@ export interface BenchRecord {
 export default async function benchModel(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     values: ['preset', 'model', 'image-size', 'batch', 'tokens', 'iterations', 'dtype', 'compute', 'limits', 'outputs'],
-    flags: ['profile', 'json', 'help'],
+    flags: ['profile', 'staged', 'json', 'help'],
   });
   if (flag(args, 'help')) {
     console.log(HELP);
@@ -90,6 +94,7 @@ export default async function benchModel(argv: string[]): Promise<number> {
     computes: option(args, 'compute', 'f32')!.split(','),
     limits: option(args, 'limits', 'adapter')!,
     profile: flag(args, 'profile'),
+    staged: flag(args, 'staged'),
     outputs: option(args, 'outputs')?.split(','),
     log: flag(args, 'json') ? () => {} : (line) => console.log(line),
   });
@@ -110,6 +115,8 @@ export interface BenchOptions {
   computes?: string[];
   limits: string;
   profile: boolean;
+  /** Run each forward in stages (onStage), as the task API does. */
+  staged?: boolean;
   outputs?: string[];
   /** Progress lines (the text report). */
   log: (line: string) => void;
@@ -269,13 +276,19 @@ async function benchOne(
     const t0 = performance.now();
     const c0 = cpuNow();
     gpu.markEncoding();
-    await model.forward(inputs, { outputs });
-    const f = { wallMs: performance.now() - t0, cpuMs: cpuNow() - c0, counters: difference(before, gpu.counters()) };
+    let stages = 0;
+    await model.forward(inputs, { outputs, ...(o.staged && { onStage: () => stages++ }) });
+    const f: ForwardRecord = {
+      wallMs: performance.now() - t0,
+      cpuMs: cpuNow() - c0,
+      counters: difference(before, gpu.counters()),
+      ...(o.staged && { stages }),
+    };
     forwards.push(f);
     const c = f.counters;
     log(
       `forward ${i + 1}: ${sec(f.wallMs)} s, ${sec(f.cpuMs)} s CPU; encoding ${c.encodeMs.toFixed(1)} ms (${c.encodeCpuMs.toFixed(1)} ms CPU); ` +
-        `${c.dispatches} dispatches in ${c.submits} submits; created ${c.pipelinesCreated} pipelines, ` +
+        `${c.dispatches} dispatches in ${c.submits} submits${o.staged ? ` (${stages} stages)` : ''}; created ${c.pipelinesCreated} pipelines, ` +
         `${c.bindGroupsCreated} bind groups, ${c.buffersCreated} buffers; wrote ${mib(c.bytesWritten)}, read ` +
         `${(c.bytesRead / 1024).toFixed(1)} KiB${i === 0 ? ' (first: compiles pipelines)' : ''}`,
     );

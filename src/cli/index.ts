@@ -1,7 +1,9 @@
 // `bridgetower index <folder|file>... --out photos.btindex [--batch B] [--json] [--model …]`: encode pictures into
 // a search index (src/search). Folders are walked recursively for pictures; an existing --out is resumed (its
 // pictures are not encoded again) and is saved every few seconds while indexing and on Ctrl-C, so an
-// interrupted run loses at most the last seconds. Unreadable pictures are skipped and counted in the summary.
+// interrupted run loses at most the last seconds. Ctrl-C stops the batch under way at the next stage of its
+// forward pass (a few image layers) and adds none of it; every save writes a .partial file and renames it over
+// --out, so the file is always a whole index. Unreadable pictures are skipped and counted in the summary.
 import { readdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { AbortedError, UsageError } from '../errors';
@@ -42,9 +44,17 @@ export default async function index(argv: string[]): Promise<number> {
   const onSigint = () => controller.abort();
   process.on('SIGINT', onSigint);
   try {
-    const searchIndex = existing
-      ? await SearchIndex.load(new Uint8Array(existing), model, out)
-      : await SearchIndex.create(model);
+    const probe = { signal: controller.signal };
+    let searchIndex: SearchIndex;
+    try {
+      searchIndex = existing
+        ? await SearchIndex.load(new Uint8Array(existing), model, out, probe)
+        : await SearchIndex.create(model, probe);
+    } catch (e) {
+      if (!(e instanceof AbortedError)) throw e;
+      console.error(`\ninterrupted before indexing; ${out} is as it was`);
+      return 130;
+    }
     const items: IndexItem[] = files.map((path) => ({
       id: relative(base, path).split(sep).join('/'),
       image: async () => new Uint8Array(await readFile(path)),

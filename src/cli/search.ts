@@ -58,7 +58,7 @@ export default async function search(argv: string[]): Promise<number> {
     const base = dirname(resolve(file));
     const hits = example
       ? await index.searchImage(example, { topK })
-      : await index.searchText(query!, {
+      : await index.searchText(query, {
           topK,
           rerank,
           pictures: async (e) => readImageFile(join(base, e.id)),

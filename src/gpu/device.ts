@@ -51,7 +51,7 @@ const HOW_TO_GET_WEBGPU =
   '--enable-unsafe-webgpu --use-webgpu-adapter=swiftshader, or in Node set ' +
   'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (and install libvulkan1).';
 
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups'];
 
 const LIMIT_NAMES = [
   'maxStorageBufferBindingSize',
@@ -89,7 +89,7 @@ export async function requestGpuDevice(req: DeviceRequest = {}): Promise<Acquire
   const caps: GpuCaps = {
     f16: device.features.has('shader-f16'),
     timestampQuery: device.features.has('timestamp-query'),
-    subgroups: device.features.has('subgroups' as GPUFeatureName),
+    subgroups: device.features.has('subgroups'),
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxBufferSize: l.maxBufferSize,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,

@@ -14,7 +14,7 @@ export class DeviceHealth {
       onDeviceLost(this.lost);
     });
     device.addEventListener('uncapturederror', (ev) => {
-      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+      this.errors.push(ev.error.message);
     });
   }
 

@@ -373,11 +373,11 @@ export class Gpu {
 
   /** Per-label GPU milliseconds since the last reset (empty without `profile` or timestamp queries). */
   timings(): Map<string, TimingTotal> {
-    return this.timer?.totals() ?? new Map();
+    return this.timer?.totals() ?? new Map<string, TimingTotal>();
   }
   /** Per-stage GPU milliseconds since the last reset (see `stage`). */
   stageTimings(): Map<string, TimingTotal> {
-    return this.timer?.stageTotals() ?? new Map();
+    return this.timer?.stageTotals() ?? new Map<string, TimingTotal>();
   }
   resetTimings(): void {
     this.timer?.reset();

@@ -2,6 +2,7 @@
 // variance, f32 parameters. Two variants of one computation: `workgroup` (shaders/layernorm-workgroup.wgsl: 64 invocations and a tree reduction per row, for
 // GPUs) and `rows` (shaders/layernorm-rows.wgsl: one invocation per row, no barriers, for CPU adapters).
 import activations from '../../shaders/lib/activations.wgsl?raw';
+import layerNormInput from '../../shaders/lib/layernorm-input.wgsl?raw';
 import reduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import rowsSource from '../../shaders/layernorm-rows.wgsl?raw';
 import workgroupSource from '../../shaders/layernorm-workgroup.wgsl?raw';
@@ -40,7 +41,7 @@ function layerNormKernel(variant: LayerNormVariant, source: string) {
       out: true,
     },
     source,
-    libs: (p) => [...(variant === 'workgroup' ? [reduce] : []), ...(p.gelu ? [activations] : [])],
+    libs: (p) => [layerNormInput, ...(variant === 'workgroup' ? [reduce] : []), ...(p.gelu ? [activations] : [])],
   });
 }
 

@@ -1,5 +1,6 @@
 // linear: y = act(x·Wᵀ + b) + residual with PyTorch's [out, in] weight layout, batched over x's leading dims,
-// optionally behind a fused LayerNorm of x (`norm`).
+// optionally behind a LayerNorm of x (`norm`): fused into the tiled and rows kernels, a pass of its own in front
+// of the blocked one (the CPU adapters' variant, where fusing it measured slower).
 // Three variants of one computation: `blocked` (shaders/linear-blocked.wgsl, registers only, for CPU adapters where
 // workgroup barriers are expensive), `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs) and
 // `rows` (shaders/linear-rows.wgsl, a GEMV shape for a few rows: the poolers and heads), chosen from M.
@@ -18,6 +19,7 @@ import rowsSource from '../../shaders/linear-rows.wgsl?raw';
 import workgroupReduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
 import { Q4_BLOCK } from '../common/quantize';
 import { declareKernel } from './program';
+import { layerNorm } from './layernorm';
 import { linearShape, ROWS_UNSPLIT_WG, type LinearVariant } from './linear-shape';
 
 export type { LinearVariant };
@@ -126,6 +128,9 @@ export const linearKernels = {
       pairs: [false, true],
       height: [1, 2, 3, 4, 5, 6, 7, 8],
       ...EPILOGUE,
+      // `norm` runs as a LayerNorm pass in front (see linear()).
+      norm: [false],
+      normOut: [false],
     },
     uniforms: UNIFORMS,
     bindings: BINDINGS,
@@ -249,16 +254,23 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     throw new ShapeError(`linear: unknown variant ${JSON.stringify(variant)}`);
   }
   if (variant === 'rows' && norm?.out) throw new ShapeError('linear: the rows variant cannot write x̂ (norm.out)');
+  // On CPU adapters the LayerNorm runs as its own pass: inside blocked's k loop it cost about 25% more CPU than the
+  // plain product on SwiftShader (measured side by side), a pass of its own about 1%.
+  const normedX =
+    variant === 'blocked' && norm
+      ? layerNorm(gpu, x, norm.weight, norm.bias, norm.eps, norm.out ? { out: norm.out } : {})
+      : undefined;
+  const fused = normedX ? undefined : norm;
   const args = {
     bindings: {
-      x,
+      x: normedX ?? x,
       w: weight,
       w_scale: weight.scales,
       bias: opts.bias,
       residual: opts.residual,
-      ln_weight: norm?.weight,
-      ln_bias: norm?.bias,
-      x_normed: norm?.out,
+      ln_weight: fused?.weight,
+      ln_bias: fused?.bias,
+      x_normed: fused?.out,
       y: out,
     },
     uniforms: {
@@ -270,7 +282,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
       tiles_n: tilesN,
       tiles,
       blocks,
-      eps: norm?.eps ?? 0,
+      eps: fused?.eps ?? 0,
       x_stride: K * step,
     },
     groups: tiles,
@@ -284,8 +296,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     bias: !!opts.bias,
     residual: !!opts.residual,
     activation: opts.activation ?? 'none',
-    norm: !!norm,
-    normOut: !!norm?.out,
+    norm: !!fused,
+    normOut: !!fused?.out,
   } as const;
   const wt = weight.dtype as (typeof WEIGHTS)[number];
   const vec4 = K % 4 === 0;
@@ -302,8 +314,9 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     // Quantized weights load both k-steps of a blocked iteration in one read where rows are whole pairs.
     const pairs = quant && vec4 && K % 8 === 0;
     const blockedParams = { weight: wt, vec4, subgroups, pairs, height: shape.height, ...epilogueParams };
-    linearKernels.blocked.dispatch(gpu, blockedParams, wordArgs);
+    linearKernels.blocked.dispatch(gpu, { ...blockedParams, norm: false, normOut: false }, wordArgs);
   }
+  if (normedX && !norm?.out) normedX.release();
   return out;
 }
 

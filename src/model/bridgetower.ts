@@ -3,8 +3,9 @@
 // fixtures/README.md "Computation, step by step" and returns the tensors asked for under the names of
 // expected.safetensors; what to run and the input checks are planned first (plan.ts). A forward pass records
 // every kernel into one command encoder and ends with one submit and one readback of just the requested tensors;
-// given a signal or a stage callback, it submits per stage instead (text tower, image tower, cross-modal layers,
-// second image) and waits for each, so progress ticks within a pass and a Cancel stops it at the next stage.
+// given a signal or a stage callback, it submits per stage instead (text tower, image tower in groups of a few
+// layers, cross-modal layers, second image; replay.ts) and waits for each, so progress ticks within a pass and a
+// Cancel stops it at the next stage.
 // The first pass of a plan is captured and the next passes of that plan replay it (src/gpu/recording.ts).
 import { AbortedError, ConfigError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
@@ -33,6 +34,7 @@ import {
   type HostArray,
   type IdData,
   type OutputTensor,
+  type StageOptions,
 } from './io';
 import { Outputs } from './outputs';
 import {
@@ -42,8 +44,6 @@ import {
   planForward,
   planImageFeatures,
   IMAGE_ROLES,
-  type ImageProducts,
-  type ImageRole,
   type ForwardPlan,
   type ItmStack,
   type PlannedImage,
@@ -51,7 +51,7 @@ import {
 } from './plan';
 import { RobertaTextTower } from './roberta';
 import { ModelWeights, type WeightUploadOptions } from './weights';
-import { KeptPasses, passInputs, replayKey, stageDone, stageNames, type Staging } from './replay';
+import { imageStageNames, imageStageStarts, KeptPasses, passInputs, PassStages, replayKey, stageNames } from './replay';
 
 export * from './io';
 
@@ -140,27 +140,21 @@ export class BridgeTowerModel {
     const plan = planForward(this.config, inputs, opts, this.gpu);
     if (plan.kind === 'nothing') return new Map();
     if (opts.signal?.aborted) throw new AbortedError('the forward pass was cancelled');
-    const staged = !!(opts.signal || opts.onStage);
-    const staging: Staging | undefined = staged
-      ? { names: stageNames(plan), done: 0, signal: opts.signal, onStage: opts.onStage }
-      : undefined;
-    const key = replayKey(plan, staged);
+    const stages = new PassStages(this.gpu, stageNames(plan), opts);
+    const key = replayKey(plan, stages.staged);
     const known = this.recordings.get(key);
-    const done = async (): Promise<void> => {
-      if (staging) await stageDone(this.gpu, staging);
-    };
     if (known && !known.recording.busy) {
-      const data = await this.gpu.replay(known.recording, passInputs(plan), done);
-      await done();
+      const data = await this.gpu.replay(known.recording, passInputs(plan), () => stages.done());
+      await stages.done();
       return new Map(known.outputs.map((o, i) => [o.name, { shape: o.shape, data: data[i] as Float32Array }]));
     }
     const capture = key !== undefined && !known;
     if (capture) this.gpu.beginCapture();
     let outputs: { name: string; shape: number[] }[] | undefined;
     try {
-      const result = await this.record(plan, staging);
+      const result = await this.record(plan, stages);
       outputs = [...result].map(([name, t]) => ({ name, shape: t.shape }));
-      await done();
+      await stages.done();
       return result;
     } finally {
       const recording = capture ? this.gpu.endCapture() : null;
@@ -169,8 +163,11 @@ export class BridgeTowerModel {
     }
   }
 
-  /** Record and run a planned pass; with `staging`, submit and wait at the end of each stage but the last. */
-  private async record(plan: ForwardPlan, staging?: Staging): Promise<Map<string, OutputTensor>> {
+  /** Record and run a planned pass; a staged pass submits and waits at the end of each stage but the last. */
+  private async record(
+    plan: ForwardPlan,
+    stages = new PassStages(this.gpu, stageNames(plan)),
+  ): Promise<Map<string, OutputTensor>> {
     if (plan.kind === 'nothing') return new Map();
     const outs = new Outputs(plan.wanted);
     const uploads: GpuTensor[] = [];
@@ -180,30 +177,15 @@ export class BridgeTowerModel {
       return t;
     };
     const pass: Pass = { outs, upload, owned: [] };
-    const names = stageNames(plan);
-    let stage = 0;
-    /** Enter the next stage: the previous one is submitted and waited for when the pass runs in stages. */
-    const next = async (): Promise<void> => {
-      if (stage > 0 && staging) {
-        this.gpu.submit();
-        this.gpu.pauseCapture();
-        try {
-          await stageDone(this.gpu, staging);
-        } finally {
-          this.gpu.resumeCapture();
-        }
-      }
-      this.gpu.stage(names[stage++]);
-    };
+    let text: TextSide | undefined;
     try {
-      if (plan.text) await next();
-      const text = plan.text && this.textTower(plan.text, pass);
-      if (plan.image?.from === 'pixels') await next();
-      const image = plan.image && this.imageTower(plan.image, pass);
+      if (plan.text) await stages.next();
+      text = plan.text && this.textTower(plan.text, pass);
+      const image = plan.image && (await this.imageTower(plan.image, pass, stages));
       if (image?.itc)
         outs.offer('itc_image', image.itc, image.itc.shape, { borrowed: plan.image?.from === 'features' });
       if (plan.kind === 'cross' && text && image) {
-        await next();
+        await stages.next();
         const B = plan.batch;
         const textInputs = text.crossInputs;
         const stack = { textInputs, mask: text.mask, batch: B, query: plan.query };
@@ -212,9 +194,9 @@ export class BridgeTowerModel {
         if (plan.itm === 'fusion') this.cross.fusionItm(stack, image, outs);
         if (outs.wants('itc_cross') || outs.wants('itc_logits')) this.itcCross(cls, text.itc, image.itc, B, outs);
         if (plan.image2) {
-          await next();
-          const cls2 = this.cross.run(stack, this.imageTower(plan.image2, pass), outs, IMAGE_ROLES.image2.prefix);
-          this.nlvr2(cls, cls2, outs);
+          const image2 = await this.imageTower(plan.image2, pass, stages);
+          await stages.next();
+          this.nlvr2(cls, this.cross.run(stack, image2, outs, IMAGE_ROLES.image2.prefix), outs);
         }
         outs.release(cls, ...textInputs);
       }
@@ -226,6 +208,8 @@ export class BridgeTowerModel {
         throw new Error(`internal error: outputs ${missing.join(', ')} were asked for and not produced`);
       return new Map(entries.map((e, i) => [e.name, { shape: e.shape, data: data[i] as Float32Array }]));
     } finally {
+      // The text side's products too: a cancel between stages leaves them unreleased.
+      for (const t of [...(text?.crossInputs ?? []), text?.itc]) t?.release();
       outs.releaseAll();
       for (const f of pass.owned) f.dispose();
       for (const t of uploads) t.release();
@@ -250,41 +234,49 @@ export class BridgeTowerModel {
 
   /**
    * Run the image tower once and keep what the cross-modal stack and ITC need, for reuse across many
-   * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image.
+   * texts (`forward({inputIds, image})`). tokenType 1 for an image, 2 for NLVR2's second image. Given a signal or
+   * a stage callback, the image tower runs in stages as in `forward`.
    */
-  imageFeatures(
+  async imageFeatures(
     pixelValues: HostArray<Float32Array>,
-    opts: {
+    opts: StageOptions & {
       /**
        * 1 for an image, 2 for NLVR2's second image.
        * @default 1
        */
       tokenType?: 1 | 2;
     } = {},
-  ): ImageFeatures {
+  ): Promise<ImageFeatures> {
     const planned = planImageFeatures(this.config, pixelValues, opts.tokenType ?? 1);
+    if (opts.signal?.aborted) throw new AbortedError('the image features were cancelled');
+    const stages = new PassStages(this.gpu, imageStageNames(planned), opts);
     const pixels = this.gpu.input(planned.pixels, planned.shape, 'f32', 'pixel values');
-    const features = this.imageLayers(pixels, planned.role, planned.keep, new Outputs(new Set()));
-    this.gpu.submit();
-    pixels.release();
-    return features;
+    try {
+      const features = await this.imageLayers(pixels, planned, new Outputs(new Set()), stages);
+      this.gpu.submit();
+      await stages.done();
+      return features;
+    } finally {
+      pixels.release();
+    }
   }
 
   /** itc_text [B, dim] from the text tower alone. */
   async encodeText(
     inputIds: HostArray<IdData>,
     attentionMask?: HostArray<IdData | Float32Array>,
+    opts: StageOptions = {},
   ): Promise<OutputTensor> {
-    return this.forwardOne({ inputIds, attentionMask }, 'itc_text');
+    return this.forwardOne({ inputIds, attentionMask }, 'itc_text', opts);
   }
 
-  /** itc_image [B, dim] from the image tower alone. */
-  async encodeImage(pixelValues: HostArray<Float32Array>): Promise<OutputTensor> {
-    return this.forwardOne({ pixelValues }, 'itc_image');
+  /** itc_image [B, dim] from the image tower alone; in stages of a few layers given a signal or stage callback. */
+  async encodeImage(pixelValues: HostArray<Float32Array>, opts: StageOptions = {}): Promise<OutputTensor> {
+    return this.forwardOne({ pixelValues }, 'itc_image', opts);
   }
 
-  private async forwardOne(inputs: ForwardInputs, name: string): Promise<OutputTensor> {
-    const out = (await this.forward(inputs, { outputs: [name] })).get(name);
+  private async forwardOne(inputs: ForwardInputs, name: string, opts: StageOptions): Promise<OutputTensor> {
+    const out = (await this.forward(inputs, { ...opts, outputs: [name] })).get(name);
     if (!out) throw new Error(`internal error: ${name} was asked for and not produced`);
     return out;
   }
@@ -339,11 +331,11 @@ export class BridgeTowerModel {
     return { mask, crossInputs, itc };
   }
 
-  /** One image's side: the given image features, or the image tower run on the pixels. */
-  private imageTower(planned: PlannedImage, pass: Pass): ImageFeatures {
+  /** One image's side: the given image features, or the image tower run on the pixels, entering its stages. */
+  private async imageTower(planned: PlannedImage, pass: Pass, stages: PassStages): Promise<ImageFeatures> {
     if (planned.from === 'features') return planned.features;
     const pixels = pass.upload(planned.pixels, planned.shape, IMAGE_ROLES[planned.role].label);
-    const features = this.imageLayers(pixels, planned.role, planned.keep, pass.outs);
+    const features = await this.imageLayers(pixels, planned, pass.outs, stages);
     pass.owned.push(features);
     return features;
   }
@@ -352,46 +344,58 @@ export class BridgeTowerModel {
    * Step 3 plus the image half of steps 5-6 that does not depend on the text; intermediates under the role's
    * prefix. ITC image embedding: the authors' l2norm(itc_image_head(LN(last vision layer)[:, 0])), LN = ln_post or
    * ln_separate[Lv-1]; HF's l2norm(itc_image_head((cross_modal_image_transform(ln_post(x)) + token_type[1])[:, 0]))
-   * with x the vision layer Lt-1, where HF's text-indexed loop stops.
+   * with x the vision layer Lt-1, where HF's text-indexed loop stops. Enters each of the tower's stages (replay.ts
+   * imageStageStarts); a cancel there releases what the tower made so far.
    */
-  private imageLayers(pixels: GpuTensor, role: ImageRole, keep: ImageProducts, outs: Outputs): ImageFeatures {
+  private async imageLayers(
+    pixels: GpuTensor,
+    planned: PlannedImage & { from: 'pixels' },
+    outs: Outputs,
+    stages: PassStages,
+  ): Promise<ImageFeatures> {
     const c = this.config,
       first = this.split - 1,
-      hf = this.definition === 'hf';
-    const { tokenType, prefix } = IMAGE_ROLES[role];
+      hf = this.definition === 'hf',
+      keep = planned.keep;
+    const { tokenType, prefix } = IMAGE_ROLES[planned.role];
     const itcLayer = hf ? c.text.layers - 1 : c.vision.layers - 1;
     const fusionFirst = c.vision.layers - c.numLayers;
-    let last = keep.cross ? c.text.layers - 1 : -1;
-    if (keep.itc) last = Math.max(last, itcLayer);
-    if (keep.fusion) last = c.vision.layers - 1;
-    for (let i = 0; i < c.vision.layers; i++) if (outs.wants(`${prefix}image_layer.${i}`)) last = Math.max(last, i);
+    const starts = new Set(imageStageStarts(planned.layers));
+    await stages.next();
     let x = outs.offer(`${prefix}image_pre`, this.vision.embed(pixels));
     const crossInputs: GpuTensor[] = [];
     const fusionInputs: GpuTensor[] = [];
     let itc: GpuTensor | undefined;
-    for (let i = 0; i <= last; i++) {
-      const y = outs.offer(`${prefix}image_layer.${i}`, this.vision.resblock(i, x));
-      outs.release(x);
-      x = y;
-      if (keep.cross && i >= first && i < c.text.layers) {
-        crossInputs.push(this.cross.image.transform(x, tokenType, this.vision.norm(LN_POST)));
-      }
-      if (keep.fusion && i >= fusionFirst) {
-        const norm = this.vision.norm(c.vision.layernormShared ? LN_POST : lnSeparate(i));
-        fusionInputs.push(this.cross.image.transform(x, tokenType, norm));
-      }
-      if (keep.itc && i === itcLayer) {
-        const cls = takeToken(this.gpu, x, 0);
-        const norm = this.vision.norm(hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
-        if (hf) {
-          const projected = this.cross.image.transform(cls, 1, norm);
-          itc = this.heads.itc('image', projected);
-          projected.release();
-        } else {
-          itc = this.heads.itc('image', cls, norm);
+    try {
+      for (let i = 0; i < planned.layers; i++) {
+        if (i > 0 && starts.has(i)) await stages.next();
+        const y = outs.offer(`${prefix}image_layer.${i}`, this.vision.resblock(i, x));
+        outs.release(x);
+        x = y;
+        if (keep.cross && i >= first && i < c.text.layers) {
+          crossInputs.push(this.cross.image.transform(x, tokenType, this.vision.norm(LN_POST)));
         }
-        cls.release();
+        if (keep.fusion && i >= fusionFirst) {
+          const norm = this.vision.norm(c.vision.layernormShared ? LN_POST : lnSeparate(i));
+          fusionInputs.push(this.cross.image.transform(x, tokenType, norm));
+        }
+        if (keep.itc && i === itcLayer) {
+          const cls = takeToken(this.gpu, x, 0);
+          const norm = this.vision.norm(hf || c.vision.layernormShared ? LN_POST : lnSeparate(i));
+          if (hf) {
+            const projected = this.cross.image.transform(cls, 1, norm);
+            itc = this.heads.itc('image', projected);
+            projected.release();
+          } else {
+            itc = this.heads.itc('image', cls, norm);
+          }
+          cls.release();
+        }
       }
+    } catch (e) {
+      // A cancel at a stage boundary: what the tower made so far goes back to the pool.
+      outs.release(x, ...crossInputs, ...fusionInputs, itc);
+      throw e;
     }
     outs.release(x);
     return new ImageFeatures(pixels.shape[0], tokenType, crossInputs, itc, keep.fusion ? fusionInputs : undefined);

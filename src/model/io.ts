@@ -75,8 +75,8 @@ export interface ForwardOptions {
    */
   attentionQuery?: number;
   /**
-   * Stops the pass at its next stage boundary (after the text tower, the image tower, the cross-modal layers)
-   * with AbortedError. Given this or `onStage`, the pass submits and waits per stage.
+   * Stops the pass at its next stage boundary (after the text tower, each few layers of the image tower, the
+   * cross-modal layers) with AbortedError. Given this or `onStage`, the pass submits and waits per stage.
    * @default none: the pass submits once
    */
   signal?: AbortSignal;
@@ -86,6 +86,9 @@ export interface ForwardOptions {
    */
   onStage?: (done: number, total: number, stage: string) => void;
 }
+
+/** Cancel and stage progress of a pass, as `forward` takes them (imageFeatures, encodeText, encodeImage). */
+export type StageOptions = Pick<ForwardOptions, 'signal' | 'onStage'>;
 
 export interface OutputTensor {
   shape: number[];

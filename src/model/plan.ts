@@ -38,7 +38,15 @@ export interface ImageProducts {
 
 /** One image's side: pixels of the right shape to run the image tower on, or image features of a usable batch. */
 export type PlannedImage =
-  | { from: 'pixels'; role: ImageRole; pixels: Float32Array; shape: number[]; keep: ImageProducts }
+  | {
+      from: 'pixels';
+      role: ImageRole;
+      pixels: Float32Array;
+      shape: number[];
+      keep: ImageProducts;
+      /** Vision layers run: up to the last one whose output is kept or asked for. */
+      layers: number;
+    }
   | { from: 'features'; role: ImageRole; features: ImageFeatures };
 
 /**
@@ -205,9 +213,9 @@ export function planForward(
 
   const text = needText ? checkText(c, inputs, cross) : undefined;
   const batch = text?.batch ?? imageBatch(inputs.pixelValues, inputs.image, 'pixelValues');
-  const image = needImage ? checkImage(c, inputs, 'image', batch, keep) : undefined;
+  const image = needImage ? checkImage(c, inputs, 'image', batch, keep, wanted) : undefined;
   const image2 = needImage2
-    ? checkImage(c, inputs, 'image2', batch, { cross: true, itc: false, fusion: false })
+    ? checkImage(c, inputs, 'image2', batch, { cross: true, itc: false, fusion: false }, wanted)
     : undefined;
   const query = opts.attentionQuery ?? 0;
   if (text && (!Number.isInteger(query) || query < 0 || query >= text.length)) {
@@ -261,7 +269,7 @@ export function planImageFeatures(
   const B = imageBatch(pixelValues, undefined, 'pixelValues');
   const first = tokenType === 1;
   const keep = { cross: true, itc: !!c.heads.itc && first, fusion: first && fusionDiffers(c) };
-  return checkPixels(c, pixelValues, 'pixelValues', B, role, keep);
+  return checkPixels(c, pixelValues, 'pixelValues', B, role, keep, new Set());
 }
 
 function checkOutputName(name: string, known: ReadonlySet<string>): void {
@@ -330,11 +338,14 @@ function checkImage(
   role: ImageRole,
   B: number,
   keep: ImageProducts,
+  wanted: ReadonlySet<string>,
 ): PlannedImage {
   const { tokenType, input: what } = IMAGE_ROLES[role];
   const features = role === 'image' ? inputs.image : inputs.image2;
-  if (!features)
-    return checkPixels(c, role === 'image' ? inputs.pixelValues : inputs.pixelValues2, what, B, role, keep);
+  if (!features) {
+    const pixels = role === 'image' ? inputs.pixelValues : inputs.pixelValues2;
+    return checkPixels(c, pixels, what, B, role, keep, wanted);
+  }
   if (features.batch !== B && features.batch !== 1) {
     throw new ShapeError(`${what}: image features of batch ${features.batch} cannot pair with a text batch of ${B}`);
   }
@@ -356,6 +367,7 @@ function checkPixels(
   B: number,
   role: ImageRole,
   keep: ImageProducts,
+  wanted: ReadonlySet<string>,
 ): PlannedImage & { from: 'pixels' } {
   if (!pixels) throw new ShapeError(`${what} [B, 3, S, S] are needed for the outputs asked for`);
   const S = c.vision.imageSize;
@@ -366,5 +378,26 @@ function checkPixels(
         `got [${s.join(', ')}] with ${pixels.data.length} values`,
     );
   }
-  return { from: 'pixels', role, pixels: pixels.data, shape: [...s], keep };
+  return {
+    from: 'pixels',
+    role,
+    pixels: pixels.data,
+    shape: [...s],
+    keep,
+    layers: visionLayers(c, role, keep, wanted),
+  };
+}
+
+/**
+ * How many vision layers an image's pass runs: through the top text-indexed layer for the cross-modal inputs (HF's
+ * itc_image reads that one too), the last for the authors' itc_image and the fusion inputs, and any asked for.
+ */
+function visionLayers(c: BridgeTowerConfig, role: ImageRole, keep: ImageProducts, wanted: ReadonlySet<string>): number {
+  const hf = definitions(c).definition === 'hf';
+  let last = keep.cross ? c.text.layers - 1 : -1;
+  if (keep.itc) last = Math.max(last, hf ? c.text.layers - 1 : c.vision.layers - 1);
+  if (keep.fusion) last = c.vision.layers - 1;
+  const { prefix } = IMAGE_ROLES[role];
+  for (let i = 0; i < c.vision.layers; i++) if (wanted.has(`${prefix}image_layer.${i}`)) last = Math.max(last, i);
+  return last + 1;
 }

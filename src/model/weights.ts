@@ -338,8 +338,8 @@ function concatRows(parts: Upload[]): Upload {
   const data = dtype === 'f16' ? new Uint16Array(n) : new Float32Array(n);
   let o = 0;
   for (const p of parts) {
-    if (p.dtype === 'f16') (data as Uint16Array).set(p.data as Uint16Array, o);
-    else (data as Float32Array).set(p.data as Float32Array, o);
+    if (p.dtype === 'f16') (data as Uint16Array).set(p.data, o);
+    else (data as Float32Array).set(p.data, o);
     o += p.data.length;
   }
   return { dtype, shape: [parts.reduce((s, p) => s + p.shape[0], 0), ...parts[0].shape.slice(1)], data };

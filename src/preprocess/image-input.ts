@@ -37,5 +37,5 @@ export async function toRgb(image: ImageInput): Promise<RgbImage> {
     checkRgbImage(rgb);
     return rgb;
   }
-  return loadBrowserImage(image as Parameters<typeof loadBrowserImage>[0]);
+  return loadBrowserImage(image);
 }

@@ -86,7 +86,7 @@ export function readIndexFile(bytes: Uint8Array, file: string): IndexContents {
     metadata = header.metadata;
     tensors = readSafetensors(bytes, file);
   } catch (e) {
-    throw fail(`not a search index (${e instanceof CheckpointError ? e.message.slice(file.length + 2) : e})`);
+    throw fail(`not a search index (${e instanceof CheckpointError ? e.message.slice(file.length + 2) : String(e)})`);
   }
   const raw = metadata[METADATA_KEY];
   if (typeof raw !== 'string') throw fail(`not a search index (its safetensors metadata has no "${METADATA_KEY}")`);
@@ -119,7 +119,7 @@ export function readIndexFile(bytes: Uint8Array, file: string): IndexContents {
     const t = tensors.get(name);
     if (!t) throw fail(`tensor ${name} is missing`);
     if (t.dtype !== 'f32' || t.shape.join() !== shape.join()) {
-      throw fail(`tensor ${name} is ${t.dtype} [${t.shape}], expected f32 [${shape}]`);
+      throw fail(`tensor ${name} is ${t.dtype} [${t.shape.join()}], expected f32 [${shape.join()}]`);
     }
     const data = (t.data as Float32Array).slice();
     if (!data.every(Number.isFinite)) throw fail(`tensor ${name} holds a value that is not finite`);

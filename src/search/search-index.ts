@@ -5,9 +5,11 @@
 // Memory stays bounded however many pictures go in: items are pulled from an (async) iterable a batch at a time
 // and each picture is decoded only for its batch, so the index holds D floats and the entry record per picture.
 // Indexing is resumable: a picture whose id is already in the index is skipped, and `onBatch` runs after each
-// batch (save there); a cancel stops between batches and keeps every finished one.
+// batch (save there). A cancel stops the batch under way at the next stage of its forward pass (a few image layers)
+// and adds none of it: the index keeps every finished batch and nothing of the cancelled one.
 import { AbortedError, ArgumentError, HeadUnavailableError, IndexMismatchError } from '../errors';
 import { definitions, type BridgeTowerConfig, type ImagePreprocess } from '../common/config';
+import type { TaskOptions, TaskProgress } from '../common/progress';
 import type { BridgeTowerModel } from '../model/bridgetower';
 import { toRgb, type ImageInput } from '../preprocess/image-input';
 import type { RgbImage } from '../preprocess/rgb-image';
@@ -23,21 +25,10 @@ export interface IndexModel {
   readonly imagePreprocess: ImagePreprocess;
   readonly model: Pick<BridgeTowerModel, 'weights'>;
   hasHead(head: 'itm' | 'itc'): boolean;
-  embedText(texts: readonly string[]): Promise<Float32Array[]>;
-  embedImage(images: readonly ImageInput[]): Promise<Float32Array[]>;
-  embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]>;
-  match(image: ImageInput, texts: readonly string[]): Promise<Array<{ itm: number }>>;
-}
-
-/** Progress and cancel, as the task API's long tasks take them (src/tasks/types.ts TaskOptions). */
-export interface SearchTaskOptions {
-  /**
-   * Checked between forward passes; a cancel throws AbortedError and keeps every finished batch.
-   * @default none
-   */
-  signal?: AbortSignal;
-  /** @default none */
-  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+  embedText(texts: readonly string[], opts?: TaskOptions): Promise<Float32Array[]>;
+  embedImage(images: readonly ImageInput[], opts?: TaskOptions): Promise<Float32Array[]>;
+  embedPairs(images: readonly ImageInput[], texts: readonly string[], opts?: TaskOptions): Promise<Float32Array[]>;
+  match(image: ImageInput, texts: readonly string[], opts?: TaskOptions): Promise<Array<{ itm: number }>>;
 }
 
 export interface IndexItem {
@@ -49,7 +40,7 @@ export interface IndexItem {
   meta?: { [key: string]: Json };
 }
 
-export interface AddOptions extends SearchTaskOptions {
+export interface AddOptions extends TaskOptions {
   /**
    * Pictures per forward pass.
    * @default 8
@@ -76,7 +67,7 @@ export interface AddSummary {
   failed: Array<{ id: string; reason: string }>;
 }
 
-export interface SearchOptions extends SearchTaskOptions {
+export interface SearchOptions extends TaskOptions {
   /**
    * Hits returned.
    * @default 10
@@ -128,19 +119,24 @@ export class SearchIndex {
     this.ids = new Map(entries.map((e, i) => [e.id, i]));
   }
 
-  /** An empty index for `model` (one forward pass: the probe embeddings). */
-  static async create(model: IndexModel): Promise<SearchIndex> {
+  /** An empty index for `model` (the probe embeddings: a text pass and a picture pass, which `signal` stops). */
+  static async create(model: IndexModel, opts: Pick<TaskOptions, 'signal'> = {}): Promise<SearchIndex> {
     const identity = modelIdentity(model);
-    return new SearchIndex(model, identity, await probeEmbeddings(model));
+    return new SearchIndex(model, identity, await probeEmbeddings(model, opts));
   }
 
   /** A saved index, for the model that made it; another model gets an IndexMismatchError naming the difference. */
-  static async load(bytes: Uint8Array, model: IndexModel, file = 'the index'): Promise<SearchIndex> {
+  static async load(
+    bytes: Uint8Array,
+    model: IndexModel,
+    file = 'the index',
+    opts: Pick<TaskOptions, 'signal'> = {},
+  ): Promise<SearchIndex> {
     const saved = readIndexFile(bytes, file);
     const current = modelIdentity(model);
     const differs = identityDifferences(saved.model, current);
     if (!differs.length) {
-      const probe = await probeEmbeddings(model);
+      const probe = await probeEmbeddings(model, opts);
       const cos = Math.min(dot(probe.text, saved.probe.text), dot(probe.image, saved.probe.image));
       if (cos < PROBE_MIN_COSINE) differs.push(`weights (probe embeddings agree only to cosine ${cos.toFixed(4)})`);
     }
@@ -199,7 +195,8 @@ export class SearchIndex {
 
   /**
    * Encode and add pictures, `batchSize` per forward pass. Items already in the index are skipped; items that
-   * cannot be read are counted in `failed`. Progress counts items handled; a cancel stops between batches.
+   * cannot be read are counted in `failed`. Progress counts items handled and ticks within each batch's pass; a
+   * cancel stops that pass at its next stage and adds nothing of its batch.
    */
   async add(
     items: readonly IndexItem[] | AsyncIterable<IndexItem>,
@@ -213,7 +210,8 @@ export class SearchIndex {
     const cross = !!this.model.config.heads.itc?.cross;
     let batch: IndexItem[] = [];
     const flush = async () => {
-      await this.encodeBatch(batch, cross, summary);
+      const pass = within(onProgress, 'indexing pictures', handled(), count);
+      await this.encodeBatch(batch, cross, summary, { signal, onProgress: pass });
       batch = [];
       onProgress?.({ stage: 'indexing pictures', done: handled(), total: count });
       await onBatch?.(summary);
@@ -242,7 +240,7 @@ export class SearchIndex {
     if (rerank > 0 && !pictures) {
       throw new ArgumentError('re-ranking needs the pictures again: pass `pictures`, or rerank: 0 for the ITC order');
     }
-    const [q] = await this.model.embedText([query]);
+    const [q] = await this.model.embedText([query], { signal });
     const hits = this.rank(q, Math.max(k, rerank));
     const reranker = this.reranker;
     if (!rerank || !reranker || !pictures) return hits.slice(0, k);
@@ -251,10 +249,11 @@ export class SearchIndex {
     for (const [i, hit] of head.entries()) {
       if (signal?.aborted) throw new AbortedError('the search was cancelled');
       const image = await pictures(hit.entry);
+      const pass = { signal, onProgress: within(onProgress, 're-ranking', i, head.length) };
       hit.rerank =
         reranker === 'itm'
-          ? (await this.model.match(image, [query]))[0].itm
-          : dot((await this.model.embedPairs([image], [query]))[0], q);
+          ? (await this.model.match(image, [query], pass))[0].itm
+          : dot((await this.model.embedPairs([image], [query], pass))[0], q);
       onProgress?.({ stage: 're-ranking', done: i + 1, total: head.length });
     }
     head.sort((a, b) => b.rerank! - a.rerank! || a.itcRank - b.itcRank);
@@ -266,7 +265,8 @@ export class SearchIndex {
     image: ImageInput,
     {
       topK: k = 10,
-    }: {
+      signal,
+    }: Pick<TaskOptions, 'signal'> & {
       /**
        * Hits returned.
        * @default 10
@@ -274,7 +274,7 @@ export class SearchIndex {
       topK?: number;
     } = {},
   ): Promise<SearchHit[]> {
-    const [q] = await this.model.embedImage([image]);
+    const [q] = await this.model.embedImage([image], { signal });
     return this.rank(q, k);
   }
 
@@ -283,7 +283,8 @@ export class SearchIndex {
     return topK(scores, k).map((i, itcRank) => ({ id: this.list[i].id, entry: this.list[i], itc: scores[i], itcRank }));
   }
 
-  private async encodeBatch(batch: IndexItem[], cross: boolean, summary: AddSummary): Promise<void> {
+  /** Encode a batch and add it, or (a cancel, a failure) add nothing of it: every vector is made before any entry. */
+  private async encodeBatch(batch: IndexItem[], cross: boolean, summary: AddSummary, pass: TaskOptions): Promise<void> {
     const decoded: Array<{ item: IndexItem; rgb: RgbImage }> = [];
     for (const item of batch) {
       try {
@@ -297,13 +298,17 @@ export class SearchIndex {
     const alone = decoded.filter((d) => !pairs.includes(d));
     const vectors = new Map<IndexItem, Float32Array>();
     if (alone.length) {
-      const v = await this.model.embedImage(alone.map((d) => d.rgb));
+      const v = await this.model.embedImage(
+        alone.map((d) => d.rgb),
+        pass,
+      );
       alone.forEach((d, i) => vectors.set(d.item, v[i]));
     }
     if (pairs.length) {
       const v = await this.model.embedPairs(
         pairs.map((d) => d.rgb),
         pairs.map((d) => d.item.text!),
+        pass,
       );
       pairs.forEach((d, i) => vectors.set(d.item, v[i]));
     }
@@ -357,15 +362,34 @@ function canonicalJson(v: unknown): string {
   );
 }
 
-async function probeEmbeddings(model: IndexModel): Promise<{ text: Float32Array; image: Float32Array }> {
+async function probeEmbeddings(
+  model: IndexModel,
+  opts: Pick<TaskOptions, 'signal'>,
+): Promise<{ text: Float32Array; image: Float32Array }> {
   const S = model.config.vision.imageSize;
   const data = new Uint8Array(S * S * 3);
   for (let y = 0; y < S; y++)
     for (let x = 0; x < S; x++)
       for (let c = 0; c < 3; c++) data[(y * S + x) * 3 + c] = (x * 7 + y * 13 + c * 85 + ((x ^ y) & 16) * 4) & 255;
-  const [text] = await model.embedText([PROBE_TEXT]);
-  const [image] = await model.embedImage([{ width: S, height: S, data, channels: 3 }]);
+  const [text] = await model.embedText([PROBE_TEXT], opts);
+  const [image] = await model.embedImage([{ width: S, height: S, data, channels: 3 }], opts);
   return { text, image };
+}
+
+/**
+ * A task's progress callback that reports only the ticks within its passes, as `stage` with `done` of `total`
+ * items of the caller's finished: the index counts its own items between passes.
+ */
+function within(
+  onProgress: TaskOptions['onProgress'],
+  stage: string,
+  done: number,
+  total: number,
+): TaskOptions['onProgress'] {
+  if (!onProgress) return undefined;
+  return (p: TaskProgress) => {
+    if (p.pass) onProgress({ stage, done, total, pass: p.pass });
+  };
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

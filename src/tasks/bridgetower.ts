@@ -91,26 +91,29 @@ export class BridgeTower {
   }
 
   /** ITC text embeddings [contrastive size], batched; comparable with embedImage (and embedPair): see ./embeddings.ts. */
-  embedText(texts: readonly string[]): Promise<Float32Array[]> {
-    return this.task('embedText', undefined, (signal) => embedText(this.context, texts, signal));
+  embedText(texts: readonly string[], opts?: TaskOptions): Promise<Float32Array[]> {
+    return this.task('embedText', opts, (signal) => embedText(this.context, texts, opts, signal));
   }
 
-  /** ITC image embeddings [contrastive size], batched; comparable with embedText (and embedPair): see ./embeddings.ts. */
-  embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> {
-    return this.task('embedImage', undefined, (signal) => embedImage(this.context, images, signal));
+  /**
+   * ITC image embeddings [contrastive size], batched; comparable with embedText (and embedPair): see
+   * ./embeddings.ts. Progress counts pictures and ticks within each batch; cancel stops a pass at its next stage.
+   */
+  embedImage(images: readonly ImageInput[], opts?: TaskOptions): Promise<Float32Array[]> {
+    return this.task('embedImage', opts, (signal) => embedImage(this.context, images, opts, signal));
   }
 
   /** HF's cross-modal embedding of one image-text pair (BridgeTowerForContrastiveLearning models only). */
-  embedPair(image: ImageInput, text: string): Promise<Float32Array> {
-    return this.task('embedPair', undefined, async (signal) => {
-      return (await embedPairs(this.context, [image], [text], signal, 'embedPair'))[0];
+  embedPair(image: ImageInput, text: string, opts?: TaskOptions): Promise<Float32Array> {
+    return this.task('embedPair', opts, async (signal) => {
+      return (await embedPairs(this.context, [image], [text], opts, signal, 'embedPair'))[0];
     });
   }
 
   /** embedPair for many pairs, batched. */
-  embedPairs(images: readonly ImageInput[], texts: readonly string[]): Promise<Float32Array[]> {
-    return this.task('embedPairs', undefined, (signal) =>
-      embedPairs(this.context, images, texts, signal, 'embedPairs'),
+  embedPairs(images: readonly ImageInput[], texts: readonly string[], opts?: TaskOptions): Promise<Float32Array[]> {
+    return this.task('embedPairs', opts, (signal) =>
+      embedPairs(this.context, images, texts, opts, signal, 'embedPairs'),
     );
   }
 
@@ -132,7 +135,8 @@ export class BridgeTower {
 
   /**
    * Rank images for a text: ITC over all, then ITM re-ranking of the best `rerank` (as the original evaluates).
-   * Progress counts pictures encoded, then pictures re-ranked; cancel stops between forward passes.
+   * Progress counts pictures encoded, then pictures re-ranked, and ticks within each pass; cancel stops a pass at
+   * its next stage.
    */
   retrieveImages(
     text: string,
@@ -146,7 +150,7 @@ export class BridgeTower {
   retrieveTexts(
     image: ImageInput,
     texts: readonly string[],
-    opts?: RetrievalOptions & Pick<TaskOptions, 'signal'>,
+    opts?: RetrievalOptions & TaskOptions,
   ): Promise<RetrievalHit[]> {
     return this.task('retrieveTexts', opts, (signal) => retrieveTexts(this.context, image, texts, opts, signal));
   }

@@ -70,7 +70,7 @@ export class TaskContext {
         `${task} needs the ${head} head, which ${this.source} does not have (its heads: ${have})`,
       );
     }
-    return h as NonNullable<BridgeTowerConfig['heads'][H]>;
+    return h;
   }
 
   /** Longest text the model takes: the trained max_text_len, bounded by the position table. */

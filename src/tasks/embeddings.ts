@@ -12,9 +12,10 @@
 // HF scales similarities by `logitScale` (exp of the learned logit_scale) before a softmax; rankings do not change.
 import { HeadUnavailableError, ShapeError } from '../errors';
 import type { OutputTensor } from '../model/bridgetower';
-import { checkAbort, checkImageList, checkTextList } from './checks';
+import { checkImageList, checkOptions, checkTextList } from './checks';
 import type { TaskContext } from './context';
-import type { ImageInput } from './types';
+import { batched } from './progress';
+import type { ImageInput, TaskOptions } from './types';
 
 /** Texts per forward pass (padded to the longest; padding changes no embedding). */
 const TEXT_BATCH = 32;
@@ -42,45 +43,43 @@ function rows(t: OutputTensor): Float32Array[] {
   return Array.from({ length: t.shape[0] }, (_, b) => t.data.slice(b * D, (b + 1) * D));
 }
 
-/** `run` over `items` in batches of `size`, the signal checked before each. */
-async function batched<T>(
-  items: readonly T[],
-  size: number,
-  signal: AbortSignal | undefined,
-  run: (batch: readonly T[]) => Promise<Float32Array[]>,
-): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < items.length; i += size) {
-    checkAbort(signal);
-    out.push(...(await run(items.slice(i, i + size))));
-  }
-  return out;
+/** The public options of the embedding methods, and the task's signal (the caller's joined with dispose()'s). */
+function taskOptions(method: string, opts: TaskOptions | undefined, signal: AbortSignal): TaskOptions {
+  checkOptions(method, opts, ['signal', 'onProgress']);
+  return { onProgress: opts?.onProgress, signal };
 }
 
 /** itc_text of each text: the text tower alone. An empty list gives no embeddings. */
 export async function embedText(
   ctx: TaskContext,
   texts: readonly string[],
-  signal: AbortSignal | undefined,
+  opts: TaskOptions | undefined,
+  signal: AbortSignal,
 ): Promise<Float32Array[]> {
   requireItc(ctx, 'embedText');
+  const task = taskOptions('embedText', opts, signal);
   checkTextList('embedText', texts, true);
-  return batched(texts, TEXT_BATCH, signal, async (batch) => {
+  return batched(texts, TEXT_BATCH, task, 'encoding texts', async (batch, pass) => {
     const { inputIds, attentionMask } = ctx.encodeTexts(batch);
-    return rows(await ctx.model.encodeText(inputIds, attentionMask));
+    return rows(await ctx.model.encodeText(inputIds, attentionMask, pass));
   });
 }
 
-/** itc_image of each image: the image tower alone (the authors' or HF's definition, as the model's source says). */
+/**
+ * itc_image of each image: the image tower alone (the authors' or HF's definition, as the model's source says),
+ * in stages of a few layers when a signal or onProgress is given.
+ */
 export async function embedImage(
   ctx: TaskContext,
   images: readonly ImageInput[],
-  signal: AbortSignal | undefined,
+  opts: TaskOptions | undefined,
+  signal: AbortSignal,
 ): Promise<Float32Array[]> {
   requireItc(ctx, 'embedImage');
+  const task = taskOptions('embedImage', opts, signal);
   checkImageList('embedImage', images, true);
-  return batched(images, IMAGE_BATCH, signal, async (batch) =>
-    rows(await ctx.model.encodeImage(await ctx.pixels(batch))),
+  return batched(images, IMAGE_BATCH, task, 'encoding pictures', async (batch, pass) =>
+    rows(await ctx.model.encodeImage(await ctx.pixels(batch), pass)),
   );
 }
 
@@ -92,21 +91,23 @@ export async function embedPairs(
   ctx: TaskContext,
   images: readonly ImageInput[],
   texts: readonly string[],
-  signal: AbortSignal | undefined,
+  opts: TaskOptions | undefined,
+  signal: AbortSignal,
   method: string,
 ): Promise<Float32Array[]> {
   requireItc(ctx, method, true);
+  const task = taskOptions(method, opts, signal);
   checkImageList(method, images, true);
   checkTextList(method, texts, true);
   if (images.length !== texts.length) {
     throw new ShapeError(`${method}: ${images.length} images for ${texts.length} texts (one image per text)`);
   }
   const pairs = images.map((image, i) => ({ image, text: texts[i] }));
-  return batched(pairs, IMAGE_BATCH, signal, async (batch) => {
+  return batched(pairs, IMAGE_BATCH, task, 'encoding pairs', async (batch, pass) => {
     const pixelValues = await ctx.pixels(batch.map((p) => p.image));
     const out = await ctx.model.forward(
       { ...ctx.encodeTexts(batch.map((p) => p.text)), pixelValues },
-      { outputs: ['itc_cross'] },
+      { ...pass, outputs: ['itc_cross'] },
     );
     return rows(out.get('itc_cross')!);
   });

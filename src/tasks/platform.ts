@@ -12,9 +12,9 @@ export interface Platform extends HubRuntime {
   /** A string that is not a URL as a local file's URL (Node: a path against the working directory). */
   pathToUrl?(path: string): URL;
   /** A local file or folder by file: URL (Node): a file with the folder around it, or the folder. */
-  openLocal?(url: URL): Promise<{ source?: ByteSource; dir: Directory }>;
+  openLocal?: (url: URL) => Promise<{ source?: ByteSource; dir: Directory }>;
   /** A local file's bytes by file: URL (Node). */
-  readFile?(url: URL): Promise<Uint8Array>;
+  readFile?: (url: URL) => Promise<Uint8Array>;
   createGpu?(): Promise<Gpu>;
 }
 

@@ -1,9 +1,9 @@
 // The public task API's types: what `BridgeTower.load` accepts and what each task returns.
 import type { ImagePreprocess } from '../common/config';
 import type { ImageInput } from '../preprocess/image-input';
-import type { LoadProgress } from '../common/progress';
+import type { LoadProgress, TaskOptions, TaskProgress } from '../common/progress';
 
-export type { ImageInput, LoadProgress };
+export type { ImageInput, LoadProgress, TaskOptions, TaskProgress };
 
 export interface LoadOptions {
   /**
@@ -21,30 +21,6 @@ export interface LoadOptions {
    * @default the checkpoint's mode
    */
   imagePreprocess?: ImagePreprocess;
-}
-
-/** Progress of a task that runs several forward passes: `done` of `total` items (pictures, captions) of `stage`. */
-export interface TaskProgress {
-  stage: string;
-  done: number;
-  total: number;
-}
-
-/**
- * Cancel and progress for the longer tasks. A cancel stops between forward passes, and within a question's or a
- * caption batch's pass at its next stage (after a tower or the cross-modal layers).
- */
-export interface TaskOptions {
-  /**
-   * Aborting it stops the task between forward passes with an AbortedError.
-   * @default none
-   */
-  signal?: AbortSignal;
-  /**
-   * Called after each batch of forward passes.
-   * @default none
-   */
-  onProgress?: (p: TaskProgress) => void;
 }
 
 export interface Answer {

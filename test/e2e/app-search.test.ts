@@ -77,15 +77,14 @@ describe('the Search view', () => {
       const seen: string[] = [];
       (window as unknown as { progressSeen: string[] }).progressSeen = seen;
       const bar = document.querySelector<HTMLElement>('[data-testid="search-progress"]')!;
-      new MutationObserver(() => seen.push(`${bar.dataset.done}/${bar.dataset.total}`)).observe(bar, {
-        attributes: true,
-        attributeFilter: ['data-done'],
-      });
+      const tick = () => `${bar.dataset.done}/${bar.dataset.total} ${bar.dataset.pass ?? ''}`.trim();
+      new MutationObserver(() => seen.push(tick())).observe(bar, { attributes: true, attributeFilter: ['data-done'] });
     });
     await upload(page, 'search-files-input', ...pictures.map((_, i) => file(i)));
     await waitForIndex('My pictures', 12);
     const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
-    expect(seen, log()).toEqual(['0/12', '8/12', '12/12']);
+    // Between batches, and within each batch's pass as its two stages (the demo's 4 image layers) finish.
+    expect(seen, log()).toEqual(['0/12', '0/12 1/2', '0/12 2/2', '8/12', '8/12 1/2', '8/12 2/2', '12/12']);
     expect(await text(page, 'search-progress-label')).toMatch(/^12 added, 0 already indexed · 12 entries$/);
     const hit = await query(pictures[QUERIES[0]].caption);
     expect(hit.first).toBe('pic-04.png');

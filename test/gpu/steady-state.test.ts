@@ -84,7 +84,7 @@ describe('steady-state forward', () => {
     const one = (t: HostArray<BigInt64Array>) => ({ shape: [1, t.shape[1]], data: t.data.subarray(0, t.shape[1]) });
     const ids = one(inputs.get('input_ids')! as HostArray<BigInt64Array>);
     const mask = one(inputs.get('attention_mask')! as HostArray<BigInt64Array>);
-    const features = model.imageFeatures({ shape: [1, 3, S, S], data: p.data.subarray(0, 3 * S * S) });
+    const features = await model.imageFeatures({ shape: [1, 3, S, S], data: p.data.subarray(0, 3 * S * S) });
     try {
       for (let round = 0; round < 2; round++) {
         await model.forward(fixtureInputs(true), { outputs: OUTPUTS });

@@ -36,7 +36,7 @@ describe('model API', () => {
       { inputIds: ids(), attentionMask: mask(), pixelValues: { shape: p.shape, data: twice } },
       { outputs },
     );
-    const features = model.imageFeatures({ shape: [1, 3, S, S], data: image0 });
+    const features = await model.imageFeatures({ shape: [1, 3, S, S], data: image0 });
     try {
       for (let round = 0; round < 2; round++) {
         const reused = await model.forward({ inputIds: ids(), attentionMask: mask(), image: features }, { outputs });
@@ -60,8 +60,8 @@ describe('model API', () => {
     try {
       const io = await readSafetensorsFile(`${dir}/inputs.safetensors`);
       const want = await readSafetensorsFile(`${dir}/expected.safetensors`);
-      const image = nlvr2.imageFeatures(io.get('pixel_values')! as HostArray<Float32Array>);
-      const image2 = nlvr2.imageFeatures(io.get('pixel_values_2')! as HostArray<Float32Array>, { tokenType: 2 });
+      const image = await nlvr2.imageFeatures(io.get('pixel_values')! as HostArray<Float32Array>);
+      const image2 = await nlvr2.imageFeatures(io.get('pixel_values_2')! as HostArray<Float32Array>, { tokenType: 2 });
       try {
         const got = await nlvr2.forward(
           {

@@ -1,7 +1,7 @@
 // The search index on the demo model and 100 pictures of its world drawn by ./shape-world.ts: each picture's
 // caption finds it at the recall the model's own embeddings give (computed here directly, without the index);
 // a saved and reloaded index answers identically; a cancelled indexing resumes without encoding its finished
-// pictures again; another model refuses the index; unreadable pictures are counted, not fatal.
+// pictures again, and a cancel within a batch's pass adds nothing of that batch; another model refuses the index; unreadable pictures are counted, not fatal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryWeights, randomWeights } from '../../src/checkpoint/random-weights';
 import { AbortedError, IndexFileError, IndexMismatchError } from '../../src/errors';
@@ -129,6 +129,27 @@ describe('SearchIndex on the demo model', () => {
     expect(progress.at(-1)).toBe(100);
     expect(resumed.entries.map((e) => e.id)).toEqual(full.entries.map((e) => e.id));
     expect(resumed.vectors()).toEqual(full.vectors());
+  });
+
+  it('stops a batch within its pass on a cancel and adds nothing of it', async () => {
+    const controller = new AbortController();
+    const index = await SearchIndex.create(demo);
+    const ticks: string[] = [];
+    const run = index.add(pictures.slice(0, 24).map(item), {
+      batchSize: 8,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (!p.pass) return;
+        ticks.push(`${p.done} ${p.pass.done}/${p.pass.total}`);
+        if (p.done === 8) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(AbortedError);
+    // The demo's image tower is two stages: the second batch stopped after its first.
+    expect(ticks).toEqual(['0 1/2', '0 2/2', '8 1/2']);
+    expect(index.size).toBe(8);
+    expect(index.entries).toEqual(full.entries.slice(0, 8));
+    expect(index.vectors()).toEqual(full.vectors().slice(0, 8 * index.identity.dimension));
   });
 
   it('counts unreadable pictures and adds the rest; removes entries', async () => {

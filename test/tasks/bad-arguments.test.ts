@@ -192,9 +192,9 @@ const cases = (): Bad[] => [
   ],
   [
     'retrieveTexts: an unknown option',
-    () => demo.retrieveTexts(image, ['a'], { onProgress: () => {} } as never),
+    () => demo.retrieveTexts(image, ['a'], { top: 3 } as never),
     ArgumentError,
-    /unknown option "onProgress"/,
+    /unknown option "top" \(it takes topK, rerank, signal, onProgress\)/,
   ],
   // crossAttention
   [
@@ -234,6 +234,18 @@ const cases = (): Bad[] => [
     () => demo.embedImage(anything),
     ArgumentError,
     /^embedImage: images must be an array, got null$/,
+  ],
+  [
+    'embedImage: an unknown option',
+    () => demo.embedImage([image], { batch: 2 } as never),
+    ArgumentError,
+    /^embedImage: unknown option "batch" \(it takes signal, onProgress\)/,
+  ],
+  [
+    'embedText: an onProgress that is not a function',
+    () => demo.embedText(['a'], { onProgress: 'yes' } as never),
+    ArgumentError,
+    /^embedText: onProgress must be a function/,
   ],
   [
     'embedImage: a bad image',

@@ -11,7 +11,7 @@ import {
   type StoredIndex,
 } from '../../search/browser-storage';
 import { SearchIndex, type SearchHit } from '../../search/search-index';
-import type { AppContext, TaskView } from '../context';
+import { progressValue, type AppContext, type TaskView } from '../context';
 import { formatMs, h } from '../dom';
 import type { LoadedModel } from '../model-info';
 import { clearError, showError } from '../status';
@@ -181,10 +181,13 @@ export function searchView(ctx: AppContext): TaskView {
       w.onmessage = (ev: MessageEvent<WorkerReply>) => {
         const r = ev.data;
         if (r.type === 'progress') {
-          progress.value = r.total ? r.done / r.total : 0;
+          progress.value = progressValue(r);
           progress.dataset.done = String(r.done);
           progress.dataset.total = String(r.total);
-          progressLabel.textContent = `${r.done} of ${r.total} indexed · ${formatMs(performance.now() - started)}`;
+          if (r.pass) progress.dataset.pass = `${r.pass.done}/${r.pass.total}`;
+          else delete progress.dataset.pass;
+          const pass = r.pass ? ` (pass: ${r.pass.done} of ${r.pass.total} steps)` : '';
+          progressLabel.textContent = `${r.done} of ${r.total} indexed${pass} · ${formatMs(performance.now() - started)}`;
           return;
         }
         cancel.hidden = true;

@@ -32,26 +32,27 @@ const addCases: KernelCase[] = [[1], [5, 7], [3, 101, 33]].map((shape, n) => ({
 }));
 
 /** The bridge layers' scaled forms: alpha·a + beta·b (two roundings of products, one of the sum). */
-const scaledAddCases: KernelCase[] = [
-  [[7, 9], 0.37, 1],
-  [[2, 5, 3], 0.75, 0.25],
-].map(([shape, alpha, beta], n) => ({
+const scaledAddCases: KernelCase[] = (
+  [
+    [[7, 9], 0.37, 1],
+    [[2, 5, 3], 0.75, 0.25],
+  ] as [number[], number, number][]
+).map(([shape, alpha, beta], n) => ({
   kernel: 'add',
-  name: `scaled ${alpha}·a + ${beta}·b [${(shape as number[]).join(', ')}]`,
+  name: `scaled ${alpha}·a + ${beta}·b [${shape.join(', ')}]`,
   async run(gpu) {
-    const s = shape as number[];
     const rand = rng(200 + n);
-    const size = s.reduce((p, d) => p * d, 1);
+    const size = shape.reduce((p, d) => p * d, 1);
     const a = randomF32(size, rand, -3, 3),
       b = randomF32(size, rand, -3, 3);
-    const ta = gpu.upload(a, s, 'f32', 'a'),
-      tb = gpu.upload(b, s, 'f32', 'b');
-    const out = gpu.tensor(s, 'f32', 'out');
+    const ta = gpu.upload(a, shape, 'f32', 'a'),
+      tb = gpu.upload(b, shape, 'f32', 'b');
+    const out = gpu.tensor(shape, 'f32', 'out');
     poison(gpu, out);
-    add(gpu, ta, tb, { out, alpha: alpha as number, beta: beta as number });
+    add(gpu, ta, tb, { out, alpha, beta });
     const [y] = await gpu.read(out);
     for (const t of [ta, tb, out]) t.release();
-    const want = Float64Array.from(a, (v, i) => (alpha as number) * v + (beta as number) * b[i]);
+    const want = Float64Array.from(a, (v, i) => alpha * v + beta * b[i]);
     return compare(y, want, 1e-6, 2 ** -21);
   },
 }));

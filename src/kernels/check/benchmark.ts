@@ -16,7 +16,7 @@ export interface BenchOptions {
 
 export interface BenchSetup {
   /** One entry per variant that runs on this adapter; `run` records one call (the caller submits). */
-  variants: { name: string; run(): void }[];
+  variants: { name: string; run: () => void }[];
   release(): void;
 }
 

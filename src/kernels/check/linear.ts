@@ -351,7 +351,7 @@ function expectThrow(fn: () => unknown, type: abstract new (...args: never[]) =>
   try {
     fn();
   } catch (e) {
-    const ok = e instanceof type && words.every((w) => (e as Error).message.includes(w));
+    const ok = e instanceof type && words.every((w) => e.message.includes(w));
     return { pass: ok, maxAbsErr: 0, tolerance, detail: `${(e as Error).name}: ${(e as Error).message}` };
   }
   return { pass: false, maxAbsErr: 0, tolerance, detail: 'no error was thrown' };
