@@ -7,7 +7,7 @@
 // layers, cross-modal layers, second image; replay.ts) and waits for each, so progress ticks within a pass and a
 // Cancel stops it at the next stage.
 // The first pass of a plan is captured and the next passes of that plan replay it (src/gpu/recording.ts).
-import { AbortedError, ConfigError } from '../errors';
+import { AbortedError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { concat } from '../kernels/concat';
@@ -24,7 +24,6 @@ import { ClipVisionTower, LN_POST, lnSeparate } from './clip-vit';
 import { broadcastBatch, CrossModalStack } from './cross-stack';
 import { Heads } from './heads';
 import {
-  COMPUTE_PRECISIONS,
   ImageFeatures,
   type CompileOptions,
   type ComputePrecision,
@@ -121,9 +120,8 @@ export class BridgeTowerModel {
   static async load(gpu: Gpu, ws: WeightSet, opts: WeightUploadOptions & ModelOptions = {}): Promise<BridgeTowerModel> {
     const c = ws.config;
     checkConfig(c, ws.source);
-    const compute = opts.compute ?? 'f32';
-    if (!COMPUTE_PRECISIONS.includes(compute)) throw new ConfigError(`compute must be f32 or f16, got ${compute}`);
-    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, ws, c, opts), c, compute);
+    // An unknown compute reaches the kernels, which refuse it (ShapeError); the task API checks it first.
+    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, ws, c, opts), c, opts.compute ?? 'f32');
   }
 
   /** Every output name this model can produce. */
