@@ -14,7 +14,10 @@
 // `#for` blocks are unrolled by the wrapper (src/kernels/unroll.ts), so q and the accumulators are named
 // values held in registers, not private arrays (dynamically indexed, those become gathers on CPU adapters).
 // Parameters: vec4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
-//             mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
+//             mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000),
+//             input / output (f32, or f16: q, k, v / out hold halves packed two per u32 word, a vec2u per vec4;
+//             the arithmetic is f32 either way; scalar f16 out is written in word pairs, so d is even).
+//             Needs shaders/lib/f16-words.wgsl in front.
 // Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (mask);
 //   out: [B, Lq, width] (written); uniform Params (strides and offsets in units of VT).
 // Workgroup: 64 invocations along query rows; grid x = ceil(Lq / (64 * ROWS)), y = B * heads.
@@ -32,13 +35,43 @@ const DV: u32 = {DV}u;
 const ROWS: u32 = {ROWS}u;
 const WG: u32 = 64u;
 
+// q, k, v: VT words (input f32) or halves packed in u32 words (input f16: a vec2u per vec4, else two per u32),
+// widened to f32 as they load; out likewise (output f16: halves rounded as they are stored).
+#if input == f32
 @group(0) @binding(#) var<storage, read> q: array<VT>;
 @group(0) @binding(#) var<storage, read> k: array<VT>;
 @group(0) @binding(#) var<storage, read> v: array<VT>;
+fn load_q(i: u32) -> VT { return q[i]; }
+fn load_k(i: u32) -> VT { return k[i]; }
+fn load_v(i: u32) -> VT { return v[i]; }
+#elif vec4
+@group(0) @binding(#) var<storage, read> q: array<vec2u>;
+@group(0) @binding(#) var<storage, read> k: array<vec2u>;
+@group(0) @binding(#) var<storage, read> v: array<vec2u>;
+fn load_q(i: u32) -> VT { return widen4(q[i]); }
+fn load_k(i: u32) -> VT { return widen4(k[i]); }
+fn load_v(i: u32) -> VT { return widen4(v[i]); }
+#else
+@group(0) @binding(#) var<storage, read> q: array<u32>;
+@group(0) @binding(#) var<storage, read> k: array<u32>;
+@group(0) @binding(#) var<storage, read> v: array<u32>;
+fn load_q(i: u32) -> VT { return unpack2x16float(q[i >> 1u])[i & 1u]; }
+fn load_k(i: u32) -> VT { return unpack2x16float(k[i >> 1u])[i & 1u]; }
+fn load_v(i: u32) -> VT { return unpack2x16float(v[i >> 1u])[i & 1u]; }
+#endif
 #if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
+#if output == f32
 @group(0) @binding(#) var<storage, read_write> out: array<VT>;
+fn store_out(i: u32, x: VT) { out[i] = x; }
+#elif vec4
+@group(0) @binding(#) var<storage, read_write> out: array<vec2u>;
+fn store_out(i: u32, x: VT) { out[i] = narrow4(x); }
+#else
+// Scalar f16 out: whole words, from a row's values in pairs (the wrapper asks for an even d).
+@group(0) @binding(#) var<storage, read_write> out: array<u32>;
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -54,7 +87,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 #for r < ROWS
   let q_base_{r} = (b * p.lq + min(i0 + {r}u, p.lq - 1u)) * p.q_stride + p.q_offset + h * DV;
 #for c < DV
-  let q_{r}_{c} = q[q_base_{r} + {c}u] * p.scale;
+  let q_{r}_{c} = load_q(q_base_{r} + {c}u) * p.scale;
   var acc_{r}_{c} = VT(0.0);
 #endfor
   // Scores are finite, so the first key raises m from here and zeroes the (empty) accumulator's weight.
@@ -66,7 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var j = 0u; j < p.lk; j++) {
     // Each k and v vector is loaded once for ROWS query rows: loads, not arithmetic, bound this loop on CPUs.
 #for c < DV
-    let k_{c} = k[k_base + {c}u];
+    let k_{c} = load_k(k_base + {c}u);
 #endfor
 #if mask
     let bias = mask[b * p.lk + j];
@@ -90,7 +123,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     l_{r} += w_{r};
 #endfor
 #for c < DV
-    let v_{c} = v[v_base + {c}u];
+    let v_{c} = load_v(v_base + {c}u);
 #for r < ROWS
     acc_{r}_{c} += w_{r} * v_{c};
 #endfor
@@ -102,9 +135,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (i0 + {r}u < p.lq) {
     let out_base_{r} = (b * p.lq + i0 + {r}u) * p.out_stride + h * DV;
     let inv_{r} = 1.0 / l_{r};
+#if output == f16 && !vec4
+    var o_{r}: array<f32, DV>;
 #for c < DV
-    out[out_base_{r} + {c}u] = acc_{r}_{c} * inv_{r};
+    o_{r}[{c}u] = acc_{r}_{c} * inv_{r};
 #endfor
+    for (var c = 0u; c < DV; c += 2u) { out[(out_base_{r} + c) >> 1u] = pack2x16float(vec2f(o_{r}[c], o_{r}[c + 1u])); }
+#else
+#for c < DV
+    store_out(out_base_{r} + {c}u, acc_{r}_{c} * inv_{r});
+#endfor
+#endif
   }
 #endfor
 }

@@ -15,9 +15,11 @@
 // (src/kernels/unroll.ts), so every value has a compile-time name (private arrays indexed in loops would
 // become gathers too).
 // Needs: subgroup size exactly 4 with consecutive invocations per subgroup (SwiftShader), DV % 4 == 0.
-// Parameters: mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000). Always vec4 (d % 16 == 0).
+// Parameters: mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000), input / output (f32, or
+// f16: q, k, v / out hold halves, four per vec2u word; the arithmetic is f32 either way). Always vec4 (d % 16 == 0).
+// Needs shaders/lib/f16-words.wgsl in front.
 // Bindings (in order): q: array<vec4f> [B, Lq, Wq/4]; k: [B, Lk, Wk/4]; v: [B, Lk, Wv/4];
-//   mask: array<f32> [B, Lk] (mask); out: array<vec4f> [B, Lq, width/4] (written);
+//   mask: array<f32> [B, Lk] (mask); out: array<vec4f> [B, Lq, width/4] (written); vec2u in place of vec4f for f16;
 //   uniform Params (strides and offsets in vec4 units).
 // Workgroup: 64 invocations = 16 subgroups; grid x = ceil(Lq / (64 * RG)), y = B * heads.
 // One invocation: a quarter (d/4 values) of each of 4 * RG query rows of one head; in a subgroup with some
@@ -32,13 +34,33 @@ const DV: u32 = {DV}u;
 const RG: u32 = {RG}u;
 const WG: u32 = 64u;
 
+// q, k, v and out: vec4f words, or (input / output f16) four halves packed in a vec2u, widened as they load and
+// rounded as they are stored.
+#if input == f32
 @group(0) @binding(#) var<storage, read> q: array<vec4f>;
 @group(0) @binding(#) var<storage, read> k: array<vec4f>;
 @group(0) @binding(#) var<storage, read> v: array<vec4f>;
+fn load_q(i: u32) -> vec4f { return q[i]; }
+fn load_k(i: u32) -> vec4f { return k[i]; }
+fn load_v(i: u32) -> vec4f { return v[i]; }
+#else
+@group(0) @binding(#) var<storage, read> q: array<vec2u>;
+@group(0) @binding(#) var<storage, read> k: array<vec2u>;
+@group(0) @binding(#) var<storage, read> v: array<vec2u>;
+fn load_q(i: u32) -> vec4f { return widen4(q[i]); }
+fn load_k(i: u32) -> vec4f { return widen4(k[i]); }
+fn load_v(i: u32) -> vec4f { return widen4(v[i]); }
+#endif
 #if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
+#if output == f32
 @group(0) @binding(#) var<storage, read_write> out: array<vec4f>;
+fn store_out(i: u32, x: vec4f) { out[i] = x; }
+#else
+@group(0) @binding(#) var<storage, read_write> out: array<vec2u>;
+fn store_out(i: u32, x: vec4f) { out[i] = narrow4(x); }
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -54,7 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 #for r < SG
   let q_base_{g}_{r} = (b * p.lq + min(i0 + {g}u * 4u + {r}u, p.lq - 1u)) * p.q_stride + p.q_offset + h * DV + lane;
 #for t < DV4
-  let q_{g}_{r}_{t} = q[q_base_{g}_{r} + {t}u * 4u] * p.scale;
+  let q_{g}_{r}_{t} = load_q(q_base_{g}_{r} + {t}u * 4u) * p.scale;
   var acc_{g}_{r}_{t} = vec4f(0.0);
 #endfor
 #endfor
@@ -66,7 +88,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var v_base = b * p.lk * p.v_stride + p.v_offset + h * DV + lane;
   for (var j = 0u; j < p.lk; j++) {
 #for t < DV4
-    let k_{t} = k[k_base + {t}u * 4u];
+    let k_{t} = load_k(k_base + {t}u * 4u);
 #endfor
 #if mask
     let bias = mask[b * p.lk + j];
@@ -93,7 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 #endfor
 #endfor
 #for t < DV4
-    let v_{t} = v[v_base + {t}u * 4u];
+    let v_{t} = load_v(v_base + {t}u * 4u);
 #for g < RG
 #for r < SG
     acc_{g}_{r}_{t} = acc_{g}_{r}_{t} * c_{g}_{r} + w_{g}_{r} * v_{t};
@@ -109,7 +131,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (i0 + {g}u * 4u + {r}u < p.lq) {
     let out_base_{g}_{r} = (b * p.lq + i0 + {g}u * 4u + {r}u) * p.out_stride + h * DV + lane;
 #for t < DV4
-    out[out_base_{g}_{r} + {t}u * 4u] = acc_{g}_{r}_{t} * inv_{g}_{r};
+    store_out(out_base_{g}_{r} + {t}u * 4u, acc_{g}_{r}_{t} * inv_{g}_{r});
 #endfor
   }
 #endfor

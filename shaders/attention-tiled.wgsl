@@ -16,7 +16,10 @@
 // (barriers and workgroup loads cost as much as global ones there), so the wrapper picks it for GPUs only.
 //
 // Parameters: vec4 (d and every column stride/offset divisible by 4: bind q, k, v, out as vec4 arrays),
-//             mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000).
+//             mask (an additive key mask [B, Lk], e.g. (1 - attention_mask) * -10000),
+//             input / output (f32, or f16: q, k, v / out hold halves packed two per u32 word, a vec2u per vec4;
+//             the arithmetic is f32 either way; scalar f16 out is written in word pairs, so d is even).
+//             Needs shaders/lib/f16-words.wgsl in front.
 // Bindings (in order): q: [B, Lq, Wq]; k: [B, Lk, Wk]; v: [B, Lk, Wv]; mask: array<f32> [B, Lk] (mask);
 //   out: [B, Lq, width] (written); uniform Params (strides and offsets in units of VT).
 // Workgroup: 64 invocations along query rows; grid x = ceil(Lq / 64), y = B * heads.
@@ -37,13 +40,43 @@ const WG: u32 = 64u;
 // Score of a key past Lk in the last tile: below any real score, so exp(NO_KEY - m) is 0.
 const NO_KEY: f32 = -3.0e38;
 
+// q, k, v: VT words (input f32) or halves packed in u32 words (input f16: a vec2u per vec4, else two per u32),
+// widened to f32 as they load; out likewise (output f16: halves rounded as they are stored).
+#if input == f32
 @group(0) @binding(#) var<storage, read> q: array<VT>;
 @group(0) @binding(#) var<storage, read> k: array<VT>;
 @group(0) @binding(#) var<storage, read> v: array<VT>;
+fn load_q(i: u32) -> VT { return q[i]; }
+fn load_k(i: u32) -> VT { return k[i]; }
+fn load_v(i: u32) -> VT { return v[i]; }
+#elif vec4
+@group(0) @binding(#) var<storage, read> q: array<vec2u>;
+@group(0) @binding(#) var<storage, read> k: array<vec2u>;
+@group(0) @binding(#) var<storage, read> v: array<vec2u>;
+fn load_q(i: u32) -> VT { return widen4(q[i]); }
+fn load_k(i: u32) -> VT { return widen4(k[i]); }
+fn load_v(i: u32) -> VT { return widen4(v[i]); }
+#else
+@group(0) @binding(#) var<storage, read> q: array<u32>;
+@group(0) @binding(#) var<storage, read> k: array<u32>;
+@group(0) @binding(#) var<storage, read> v: array<u32>;
+fn load_q(i: u32) -> VT { return unpack2x16float(q[i >> 1u])[i & 1u]; }
+fn load_k(i: u32) -> VT { return unpack2x16float(k[i >> 1u])[i & 1u]; }
+fn load_v(i: u32) -> VT { return unpack2x16float(v[i >> 1u])[i & 1u]; }
+#endif
 #if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;
 #endif
+#if output == f32
 @group(0) @binding(#) var<storage, read_write> out: array<VT>;
+fn store_out(i: u32, x: VT) { out[i] = x; }
+#elif vec4
+@group(0) @binding(#) var<storage, read_write> out: array<vec2u>;
+fn store_out(i: u32, x: VT) { out[i] = narrow4(x); }
+#else
+// Scalar f16 out: whole words, from a row's values in pairs (the wrapper asks for an even d).
+@group(0) @binding(#) var<storage, read_write> out: array<u32>;
+#endif
 
 var<workgroup> tile_k: array<VT, T * DV>;
 var<workgroup> tile_v: array<VT, T * DV>;
@@ -57,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let q_base = (b * p.lq + min(i, p.lq - 1u)) * p.q_stride + p.q_offset + h * DV;
 #for c < DV
-  let q_{c} = q[q_base + {c}u] * p.scale;
+  let q_{c} = load_q(q_base + {c}u) * p.scale;
   var acc_{c} = VT(0.0);
 #endfor
   var m = NO_KEY;
@@ -73,8 +106,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var kv = VT(0.0);
       var vv = VT(0.0);
       if (j < p.lk) {
-        kv = k[k_head + j * p.k_stride + c];
-        vv = v[v_head + j * p.v_stride + c];
+        kv = load_k(k_head + j * p.k_stride + c);
+        vv = load_v(v_head + j * p.v_stride + c);
       }
       tile_k[e] = kv;
       tile_v[e] = vv;
@@ -115,8 +148,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (i < p.lq) {
     let inv = 1.0 / l;
     let out_base = (b * p.lq + i) * p.out_stride + h * DV;
+#if output == f16 && !vec4
+    var o: array<f32, DV>;
 #for c < DV
-    out[out_base + {c}u] = acc_{c} * inv;
+    o[{c}u] = acc_{c} * inv;
 #endfor
+    for (var c = 0u; c < DV; c += 2u) { out[(out_base + c) >> 1u] = pack2x16float(vec2f(o[c], o[c + 1u])); }
+#else
+#for c < DV
+    store_out(out_base + {c}u, acc_{c} * inv);
+#endfor
+#endif
   }
 }

@@ -2,14 +2,16 @@
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
-//            multiple: every rowStep-th row of a longer x)
+//            multiple: every rowStep-th row of a longer x); or (input f16) halves packed two per
+//            u32 word, a vec2u per vec4 when vec4, x_stride then counting vec4s or halves
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order (src/spec/quantize.ts)
 //   w_scale  q8: [N] f32, one per row, applied to the finished dot product;
 //            q4: [N, blocks] f32, one per 32 elements of a row, applied as the codes load   (weight q8 or q4)
 //   bias     [N] f32                                     (bias)
 //   residual [M, out_stride] f32, same layout as y       (residual)
-//   y        [M, out_stride] f32; columns [off, off + N) are written
+//   y        [M, out_stride] f32, or f16 packed two per u32 word (output f16, see lib/linear-epilogue.wgsl);
+//            columns [off, off + N) are written
 //   params   uniform Params
 // No fused LayerNorm here: normalising x inside the k loop cost ~25% more CPU than the plain product on SwiftShader
 // (the 8 rows' statistics do not fit in registers beside the 64 sums), a LayerNorm pass of its own about 1%, so
@@ -18,7 +20,8 @@
 // time); subgroups (with vec4: x is read one component per lane of a 4-lane subgroup and shared by broadcast;
 // needs subgroups of exactly 4 lanes holding consecutive invocations, as on SwiftShader); pairs (q8 / q4 with
 // K % 8 == 0: both k-steps of an iteration load at once, one vec2u of 8 int8 codes, or one u32 of 8 int4 codes
-// and one scale); bias, residual, activation. Needs shaders/lib/activations.wgsl in front.
+// and one scale); input / output (f32 or f16 storage of x / y; the arithmetic is f32 either way); bias, residual,
+// activation. Needs shaders/lib/activations.wgsl, lib/f16-words.wgsl and lib/linear-epilogue.wgsl in front.
 // The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
 // Workgroup: 8 x H invocations (H, a count of 1..8) own an 8·H x 64 tile of y; one invocation computes 8 rows x 8
 // columns, keeping the 64 sums in registers, and reads each x and w value once per block. The wrapper makes the
@@ -46,7 +49,21 @@ fn dotv(a: f32, b: f32) -> f32 { return a * b; }
 const KB = 32u;
 #endif
 // fetch_x(i): x at XV index i.
-#if vec4 && !subgroups
+#if input == f16 && vec4 && !subgroups
+@group(0) @binding(#) var<storage, read> x: array<vec2u>;
+fn fetch_x(i: u32) -> vec4f { return widen4(x[i]); }
+#elif input == f16 && !vec4
+@group(0) @binding(#) var<storage, read> x: array<u32>;
+fn fetch_x(i: u32) -> f32 { return unpack2x16float(x[i >> 1u])[i & 1u]; }
+#elif input == f16
+// f16 x with subgroups: lanes 0 and 1 load the two words of a vec4 of halves, which all four lanes then share.
+@group(0) @binding(#) var<storage, read> x: array<u32>;
+var<private> lane: u32;
+fn fetch_x(i: u32) -> vec4f {
+  let h = x[i * 2u + (lane & 1u)];
+  return widen4(vec2u(subgroupBroadcast(h, 0u), subgroupBroadcast(h, 1u)));
+}
+#elif vec4 && !subgroups
 @group(0) @binding(#) var<storage, read> x: array<vec4f>;
 fn fetch_x(i: u32) -> vec4f { return x[i]; }
 #elif !vec4
@@ -106,7 +123,11 @@ fn q4x4(v: u32) -> vec4f { return vec4f(bitcast<vec4i>(vec4u(v) << vec4u(28u, 24
 #if residual
 @group(0) @binding(#) var<storage, read> residual: array<f32>;
 #endif
+#if output == f16
+@group(0) @binding(#) var<storage, read_write> y: array<atomic<u32>>;
+#else
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
+#endif
 
 // Row a against four columns.
 fn dot4(a: XV, b0: XV, b1: XV, b2: XV, b3: XV) -> vec4f {
@@ -167,8 +188,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   }
   let accs = array<vec4f, 16>(acc0_0, acc0_1, acc1_0, acc1_1, acc2_0, acc2_1, acc3_0, acc3_1, acc4_0, acc4_1, acc5_0, acc5_1, acc6_0, acc6_1, acc7_0, acc7_1);
   for (var i = 0u; i < 8u; i++) {
-    for (var j = 0u; j < 8u; j++) {
-      store(m0 + i, n0 + j, accs[i * 2u + j / 4u][j % 4u]);
-    }
+    store4(m0 + i, n0, accs[i * 2u]);
+    store4(m0 + i, n0 + 4u, accs[i * 2u + 1u]);
   }
 }

@@ -3,7 +3,8 @@
 // of few columns for all rows.
 // Bindings, in order (optional ones only when their parameter asks for them):
 //   x        [M, K] f32, row-major (vec4f words when vec4), row m starting at m·x_stride words (K / 4 or K, or a
-//            multiple: every rowStep-th row of a longer x)
+//            multiple: every rowStep-th row of a longer x); or (input f16; not with norm) halves packed two per
+//            u32 word, a vec2u per vec4 when vec4
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order (src/common/quantize.ts)
 //   w_scale  q8: [N] f32, one per row, applied to the finished dot product;
@@ -11,12 +12,14 @@
 //   bias     [N] f32                                     (bias)
 //   residual [M, out_stride] f32, same layout as y       (residual)
 //   ln_weight, ln_bias [K] f32 (XV words): x is LayerNorm'd (eps p.eps) on load (norm; x̂ is not written here)
-//   y        [M, out_stride] f32; columns [off, off + N) are written
+//   y        [M, out_stride] f32, or f16 packed two per u32 word (output f16, see lib/linear-epilogue.wgsl);
+//            columns [off, off + N) are written
 //   params   uniform Params (p.tiles: workgroups, one per 4 columns (split) or per 4·WG columns)
 // Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
-// time); split; bias, residual, activation, norm. Counts: R (1..8) rows summed per pass over w, C = 4 columns per
-// invocation, WG invocations. Needs shaders/lib/activations.wgsl in front (and lib/workgroup-reduce.wgsl with
-// norm, whose workgroup sums give the LayerNorm statistics).
+// time); split; input / output (f32 or f16 storage of x / y; the arithmetic is f32 either way); bias, residual,
+// activation, norm. Counts: R (1..8) rows summed per pass over w, C = 4 columns per invocation, WG invocations.
+// Needs shaders/lib/activations.wgsl, lib/f16-words.wgsl and lib/linear-epilogue.wgsl in front (and
+// lib/workgroup-reduce.wgsl with norm, whose workgroup sums give the LayerNorm statistics).
 // Workgroup, split (GPUs; WG = 64): the workgroup owns 4 columns of y for all M rows. Per pass of R rows,
 // invocation t sums the k-steps t, t + 64, ... of R rows x 4 columns in registers (neighbouring invocations read
 // neighbouring words of each weight row), the 64 partial vec4s of each row meet in workgroup memory, and
@@ -38,14 +41,26 @@ fn first(v: vec4f) -> f32 { return v.x; }
 fn total(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 // q4 scale index step: 32 elements are 8 vec4s.
 const KB = 8u;
-@group(0) @binding(#) var<storage, read> x: array<vec4f>;
 #else
 alias XV = f32;
 fn dotv(a: f32, b: f32) -> f32 { return a * b; }
 fn first(v: f32) -> f32 { return v; }
 fn total(v: f32) -> f32 { return v; }
 const KB = 32u;
+#endif
+// load_x(i): x at XV index i.
+#if input == f16 && vec4
+@group(0) @binding(#) var<storage, read> x: array<vec2u>;
+fn load_x(i: u32) -> vec4f { return widen4(x[i]); }
+#elif input == f16
+@group(0) @binding(#) var<storage, read> x: array<u32>;
+fn load_x(i: u32) -> f32 { return unpack2x16float(x[i >> 1u])[i & 1u]; }
+#elif vec4
+@group(0) @binding(#) var<storage, read> x: array<vec4f>;
+fn load_x(i: u32) -> vec4f { return x[i]; }
+#else
 @group(0) @binding(#) var<storage, read> x: array<f32>;
+fn load_x(i: u32) -> f32 { return x[i]; }
 #endif
 // load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
 #if weight == f32 && vec4
@@ -96,19 +111,23 @@ var<workgroup> partial: array<f32, WG>;
 // values shifted by the row's first element, each invocation summing every WG-th word): vec3f(pivot, shift, 1/σ).
 // Called from uniform control flow.
 fn row_stats(start: u32, kv: u32, t: u32) -> vec3f {
-  let pivot = first(x[start]);
+  let pivot = first(load_x(start));
   var s = XV(0.0);
-  for (var c = t; c < kv; c += WG) { s += x[start + c] - pivot; }
+  for (var c = t; c < kv; c += WG) { s += load_x(start + c) - pivot; }
   let shift = workgroup_sum(total(s), t) / f32(p.K);
   var q = XV(0.0);
   for (var c = t; c < kv; c += WG) {
-    let d = (x[start + c] - pivot) - shift;
+    let d = (load_x(start + c) - pivot) - shift;
     q += d * d;
   }
   return vec3f(pivot, shift, 1.0 / sqrt(workgroup_sum(total(q), t) / f32(p.K) + p.eps));
 }
 #endif
+#if output == f16
+@group(0) @binding(#) var<storage, read_write> y: array<atomic<u32>>;
+#else
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
+#endif
 
 // Invocations per workgroup.
 const WG = {WG}u;
@@ -158,9 +177,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #endfor
 #for i < R
 #if norm
-      let a{i} = ((x[xr{i} + k] - st{i}.x) - st{i}.y) * st{i}.z * ln_weight[k] + ln_bias[k];
+      let a{i} = ((load_x(xr{i} + k) - st{i}.x) - st{i}.y) * st{i}.z * ln_weight[k] + ln_bias[k];
 #else
-      let a{i} = x[xr{i} + k];
+      let a{i} = load_x(xr{i} + k);
 #endif
       acc{i} += vec4f(dotv(a{i}, b0), dotv(a{i}, b1), dotv(a{i}, b2), dotv(a{i}, b3));
 #endfor
@@ -173,13 +192,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     if (t < {R}u) {
       var total4 = vec4f(0.0);
       for (var l = 0u; l < WG; l++) { total4 += sums[t * WG + l]; }
-      for (var j = 0u; j < 4u; j++) { store(m0 + t, n0 + j, total4[j]); }
+      store4(m0 + t, n0, total4);
     }
     // Every sum is read before the next pass writes `sums` again.
     workgroupBarrier();
 #else
 #for i < R
-    for (var j = 0u; j < 4u; j++) { store(m0 + {i}u, n0 + j, acc{i}[j]); }
+    store4(m0 + {i}u, n0, acc{i});
 #endfor
 #endif
   }

@@ -1,7 +1,8 @@
 // linear, workgroup-tiled (the variant for GPUs): the same computation and bindings as linear-blocked.wgsl.
 //   y[m, off + n] = act(Σ_k x[m, k]·w[n, k] + bias[n]) + residual[m, off + n]
 // Bindings, in order (optional ones only when their parameter asks for them):
-//   x        [M, K] f32, row-major, row m starting at m·x_stride (K, or a multiple: every rowStep-th row)
+//   x        [M, K] f32, or f16 packed two per u32 word (input f16; not with norm), row-major, row m starting at
+//            element m·x_stride (K, or a multiple: every rowStep-th row)
 //   w        [N, K] (PyTorch Linear layout): f32, f16 packed two per u32 word, or q8 / q4 codes packed four /
 //            eight per u32 word in row-major element order
 //   w_scale  q8: [N] f32 applied to the finished dot product; q4: [N, blocks] f32 per 32 elements of a row,
@@ -9,10 +10,11 @@
 //   bias     [N] f32                                     (bias)
 //   residual [M, out_stride] f32, same layout as y       (residual)
 //   ln_weight, ln_bias [K] f32: x is LayerNorm'd on load (norm); x_normed [M, K] f32: x̂ written (normOut)
-//   y        [M, out_stride] f32; columns [off, off + N) are written
+//   y        [M, out_stride] f32, or f16 packed two per u32 word (output f16, see lib/linear-epilogue.wgsl);
+//            columns [off, off + N) are written
 //   params   uniform Params
-// Parameters: weight, bias, residual, activation, norm, normOut, as in linear-blocked.wgsl; count TM (16 or 64),
-// the rows of a tile. Needs shaders/lib/activations.wgsl in front.
+// Parameters: weight, input, output, bias, residual, activation, norm, normOut, as in linear-blocked.wgsl; count
+// TM (16 or 64), the rows of a tile. Needs shaders/lib/activations.wgsl in front.
 // Workgroup: 16 x TM/4 invocations own a TM x 64 tile of y. Per step of 16 k, the workgroup stages x[TM rows, 16 k]
 // and w[64 columns, 16 k] in workgroup memory, k-major in vec4s of 4 rows (columns), each invocation writing one
 // whole vec4 of x and 64 / TM of w; then every invocation accumulates its 4 rows x 4 columns with two vec4 reads
@@ -20,7 +22,13 @@
 // workgroups instead of N / 64 (36 at N = 768, where a GPU has ~100 cores to fill). Workgroups are numbered flat
 // over (x, y) so counts above 65535 fold into y.
 
+#if input == f16
+@group(0) @binding(#) var<storage, read> x: array<u32>;
+fn load_x(i: u32) -> f32 { return unpack2x16float(x[i >> 1u])[i & 1u]; }
+#else
 @group(0) @binding(#) var<storage, read> x: array<f32>;
+fn load_x(i: u32) -> f32 { return x[i]; }
+#endif
 // load_w(i, s): the weight at element index i; s, the index of its q4 scale, is unused by the other types.
 #if weight == f32
 @group(0) @binding(#) var<storage, read> w: array<f32>;
@@ -53,7 +61,11 @@ var<workgroup> partial: array<vec4f, 256>;
 #if normOut
 @group(0) @binding(#) var<storage, read_write> x_normed: array<f32>;
 #endif
+#if output == f16
+@group(0) @binding(#) var<storage, read_write> y: array<atomic<u32>>;
+#else
 @group(0) @binding(#) var<storage, read_write> y: array<f32>;
+#endif
 
 #if norm
 // Σ over the 16 k lanes of quad q's partial sums (after a barrier), to every invocation.
@@ -92,16 +104,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 #if norm
   // The LayerNorm statistics of this invocation's 4 rows, the 16 k lanes of a quad summing every 16th column, in
   // two passes on values shifted by each row's first element (as layernorm-workgroup.wgsl).
-  let pivot = vec4f(x[xr0], x[xr1], x[xr2], x[xr3]);
+  let pivot = vec4f(load_x(xr0), load_x(xr1), load_x(xr2), load_x(xr3));
   var s = vec4f(0.0);
-  for (var k = kk; k < p.K; k += 16u) { s += vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]) - pivot; }
+  for (var k = kk; k < p.K; k += 16u) { s += vec4f(load_x(xr0 + k), load_x(xr1 + k), load_x(xr2 + k), load_x(xr3 + k)) - pivot; }
   partial[t] = s;
   workgroupBarrier();
   let shift = lane_total(q) / f32(p.K);
   workgroupBarrier();
   var v = vec4f(0.0);
   for (var k = kk; k < p.K; k += 16u) {
-    let d = (vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]) - pivot) - shift;
+    let d = (vec4f(load_x(xr0 + k), load_x(xr1 + k), load_x(xr2 + k), load_x(xr3 + k)) - pivot) - shift;
     v += d * d;
   }
   partial[t] = v;
@@ -115,9 +127,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     let k = min(k0 + kk, p.K - 1u);
     let inside = k0 + kk < p.K;
 #if norm
-    let xv = ((vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]) - pivot) - shift) * inv_sigma * ln_weight[k] + ln_bias[k];
+    let xv = ((vec4f(load_x(xr0 + k), load_x(xr1 + k), load_x(xr2 + k), load_x(xr3 + k)) - pivot) - shift) * inv_sigma * ln_weight[k] + ln_bias[k];
 #else
-    let xv = vec4f(x[xr0 + k], x[xr1 + k], x[xr2 + k], x[xr3 + k]);
+    let xv = vec4f(load_x(xr0 + k), load_x(xr1 + k), load_x(xr2 + k), load_x(xr3 + k));
 #endif
 #if normOut
     if (writer && inside) {
@@ -150,8 +162,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      store(tm + lid.y * 4u + i, tn + lid.x * 4u + j, acc[i][j]);
-    }
+    store4(tm + lid.y * 4u + i, tn + lid.x * 4u, acc[i]);
   }
 }

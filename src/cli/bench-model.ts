@@ -4,7 +4,8 @@
 // written and read back, and the encoding time (start of `forward` to its submits). With --profile, GPU time per
 // stage and per kernel from timestamp queries, with each kernel's GFLOP/s and weight GB/s.
 // --dtype takes a comma list (f32,q8,q4): the same weights in each dtype, run back to back in one process on one
-// adapter, with the ratios of their best forwards at the end. Each forward also reports the process's CPU time:
+// adapter, with the ratios of their best forwards at the end; --compute f32,f16 likewise runs each dtype with
+// f32 and with f16 activations between the matrix products (ModelOptions.compute). Each forward also reports the process's CPU time:
 // on a CPU adapter (SwiftShader) that is the work done, which a busy machine does not inflate the way it inflates
 // the wall clock. --staged runs each forward in stages as the task API does (a submit and a wait per stage: the text
 // tower, every few image layers, the cross-modal layers) to measure what cancel and progress within a pass cost.
@@ -18,15 +19,15 @@ import type { Gpu, GpuCounters } from '../gpu/runtime';
 import type { TimingTotal } from '../gpu/timing';
 import type { BridgeTowerConfig } from '../common/config';
 import { createNodeGpu } from '../gpu/node';
-import { BridgeTowerModel } from '../model/bridgetower';
+import { BridgeTowerModel, COMPUTE_PRECISIONS, type ComputePrecision } from '../model/bridgetower';
 import { defaultOutputs } from '../model/plan';
 import { MemoryWeights, PRESETS, randomWeights } from '../checkpoint/random-weights';
 import { loadModel } from '../verify/load-model';
 import { flag, intOption, option, parseArgs } from './args';
 
 const HELP = `usage: bridgetower bench-model [--preset ${Object.keys(PRESETS).join('|')} | --model DIR] [--image-size S]
-         [--batch B] [--tokens L] [--iterations N] [--dtype f32|f16|q8|q4[,...]] [--limits adapter|default]
-         [--kernels cpu|gpu] [--profile] [--staged] [--outputs a,b,...] [--json]`;
+         [--batch B] [--tokens L] [--iterations N] [--dtype f32|f16|q8|q4[,...]] [--compute f32|f16[,...]]
+         [--limits adapter|default] [--kernels cpu|gpu] [--profile] [--staged] [--outputs a,b,...] [--json]`;
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
@@ -47,6 +48,8 @@ export interface KernelRecord extends TimingTotal {
 
 export interface DtypeRecord {
   dtype: WebDType | 'model';
+  /** The activations' precision between matrix products. */
+  compute: ComputePrecision;
   weightBytes: number;
   uploadMs: number;
   forwards: ForwardRecord[];
@@ -73,7 +76,19 @@ export interface BenchRecord {
 
 export default async function benchModel(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['preset', 'model', 'image-size', 'batch', 'tokens', 'iterations', 'dtype', 'limits', 'outputs', 'kernels'],
+    values: [
+      'preset',
+      'model',
+      'image-size',
+      'batch',
+      'tokens',
+      'iterations',
+      'dtype',
+      'compute',
+      'limits',
+      'kernels',
+      'outputs',
+    ],
     flags: ['profile', 'staged', 'json', 'help'],
   });
   if (flag(args, 'help')) {
@@ -88,6 +103,7 @@ export default async function benchModel(argv: string[]): Promise<number> {
     tokens: intOption(args, 'tokens'),
     iterations: intOption(args, 'iterations', 3)!,
     dtypes: option(args, 'dtype', 'f32')!.split(','),
+    computes: option(args, 'compute', 'f32')!.split(','),
     limits: option(args, 'limits', 'adapter')!,
     kernels: option(args, 'kernels'),
     profile: flag(args, 'profile'),
@@ -108,6 +124,8 @@ export interface BenchOptions {
   tokens?: number;
   iterations: number;
   dtypes: string[];
+  /** Compute precisions to run each dtype with. @default ['f32'] */
+  computes?: string[];
   limits: string;
   /** Kernel variants as for a CPU adapter or a GPU (default: the adapter's). */
   kernels?: string;
@@ -130,6 +148,10 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
     throw new UsageError(
       `--dtype takes ${WEB_DTYPES.join(', ')} or a comma list of them, got ${JSON.stringify(unknown)}`,
     );
+  const computes = (o.computes ?? ['f32']) as ComputePrecision[];
+  const unknownCompute = computes.find((c) => !COMPUTE_PRECISIONS.includes(c));
+  if (unknownCompute !== undefined)
+    throw new UsageError(`--compute takes f32, f16 or a comma list of them, got ${JSON.stringify(unknownCompute)}`);
   if (o.limits !== 'adapter' && o.limits !== 'default') throw new UsageError('--limits must be adapter or default');
   const kernels: { kernels?: 'cpu' | 'gpu' } = {};
   if (o.kernels === 'cpu' || o.kernels === 'gpu') kernels.kernels = o.kernels;
@@ -169,25 +191,30 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
     }
     const L = textLength(config, o.tokens, o.model ?? preset);
     for (const dtype of dtypes) {
-      const t0 = performance.now();
-      const model = f32
-        ? await BridgeTowerModel.load(gpu, new MemoryWeights(config, withDtype(f32, dtype)))
-        : await loadModel(gpu, o.model!, dtype === 'f32' ? {} : { convertTo: dtype });
-      const uploadMs = performance.now() - t0;
-      o.log(`\n${dtype}: ${mib(model.weights.bytes)} of weights on the GPU, loaded in ${sec(uploadMs)} s`);
-      try {
-        runs.push(await benchOne(gpu, model, { ...o, dtype, L, uploadMs }));
-      } finally {
-        model.dispose();
+      for (const compute of computes) {
+        const t0 = performance.now();
+        const model = f32
+          ? await BridgeTowerModel.load(gpu, new MemoryWeights(config, withDtype(f32, dtype)), { compute })
+          : await loadModel(gpu, o.model!, { convertTo: dtype === 'f32' ? undefined : dtype, compute });
+        const uploadMs = performance.now() - t0;
+        o.log(
+          `\n${runName({ dtype, compute })}: ${mib(model.weights.bytes)} of weights on the GPU, loaded in ${sec(uploadMs)} s`,
+        );
+        try {
+          runs.push(await benchOne(gpu, model, { ...o, dtype, compute, L, uploadMs }));
+        } finally {
+          model.dispose();
+        }
       }
     }
     if (runs.length > 1) {
       const which = o.iterations > 1 ? 'best forward' : 'forward (includes pipeline compilation)';
-      o.log(`\n${which} per dtype, and its speed-up over ${runs[0].dtype} (wall clock; CPU time):`);
+      o.log(`\n${which} per run, and its speed-up over ${runName(runs[0])} (wall clock; CPU time):`);
       const [w0, c0] = [runs[0].best.wallMs, runs[0].best.cpuMs];
-      for (const { dtype, best } of runs) {
+      for (const run of runs) {
+        const best = run.best;
         o.log(
-          `  ${dtype.padEnd(4)} ${sec(best.wallMs).padStart(8)} s ${(w0 / best.wallMs).toFixed(2)}x;` +
+          `  ${runName(run).padEnd(16)} ${sec(best.wallMs).padStart(8)} s ${(w0 / best.wallMs).toFixed(2)}x;` +
             ` ${sec(best.cpuMs).padStart(8)} s CPU ${(c0 / best.cpuMs).toFixed(2)}x`,
         );
       }
@@ -209,6 +236,10 @@ export async function runBench(o: BenchOptions): Promise<BenchRecord> {
 }
 
 const sec = (ms: number): string => (ms / 1000).toFixed(2);
+
+/** A run's name in the report: its dtype, and its compute precision when that is not f32. */
+const runName = (r: { dtype: string; compute: ComputePrecision }): string =>
+  r.compute === 'f32' ? r.dtype : `${r.dtype}, f16 compute`;
 
 /** The text length to run: `tokens`, or 40 where the position table allows; refused beyond the table. */
 function textLength(config: BridgeTowerConfig, tokens: number | undefined, name: string): number {
@@ -246,7 +277,7 @@ function difference(a: GpuCounters, b: GpuCounters): GpuCounters {
 async function benchOne(
   gpu: Gpu,
   model: BridgeTowerModel,
-  o: BenchOptions & { dtype: WebDType; L: number; uploadMs: number },
+  o: BenchOptions & { dtype: WebDType; compute: ComputePrecision; L: number; uploadMs: number },
 ): Promise<DtypeRecord> {
   const { batch: B, L, iterations, log } = o;
   const config = model.config;
@@ -291,6 +322,7 @@ async function benchOne(
   if (iterations > 1) log(`best forward: ${sec(best.wallMs)} s, ${sec(best.cpuMs)} s CPU (B=${B}, L=${L}, ${S} px)`);
   const record: DtypeRecord = {
     dtype: o.dtype,
+    compute: o.compute,
     weightBytes: model.weights.bytes,
     uploadMs: o.uploadMs,
     forwards,

@@ -4,13 +4,17 @@
 // invocation, the CPU fallback without 4-lane subgroups or for d % 16 != 0) and `tiled`
 // (shaders/attention-tiled.wgsl: k/v tiles in workgroup memory, for GPUs). Also the probabilities of one query
 // row (shaders/attention-probs.wgsl + softmax) for the app's heatmap.
+// q, k, v may be f32 or f16 (halves packed in u32 words, src/gpu/tensor.ts), all three alike, and the context may
+// be written as either: the scores, the softmax and the weighted sums are f32 whatever the storage.
 import probsSource from '../../shaders/attention-probs.wgsl?raw';
 import subgroupSource from '../../shaders/attention-subgroup.wgsl?raw';
 import tiledSource from '../../shaders/attention-tiled.wgsl?raw';
 import streamingSource from '../../shaders/attention-streaming.wgsl?raw';
+import f16Words from '../../shaders/lib/f16-words.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
+import type { ActivationDType } from './linear';
 import { declareKernel, range } from './program';
 import { softmax } from './softmax';
 
@@ -70,31 +74,38 @@ const FUSED_UNIFORMS = {
   scale: 'f32',
 } as const;
 const FUSED_BINDINGS = { q: true, k: true, v: true, mask: (p: { mask: boolean }) => p.mask, out: true } as const;
+const DTYPES: readonly ActivationDType[] = ['f32', 'f16'];
+/** The storage of q, k, v (input) and of the context (output). */
+const STORAGE = { input: DTYPES, output: DTYPES } as const;
+const libs = (): string[] => [f16Words];
 /** d / 4 (vec4) or d: the head dimension in the words the shaders read; the `#for c < DV` blocks unroll over it. */
 const HEAD_WORDS = range(1, MAX_HEAD_DIM);
 
 export const attentionKernels = {
   subgroup: declareKernel({
     name: 'attention-subgroup',
-    params: { mask: [false, true], dv: HEAD_WORDS.filter((n) => n % 4 === 0) },
+    params: { mask: [false, true], dv: HEAD_WORDS.filter((n) => n % 4 === 0), ...STORAGE },
     uniforms: FUSED_UNIFORMS,
     bindings: FUSED_BINDINGS,
+    libs,
     source: subgroupSource,
     counts: (p) => ({ DV: p.dv, DV4: p.dv / 4, SG: 4, RG: SUBGROUP_ROW_GROUPS }),
   }),
   streaming: declareKernel({
     name: 'attention-streaming',
-    params: { vec4: [false, true], mask: [false, true], dv: HEAD_WORDS, rows: range(1, 8) },
+    params: { vec4: [false, true], mask: [false, true], dv: HEAD_WORDS, rows: range(1, 8), ...STORAGE },
     uniforms: FUSED_UNIFORMS,
     bindings: FUSED_BINDINGS,
+    libs,
     source: streamingSource,
     counts: (p) => ({ DV: p.dv, ROWS: p.rows }),
   }),
   tiled: declareKernel({
     name: 'attention-tiled',
-    params: { vec4: [false, true], mask: [false, true], dv: HEAD_WORDS, tileKeys: range(1, 16) },
+    params: { vec4: [false, true], mask: [false, true], dv: HEAD_WORDS, tileKeys: range(1, 16), ...STORAGE },
     uniforms: FUSED_UNIFORMS,
     bindings: FUSED_BINDINGS,
+    libs,
     source: tiledSource,
     counts: (p) => ({ DV: p.dv, T: p.tileKeys }),
   }),
@@ -102,7 +113,7 @@ export const attentionKernels = {
 
 export const attentionProbsKernel = declareKernel({
   name: 'attention-probs',
-  params: { mask: [false, true] },
+  params: { mask: [false, true], input: DTYPES },
   uniforms: {
     batch: 'u32',
     lq: 'u32',
@@ -143,11 +154,11 @@ export function attentionGeometry(
   v: GpuTensor | null,
   opts: AttentionOptions,
 ): AttentionGeometry {
-  expectShape(`${kernel}: q`, q, [-1, -1, -1], ['f32']);
+  expectShape(`${kernel}: q`, q, [-1, -1, -1], DTYPES);
   const [B, Lq, Wq] = q.shape;
-  expectShape(`${kernel}: k`, k, [B, -1, -1], ['f32']);
+  expectShape(`${kernel}: k`, k, [B, -1, -1], [q.dtype]);
   const [, Lk, Wk] = k.shape;
-  if (v) expectShape(`${kernel}: v`, v, [B, Lk, -1], ['f32']);
+  if (v) expectShape(`${kernel}: v`, v, [B, Lk, -1], [q.dtype]);
   const Wv = v ? v.shape[2] : 0;
   const { heads, width } = opts;
   if (!Number.isInteger(heads) || heads < 1 || !Number.isInteger(width) || width < 1 || width % heads !== 0) {
@@ -183,7 +194,7 @@ export function attentionGeometry(
   };
 }
 
-/** softmax(q·kᵀ/√d + mask)·v per head -> [B, Lq, width]. */
+/** softmax(q·kᵀ/√d + mask)·v per head -> [B, Lq, width]. q, k and v share a dtype, f32 or f16. */
 export function attention(
   gpu: Gpu,
   q: GpuTensor,
@@ -191,12 +202,23 @@ export function attention(
   v: GpuTensor,
   opts: AttentionOptions & {
     out?: GpuTensor;
+    /**
+     * The context's dtype when no `out` is given (with `out`, out's own).
+     * @default 'f32'
+     */
+    dtype?: ActivationDType;
     /** Default: tiled on GPUs; on CPU adapters subgroup where it fits, else streaming. */ variant?: AttentionVariant;
   },
 ): GpuTensor {
   const g = attentionGeometry('attention', q, k, v, opts);
-  const out = opts.out ?? gpu.tensor([g.B, g.Lq, g.width], 'f32', 'attention');
-  expectShape('attention: out', out, [g.B, g.Lq, g.width], ['f32']);
+  if (opts.dtype !== undefined && !DTYPES.includes(opts.dtype)) {
+    throw new ShapeError(`attention: dtype must be f32 or f16, got ${JSON.stringify(opts.dtype)}`);
+  }
+  const out = opts.out ?? gpu.tensor([g.B, g.Lq, g.width], opts.dtype ?? 'f32', 'attention');
+  expectShape('attention: out', out, [g.B, g.Lq, g.width], opts.dtype ? [opts.dtype] : DTYPES);
+  if (out.dtype === 'f16' && g.headDim % 2 !== 0) {
+    throw new ShapeError(`attention: an f16 context needs an even head dimension, got ${g.headDim}`);
+  }
   if ([q, k, v, opts.mask].some((t) => t?.buffer === out.buffer)) {
     throw new ShapeError('attention: out must not be an input tensor (WebGPU forbids aliasing a written binding)');
   }
@@ -206,6 +228,7 @@ export function attention(
   const subgroupFits = subgroupVariantFits(gpu, vec4, dv);
   const variant = opts.variant ?? (!gpu.caps.cpuAdapter ? 'tiled' : subgroupFits ? 'subgroup' : 'streaming');
   const mask = !!opts.mask;
+  const storage = { input: q.dtype as ActivationDType, output: out.dtype as ActivationDType };
   const args = {
     bindings: { q, k, v, mask: opts.mask, out },
     uniforms: {
@@ -232,12 +255,16 @@ export function attention(
         `attention: the subgroup variant needs 4-lane subgroups and a head dimension divisible by 16 (d = ${g.headDim} on ${gpu.adapterDescription})`,
       );
     }
-    attentionKernels.subgroup.dispatch(gpu, { mask, dv }, { ...args, grid: grid(64 * SUBGROUP_ROW_GROUPS) });
+    attentionKernels.subgroup.dispatch(
+      gpu,
+      { mask, dv, ...storage },
+      { ...args, grid: grid(64 * SUBGROUP_ROW_GROUPS) },
+    );
   } else if (variant === 'streaming') {
     const rows = streamingRows(dv);
-    attentionKernels.streaming.dispatch(gpu, { vec4, mask, dv, rows }, { ...args, grid: grid(64 * rows) });
+    attentionKernels.streaming.dispatch(gpu, { vec4, mask, dv, rows, ...storage }, { ...args, grid: grid(64 * rows) });
   } else if (variant === 'tiled') {
-    const params = { vec4, mask, dv, tileKeys: tileKeys(g.headDim) };
+    const params = { vec4, mask, dv, tileKeys: tileKeys(g.headDim), ...storage };
     attentionKernels.tiled.dispatch(gpu, params, { ...args, grid: grid(64) });
   } else {
     throw new ShapeError(`attention: unknown variant ${JSON.stringify(variant)}`);
@@ -260,7 +287,7 @@ export function attentionProbs(
   const scores = gpu.tensor([g.B, g.heads, g.Lk], 'f32', 'attentionProbs scores');
   attentionProbsKernel.dispatch(
     gpu,
-    { mask: !!opts.mask },
+    { mask: !!opts.mask, input: q.dtype as ActivationDType },
     {
       bindings: { q, k, mask: opts.mask, scores },
       uniforms: {

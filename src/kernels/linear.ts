@@ -5,12 +5,14 @@
 // workgroup barriers are expensive), `tiled` (shaders/linear-tiled.wgsl, workgroup-memory tiles, for GPUs) and
 // `rows` (shaders/linear-rows.wgsl, a GEMV shape for a few rows: the poolers and heads), chosen from M.
 // The weight may be f32, f16, or q8 / q4 (codes + scales, src/common/quantize.ts), which every variant
-// dequantize as they load it: no dequantized copy of a weight is ever written.
+// dequantize as they load it: no dequantized copy of a weight is ever written. x and y may each be f32 or f16
+// (halves packed in u32 words, src/gpu/tensor.ts): the products and sums are f32 either way, f16 is storage only.
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { GpuTensor, expectShape } from '../gpu/tensor';
 import activations from '../../shaders/lib/activations.wgsl?raw';
 import epilogue from '../../shaders/lib/linear-epilogue.wgsl?raw';
+import f16Words from '../../shaders/lib/f16-words.wgsl?raw';
 import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
 import rowsSource from '../../shaders/linear-rows.wgsl?raw';
@@ -24,13 +26,22 @@ export type { LinearVariant };
 
 export type LinearActivation = 'gelu' | 'quickgelu' | 'tanh' | 'gelu_tanh' | 'relu' | 'silu';
 
+/** The element type of an activation a matrix product reads or writes: f16 is storage only, the math is f32. */
+export type ActivationDType = 'f32' | 'f16';
+
 export interface LinearOptions {
+  /**
+   * The dtype of the output when no `out` is given (with `out`, out's own): f16 rounds each finished value to half
+   * precision as it is stored.
+   * @default 'f32'
+   */
+  dtype?: ActivationDType;
   /** [N] f32, added before the activation. */
   bias?: GpuTensor;
   activation?: LinearActivation;
   /** Added after the activation; the shape of the output ([...lead, N], or `out`'s shape when `out` is given). */
   residual?: GpuTensor;
-  /** Write into this [...lead, C] f32 tensor (C >= outColumnOffset + N) instead of a new one. */
+  /** Write into this [...lead, C] f32 or f16 tensor (C >= outColumnOffset + N) instead of a new one. */
   out?: GpuTensor;
   /** First column of `out` to write (for a weight split into row chunks). */
   outColumnOffset?: number;
@@ -69,6 +80,7 @@ export interface LinearNorm {
 const ACTIVATIONS: readonly LinearActivation[] = ['gelu', 'quickgelu', 'tanh', 'gelu_tanh', 'relu', 'silu'];
 
 const WEIGHTS = ['f32', 'f16', 'q8', 'q4'] as const;
+const ACTIVATION_DTYPES: readonly ActivationDType[] = ['f32', 'f16'];
 const UNIFORMS = {
   M: 'u32',
   N: 'u32',
@@ -97,6 +109,8 @@ const BINDINGS = {
   y: true,
 } as const;
 const EPILOGUE = {
+  input: ACTIVATION_DTYPES,
+  output: ACTIVATION_DTYPES,
   bias: [false, true],
   residual: [false, true],
   activation: ['none', ...ACTIVATIONS],
@@ -121,7 +135,7 @@ export const linearKernels = {
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: blockedSource,
-    libs: () => [activations, epilogue],
+    libs: () => [activations, f16Words, epilogue],
     // Rows (and columns) of y one invocation computes: the `#for i < R` blocks; H, the workgroup's height.
     counts: (p) => ({ R: 8, H: p.height }),
   }),
@@ -147,7 +161,7 @@ export const linearKernels = {
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: rowsSource,
-    libs: (p) => [activations, epilogue, ...(p.norm ? [workgroupReduce] : [])],
+    libs: (p) => [activations, f16Words, epilogue, ...(p.norm ? [workgroupReduce] : [])],
     counts: (p) => ({ R: p.rows, C: 4, WG: p.split ? 64 : ROWS_UNSPLIT_WG }),
   }),
 };
@@ -156,7 +170,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   if (x.shape.length < 1) throw new ShapeError('linear: x must have at least one dimension [..., K]');
   const K = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
-  expectShape('linear: x', x, [...lead, K], ['f32']);
+  expectShape('linear: x', x, [...lead, K], ACTIVATION_DTYPES);
   expectShape('linear: weight', weight, [-1, K], ['f32', 'f16', 'q8', 'q4']);
   const N = weight.shape[0];
   const quant = weight.dtype === 'q8' || weight.dtype === 'q4';
@@ -193,16 +207,19 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   if (!Number.isSafeInteger(offset) || offset < 0)
     throw new ShapeError(`linear: outColumnOffset must be a non-negative integer, got ${offset}`);
   if (offset > 0 && !opts.out) throw new ShapeError('linear: outColumnOffset needs an `out` tensor to write into');
+  if (opts.dtype !== undefined && !ACTIVATION_DTYPES.includes(opts.dtype)) {
+    throw new ShapeError(`linear: dtype must be f32 or f16, got ${JSON.stringify(opts.dtype)}`);
+  }
   let out: GpuTensor;
   if (opts.out) {
     out = opts.out;
-    expectShape('linear: out', out, [...outLead, -1], ['f32']);
+    expectShape('linear: out', out, [...outLead, -1], opts.dtype ? [opts.dtype] : ACTIVATION_DTYPES);
     const width = out.shape[out.shape.length - 1];
     if (offset + N > width) {
       throw new ShapeError(`linear: out has ${width} columns, too few for ${N} columns at offset ${offset}`);
     }
   } else {
-    out = gpu.tensor([...outLead, N], 'f32', 'linear');
+    out = gpu.tensor([...outLead, N], opts.dtype ?? 'f32', 'linear');
   }
   const outStride = out.shape[out.shape.length - 1];
   if (opts.residual) {
@@ -215,6 +232,7 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
   if (x.buffer === out.buffer) throw new ShapeError('linear: x must not be the output tensor');
   const norm = opts.norm;
   if (norm) {
+    if (x.dtype !== 'f32') throw new ShapeError(`linear: a fused LayerNorm (norm) needs an f32 x, got ${x.dtype}`);
     expectShape('linear: norm weight', norm.weight, [K], ['f32']);
     expectShape('linear: norm bias', norm.bias, [K], ['f32']);
     if (!(norm.eps > 0)) throw new ShapeError(`linear: norm eps must be positive, got ${norm.eps}`);
@@ -273,6 +291,8 @@ export function linear(gpu: Gpu, x: GpuTensor, weight: GpuTensor, opts: LinearOp
     weightBytes: weight.byteLength + (weight.scales?.byteLength ?? 0),
   };
   const epilogueParams = {
+    input: x.dtype as ActivationDType,
+    output: out.dtype as ActivationDType,
     bias: !!opts.bias,
     residual: !!opts.residual,
     activation: opts.activation ?? 'none',

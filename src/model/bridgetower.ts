@@ -26,6 +26,8 @@ import { Heads } from './heads';
 import {
   ImageFeatures,
   type CompileOptions,
+  type ComputePrecision,
+  type ModelOptions,
   type ForwardInputs,
   type ForwardOptions,
   type HostArray,
@@ -84,15 +86,17 @@ export class BridgeTowerModel {
     readonly gpu: Gpu,
     readonly weights: ModelWeights,
     config: BridgeTowerConfig,
+    /** The storage of the activations between matrix products (ModelOptions.compute). */
+    readonly compute: ComputePrecision,
   ) {
     this.config = config;
     this.split = splitIndex(config);
     const grid = config.vision.imageSize / config.vision.patchSize;
     this.imageTokens = grid * grid + 1;
-    this.text = new RobertaTextTower(gpu, weights, config);
-    this.vision = new ClipVisionTower(gpu, weights, config);
+    this.text = new RobertaTextTower(gpu, weights, config, compute);
+    this.vision = new ClipVisionTower(gpu, weights, config, compute);
     this.heads = new Heads(gpu, weights, config);
-    this.cross = new CrossModalStack(gpu, weights, config, this.heads);
+    this.cross = new CrossModalStack(gpu, weights, config, this.heads, compute);
     this.known = knownOutputs(config);
     this.recordings = new KeptPasses(gpu);
   }
@@ -113,10 +117,11 @@ export class BridgeTowerModel {
   }
 
   /** Upload the weights once; the WeightSet can be closed afterwards. */
-  static async load(gpu: Gpu, weightSet: WeightSet, opts: WeightUploadOptions = {}): Promise<BridgeTowerModel> {
-    const c = weightSet.config;
-    checkConfig(c, weightSet.source);
-    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, weightSet, c, opts), c);
+  static async load(gpu: Gpu, ws: WeightSet, opts: WeightUploadOptions & ModelOptions = {}): Promise<BridgeTowerModel> {
+    const c = ws.config;
+    checkConfig(c, ws.source);
+    // An unknown compute reaches the kernels, which refuse it (ShapeError); the task API checks it first.
+    return new BridgeTowerModel(gpu, await ModelWeights.upload(gpu, ws, c, opts), c, opts.compute ?? 'f32');
   }
 
   /** Every output name this model can produce. */

@@ -3,7 +3,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { attention } from '../kernels/attention';
 import { classPositionEmbed } from '../kernels/class-position-embed';
-import { linear, type LinearNorm } from '../kernels/linear';
+import { linear, type ActivationDType, type LinearNorm } from '../kernels/linear';
 import { patchEmbed } from '../kernels/patch-embed';
 import { definitions, type BridgeTowerConfig } from '../common/config';
 import type { ModelWeights } from './weights';
@@ -20,6 +20,8 @@ export class ClipVisionTower {
     private readonly gpu: Gpu,
     private readonly w: ModelWeights,
     config: BridgeTowerConfig,
+    /** The dtype of activations only matrix products read (qkv, context, MLP intermediate). */
+    private readonly inner: ActivationDType,
   ) {
     this.width = config.vision.width;
     this.heads = config.vision.heads;
@@ -51,12 +53,24 @@ export class ClipVisionTower {
     const qkv = linear(g, x, w.get(`${p}.attn.in_proj_weight`), {
       bias: w.get(`${p}.attn.in_proj_bias`),
       norm: this.norm(`${p}.ln_1`),
+      dtype: this.inner,
     });
-    const ctx = attention(g, qkv, qkv, qkv, { heads: this.heads, width: W, qOffset: 0, kOffset: W, vOffset: 2 * W });
+    const ctx = attention(g, qkv, qkv, qkv, {
+      heads: this.heads,
+      width: W,
+      qOffset: 0,
+      kOffset: W,
+      vOffset: 2 * W,
+      dtype: this.inner,
+    });
     qkv.release();
     const a = w.linear(`${p}.attn.out_proj`)(ctx, { residual: x });
     ctx.release();
-    const m = w.linear(`${p}.mlp.c_fc`)(a, { activation: 'quickgelu', norm: this.norm(`${p}.ln_2`) });
+    const m = w.linear(`${p}.mlp.c_fc`)(a, {
+      activation: 'quickgelu',
+      norm: this.norm(`${p}.ln_2`),
+      dtype: this.inner,
+    });
     const y = w.linear(`${p}.mlp.c_proj`)(m, { residual: a });
     m.release();
     a.release();

@@ -5,7 +5,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import { add } from '../kernels/add';
 import { attention, attentionProbs } from '../kernels/attention';
-import { linear, type LinearNorm } from '../kernels/linear';
+import { linear, type ActivationDType, type LinearNorm } from '../kernels/linear';
 import { definitions, type BridgeTowerConfig, type HiddenAct, type LinkTowerType } from '../common/config';
 import { crossProjections, foldedBias, type ModelWeights, type PendingNorm } from './weights';
 
@@ -25,6 +25,8 @@ export class BertCrossLayer {
     private readonly hidden: number,
     private readonly eps: number,
     private readonly act: HiddenAct,
+    /** The dtype of activations only matrix products read (projections, contexts, FFN intermediate). */
+    private readonly inner: ActivationDType,
   ) {}
 
   /**
@@ -55,6 +57,7 @@ export class BertCrossLayer {
       kOffset: H,
       vOffset: 2 * H,
       mask: hMask,
+      dtype: this.inner,
     });
     const selfOut = w.linear(`${p}.attention.output.dense`)(selfCtx, { residual: h });
     selfCtx.release();
@@ -62,10 +65,18 @@ export class BertCrossLayer {
     const a = g.tensor(selfOut.shape, 'f32', 'cross attention input');
     const q = w.linear(`${p}.crossattention.self.query`)(selfOut, {
       norm: w.norm(`${p}.attention.output.LayerNorm`, this.eps, a),
+      dtype: this.inner,
     });
     selfOut.release();
     const [kOffset, vOffset] = [3 * H, 4 * H];
-    const crossCtx = attention(g, q, otherProj, otherProj, { heads, width: H, kOffset, vOffset, mask: otherMask });
+    const crossCtx = attention(g, q, otherProj, otherProj, {
+      heads,
+      width: H,
+      kOffset,
+      vOffset,
+      mask: otherMask,
+      dtype: this.inner,
+    });
     const probs =
       probsOf === undefined
         ? undefined
@@ -79,6 +90,7 @@ export class BertCrossLayer {
     const f = w.linear(`${p}.intermediate.dense`)(crossOut, {
       activation: this.act,
       norm: w.norm(`${p}.crossattention.output.LayerNorm`, this.eps, c),
+      dtype: this.inner,
     });
     crossOut.release();
     const o = w.linear(`${p}.output.dense`)(f, { residual: c });
@@ -100,6 +112,8 @@ export class CrossModalSide {
     private readonly w: ModelWeights,
     private readonly side: Side,
     config: BridgeTowerConfig,
+    /** The dtype of the stacked projections and of the layers' inner activations. */
+    private readonly inner: ActivationDType,
   ) {
     const d = definitions(config);
     this.layers = Array.from(
@@ -113,6 +127,7 @@ export class CrossModalSide {
           config.hiddenSize,
           d.layerNormEps.cross,
           d.hiddenAct.cross,
+          inner,
         ),
     );
     this.bridgeEps = d.layerNormEps.bridge;
@@ -129,11 +144,11 @@ export class CrossModalSide {
     const project = this.w.linear(crossProjections(this.side, j));
     if (previous) {
       const input = this.linkTower(j - 1, t, previous);
-      return { input, proj: project(input) };
+      return { input, proj: project(input, { dtype: this.inner }) };
     }
     const input = this.gpu.tensor(t.shape, 'f32', `cross ${this.side} input 0`);
     const norm = this.w.norm(`cross_modal_${this.side}_layernorm`, this.bridgeEps, input);
-    return { input, proj: project(t, { norm }) };
+    return { input, proj: project(t, { norm, dtype: this.inner }) };
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
 import type { BridgeTowerConfig } from '../common/config';
+import type { ActivationDType } from '../kernels/linear';
 import { CrossModalSide } from './cross-modal';
 import type { Heads } from './heads';
 import type { ImageFeatures } from './io';
@@ -41,9 +42,10 @@ export class CrossModalStack {
     private readonly weights: ModelWeights,
     private readonly config: BridgeTowerConfig,
     private readonly heads: Heads,
+    inner: ActivationDType,
   ) {
-    this.text = new CrossModalSide(gpu, weights, 'text', config);
-    this.image = new CrossModalSide(gpu, weights, 'image', config);
+    this.text = new CrossModalSide(gpu, weights, 'text', config, inner);
+    this.image = new CrossModalSide(gpu, weights, 'image', config, inner);
   }
 
   /**

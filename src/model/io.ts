@@ -26,6 +26,25 @@ export interface ForwardInputs {
   image2?: ImageFeatures;
 }
 
+/**
+ * The storage of the activations that only matrix products read (q | k | v, the attention context, the FFN's
+ * intermediate): 'f16' halves their memory traffic and keeps the arithmetic f32, as PyTorch's autocast does; the
+ * residual stream, LayerNorms, softmax statistics and every returned tensor stay f32.
+ */
+export type ComputePrecision = 'f32' | 'f16';
+
+export const COMPUTE_PRECISIONS: readonly ComputePrecision[] = ['f32', 'f16'];
+
+/** How BridgeTowerModel.load sets a model up, beyond its weights. */
+export interface ModelOptions {
+  /**
+   * 'f16' stores the activations between matrix products as halves (f32 arithmetic). Off by default: not yet
+   * measured on a GPU.
+   * @default 'f32'
+   */
+  compute?: ComputePrecision;
+}
+
 /** What BridgeTowerModel.compile builds pipelines for, and how it reports. */
 export interface CompileOptions {
   /**

@@ -1,6 +1,7 @@
 // The RoBERTa text tower (post-LN, erf GELU), fixtures README steps 1-2.
 import type { Gpu } from '../gpu/runtime';
 import type { GpuTensor } from '../gpu/tensor';
+import type { ActivationDType } from '../kernels/linear';
 import { attention } from '../kernels/attention';
 import { textEmbeddings } from '../kernels/text-embeddings';
 import { definitions, type BridgeTowerConfig, type HiddenAct } from '../common/config';
@@ -20,6 +21,8 @@ export class RobertaTextTower {
     private readonly gpu: Gpu,
     private readonly w: ModelWeights,
     private readonly config: BridgeTowerConfig,
+    /** The dtype of activations only matrix products read (q | k | v, context, FFN intermediate). */
+    private readonly inner: ActivationDType,
   ) {
     this.hidden = config.text.hiddenSize;
     this.heads = config.text.heads;
@@ -57,7 +60,7 @@ export class RobertaTextTower {
       p = `${T}.encoder.layer.${i}`,
       H = this.hidden;
     const input = g.tensor(x.raw.shape, 'f32', 'text layer input');
-    const qkv = w.linear(`${p}.attention.self.qkv`)(x.raw, { norm: w.norm(x.norm, x.eps, input) });
+    const qkv = w.linear(`${p}.attention.self.qkv`)(x.raw, { norm: w.norm(x.norm, x.eps, input), dtype: this.inner });
     x.raw.release();
     const ctx = attention(g, qkv, qkv, qkv, {
       heads: this.heads,
@@ -66,6 +69,7 @@ export class RobertaTextTower {
       kOffset: H,
       vOffset: 2 * H,
       mask,
+      dtype: this.inner,
     });
     qkv.release();
     const attnOut = w.linear(`${p}.attention.output.dense`)(ctx, { residual: input });
@@ -74,6 +78,7 @@ export class RobertaTextTower {
     const h = w.linear(`${p}.intermediate.dense`)(attnOut, {
       activation: this.act,
       norm: w.norm(`${p}.attention.output.LayerNorm`, this.eps, a),
+      dtype: this.inner,
     });
     attnOut.release();
     const o = w.linear(`${p}.output.dense`)(h, { residual: a });

@@ -9,7 +9,7 @@ import type { HostTensor } from '../common/tensor';
 import { f16BitsToF32 } from '../common/f16';
 import type { WebDType } from '../checkpoint/web-format';
 import type { Gpu } from '../gpu/runtime';
-import type { BridgeTowerModel, HostArray, IdData, OutputTensor } from '../model/bridgetower';
+import type { BridgeTowerModel, ComputePrecision, HostArray, IdData, OutputTensor } from '../model/bridgetower';
 import type { HfImageProcessor } from '../common/config';
 import { decodeImage } from '../preprocess/decode';
 import { preprocessImage } from '../preprocess/image';
@@ -23,6 +23,8 @@ export interface VerifyOptions {
   dtype?: WebDType;
   /** A weight file or web-format directory to use as it is instead of the fixture's own. */
   weights?: string;
+  /** The model's compute precision (ModelOptions.compute). */
+  compute?: ComputePrecision;
 }
 
 export interface Check {
@@ -109,7 +111,7 @@ export function defaultOrigin(dir: string, dtype: WebDType): WeightOrigin {
 
 /** Load the fixture's model the way `opts` says. */
 export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOptions = {}): Promise<BridgeTowerModel> {
-  if (opts.weights) return loadModel(gpu, opts.weights);
+  if (opts.weights) return loadModel(gpu, opts.weights, { compute: opts.compute });
   const dtype = opts.dtype ?? 'f32';
   const from = opts.from ?? defaultOrigin(dir, dtype);
   if (dtype !== 'f32' && from !== 'web')
@@ -117,7 +119,7 @@ export async function loadFixtureModel(gpu: Gpu, dir: string, opts: VerifyOption
   // model-hf.safetensors is an HF-named copy of the authors' weights: it is the model the manifest's config describes.
   const path = weightPath(dir, from);
   const config = path.endsWith('model-hf.safetensors') ? (await readManifest(dir)).config : undefined;
-  return loadModel(gpu, path, { config, convertTo: from === 'web' ? dtype : undefined });
+  return loadModel(gpu, path, { config, convertTo: from === 'web' ? dtype : undefined, compute: opts.compute });
 }
 
 function values(t: HostTensor): Float64Array {
@@ -250,7 +252,10 @@ function hostArray<T>(inputs: Map<string, HostTensor>, name: string): HostArray<
   return t && { shape: t.shape, data: t.data as T };
 }
 
-/** Run a fixture through `model` and check every expected tensor, the required outputs, and (f16) top-1. */
+/**
+ * Run a fixture through `model` and check every expected tensor, the required outputs, and (f16) top-1. A model
+ * computing in f16 (f16 activations between matrix products) is held to the f16 weights' bar and top-1.
+ */
 export async function verifyFixture(
   model: BridgeTowerModel,
   dir: string,
@@ -259,7 +264,8 @@ export async function verifyFixture(
   const manifest = await readManifest(dir);
   const inputs = await readSafetensorsFile(join(dir, 'inputs.safetensors'));
   const expected = await readSafetensorsFile(join(dir, 'expected.safetensors'));
-  const dtype = opts.dtype ?? 'f32';
+  const weightDtype = opts.dtype ?? 'f32';
+  const dtype = weightDtype === 'f32' && model.compute === 'f16' ? 'f16' : weightDtype;
   const bar = dtype === 'f32' ? undefined : TOLERANCE[dtype];
   const atol = bar ? bar.atol : (manifest.tolerance?.atol ?? 1e-4);
   const rtol = bar ? bar.rtol : (manifest.tolerance?.rtol ?? 1e-3);

@@ -13,7 +13,7 @@ import type { HostTensor } from '../common/tensor';
 import { type WebDType } from '../checkpoint/web-format';
 import { writeWebFormat } from '../checkpoint/web-format-write';
 import type { Gpu } from '../gpu/runtime';
-import { BridgeTowerModel } from '../model/bridgetower';
+import { BridgeTowerModel, type ModelOptions } from '../model/bridgetower';
 
 /**
  * Load a model onto the GPU from `path`. With `convertTo`, the weights first go through the web format in
@@ -22,13 +22,13 @@ import { BridgeTowerModel } from '../model/bridgetower';
 export async function loadModel(
   gpu: Gpu,
   path: string,
-  opts: OpenOptions & HubOptions & { convertTo?: WebDType } = {},
+  opts: OpenOptions & HubOptions & ModelOptions & { convertTo?: WebDType } = {},
 ): Promise<BridgeTowerModel> {
-  const { convertTo, ...open } = opts;
+  const { convertTo, compute, ...open } = opts;
   const weights = await openModelWeights(path, open);
   if (!convertTo) {
     try {
-      return await BridgeTowerModel.load(gpu, weights);
+      return await BridgeTowerModel.load(gpu, weights, { compute });
     } finally {
       await weights.close();
     }
@@ -42,7 +42,7 @@ export async function loadModel(
     }
     const web = await openPathWeights(dir);
     try {
-      return await BridgeTowerModel.load(gpu, web);
+      return await BridgeTowerModel.load(gpu, web, { compute });
     } finally {
       await web.close();
     }

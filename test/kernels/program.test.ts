@@ -82,11 +82,21 @@ describe('declareKernel', () => {
       ];
       for (const [vec4, subgroups, pairs] of reads) {
         if (pairs && (weight === 'f32' || weight === 'f16')) continue;
-        const epilogue = { bias: true, residual: true, activation: 'gelu', norm: false, normOut: false } as const;
-        const code = linearKernels.blocked.code({ weight, vec4, subgroups, pairs, height: 8, ...epilogue });
-        expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
-        expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
-        expect(code).toContain('return gelu_erf(v);');
+        // f16 x and y, and each alone (the fused LayerNorm runs as a pass of its own in front of this kernel).
+        for (const [input, output] of [
+          ['f32', 'f32'],
+          ['f16', 'f16'],
+          ['f16', 'f32'],
+          ['f32', 'f16'],
+        ] as const) {
+          const epilogue = { bias: true, residual: true, activation: 'gelu', norm: false, normOut: false } as const;
+          const params = { weight, vec4, subgroups, pairs, height: 8 as const, input, output, ...epilogue };
+          const code = linearKernels.blocked.code(params);
+          expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
+          expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);
+          expect(code.match(/var<storage, read_write> y: array<atomic<u32>>/g) !== null).toBe(output === 'f16');
+          expect(code).toContain('return gelu_erf(v);');
+        }
       }
     }
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
+import benchModel from '../../src/cli/bench-model';
 import run from '../../src/cli/run';
 import verify from '../../src/cli/verify';
 import { UsageError } from '../../src/errors';
@@ -35,7 +36,17 @@ describe('bridgetower verify', () => {
     expect(lines.at(-1)).toBe(`${lines.length - 3} passed, 1 failed`);
   });
 
+  it('--compute f16: holds the fixture to the f16 bar and exact top-1', async () => {
+    const { code, lines } = await stdout(() => verify(['test/fixtures/tiny', '--compute', 'f16']));
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines[0]).toMatch(/\(f32, f16 compute\) on .*\|a-b\| <= 0\.02 \+ 0\.02\|b\|/);
+    // vqa, itm, snli, mlm: tiny's heads, each with its top-1 check.
+    expect(lines.filter((l) => l.startsWith('top1(')).length).toBeGreaterThanOrEqual(4);
+  });
+
   it('refuses bad usage in one line', async () => {
+    await expect(verify(['test/fixtures/tiny', '--compute', 'f8'])).rejects.toThrow(/--compute must be f32 or f16/);
+    await expect(benchModel(['--compute', 'f32,f8'])).rejects.toThrow(/--compute takes f32, f16 or a comma list/);
     await expect(verify(['test/fixtures/tiny', '--from', 'onnx'])).rejects.toThrow(UsageError);
     await expect(verify(['test/fixtures/tiny', '--from', 'ckpt', '--dtype', 'f16'])).rejects.toThrow(/--from web/);
     await expect(verify([tmp])).rejects.toThrow(/not a fixture directory/);

@@ -224,6 +224,7 @@ const loadOptions: Required<BridgeTowerLoadOptions> = {
   cache: true,
   cacheDir: '/tmp/bridgetower-cache',
   dtype: 'f16',
+  compute: 'f16',
   onRequest: (file: string) => console.log(file),
 };
 const nodeOptions: NodeLoadOptions = { ...loadOptions, open };

@@ -3,6 +3,7 @@
 // `bridgetower bench kernels` (src/cli/bench.ts) all iterate it. Not part of the library bundle.
 import { addCheck } from './add';
 import { attentionCheck, attentionProbsCheck } from './attention';
+import { attentionF16Check } from './attention-f16';
 import type { KernelBenchmark } from './benchmark';
 import { classPositionEmbedCheck } from './class-position-embed';
 import { concatCheck } from './concat';
@@ -10,6 +11,7 @@ import type { KernelCase, KernelCheck } from './harness';
 import { l2NormalizeCheck } from './l2-normalize';
 import { layerNormCheck } from './layernorm';
 import { linearCheck } from './linear';
+import { linearF16Check } from './linear-f16';
 import { linearNormCheck } from './linear-norm';
 import { linearRowsCheck } from './linear-rows';
 import { patchEmbedCheck } from './patch-embed';
@@ -20,6 +22,7 @@ import { textEmbeddingsCheck } from './text-embeddings';
 export const kernelChecks: readonly KernelCheck[] = [
   linearCheck,
   linearNormCheck,
+  linearF16Check,
   linearRowsCheck,
   patchEmbedCheck,
   addCheck,
@@ -29,6 +32,7 @@ export const kernelChecks: readonly KernelCheck[] = [
   l2NormalizeCheck,
   layerNormCheck,
   attentionCheck,
+  attentionF16Check,
   textEmbeddingsCheck,
   softmaxCheck,
   attentionProbsCheck,
