@@ -36,28 +36,19 @@ const ROWS: u32 = {ROWS}u;
 const WG: u32 = 64u;
 
 // q, k, v: VT words (input f32) or halves packed in u32 words (input f16: a vec2u per vec4, else two per u32),
-// widened to f32 as they load; out likewise (output f16: halves rounded as they are stored).
+// widened to f32 as they load (lib/attention-qkv.wgsl); out likewise (output f16: halves rounded as they are stored).
 #if input == f32
 @group(0) @binding(#) var<storage, read> q: array<VT>;
 @group(0) @binding(#) var<storage, read> k: array<VT>;
 @group(0) @binding(#) var<storage, read> v: array<VT>;
-fn load_q(i: u32) -> VT { return q[i]; }
-fn load_k(i: u32) -> VT { return k[i]; }
-fn load_v(i: u32) -> VT { return v[i]; }
 #elif vec4
 @group(0) @binding(#) var<storage, read> q: array<vec2u>;
 @group(0) @binding(#) var<storage, read> k: array<vec2u>;
 @group(0) @binding(#) var<storage, read> v: array<vec2u>;
-fn load_q(i: u32) -> VT { return widen4(q[i]); }
-fn load_k(i: u32) -> VT { return widen4(k[i]); }
-fn load_v(i: u32) -> VT { return widen4(v[i]); }
 #else
 @group(0) @binding(#) var<storage, read> q: array<u32>;
 @group(0) @binding(#) var<storage, read> k: array<u32>;
 @group(0) @binding(#) var<storage, read> v: array<u32>;
-fn load_q(i: u32) -> VT { return unpack2x16float(q[i >> 1u])[i & 1u]; }
-fn load_k(i: u32) -> VT { return unpack2x16float(k[i >> 1u])[i & 1u]; }
-fn load_v(i: u32) -> VT { return unpack2x16float(v[i >> 1u])[i & 1u]; }
 #endif
 #if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;

@@ -34,22 +34,17 @@ const DV: u32 = {DV}u;
 const RG: u32 = {RG}u;
 const WG: u32 = 64u;
 
-// q, k, v and out: vec4f words, or (input / output f16) four halves packed in a vec2u, widened as they load and
-// rounded as they are stored.
+// q, k, v and out: vec4f words, or (input / output f16) four halves packed in a vec2u, widened as they load
+// (lib/attention-qkv.wgsl) and rounded as they are stored.
+alias VT = vec4f;
 #if input == f32
 @group(0) @binding(#) var<storage, read> q: array<vec4f>;
 @group(0) @binding(#) var<storage, read> k: array<vec4f>;
 @group(0) @binding(#) var<storage, read> v: array<vec4f>;
-fn load_q(i: u32) -> vec4f { return q[i]; }
-fn load_k(i: u32) -> vec4f { return k[i]; }
-fn load_v(i: u32) -> vec4f { return v[i]; }
 #else
 @group(0) @binding(#) var<storage, read> q: array<vec2u>;
 @group(0) @binding(#) var<storage, read> k: array<vec2u>;
 @group(0) @binding(#) var<storage, read> v: array<vec2u>;
-fn load_q(i: u32) -> vec4f { return widen4(q[i]); }
-fn load_k(i: u32) -> vec4f { return widen4(k[i]); }
-fn load_v(i: u32) -> vec4f { return widen4(v[i]); }
 #endif
 #if mask
 @group(0) @binding(#) var<storage, read> mask: array<f32>;

@@ -21,7 +21,8 @@
 // needs subgroups of exactly 4 lanes holding consecutive invocations, as on SwiftShader); pairs (q8 / q4 with
 // K % 8 == 0: both k-steps of an iteration load at once, one vec2u of 8 int8 codes, or one u32 of 8 int4 codes
 // and one scale); input / output (f32 or f16 storage of x / y; the arithmetic is f32 either way); bias, residual,
-// activation. Needs shaders/lib/activations.wgsl, lib/f16-words.wgsl and lib/linear-epilogue.wgsl in front.
+// activation. Needs shaders/lib/activations.wgsl, f16-words.wgsl, linear-weights.wgsl (without vec4) and
+// linear-epilogue.wgsl in front.
 // The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
 // Workgroup: 8 x H invocations (H, a count of 1..8) own an 8·H x 64 tile of y; one invocation computes 8 rows x 8
 // columns, keeping the 64 sums in registers, and reads each x and w value once per block. The wrapper makes the
@@ -79,37 +80,31 @@ fn fetch_x(i: u32) -> vec4f {
   return vec4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
 #endif
-// load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
+// load_w(i, s): the weights at XV index i (shaders/lib/linear-weights.wgsl); s, the index of their q4 scale.
 #if weight == f32 && vec4
 @group(0) @binding(#) var<storage, read> w: array<vec4f>;
 fn load_w(i: u32, s: u32) -> vec4f { return w[i]; }
 #elif weight == f16 && vec4
 @group(0) @binding(#) var<storage, read> w: array<vec2u>;
 fn load_w(i: u32, s: u32) -> vec4f { let h = w[i]; return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
-#elif weight == f32
-@group(0) @binding(#) var<storage, read> w: array<f32>;
-fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
-#elif weight == f16
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
 #elif weight == q8 && vec4 && !pairs
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> vec4f { return q8x4(w[i]); }
-#elif weight == q8 && !vec4
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
-#elif weight == q8
+#elif weight == q8 && vec4
 @group(0) @binding(#) var<storage, read> w: array<vec2u>;
 fn load_w_pair(i: u32, s: u32) -> mat2x4f { let v = w[i >> 1u]; return mat2x4f(q8x4(v.x), q8x4(v.y)); }
 #elif weight == q4 && vec4 && !pairs
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w(i: u32, s: u32) -> vec4f { return q4x4(w[i >> 1u] >> (16u * (i & 1u))) * w_scale[s]; }
-#elif weight == q4 && !vec4
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
-#elif weight == q4
+#elif weight == q4 && vec4
 @group(0) @binding(#) var<storage, read> w: array<u32>;
 fn load_w_pair(i: u32, s: u32) -> mat2x4f { let v = w[i >> 1u]; let c = w_scale[s]; return mat2x4f(q4x4(v) * c, q4x4(v >> 16u) * c); }
+#elif weight == f32
+@group(0) @binding(#) var<storage, read> w: array<f32>;
+fn load_w(i: u32, s: u32) -> f32 { return load_w_element(i, s); }
+#else
+@group(0) @binding(#) var<storage, read> w: array<u32>;
+fn load_w(i: u32, s: u32) -> f32 { return load_w_element(i, s); }
 #endif
 #if weight == q8 || weight == q4
 @group(0) @binding(#) var<storage, read> w_scale: array<f32>;

@@ -18,8 +18,8 @@
 // Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
 // time); split; input / output (f32 or f16 storage of x / y; the arithmetic is f32 either way); bias, residual,
 // activation, norm. Counts: R (1..8) rows summed per pass over w, C = 4 columns per invocation, WG invocations.
-// Needs shaders/lib/activations.wgsl, lib/f16-words.wgsl and lib/linear-epilogue.wgsl in front (and
-// lib/workgroup-reduce.wgsl with norm, whose workgroup sums give the LayerNorm statistics).
+// Needs shaders/lib/activations.wgsl, f16-words.wgsl, linear-weights.wgsl (without vec4) and linear-epilogue.wgsl
+// in front (and lib/workgroup-reduce.wgsl with norm, whose workgroup sums give the LayerNorm statistics).
 // Workgroup, split (GPUs; WG = 64): the workgroup owns 4 columns of y for all M rows. Per pass of R rows,
 // invocation t sums the k-steps t, t + 64, ... of R rows x 4 columns in registers (neighbouring invocations read
 // neighbouring words of each weight row), the 64 partial vec4s of each row meet in workgroup memory, and
@@ -62,7 +62,7 @@ fn load_x(i: u32) -> vec4f { return x[i]; }
 @group(0) @binding(#) var<storage, read> x: array<f32>;
 fn load_x(i: u32) -> f32 { return x[i]; }
 #endif
-// load_w(i, s): the weights at XV index i; s, the index of their q4 scale, is unused by the other types.
+// load_w(i, s): the weights at XV index i (shaders/lib/linear-weights.wgsl); s, the index of their q4 scale.
 #if weight == f32 && vec4
 @group(0) @binding(#) var<storage, read> w: array<vec4f>;
 fn load_w(i: u32, s: u32) -> vec4f { return w[i]; }
@@ -82,16 +82,10 @@ fn load_w(i: u32, s: u32) -> vec4f {
 }
 #elif weight == f32
 @group(0) @binding(#) var<storage, read> w: array<f32>;
-fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
-#elif weight == f16
+fn load_w(i: u32, s: u32) -> f32 { return load_w_element(i, s); }
+#else
 @group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
-#elif weight == q8
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
-#elif weight == q4
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
+fn load_w(i: u32, s: u32) -> f32 { return load_w_element(i, s); }
 #endif
 #if weight == q8 || weight == q4
 @group(0) @binding(#) var<storage, read> w_scale: array<f32>;

@@ -14,7 +14,7 @@
 //            columns [off, off + N) are written
 //   params   uniform Params
 // Parameters: weight, input, output, bias, residual, activation, norm, normOut, as in linear-blocked.wgsl; count
-// TM (16 or 64), the rows of a tile. Needs shaders/lib/activations.wgsl in front.
+// TM (16 or 64), the rows of a tile. Needs shaders/lib/activations.wgsl and linear-weights.wgsl in front.
 // Workgroup: 16 x TM/4 invocations own a TM x 64 tile of y. Per step of 16 k, the workgroup stages x[TM rows, 16 k]
 // and w[64 columns, 16 k] in workgroup memory, k-major in vec4s of 4 rows (columns), each invocation writing one
 // whole vec4 of x and 64 / TM of w; then every invocation accumulates its 4 rows x 4 columns with two vec4 reads
@@ -29,20 +29,13 @@ fn load_x(i: u32) -> f32 { return unpack2x16float(x[i >> 1u])[i & 1u]; }
 @group(0) @binding(#) var<storage, read> x: array<f32>;
 fn load_x(i: u32) -> f32 { return x[i]; }
 #endif
-// load_w(i, s): the weight at element index i; s, the index of its q4 scale, is unused by the other types.
+// load_w(i, s): the weight at element index i (shaders/lib/linear-weights.wgsl); s, the index of its q4 scale.
 #if weight == f32
 @group(0) @binding(#) var<storage, read> w: array<f32>;
-fn load_w(i: u32, s: u32) -> f32 { return w[i]; }
-#elif weight == f16
+#else
 @group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return unpack2x16float(w[i >> 1u])[i & 1u]; }
-#elif weight == q8
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u); }
-#elif weight == q4
-@group(0) @binding(#) var<storage, read> w: array<u32>;
-fn load_w(i: u32, s: u32) -> f32 { return f32(bitcast<i32>(w[i >> 3u] << (28u - 4u * (i & 7u))) >> 28u) * w_scale[s]; }
 #endif
+fn load_w(i: u32, s: u32) -> f32 { return load_w_element(i, s); }
 #if weight == q8 || weight == q4
 @group(0) @binding(#) var<storage, read> w_scale: array<f32>;
 #endif

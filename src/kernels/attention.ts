@@ -11,6 +11,7 @@ import subgroupSource from '../../shaders/attention-subgroup.wgsl?raw';
 import tiledSource from '../../shaders/attention-tiled.wgsl?raw';
 import streamingSource from '../../shaders/attention-streaming.wgsl?raw';
 import f16Words from '../../shaders/lib/f16-words.wgsl?raw';
+import qkv from '../../shaders/lib/attention-qkv.wgsl?raw';
 import { ShapeError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
 import { expectShape, type GpuTensor } from '../gpu/tensor';
@@ -77,14 +78,14 @@ const FUSED_BINDINGS = { q: true, k: true, v: true, mask: (p: { mask: boolean })
 const DTYPES: readonly ActivationDType[] = ['f32', 'f16'];
 /** The storage of q, k, v (input) and of the context (output). */
 const STORAGE = { input: DTYPES, output: DTYPES } as const;
-const libs = (): string[] => [f16Words];
+const libs = (): string[] => [f16Words, qkv];
 /** d / 4 (vec4) or d: the head dimension in the words the shaders read; the `#for c < DV` blocks unroll over it. */
 const HEAD_WORDS = range(1, MAX_HEAD_DIM);
 
 export const attentionKernels = {
   subgroup: declareKernel({
     name: 'attention-subgroup',
-    params: { mask: [false, true], dv: HEAD_WORDS.filter((n) => n % 4 === 0), ...STORAGE },
+    params: { vec4: [true], mask: [false, true], dv: HEAD_WORDS.filter((n) => n % 4 === 0), ...STORAGE },
     uniforms: FUSED_UNIFORMS,
     bindings: FUSED_BINDINGS,
     libs,
@@ -257,7 +258,7 @@ export function attention(
     }
     attentionKernels.subgroup.dispatch(
       gpu,
-      { mask, dv, ...storage },
+      { vec4: true, mask, dv, ...storage },
       { ...args, grid: grid(64 * SUBGROUP_ROW_GROUPS) },
     );
   } else if (variant === 'streaming') {

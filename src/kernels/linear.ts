@@ -17,6 +17,7 @@ import blockedSource from '../../shaders/linear-blocked.wgsl?raw';
 import tiledSource from '../../shaders/linear-tiled.wgsl?raw';
 import rowsSource from '../../shaders/linear-rows.wgsl?raw';
 import workgroupReduce from '../../shaders/lib/workgroup-reduce.wgsl?raw';
+import weights from '../../shaders/lib/linear-weights.wgsl?raw';
 import { Q4_BLOCK } from '../common/quantize';
 import { declareKernel } from './program';
 import { layerNorm } from './layernorm';
@@ -135,7 +136,7 @@ export const linearKernels = {
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: blockedSource,
-    libs: () => [activations, f16Words, epilogue],
+    libs: (p) => [activations, f16Words, ...(p.vec4 ? [] : [weights]), epilogue],
     // Rows (and columns) of y one invocation computes: the `#for i < R` blocks; H, the workgroup's height.
     counts: (p) => ({ R: 8, H: p.height }),
   }),
@@ -145,7 +146,7 @@ export const linearKernels = {
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: tiledSource,
-    libs: () => [activations, epilogue],
+    libs: () => [activations, weights, epilogue],
     counts: (p) => ({ TM: p.tileRows }),
   }),
   rows: declareKernel({
@@ -161,7 +162,7 @@ export const linearKernels = {
     uniforms: UNIFORMS,
     bindings: BINDINGS,
     source: rowsSource,
-    libs: (p) => [activations, f16Words, epilogue, ...(p.norm ? [workgroupReduce] : [])],
+    libs: (p) => [activations, f16Words, ...(p.vec4 ? [] : [weights]), epilogue, ...(p.norm ? [workgroupReduce] : [])],
     counts: (p) => ({ R: p.rows, C: 4, WG: p.split ? 64 : ROWS_UNSPLIT_WG }),
   }),
 };
