@@ -24,11 +24,11 @@
 // activation. Needs shaders/lib/activations.wgsl, f16-words.wgsl, linear-weights.wgsl (without vec4) and
 // linear-epilogue.wgsl in front.
 // The per-row code is written once in `#for i < R` blocks (R = 8) that the wrapper unrolls (src/kernels/unroll.ts).
-// Workgroup: 8 x H invocations (H, a count of 1..8) own an 8·H x 64 tile of y; one invocation computes 8 rows x 8
-// columns, keeping the 64 sums in registers, and reads each x and w value once per block. The wrapper makes the
-// tile as high as M needs up to 64 rows: for the text tower's 40 rows, 5 block rows, not 8 (measured on
-// SwiftShader: 35-40% less CPU time at 40 x 768 x 768, 40 x 768 x 3072 and 40 x 3072 x 768). Blocks past M or N
-// read clamped rows and write nothing. Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
+// Workgroup: 8 x H invocations (H, a count: 5) own an 8·H x 64 tile of y; one invocation computes 8 rows x 8
+// columns, keeping the 64 sums in registers, and reads each x and w value once per block. 40 rows fit the text
+// tower's 40 exactly (a 64-row tile took 35-40% more CPU time there on SwiftShader, at 40 x 768 x 768,
+// 40 x 768 x 3072 and 40 x 3072 x 768) and waste no more than 64 rows elsewhere. Blocks past M or N read clamped
+// rows and write nothing. Workgroups are numbered flat over (x, y) so counts above 65535 fold into y.
 // Why this shape (measured on SwiftShader, where an invocation is one lane of a 4-wide SIMD group): a storage
 // load with a per-lane index is a branchy 4-lane gather, and every value carried around a loop costs a masked
 // blend per iteration, so the kernel maximises multiply-adds per loaded value (8x8 outputs: 4 per value) and per

@@ -17,7 +17,8 @@
 //   params   uniform Params (p.tiles: workgroups, one per 4 columns (split) or per 4·WG columns)
 // Parameters (src/kernels/linear.ts): weight (f32, f16, q8, q4); vec4 (K % 4 == 0: x and w are read four k at a
 // time); split; input / output (f32 or f16 storage of x / y; the arithmetic is f32 either way); bias, residual,
-// activation, norm. Counts: R (1..8) rows summed per pass over w, C = 4 columns per invocation, WG invocations.
+// activation, norm. Counts: R rows summed per pass over w (4, or 8 split), C = 4 columns per invocation, WG
+// invocations.
 // Needs shaders/lib/activations.wgsl, f16-words.wgsl, linear-weights.wgsl (without vec4) and linear-epilogue.wgsl
 // in front (and lib/workgroup-reduce.wgsl with norm, whose workgroup sums give the LayerNorm statistics).
 // Workgroup, split (GPUs; WG = 64): the workgroup owns 4 columns of y for all M rows. Per pass of R rows,

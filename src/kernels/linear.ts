@@ -127,7 +127,7 @@ export const linearKernels = {
       vec4: [false, true],
       subgroups: [false, true],
       pairs: [false, true],
-      height: [1, 2, 3, 4, 5, 6, 7, 8],
+      height: [5],
       ...EPILOGUE,
       // `norm` runs as a LayerNorm pass in front (see linear()).
       norm: [false],
@@ -154,7 +154,7 @@ export const linearKernels = {
     params: {
       weight: WEIGHTS,
       vec4: [false, true],
-      rows: [1, 2, 3, 4, 5, 6, 7, 8],
+      rows: [4, 8],
       split: [false, true],
       ...EPILOGUE,
       normOut: [false],

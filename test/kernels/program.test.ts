@@ -90,7 +90,7 @@ describe('declareKernel', () => {
           ['f32', 'f16'],
         ] as const) {
           const epilogue = { bias: true, residual: true, activation: 'gelu', norm: false, normOut: false } as const;
-          const params = { weight, vec4, subgroups, pairs, height: 8 as const, input, output, ...epilogue };
+          const params = { weight, vec4, subgroups, pairs, height: 5 as const, input, output, ...epilogue };
           const code = linearKernels.blocked.code(params);
           expect(code.match(/var<storage, read> w: /g), `${weight} ${vec4} ${subgroups} ${pairs}`).toHaveLength(1);
           expect(code.match(/var<storage, read> x: /g)).toHaveLength(1);

@@ -9,6 +9,7 @@ import { SearchIndex, type IndexItem } from '../../src/search/search-index';
 import { BridgeTower, type ImageInput } from '../../src/tasks';
 import { loadBridgeTower, openModelWeights } from '../../src/tasks/node';
 import { testGpu } from '../gpu/node-gpu';
+import { maxDiff } from '../support/max-diff';
 import { scenes, SIZE, type Scene } from './shape-world';
 
 /** Recall of the demo model's ITC embeddings on these 100 pictures (seed 20), measured with this test. */
@@ -166,7 +167,11 @@ describe('SearchIndex on the demo model', () => {
     expect(index.remove('pic-000.png')).toBe(true);
     expect(index.remove('pic-000.png')).toBe(false);
     expect(index.entries.map((e) => e.id)).toEqual(['pic-001.png']);
-    expect(Array.from(index.vectors())).toEqual(Array.from(full.vectors().subarray(32, 64)));
+    // Two pictures and a batch of eight run the heads' matrix products in different kernel shapes
+    // (src/kernels/linear-shape.ts), so only the last bits of an embedding may differ.
+    const kept = index.vectors();
+    expect(kept.length).toBe(32);
+    expect(maxDiff(kept, full.vectors().subarray(32, 64))).toBeLessThan(1e-6);
   });
 
   it('is refused by a model with other weights, another preprocessing or another configuration', async () => {
