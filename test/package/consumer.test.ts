@@ -243,7 +243,7 @@ const matchOptions: Options<BridgeTower['match'], 2> = { ...task };
 const matches = await bt.match(image, ['a red circle'], matchOptions);
 const retrieveOptions: Required<RetrievalOptions> & Required<TaskOptions> = { ...task, topK: 5, rerank: 8 };
 const hits = await bt.retrieveImages('a red circle', [image], retrieveOptions);
-const textOptions: Options<BridgeTower['retrieveTexts'], 2> = { topK: 2, rerank: 4, signal: controller.signal };
+const textOptions: Options<BridgeTower['retrieveTexts'], 2> = { ...task, topK: 2, rerank: 4 };
 const texts = await bt.retrieveTexts(image, ['a', 'b'], textOptions);
 const fillOptions: Options<BridgeTower['fillMask'], 2> = { topK: 5 };
 const tokens = await bt.fillMask(image, 'a red <mask>', fillOptions);
@@ -260,7 +260,7 @@ const addOptions: Options<SearchIndex['add'], 1> = { ...task, batchSize: 4, tota
 await index.add([{ id: 'a', image, text: 'a red circle', meta: { n: 1 } }], addOptions);
 const searchOptions: Options<SearchIndex['searchText'], 1> = { ...task, topK: 3, rerank: 2, pictures: async () => image };
 const found = await index.searchText('a red circle', searchOptions);
-const imageSearch: Options<SearchIndex['searchImage'], 1> = { topK: 2 };
+const imageSearch: Options<SearchIndex['searchImage'], 1> = { topK: 2, signal: controller.signal };
 const similar = await index.searchImage(image, imageSearch);
 console.log(found[0]?.id, similar.length);
 console.log(top, matches[0]?.itm, hits[0]?.itm, texts[0]?.itc, tokens[0]?.token, heat.gridWidth, embedding?.length,
