@@ -11,7 +11,8 @@ import { dequantize, quantize, type QuantDType } from '../../common/quantize';
 import type { Gpu } from '../../gpu/runtime';
 import { toF16 } from './math';
 import { layerNormRef } from './layernorm';
-import { benchWeight, linearRef, RUNS } from './linear';
+import { linearRef, RUNS } from './linear';
+import { benchWeight } from './linear-bench';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 

@@ -5,10 +5,11 @@
 // poisoned so an unwritten element shows; the combination it refuses (norm.out); and benchmarks of the heads'
 // and the text tower's shapes with every variant side by side.
 import { ShapeError } from '../../errors';
-import { linear, type LinearVariant } from '../linear';
-import { randomTensor, type KernelBenchmark } from './benchmark';
+import { linear } from '../linear';
+import type { KernelBenchmark } from './benchmark';
 import type { KernelCase, KernelCheck } from './harness';
-import { benchWeight, runLinear, type LinearSpec } from './linear';
+import { runLinear, type LinearSpec } from './linear';
+import { linearBenchmark } from './linear-bench';
 import { runNorm, type NormSpec } from './linear-norm';
 
 const SPECS: LinearSpec[] = [
@@ -172,27 +173,6 @@ const SHAPES: [number, number, number][] = [
   [40, 3072, 768],
 ];
 
-const benchmarks: KernelBenchmark[] = SHAPES.map(([M, K, N]) => ({
-  kernel: 'linear-rows',
-  shape: `${M} x ${K} x ${N}`,
-  work: { flops: 2 * M * K * N },
-  setup(gpu, rand, opts) {
-    const x = randomTensor(gpu, [M, K], rand, 'x');
-    const weights = opts.weights.map((d) => [d, benchWeight(gpu, d, N, K, rand)] as const);
-    const variants: LinearVariant[] = [...opts.linearVariants, 'rows'];
-    return {
-      variants: variants.flatMap((variant) =>
-        weights.map(([d, w]) => ({
-          name: `${variant} ${d}`,
-          run: () => linear(gpu, x, w, { variant }).release(),
-        })),
-      ),
-      release: () => {
-        x.release();
-        for (const [, w] of weights) w.release();
-      },
-    };
-  },
-}));
+const benchmarks: KernelBenchmark[] = SHAPES.map((shape) => linearBenchmark('linear-rows', shape, ['rows']));
 
 export const linearRowsCheck: KernelCheck = { kernel: 'linear-rows', cases, benchmarks };

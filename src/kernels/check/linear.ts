@@ -22,7 +22,8 @@ import type { HostTensor } from '../../common/tensor';
 import { ACTIVATIONS, toF16, type Activation } from './math';
 import { erfGridCase } from './erf';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
-import { randomTensor, randomValues, type BenchWeights, type KernelBenchmark } from './benchmark';
+import type { KernelBenchmark } from './benchmark';
+import { linearBenchmark } from './linear-bench';
 
 // The float64 reference: inputs are the float32 (or f16-rounded) values the GPU reads.
 /**
@@ -413,38 +414,6 @@ const SHAPES: [number, number, number][] = [
   [1297, 768, 768],
 ];
 
-/** A [N, K] weight of `dtype` with values of a trained layer's scale. */
-export function benchWeight(gpu: Gpu, dtype: BenchWeights, N: number, K: number, rand: () => number): GpuTensor {
-  if (dtype === 'f16') {
-    const n = N * K;
-    // 0x2c00 = 2^-4: any finite half does for timing.
-    return gpu.upload(new Uint16Array(n + (n & 1)).fill(0x2c00), [N, K], 'f16', 'w');
-  }
-  if (dtype === 'f32') return randomTensor(gpu, [N, K], rand, 'w', 1 / Math.sqrt(K));
-  const q = quantize(randomValues(N * K, rand, 1 / Math.sqrt(K)), [N, K], dtype, 'w');
-  return gpu.uploadQuantized(q.data as Uint8Array, q.scales!, [N, K], dtype, 'w');
-}
-
-const linearBenchmarks: KernelBenchmark[] = SHAPES.map(([M, K, N]) => ({
-  kernel: 'linear',
-  shape: `${M} x ${K} x ${N}`,
-  work: { flops: 2 * M * K * N },
-  setup(gpu, rand, opts) {
-    const x = randomTensor(gpu, [M, K], rand, 'x');
-    const weights = opts.weights.map((d) => [d, benchWeight(gpu, d, N, K, rand)] as const);
-    return {
-      variants: opts.linearVariants.flatMap((variant) =>
-        weights.map(([d, w]) => ({
-          name: `${variant} ${d}`,
-          run: () => linear(gpu, x, w, { variant }).release(),
-        })),
-      ),
-      release: () => {
-        x.release();
-        for (const [, w] of weights) w.release();
-      },
-    };
-  },
-}));
+const linearBenchmarks: KernelBenchmark[] = SHAPES.map((shape) => linearBenchmark('linear', shape));
 
 export const linearCheck: KernelCheck = { kernel: 'linear', cases: linearCases, benchmarks: linearBenchmarks };

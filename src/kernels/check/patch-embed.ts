@@ -9,7 +9,7 @@ import { dequantize, quantize, type QuantDType } from '../../common/quantize';
 import type { HostTensor } from '../../common/tensor';
 import { toF16 } from './math';
 import { compare, poison, randomF32, rng, type CaseResult, type KernelCase, type KernelCheck } from './harness';
-import { benchWeight } from './linear';
+import { benchWeight } from './linear-bench';
 import { randomTensor, type KernelBenchmark } from './benchmark';
 
 interface PatchSpec {
